@@ -1,0 +1,82 @@
+"""The roles a user can act in, and where each one starts.
+
+A role is one "hat": supplier member, department staff, treasury or city
+administrator of one municipality. The header lists them so that a user with
+several can switch; ``/`` sends a user to the one they used last.
+"""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django_scopes import scopes_disabled
+
+from municipality.models import StaffMembership, StaffRole
+from partners.models import SupplierMembership
+
+# Where each staff role starts, and the order roles are offered in.
+_STAFF_HOMES = {
+    StaffRole.CITY_ADMIN: "city:manage",
+    StaffRole.TREASURY: "city:treasury",
+    StaffRole.DEPARTMENT: "city:inbox",
+}
+
+
+@dataclass(frozen=True)
+class Role:
+    key: str
+    kind: str
+    label: str
+    organisation: str
+    url: str
+
+    @property
+    def title(self) -> str:
+        return f"{self.organisation}（{self.label}）"
+
+
+def roles_for_user(user) -> list[Role]:
+    """Every role ``user`` holds, supplier first, then by municipality."""
+    if not user.is_authenticated:
+        return []
+    roles = []
+    membership = (
+        SupplierMembership.objects.select_related("supplier").filter(user=user).first()
+    )
+    if membership is not None:
+        roles.append(
+            Role(
+                key="supplier",
+                kind="supplier",
+                label=f"取引先・{membership.get_role_display()}",
+                organisation=membership.supplier.legal_name,
+                url=reverse("supplier:home"),
+            )
+        )
+    with scopes_disabled():
+        staff = list(
+            StaffMembership.objects.filter(user=user, municipality__is_active=True)
+            .select_related("municipality")
+            .order_by("municipality__local_government_code")
+        )
+    order = list(_STAFF_HOMES)
+    staff.sort(key=lambda m: (m.municipality.local_government_code, order.index(m.role)))
+    for m in staff:
+        roles.append(
+            Role(
+                key=f"{m.role}:{m.municipality.slug}",
+                kind=m.role,
+                label=m.get_role_display(),
+                organisation=m.municipality.name,
+                url=reverse(
+                    _STAFF_HOMES[m.role],
+                    kwargs={"municipality_slug": m.municipality.slug},
+                ),
+            )
+        )
+    return roles
+
+
+def current_role(roles: list[Role], path: str) -> Role | None:
+    """The role whose area ``path`` lies in (the longest matching start)."""
+    matching = [r for r in roles if path.startswith(r.url)]
+    return max(matching, key=lambda r: len(r.url), default=None)

@@ -1,0 +1,33 @@
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.roles import roles_for_user
+
+ACTIVE_ROLE_SESSION_KEY = "active_role"
+
+
+@login_required
+def home(request):
+    """Send the user to the home of their role: the last one they chose, or
+    the first they hold. A user with no role yet gets a page that says so."""
+    roles = roles_for_user(request.user)
+    if not roles:
+        return render(request, "accounts/no_role.html")
+    chosen = request.session.get(ACTIVE_ROLE_SESSION_KEY)
+    role = next((r for r in roles if r.key == chosen), roles[0])
+    return redirect(role.url)
+
+
+@require_POST
+@login_required
+def switch_role(request):
+    """Switch to another of the user's roles (remembered for the next login
+    in this session)."""
+    key = request.POST.get("role", "")
+    role = next((r for r in roles_for_user(request.user) if r.key == key), None)
+    if role is None:
+        raise Http404
+    request.session[ACTIVE_ROLE_SESSION_KEY] = role.key
+    return redirect(role.url)

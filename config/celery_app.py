@@ -1,0 +1,15 @@
+"""The Celery application.
+
+Settings come from Django's settings under the ``CELERY_`` namespace. Without
+``REDIS_URL`` the tasks run eagerly in the calling process (see settings).
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+app = Celery("portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

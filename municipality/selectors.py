@@ -1,0 +1,43 @@
+"""Reads of city data. Each takes the ``CityAccess`` (or municipality) it
+reads for and filters by it explicitly; the django-scopes scope is the
+safety net behind these filters, not a replacement for them."""
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from municipality.models import Department, Municipality, StaffMembership
+from municipality.tenancy import CityAccess
+
+
+def department_list_for_access(*, access: CityAccess) -> QuerySet[Department]:
+    """Departments the user handles (all of them for treasury and city
+    admins), with the number of active suppliers of each."""
+    departments = Department.objects.filter(municipality=access.municipality)
+    if not access.sees_all_departments:
+        departments = departments.filter(pk__in=access.department_ids)
+    return (
+        departments.select_related("parent")
+        .annotate(
+            supplier_count=Count("connections", filter=Q(connections__is_active=True))
+        )
+        .order_by("code")
+    )
+
+
+def department_get_for_access(*, access: CityAccess, code: str) -> Department:
+    """One department the user may see, or 404."""
+    return get_object_or_404(department_list_for_access(access=access), code=code)
+
+
+def staff_membership_list(
+    *, municipality: Municipality
+) -> QuerySet[StaffMembership]:
+    """Every staff role in the municipality, with its departments."""
+    return (
+        StaffMembership.objects.filter(municipality=municipality)
+        .select_related("user")
+        .prefetch_related(
+            Prefetch("departments", queryset=Department.objects.order_by("code"))
+        )
+        .order_by("user__email", "role")
+    )

@@ -1,0 +1,95 @@
+from django import forms
+from django.contrib import admin
+
+from partners.models import Connection, Supplier, SupplierMembership
+
+
+class SupplierMembershipInline(admin.TabularInline):
+    model = SupplierMembership
+    extra = 0
+    autocomplete_fields = ("supplier", "user")
+
+
+class ConnectionForm(forms.ModelForm):
+    """The municipality follows from the department; nobody picks it.
+
+    No ``Meta``: the admin builds the concrete form per request, inside the
+    admin's disabled scope, so no scoped query runs at import time.
+    """
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("department"):
+            self.instance.municipality = cleaned["department"].municipality
+        return cleaned
+
+
+class ConnectionInline(admin.TabularInline):
+    model = Connection
+    form = ConnectionForm
+    extra = 0
+    fields = ("department", "payee_code", "is_active")
+    autocomplete_fields = ("department",)
+
+
+@admin.register(Supplier)
+class SupplierAdmin(admin.ModelAdmin):
+    list_display = (
+        "legal_name",
+        "name_kana",
+        "registration_number",
+        "tax_rounding",
+        "created_at",
+    )
+    list_filter = ("tax_rounding",)
+    search_fields = (
+        "legal_name",
+        "name_kana",
+        "registration_number",
+        "corporate_number",
+        "contact_email",
+    )
+    readonly_fields = ("created_at", "updated_at")
+    inlines = (SupplierMembershipInline, ConnectionInline)
+
+
+@admin.register(SupplierMembership)
+class SupplierMembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "supplier", "role", "created_at")
+    list_filter = ("role",)
+    list_select_related = ("user", "supplier")
+    search_fields = ("user__email", "user__name", "supplier__legal_name")
+    autocomplete_fields = ("user", "supplier")
+
+
+@admin.register(Connection)
+class ConnectionAdmin(admin.ModelAdmin):
+    form = ConnectionForm
+    list_display = (
+        "supplier",
+        "department",
+        "municipality",
+        "payee_code",
+        "is_active",
+        "created_at",
+    )
+    list_filter = ("municipality", "is_active")
+    list_select_related = ("supplier", "department", "municipality")
+    search_fields = (
+        "supplier__legal_name",
+        "supplier__name_kana",
+        "supplier__registration_number",
+        "department__name",
+        "payee_code",
+    )
+    fields = (
+        "supplier",
+        "department",
+        "municipality",
+        "payee_code",
+        "is_active",
+        "created_at",
+        "updated_at",
+    )
+    autocomplete_fields = ("supplier", "department")
+    readonly_fields = ("municipality", "created_at", "updated_at")
