@@ -59,7 +59,9 @@ def roles_for_user(user) -> list[Role]:
             .order_by("municipality__local_government_code")
         )
     order = list(_STAFF_HOMES)
-    staff.sort(key=lambda m: (m.municipality.local_government_code, order.index(m.role)))
+    staff.sort(
+        key=lambda m: (m.municipality.local_government_code, order.index(m.role))
+    )
     for m in staff:
         roles.append(
             Role(

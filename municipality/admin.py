@@ -53,9 +53,13 @@ class StaffMembershipForm(forms.ModelForm):
         if municipality and any(
             d.municipality_id != municipality.pk for d in departments
         ):
-            self.add_error("departments", "担当部署には同じ自治体の部署を選んでください。")
+            self.add_error(
+                "departments", "担当部署には同じ自治体の部署を選んでください。"
+            )
         if cleaned.get("role") == StaffRole.DEPARTMENT and not departments:
-            self.add_error("departments", "部署担当者には担当部署を1つ以上選んでください。")
+            self.add_error(
+                "departments", "部署担当者には担当部署を1つ以上選んでください。"
+            )
         return cleaned
 
 

@@ -64,6 +64,9 @@ class Municipality(models.Model):
         return self.name
 
 
+CYCLE_MESSAGE = "上位部署をたどると自分自身に戻ります。別の部署を選んでください。"
+
+
 class Department(models.Model):
     """A unit of a municipality that receives invoices (課, or a sub-unit such
     as a school or a centre under its 課). With a supplier it forms the
@@ -120,9 +123,7 @@ class Department(models.Model):
         ancestor = self.parent
         while ancestor is not None:
             if ancestor.pk == self.pk:
-                raise ValidationError(
-                    {"parent": "上位部署をたどると自分自身に戻ります。別の部署を選んでください。"}
-                )
+                raise ValidationError({"parent": CYCLE_MESSAGE})
             ancestor = ancestor.parent
 
 

@@ -29,9 +29,7 @@ def department_get_for_access(*, access: CityAccess, code: str) -> Department:
     return get_object_or_404(department_list_for_access(access=access), code=code)
 
 
-def staff_membership_list(
-    *, municipality: Municipality
-) -> QuerySet[StaffMembership]:
+def staff_membership_list(*, municipality: Municipality) -> QuerySet[StaffMembership]:
     """Every staff role in the municipality, with its departments."""
     return (
         StaffMembership.objects.filter(municipality=municipality)

@@ -184,7 +184,10 @@ class Connection(models.Model):
 
     def clean(self):
         super().clean()
-        if self.department_id and self.municipality_id != self.department.municipality_id:
+        if (
+            self.department_id
+            and self.municipality_id != self.department.municipality_id
+        ):
             raise ValidationError(
                 {"department": "部署は支払先の自治体に属するものを選んでください。"}
             )

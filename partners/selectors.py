@@ -27,9 +27,7 @@ def supplier_access_for(user) -> SupplierAccess | None:
     if not user.is_authenticated:
         return None
     membership = (
-        SupplierMembership.objects.select_related("supplier")
-        .filter(user=user)
-        .first()
+        SupplierMembership.objects.select_related("supplier").filter(user=user).first()
     )
     if membership is None:
         return None

@@ -7,4 +7,4 @@ os.environ.setdefault(
     "SECRET_KEY", "development-only-secret-never-use-in-production-0123456789"
 )
 
-from config.settings.base import *  # noqa: E402, F403
+from config.settings.base import *  # noqa: F403
