@@ -28,6 +28,8 @@ class Role:
     label: str
     organisation: str
     url: str
+    # The URL prefix this role owns; the longest match names the current role.
+    area: str
 
     @property
     def title(self) -> str:
@@ -50,6 +52,7 @@ def roles_for_user(user) -> list[Role]:
                 label=f"取引先・{membership.get_role_display()}",
                 organisation=membership.supplier.legal_name,
                 url=reverse("supplier:home"),
+                area=reverse("supplier:home"),
             )
         )
     with scopes_disabled():
@@ -63,16 +66,20 @@ def roles_for_user(user) -> list[Role]:
         key=lambda m: (m.municipality.local_government_code, order.index(m.role))
     )
     for m in staff:
+        url = reverse(
+            _STAFF_HOMES[m.role], kwargs={"municipality_slug": m.municipality.slug}
+        )
         roles.append(
             Role(
                 key=f"{m.role}:{m.municipality.slug}",
                 kind=m.role,
                 label=m.get_role_display(),
                 organisation=m.municipality.name,
-                url=reverse(
-                    _STAFF_HOMES[m.role],
-                    kwargs={"municipality_slug": m.municipality.slug},
-                ),
+                url=url,
+                # City admins may open every page of their municipality.
+                area=f"/m/{m.municipality.slug}/"
+                if m.role == StaffRole.CITY_ADMIN
+                else url,
             )
         )
     return roles
@@ -80,5 +87,5 @@ def roles_for_user(user) -> list[Role]:
 
 def current_role(roles: list[Role], path: str) -> Role | None:
     """The role whose area ``path`` lies in (the longest matching start)."""
-    matching = [r for r in roles if path.startswith(r.url)]
-    return max(matching, key=lambda r: len(r.url), default=None)
+    matching = [r for r in roles if path.startswith(r.area)]
+    return max(matching, key=lambda r: len(r.area), default=None)

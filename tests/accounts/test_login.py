@@ -143,3 +143,22 @@ def test_staff_can_enable_two_factor_authentication(client, tenant):
     response = client.post(reverse("mfa_authenticate"), {"code": _totp(secret)})
     assert response["Location"] == reverse("home")
     assert client.get(reverse("home"))["Location"] == "/m/kanoya/manage/"
+
+
+def test_header_names_the_role_of_the_page_being_viewed(client, tenant):
+    client.force_login(tenant.city_admin)
+    page = client.get(f"/m/kanoya/inbox/{tenant.department.code}/").content.decode()
+    assert 'data-testid="current-role"' in page
+    assert "自治体管理者" in page
+    assert "全部署の受信箱" in page
+
+
+def test_csrf_failure_explains_what_to_do_in_japanese(tenant):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        reverse("account_login"), {"login": tenant.treasury.email, "password": "x"}
+    )
+    assert response.status_code == 403
+    assert "再読み込みしてからもう一度送信" in response.content.decode()

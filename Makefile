@@ -1,0 +1,63 @@
+# Two commands: `make demo` and `make test`. Both work from a clean clone on a
+# fresh Debian machine (as root, or with sudo) and can be run again safely.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := 3.11
+export UV_LINK_MODE := copy
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+RUN := $(UV) run --frozen
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Debian packages the portal needs: Python 3.11 with venv, a Japanese font for
+# PDFs and screenshots. Chromium only for the browser tests.
+APT_BASE := python3 python3-venv fonts-ipaexfont
+APT_TEST := chromium
+
+.PHONY: help
+help:
+	@echo "make demo   - install, load demo data and serve on http://$(HOST):$(PORT)"
+	@echo "make test   - install and run ruff, the migration check and the whole test suite"
+
+# Installs only what is missing; apt-get update runs only when needed.
+define apt_ensure
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Debian packages を導入します:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+endef
+
+.PHONY: system
+system:
+	$(call apt_ensure,$(APT_BASE))
+
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check "uv>=0.8,<1"
+
+.PHONY: install
+install: system $(if $(findstring .tools,$(UV)),.tools/bin/uv)
+	$(UV) sync --frozen --quiet
+	mkdir -p var
+
+.PHONY: demo
+demo: install
+	$(RUN) python manage.py migrate --noinput
+	$(RUN) python manage.py seed_demo
+	@echo "メールは var/mail/ に保存されます。停止は Ctrl+C。"
+	$(RUN) python manage.py runserver $(HOST):$(PORT)
+
+.PHONY: test
+test: install
+	$(call apt_ensure,$(APT_TEST))
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) python manage.py makemigrations --check --dry-run --settings=config.settings.test
+	$(RUN) pytest $(PYTEST_ARGS)
