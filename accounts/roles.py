@@ -13,6 +13,8 @@ from django_scopes import scopes_disabled
 from municipality.models import StaffMembership, StaffRole
 from partners.models import SupplierMembership
 
+ACTIVE_ROLE_SESSION_KEY = "active_role"
+
 # Where each staff role starts, and the order roles are offered in.
 _STAFF_HOMES = {
     StaffRole.CITY_ADMIN: "city:manage",
@@ -30,6 +32,7 @@ class Role:
     url: str
     # The URL prefix this role owns; the longest match names the current role.
     area: str
+    municipality_slug: str = ""
 
     @property
     def title(self) -> str:
@@ -80,6 +83,7 @@ def roles_for_user(user) -> list[Role]:
                 area=f"/m/{m.municipality.slug}/"
                 if m.role == StaffRole.CITY_ADMIN
                 else url,
+                municipality_slug=m.municipality.slug,
             )
         )
     return roles

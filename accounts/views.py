@@ -3,9 +3,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.roles import roles_for_user
-
-ACTIVE_ROLE_SESSION_KEY = "active_role"
+from accounts.roles import ACTIVE_ROLE_SESSION_KEY, roles_for_user
 
 
 @login_required
@@ -17,14 +15,15 @@ def home(request):
         return render(request, "accounts/no_role.html")
     chosen = request.session.get(ACTIVE_ROLE_SESSION_KEY)
     role = next((r for r in roles if r.key == chosen), roles[0])
+    request.session[ACTIVE_ROLE_SESSION_KEY] = role.key
     return redirect(role.url)
 
 
 @require_POST
 @login_required
 def switch_role(request):
-    """Switch to another of the user's roles (remembered for the next login
-    in this session)."""
+    """Switch to another of the user's roles; ``/`` and the account pages
+    keep using it until the user logs out."""
     key = request.POST.get("role", "")
     role = next((r for r in roles_for_user(request.user) if r.key == key), None)
     if role is None:

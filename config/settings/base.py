@@ -219,4 +219,6 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # Replaces Django's own console handler, which would print every line twice.
+    "loggers": {"django": {"handlers": [], "propagate": True}},
 }

@@ -162,3 +162,11 @@ def test_csrf_failure_explains_what_to_do_in_japanese(tenant):
     )
     assert response.status_code == 403
     assert "再読み込みしてからもう一度送信" in response.content.decode()
+
+
+def test_account_pages_keep_the_role_being_acted_in(client, tenant):
+    client.force_login(tenant.city_admin)
+    client.get(reverse("home"))
+    page = client.get(reverse("mfa_index")).content.decode()
+    assert "自治体管理者" in page
+    assert "全部署の受信箱" in page
