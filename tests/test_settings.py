@@ -39,17 +39,26 @@ def test_suite_runs_on_postgresql_when_database_url_is_set():
     assert connection.vendor == "postgresql"
 
 
-def test_default_database_is_sqlite_without_database_url():
+def _local_print(expression: str, **env) -> str:
+    """What ``expression`` evaluates to under the local settings, in a fresh
+    process whose environment holds only ``env``."""
     result = _manage(
         "shell",
         "-c",
-        "from django.db import connection; print(connection.vendor)",
+        f"from config import celery_app; from django.db import connection;"
+        f" print({expression})",
         env={
             "PATH": os.environ["PATH"],
             "DJANGO_SETTINGS_MODULE": "config.settings.local",
+            **env,
         },
     )
-    assert result.stdout.strip().splitlines()[-1] == "sqlite", result.stderr
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_default_database_is_sqlite_without_database_url():
+    assert _local_print("connection.vendor") == "sqlite"
 
 
 def test_production_settings_pass_the_deploy_check_without_warnings():
@@ -66,31 +75,15 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
 
 
 def test_tasks_run_eagerly_without_redis():
-    result = _manage(
-        "shell",
-        "-c",
-        "from config import celery_app; print(celery_app.conf.task_always_eager)",
-        env={
-            "PATH": os.environ["PATH"],
-            "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        },
-    )
-    assert result.stdout.strip().splitlines()[-1] == "True", result.stderr
+    assert _local_print("celery_app.conf.task_always_eager") == "True"
 
 
 def test_redis_url_switches_to_a_real_broker():
-    result = _manage(
-        "shell",
-        "-c",
-        "from config import celery_app; c = celery_app.conf;"
-        " print(c.task_always_eager, c.broker_url)",
-        env={
-            "PATH": os.environ["PATH"],
-            "DJANGO_SETTINGS_MODULE": "config.settings.local",
-            "REDIS_URL": "redis://127.0.0.1:6379/5",
-        },
+    printed = _local_print(
+        "celery_app.conf.task_always_eager, celery_app.conf.broker_url",
+        REDIS_URL="redis://127.0.0.1:6379/5",
     )
-    assert result.stdout.strip().splitlines()[-1] == "False redis://127.0.0.1:6379/5"
+    assert printed == "False redis://127.0.0.1:6379/5"
 
 
 def test_celery_app_reads_django_settings():
