@@ -2,8 +2,10 @@
 
 from functools import partial
 
+from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
+from django.template.loader import render_to_string
 
 
 def email_send(*, message: EmailMessage) -> None:
@@ -28,6 +30,23 @@ def email_send(*, message: EmailMessage) -> None:
         ],
     }
     transaction.on_commit(partial(email_send_task.delay, payload))
+
+
+def email_send_template(*, template: str, to: list[str], context: dict) -> None:
+    """Render ``templates/emails/<template>_subject.txt`` and ``_body.txt``
+    and queue one message to ``to`` (after commit). Nothing is sent to an
+    empty list."""
+    if not to:
+        return
+    subject = render_to_string(f"emails/{template}_subject.txt", context)
+    body = render_to_string(f"emails/{template}_body.txt", context)
+    email_send(
+        message=EmailMessage(
+            subject=settings.EMAIL_SUBJECT_PREFIX + " ".join(subject.split()),
+            body=body,
+            to=to,
+        )
+    )
 
 
 def email_deliver(*, payload: dict) -> None:

@@ -67,6 +67,33 @@ class User(AbstractBaseUser, PermissionsMixin):
         self.email = self.__class__.objects.normalize_email(self.email).lower()
 
 
+class NotificationSettings(models.Model):
+    """Which emails a user wants (メール受信設定). Honoured by every sender
+    through ``accounts.notifications``; mail about the account itself
+    (password, invitations, bank account changes) is always sent."""
+
+    user = models.OneToOneField(
+        User,
+        verbose_name="利用者",
+        on_delete=models.CASCADE,
+        related_name="notification_settings",
+    )
+    invoice_events = models.BooleanField(
+        "請求書の受付・開封・差戻し・承認のお知らせ", default=True
+    )
+    reminders = models.BooleanField("催促・支払期限のお知らせ", default=True)
+    payment_notices = models.BooleanField("支払通知", default=True)
+    announcements = models.BooleanField("運営からのお知らせ", default=True)
+    updated_at = models.DateTimeField("更新日時", auto_now=True)
+
+    class Meta:
+        verbose_name = "メール受信設定"
+        verbose_name_plural = "メール受信設定"
+
+    def __str__(self):
+        return f"{self.user} のメール受信設定"
+
+
 def user_display(user) -> str:
     """How allauth and the header name a user."""
     return str(user)

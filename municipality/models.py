@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django_scopes import ScopedManager
@@ -42,6 +43,12 @@ class Municipality(models.Model):
     address = models.CharField("所在地", max_length=200)
     phone = models.CharField("電話番号", max_length=20, blank=True)
     is_active = models.BooleanField("有効", default=True)
+    invitation_valid_days = models.PositiveSmallIntegerField(
+        "招待の有効日数",
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="招待メールのリンクが使える日数。",
+    )
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)
 

@@ -1,3 +1,5 @@
+import secrets
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -19,6 +21,21 @@ class TaxRounding(models.TextChoices):
     FLOOR = "floor", "切り捨て"
     HALF_UP = "half_up", "四捨五入"
     CEILING = "ceiling", "切り上げ"
+
+
+class PriceBasis(models.TextChoices):
+    """Whether line prices are stated without or with consumption tax
+    (税抜・税込); one basis per invoice (jp-invoice-law.md §1.3)."""
+
+    EXCLUSIVE = "exclusive", "税抜"
+    INCLUSIVE = "inclusive", "税込"
+
+
+def seal_upload_to(supplier, filename):
+    # A random name: the file is served only through a permission-checked
+    # view, but its name should not be guessable either.
+    extension = filename.rsplit(".", 1)[-1].lower()
+    return f"seals/{supplier.pk}/{secrets.token_hex(16)}.{extension}"
 
 
 class Supplier(models.Model):
@@ -58,6 +75,18 @@ class Supplier(models.Model):
         default=TaxRounding.FLOOR,
         help_text="請求書ごと・税率ごとに1回だけ適用します。",
     )
+    default_price_basis = models.CharField(
+        "単価の既定の表示",
+        max_length=10,
+        choices=PriceBasis,
+        default=PriceBasis.EXCLUSIVE,
+    )
+    seal_image = models.FileField(
+        "印影",
+        upload_to=seal_upload_to,
+        blank=True,
+        help_text="JPEG または GIF。請求書のPDFに表示します。",
+    )
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)
 
@@ -80,6 +109,10 @@ class Supplier(models.Model):
             models.CheckConstraint(
                 condition=Q(tax_rounding__in=TaxRounding.values),
                 name="supplier_tax_rounding_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(default_price_basis__in=PriceBasis.values),
+                name="supplier_price_basis_valid",
             ),
         ]
 
@@ -191,3 +224,320 @@ class Connection(models.Model):
             raise ValidationError(
                 {"department": "部署は支払先の自治体に属するものを選んでください。"}
             )
+
+
+class AccountType(models.TextChoices):
+    """預金種目 as coded in Zengin transfer files."""
+
+    ORDINARY = "1", "普通"
+    CURRENT = "2", "当座"
+    SAVINGS = "4", "貯蓄"
+
+
+class BankAccount(models.Model):
+    """A supplier's account for payments (振込先口座).
+
+    Bank and branch codes are checked against the Zengin master
+    (``zengin-code``); ``holder_kana`` is the 口座名義 normalised to the
+    characters a Zengin transfer file accepts. Every change is recorded in
+    ``BankAccountChange`` and emailed to the supplier's owners, because a
+    changed account is the classic way to divert a payment.
+    """
+
+    supplier = models.ForeignKey(
+        Supplier,
+        verbose_name="取引先",
+        on_delete=models.CASCADE,
+        related_name="bank_accounts",
+    )
+    bank_code = models.CharField("金融機関コード", max_length=4)
+    bank_name = models.CharField("金融機関名", max_length=60)
+    branch_code = models.CharField("支店コード", max_length=3)
+    branch_name = models.CharField("支店名", max_length=60)
+    account_type = models.CharField(
+        "預金種目", max_length=1, choices=AccountType, default=AccountType.ORDINARY
+    )
+    account_number = models.CharField("口座番号", max_length=7)
+    holder_kana = models.CharField(
+        "口座名義（カナ）",
+        max_length=30,
+        help_text="振込データに使う半角カナの口座名義。",
+    )
+    holder_input = models.CharField(
+        "口座名義（入力どおり）", max_length=100, blank=True
+    )
+    is_default = models.BooleanField("既定の振込先", default=False)
+    created_at = models.DateTimeField("作成日時", auto_now_add=True)
+    updated_at = models.DateTimeField("更新日時", auto_now=True)
+
+    class Meta:
+        verbose_name = "振込先口座"
+        verbose_name_plural = "振込先口座"
+        ordering = ["supplier", "-is_default", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["supplier"],
+                condition=Q(is_default=True),
+                name="bank_account_one_default",
+            ),
+            models.CheckConstraint(
+                condition=Q(bank_code__regex=r"^[0-9]{4}$")
+                & Q(branch_code__regex=r"^[0-9]{3}$")
+                & Q(account_number__regex=r"^[0-9]{7}$"),
+                name="bank_account_codes_format",
+            ),
+            models.CheckConstraint(
+                condition=Q(account_type__in=AccountType.values),
+                name="bank_account_type_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.bank_name} {self.branch_name} "
+            f"{self.get_account_type_display()} {self.account_number}"
+        )
+
+
+class BankAccountChange(models.Model):
+    """Append-only record of a change to a supplier's bank accounts
+    (振込先の変更履歴): who, when, what before and after."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "追加"
+        UPDATED = "updated", "変更"
+        DELETED = "deleted", "削除"
+        DEFAULT = "default", "既定の振込先を変更"
+
+    supplier = models.ForeignKey(
+        Supplier,
+        verbose_name="取引先",
+        on_delete=models.CASCADE,
+        related_name="bank_account_changes",
+    )
+    bank_account = models.ForeignKey(
+        BankAccount,
+        verbose_name="振込先口座",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="changes",
+    )
+    action = models.CharField("操作", max_length=10, choices=Action)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作した人",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    before = models.JSONField("変更前", default=dict, blank=True)
+    after = models.JSONField("変更後", default=dict, blank=True)
+    created_at = models.DateTimeField("日時", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "振込先の変更履歴"
+        verbose_name_plural = "振込先の変更履歴"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.supplier} {self.get_action_display()}"
+
+
+class InvitationStatus(models.TextChoices):
+    SENT = "sent", "送信済み"
+    ACCEPTED = "accepted", "承諾済み"
+    REVOKED = "revoked", "取消済み"
+
+
+class InvitationBase(models.Model):
+    """What every emailed invitation has: a single-use link that expires.
+
+    Only the SHA-256 digest of the link's token is stored, so the database
+    alone cannot be used to accept an invitation.
+    """
+
+    email = models.EmailField("招待先メールアドレス")
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    status = models.CharField(
+        "状態", max_length=10, choices=InvitationStatus, default=InvitationStatus.SENT
+    )
+    expires_at = models.DateTimeField("有効期限")
+    sent_count = models.PositiveSmallIntegerField("送信回数", default=0)
+    last_sent_at = models.DateTimeField("最終送信日時", null=True, blank=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="招待した人",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="承諾した人",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    accepted_at = models.DateTimeField("承諾日時", null=True, blank=True)
+    revoked_at = models.DateTimeField("取消日時", null=True, blank=True)
+    created_at = models.DateTimeField("作成日時", auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+    def is_expired(self, now) -> bool:
+        return self.status == InvitationStatus.SENT and self.expires_at <= now
+
+
+class InvitationRequestStatus(models.TextChoices):
+    PENDING = "pending", "審査待ち"
+    APPROVED = "approved", "承認済み"
+    DECLINED = "declined", "見送り"
+
+
+class InvitationRequest(models.Model):
+    """A supplier's request to be invited (招待の申請), sent through the
+    municipality's public form; a city administrator approves it (one
+    invitation per requested department) or declines it with a reason."""
+
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name="自治体",
+        on_delete=models.PROTECT,
+        related_name="invitation_requests",
+    )
+    company_name = models.CharField("事業者名", max_length=200)
+    company_name_kana = models.CharField("事業者名（カナ）", max_length=200)
+    registration_number = IdentifierField(
+        "登録番号",
+        max_length=14,
+        blank=True,
+        validators=[validate_registration_number],
+    )
+    contact_name = models.CharField("担当者名", max_length=100)
+    email = models.EmailField("メールアドレス")
+    phone = models.CharField("電話番号", max_length=20)
+    departments = models.ManyToManyField(
+        Department, verbose_name="請求先の部署", related_name="invitation_requests"
+    )
+    message = models.TextField("連絡事項", blank=True)
+    status = models.CharField(
+        "状態",
+        max_length=10,
+        choices=InvitationRequestStatus,
+        default=InvitationRequestStatus.PENDING,
+    )
+    decline_reason = models.TextField("見送りの理由", blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="対応した人",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("対応日時", null=True, blank=True)
+    remote_addr = models.GenericIPAddressField(
+        "送信元IPアドレス", null=True, blank=True
+    )
+    created_at = models.DateTimeField("申請日時", auto_now_add=True)
+
+    objects = ScopedManager(municipality="municipality")
+
+    class Meta:
+        verbose_name = "招待の申請"
+        verbose_name_plural = "招待の申請"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=InvitationRequestStatus.values),
+                name="invitation_request_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.company_name}（{self.created_at:%Y-%m-%d}）"
+
+
+class Invitation(InvitationBase):
+    """A municipality's invitation to a supplier to bill one department
+    (招待). Accepting it creates the ``Connection``; a supplier that already
+    has an account accepts with it, also when another municipality invites."""
+
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name="自治体",
+        on_delete=models.PROTECT,
+        related_name="invitations",
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name="部署",
+        on_delete=models.PROTECT,
+        related_name="invitations",
+    )
+    company_name = models.CharField("事業者名", max_length=200, blank=True)
+    request = models.ForeignKey(
+        InvitationRequest,
+        verbose_name="申請",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invitations",
+    )
+    connection = models.ForeignKey(
+        Connection,
+        verbose_name="支払先",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invitations",
+    )
+
+    objects = ScopedManager(municipality="municipality")
+
+    class Meta:
+        verbose_name = "招待"
+        verbose_name_plural = "招待"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=InvitationStatus.values),
+                name="invitation_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.email} → {self.department}"
+
+
+class MemberInvitation(InvitationBase):
+    """An owner's invitation of a colleague to their supplier
+    (取引先の利用者の招待)."""
+
+    supplier = models.ForeignKey(
+        Supplier,
+        verbose_name="取引先",
+        on_delete=models.CASCADE,
+        related_name="member_invitations",
+    )
+    role = models.CharField(
+        "役割", max_length=10, choices=SupplierRole, default=SupplierRole.CLERK
+    )
+
+    class Meta:
+        verbose_name = "利用者の招待"
+        verbose_name_plural = "利用者の招待"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=InvitationStatus.values),
+                name="member_invitation_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.email} → {self.supplier}"

@@ -150,7 +150,7 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_USER_DISPLAY = "accounts.models.user_display"
 # Accounts come from invitations, which prove the address.
 ACCOUNT_EMAIL_VERIFICATION = "none"
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[請求書ポータル] "
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[請求書ポータル] "  # same as EMAIL_SUBJECT_PREFIX
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PREVENT_ENUMERATION = True
@@ -175,6 +175,9 @@ DEFAULT_FROM_EMAIL = env(
     "DEFAULT_FROM_EMAIL", default="請求書ポータル <noreply@localhost>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_SUBJECT_PREFIX = "[請求書ポータル] "
+# Absolute links in emails (invitations) start with this.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # Celery -------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html

@@ -1,0 +1,48 @@
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+
+from accounts.models import NotificationSettings
+
+
+class InvitedSignupForm(forms.Form):
+    """Name and password of a person creating an account from an invitation;
+    the email address comes from the invitation."""
+
+    name = forms.CharField(label="氏名", max_length=100)
+    password1 = forms.CharField(
+        label="パスワード",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="10文字以上。推測されにくいものにしてください。",
+    )
+    password2 = forms.CharField(
+        label="パスワード（確認）",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, email: str, **kwargs):
+        self.email = email
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", "確認用のパスワードが一致しません。")
+        elif password1:
+            from accounts.models import User
+
+            try:
+                validate_password(
+                    password1, User(email=self.email, name=cleaned.get("name", ""))
+                )
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+
+class NotificationSettingsForm(forms.ModelForm):
+    class Meta:
+        model = NotificationSettings
+        fields = ["invoice_events", "reminders", "payment_notices", "announcements"]
