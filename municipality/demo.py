@@ -27,7 +27,7 @@ from partners.models import (
     SupplierRole,
     TaxRounding,
 )
-from partners.services import connection_create, supplier_member_add
+from partners.services.suppliers import connection_create, supplier_member_add
 
 # Published with the demo logins on purpose; set only on users the seed
 # creates, so a password changed during a demo stays changed.

@@ -1,9 +1,9 @@
 from django.urls import path
 
-from partners import views
+from partners.views import home
 
 app_name = "supplier"
 
 urlpatterns = [
-    path("", views.SupplierHomeView.as_view(), name="home"),
+    path("", home.SupplierHomeView.as_view(), name="home"),
 ]

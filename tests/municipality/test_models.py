@@ -6,7 +6,7 @@ from django_scopes import ScopeError, scope, scopes_disabled
 from municipality.models import Department, Municipality, StaffRole
 from municipality.services import department_create, staff_membership_grant
 from partners.models import Connection, Supplier
-from partners.services import connection_create, supplier_member_add
+from partners.services.suppliers import connection_create, supplier_member_add
 from tests.factories import (
     ConnectionFactory,
     DepartmentFactory,
