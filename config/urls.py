@@ -14,5 +14,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("m/<slug:municipality_slug>/", include("municipality.urls")),
     path("supplier/", include("partners.urls")),
+    path("p/<slug:municipality_slug>/", include("partners.urls_requests")),
+    path("invitations/", include("partners.urls_invitations")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -3,8 +3,11 @@ from django.http import Http404
 from django.urls import Resolver404, resolve
 from django_scopes import scope, scopes_disabled
 
+from municipality.models import Municipality
 from municipality.tenancy import city_access_for
 from partners.selectors import supplier_access_for
+
+_AREAS = ("city", "supplier", "public", "admin")
 
 
 class TenantScopeMiddleware:
@@ -14,6 +17,8 @@ class TenantScopeMiddleware:
       role in that municipality; the scope is that municipality.
     - ``/supplier/…`` (namespace ``supplier``): the user must belong to a
       supplier; the scope is the municipalities it works with.
+    - ``/p/<slug>/…`` (namespace ``public``): pages anyone may open, such as
+      the invitation-request form; the scope is that municipality.
     - the Django admin runs with scopes disabled (platform admins only).
     - anything else runs with no scope, so a scoped query there fails loudly.
 
@@ -30,7 +35,7 @@ class TenantScopeMiddleware:
         except Resolver404:
             return self.get_response(request)
         area = next(
-            (name for name in match.app_names if name in ("city", "supplier", "admin")),
+            (name for name in match.app_names if name in _AREAS),
             None,
         )
         if area == "admin":
@@ -38,6 +43,15 @@ class TenantScopeMiddleware:
                 return self.get_response(request)
         if area is None:
             return self.get_response(request)
+        if area == "public":
+            municipality = Municipality.objects.filter(
+                slug=match.kwargs["municipality_slug"], is_active=True
+            ).first()
+            if municipality is None:
+                raise Http404
+            request.public_municipality = municipality
+            with scope(municipality=municipality.pk):
+                return self.get_response(request)
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if area == "city":

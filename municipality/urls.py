@@ -1,6 +1,7 @@
 from django.urls import path
 
 from municipality import views
+from partners.views import console
 
 app_name = "city"
 
@@ -13,4 +14,34 @@ urlpatterns = [
     ),
     path("treasury/", views.TreasuryView.as_view(), name="treasury"),
     path("manage/", views.ManageView.as_view(), name="manage"),
+    path(
+        "manage/requests/",
+        console.InvitationRequestListView.as_view(),
+        name="invitation_requests",
+    ),
+    path(
+        "manage/requests/<int:pk>/",
+        console.InvitationRequestDetailView.as_view(),
+        name="invitation_request",
+    ),
+    path(
+        "manage/invitations/",
+        console.InvitationListView.as_view(),
+        name="invitations",
+    ),
+    path(
+        "manage/invitations/new/",
+        console.InvitationCreateView.as_view(),
+        name="invitation_create",
+    ),
+    path(
+        "manage/invitations/<int:pk>/resend/",
+        console.InvitationActionView.as_view(action="resend"),
+        name="invitation_resend",
+    ),
+    path(
+        "manage/invitations/<int:pk>/revoke/",
+        console.InvitationActionView.as_view(action="revoke"),
+        name="invitation_revoke",
+    ),
 ]

@@ -99,7 +99,11 @@ class Supplier(models.Model):
                 fields=["registration_number"],
                 condition=~Q(registration_number=""),
                 name="supplier_registration_number_unique",
-                violation_error_message="この登録番号の取引先はすでに登録されています。",
+                violation_error_message=(
+                    "この登録番号の取引先はすでに登録されています。"
+                    "同じ事業者のアカウントがある場合は、その管理者に"
+                    "利用者として招待してもらってください。"
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(registration_number="")

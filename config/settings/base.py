@@ -70,6 +70,13 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Plain-text email: no HTML escaping of names such as "A&B商事".
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 # Data ---------------------------------------------------------------------

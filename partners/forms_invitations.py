@@ -1,0 +1,146 @@
+"""Forms for invitation requests, the city's invitation console and
+accepting an invitation."""
+
+import re
+import unicodedata
+
+import jaconv
+from django import forms
+
+from municipality.models import Department
+from partners.models import InvitationRequest, Supplier
+from partners.services.invitations import DEPARTMENTS_NOT_ALLOWED
+
+KANA_MESSAGE = (
+    "%(field)sは全角カタカナで入力してください（例: カブシキガイシャカノヤショウジ）。"
+)
+PHONE_MESSAGE = "電話番号は 0994-12-3456 のように数字とハイフンで入力してください。"
+
+
+def kana_normalize(value: str, field: str) -> str:
+    """Full-width katakana from what people type (hiragana, half-width kana).
+    Raises a ValidationError naming ``field`` for anything else."""
+    value = jaconv.hira2kata(unicodedata.normalize("NFKC", value)).strip()
+    if not re.fullmatch(r"[ァ-ヶー・ 　A-Za-z0-9（）()]+", value):
+        raise forms.ValidationError(KANA_MESSAGE, params={"field": field})
+    return value
+
+
+def phone_normalize(value: str) -> str:
+    value = unicodedata.normalize("NFKC", value).replace("ー", "-").strip()
+    if not re.fullmatch(r"0\d{1,4}-?\d{1,4}-?\d{3,4}", value):
+        raise forms.ValidationError(PHONE_MESSAGE)
+    return value
+
+
+class DepartmentChoiceField(forms.ModelMultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+    default_error_messages = {
+        "invalid_choice": DEPARTMENTS_NOT_ALLOWED,
+        "invalid_pk_value": DEPARTMENTS_NOT_ALLOWED,
+    }
+
+    def label_from_instance(self, obj):
+        return obj.name
+
+
+class InvitationRequestForm(forms.ModelForm):
+    """The public request form. ``website`` is a honeypot: people never see
+    it, form-filling bots usually fill it."""
+
+    departments = DepartmentChoiceField(
+        label="請求先の部署",
+        queryset=Department.objects.none(),
+        error_messages={"required": "請求書を送りたい部署を1つ以上選んでください。"},
+    )
+    website = forms.CharField(
+        label="ウェブサイト（入力しないでください）", required=False
+    )
+
+    class Meta:
+        model = InvitationRequest
+        fields = [
+            "company_name",
+            "company_name_kana",
+            "registration_number",
+            "contact_name",
+            "email",
+            "phone",
+            "departments",
+            "message",
+        ]
+        help_texts = {
+            "registration_number": (
+                "適格請求書発行事業者の方は「T」から始まる番号。"
+                "登録していない場合は空欄。"
+            ),
+        }
+        widgets = {"message": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, municipality, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["departments"].queryset = Department.objects.filter(
+            municipality=municipality, is_active=True
+        ).order_by("code")
+
+    def clean_company_name_kana(self):
+        return kana_normalize(
+            self.cleaned_data["company_name_kana"], "事業者名（カナ）"
+        )
+
+    def clean_phone(self):
+        return phone_normalize(self.cleaned_data["phone"])
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(
+        label="見送りの理由",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="申請者にメールで伝わります。",
+        error_messages={
+            "required": "見送りの理由を入力してください。申請者にメールで伝わります。"
+        },
+    )
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label="招待先メールアドレス")
+    company_name = forms.CharField(
+        label="事業者名", required=False, max_length=200, help_text="分かる場合のみ。"
+    )
+    departments = DepartmentChoiceField(
+        label="請求先の部署",
+        queryset=Department.objects.none(),
+        error_messages={"required": "招待する部署を1つ以上選んでください。"},
+    )
+
+    def __init__(self, *args, municipality, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["departments"].queryset = Department.objects.filter(
+            municipality=municipality, is_active=True
+        ).order_by("code")
+
+
+class SupplierCreateForm(forms.ModelForm):
+    """The supplier a person creates when accepting their first invitation."""
+
+    class Meta:
+        model = Supplier
+        fields = [
+            "legal_name",
+            "name_kana",
+            "registration_number",
+            "corporate_number",
+            "postal_code",
+            "address",
+            "phone",
+            "tax_rounding",
+            "default_price_basis",
+        ]
+
+    def clean_name_kana(self):
+        return kana_normalize(self.cleaned_data["name_kana"], "名称（カナ）")
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"]
+        return phone_normalize(phone) if phone else phone

@@ -1,0 +1,416 @@
+"""Inviting suppliers (招待): public requests, city invitations, acceptance.
+
+A supplier asks through the municipality's public form
+(``invitation_request_submit``); a city administrator approves the request,
+which sends one invitation per requested department, or declines it with a
+reason. Administrators can also invite directly. Accepting an invitation
+creates the ``Connection`` (supplier × department).
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.emails import email_send_template
+from accounts.models import User
+from accounts.services import user_create_from_invitation
+from municipality.models import Department, Municipality, StaffRole
+from partners.models import (
+    Connection,
+    Invitation,
+    InvitationRequest,
+    InvitationRequestStatus,
+    InvitationStatus,
+    Supplier,
+    SupplierMembership,
+    SupplierRole,
+)
+from partners.services.suppliers import connection_create, supplier_member_add
+from partners.tokens import token_digest, token_new
+
+DEPARTMENTS_NOT_ALLOWED = "選べない部署が含まれています。一覧から選び直してください。"
+DEPARTMENTS_REQUIRED = "招待する部署を1つ以上選んでください。"
+DEPARTMENTS_ALL_INACTIVE = (
+    "申請された部署はすべて無効になっています。見送りとして理由を伝えてください。"
+)
+DECLINE_REASON_REQUIRED = "見送りの理由を入力してください。申請者にメールで伝わります。"
+
+
+class InvitationError(Exception):
+    """An invitation cannot be used; ``code`` names the reason for the page
+    that explains what to do."""
+
+    def __init__(self, code: str, invitation: Invitation | None = None):
+        super().__init__(code)
+        self.code = code
+        self.invitation = invitation
+
+
+def _city_admin_emails(municipality: Municipality) -> list[str]:
+    return list(
+        User.objects.filter(
+            is_active=True,
+            staff_memberships__municipality=municipality,
+            staff_memberships__role=StaffRole.CITY_ADMIN,
+        )
+        .distinct()
+        .values_list("email", flat=True)
+    )
+
+
+def _owner_emails(supplier: Supplier) -> list[str]:
+    return list(
+        User.objects.filter(
+            is_active=True,
+            supplier_membership__supplier=supplier,
+            supplier_membership__role=SupplierRole.OWNER,
+        ).values_list("email", flat=True)
+    )
+
+
+@transaction.atomic
+def invitation_request_submit(
+    *,
+    municipality: Municipality,
+    departments: list[Department],
+    remote_addr: str | None,
+    **fields,
+) -> InvitationRequest:
+    """Record a supplier's request to be invited; confirm it to the
+    requester and tell the city administrators."""
+    if any(
+        d.municipality_id != municipality.pk or not d.is_active for d in departments
+    ):
+        raise ValidationError(DEPARTMENTS_NOT_ALLOWED)
+    request = InvitationRequest(
+        municipality=municipality, remote_addr=remote_addr, **fields
+    )
+    request.full_clean()
+    request.save()
+    request.departments.set(departments)
+    context = {
+        "request": request,
+        "municipality": municipality,
+        "departments": departments,
+        "console_url": settings.SITE_URL
+        + reverse(
+            "city:invitation_request",
+            kwargs={"municipality_slug": municipality.slug, "pk": request.pk},
+        ),
+    }
+    email_send_template(
+        template="invitation_request_received", to=[request.email], context=context
+    )
+    email_send_template(
+        template="invitation_request_new",
+        to=_city_admin_emails(municipality),
+        context=context,
+    )
+    return request
+
+
+def _invitation_send(invitation: Invitation) -> None:
+    """Give the invitation a fresh link and expiry, and email it. A resent
+    invitation's earlier link stops working."""
+    token, digest = token_new()
+    now = timezone.now()
+    invitation.token_digest = digest
+    invitation.expires_at = now + timedelta(
+        days=invitation.municipality.invitation_valid_days
+    )
+    invitation.sent_count += 1
+    invitation.last_sent_at = now
+    invitation.save()
+    email_send_template(
+        template="invitation",
+        to=[invitation.email],
+        context={
+            "invitation": invitation,
+            "url": settings.SITE_URL
+            + reverse("invitations:accept", kwargs={"token": token}),
+        },
+    )
+
+
+def _invitation_new(
+    *,
+    municipality: Municipality,
+    department: Department,
+    email: str,
+    company_name: str,
+    actor,
+    request: InvitationRequest | None = None,
+) -> Invitation:
+    invitation = Invitation(
+        municipality=municipality,
+        department=department,
+        email=User.objects.normalize_email(email).lower(),
+        company_name=company_name,
+        request=request,
+        invited_by=actor,
+    )
+    _invitation_send(invitation)
+    return invitation
+
+
+@transaction.atomic
+def invitation_create(
+    *,
+    municipality: Municipality,
+    departments: list[Department],
+    email: str,
+    company_name: str = "",
+    actor,
+) -> list[Invitation]:
+    """Invite ``email`` to bill each of ``departments`` (one invitation and
+    one email each). A department that already has a pending invitation for
+    the address is skipped, so a double submit sends nothing twice."""
+    if not departments:
+        raise ValidationError(DEPARTMENTS_REQUIRED)
+    if any(
+        d.municipality_id != municipality.pk or not d.is_active for d in departments
+    ):
+        raise ValidationError(DEPARTMENTS_NOT_ALLOWED)
+    email = User.objects.normalize_email(email).lower()
+    pending = set(
+        Invitation.objects.filter(
+            municipality=municipality,
+            email=email,
+            status=InvitationStatus.SENT,
+            expires_at__gt=timezone.now(),
+        ).values_list("department_id", flat=True)
+    )
+    return [
+        _invitation_new(
+            municipality=municipality,
+            department=d,
+            email=email,
+            company_name=company_name,
+            actor=actor,
+        )
+        for d in departments
+        if d.pk not in pending
+    ]
+
+
+def _request_locked(request: InvitationRequest) -> InvitationRequest:
+    locked = InvitationRequest.objects.select_for_update(of=("self",)).get(
+        pk=request.pk
+    )
+    if locked.status != InvitationRequestStatus.PENDING:
+        raise ValidationError(
+            "この申請はすでに「%(status)s」です。一覧を更新して確認してください。",
+            params={"status": locked.get_status_display()},
+        )
+    return locked
+
+
+@transaction.atomic
+def invitation_request_approve(
+    *, request: InvitationRequest, actor
+) -> list[Invitation]:
+    """Approve a pending request: one invitation per requested department
+    that is still active. Raises ``ValidationError`` if it was already
+    decided (e.g. by a colleague, or a second click)."""
+    request = _request_locked(request)
+    departments = [d for d in request.departments.order_by("code") if d.is_active]
+    if not departments:
+        raise ValidationError(DEPARTMENTS_ALL_INACTIVE)
+    invitations = [
+        _invitation_new(
+            municipality=request.municipality,
+            department=d,
+            email=request.email,
+            company_name=request.company_name,
+            actor=actor,
+            request=request,
+        )
+        for d in departments
+    ]
+    request.status = InvitationRequestStatus.APPROVED
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    request.save(update_fields=["status", "decided_by", "decided_at"])
+    return invitations
+
+
+@transaction.atomic
+def invitation_request_decline(
+    *, request: InvitationRequest, reason: str, actor
+) -> InvitationRequest:
+    """Decline a pending request and email the reason to the requester."""
+    if not reason.strip():
+        raise ValidationError(
+            "見送りの理由を入力してください。申請者にメールで伝わります。"
+        )
+    request = _request_locked(request)
+    request.status = InvitationRequestStatus.DECLINED
+    request.decline_reason = reason.strip()
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    request.save(update_fields=["status", "decline_reason", "decided_by", "decided_at"])
+    email_send_template(
+        template="invitation_request_declined",
+        to=[request.email],
+        context={"request": request, "municipality": request.municipality},
+    )
+    return request
+
+
+def _invitation_locked(invitation: Invitation) -> Invitation:
+    return (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("municipality")
+        .get(pk=invitation.pk)
+    )
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation, actor) -> Invitation:
+    """Send a pending (or expired) invitation again with a new link and a
+    new expiry."""
+    invitation = _invitation_locked(invitation)
+    if invitation.status != InvitationStatus.SENT:
+        raise ValidationError(
+            "「%(status)s」の招待は再送できません。",
+            params={"status": invitation.get_status_display()},
+        )
+    _invitation_send(invitation)
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, actor) -> Invitation:
+    """Revoke a pending invitation: its link stops working at once."""
+    invitation = _invitation_locked(invitation)
+    if invitation.status != InvitationStatus.SENT:
+        raise ValidationError(
+            "「%(status)s」の招待は取り消せません。",
+            params={"status": invitation.get_status_display()},
+        )
+    invitation.status = InvitationStatus.REVOKED
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["status", "revoked_at"])
+    return invitation
+
+
+# Acceptance -----------------------------------------------------------------
+
+
+def invitation_by_token(token: str) -> Invitation:
+    """The invitation a link's token belongs to, in any state.
+
+    The token is the only thing that grants access here, so the lookup runs
+    across municipalities. Raises ``InvitationError("unknown")``.
+    """
+    invitation = (
+        Invitation.objects.with_scopes_disabled()
+        .select_related("municipality", "department", "request")
+        .filter(token_digest=token_digest(token))
+        .first()
+    )
+    if invitation is None:
+        raise InvitationError("unknown")
+    return invitation
+
+
+def invitation_check_usable(invitation: Invitation) -> None:
+    """Raise ``InvitationError`` with ``revoked``, ``accepted`` or
+    ``expired`` unless the invitation can be accepted now."""
+    if invitation.status == InvitationStatus.REVOKED:
+        raise InvitationError("revoked", invitation)
+    if invitation.status == InvitationStatus.ACCEPTED:
+        raise InvitationError("accepted", invitation)
+    if invitation.is_expired(timezone.now()):
+        raise InvitationError("expired", invitation)
+
+
+def invitation_named_supplier(invitation: Invitation) -> Supplier | None:
+    """The existing supplier the request named by registration number, which
+    a new person joins as a clerk instead of creating a second one."""
+    number = invitation.request.registration_number if invitation.request else ""
+    if not number:
+        return None
+    return Supplier.objects.filter(registration_number=number).first()
+
+
+@dataclass
+class AcceptResult:
+    connection: Connection
+    user: User
+    created_user: bool
+
+
+def _accept(invitation: Invitation, user, supplier: Supplier) -> Connection:
+    connection = connection_create(supplier=supplier, department=invitation.department)
+    invitation.status = InvitationStatus.ACCEPTED
+    invitation.accepted_by = user
+    invitation.accepted_at = timezone.now()
+    invitation.connection = connection
+    invitation.save(
+        update_fields=["status", "accepted_by", "accepted_at", "connection"]
+    )
+    email_send_template(
+        template="invitation_accepted",
+        to=[e for e in [getattr(invitation.invited_by, "email", "")] if e]
+        or _city_admin_emails(invitation.municipality),
+        context={"invitation": invitation, "supplier": supplier, "user": user},
+    )
+    return connection
+
+
+@transaction.atomic
+def invitation_accept(
+    *,
+    invitation: Invitation,
+    user=None,
+    signup: dict | None = None,
+    supplier_fields: dict | None = None,
+) -> AcceptResult:
+    """Accept an invitation, exactly once.
+
+    - ``user`` given (logged in, the invited address): their supplier gets
+      the connection; a user without a supplier creates one from
+      ``supplier_fields`` (or joins the supplier the request named).
+    - ``signup`` given (``name`` and ``password``): a new account for the
+      invited address is created first.
+
+    Raises ``InvitationError`` when the invitation is no longer usable (a
+    second click finds it accepted) and ``ValidationError`` for bad input.
+    """
+    invitation = _invitation_locked(invitation)
+    invitation_check_usable(invitation)
+    created_user = False
+    if user is None:
+        if User.objects.filter(email__iexact=invitation.email).exists():
+            raise InvitationError("login_required", invitation)
+        user = user_create_from_invitation(
+            email=invitation.email, name=signup["name"], password=signup["password"]
+        )
+        created_user = True
+    elif user.email.lower() != invitation.email.lower():
+        raise InvitationError("wrong_account", invitation)
+
+    membership = SupplierMembership.objects.filter(user=user).first()
+    if membership is not None:
+        supplier = membership.supplier
+    elif (named := invitation_named_supplier(invitation)) is not None:
+        supplier = named
+        supplier_member_add(supplier=supplier, user=user, role=SupplierRole.CLERK)
+        email_send_template(
+            template="supplier_member_joined_by_invitation",
+            to=_owner_emails(supplier),
+            context={"supplier": supplier, "user": user, "invitation": invitation},
+        )
+    else:
+        supplier = Supplier(**(supplier_fields or {}))
+        supplier.full_clean()
+        supplier.save()
+        supplier_member_add(supplier=supplier, user=user, role=SupplierRole.OWNER)
+    connection = _accept(invitation, user, supplier)
+    return AcceptResult(connection=connection, user=user, created_user=created_user)

@@ -1,0 +1,213 @@
+"""The city administrators' invitation console (招待の管理): requests to
+approve or decline, direct invitations, resend and revoke."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views import View
+from django.views.generic import DetailView, FormView, ListView
+
+from municipality.models import StaffRole
+from municipality.views import CityRoleRequiredMixin
+from partners.forms_invitations import DeclineForm, InvitationForm
+from partners.models import (
+    Invitation,
+    InvitationRequest,
+    InvitationRequestStatus,
+    InvitationStatus,
+)
+from partners.services.invitations import (
+    invitation_create,
+    invitation_request_approve,
+    invitation_request_decline,
+    invitation_resend,
+    invitation_revoke,
+)
+
+# Invitation states as staff see them: "expired" is a sent invitation whose
+# link has run out.
+INVITATION_STATES = {
+    "sent": "送信済み（有効）",
+    "expired": "期限切れ",
+    "accepted": "承諾済み",
+    "revoked": "取消済み",
+}
+
+
+class ConsoleMixin(CityRoleRequiredMixin):
+    required_roles = (StaffRole.CITY_ADMIN,)
+
+    @property
+    def municipality(self):
+        return self.request.city.municipality
+
+    def redirect_to(self, name, **kwargs):
+        return redirect(name, municipality_slug=self.municipality.slug, **kwargs)
+
+
+class InvitationRequestListView(ConsoleMixin, ListView):
+    template_name = "partners/console/request_list.html"
+    context_object_name = "requests"
+    paginate_by = 50
+
+    def get_queryset(self):
+        requests = InvitationRequest.objects.filter(
+            municipality=self.municipality
+        ).prefetch_related("departments")
+        status = self.request.GET.get("status", InvitationRequestStatus.PENDING)
+        if status in InvitationRequestStatus.values:
+            requests = requests.filter(status=status)
+        return requests.order_by("-created_at", "-pk")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            statuses=InvitationRequestStatus.choices,
+            current_status=self.request.GET.get(
+                "status", InvitationRequestStatus.PENDING
+            ),
+            **kwargs,
+        )
+
+
+class InvitationRequestDetailView(ConsoleMixin, DetailView):
+    template_name = "partners/console/request_detail.html"
+    context_object_name = "invitation_request"
+
+    def get_queryset(self):
+        return InvitationRequest.objects.filter(
+            municipality=self.municipality
+        ).select_related("decided_by")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            decline_form=kwargs.pop("decline_form", None) or DeclineForm(),
+            departments=self.object.departments.order_by("code"),
+            invitations=self.object.invitations.select_related("department"),
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        try:
+            if request.POST.get("action") == "approve":
+                invitations = invitation_request_approve(
+                    request=self.object, actor=request.user
+                )
+                messages.success(
+                    request,
+                    f"申請を承認し、{len(invitations)}件の招待メールを送信しました。",
+                )
+            else:
+                form = DeclineForm(request.POST)
+                if not form.is_valid():
+                    return self.render_to_response(
+                        self.get_context_data(decline_form=form)
+                    )
+                invitation_request_decline(
+                    request=self.object,
+                    reason=form.cleaned_data["reason"],
+                    actor=request.user,
+                )
+                messages.success(request, "申請を見送り、理由をメールで伝えました。")
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        return self.redirect_to("city:invitation_request", pk=self.object.pk)
+
+
+class InvitationListView(ConsoleMixin, ListView):
+    template_name = "partners/console/invitation_list.html"
+    context_object_name = "invitations"
+    paginate_by = 50
+
+    def get_queryset(self):
+        invitations = Invitation.objects.filter(
+            municipality=self.municipality
+        ).select_related("department", "invited_by", "accepted_by")
+        now = timezone.now()
+        state = self.request.GET.get("state", "")
+        filters = {
+            "sent": Q(status=InvitationStatus.SENT, expires_at__gt=now),
+            "expired": Q(status=InvitationStatus.SENT, expires_at__lte=now),
+            "accepted": Q(status=InvitationStatus.ACCEPTED),
+            "revoked": Q(status=InvitationStatus.REVOKED),
+        }
+        if state in filters:
+            invitations = invitations.filter(filters[state])
+        if query := self.request.GET.get("q", "").strip():
+            invitations = invitations.filter(
+                Q(email__icontains=query) | Q(company_name__icontains=query)
+            )
+        return invitations.order_by("-created_at", "-pk")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            states=INVITATION_STATES,
+            current_state=self.request.GET.get("state", ""),
+            query=self.request.GET.get("q", ""),
+            now=timezone.now(),
+            **kwargs,
+        )
+
+
+class InvitationCreateView(ConsoleMixin, FormView):
+    template_name = "partners/console/invitation_form.html"
+    form_class = InvitationForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "municipality": self.municipality}
+
+    def form_valid(self, form):
+        try:
+            invitations = invitation_create(
+                municipality=self.municipality,
+                departments=list(form.cleaned_data["departments"]),
+                email=form.cleaned_data["email"],
+                company_name=form.cleaned_data["company_name"],
+                actor=self.request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.form_invalid(form)
+        if invitations:
+            messages.success(
+                self.request,
+                f"{form.cleaned_data['email']} に{len(invitations)}件の招待メールを"
+                "送信しました。",
+            )
+        else:
+            messages.info(
+                self.request,
+                "選んだ部署への有効な招待はすでに送信済みです。必要なら一覧から再送してください。",
+            )
+        return self.redirect_to("city:invitations")
+
+
+class InvitationActionView(ConsoleMixin, View):
+    """POST-only resend or revoke of one invitation."""
+
+    action = ""
+
+    def post(self, request, *args, **kwargs):
+        invitation = get_object_or_404(
+            Invitation.objects.filter(municipality=self.municipality),
+            pk=kwargs["pk"],
+        )
+        try:
+            if self.action == "resend":
+                invitation_resend(invitation=invitation, actor=request.user)
+                messages.success(
+                    request,
+                    f"{invitation.email} に新しいリンクで招待メールを再送しました。",
+                )
+            else:
+                invitation_revoke(invitation=invitation, actor=request.user)
+                messages.success(
+                    request, f"{invitation.email} への招待を取り消しました。"
+                )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        return self.redirect_to("city:invitations")
