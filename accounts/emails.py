@@ -34,13 +34,13 @@ def email_send(*, message: EmailMessage) -> None:
 
 def email_send_template(*, template: str, to: list[str], context: dict) -> None:
     """Render ``templates/emails/<template>_subject.txt`` and ``_body.txt``
-    (plain text, not HTML-escaped) and queue one message to ``to`` (after
-    commit). Nothing is sent to an empty list."""
+    (plain text, not HTML-escaped; ``site_url`` is there for absolute links)
+    and queue one message to ``to`` (after commit). Nothing is sent to an
+    empty list."""
     if not to:
         return
-    subject = render_to_string(
-        f"emails/{template}_subject.txt", context, using="text"
-    )
+    context = {"site_url": settings.SITE_URL, **context}
+    subject = render_to_string(f"emails/{template}_subject.txt", context, using="text")
     body = render_to_string(f"emails/{template}_body.txt", context, using="text")
     email_send(
         message=EmailMessage(

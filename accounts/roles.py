@@ -11,7 +11,7 @@ from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from municipality.models import StaffMembership, StaffRole
-from partners.models import SupplierMembership
+from partners.models import SupplierMembership, SupplierRole
 
 ACTIVE_ROLE_SESSION_KEY = "active_role"
 
@@ -33,6 +33,7 @@ class Role:
     # The URL prefix this role owns; the longest match names the current role.
     area: str
     municipality_slug: str = ""
+    is_supplier_owner: bool = False
 
     @property
     def title(self) -> str:
@@ -56,6 +57,7 @@ def roles_for_user(user) -> list[Role]:
                 organisation=membership.supplier.legal_name,
                 url=reverse("supplier:home"),
                 area=reverse("supplier:home"),
+                is_supplier_owner=membership.role == SupplierRole.OWNER,
             )
         )
     with scopes_disabled():

@@ -16,5 +16,6 @@ urlpatterns = [
     path("supplier/", include("partners.urls")),
     path("p/<slug:municipality_slug>/", include("partners.urls_requests")),
     path("invitations/", include("partners.urls_invitations")),
+    path("accounts/", include("accounts.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

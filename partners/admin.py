@@ -1,7 +1,13 @@
 from django import forms
 from django.contrib import admin
 
-from partners.models import Connection, Supplier, SupplierMembership
+from partners.models import (
+    BankAccount,
+    BankAccountChange,
+    Connection,
+    Supplier,
+    SupplierMembership,
+)
 
 
 class SupplierMembershipInline(admin.TabularInline):
@@ -93,3 +99,49 @@ class ConnectionAdmin(admin.ModelAdmin):
     )
     autocomplete_fields = ("supplier", "department")
     readonly_fields = ("municipality", "created_at", "updated_at")
+
+
+class BankAccountReadOnlyAdmin(admin.ModelAdmin):
+    """Bank accounts change only through the services, which record the
+    change and mail the supplier's owners; the admin only shows them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BankAccount)
+class BankAccountAdmin(BankAccountReadOnlyAdmin):
+    list_display = (
+        "supplier",
+        "bank_name",
+        "branch_name",
+        "account_type",
+        "account_number",
+        "holder_kana",
+        "is_default",
+        "updated_at",
+    )
+    list_filter = ("is_default", "account_type")
+    list_select_related = ("supplier",)
+    search_fields = (
+        "supplier__legal_name",
+        "supplier__name_kana",
+        "bank_code",
+        "bank_name",
+        "holder_kana",
+    )
+
+
+@admin.register(BankAccountChange)
+class BankAccountChangeAdmin(BankAccountReadOnlyAdmin):
+    list_display = ("created_at", "supplier", "action", "bank_account", "actor")
+    list_filter = ("action",)
+    list_select_related = ("supplier", "bank_account", "actor")
+    search_fields = ("supplier__legal_name", "supplier__name_kana", "actor__email")
+    date_hierarchy = "created_at"

@@ -38,6 +38,15 @@ def _urls(world):
         "other_manage": reverse("city:manage", args=[other_slug]),
         "missing_municipality": reverse("city:inbox", args=["nowhere"]),
         "supplier_home": reverse("supplier:home"),
+        "supplier_profile": reverse("supplier:profile"),
+        "supplier_bank_accounts": reverse("supplier:bank_accounts"),
+        "supplier_members": reverse("supplier:members"),
+        "console_requests": reverse("city:invitation_requests", args=[slug]),
+        "console_invitations": reverse("city:invitations", args=[slug]),
+        "console_invite": reverse("city:invitation_create", args=[slug]),
+        "other_console_requests": reverse(
+            "city:invitation_requests", args=[other_slug]
+        ),
     }
 
 
@@ -45,8 +54,22 @@ def _urls(world):
 GRANTED = {
     "department_staff": {"inbox", "own_department"},
     "treasury": {"treasury"},
-    "city_admin": {"inbox", "own_department", "sibling_department", "manage"},
-    "supplier": {"supplier_home"},
+    "city_admin": {
+        "inbox",
+        "own_department",
+        "sibling_department",
+        "manage",
+        "console_requests",
+        "console_invitations",
+        "console_invite",
+    },
+    # The fixture's supplier user is an owner.
+    "supplier": {
+        "supplier_home",
+        "supplier_profile",
+        "supplier_bank_accounts",
+        "supplier_members",
+    },
 }
 
 

@@ -1,0 +1,79 @@
+import re
+import unicodedata
+
+import jaconv
+from django import forms
+
+from partners.images import SEAL_MAX_BYTES, SEAL_MAX_SIDE, seal_image_clean
+from partners.models import Supplier
+from partners.services.profile import SUPPLIER_PROFILE_FIELDS
+
+# Dashes an IME produces where a hyphen is meant; NFKC keeps them.
+_DASHES = str.maketrans(dict.fromkeys("ー‐‑–—―−", "-"))
+
+
+def _half_width(value: str) -> str:
+    """Full-width digits and dashes, as typed with a Japanese IME, to ASCII."""
+    return unicodedata.normalize("NFKC", value).translate(_DASHES).strip()
+
+
+class SupplierProfileForm(forms.ModelForm):
+    """The supplier's profile as its owner edits it. The seal is checked
+    here (``partners.images``) and saved by the service, never by the form."""
+
+    seal = forms.FileField(
+        label="印影の画像",
+        required=False,
+        help_text=(
+            f"JPEG または GIF、{SEAL_MAX_BYTES // 1024:,}KB以下、"
+            f"縦・横{SEAL_MAX_SIDE}ピクセル以内。"
+        ),
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/gif"}),
+    )
+    remove_seal = forms.BooleanField(label="登録済みの印影を削除する", required=False)
+
+    class Meta:
+        model = Supplier
+        fields = SUPPLIER_PROFILE_FIELDS
+        widgets = {
+            "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+            "postal_code": forms.TextInput(attrs={"autocomplete": "postal-code"}),
+        }
+
+    def clean_name_kana(self):
+        # Half-width kana and hiragana both come in; store full-width katakana.
+        return jaconv.hira2kata(
+            unicodedata.normalize("NFKC", self.cleaned_data["name_kana"])
+        )
+
+    def clean_postal_code(self):
+        value = _half_width(self.cleaned_data["postal_code"]).lstrip("〒")
+        if not value:
+            return value
+        digits = value.replace("-", "")
+        if not re.fullmatch(r"\d{7}", digits):
+            raise forms.ValidationError(
+                "郵便番号は7桁の数字で入力してください（例: 893-8501）。"
+            )
+        return f"{digits[:3]}-{digits[3:]}"
+
+    def clean_phone(self):
+        value = _half_width(self.cleaned_data["phone"])
+        if value and not re.fullmatch(r"\+?[\d\-() ]{10,20}", value):
+            raise forms.ValidationError(
+                "電話番号は市外局番から数字で入力してください（例: 0994-31-1111）。"
+            )
+        return value
+
+    def clean_seal(self):
+        upload = self.cleaned_data["seal"]
+        return seal_image_clean(upload) if upload else None
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("seal") and cleaned.get("remove_seal"):
+            self.add_error(
+                "remove_seal",
+                "新しい印影を選んだときは「削除する」のチェックを外してください。",
+            )
+        return cleaned

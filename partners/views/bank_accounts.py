@@ -1,0 +1,192 @@
+"""Payee accounts (振込先口座): every member of the supplier sees them; only
+owners add, change, delete them or choose the default. Clerks get 404 on
+those pages, as anyone does for what they are not granted.
+``request.supplier_access`` is set by the tenancy middleware."""
+
+from dataclasses import asdict
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from partners.banking import bank_validate, branch_validate
+from partners.forms_bank import BankAccountForm
+from partners.models import BankAccount, BankAccountChange
+from partners.services.bank_accounts import (
+    BankAccountDuplicateError,
+    bank_account_create,
+    bank_account_delete,
+    bank_account_set_default,
+    bank_account_update,
+)
+
+NOTICE = "取引先の管理者全員に、変更をお知らせするメールを送りました。"
+
+
+def _account_for(request, pk: int) -> BankAccount:
+    # Filtering by the member's own supplier makes another supplier's
+    # account a 404, like one that does not exist.
+    return get_object_or_404(
+        BankAccount, supplier=request.supplier_access.supplier, pk=pk
+    )
+
+
+class SupplierOwnerRequiredMixin:
+    """Lets through only owners (管理者) of the supplier."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.supplier_access.is_owner:
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+
+class BankAccountListView(TemplateView):
+    """The supplier's payee accounts and their recent changes."""
+
+    template_name = "partners/bank_account_list.html"
+
+    def get_context_data(self, **kwargs):
+        access = self.request.supplier_access
+        return super().get_context_data(
+            access=access,
+            supplier=access.supplier,
+            accounts=BankAccount.objects.filter(supplier=access.supplier).order_by(
+                "-is_default", "pk"
+            ),
+            changes=BankAccountChange.objects.filter(supplier=access.supplier)
+            .select_related("actor")
+            .order_by("-created_at", "-pk")[:20],
+            **kwargs,
+        )
+
+
+class BankAccountFormView(SupplierOwnerRequiredMixin, FormView):
+    """Two steps: a valid form first renders the confirmation page (names
+    from the bank master, zero-padded number, the holder as it will be
+    transferred); only its ``confirmed`` POST saves."""
+
+    form_class = BankAccountForm
+    template_name = "partners/bank_account_form.html"
+    confirm_template_name = "partners/bank_account_confirm.html"
+    account: BankAccount | None = None
+    success_message = ""
+
+    def save(self, form: BankAccountForm) -> None:
+        raise NotImplementedError
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(account=self.account, **kwargs)
+
+    def form_valid(self, form):
+        post = self.request.POST
+        if "back" in post:
+            return self.render_to_response(self.get_context_data(form=form))
+        if post.get("confirmed") != "1":
+            return TemplateResponse(
+                self.request,
+                self.confirm_template_name,
+                self.get_context_data(form=form),
+            )
+        try:
+            self.save(form)
+        except BankAccountDuplicateError as error:
+            if self.account is not None:
+                form.add_error(None, error.messages)
+                return self.form_invalid(form)
+            # The same confirmation sent twice (double click, reload): the
+            # first request saved it, so this one only says so.
+            messages.info(self.request, error.messages[0])
+            return redirect("supplier:bank_accounts")
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+            return self.form_invalid(form)
+        messages.success(self.request, f"{self.success_message}{NOTICE}")
+        return redirect("supplier:bank_accounts")
+
+
+class BankAccountAddView(BankAccountFormView):
+    success_message = "振込先口座を登録しました。"
+
+    def save(self, form):
+        bank_account_create(
+            supplier=self.request.supplier_access.supplier,
+            actor=self.request.user,
+            **form.account_data(),
+        )
+
+
+class BankAccountEditView(BankAccountFormView):
+    success_message = "振込先口座を変更しました。"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.account = _account_for(request, kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        return BankAccountForm.initial_for(self.account)
+
+    def save(self, form):
+        bank_account_update(
+            bank_account=self.account, actor=self.request.user, **form.account_data()
+        )
+
+
+class BankAccountDeleteView(SupplierOwnerRequiredMixin, TemplateView):
+    """GET asks for confirmation; POST deletes."""
+
+    template_name = "partners/bank_account_delete.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.account = _account_for(request, kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(account=self.account, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        bank_account_delete(bank_account=self.account, actor=request.user)
+        messages.success(request, f"振込先口座を削除しました。{NOTICE}")
+        return redirect("supplier:bank_accounts")
+
+
+class BankAccountDefaultView(SupplierOwnerRequiredMixin, View):
+    """Makes one account the default payee account (POST only)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        account = bank_account_set_default(
+            bank_account=_account_for(request, kwargs["pk"]), actor=request.user
+        )
+        messages.success(request, f"「{account}」を既定の振込先にしました。{NOTICE}")
+        return redirect("supplier:bank_accounts")
+
+
+class BankLookupView(View):
+    """Bank and branch names for codes, as JSON, for the form's
+    as-you-type display (static/js/bank_lookup.js)."""
+
+    http_method_names = ["get"]
+
+    def get(self, request, *args, **kwargs):
+        data = {"bank": None, "bank_error": "", "branch": None, "branch_error": ""}
+        bank_code = request.GET.get("bank", "")
+        branch_code = request.GET.get("branch", "")
+        if not bank_code:
+            return JsonResponse(data)
+        try:
+            bank = bank_validate(bank_code)
+        except ValidationError as error:
+            data["bank_error"] = error.messages[0]
+            return JsonResponse(data)
+        data["bank"] = asdict(bank)
+        if branch_code:
+            try:
+                data["branch"] = asdict(branch_validate(bank, branch_code))
+            except ValidationError as error:
+                data["branch_error"] = error.messages[0]
+        return JsonResponse(data)

@@ -1,0 +1,152 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse_lazy
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from partners.forms_members import MemberInviteForm, MemberRoleForm
+from partners.models import MemberInvitation, SupplierMembership, SupplierRole
+from partners.services.members import (
+    member_invitation_create,
+    member_invitation_list_pending,
+    member_invitation_resend,
+    member_invitation_revoke,
+    member_list_for_supplier,
+    member_remove,
+    member_role_change,
+)
+from partners.views.profile import SupplierOwnerRequiredMixin
+
+
+def _membership(request, pk) -> SupplierMembership:
+    return get_object_or_404(
+        SupplierMembership, supplier=request.supplier_access.supplier, pk=pk
+    )
+
+
+def _invitation(request, pk) -> MemberInvitation:
+    return get_object_or_404(
+        MemberInvitation, supplier=request.supplier_access.supplier, pk=pk
+    )
+
+
+class MemberListView(SupplierOwnerRequiredMixin, TemplateView):
+    """利用者の管理: members with their roles, and invitations not yet
+    accepted."""
+
+    template_name = "partners/member_list.html"
+
+    def get_context_data(self, **kwargs):
+        supplier = self.request.supplier_access.supplier
+        return super().get_context_data(
+            supplier=supplier,
+            members=member_list_for_supplier(supplier=supplier),
+            invitations=member_invitation_list_pending(supplier=supplier),
+            roles=SupplierRole.choices,
+            **kwargs,
+        )
+
+
+class MemberInviteView(SupplierOwnerRequiredMixin, FormView):
+    template_name = "partners/member_invite.html"
+    form_class = MemberInviteForm
+    success_url = reverse_lazy("supplier:members")
+
+    def form_valid(self, form):
+        try:
+            invitation = member_invitation_create(
+                supplier=self.request.supplier_access.supplier,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                actor=self.request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"{invitation.email} に招待メールを送りました。")
+        return super().form_valid(form)
+
+
+class MemberRoleView(SupplierOwnerRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        membership = _membership(request, pk)
+        form = MemberRoleForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "役割を選んでください。")
+            return redirect("supplier:members")
+        try:
+            membership = member_role_change(
+                membership=membership, role=form.cleaned_data["role"]
+            )
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+            return redirect("supplier:members")
+        messages.success(
+            request,
+            f"{membership.user} さんの役割を{membership.get_role_display()}"
+            "にしました。",
+        )
+        demoted_self = membership.user_id == request.user.pk
+        if demoted_self and membership.role != SupplierRole.OWNER:
+            # The member list is for owners; it would now answer 404.
+            return redirect("supplier:home")
+        return redirect("supplier:members")
+
+
+class MemberRemoveView(SupplierOwnerRequiredMixin, TemplateView):
+    """Asks before taking a member out of the supplier."""
+
+    template_name = "partners/member_remove.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            membership=_membership(self.request, self.kwargs["pk"]), **kwargs
+        )
+
+    def post(self, request, pk):
+        membership = _membership(request, pk)
+        try:
+            member_remove(membership=membership)
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+            return redirect("supplier:members")
+        messages.success(
+            request, f"{membership.user} さんを取引先の利用者から外しました。"
+        )
+        if membership.user_id == request.user.pk:
+            # No longer a member: the supplier area would answer 404.
+            return redirect("home")
+        return redirect("supplier:members")
+
+
+class MemberInvitationResendView(SupplierOwnerRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        try:
+            invitation = member_invitation_resend(invitation=_invitation(request, pk))
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            messages.success(
+                request,
+                f"{invitation.email} に招待メールを再送しました。"
+                "以前のメールのリンクは使えなくなります。",
+            )
+        return redirect("supplier:members")
+
+
+class MemberInvitationRevokeView(SupplierOwnerRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        try:
+            invitation = member_invitation_revoke(invitation=_invitation(request, pk))
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            messages.success(request, f"{invitation.email} への招待を取り消しました。")
+        return redirect("supplier:members")
