@@ -49,6 +49,13 @@ class Municipality(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(90)],
         help_text="招待メールのリンクが使える日数。",
     )
+    payment_days = models.PositiveSmallIntegerField(
+        "支払期限の日数",
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="適法な請求書を受け付けた日から支払期限までの日数"
+        "（支払遅延防止法6条: 30日以内、工事は40日以内）。",
+    )
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)
 

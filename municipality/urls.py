@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from municipality import views
 from partners.views import console
@@ -7,6 +7,7 @@ app_name = "city"
 
 urlpatterns = [
     path("inbox/", views.InboxView.as_view(), name="inbox"),
+    path("invoices/", include("invoices.urls_city")),
     path(
         "inbox/<str:code>/",
         views.DepartmentDetailView.as_view(),

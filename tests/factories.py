@@ -95,3 +95,40 @@ class ConnectionFactory(DjangoModelFactory[Connection]):
     department = factory.SubFactory(DepartmentFactory)
     municipality = factory.SelfAttribute("department.municipality")
     payee_code = factory.Sequence(lambda n: f"P{n:06d}")
+
+
+def make_invoice(*, connection, actor, lines=None, issue=True, **fields):
+    """An invoice made through the services, as a supplier would (issued
+    unless ``issue`` is false). ``lines`` are ``LineInput``s."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from invoices.services import (
+        LineInput,
+        invoice_draft_save,
+        invoice_issue,
+        invoice_number_suggest,
+    )
+
+    today = timezone.localdate()
+    values = {
+        "number": invoice_number_suggest(supplier=connection.supplier),
+        "issue_date": today,
+        "transaction_date": today,
+        "subject": "事務用品",
+        "price_basis": "exclusive",
+        **fields,
+    }
+    invoice = invoice_draft_save(
+        supplier=connection.supplier,
+        actor=actor,
+        connection=connection,
+        fields=values,
+        lines=lines
+        or [
+            LineInput("コピー用紙 A4", Decimal(10), Decimal("450"), "S", "箱"),
+            LineInput("お茶（来客用）", Decimal(3), Decimal("120"), "AA", "本"),
+        ],
+    )
+    return invoice_issue(invoice=invoice, actor=actor) if issue else invoice

@@ -1,0 +1,21 @@
+"""``manage.py verify_audit_chain``: check that no invoice history was
+altered or removed. Exits 0 when intact, 1 naming the first broken event."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from invoices.audit import chain_verify
+from invoices.models import InvoiceEvent
+
+
+class Command(BaseCommand):
+    help = "請求書の履歴（ハッシュチェーン）が改ざん・削除されていないか検証します。"
+
+    def handle(self, *args, **options):
+        problem = chain_verify()
+        if problem is not None:
+            where = f"履歴 ID {problem.event_id}: " if problem.event_id else ""
+            raise CommandError(f"履歴の検証に失敗しました。{where}{problem.message}")
+        count = InvoiceEvent.objects.with_scopes_disabled().count()
+        self.stdout.write(
+            self.style.SUCCESS(f"履歴 {count} 件を検証しました。改ざんはありません。")
+        )

@@ -1,0 +1,520 @@
+"""Invoices (請求書): a supplier's qualified invoice to one department.
+
+An invoice is a draft until issued. Issuing freezes everything printed on it
+into ``snapshot`` and ``content_hash``; from then on nothing about its
+content changes, and it is never deleted (retention ≥ 10 years). A mistake
+is corrected by a new invoice that references the returned one (``corrects``).
+Every change of status, every opening, reminder, export and download is an
+``InvoiceEvent`` in one hash chain (see ``invoices.audit``).
+"""
+
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django_scopes import ScopedManager
+
+from municipality.models import Department, Municipality
+from partners.models import Connection, PriceBasis, Supplier
+
+
+class TaxCategory(models.TextChoices):
+    """税区分 of a line, coded as in UNCL5305 (JP PINT): S 10%, AA 8%."""
+
+    STANDARD = "S", "10%（標準税率）"
+    REDUCED = "AA", "8%（軽減税率）"
+    EXEMPT = "E", "非課税"
+    OUT_OF_SCOPE = "O", "不課税"
+    EXPORT = "G", "免税（輸出）"
+
+
+TAX_RATES = {
+    TaxCategory.STANDARD: Decimal("0.10"),
+    TaxCategory.REDUCED: Decimal("0.08"),
+    TaxCategory.EXEMPT: Decimal("0"),
+    TaxCategory.OUT_OF_SCOPE: Decimal("0"),
+    TaxCategory.EXPORT: Decimal("0"),
+}
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", "下書き"
+    ISSUED = "issued", "未開封"
+    OPENED = "opened", "開封済"
+    RETURNED = "returned", "差戻し"
+    APPROVED = "approved", "承認済"
+    WITHDRAWN = "withdrawn", "取下げ"
+    SCHEDULED = "scheduled", "支払予定"
+    PAID = "paid", "支払済"
+
+
+class ReturnReason(models.TextChoices):
+    """差戻しの理由の区分."""
+
+    AMOUNT = "amount", "金額の誤り"
+    TAX = "tax", "消費税額・税区分の誤り"
+    REGISTRATION = "registration", "登録番号の誤り"
+    ADDRESSEE = "addressee", "宛先の誤り"
+    DESCRIPTION = "description", "品名・内容の誤り"
+    ATTACHMENT = "attachment", "添付書類の不足"
+    OTHER = "other", "その他"
+
+
+class ReturnSeverity(models.TextChoices):
+    """支払遅延防止法6条2項: a minor error pauses the payment clock, a serious
+    one (故意又は重大な過失) restarts it at resubmission."""
+
+    MINOR = "minor", "軽微（期間を停止）"
+    SERIOUS = "serious", "重大（再提出から起算）"
+
+
+class FrozenInvoiceError(Exception):
+    """An issued invoice's content cannot change and it cannot be deleted."""
+
+    def __init__(self):
+        super().__init__(
+            "発行済みの請求書は変更・削除できません。誤りがある場合は、"
+            "差戻しを受けてから訂正した請求書を発行してください。"
+        )
+
+
+# What the workflow may still change once an invoice is issued.
+WORKFLOW_FIELDS = frozenset(
+    {
+        "status",
+        "updated_at",
+        "opened_at",
+        "opened_by",
+        "returned_at",
+        "return_reason",
+        "return_explanation",
+        "return_severity",
+        "approved_at",
+        "inspection_date",
+        "withdrawn_at",
+        "payment_deadline",
+        # Set by the DRAFT → ISSUED transition itself.
+        "receipt_number",
+        "received_at",
+        "snapshot",
+        "content_hash",
+    }
+)
+
+
+class Invoice(models.Model):
+    """A supplier's invoice to one department of one municipality.
+
+    Frozen once issued: ``save()`` refuses any change but the workflow's
+    fields and ``delete()`` refuses to delete, whoever calls them (the admin
+    included).
+    """
+
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name="自治体",
+        on_delete=models.PROTECT,
+        related_name="invoices",
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name="宛先部署",
+        on_delete=models.PROTECT,
+        related_name="invoices",
+    )
+    supplier = models.ForeignKey(
+        Supplier,
+        verbose_name="取引先",
+        on_delete=models.PROTECT,
+        related_name="invoices",
+    )
+    connection = models.ForeignKey(
+        Connection,
+        verbose_name="支払先",
+        on_delete=models.PROTECT,
+        related_name="invoices",
+    )
+    status = models.CharField(
+        "状態",
+        max_length=10,
+        choices=InvoiceStatus,
+        default=InvoiceStatus.DRAFT,
+        editable=False,
+    )
+    number = models.CharField("請求書番号", max_length=40)
+    receipt_number = models.CharField(
+        "受付番号", max_length=20, blank=True, editable=False
+    )
+    issue_date = models.DateField("請求日")
+    transaction_date = models.DateField("取引日", help_text="期間の場合は開始日。")
+    transaction_end_date = models.DateField("取引期間の終了日", null=True, blank=True)
+    due_date = models.DateField("支払期日", null=True, blank=True)
+    subject = models.CharField("件名", max_length=200, blank=True)
+    notes = models.TextField("備考", blank=True)
+    price_basis = models.CharField(
+        "単価の表示",
+        max_length=10,
+        choices=PriceBasis,
+        default=PriceBasis.EXCLUSIVE,
+    )
+    corrects = models.ForeignKey(
+        "self",
+        verbose_name="訂正元の請求書",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+    )
+
+    # Totals, computed by invoices.tax and stored (whole yen).
+    subtotal = models.DecimalField(
+        "税抜（税込）合計", max_digits=15, decimal_places=0, default=0, editable=False
+    )
+    tax_total = models.DecimalField(
+        "消費税額等", max_digits=15, decimal_places=0, default=0, editable=False
+    )
+    total = models.DecimalField(
+        "請求金額（税込）", max_digits=15, decimal_places=0, default=0, editable=False
+    )
+
+    # Frozen at issue: everything printed on the invoice.
+    snapshot = models.JSONField("発行時の記載内容", default=dict, editable=False)
+    content_hash = models.CharField(
+        "内容のハッシュ", max_length=64, blank=True, editable=False
+    )
+
+    # The city's side of the record.
+    received_at = models.DateTimeField("受付日時", null=True, editable=False)
+    opened_at = models.DateTimeField("開封日時", null=True, editable=False)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="開封した人",
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        editable=False,
+    )
+    returned_at = models.DateTimeField("差戻し日時", null=True, editable=False)
+    return_reason = models.CharField(
+        "差戻しの理由", max_length=20, choices=ReturnReason, blank=True, editable=False
+    )
+    return_explanation = models.TextField("差戻しの説明", blank=True, editable=False)
+    return_severity = models.CharField(
+        "誤りの程度", max_length=10, choices=ReturnSeverity, blank=True, editable=False
+    )
+    approved_at = models.DateTimeField("承認日時", null=True, editable=False)
+    inspection_date = models.DateField("検収日", null=True, editable=False)
+    withdrawn_at = models.DateTimeField("取下げ日時", null=True, editable=False)
+    payment_deadline = models.DateField(
+        "支払期限（支払遅延防止法）", null=True, editable=False
+    )
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="作成した人",
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField("作成日時", auto_now_add=True)
+    updated_at = models.DateTimeField("更新日時", auto_now=True)
+
+    objects = ScopedManager(municipality="municipality")
+
+    class Meta:
+        verbose_name = "請求書"
+        verbose_name_plural = "請求書"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["supplier", "number"],
+                name="invoice_number_unique_per_supplier",
+                violation_error_message=(
+                    "この請求書番号はすでに使われています。別の番号にしてください。"
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["municipality", "receipt_number"],
+                condition=~Q(receipt_number=""),
+                name="invoice_receipt_number_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=InvoiceStatus.values),
+                name="invoice_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(subtotal__gte=0) & Q(tax_total__gte=0) & Q(total__gte=0),
+                name="invoice_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(total=F("subtotal") + F("tax_total"))
+                | Q(price_basis=PriceBasis.INCLUSIVE, total=F("subtotal")),
+                name="invoice_total_consistent",
+            ),
+            models.CheckConstraint(
+                condition=Q(transaction_end_date__isnull=True)
+                | Q(transaction_end_date__gte=F("transaction_date")),
+                name="invoice_period_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=InvoiceStatus.DRAFT) | ~Q(content_hash=""),
+                name="invoice_issued_has_content_hash",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["municipality", "department", "status"]),
+            models.Index(fields=["supplier", "status"]),
+            models.Index(fields=["municipality", "transaction_date"]),
+            models.Index(fields=["municipality", "total"]),
+        ]
+
+    def __str__(self):
+        return f"{self.number}（{self.supplier}）"
+
+    def save(self, *args, **kwargs):
+        stored = getattr(self, "_stored_status", InvoiceStatus.DRAFT)
+        update_fields = kwargs.get("update_fields")
+        if stored != InvoiceStatus.DRAFT and (
+            update_fields is None or not set(update_fields) <= WORKFLOW_FIELDS
+        ):
+            raise FrozenInvoiceError
+        super().save(*args, **kwargs)
+        self._stored_status = self.status
+
+    def delete(self, *args, **kwargs):
+        if getattr(self, "_stored_status", self.status) != InvoiceStatus.DRAFT:
+            raise FrozenInvoiceError
+        return super().delete(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored_status = instance.__dict__.get("status")
+        return instance
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == InvoiceStatus.DRAFT
+
+
+class DraftOnlyMixin:
+    """Lines, tax summaries and attachments change only with a draft."""
+
+    def save(self, *args, **kwargs):
+        if self.invoice.status != InvoiceStatus.DRAFT:
+            raise FrozenInvoiceError
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.invoice.status != InvoiceStatus.DRAFT:
+            raise FrozenInvoiceError
+        return super().delete(*args, **kwargs)
+
+
+class InvoiceLine(DraftOnlyMixin, models.Model):
+    """明細: one line of an invoice. ``amount`` is the line's price in whole
+    yen (quantity × unit price, rounded with the issuer's mode)."""
+
+    invoice = models.ForeignKey(
+        Invoice, verbose_name="請求書", on_delete=models.CASCADE, related_name="lines"
+    )
+    position = models.PositiveSmallIntegerField("行番号")
+    description = models.CharField("品名・内容", max_length=200)
+    quantity = models.DecimalField("数量", max_digits=12, decimal_places=3)
+    unit = models.CharField("単位", max_length=20, blank=True)
+    unit_price = models.DecimalField("単価", max_digits=15, decimal_places=3)
+    tax_category = models.CharField(
+        "税区分", max_length=2, choices=TaxCategory, default=TaxCategory.STANDARD
+    )
+    amount = models.DecimalField("金額", max_digits=15, decimal_places=0)
+
+    class Meta:
+        verbose_name = "明細"
+        verbose_name_plural = "明細"
+        ordering = ["invoice", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "position"], name="invoice_line_position_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(tax_category__in=TaxCategory.values),
+                name="invoice_line_tax_category_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0) & Q(unit_price__gte=0) & Q(amount__gte=0),
+                name="invoice_line_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return self.description
+
+    @property
+    def is_reduced_rate(self) -> bool:
+        return self.tax_category == TaxCategory.REDUCED
+
+
+class InvoiceTaxSummary(DraftOnlyMixin, models.Model):
+    """税率ごとの合計: per tax category, the taxable amount (税抜 or 税込 as
+    the invoice's price basis) and the consumption tax, rounded once."""
+
+    invoice = models.ForeignKey(
+        Invoice,
+        verbose_name="請求書",
+        on_delete=models.CASCADE,
+        related_name="tax_summaries",
+    )
+    tax_category = models.CharField("税区分", max_length=2, choices=TaxCategory)
+    rate = models.DecimalField("税率", max_digits=4, decimal_places=3)
+    taxable_amount = models.DecimalField("対象金額", max_digits=15, decimal_places=0)
+    tax_amount = models.DecimalField("消費税額等", max_digits=15, decimal_places=0)
+
+    class Meta:
+        verbose_name = "税率ごとの合計"
+        verbose_name_plural = "税率ごとの合計"
+        ordering = ["invoice", "tax_category"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "tax_category"], name="invoice_tax_summary_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_tax_category_display()} {self.taxable_amount}"
+
+
+def attachment_upload_to(attachment, filename):
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    invoice = attachment.invoice
+    return (
+        f"invoices/{invoice.municipality_id}/{invoice.pk}/"
+        f"{secrets.token_hex(16)}.{extension}"
+    )
+
+
+class InvoiceAttachment(DraftOnlyMixin, models.Model):
+    """添付書類 (納品書, 検査資料…): checked by content at upload."""
+
+    invoice = models.ForeignKey(
+        Invoice,
+        verbose_name="請求書",
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
+    file = models.FileField("ファイル", upload_to=attachment_upload_to)
+    original_name = models.CharField("ファイル名", max_length=200)
+    content_type = models.CharField("種類", max_length=100)
+    size = models.PositiveIntegerField("サイズ（バイト）")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_at = models.DateTimeField("追加日時", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "添付書類"
+        verbose_name_plural = "添付書類"
+        ordering = ["invoice", "uploaded_at", "pk"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class EventKind(models.TextChoices):
+    ISSUED = "issued", "発行"
+    OPENED = "opened", "開封"
+    VIEWED = "viewed", "閲覧"
+    RETURNED = "returned", "差戻し"
+    APPROVED = "approved", "承認"
+    WITHDRAWN = "withdrawn", "取下げ"
+    REMINDED = "reminded", "催促"
+    EXPORTED = "exported", "CSV出力"
+    DOWNLOADED = "downloaded", "ダウンロード"
+    SCHEDULED = "scheduled", "支払予定"
+    PAID = "paid", "支払"
+
+
+class InvoiceEvent(models.Model):
+    """One entry of the audit trail (履歴), append-only and hash-chained.
+
+    ``hash`` covers this entry's content and ``prev_hash``, the hash of the
+    entry before it (in id order, across all invoices); ``content_hash`` is
+    the invoice's content hash when the event happened. Any altered or
+    removed row breaks the chain, which ``manage.py verify_audit_chain``
+    reports. Rows are never updated or deleted by the application.
+    """
+
+    invoice = models.ForeignKey(
+        Invoice, verbose_name="請求書", on_delete=models.PROTECT, related_name="events"
+    )
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name="自治体",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    kind = models.CharField("種類", max_length=12, choices=EventKind)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作した人",
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+    )
+    actor_label = models.CharField("操作した人（記録時）", max_length=200, blank=True)
+    from_status = models.CharField("変更前", max_length=10, blank=True)
+    to_status = models.CharField("変更後", max_length=10, blank=True)
+    reason = models.TextField("理由", blank=True)
+    data = models.JSONField("内容", default=dict, blank=True)
+    content_hash = models.CharField("請求書の内容ハッシュ", max_length=64)
+    prev_hash = models.CharField("直前のハッシュ", max_length=64)
+    hash = models.CharField("ハッシュ", max_length=64, unique=True)
+    created_at = models.DateTimeField("日時")
+
+    objects = ScopedManager(municipality="municipality")
+
+    class Meta:
+        verbose_name = "請求書の履歴"
+        verbose_name_plural = "請求書の履歴"
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.invoice} {self.get_kind_display()}"
+
+
+class ReceiptCounter(models.Model):
+    """The last 受付番号 given in one municipality and fiscal year (会計年度,
+    April to March). Locked while a number is taken, so numbers have no gaps
+    and no duplicates."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="+"
+    )
+    fiscal_year = models.PositiveSmallIntegerField("会計年度")
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "受付番号の採番"
+        verbose_name_plural = "受付番号の採番"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "fiscal_year"], name="receipt_counter_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.municipality} {self.fiscal_year}: {self.last}"
+
+
+class AuditChainHead(models.Model):
+    """The hash of the newest event. Writers lock this single row, so that
+    events are chained one after another even under concurrent requests."""
+
+    hash = models.CharField(max_length=64)
+    count = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "履歴チェーンの先頭"
+        verbose_name_plural = "履歴チェーンの先頭"
+
+    def __str__(self):
+        return self.hash

@@ -1,0 +1,49 @@
+"""How an invoice reads on screen and paper: from its frozen snapshot once
+issued, from its live rows while a draft."""
+
+from datetime import date
+from decimal import Decimal
+
+from invoices.models import Invoice, TaxCategory
+from invoices.snapshot import invoice_snapshot
+from partners.models import BankAccount
+
+RATE_LABELS = dict(TaxCategory.choices)
+
+
+def invoice_document(invoice: Invoice) -> dict:
+    """The invoice as printed: parties, dates, lines, per-rate totals."""
+    if invoice.is_draft:
+        bank = BankAccount.objects.filter(
+            supplier=invoice.supplier, is_default=True
+        ).first()
+        data = invoice_snapshot(invoice, bank_account=bank)
+    else:
+        data = dict(invoice.snapshot)
+    data["lines"] = [
+        {
+            **line,
+            "quantity": Decimal(line["quantity"]).normalize(),
+            "unit_price": Decimal(line["unit_price"]).normalize(),
+            "amount": Decimal(line["amount"]),
+            "reduced": line["tax_category"] == TaxCategory.REDUCED,
+            "tax_label": RATE_LABELS[line["tax_category"]],
+        }
+        for line in data["lines"]
+    ]
+    data["tax_summaries"] = [
+        {
+            **row,
+            "taxable_amount": Decimal(row["taxable_amount"]),
+            "tax_amount": Decimal(row["tax_amount"]),
+            "label": RATE_LABELS[row["tax_category"]],
+        }
+        for row in data["tax_summaries"]
+    ]
+    for key in ("subtotal", "tax_total", "total"):
+        data[key] = Decimal(data[key])
+    for key in ("issue_date", "transaction_date", "transaction_end_date", "due_date"):
+        data[key] = date.fromisoformat(data[key]) if data[key] else None
+    data["has_reduced"] = any(line["reduced"] for line in data["lines"])
+    data["inclusive"] = data["price_basis"] == "inclusive"
+    return data

@@ -1,0 +1,407 @@
+"""Writes for invoices: drafts, issue, copy and correction, and the staff's
+and supplier's actions. Status changes go through ``invoices.workflow``."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from accounts.emails import email_send_template
+from accounts.models import User
+from accounts.notifications import Notification, recipients_wanting
+from invoices.audit import event_append, events_append
+from invoices.deadlines import payment_deadline
+from invoices.models import (
+    EventKind,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    InvoiceTaxSummary,
+    ReceiptCounter,
+    ReturnReason,
+    ReturnSeverity,
+)
+from invoices.snapshot import content_hash, invoice_snapshot
+from invoices.tax import invoice_totals, line_amount
+from invoices.workflow import TransitionError, invoice_lock, invoice_transition
+from municipality.models import StaffRole
+from partners.models import BankAccount, Connection, Supplier
+
+# Fields of an invoice a supplier fills in (the rest is the city's or derived).
+DRAFT_FIELDS = (
+    "number",
+    "issue_date",
+    "transaction_date",
+    "transaction_end_date",
+    "due_date",
+    "subject",
+    "notes",
+    "price_basis",
+)
+LINE_FIELDS = ("description", "quantity", "unit", "unit_price", "tax_category")
+
+REMINDER_INTERVAL = timedelta(hours=24)
+CONNECTION_INACTIVE = "この宛先には現在請求書を送れません。自治体に確認してください。"
+
+
+@dataclass(frozen=True)
+class LineInput:
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    tax_category: str
+    unit: str = ""
+
+
+def invoice_number_suggest(*, supplier: Supplier, today: date | None = None) -> str:
+    """The next free number in the supplier's ``YYYYMM-NNNN`` series."""
+    prefix = f"{(today or timezone.localdate()):%Y%m}-"
+    taken = set(
+        Invoice.objects.with_scopes_disabled()
+        .filter(supplier=supplier, number__startswith=prefix)
+        .values_list("number", flat=True)
+    )
+    n = len(taken) + 1
+    while f"{prefix}{n:04d}" in taken:
+        n += 1
+    return f"{prefix}{n:04d}"
+
+
+def _check_connection(connection: Connection, supplier: Supplier) -> None:
+    if connection.supplier_id != supplier.pk:
+        raise ValidationError({"connection": "宛先を一覧から選び直してください。"})
+    if not connection.is_active or not connection.department.is_active:
+        raise ValidationError({"connection": CONNECTION_INACTIVE})
+
+
+def _lines_write(invoice: Invoice, lines: list[LineInput]) -> None:
+    """Replace the draft's lines and recompute its totals."""
+    rounding = invoice.supplier.tax_rounding
+    invoice.lines.all().delete()
+    invoice.tax_summaries.all().delete()
+    rows = [
+        InvoiceLine(
+            invoice=invoice,
+            position=position,
+            description=line.description,
+            quantity=line.quantity,
+            unit=line.unit,
+            unit_price=line.unit_price,
+            tax_category=line.tax_category,
+            amount=line_amount(
+                quantity=line.quantity, unit_price=line.unit_price, rounding=rounding
+            ),
+        )
+        for position, line in enumerate(lines, start=1)
+    ]
+    for row in rows:
+        row.full_clean(exclude=["invoice"])
+    InvoiceLine.objects.bulk_create(rows)
+    totals = invoice_totals(
+        lines=[(r.tax_category, r.amount) for r in rows],
+        price_basis=invoice.price_basis,
+        rounding=rounding,
+    )
+    InvoiceTaxSummary.objects.bulk_create(
+        InvoiceTaxSummary(
+            invoice=invoice,
+            tax_category=b.category,
+            rate=b.rate,
+            taxable_amount=b.taxable_amount,
+            tax_amount=b.tax_amount,
+        )
+        for b in totals.buckets
+    )
+    invoice.subtotal = totals.subtotal
+    invoice.tax_total = totals.tax_total
+    invoice.total = totals.total
+    invoice.save(update_fields=["subtotal", "tax_total", "total", "updated_at"])
+
+
+@transaction.atomic
+def invoice_draft_save(
+    *,
+    supplier: Supplier,
+    actor,
+    connection: Connection,
+    fields: dict,
+    lines: list[LineInput],
+    invoice: Invoice | None = None,
+    corrects: Invoice | None = None,
+) -> Invoice:
+    """Create or update a draft (下書き) with its lines and totals.
+
+    Raises ``ValidationError`` (field errors in Japanese) and nothing is
+    saved; ``FrozenInvoiceError`` if ``invoice`` is no longer a draft.
+    """
+    _check_connection(connection, supplier)
+    if invoice is None:
+        invoice = Invoice(supplier=supplier, created_by=actor, corrects=corrects)
+    else:
+        invoice = invoice_lock(invoice)
+        if invoice.supplier_id != supplier.pk or not invoice.is_draft:
+            raise ValidationError("下書きではない請求書は編集できません。")
+    invoice.connection = connection
+    invoice.department = connection.department
+    invoice.municipality = connection.municipality
+    for name in DRAFT_FIELDS:
+        if name in fields:
+            setattr(invoice, name, fields[name])
+    invoice.full_clean(exclude=["created_by"])
+    invoice.save()
+    _lines_write(invoice, lines)
+    return invoice
+
+
+@transaction.atomic
+def invoice_draft_delete(*, invoice: Invoice, actor) -> None:
+    invoice = invoice_lock(invoice)
+    invoice.delete()  # refuses anything but a draft
+
+
+def _lines_of(invoice: Invoice) -> list[LineInput]:
+    return [
+        LineInput(
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            tax_category=line.tax_category,
+            unit=line.unit,
+        )
+        for line in invoice.lines.order_by("position")
+    ]
+
+
+@transaction.atomic
+def invoice_copy(*, invoice: Invoice, actor, corrects: bool = False) -> Invoice:
+    """A new draft with the same content (複製), numbered afresh. With
+    ``corrects``, the draft is the correction of a returned invoice."""
+    if corrects and invoice.status != InvoiceStatus.RETURNED:
+        raise ValidationError("訂正できるのは差戻しされた請求書だけです。")
+    supplier = invoice.supplier
+    today = timezone.localdate()
+    fields = {name: getattr(invoice, name) for name in DRAFT_FIELDS}
+    fields.update(number=invoice_number_suggest(supplier=supplier), issue_date=today)
+    return invoice_draft_save(
+        supplier=supplier,
+        actor=actor,
+        connection=invoice.connection,
+        fields=fields,
+        lines=_lines_of(invoice),
+        corrects=invoice if corrects else None,
+    )
+
+
+def _fiscal_year(day: date) -> int:
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def _receipt_number_take(invoice: Invoice, when) -> str:
+    """The next 受付番号 of the municipality's fiscal year, without gaps."""
+    fiscal_year = _fiscal_year(timezone.localdate(when))
+    counter, _ = ReceiptCounter.objects.select_for_update().get_or_create(
+        municipality=invoice.municipality, fiscal_year=fiscal_year
+    )
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{fiscal_year}-{counter.last:06d}"
+
+
+def _staff_of(invoice: Invoice):
+    """Users who handle the invoice's department."""
+    return User.objects.filter(
+        staff_memberships__municipality=invoice.municipality,
+        staff_memberships__role=StaffRole.DEPARTMENT,
+        staff_memberships__departments=invoice.department,
+    ).distinct()
+
+
+def _supplier_users(invoice: Invoice):
+    return User.objects.filter(supplier_membership__supplier=invoice.supplier)
+
+
+def invoice_issue_problems(invoice: Invoice) -> list[str]:
+    """Why the draft cannot be issued yet (empty when it can)."""
+    problems = []
+    if not invoice.supplier.registration_number:
+        problems.append(
+            "適格請求書には登録番号が必要です。事業者情報で登録番号を設定してください。"
+        )
+    if not invoice.lines.exists():
+        problems.append("明細を1行以上入力してください。")
+    if invoice.total <= 0:
+        problems.append("請求金額が0円です。明細の数量と単価を確認してください。")
+    if invoice.corrects_id and invoice.corrects.status != InvoiceStatus.RETURNED:
+        problems.append("訂正元の請求書が差戻しの状態ではありません。")
+    if (
+        invoice.corrects_id
+        and invoice.corrects.corrections.exclude(pk=invoice.pk)
+        .exclude(status=InvoiceStatus.DRAFT)
+        .exists()
+    ):
+        problems.append("この差戻しに対する訂正請求書はすでに発行されています。")
+    return problems
+
+
+@transaction.atomic
+def invoice_issue(*, invoice: Invoice, actor) -> Invoice:
+    """Issue a draft (発行): check it, freeze its content, give it the
+    city's receipt number and deadline, and tell the department's staff.
+
+    Raises ``ValidationError`` listing every problem, ``TransitionError`` if
+    it is no longer a draft (a second click).
+    """
+    invoice = invoice_lock(invoice)
+    if not invoice.is_draft:
+        raise TransitionError(invoice, InvoiceStatus.ISSUED)
+    _check_connection(invoice.connection, invoice.supplier)
+    if problems := invoice_issue_problems(invoice):
+        raise ValidationError(problems)
+    now = timezone.now()
+    invoice.receipt_number = _receipt_number_take(invoice, now)
+    bank_account = BankAccount.objects.filter(
+        supplier=invoice.supplier, is_default=True
+    ).first()
+    snapshot = invoice_snapshot(invoice, bank_account=bank_account)
+    invoice = invoice_transition(
+        invoice=invoice,
+        to=InvoiceStatus.ISSUED,
+        actor=actor,
+        receipt_number=invoice.receipt_number,
+        received_at=now,
+        snapshot=snapshot,
+        content_hash=content_hash(snapshot),
+        payment_deadline=payment_deadline(invoice, received_at=now),
+    )
+    email_send_template(
+        template="invoice_issued",
+        to=recipients_wanting(_staff_of(invoice), Notification.INVOICE_EVENTS),
+        context={"invoice": invoice},
+    )
+    return invoice
+
+
+@transaction.atomic
+def invoice_view(*, invoice: Invoice, actor) -> Invoice:
+    """Record that city staff looked at the invoice: the first look opens it
+    (開封), every later one is logged as a view."""
+    invoice = invoice_lock(invoice)
+    if invoice.status == InvoiceStatus.ISSUED:
+        invoice = invoice_transition(
+            invoice=invoice,
+            to=InvoiceStatus.OPENED,
+            actor=actor,
+            opened_at=timezone.now(),
+            opened_by=actor,
+        )
+        email_send_template(
+            template="invoice_opened",
+            to=recipients_wanting(
+                _supplier_users(invoice), Notification.INVOICE_EVENTS
+            ),
+            context={"invoice": invoice},
+        )
+    elif not invoice.is_draft:
+        event_append(invoice=invoice, kind=EventKind.VIEWED, actor=actor)
+    return invoice
+
+
+@transaction.atomic
+def invoice_return(
+    *,
+    invoice: Invoice,
+    actor,
+    reason: ReturnReason,
+    explanation: str,
+    severity: ReturnSeverity,
+) -> Invoice:
+    """差戻し: the city refuses the invoice with a stated reason (支払遅延防止法
+    6条2項). The invoice stays on record unchanged; the supplier is told."""
+    if not explanation.strip():
+        raise ValidationError({"explanation": "差戻しの説明を入力してください。"})
+    invoice = invoice_view(invoice=invoice, actor=actor)
+    invoice = invoice_transition(
+        invoice=invoice,
+        to=InvoiceStatus.RETURNED,
+        actor=actor,
+        reason=explanation.strip(),
+        data={"reason": reason, "severity": severity},
+        returned_at=timezone.now(),
+        return_reason=reason,
+        return_explanation=explanation.strip(),
+        return_severity=severity,
+    )
+    email_send_template(
+        template="invoice_returned",
+        to=recipients_wanting(_supplier_users(invoice), Notification.INVOICE_EVENTS),
+        context={"invoice": invoice},
+    )
+    return invoice
+
+
+@transaction.atomic
+def invoice_approve(*, invoice: Invoice, actor, inspection_date: date) -> Invoice:
+    """承認（検収）: the department accepts the invoice as proper."""
+    if inspection_date > timezone.localdate():
+        raise ValidationError(
+            {"inspection_date": "検収日に未来の日付は指定できません。"}
+        )
+    invoice = invoice_view(invoice=invoice, actor=actor)
+    invoice = invoice_transition(
+        invoice=invoice,
+        to=InvoiceStatus.APPROVED,
+        actor=actor,
+        data={"inspection_date": inspection_date.isoformat()},
+        approved_at=timezone.now(),
+        inspection_date=inspection_date,
+    )
+    email_send_template(
+        template="invoice_approved",
+        to=recipients_wanting(_supplier_users(invoice), Notification.INVOICE_EVENTS),
+        context={"invoice": invoice},
+    )
+    return invoice
+
+
+@transaction.atomic
+def invoice_withdraw(*, invoice: Invoice, actor) -> Invoice:
+    """取下げ by the supplier, only while nobody at the city has opened it."""
+    return invoice_transition(
+        invoice=invoice,
+        to=InvoiceStatus.WITHDRAWN,
+        actor=actor,
+        withdrawn_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def invoice_remind(*, invoice: Invoice, actor) -> Invoice:
+    """催促: the supplier reminds the department of an unopened invoice, at
+    most once a day."""
+    invoice = invoice_lock(invoice)
+    if invoice.status != InvoiceStatus.ISSUED:
+        raise ValidationError("催促できるのは未開封の請求書だけです。")
+    last = invoice.events.filter(kind=EventKind.REMINDED).aggregate(
+        last=Max("created_at")
+    )["last"]
+    if last and timezone.now() - last < REMINDER_INTERVAL:
+        raise ValidationError(
+            "催促は1日に1回までです。前回の催促から24時間たってから送ってください。"
+        )
+    event_append(invoice=invoice, kind=EventKind.REMINDED, actor=actor)
+    email_send_template(
+        template="invoice_reminder",
+        to=recipients_wanting(_staff_of(invoice), Notification.REMINDERS),
+        context={"invoice": invoice},
+    )
+    return invoice
+
+
+@transaction.atomic
+def invoices_record_export(*, invoices, actor, kind: str, data: dict) -> None:
+    """Record an export or download of ``invoices`` in their histories."""
+    events_append(invoices=invoices, kind=kind, actor=actor, data=data)

@@ -1,0 +1,133 @@
+"""What is printed on an issued invoice, frozen as JSON at issue."""
+
+from invoices.audit import canonical_json, sha256_hex
+from invoices.models import Invoice
+from partners.models import BankAccount
+
+
+def _date(value) -> str:
+    return value.isoformat() if value else ""
+
+
+def lines_snapshot(invoice: Invoice) -> list[dict]:
+    return [
+        {
+            "position": line.position,
+            "description": line.description,
+            "quantity": str(line.quantity),
+            "unit": line.unit,
+            "unit_price": str(line.unit_price),
+            "tax_category": line.tax_category,
+            "amount": str(line.amount),
+        }
+        for line in invoice.lines.order_by("position")
+    ]
+
+
+def totals_snapshot(invoice: Invoice) -> dict:
+    return {
+        "subtotal": str(invoice.subtotal),
+        "tax_total": str(invoice.tax_total),
+        "total": str(invoice.total),
+        "tax_summaries": [
+            {
+                "tax_category": s.tax_category,
+                "rate": str(s.rate),
+                "taxable_amount": str(s.taxable_amount),
+                "tax_amount": str(s.tax_amount),
+            }
+            for s in invoice.tax_summaries.order_by("tax_category")
+        ],
+    }
+
+
+def _bank_account(account: BankAccount | None) -> dict | None:
+    if account is None:
+        return None
+    return {
+        "bank_code": account.bank_code,
+        "bank_name": account.bank_name,
+        "branch_code": account.branch_code,
+        "branch_name": account.branch_name,
+        "account_type": account.account_type,
+        "account_type_label": account.get_account_type_display(),
+        "account_number": account.account_number,
+        "holder_kana": account.holder_kana,
+    }
+
+
+def header_snapshot(invoice: Invoice) -> dict:
+    """The invoice's own columns that are printed on it."""
+    return {
+        "number": invoice.number,
+        "receipt_number": invoice.receipt_number,
+        "issue_date": _date(invoice.issue_date),
+        "transaction_date": _date(invoice.transaction_date),
+        "transaction_end_date": _date(invoice.transaction_end_date),
+        "due_date": _date(invoice.due_date),
+        "subject": invoice.subject,
+        "notes": invoice.notes,
+        "price_basis": invoice.price_basis,
+    }
+
+
+def invoice_snapshot(invoice: Invoice, *, bank_account: BankAccount | None) -> dict:
+    """Everything printed on the invoice, as JSON values."""
+    supplier = invoice.supplier
+    corrected = invoice.corrects
+    return {
+        **header_snapshot(invoice),
+        "supplier": {
+            "name": supplier.legal_name,
+            "name_kana": supplier.name_kana,
+            "registration_number": supplier.registration_number,
+            "corporate_number": supplier.corporate_number,
+            "postal_code": supplier.postal_code,
+            "address": supplier.address,
+            "phone": supplier.phone,
+            "tax_rounding": supplier.tax_rounding,
+            "seal_image": supplier.seal_image.name if supplier.seal_image else "",
+        },
+        "addressee": {
+            "municipality": invoice.municipality.name,
+            "local_government_code": invoice.municipality.local_government_code,
+            "department": invoice.department.name,
+            "department_code": invoice.department.code,
+        },
+        "bank_account": _bank_account(bank_account),
+        "corrects": {
+            "number": corrected.number,
+            "receipt_number": corrected.receipt_number,
+            "issue_date": _date(corrected.issue_date),
+        }
+        if corrected
+        else None,
+        "lines": lines_snapshot(invoice),
+        **totals_snapshot(invoice),
+    }
+
+
+def content_hash(snapshot: dict) -> str:
+    return sha256_hex(canonical_json(snapshot))
+
+
+def invoice_content_problem(invoice: Invoice) -> str | None:
+    """Why an issued invoice's stored content no longer matches what was
+    frozen at issue, or ``None``."""
+    if not invoice.content_hash:
+        return None
+    if content_hash(invoice.snapshot) != invoice.content_hash:
+        return f"請求書 {invoice.pk} の記載内容が発行時のハッシュと一致しません。"
+    snapshot = invoice.snapshot
+    header = header_snapshot(invoice)
+    if {k: snapshot[k] for k in header} != header:
+        return (
+            f"請求書 {invoice.pk} の番号・日付・件名などが発行時の内容と一致しません。"
+        )
+    totals = totals_snapshot(invoice)
+    if (
+        snapshot["lines"] != lines_snapshot(invoice)
+        or {k: snapshot[k] for k in totals} != totals
+    ):
+        return f"請求書 {invoice.pk} の明細または合計が発行時の内容と一致しません。"
+    return None

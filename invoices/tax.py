@@ -1,0 +1,104 @@
+"""Consumption tax of a qualified invoice (消費税額等), computed the lawful way.
+
+Per tax rate, the line amounts are summed and the tax is computed on that
+sum and rounded **once**, with the issuer's fixed rounding mode
+(消費税法施行令70条の10, 基通1-8-15, インボイスQ&A 問57). Tax-exclusive
+invoices use 10/100 and 8/100, tax-inclusive ones 10/110 and 8/108. All
+arithmetic is on integers or ``Decimal``; nothing is ever a float.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+
+from invoices.models import TAX_RATES, TaxCategory
+from partners.models import PriceBasis, TaxRounding
+
+_DECIMAL_ROUNDING = {
+    TaxRounding.FLOOR: ROUND_FLOOR,
+    TaxRounding.HALF_UP: ROUND_HALF_UP,
+    TaxRounding.CEILING: ROUND_CEILING,
+}
+
+# Rates as exact fractions: (numerator, denominator) for tax-exclusive and
+# tax-inclusive amounts.
+_FRACTIONS = {
+    TaxCategory.STANDARD: ((10, 100), (10, 110)),
+    TaxCategory.REDUCED: ((8, 100), (8, 108)),
+}
+
+
+def yen(value: Decimal, rounding: str) -> Decimal:
+    """``value`` rounded to whole yen with the issuer's rounding mode."""
+    return value.quantize(Decimal("1"), rounding=_DECIMAL_ROUNDING[rounding])
+
+
+def line_amount(*, quantity: Decimal, unit_price: Decimal, rounding: str) -> Decimal:
+    """A line's amount in whole yen: quantity × unit price, rounded once."""
+    return yen(quantity * unit_price, rounding)
+
+
+def _divide(numerator: int, denominator: int, rounding: str) -> int:
+    quotient, remainder = divmod(numerator, denominator)
+    if rounding == TaxRounding.CEILING:
+        return quotient + (remainder > 0)
+    if rounding == TaxRounding.HALF_UP:
+        return quotient + (2 * remainder >= denominator)
+    return quotient
+
+
+@dataclass(frozen=True)
+class TaxBucket:
+    """One tax category's total and the tax on it."""
+
+    category: str
+    rate: Decimal
+    taxable_amount: Decimal
+    tax_amount: Decimal
+
+
+@dataclass(frozen=True)
+class Totals:
+    buckets: tuple[TaxBucket, ...]
+    subtotal: Decimal
+    tax_total: Decimal
+    total: Decimal
+
+
+def invoice_totals(
+    *, lines: Iterable[tuple[str, Decimal]], price_basis: str, rounding: str
+) -> Totals:
+    """Totals of an invoice from its ``(tax_category, amount)`` lines.
+
+    ``subtotal`` is the sum of the line amounts (tax-exclusive or inclusive
+    as ``price_basis`` says); ``total`` is what the city pays.
+    """
+    sums: dict[str, int] = {}
+    for category, amount in lines:
+        sums[category] = sums.get(category, 0) + int(amount)
+    inclusive = price_basis == PriceBasis.INCLUSIVE
+    buckets = []
+    for category in TaxCategory.values:  # a fixed, readable order
+        if category not in sums:
+            continue
+        taxable = sums[category]
+        tax = 0
+        if category in _FRACTIONS:
+            numerator, denominator = _FRACTIONS[category][inclusive]
+            tax = _divide(taxable * numerator, denominator, rounding)
+        buckets.append(
+            TaxBucket(
+                category=category,
+                rate=TAX_RATES[category],
+                taxable_amount=Decimal(taxable),
+                tax_amount=Decimal(tax),
+            )
+        )
+    subtotal = Decimal(sum(sums.values()))
+    tax_total = Decimal(sum(b.tax_amount for b in buckets))
+    return Totals(
+        buckets=tuple(buckets),
+        subtotal=subtotal,
+        tax_total=tax_total,
+        total=subtotal if inclusive else subtotal + tax_total,
+    )

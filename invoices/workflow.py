@@ -1,0 +1,89 @@
+"""The only code that changes an invoice's status.
+
+``TRANSITIONS`` is the whole state machine (see DESIGN.md); a move not in it
+raises ``TransitionError``. Each move locks the invoice row, checks the
+state again, saves and appends the audit event in one transaction, so two
+people acting at the same moment end in one consistent state.
+"""
+
+from django.db import transaction
+
+from invoices.audit import event_append
+from invoices.models import EventKind, Invoice, InvoiceStatus
+
+S = InvoiceStatus
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.DRAFT: frozenset({S.ISSUED}),
+    S.ISSUED: frozenset({S.OPENED, S.WITHDRAWN}),
+    S.OPENED: frozenset({S.RETURNED, S.APPROVED}),
+    S.APPROVED: frozenset({S.SCHEDULED}),
+    S.SCHEDULED: frozenset({S.PAID, S.APPROVED}),
+    S.RETURNED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+    S.PAID: frozenset(),
+}
+
+_EVENTS = {
+    S.ISSUED: EventKind.ISSUED,
+    S.OPENED: EventKind.OPENED,
+    S.RETURNED: EventKind.RETURNED,
+    S.APPROVED: EventKind.APPROVED,
+    S.WITHDRAWN: EventKind.WITHDRAWN,
+    S.SCHEDULED: EventKind.SCHEDULED,
+    S.PAID: EventKind.PAID,
+}
+
+
+class TransitionError(Exception):
+    """The invoice's status does not allow the move (it may have just been
+    changed by someone else)."""
+
+    def __init__(self, invoice: Invoice, to: str):
+        self.invoice = invoice
+        self.to = to
+        super().__init__(
+            f"この請求書は「{invoice.get_status_display()}」のため、"
+            f"「{S(to).label}」にできません。画面を更新して状態を確認してください。"
+        )
+
+
+def invoice_lock(invoice: Invoice) -> Invoice:
+    """The invoice's row, locked until the transaction ends, read afresh."""
+    return (
+        Invoice.objects.select_for_update(of=("self",))
+        .select_related("municipality", "department", "supplier")
+        .get(pk=invoice.pk)
+    )
+
+
+@transaction.atomic
+def invoice_transition(
+    *,
+    invoice: Invoice,
+    to: str,
+    actor,
+    reason: str = "",
+    data: dict | None = None,
+    **fields,
+) -> Invoice:
+    """Move ``invoice`` to ``to``, setting ``fields`` with it, and record
+    the event. Raises ``TransitionError``."""
+    locked = invoice_lock(invoice)
+    if to not in TRANSITIONS[locked.status]:
+        raise TransitionError(locked, to)
+    from_status = locked.status
+    locked.status = to
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=["status", "updated_at", *fields])
+    event_append(
+        invoice=locked,
+        kind=_EVENTS[to],
+        actor=actor,
+        from_status=from_status,
+        to_status=to,
+        reason=reason,
+        data=data,
+    )
+    return locked
