@@ -7,13 +7,16 @@ never changed, so the seed can run again after the demo has been used.
 """
 
 import csv
+import dataclasses
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
 
 from django.db import transaction
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from accounts.models import User
@@ -21,6 +24,7 @@ from municipality.models import Department, Municipality, StaffMembership, Staff
 from municipality.services import department_create, staff_membership_grant
 from municipality.validators import corporate_check_digit
 from partners.models import (
+    BankAccount,
     Connection,
     Supplier,
     SupplierMembership,
@@ -298,7 +302,117 @@ def demo_seed() -> DemoSeedResult:
                     spec.payee_codes[code],
                     result,
                 )
+        _demo_invoices_ensure(users, departments[KANOYA], result)
     return result
+
+
+# 鹿児島銀行 鹿屋支店 (0185-500): the demo invoices carry a real bank and
+# branch from the Zengin master, with an invented account number.
+_OSUMI_BANK_ACCOUNT = {
+    "bank_code": "0185",
+    "branch_code": "500",
+    "account_type": "1",
+    "account_number": "1234567",
+    "holder_input": "カブシキガイシャオオスミブング",
+}
+
+# (number, status to reach, subject) for おおすみ文具 → 子育て支援課.
+_DEMO_INVOICES = (
+    ("DEMO-0001", "draft", "11月分 事務用品（作成中）"),
+    ("DEMO-0002", "issued", "10月分 事務用品"),
+    ("DEMO-0003", "opened", "保育所用 画用紙・クレヨン"),
+    ("DEMO-0004", "returned", "9月分 事務用品"),
+    ("DEMO-0005", "approved", "8月分 事務用品"),
+    ("DEMO-0006", "withdrawn", "重複して送った請求書"),
+)
+
+
+def _demo_invoices_ensure(
+    users: dict[str, User], kanoya: dict[str, Department], result: DemoSeedResult
+) -> None:
+    """Invoices in every state, made through the same services people use,
+    so their histories and audit chain are real."""
+    from datetime import date
+
+    from invoices.models import Invoice, ReturnReason, ReturnSeverity
+    from invoices.services import (
+        LineInput,
+        invoice_approve,
+        invoice_copy,
+        invoice_draft_save,
+        invoice_issue,
+        invoice_return,
+        invoice_view,
+        invoice_withdraw,
+    )
+    from partners.services.bank_accounts import bank_account_create
+
+    owner = users["supplier-owner@example.jp"]
+    staff = users["kanoya-kosodate@example.jp"]
+    supplier = Supplier.objects.get(registration_number=_OSUMI_NUMBER)
+    if not BankAccount.objects.filter(supplier=supplier).exists():
+        bank_account_create(supplier=supplier, actor=owner, **_OSUMI_BANK_ACCOUNT)
+        result.add("振込先口座")
+    connection = Connection.objects.get(supplier=supplier, department=kanoya["200"])
+    lines = [
+        LineInput("コピー用紙 A4 500枚×5冊", Decimal(10), Decimal(2480), "S", "箱"),
+        LineInput("ボールペン 黒 10本入", Decimal(5), Decimal("880"), "S", "箱"),
+        LineInput("お茶 500ml（来客用）", Decimal(24), Decimal(108), "AA", "本"),
+    ]
+    today = timezone.localdate()
+    for number, status, subject in _DEMO_INVOICES:
+        if Invoice.objects.filter(supplier=supplier, number=number).exists():
+            continue
+        invoice = invoice_draft_save(
+            supplier=supplier,
+            actor=owner,
+            connection=connection,
+            fields={
+                "number": number,
+                "issue_date": today,
+                "transaction_date": date(today.year, today.month, 1),
+                "transaction_end_date": today,
+                "subject": subject,
+                "price_basis": "exclusive",
+                "notes": "いつもありがとうございます。",
+            },
+            lines=lines,
+        )
+        result.add("請求書")
+        if status == "draft":
+            continue
+        invoice = invoice_issue(invoice=invoice, actor=owner)
+        if status == "withdrawn":
+            invoice_withdraw(invoice=invoice, actor=owner)
+        elif status == "opened":
+            invoice_view(invoice=invoice, actor=staff)
+        elif status == "approved":
+            invoice_approve(invoice=invoice, actor=staff, inspection_date=today)
+        elif status == "returned":
+            invoice = invoice_return(
+                invoice=invoice,
+                actor=staff,
+                reason=ReturnReason.AMOUNT,
+                explanation="ボールペンの数量が納品書（4箱）と異なります。"
+                "数量を直した請求書を発行してください。",
+                severity=ReturnSeverity.MINOR,
+            )
+            correction = invoice_copy(invoice=invoice, actor=owner, corrects=True)
+            fixed = [
+                lines[0],
+                dataclasses.replace(lines[1], quantity=Decimal(4)),
+                lines[2],
+            ]
+            correction = invoice_draft_save(
+                supplier=supplier,
+                actor=owner,
+                connection=connection,
+                invoice=correction,
+                fields={"subject": f"{subject}（訂正）"},
+                lines=fixed,
+            )
+            invoice_issue(invoice=correction, actor=owner)
+            result.add("請求書")
 
 
 def _municipality_ensure(

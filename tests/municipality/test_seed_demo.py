@@ -255,3 +255,23 @@ def test_conflict_with_existing_data_fails_and_creates_nothing():
         seed_demo()
 
     assert snapshot() == before
+
+
+def test_demo_invoices_cover_every_state_with_a_valid_audit_chain(first_output):
+    from invoices.audit import chain_verify
+    from invoices.models import Invoice, InvoiceStatus
+
+    statuses = set(Invoice.objects.values_list("status", flat=True))
+    assert statuses >= {
+        InvoiceStatus.DRAFT,
+        InvoiceStatus.ISSUED,
+        InvoiceStatus.OPENED,
+        InvoiceStatus.RETURNED,
+        InvoiceStatus.APPROVED,
+        InvoiceStatus.WITHDRAWN,
+    }
+    returned = Invoice.objects.get(number="DEMO-0004")
+    correction = returned.corrections.get()
+    assert correction.status == InvoiceStatus.ISSUED
+    assert correction.total != returned.total
+    assert chain_verify() is None
