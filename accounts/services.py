@@ -3,7 +3,7 @@
 from allauth.account.models import EmailAddress
 from django.db import transaction
 
-from accounts.models import User
+from accounts.models import NotificationSettings, User
 
 
 @transaction.atomic
@@ -18,3 +18,12 @@ def user_create_from_invitation(*, email: str, name: str, password: str) -> User
         user=user, email=user.email, verified=True, primary=True
     )
     return user
+
+
+@transaction.atomic
+def notification_settings_update(*, user: User, **kinds: bool) -> NotificationSettings:
+    """Save which kinds of email ``user`` wants (メール受信設定)."""
+    settings, _ = NotificationSettings.objects.update_or_create(
+        user=user, defaults=kinds
+    )
+    return settings

@@ -5,6 +5,7 @@ from django.views.generic import FormView
 
 from accounts.forms import NotificationSettingsForm
 from accounts.models import NotificationSettings
+from accounts.services import notification_settings_update
 
 
 class NotificationSettingsView(LoginRequiredMixin, FormView):
@@ -25,8 +26,6 @@ class NotificationSettingsView(LoginRequiredMixin, FormView):
         }
 
     def form_valid(self, form):
-        NotificationSettings.objects.update_or_create(
-            user=self.request.user, defaults=form.cleaned_data
-        )
+        notification_settings_update(user=self.request.user, **form.cleaned_data)
         messages.success(self.request, "メール受信設定を保存しました。")
         return super().form_valid(form)

@@ -2,10 +2,19 @@
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models.functions import Now
 
 from municipality.models import Municipality
-from partners.models import Connection, Supplier, SupplierMembership, SupplierRole
+from partners.models import (
+    Connection,
+    InvitationStatus,
+    MemberInvitation,
+    Supplier,
+    SupplierMembership,
+    SupplierRole,
+)
+from partners.tokens import token_digest
 
 
 @dataclass(frozen=True)
@@ -67,4 +76,34 @@ def connection_list_for_municipality(*, municipality) -> QuerySet[Connection]:
         Connection.objects.filter(municipality=municipality)
         .select_related("supplier", "department")
         .order_by("department__code", "supplier__name_kana", "pk")
+    )
+
+
+def member_list_for_supplier(*, supplier: Supplier) -> QuerySet[SupplierMembership]:
+    return (
+        SupplierMembership.objects.filter(supplier=supplier)
+        .select_related("user")
+        .order_by("user__email")
+    )
+
+
+def member_invitation_list_pending(*, supplier: Supplier) -> QuerySet[MemberInvitation]:
+    """Invitations not accepted or revoked, with ``expired`` annotated:
+    those can still be resent."""
+    return (
+        MemberInvitation.objects.filter(supplier=supplier, status=InvitationStatus.SENT)
+        .select_related("invited_by")
+        .annotate(
+            expired=ExpressionWrapper(
+                Q(expires_at__lte=Now()), output_field=BooleanField()
+            )
+        )
+    )
+
+
+def member_invitation_for_token(*, token: str) -> MemberInvitation | None:
+    return (
+        MemberInvitation.objects.select_related("supplier", "invited_by")
+        .filter(token_digest=token_digest(token))
+        .first()
     )

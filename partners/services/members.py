@@ -13,8 +13,6 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
-from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,8 +26,9 @@ from partners.models import (
     SupplierMembership,
     SupplierRole,
 )
+from partners.selectors import member_invitation_list_pending, member_list_for_supplier
 from partners.services.suppliers import supplier_member_add
-from partners.tokens import token_digest, token_new
+from partners.tokens import token_new
 
 INVITATION_VALID_DAYS = 14
 
@@ -55,36 +54,6 @@ class MemberInvitationError(Exception):
     def __init__(self, step: AcceptStep):
         super().__init__(step)
         self.step = step
-
-
-def member_list_for_supplier(*, supplier: Supplier) -> QuerySet[SupplierMembership]:
-    return (
-        SupplierMembership.objects.filter(supplier=supplier)
-        .select_related("user")
-        .order_by("user__email")
-    )
-
-
-def member_invitation_list_pending(*, supplier: Supplier) -> QuerySet[MemberInvitation]:
-    """Invitations not accepted or revoked, with ``expired`` annotated:
-    those can still be resent."""
-    return (
-        MemberInvitation.objects.filter(supplier=supplier, status=InvitationStatus.SENT)
-        .select_related("invited_by")
-        .annotate(
-            expired=ExpressionWrapper(
-                Q(expires_at__lte=Now()), output_field=BooleanField()
-            )
-        )
-    )
-
-
-def member_invitation_for_token(*, token: str) -> MemberInvitation | None:
-    return (
-        MemberInvitation.objects.select_related("supplier", "invited_by")
-        .filter(token_digest=token_digest(token))
-        .first()
-    )
 
 
 def member_invitation_step(

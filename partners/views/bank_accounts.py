@@ -7,7 +7,7 @@ from dataclasses import asdict
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views import View
@@ -23,6 +23,7 @@ from partners.services.bank_accounts import (
     bank_account_set_default,
     bank_account_update,
 )
+from partners.views.mixins import SupplierOwnerRequiredMixin
 
 NOTICE = "取引先の管理者全員に、変更をお知らせするメールを送りました。"
 
@@ -33,15 +34,6 @@ def _account_for(request, pk: int) -> BankAccount:
     return get_object_or_404(
         BankAccount, supplier=request.supplier_access.supplier, pk=pk
     )
-
-
-class SupplierOwnerRequiredMixin:
-    """Lets through only owners (管理者) of the supplier."""
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.supplier_access.is_owner:
-            raise Http404
-        return super().dispatch(request, *args, **kwargs)
 
 
 class BankAccountListView(TemplateView):

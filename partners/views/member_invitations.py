@@ -4,12 +4,12 @@ from django.shortcuts import redirect, render
 from django.views import View
 
 from accounts.forms import InvitedSignupForm
+from partners.selectors import member_invitation_for_token
 from partners.services.members import (
     AcceptStep,
     MemberInvitationError,
     member_invitation_accept,
     member_invitation_accept_new_user,
-    member_invitation_for_token,
     member_invitation_step,
 )
 

@@ -7,16 +7,15 @@ from django.views.generic import FormView, TemplateView
 
 from partners.forms_members import MemberInviteForm, MemberRoleForm
 from partners.models import MemberInvitation, SupplierMembership, SupplierRole
+from partners.selectors import member_invitation_list_pending, member_list_for_supplier
 from partners.services.members import (
     member_invitation_create,
-    member_invitation_list_pending,
     member_invitation_resend,
     member_invitation_revoke,
-    member_list_for_supplier,
     member_remove,
     member_role_change,
 )
-from partners.views.profile import SupplierOwnerRequiredMixin
+from partners.views.mixins import SupplierOwnerRequiredMixin
 
 
 def _membership(request, pk) -> SupplierMembership:

@@ -11,16 +11,7 @@ from partners.forms_profile import SupplierProfileForm
 from partners.images import seal_content_type
 from partners.models import Supplier
 from partners.services.profile import supplier_profile_update
-
-
-class SupplierOwnerRequiredMixin:
-    """Owners only; a clerk gets 404 like anyone the page is not granted to.
-    The middleware has already checked membership (``supplier_access``)."""
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.supplier_access.is_owner:
-            raise Http404
-        return super().dispatch(request, *args, **kwargs)
+from partners.views.mixins import SupplierOwnerRequiredMixin
 
 
 def seal_url(supplier: Supplier) -> str:
