@@ -31,6 +31,7 @@ def invoice_document(invoice: Invoice) -> dict:
         }
         for line in data["lines"]
     ]
+    order = TaxCategory.values
     data["tax_summaries"] = [
         {
             **row,
@@ -38,7 +39,9 @@ def invoice_document(invoice: Invoice) -> dict:
             "tax_amount": Decimal(row["tax_amount"]),
             "label": RATE_LABELS[row["tax_category"]],
         }
-        for row in data["tax_summaries"]
+        for row in sorted(
+            data["tax_summaries"], key=lambda r: order.index(r["tax_category"])
+        )
     ]
     for key in ("subtotal", "tax_total", "total"):
         data[key] = Decimal(data[key])
