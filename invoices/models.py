@@ -419,6 +419,58 @@ class InvoiceAttachment(DraftOnlyMixin, models.Model):
         return self.original_name
 
 
+class PdfStatus(models.TextChoices):
+    PENDING = "pending", "作成中"
+    READY = "ready", "作成済"
+    FAILED = "failed", "作成失敗"
+
+
+def pdf_upload_to(pdf, filename):
+    invoice = pdf.invoice
+    year = invoice.received_at.year if invoice.received_at else "draft"
+    number = "".join(c if c.isalnum() or c in "-_" else "_" for c in invoice.number)
+    return (
+        f"invoices/{invoice.municipality_id}/{year}/{number}-{secrets.token_hex(8)}.pdf"
+    )
+
+
+class InvoicePdf(models.Model):
+    """The PDF of an issued invoice, rendered by a Celery task from the
+    frozen snapshot and stored with its SHA-256. Served only through
+    permission-checked views."""
+
+    invoice = models.OneToOneField(
+        Invoice, verbose_name="請求書", on_delete=models.PROTECT, related_name="pdf"
+    )
+    municipality = models.ForeignKey(
+        Municipality, verbose_name="自治体", on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        "状態", max_length=10, choices=PdfStatus, default=PdfStatus.PENDING
+    )
+    file = models.FileField("PDF", upload_to=pdf_upload_to, blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField("試行回数", default=0)
+    error = models.TextField("エラー", blank=True)
+    requested_at = models.DateTimeField("依頼日時", auto_now_add=True)
+    rendered_at = models.DateTimeField("作成日時", null=True, blank=True)
+
+    objects = ScopedManager(municipality="municipality")
+
+    class Meta:
+        verbose_name = "請求書PDF"
+        verbose_name_plural = "請求書PDF"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=PdfStatus.values),
+                name="invoice_pdf_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.invoice} PDF（{self.get_status_display()}）"
+
+
 class EventKind(models.TextChoices):
     ISSUED = "issued", "発行"
     OPENED = "opened", "開封"

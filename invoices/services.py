@@ -1,12 +1,15 @@
 """Writes for invoices: drafts, issue, copy and correction, and the staff's
 and supplier's actions. Status changes go through ``invoices.workflow``."""
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -19,12 +22,15 @@ from invoices.models import (
     EventKind,
     Invoice,
     InvoiceLine,
+    InvoicePdf,
     InvoiceStatus,
     InvoiceTaxSummary,
+    PdfStatus,
     ReceiptCounter,
     ReturnReason,
     ReturnSeverity,
 )
+from invoices.pdf import render_invoice_pdf
 from invoices.snapshot import content_hash, invoice_snapshot
 from invoices.tax import invoice_totals, line_amount
 from invoices.workflow import TransitionError, invoice_lock, invoice_transition
@@ -45,6 +51,7 @@ DRAFT_FIELDS = (
 LINE_FIELDS = ("description", "quantity", "unit", "unit_price", "tax_category")
 
 REMINDER_INTERVAL = timedelta(hours=24)
+NUMBER_TAKEN = "この請求書番号はすでに使われています。別の番号にしてください。"
 CONNECTION_INACTIVE = "この宛先には現在請求書を送れません。自治体に確認してください。"
 
 
@@ -152,7 +159,13 @@ def invoice_draft_save(
         if name in fields:
             setattr(invoice, name, fields[name])
     invoice.full_clean(exclude=["created_by"])
-    invoice.save()
+    try:
+        with transaction.atomic():
+            invoice.save()
+    except IntegrityError as error:
+        # Two saves of one number at the same moment: full_clean passed for
+        # both, the unique constraint stops the second.
+        raise ValidationError({"number": NUMBER_TAKEN}) from error
     _lines_write(invoice, lines)
     return invoice
 
@@ -250,7 +263,8 @@ def invoice_issue_problems(invoice: Invoice) -> list[str]:
 @transaction.atomic
 def invoice_issue(*, invoice: Invoice, actor) -> Invoice:
     """Issue a draft (発行): check it, freeze its content, give it the
-    city's receipt number and deadline, and tell the department's staff.
+    city's receipt number and deadline, have its PDF rendered and tell the
+    department's staff.
 
     Raises ``ValidationError`` listing every problem, ``TransitionError`` if
     it is no longer a draft (a second click).
@@ -277,6 +291,7 @@ def invoice_issue(*, invoice: Invoice, actor) -> Invoice:
         content_hash=content_hash(snapshot),
         payment_deadline=payment_deadline(invoice, received_at=now),
     )
+    invoice_pdf_request(invoice=invoice)
     email_send_template(
         template="invoice_issued",
         to=recipients_wanting(_staff_of(invoice), Notification.INVOICE_EVENTS),
@@ -286,11 +301,13 @@ def invoice_issue(*, invoice: Invoice, actor) -> Invoice:
 
 
 @transaction.atomic
-def invoice_view(*, invoice: Invoice, actor) -> Invoice:
-    """Record that city staff looked at the invoice: the first look opens it
-    (開封), every later one is logged as a view."""
+def invoice_view(*, invoice: Invoice, actor, opens: bool = True) -> Invoice:
+    """Record that city staff looked at the invoice. The first look by the
+    department's own staff (``opens``) opens it (開封); every other look —
+    later ones, or treasury and administrators reading along — is logged
+    as a view."""
     invoice = invoice_lock(invoice)
-    if invoice.status == InvoiceStatus.ISSUED:
+    if invoice.status == InvoiceStatus.ISSUED and opens:
         invoice = invoice_transition(
             invoice=invoice,
             to=InvoiceStatus.OPENED,
@@ -405,3 +422,63 @@ def invoice_remind(*, invoice: Invoice, actor) -> Invoice:
 def invoices_record_export(*, invoices, actor, kind: str, data: dict) -> None:
     """Record an export or download of ``invoices`` in their histories."""
     events_append(invoices=invoices, kind=kind, actor=actor, data=data)
+
+
+# PDFs ---------------------------------------------------------------------
+
+
+def invoice_pdf_request(*, invoice: Invoice) -> InvoicePdf:
+    """Ask for the invoice's PDF: a task renders it after commit. A PDF
+    that is ready stays as it is; a failed one is tried again."""
+    from invoices.tasks import invoice_render_pdf_task
+
+    pdf, created = InvoicePdf.objects.get_or_create(
+        invoice=invoice, defaults={"municipality_id": invoice.municipality_id}
+    )
+    if pdf.status == PdfStatus.READY:
+        return pdf
+    if not created:
+        pdf.status = PdfStatus.PENDING
+        pdf.error = ""
+        pdf.save(update_fields=["status", "error"])
+    transaction.on_commit(
+        partial(
+            invoice_render_pdf_task.delay,
+            invoice_id=invoice.pk,
+            municipality_id=invoice.municipality_id,
+        )
+    )
+    return pdf
+
+
+def invoice_pdf_render(*, invoice_id: int) -> InvoicePdf:
+    """Render and store the PDF of an issued invoice, once: a second run
+    (a retried or duplicated task) finds it ready and does nothing. Each
+    attempt is counted, also those that fail."""
+    with transaction.atomic():
+        pdf = InvoicePdf.objects.select_for_update(of=("self",)).get(
+            invoice_id=invoice_id
+        )
+        if pdf.status == PdfStatus.READY and pdf.file:
+            return pdf
+        pdf.attempts += 1
+        pdf.save(update_fields=["attempts"])
+    data = render_invoice_pdf(pdf.invoice)
+    with transaction.atomic():
+        pdf = InvoicePdf.objects.select_for_update(of=("self",)).get(pk=pdf.pk)
+        if pdf.status == PdfStatus.READY and pdf.file:
+            return pdf  # a concurrent run finished first
+        pdf.file.save("invoice.pdf", ContentFile(data), save=False)
+        pdf.sha256 = hashlib.sha256(data).hexdigest()
+        pdf.status = PdfStatus.READY
+        pdf.error = ""
+        pdf.rendered_at = timezone.now()
+        pdf.save()
+    return pdf
+
+
+def invoice_pdf_failed(*, invoice_id: int, error: str) -> None:
+    """Record that rendering failed for good; admins see it and can retry."""
+    InvoicePdf.objects.filter(invoice_id=invoice_id).exclude(
+        status=PdfStatus.READY
+    ).update(status=PdfStatus.FAILED, error=error[:2000])

@@ -2,8 +2,29 @@
 
 from django.urls import path
 
-from invoices.views import city
+from invoices.views import city, documents, search
 
 urlpatterns = [
+    path("search/", search.CityInvoiceSearchView.as_view(), name="invoice_search"),
+    path(
+        "search/export/",
+        search.CityInvoiceExportView.as_view(),
+        name="invoice_export",
+    ),
+    path(
+        "<int:pk>/print/",
+        search.CityInvoicePrintView.as_view(),
+        name="invoice_print",
+    ),
     path("<int:pk>/", city.InvoiceDetailView.as_view(), name="invoice"),
+    path("<int:pk>/pdf/", documents.CityInvoicePdfView.as_view(), name="invoice_pdf"),
+    path("<int:pk>/return/", city.InvoiceReturnView.as_view(), name="invoice_return"),
+    path(
+        "<int:pk>/approve/", city.InvoiceApproveView.as_view(), name="invoice_approve"
+    ),
+    path(
+        "<int:pk>/attachments/<int:attachment_pk>/",
+        city.InvoiceAttachmentView.as_view(),
+        name="invoice_attachment",
+    ),
 ]

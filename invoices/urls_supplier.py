@@ -2,8 +2,53 @@
 
 from django.urls import path
 
-from invoices.views import supplier
+from invoices.views import documents, search, supplier
 
 urlpatterns = [
+    path("search/", search.SupplierInvoiceSearchView.as_view(), name="invoice_search"),
+    path(
+        "search/export/",
+        search.SupplierInvoiceExportView.as_view(),
+        name="invoice_export",
+    ),
+    path(
+        "<int:pk>/print/",
+        search.SupplierInvoicePrintView.as_view(),
+        name="invoice_print",
+    ),
     path("<int:pk>/", supplier.InvoiceDetailView.as_view(), name="invoice"),
+    path(
+        "<int:pk>/pdf/", documents.SupplierInvoicePdfView.as_view(), name="invoice_pdf"
+    ),
+    path("", supplier.InvoiceListView.as_view(), name="invoices"),
+    path("new/", supplier.InvoiceCreateView.as_view(), name="invoice_new"),
+    path("<int:pk>/edit/", supplier.InvoiceEditView.as_view(), name="invoice_edit"),
+    path(
+        "<int:pk>/delete/", supplier.InvoiceDeleteView.as_view(), name="invoice_delete"
+    ),
+    path("<int:pk>/copy/", supplier.InvoiceCopyView.as_view(), name="invoice_copy"),
+    path(
+        "<int:pk>/correct/",
+        supplier.InvoiceCorrectView.as_view(),
+        name="invoice_correct",
+    ),
+    path("<int:pk>/issue/", supplier.InvoiceIssueView.as_view(), name="invoice_issue"),
+    path(
+        "<int:pk>/withdraw/",
+        supplier.InvoiceWithdrawView.as_view(),
+        name="invoice_withdraw",
+    ),
+    path(
+        "<int:pk>/remind/", supplier.InvoiceRemindView.as_view(), name="invoice_remind"
+    ),
+    path(
+        "<int:pk>/attachments/<int:attachment_pk>/",
+        supplier.AttachmentDownloadView.as_view(),
+        name="invoice_attachment",
+    ),
+    path(
+        "<int:pk>/attachments/<int:attachment_pk>/delete/",
+        supplier.AttachmentDeleteView.as_view(),
+        name="invoice_attachment_delete",
+    ),
 ]

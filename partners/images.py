@@ -26,6 +26,9 @@ _SIGNATURES = (
 )
 
 
+_TRAILERS = {"JPEG": b"\xff\xd9", "GIF": b";"}
+
+
 def image_format_sniff(head: bytes) -> str | None:
     """The format the first bytes of a file announce, or ``None``."""
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
@@ -40,6 +43,15 @@ def seal_content_type(data: bytes) -> str | None:
     not a JPEG or GIF (e.g. a file put there through the admin)."""
     kind = image_format_sniff(data[:16])
     return SEAL_FORMATS[kind][0] if kind in SEAL_FORMATS else None
+
+
+def _corrupt(name: str, kind: str) -> ValidationError:
+    return ValidationError(
+        "「%(name)s」は %(kind)s 画像として壊れているか、読み取れません。"
+        "画像を保存し直してからアップロードしてください。",
+        code="corrupt",
+        params={"name": name, "kind": kind},
+    )
 
 
 def _too_large(size: tuple[int, int] | None) -> ValidationError:
@@ -87,6 +99,11 @@ def seal_image_clean(upload) -> ContentFile:
             code="not_image",
             params={"name": name},
         )
+    # A cut-off file must be refused whatever Pillow's process-wide
+    # LOAD_TRUNCATED_IMAGES says (WeasyPrint turns it on when imported):
+    # JPEG data ends with the EOI marker, GIF data with its trailer.
+    if not data.rstrip(b"\x00").endswith(_TRAILERS[kind]):
+        raise _corrupt(name, kind)
     try:
         # Pillow only warns below twice its pixel limit; the size check
         # below refuses such images before they are decoded.
@@ -102,12 +119,7 @@ def seal_image_clean(upload) -> ContentFile:
     except Image.DecompressionBombError as error:
         raise _too_large(None) from error
     except (OSError, SyntaxError, ValueError) as error:
-        raise ValidationError(
-            "「%(name)s」は %(kind)s 画像として壊れているか、読み取れません。"
-            "画像を保存し直してからアップロードしてください。",
-            code="corrupt",
-            params={"name": name, "kind": kind},
-        ) from error
+        raise _corrupt(name, kind) from error
     clean.info = {k: v for k, v in clean.info.items() if k == "transparency"}
     if kind == "JPEG" and clean.mode not in ("L", "RGB", "CMYK"):
         clean = clean.convert("RGB")

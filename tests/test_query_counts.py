@@ -11,6 +11,8 @@ from tests.factories import (
     DepartmentFactory,
     StaffMembershipFactory,
     SupplierMembershipFactory,
+    UserFactory,
+    make_invoice,
 )
 
 pytestmark = pytest.mark.django_db
@@ -28,11 +30,17 @@ def _grow(tenant, supplier, n):
             department = DepartmentFactory(municipality=tenant.municipality)
             ConnectionFactory(department=department)
             ConnectionFactory(department=tenant.department)
-            ConnectionFactory(supplier=supplier, department=department)
+            own = ConnectionFactory(supplier=supplier, department=department)
+            make_invoice(connection=own, actor=UserFactory())
             StaffMembershipFactory(
                 municipality=tenant.municipality,
                 role=StaffRole.DEPARTMENT,
                 departments=[department, tenant.department],
+            )
+            # An invoice from a new supplier, for the inbox rows.
+            make_invoice(
+                connection=ConnectionFactory(department=tenant.department),
+                actor=UserFactory(),
             )
 
 
@@ -41,9 +49,14 @@ def _grow(tenant, supplier, n):
     [
         ("city_admin", "/m/kanoya/manage/"),
         ("city_admin", "/m/kanoya/inbox/"),
+        ("treasury", "/m/kanoya/inbox/"),
+        ("department_staff", "/m/kanoya/inbox/?per_page=100"),
         ("city_admin", "/m/kanoya/inbox/{code}/"),
         ("treasury", "/m/kanoya/treasury/"),
         ("supplier", "/supplier/"),
+        ("supplier", "/supplier/invoices/"),
+        ("supplier", "/supplier/invoices/search/?counterparty=部署"),
+        ("department_staff", "/m/kanoya/invoices/search/?amount_min=1"),
     ],
 )
 def test_list_pages_use_a_constant_number_of_queries(client, tenant, role, url):

@@ -3,8 +3,9 @@ suppliers: a role sees what its memberships grant and gets 404 otherwise."""
 
 import pytest
 from django.urls import reverse
+from django_scopes import scopes_disabled
 
-from tests.factories import PASSWORD, ConnectionFactory
+from tests.factories import PASSWORD, ConnectionFactory, make_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +42,11 @@ def _urls(world):
         "supplier_profile": reverse("supplier:profile"),
         "supplier_bank_accounts": reverse("supplier:bank_accounts"),
         "supplier_members": reverse("supplier:members"),
+        "supplier_invoices": reverse("supplier:invoices"),
+        "supplier_invoice_new": reverse("supplier:invoice_new"),
+        "supplier_search": reverse("supplier:invoice_search"),
+        "search": reverse("city:invoice_search", args=[slug]),
+        "other_search": reverse("city:invoice_search", args=[other_slug]),
         "console_requests": reverse("city:invitation_requests", args=[slug]),
         "console_invitations": reverse("city:invitations", args=[slug]),
         "console_invite": reverse("city:invitation_create", args=[slug]),
@@ -52,10 +58,12 @@ def _urls(world):
 
 # What each role may open; every other URL must answer 404.
 GRANTED = {
-    "department_staff": {"inbox", "own_department"},
-    "treasury": {"treasury"},
+    "department_staff": {"inbox", "own_department", "search"},
+    # The treasury reads every department's invoices in the inbox.
+    "treasury": {"treasury", "inbox", "search"},
     "city_admin": {
         "inbox",
+        "search",
         "own_department",
         "sibling_department",
         "manage",
@@ -69,6 +77,9 @@ GRANTED = {
         "supplier_profile",
         "supplier_bank_accounts",
         "supplier_members",
+        "supplier_invoices",
+        "supplier_invoice_new",
+        "supplier_search",
     },
 }
 
@@ -129,10 +140,24 @@ def test_treasury_lists_only_its_municipalitys_payees(client, world):
 
 
 def test_department_staff_inbox_lists_only_their_departments(client, world):
-    client.force_login(world["tenant"].department_staff)
+    tenant = world["tenant"]
+    supplier = world["supplier"].supplier_membership.supplier
+    with scopes_disabled():
+        own, sibling = (
+            make_invoice(connection=connection, actor=world["supplier"])
+            for connection in (
+                supplier.connections.get(department=tenant.department),
+                ConnectionFactory(
+                    supplier=supplier, department=tenant.other_department
+                ),
+            )
+        )
+    client.force_login(tenant.department_staff)
     page = client.get(reverse("city:inbox", args=["kanoya"])).content.decode()
-    assert world["tenant"].department.name in page
-    assert world["tenant"].other_department.name not in page
+    assert own.number in page
+    assert sibling.number not in page
+    assert tenant.department.name in page
+    assert tenant.other_department.name not in page
 
 
 def test_city_admin_overview_lists_only_its_own_staff(client, world):

@@ -1,36 +1,169 @@
 """City staff pages for invoices. ``request.city`` is set by the tenancy
 middleware; every invoice is read through the staff member's access."""
 
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views import View
 from django.views.generic import DetailView
 
+from invoices.attachments import attachment_response
+from invoices.filters import deadline_alert
+from invoices.forms_city import ApproveForm, ReturnForm
+from invoices.models import EventKind, InvoiceStatus
 from invoices.presentation import invoice_document
 from invoices.selectors import invoice_can_act, invoice_chain, invoice_get_for_access
-from invoices.services import invoice_view
+from invoices.services import (
+    invoice_approve,
+    invoice_return,
+    invoice_view,
+    invoices_record_export,
+)
+from invoices.workflow import TRANSITIONS, TransitionError
+from municipality.models import StaffRole
 from municipality.views import CityRoleRequiredMixin
 
 
 class CityInvoiceMixin(CityRoleRequiredMixin):
+    required_roles = (StaffRole.DEPARTMENT, StaffRole.TREASURY, StaffRole.CITY_ADMIN)
+
     def get_object(self, queryset=None):
         return invoice_get_for_access(access=self.request.city, pk=self.kwargs["pk"])
 
 
-class InvoiceDetailView(CityInvoiceMixin, DetailView):
-    """One invoice for staff. Looking at it is recorded: the first look by
-    anyone at the city opens it (開封), later looks are logged."""
+class InvoicePageMixin(CityInvoiceMixin):
+    """The detail page: the document, its state and deadline, the chain,
+    the history, and the action forms for those who may act."""
 
     template_name = "invoices/city_invoice_detail.html"
     context_object_name = "invoice"
 
-    def get_object(self, queryset=None):
-        invoice = super().get_object(queryset)
-        return invoice_view(invoice=invoice, actor=self.request.user)
-
     def get_context_data(self, **kwargs):
         invoice = self.object
-        return super().get_context_data(
-            doc=invoice_document(invoice),
-            chain=invoice_chain(invoice),
-            events=invoice.events.select_related("actor").order_by("pk"),
-            can_act=invoice_can_act(access=self.request.city, invoice=invoice),
-            **kwargs,
+        can_act = invoice_can_act(access=self.request.city, invoice=invoice)
+        context = {
+            "doc": invoice_document(invoice),
+            "chain": invoice_chain(invoice),
+            "events": invoice.events.select_related("actor").order_by("pk"),
+            "deadline_alert": deadline_alert(invoice, today=timezone.localdate()),
+            "can_act": can_act,
+        }
+        if can_act:
+            allowed = TRANSITIONS[invoice.status]
+            if InvoiceStatus.RETURNED in allowed:
+                context["return_form"] = ReturnForm()
+            if InvoiceStatus.APPROVED in allowed:
+                context["approve_form"] = ApproveForm()
+        return super().get_context_data(**{**context, **kwargs})
+
+
+class InvoiceDetailView(InvoicePageMixin, DetailView):
+    """One invoice for staff. Looking at it is recorded: the first look by
+    anyone at the city opens it (開封), later looks are logged."""
+
+    def get_object(self, queryset=None):
+        invoice = super().get_object(queryset)
+        return invoice_view(
+            invoice=invoice,
+            actor=self.request.user,
+            opens=invoice_can_act(access=self.request.city, invoice=invoice),
         )
+
+
+class InvoiceActionView(InvoicePageMixin, DetailView):
+    """POST only: validate ``form_class`` and call ``perform``. Only the
+    department's own staff may act; for anyone else the invoice does not
+    exist here (404). An invalid form shows the page again with its errors.
+    """
+
+    http_method_names = ["post"]
+    form_class: type[forms.Form]
+    form_context_name = ""
+    success_message = ""
+
+    def get_object(self, queryset=None):
+        invoice = super().get_object(queryset)
+        if not invoice_can_act(access=self.request.city, invoice=invoice):
+            raise Http404
+        return invoice
+
+    def perform(self, data: dict) -> None:
+        raise NotImplementedError
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        form = self.form_class(request.POST)
+        if form.is_valid():
+            try:
+                self.perform(form.cleaned_data)
+            except TransitionError as error:
+                # Someone else acted first, or this was a second click: the
+                # service changed nothing; show the invoice as it now is.
+                messages.error(request, str(error))
+                return self._to_detail()
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, self.success_message)
+                return self._to_detail()
+        return self.render_to_response(
+            self.get_context_data(**{self.form_context_name: form})
+        )
+
+    def _to_detail(self):
+        return redirect(
+            "city:invoice",
+            municipality_slug=self.request.city.municipality.slug,
+            pk=self.object.pk,
+        )
+
+
+class InvoiceReturnView(InvoiceActionView):
+    form_class = ReturnForm
+    form_context_name = "return_form"
+    success_message = "請求書を差し戻しました。取引先の画面に理由が表示されます。"
+
+    def perform(self, data):
+        invoice_return(
+            invoice=self.object,
+            actor=self.request.user,
+            reason=data["reason"],
+            explanation=data["explanation"],
+            severity=data["severity"],
+        )
+
+
+class InvoiceApproveView(InvoiceActionView):
+    form_class = ApproveForm
+    form_context_name = "approve_form"
+    success_message = "請求書を承認しました。"
+
+    def perform(self, data):
+        invoice_approve(
+            invoice=self.object,
+            actor=self.request.user,
+            inspection_date=data["inspection_date"],
+        )
+
+
+class InvoiceAttachmentView(CityInvoiceMixin, View):
+    """Download of one attachment (添付書類) of an invoice the staff member
+    may see; recorded in the invoice's history."""
+
+    def get(self, request, *args, **kwargs):
+        invoice = self.get_object()
+        attachment = get_object_or_404(
+            invoice.attachments.all(), pk=kwargs["attachment_pk"]
+        )
+        # Opened first, so that a lost file is not logged as downloaded.
+        response = attachment_response(attachment)
+        invoices_record_export(
+            invoices=[invoice],
+            actor=request.user,
+            kind=EventKind.DOWNLOADED,
+            data={"attachment": attachment.original_name},
+        )
+        return response

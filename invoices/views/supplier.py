@@ -1,22 +1,106 @@
 """Supplier pages for invoices. ``request.supplier_access`` is set by the
-tenancy middleware."""
+tenancy middleware; every invoice is read through the member's supplier, so
+another supplier's invoice answers 404 like one that does not exist."""
 
-from django.views.generic import DetailView
+from functools import cached_property
 
-from invoices.presentation import invoice_document
-from invoices.selectors import invoice_chain, invoice_get_for_supplier
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.views import View
+from django.views.generic import DetailView, ListView
+
+from invoices.attachments import (
+    attachment_delete,
+    attachment_response,
+    invoice_draft_delete_with_attachments,
+    invoice_draft_save_with_attachments,
+)
+from invoices.forms import (
+    InvoiceFilterForm,
+    InvoiceForm,
+    LineFormSet,
+    connection_choices,
+    line_initial,
+)
+from invoices.models import FrozenInvoiceError, Invoice, InvoiceStatus
+from invoices.presentation import RATE_LABELS, invoice_document
+from invoices.selectors import (
+    invoice_chain,
+    invoice_get_for_supplier,
+    invoice_list_for_supplier,
+)
+from invoices.services import (
+    DRAFT_FIELDS,
+    invoice_copy,
+    invoice_issue,
+    invoice_issue_problems,
+    invoice_number_suggest,
+    invoice_remind,
+    invoice_withdraw,
+)
+from invoices.workflow import TransitionError
+
+ALREADY_ISSUED = (
+    "この請求書はすでに発行されています。二重に発行されることはありません。"
+)
+WITHDRAW_OPENED = (
+    "開封済みの請求書は取り下げできません。取り消したい場合は、"
+    "宛先の部署に連絡して差戻しを依頼してください。"
+)
+
+
+def _invoice(request, pk: int) -> Invoice:
+    return invoice_get_for_supplier(supplier=request.supplier_access.supplier, pk=pk)
+
+
+def _to_invoice(invoice: Invoice):
+    return redirect("supplier:invoice", pk=invoice.pk)
+
+
+def _refuse_unless_draft(request, invoice: Invoice):
+    """The redirect for a page that only a draft has (edit, delete), or
+    ``None`` for a draft."""
+    if invoice.is_draft:
+        return None
+    messages.error(request, str(FrozenInvoiceError()))
+    return _to_invoice(invoice)
 
 
 class SupplierInvoiceMixin:
     def get_object(self, queryset=None):
-        return invoice_get_for_supplier(
-            supplier=self.request.supplier_access.supplier, pk=self.kwargs["pk"]
-        )
+        return _invoice(self.request, self.kwargs["pk"])
+
+
+class InvoiceListView(ListView):
+    """All the supplier's invoices in every municipality, newest first."""
+
+    template_name = "invoices/supplier_invoice_list.html"
+    context_object_name = "invoices"
+    paginate_by = 50
+
+    @cached_property
+    def filter_form(self) -> InvoiceFilterForm:
+        return InvoiceFilterForm(self.request.GET)
+
+    def get_queryset(self):
+        invoices = invoice_list_for_supplier(
+            supplier=self.request.supplier_access.supplier
+        ).order_by("-created_at", "-pk")
+        if self.filter_form.is_valid() and self.filter_form.cleaned_data["status"]:
+            invoices = invoices.filter(status=self.filter_form.cleaned_data["status"])
+        return invoices
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(filter_form=self.filter_form, **kwargs)
 
 
 class InvoiceDetailView(SupplierInvoiceMixin, DetailView):
     """One invoice as the supplier sees it: the document, its state (未開封
-    / 開封済 with the time), the correction chain and the history."""
+    / 開封済 with the time), what can be done with it now, the correction
+    chain and the history."""
 
     template_name = "invoices/supplier_invoice_detail.html"
     context_object_name = "invoice"
@@ -27,5 +111,254 @@ class InvoiceDetailView(SupplierInvoiceMixin, DetailView):
             doc=invoice_document(invoice),
             chain=invoice_chain(invoice),
             events=invoice.events.select_related("actor").order_by("pk"),
+            problems=invoice_issue_problems(invoice) if invoice.is_draft else [],
+            attachments=invoice.attachments.all(),
             **kwargs,
         )
+
+
+class InvoiceFormView(View):
+    """The draft's entry screen (new or edit). Nothing is saved unless the
+    header, every line and every attachment are valid. 「行を追加」 without
+    the script comes back here with one more row and the input kept."""
+
+    template_name = "invoices/supplier_invoice_form.html"
+    invoice: Invoice | None = None
+
+    @property
+    def supplier(self):
+        return self.request.supplier_access.supplier
+
+    def initial(self) -> dict:
+        raise NotImplementedError
+
+    def get(self, request, *args, **kwargs):
+        form = InvoiceForm(
+            supplier=self.supplier, invoice=self.invoice, initial=self.initial()
+        )
+        lines = line_initial(self.invoice) if self.invoice else []
+        return self.render(form, LineFormSet(prefix="lines", initial=lines))
+
+    def post(self, request, *args, **kwargs):
+        form = InvoiceForm(
+            request.POST, request.FILES, supplier=self.supplier, invoice=self.invoice
+        )
+        formset = LineFormSet(request.POST, prefix="lines")
+        if "add_line" in request.POST:
+            if request.FILES:
+                messages.info(request, "添付書類は、もう一度選んでください。")
+            return self.render(form.unbound_copy(), formset.with_added_row())
+        # Both are validated so that every error shows at once.
+        if all([form.is_valid(), formset.is_valid()]):
+            try:
+                invoice = invoice_draft_save_with_attachments(
+                    supplier=self.supplier,
+                    actor=request.user,
+                    connection=form.cleaned_data["connection"],
+                    fields=form.draft_fields(),
+                    lines=formset.lines(),
+                    invoice=self.invoice,
+                    uploads=form.cleaned_data["attachments"],
+                )
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(
+                    request, "下書きを保存しました。内容を確認して発行してください。"
+                )
+                return _to_invoice(invoice)
+        return self.render(form, formset)
+
+    def render(self, form: InvoiceForm, formset) -> TemplateResponse:
+        totals = formset.preview(
+            rounding=self.supplier.tax_rounding,
+            price_basis=form["price_basis"].value(),
+        )
+        return TemplateResponse(
+            self.request,
+            self.template_name,
+            {
+                "form": form,
+                "formset": formset,
+                "invoice": self.invoice,
+                "supplier": self.supplier,
+                "totals": totals,
+                "tax_rows": [(RATE_LABELS[b.category], b) for b in totals.buckets],
+                "chain": invoice_chain(self.invoice) if self.invoice else [],
+                "attachments": self.invoice.attachments.all() if self.invoice else [],
+            },
+        )
+
+
+class InvoiceCreateView(InvoiceFormView):
+    def initial(self):
+        # With a single addressee there is nothing to choose.
+        connections = list(connection_choices(self.supplier)[:2])
+        return {
+            "connection": connections[0].pk if len(connections) == 1 else None,
+            "number": invoice_number_suggest(supplier=self.supplier),
+            "issue_date": timezone.localdate(),
+            "price_basis": self.supplier.default_price_basis,
+        }
+
+
+class InvoiceEditView(InvoiceFormView):
+    """Only a draft can be edited; an issued invoice's edit page sends the
+    user back to it with the reason."""
+
+    def dispatch(self, request, *args, **kwargs):
+        self.invoice = _invoice(request, kwargs["pk"])
+        if refused := _refuse_unless_draft(request, self.invoice):
+            return refused
+        return super().dispatch(request, *args, **kwargs)
+
+    def initial(self):
+        invoice = self.invoice
+        return {
+            "connection": invoice.connection_id,
+            **{name: getattr(invoice, name) for name in DRAFT_FIELDS},
+        }
+
+
+class InvoiceDeleteView(View):
+    """GET asks for confirmation; POST deletes the draft."""
+
+    def get(self, request, pk):
+        invoice = _invoice(request, pk)
+        if refused := _refuse_unless_draft(request, invoice):
+            return refused
+        return TemplateResponse(
+            request, "invoices/supplier_invoice_delete.html", {"invoice": invoice}
+        )
+
+    def post(self, request, pk):
+        invoice = _invoice(request, pk)
+        try:
+            invoice_draft_delete_with_attachments(invoice=invoice, actor=request.user)
+        except FrozenInvoiceError as error:
+            messages.error(request, str(error))
+            return _to_invoice(invoice)
+        messages.success(request, f"下書き「{invoice.number}」を削除しました。")
+        return redirect("supplier:invoices")
+
+
+class InvoiceCopyView(View):
+    """複製: a new draft with the invoice's content, issued or not."""
+
+    def post(self, request, pk):
+        invoice = _invoice(request, pk)
+        try:
+            copy = invoice_copy(invoice=invoice, actor=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return _to_invoice(invoice)
+        messages.success(
+            request,
+            f"請求書「{invoice.number}」を複製しました。"
+            "請求書番号・日付・明細を確認してから保存してください。",
+        )
+        return redirect("supplier:invoice_edit", pk=copy.pk)
+
+
+class InvoiceCorrectView(View):
+    """訂正: a draft that corrects a returned invoice, prefilled with its
+    content. A second click opens the draft already made."""
+
+    def post(self, request, pk):
+        invoice = _invoice(request, pk)
+        corrections = invoice.corrections.all()
+        if corrections.exclude(status=InvoiceStatus.DRAFT).exists():
+            messages.error(
+                request,
+                "この請求書を訂正した請求書はすでに発行されています。"
+                "訂正の経緯から最新の請求書を開いてください。",
+            )
+            return _to_invoice(invoice)
+        if (draft := corrections.first()) is not None:
+            messages.info(request, "作成済みの訂正の下書きを開きました。")
+            return redirect("supplier:invoice_edit", pk=draft.pk)
+        try:
+            draft = invoice_copy(invoice=invoice, actor=request.user, corrects=True)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return _to_invoice(invoice)
+        messages.success(
+            request,
+            f"請求書「{invoice.number}」を訂正する下書きを作りました。"
+            "差戻しの理由に沿って直してから保存し、発行してください。",
+        )
+        return redirect("supplier:invoice_edit", pk=draft.pk)
+
+
+class InvoiceIssueView(View):
+    """発行. A second click or a resent form finds the invoice issued and
+    only says so (the service locks the row and checks the status)."""
+
+    def post(self, request, pk):
+        invoice = _invoice(request, pk)
+        try:
+            invoice = invoice_issue(invoice=invoice, actor=request.user)
+        except TransitionError:
+            messages.info(request, ALREADY_ISSUED)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(
+                request,
+                f"請求書を発行しました（受付番号 {invoice.receipt_number}）。"
+                f"{invoice.municipality.name} {invoice.department.name}に届きました。",
+            )
+        return _to_invoice(invoice)
+
+
+class InvoiceWithdrawView(View):
+    """取下げ, only while nobody at the city has opened the invoice."""
+
+    def post(self, request, pk):
+        invoice = _invoice(request, pk)
+        try:
+            invoice_withdraw(invoice=invoice, actor=request.user)
+        except TransitionError as error:
+            opened = error.invoice.opened_at is not None
+            messages.error(request, WITHDRAW_OPENED if opened else str(error))
+        else:
+            messages.success(request, "請求書を取り下げました。")
+        return _to_invoice(invoice)
+
+
+class InvoiceRemindView(View):
+    """催促 of an unopened invoice; the service allows one a day."""
+
+    def post(self, request, pk):
+        invoice = _invoice(request, pk)
+        try:
+            invoice_remind(invoice=invoice, actor=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "宛先の部署に催促のメールを送りました。")
+        return _to_invoice(invoice)
+
+
+class AttachmentDownloadView(View):
+    def get(self, request, pk, attachment_pk):
+        invoice = _invoice(request, pk)
+        return attachment_response(
+            get_object_or_404(invoice.attachments, pk=attachment_pk)
+        )
+
+
+class AttachmentDeleteView(View):
+    def post(self, request, pk, attachment_pk):
+        invoice = _invoice(request, pk)
+        attachment = get_object_or_404(invoice.attachments, pk=attachment_pk)
+        try:
+            attachment_delete(attachment=attachment)
+        except FrozenInvoiceError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request, f"添付書類「{attachment.original_name}」を削除しました。"
+            )
+        return _to_invoice(invoice)

@@ -150,7 +150,7 @@ def test_header_names_the_role_of_the_page_being_viewed(client, tenant):
     page = client.get(f"/m/kanoya/inbox/{tenant.department.code}/").content.decode()
     assert 'data-testid="current-role"' in page
     assert "自治体管理者" in page
-    assert "全部署の受信箱" in page
+    assert "全部署の請求書" in page
 
 
 def test_csrf_failure_explains_what_to_do_in_japanese(tenant):
@@ -169,4 +169,4 @@ def test_account_pages_keep_the_role_being_acted_in(client, tenant):
     client.get(reverse("home"))
     page = client.get(reverse("mfa_index")).content.decode()
     assert "自治体管理者" in page
-    assert "全部署の受信箱" in page
+    assert "全部署の請求書" in page

@@ -1,0 +1,94 @@
+"""Invoices in the Django admin: everything is read-only (issued invoices are
+frozen and their history is append-only); failed PDFs can be retried."""
+
+from django.contrib import admin, messages
+from django_scopes import scope
+
+from invoices.models import Invoice, InvoiceEvent, InvoiceLine, InvoicePdf, PdfStatus
+from invoices.services import invoice_pdf_request
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = InvoiceLine
+    fields = (
+        "position",
+        "description",
+        "quantity",
+        "unit",
+        "unit_price",
+        "tax_category",
+        "amount",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    list_display = (
+        "number",
+        "receipt_number",
+        "supplier",
+        "municipality",
+        "department",
+        "status",
+        "total",
+        "received_at",
+    )
+    list_filter = ("status", "municipality", "price_basis")
+    list_select_related = ("supplier", "municipality", "department")
+    search_fields = (
+        "number",
+        "receipt_number",
+        "supplier__legal_name",
+        "supplier__registration_number",
+    )
+    date_hierarchy = "created_at"
+    inlines = (InvoiceLineInline,)
+
+
+@admin.register(InvoiceEvent)
+class InvoiceEventAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "invoice",
+        "kind",
+        "actor_label",
+        "from_status",
+        "to_status",
+    )
+    list_filter = ("kind", "municipality")
+    list_select_related = ("invoice",)
+    search_fields = ("invoice__number", "actor_label", "hash")
+
+
+@admin.register(InvoicePdf)
+class InvoicePdfAdmin(ReadOnlyAdmin):
+    list_display = ("invoice", "status", "attempts", "rendered_at", "error")
+    list_filter = ("status", "municipality")
+    list_select_related = ("invoice",)
+    search_fields = ("invoice__number", "sha256")
+    actions = ("retry",)
+
+    @admin.action(description="選んだPDFを作り直す（失敗したもの）")
+    def retry(self, request, queryset):
+        failed = queryset.filter(status=PdfStatus.FAILED).select_related("invoice")
+        for pdf in failed:
+            with scope(municipality=pdf.municipality_id):
+                invoice_pdf_request(invoice=pdf.invoice)
+        messages.success(request, f"{len(failed)}件のPDFの作成を依頼しました。")

@@ -1,0 +1,169 @@
+"""The department inbox (受信箱): its filter form, its order, and how close
+each invoice is to its payment deadline.
+
+Filtering narrows a queryset the view got from
+``invoices.selectors.invoice_list_for_access``; it never widens it.
+"""
+
+from datetime import date, datetime, time, timedelta
+
+from django import forms
+from django.db.models import Case, F, QuerySet, Value, When
+from django.utils import timezone
+
+from invoices.models import Invoice, InvoiceStatus
+from invoices.search import CityInvoiceSearchForm, JapaneseDateField
+
+PAGE_SIZES = (20, 50, 100)
+DEFAULT_PAGE_SIZE = 50
+DEFAULT_SORT = "-received"
+DEADLINE_SOON = timedelta(days=7)
+
+# Statuses whose payment deadline is still running: a returned invoice's
+# clock moves to its correction, a withdrawn or paid one has none left.
+DEADLINE_RUNNING = frozenset(
+    {
+        InvoiceStatus.ISSUED,
+        InvoiceStatus.OPENED,
+        InvoiceStatus.APPROVED,
+        InvoiceStatus.SCHEDULED,
+    }
+)
+
+SORTS = {
+    "-received": ("受付日（新しい順）", ["-received_at"]),
+    "received": ("受付日（古い順）", ["received_at"]),
+    "deadline": ("支払期限（近い順）", [F("payment_deadline").asc(nulls_last=True)]),
+    "-deadline": ("支払期限（遠い順）", [F("payment_deadline").desc(nulls_last=True)]),
+    "-amount": ("金額（大きい順）", ["-total"]),
+    "amount": ("金額（小さい順）", ["total"]),
+    "supplier": ("取引先（五十音順）", ["supplier__name_kana"]),
+    "-supplier": ("取引先（五十音の逆順）", ["-supplier__name_kana"]),
+}
+
+
+class InboxFilterForm(CityInvoiceSearchForm):
+    """The inbox's GET parameters: the staff search conditions (取引日,
+    金額, 取引先, 番号, 状態) plus 未開封のみ, 受付日, 部署, order and page
+    size. Bind it with ``inbox_filter_data`` so that an empty query string
+    means the defaults."""
+
+    unopened = forms.BooleanField(label="未開封のみ", required=False)
+    received_from = JapaneseDateField(label="受付日（から）", required=False)
+    received_to = JapaneseDateField(label="受付日（まで）", required=False)
+    department = forms.TypedChoiceField(
+        label="部署", required=False, coerce=int, empty_value=None
+    )
+    sort = forms.TypedChoiceField(
+        label="並び順",
+        required=False,
+        empty_value=DEFAULT_SORT,
+        choices=[(key, label) for key, (label, _) in SORTS.items()],
+    )
+    per_page = forms.TypedChoiceField(
+        label="表示件数",
+        required=False,
+        coerce=int,
+        empty_value=DEFAULT_PAGE_SIZE,
+        choices=[(n, f"{n}件") for n in PAGE_SIZES],
+    )
+
+    field_order = [
+        "status",
+        "unopened",
+        "counterparty",
+        "number",
+        "department",
+        "received_from",
+        "received_to",
+        "date_from",
+        "date_to",
+        "amount_min",
+        "amount_max",
+        "sort",
+        "per_page",
+    ]
+
+    def __init__(self, *args, departments, **kwargs):
+        """``departments``: those the user may see; the filter offers them
+        only when there is more than one."""
+        super().__init__(*args, **kwargs)
+        if len(departments) > 1:
+            self.fields["department"].choices = [
+                ("", "すべての部署"),
+                *[(d.pk, f"{d.code} {d.name}") for d in departments],
+            ]
+        else:
+            del self.fields["department"]
+
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("received_from"), data.get("received_to")
+        if low and high and low > high:
+            self.add_error(
+                "received_to",
+                "受付日の「まで」は「から」と同じか、それより後の日付にしてください。",
+            )
+        return data
+
+    @property
+    def has_conditions(self) -> bool:
+        """Whether the valid form narrows the list (order and page size do
+        not)."""
+        return any(
+            value not in (None, "", False)
+            for name, value in self.cleaned_data.items()
+            if name not in ("sort", "per_page")
+        )
+
+    def filter(self, invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
+        """``invoices`` narrowed by the valid form, unopened first, then in
+        the chosen order."""
+        data = self.cleaned_data
+        invoices = super().filter(invoices)
+        if data["unopened"]:
+            invoices = invoices.filter(status=InvoiceStatus.ISSUED)
+        if data["received_from"]:
+            invoices = invoices.filter(
+                received_at__gte=_day_start(data["received_from"])
+            )
+        if data["received_to"]:
+            invoices = invoices.filter(
+                received_at__lt=_day_start(data["received_to"] + timedelta(days=1))
+            )
+        if data.get("department"):
+            invoices = invoices.filter(department_id=data["department"])
+        return inbox_order(invoices, data["sort"])
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def inbox_filter_data(query) -> dict:
+    """The request's GET parameters over the defaults."""
+    data = {"sort": DEFAULT_SORT, "per_page": str(DEFAULT_PAGE_SIZE)}
+    data.update(query.items())
+    return data
+
+
+def inbox_order(invoices: QuerySet[Invoice], sort: str) -> QuerySet[Invoice]:
+    """Unopened invoices first (they need someone to look), then ``sort``;
+    ``pk`` keeps pages stable between requests."""
+    unopened_first = Case(
+        When(status=InvoiceStatus.ISSUED, then=Value(0)), default=Value(1)
+    )
+    return invoices.order_by(unopened_first, *SORTS[sort][1], "-pk")
+
+
+def deadline_alert(invoice: Invoice, *, today: date) -> str:
+    """``"overdue"`` past the payment deadline, ``"soon"`` within 7 days of
+    it, else ``""``; only while the deadline is running."""
+    deadline = invoice.payment_deadline
+    if deadline is None or invoice.status not in DEADLINE_RUNNING:
+        return ""
+    if deadline < today:
+        return "overdue"
+    if deadline - today <= DEADLINE_SOON:
+        return "soon"
+    return ""

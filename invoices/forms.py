@@ -1,0 +1,416 @@
+"""Input of the supplier's invoice screens: the invoice's header, its lines
+(a formset whose rows can be added, removed and reordered) and attachments.
+Forms only validate; the services save and compute the amounts."""
+
+import sys
+import unicodedata
+from decimal import Decimal
+from functools import cached_property
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.formsets import DELETION_FIELD_NAME, ORDERING_FIELD_NAME
+
+from invoices.attachments import ALLOWED_TEXT, ATTACHMENT_ACCEPT, attachment_check
+from invoices.models import Invoice, InvoiceStatus, TaxCategory
+from invoices.selectors import invoice_list_for_supplier
+from invoices.services import LINE_FIELDS, LineInput
+from invoices.tax import Totals, invoice_totals, line_amount
+from partners.models import Connection, PriceBasis, Supplier
+from partners.selectors import connection_list_for_supplier
+
+EXTRA_LINES = 3
+# Line amounts are stored in 15 digits of whole yen.
+AMOUNT_LIMIT = Decimal(10) ** 15
+# What people type around numbers: thousands separators, yen signs. NFKC has
+# already turned their full-width forms into these.
+_NUMBER_NOISE = str.maketrans("", "", ",¥円")
+# Fields of a line the user types into; a row with none of them is empty.
+_TYPED_LINE_FIELDS = ("description", "quantity", "unit", "unit_price")
+
+
+def _number_text(value) -> str:
+    """``"１，２００円"`` → ``"1200"``: full-width digits and separators as
+    typed with a Japanese IME, made readable as a decimal number."""
+    return unicodedata.normalize("NFKC", str(value)).translate(_NUMBER_NOISE).strip()
+
+
+def connection_choices(supplier: Supplier):
+    """Where the supplier may send an invoice now (active connections)."""
+    return connection_list_for_supplier(supplier=supplier).filter(
+        is_active=True, department__is_active=True
+    )
+
+
+def _date_input():
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ConnectionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.municipality.name} {obj.department.name}"
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Any number of files, each checked by its content; cleans to a list of
+    ``CheckedAttachment`` and reports every refused file."""
+
+    widget = MultipleFileInput(attrs={"accept": ATTACHMENT_ACCEPT})
+
+    def clean(self, data, initial=None):
+        checked, errors = [], []
+        for upload in data or []:
+            try:
+                checked.append(attachment_check(upload))
+            except ValidationError as error:
+                errors.append(error)
+        if errors:
+            raise ValidationError(errors)
+        return checked
+
+
+class InvoiceForm(forms.Form):
+    """The invoice's header and new attachments."""
+
+    connection = ConnectionChoiceField(
+        label="宛先",
+        queryset=Connection.objects.none(),
+        empty_label="選んでください",
+        error_messages={
+            "required": "宛先の自治体と部署を選んでください。",
+            "invalid_choice": "宛先を一覧から選び直してください。",
+        },
+    )
+    number = forms.CharField(
+        label="請求書番号",
+        max_length=40,
+        help_text="自動で付けた番号です。自社の番号に変えてもかまいません。",
+        error_messages={"required": "請求書番号を入力してください。"},
+    )
+    issue_date = forms.DateField(
+        label="請求日",
+        widget=_date_input(),
+        error_messages={"required": "請求日を入力してください。"},
+    )
+    transaction_date = forms.DateField(
+        label="取引日",
+        widget=_date_input(),
+        help_text="納品日や役務の提供日。期間の場合は開始日。",
+        error_messages={"required": "取引日を入力してください。"},
+    )
+    transaction_end_date = forms.DateField(
+        label="取引期間の終了日",
+        widget=_date_input(),
+        required=False,
+        help_text="1日だけの取引なら空欄のままにしてください。",
+    )
+    due_date = forms.DateField(label="支払期日", widget=_date_input(), required=False)
+    subject = forms.CharField(label="件名", max_length=200, required=False)
+    notes = forms.CharField(
+        label="備考", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    price_basis = forms.ChoiceField(
+        label="単価の表示",
+        choices=PriceBasis.choices,
+        widget=forms.RadioSelect,
+        help_text="単価を税抜で書くか税込で書くか。消費税は税率ごとに1回だけ計算します。",
+    )
+    attachments = AttachmentsField(
+        label="添付書類を追加",
+        required=False,
+        help_text=(
+            f"{ALLOWED_TEXT}。1ファイル10MBまで、複数選べます。"
+            "入力の誤りで画面が再表示されたときは、選び直してください。"
+        ),
+    )
+
+    def __init__(self, *args, supplier: Supplier, invoice: Invoice | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.supplier = supplier
+        self.invoice = invoice
+        self.fields["connection"].queryset = connection_choices(supplier)
+
+    def clean_number(self):
+        number = unicodedata.normalize("NFKC", self.cleaned_data["number"]).strip()
+        taken = invoice_list_for_supplier(supplier=self.supplier).filter(number=number)
+        if self.invoice is not None:
+            taken = taken.exclude(pk=self.invoice.pk)
+        if taken.exists():
+            raise ValidationError(
+                f"請求書番号「{number}」はすでに使われています。別の番号にしてください。"
+            )
+        return number
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = (
+            cleaned.get("transaction_date"),
+            cleaned.get("transaction_end_date"),
+        )
+        if start and end and end < start:
+            self.add_error(
+                "transaction_end_date",
+                "取引期間の終了日は取引日（開始日）と同じか、それより後の日付にしてください。",
+            )
+        return cleaned
+
+    def draft_fields(self) -> dict:
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name not in ("connection", "attachments")
+        }
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """Errors a service raised, on the field they name when it is here."""
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for name, errors in error.error_dict.items():
+            self.add_error(name if name in self.fields else None, errors)
+
+    def unbound_copy(self) -> "InvoiceForm":
+        """The same form unbound, showing what was typed without errors."""
+        initial = {
+            name: self[name].value() for name in self.fields if name != "attachments"
+        }
+        return type(self)(supplier=self.supplier, invoice=self.invoice, initial=initial)
+
+
+class LooseDecimalField(forms.DecimalField):
+    """A decimal as people type it: ``１，２００``, ``¥1,200``, ``1200円``."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        return super().to_python(_number_text(value))
+
+
+def _line_messages(field: forms.Field) -> dict[str, str]:
+    label = field.label
+    if isinstance(field, forms.ChoiceField):
+        return {
+            "required": f"{label}を選んでください。",
+            "invalid_choice": f"{label}を一覧から選んでください。",
+        }
+    if isinstance(field, forms.DecimalField):
+        return {
+            "required": f"{label}を入力してください。",
+            "invalid": f"{label}は数字で入力してください（例: 1.5、1,200）。",
+            "max_digits": f"{label}の桁数が多すぎます（%(max)s桁まで）。",
+            "max_whole_digits": f"{label}の整数部分は%(max)s桁までにしてください。",
+            "max_decimal_places": f"{label}は小数点以下%(max)s桁までにしてください。",
+        }
+    return {
+        "required": f"{label}を入力してください。",
+        "max_length": f"{label}は%(limit_value)d文字以内で入力してください。",
+    }
+
+
+class InvoiceLineForm(forms.Form):
+    """One line (明細). Every message starts with the row it is about, as
+    the user sees the rows: 「3行目: 単価を入力してください。」."""
+
+    description = forms.CharField(label="品名・内容", max_length=200)
+    quantity = LooseDecimalField(label="数量", max_digits=12, decimal_places=3)
+    unit = forms.CharField(label="単位", max_length=20, required=False)
+    unit_price = LooseDecimalField(label="単価", max_digits=15, decimal_places=3)
+    tax_category = forms.ChoiceField(
+        label="税区分", choices=TaxCategory.choices, initial=TaxCategory.STANDARD
+    )
+
+    def __init__(self, *args, line_number: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.line_number = line_number
+        self.amount: Decimal | None = None
+        for field in self.fields.values():
+            field.error_messages = {
+                code: self.on_line(message)
+                for code, message in _line_messages(field).items()
+            }
+
+    def on_line(self, message: str) -> str:
+        return f"{self.line_number}行目: {message}" if self.line_number else message
+
+    def has_changed(self):
+        # Filled in, rather than different from the initial values: a row
+        # of an edited draft is a line even when left as it was.
+        return any(str(self[name].value() or "").strip() for name in _TYPED_LINE_FIELDS)
+
+    def clean_quantity(self):
+        quantity = self.cleaned_data["quantity"]
+        if quantity <= 0:
+            raise ValidationError(self.on_line("数量は0より大きい数にしてください。"))
+        return quantity
+
+    def clean_unit_price(self):
+        unit_price = self.cleaned_data["unit_price"]
+        if unit_price < 0:
+            raise ValidationError(self.on_line("単価は0以上の数にしてください。"))
+        return unit_price
+
+    def clean(self):
+        cleaned = super().clean()
+        quantity, unit_price = cleaned.get("quantity"), cleaned.get("unit_price")
+        if quantity and unit_price and quantity * unit_price >= AMOUNT_LIMIT:
+            raise ValidationError(
+                self.on_line("金額が大きすぎます。数量と単価を確認してください。")
+            )
+        return cleaned
+
+
+class BaseLineFormSet(forms.BaseFormSet):
+    """The lines. Rows are shown, numbered and saved in the order of their
+    order field (set by the script, or typed without it); rows marked for
+    deletion and empty rows are left out. ``extra_rows`` empty rows follow
+    the given ``initial`` lines."""
+
+    def __init__(self, *args, extra_rows: int = EXTRA_LINES, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.extra = len(self.initial or ()) + extra_rows
+
+    def initial_form_count(self):
+        # Every row may be left empty, those of an edited draft included.
+        return 0
+
+    def _raw(self, index: int, name: str):
+        return self.data.get(f"{self.add_prefix(index)}-{name}")
+
+    def _deleted(self, index: int) -> bool:
+        if not self.is_bound:
+            return False
+        return forms.CheckboxInput().value_from_datadict(
+            self.data, self.files, f"{self.add_prefix(index)}-{DELETION_FIELD_NAME}"
+        )
+
+    def _order_key(self, index: int) -> tuple[int, int]:
+        if not self.is_bound:
+            return (index, index)
+        try:
+            return (int(self._raw(index, ORDERING_FIELD_NAME)), index)
+        except (TypeError, ValueError):
+            return (sys.maxsize, index)
+
+    @cached_property
+    def _order(self) -> list[int]:
+        return sorted(range(self.total_form_count()), key=self._order_key)
+
+    @cached_property
+    def _line_numbers(self) -> dict[int, int]:
+        kept = [index for index in self._order if not self._deleted(index)]
+        return {index: number for number, index in enumerate(kept, start=1)}
+
+    def get_form_kwargs(self, index):
+        return {"line_number": self._line_numbers.get(index)}
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        order = form.fields[ORDERING_FIELD_NAME]
+        order.label = "順番"
+        order.error_messages = {
+            "invalid": form.on_line("順番は数字で入力してください。")
+        }
+        if index is not None:
+            order.initial = form.line_number
+        form.fields[DELETION_FIELD_NAME].label = "削除"
+
+    @property
+    def forms_in_order(self) -> list[InvoiceLineForm]:
+        return [self.forms[index] for index in self._order]
+
+    def lines(self) -> list[LineInput]:
+        """The valid formset's lines, in order."""
+        return [
+            LineInput(**{name: form.cleaned_data[name] for name in LINE_FIELDS})
+            for form in self.forms_in_order
+            if form.line_number and form.has_changed()
+        ]
+
+    def errors_in_order(self) -> list[str]:
+        """Every line's errors, top to bottom, for the summary above them."""
+        return [
+            message
+            for form in self.forms_in_order
+            if form.line_number
+            for errors in form.errors.values()
+            for message in errors
+        ]
+
+    def preview(self, *, rounding: str, price_basis: str) -> Totals:
+        """Amounts and totals of what is typed so far (the script keeps them
+        up to date; the services compute them again on save). Sets
+        ``amount`` on each line that has a valid quantity and unit price."""
+        amounts = []
+        for form in self.forms_in_order:
+            quantity = _preview_number(form, "quantity")
+            unit_price = _preview_number(form, "unit_price")
+            category = form["tax_category"].value()
+            if (
+                form.line_number
+                and quantity is not None
+                and unit_price is not None
+                and category in TaxCategory.values
+            ):
+                form.amount = line_amount(
+                    quantity=quantity, unit_price=unit_price, rounding=rounding
+                )
+                amounts.append((category, form.amount))
+        if price_basis not in PriceBasis.values:
+            price_basis = PriceBasis.EXCLUSIVE
+        return invoice_totals(lines=amounts, price_basis=price_basis, rounding=rounding)
+
+    def with_added_row(self) -> "BaseLineFormSet":
+        """「行を追加」 without the script: the rows as typed, in their order
+        and without those marked for deletion, plus one empty row."""
+        initial = [
+            {name: form[name].value() for name in LINE_FIELDS}
+            for form in self.forms_in_order
+            if form.line_number
+        ]
+        return type(self)(initial=initial, prefix=self.prefix, extra_rows=1)
+
+
+def _preview_number(form: InvoiceLineForm, name: str) -> Decimal | None:
+    try:
+        value = form.fields[name].clean(form[name].value())
+    except ValidationError:
+        return None
+    return value if value is not None and value >= 0 else None
+
+
+LineFormSet = forms.formset_factory(
+    InvoiceLineForm, formset=BaseLineFormSet, can_order=True, can_delete=True
+)
+
+
+def line_initial(invoice: Invoice) -> list[dict]:
+    """The draft's lines as the formset's initial rows."""
+    return [
+        {
+            "description": line.description,
+            "quantity": _plain(line.quantity),
+            "unit": line.unit,
+            "unit_price": _plain(line.unit_price),
+            "tax_category": line.tax_category,
+        }
+        for line in invoice.lines.order_by("position")
+    ]
+
+
+def _plain(value: Decimal) -> str:
+    # 10.000 → "10", 2.500 → "2.5" (normalize() alone would give "1E+1").
+    return f"{value.normalize():f}"
+
+
+class InvoiceFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label="状態",
+        choices=[("", "すべて"), *InvoiceStatus.choices],
+        required=False,
+    )

@@ -1,0 +1,208 @@
+"""Search of invoices as 電子帳簿保存法 requires (jp-invoice-law.md §3.3):
+取引年月日 and 取引金額 as ranges, 取引先, every condition combined with AND,
+and only the matching invoices in the result.
+
+One form per side: suppliers name the city (自治体・部署) as counterparty,
+staff name the supplier (名称・カナ・登録番号). Both filter a queryset that
+a selector has already narrowed to what the user may see.
+"""
+
+import re
+import unicodedata
+from datetime import date
+from decimal import Decimal
+
+import jaconv
+from django import forms
+from django.db.models import Q, QuerySet
+
+from invoices.models import Invoice, InvoiceStatus
+from municipality.validators import normalize_identifier
+
+_DATE = re.compile(r"(\d{4})[-/年](\d{1,2})[-/月](\d{1,2})日?")
+AMOUNT_DIGITS = 15  # as Invoice.total (max_digits)
+# What people type around a yen amount: thousands separators, 円 and ¥.
+_AMOUNT_NOISE = re.compile(r"[,\s円¥]")
+
+STATUS_CHOICES = [("", "すべて")] + [
+    (value, label)
+    for value, label in InvoiceStatus.choices
+    if value != InvoiceStatus.DRAFT
+]
+
+
+def _nfkc(value: str) -> str:
+    return unicodedata.normalize("NFKC", value).strip()
+
+
+class JapaneseDateField(forms.DateField):
+    """A date typed as 2025-04-01, 2025/4/1 or 2025年4月1日, in full-width
+    digits too (the browser's date picker sends the first form)."""
+
+    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+    def to_python(self, value) -> date | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, date):
+            return value
+        if match := _DATE.fullmatch(_nfkc(str(value))):
+            try:
+                return date(*map(int, match.groups()))
+            except ValueError:
+                pass  # no such day, e.g. 2025-02-30
+        raise forms.ValidationError(
+            "日付を正しく入力してください（例: 2025-04-01 または 2025/4/1）。"
+            "存在しない日付は指定できません。",
+            code="invalid",
+        )
+
+
+class AmountField(forms.Field):
+    """A whole-yen amount as people type it: ``1,000``, ``１０００``, ``1000円``."""
+
+    widget = forms.TextInput(attrs={"inputmode": "numeric"})
+
+    def to_python(self, value) -> Decimal | None:
+        text = _AMOUNT_NOISE.sub("", _nfkc(value or ""))
+        if not text:
+            return None
+        if not (text.isascii() and text.isdigit()):
+            raise forms.ValidationError(
+                "金額は0以上の整数で入力してください（例: 10000 または 10,000）。",
+                code="invalid",
+            )
+        if len(text.lstrip("0")) > AMOUNT_DIGITS:
+            raise forms.ValidationError(
+                f"金額は{AMOUNT_DIGITS}桁以内で入力してください。", code="max_digits"
+            )
+        return Decimal(text)
+
+
+class InvoiceSearchForm(forms.Form):
+    """The conditions both sides share. An empty form matches everything
+    the user may see. Subclasses add the ``counterparty`` field and its
+    ``counterparty_filter``."""
+
+    date_from = JapaneseDateField(label="取引日（から）", required=False)
+    date_to = JapaneseDateField(
+        label="取引日（まで）",
+        required=False,
+        help_text="取引期間のある請求書は、期間が範囲と重なれば該当します。",
+    )
+    amount_min = AmountField(label="請求金額（以上）", required=False)
+    amount_max = AmountField(
+        label="請求金額（以下）", required=False, help_text="税込の請求金額。"
+    )
+    number = forms.CharField(
+        label="請求書番号・受付番号",
+        required=False,
+        max_length=40,
+        help_text="番号の一部でも検索できます。",
+    )
+    status = forms.ChoiceField(label="状態", choices=STATUS_CHOICES, required=False)
+
+    field_order = ["date_from", "date_to", "amount_min", "amount_max", "counterparty"]
+
+    def clean(self):
+        data = super().clean()
+        date_from, date_to = data.get("date_from"), data.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            self.add_error(
+                "date_to",
+                "取引日の「まで」は「から」と同じか、それより後の日付にしてください。",
+            )
+        amount_min, amount_max = data.get("amount_min"), data.get("amount_max")
+        if (
+            amount_min is not None
+            and amount_max is not None
+            and amount_min > amount_max
+        ):
+            self.add_error(
+                "amount_max",
+                "請求金額の「以下」は「以上」と同じか、それより大きい金額にしてください。",
+            )
+        return data
+
+    def filter(self, invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
+        """``invoices`` narrowed to the conditions (call after ``is_valid``)."""
+        data = self.cleaned_data
+        if data["date_from"]:
+            # The period [transaction_date, transaction_end_date] overlaps
+            # the range when it ends on or after the range's start.
+            invoices = invoices.filter(
+                Q(transaction_end_date__gte=data["date_from"])
+                | Q(
+                    transaction_end_date__isnull=True,
+                    transaction_date__gte=data["date_from"],
+                )
+            )
+        if data["date_to"]:
+            invoices = invoices.filter(transaction_date__lte=data["date_to"])
+        if data["amount_min"] is not None:
+            invoices = invoices.filter(total__gte=data["amount_min"])
+        if data["amount_max"] is not None:
+            invoices = invoices.filter(total__lte=data["amount_max"])
+        if number := _nfkc(data["number"]):
+            invoices = invoices.filter(
+                Q(number__icontains=number) | Q(receipt_number__icontains=number)
+            )
+        if counterparty := _nfkc(data["counterparty"]):
+            invoices = invoices.filter(self.counterparty_filter(counterparty))
+        if data["status"]:
+            invoices = invoices.filter(status=data["status"])
+        return invoices.order_by("-transaction_date", "-pk")
+
+
+def _live_or_issued(pairs: list[tuple[str, str, str]]) -> Q:
+    """Match the current name or the one frozen at issue: a renamed party
+    must stay findable under the name printed on its invoices."""
+    q = Q()
+    for live, frozen, value in pairs:
+        if value:
+            q |= Q(**{f"{live}__icontains": value})
+            q |= Q(**{f"{frozen}__icontains": value})
+    return q
+
+
+class SupplierInvoiceSearchForm(InvoiceSearchForm):
+    counterparty = forms.CharField(
+        label="取引先（自治体名・部署名）", required=False, max_length=100
+    )
+    include_drafts = forms.BooleanField(label="下書きを含む", required=False)
+
+    def counterparty_filter(self, text: str) -> Q:
+        return _live_or_issued(
+            [
+                ("municipality__name", "snapshot__addressee__municipality", text),
+                ("department__name", "snapshot__addressee__department", text),
+            ]
+        )
+
+    def filter(self, invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
+        if not self.cleaned_data["include_drafts"]:
+            invoices = invoices.exclude(status=InvoiceStatus.DRAFT)
+        return super().filter(invoices)
+
+
+class CityInvoiceSearchForm(InvoiceSearchForm):
+    counterparty = forms.CharField(
+        label="取引先（名称・カナ・登録番号）", required=False, max_length=100
+    )
+
+    def counterparty_filter(self, text: str) -> Q:
+        return _live_or_issued(
+            [
+                ("supplier__legal_name", "snapshot__supplier__name", text),
+                (
+                    "supplier__name_kana",
+                    "snapshot__supplier__name_kana",
+                    jaconv.hira2kata(text),
+                ),
+                (
+                    "supplier__registration_number",
+                    "snapshot__supplier__registration_number",
+                    normalize_identifier(text),
+                ),
+            ]
+        )

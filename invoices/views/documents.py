@@ -1,0 +1,55 @@
+"""The invoice PDF for suppliers and staff: served through these
+permission-checked views only, and every download is in the history."""
+
+from django.http import FileResponse, Http404
+from django.shortcuts import render
+from django.views import View
+
+from invoices.models import EventKind, InvoicePdf, PdfStatus
+from invoices.services import invoices_record_export
+from invoices.views.city import CityInvoiceMixin
+from invoices.views.supplier import SupplierInvoiceMixin
+
+
+def _filename(invoice) -> str:
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in invoice.number)
+    return f"請求書_{safe}.pdf"
+
+
+def pdf_response(request, invoice):
+    """The PDF when it is ready (recording the download); otherwise a page
+    that says it is being made or that making it failed."""
+    if invoice.is_draft:
+        raise Http404
+    pdf = InvoicePdf.objects.filter(invoice=invoice).first()
+    if pdf is None or pdf.status != PdfStatus.READY or not pdf.file:
+        return render(
+            request,
+            "invoices/pdf_status.html",
+            {"invoice": invoice, "pdf": pdf},
+            status=202 if pdf is None or pdf.status == PdfStatus.PENDING else 200,
+        )
+    response = FileResponse(
+        pdf.file.open("rb"),
+        as_attachment=True,
+        filename=_filename(invoice),
+        content_type="application/pdf",
+    )
+    invoices_record_export(
+        invoices=[invoice],
+        actor=request.user,
+        kind=EventKind.DOWNLOADED,
+        data={"format": "pdf", "sha256": pdf.sha256},
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+class SupplierInvoicePdfView(SupplierInvoiceMixin, View):
+    def get(self, request, *args, **kwargs):
+        return pdf_response(request, self.get_object())
+
+
+class CityInvoicePdfView(CityInvoiceMixin, View):
+    def get(self, request, *args, **kwargs):
+        return pdf_response(request, self.get_object())

@@ -1,0 +1,202 @@
+// 請求書の入力画面: adds, removes and reorders line rows, and shows each
+// line's amount and the per-rate totals as the user types. Without this
+// script the form still works: the order numbers, the delete boxes and
+// 「行を追加」 are handled by the server, which also computes every amount
+// again when the draft is saved.
+(function () {
+  "use strict";
+
+  const form = document.querySelector("form[data-invoice-form]");
+  if (!form) {
+    return;
+  }
+  const body = form.querySelector("[data-lines]");
+  const template = form.querySelector("template[data-line-template]");
+  const totalForms = form.querySelector('input[name$="-TOTAL_FORMS"]');
+  const addButton = form.querySelector("[data-add-line]");
+  const taxRows = form.querySelector("[data-tax-rows]");
+  const rounding = form.dataset.taxRounding;
+
+  // Mirrors invoices/tax.py: the tax fractions per category, tax-exclusive
+  // then tax-inclusive. Other categories carry no tax.
+  const FRACTIONS = {
+    S: [
+      [10n, 100n],
+      [10n, 110n],
+    ],
+    AA: [
+      [8n, 100n],
+      [8n, 108n],
+    ],
+  };
+  // Quantities and unit prices have at most 3 decimals: work in thousandths,
+  // with integers only, as the server does.
+  const SCALE = 1000n;
+
+  // Category codes and labels, in the server's order, from the select.
+  const CATEGORIES = Array.from(
+    template.content.querySelector("select").options,
+    (option) => [option.value, option.textContent],
+  );
+
+  // As the server reads numbers: NFKC, then no separators, ¥ or 円.
+  function parse(text) {
+    const clean = text
+      .normalize("NFKC")
+      .replace(/[,¥円]/g, "")
+      .trim();
+    const match = /^(\d*)(?:\.(\d{0,3}))?$/.exec(clean);
+    if (!match || !/\d/.test(clean)) {
+      return null;
+    }
+    const fraction = (match[2] || "").padEnd(3, "0");
+    return BigInt(match[1] || "0") * SCALE + BigInt(fraction);
+  }
+
+  // invoices/tax.py _divide: a non-negative quotient rounded once.
+  function divide(numerator, denominator) {
+    const quotient = numerator / denominator;
+    const remainder = numerator % denominator;
+    if (rounding === "ceiling") {
+      return quotient + (remainder > 0n ? 1n : 0n);
+    }
+    if (rounding === "half_up") {
+      return quotient + (2n * remainder >= denominator ? 1n : 0n);
+    }
+    return quotient;
+  }
+
+  function yen(amount) {
+    return amount.toLocaleString("ja-JP") + "円";
+  }
+
+  function field(row, name) {
+    return row.querySelector('[name$="-' + name + '"]');
+  }
+
+  function visibleRows() {
+    return Array.from(body.querySelectorAll("tr[data-line]")).filter(
+      (row) => !row.hidden,
+    );
+  }
+
+  function recalculate() {
+    const inclusive =
+      form.querySelector('input[name="price_basis"]:checked')?.value ===
+      "inclusive";
+    const sums = new Map();
+    for (const row of visibleRows()) {
+      const output = row.querySelector("[data-line-amount]");
+      const quantity = parse(field(row, "quantity").value);
+      const unitPrice = parse(field(row, "unit_price").value);
+      if (quantity === null || unitPrice === null) {
+        output.textContent = "";
+        continue;
+      }
+      const amount = divide(quantity * unitPrice, SCALE * SCALE);
+      output.textContent = yen(amount);
+      const category = field(row, "tax_category").value;
+      sums.set(category, (sums.get(category) || 0n) + amount);
+    }
+    let subtotal = 0n;
+    let taxTotal = 0n;
+    taxRows.replaceChildren();
+    for (const [category, label] of CATEGORIES) {
+      if (!sums.has(category)) {
+        continue;
+      }
+      const taxable = sums.get(category);
+      const fraction = FRACTIONS[category];
+      const tax = fraction
+        ? divide(taxable * fraction[+inclusive][0], fraction[+inclusive][1])
+        : 0n;
+      subtotal += taxable;
+      taxTotal += tax;
+      const tr = taxRows.insertRow();
+      tr.insertCell().textContent = label;
+      for (const value of [taxable, tax]) {
+        const cell = tr.insertCell();
+        cell.className = "num";
+        cell.textContent = yen(value);
+      }
+    }
+    form.querySelector("[data-subtotal]").textContent = yen(subtotal);
+    form.querySelector("[data-tax-total]").textContent = yen(taxTotal);
+    form.querySelector("[data-total]").textContent = yen(
+      inclusive ? subtotal : subtotal + taxTotal,
+    );
+  }
+
+  // The order field follows the rows as shown, and so do the numbers that
+  // the server's messages use (「3行目: …」).
+  function renumber() {
+    visibleRows().forEach((row, index) => {
+      field(row, "ORDER").value = index + 1;
+      for (const number of row.querySelectorAll("[data-line-number]")) {
+        number.textContent = index + 1;
+      }
+    });
+  }
+
+  function enhance(row) {
+    row.querySelector("[data-without-script]").hidden = true;
+    row.querySelector("[data-with-script]").hidden = false;
+  }
+
+  function move(row, step) {
+    const rows = visibleRows();
+    const target = rows[rows.indexOf(row) + step];
+    if (!target) {
+      return;
+    }
+    body.insertBefore(row, step < 0 ? target : target.nextSibling);
+    renumber();
+  }
+
+  function remove(row) {
+    const rows = visibleRows();
+    const next = rows[rows.indexOf(row) + 1] || rows[rows.indexOf(row) - 1];
+    field(row, "DELETE").checked = true;
+    row.hidden = true;
+    renumber();
+    recalculate();
+    (next ? field(next, "description") : addButton).focus();
+  }
+
+  function add() {
+    const index = Number(totalForms.value);
+    body.insertAdjacentHTML(
+      "beforeend",
+      template.innerHTML.replace(/__prefix__/g, String(index)),
+    );
+    totalForms.value = index + 1;
+    const row = body.lastElementChild;
+    enhance(row);
+    renumber();
+    field(row, "description").focus();
+  }
+
+  body.addEventListener("click", (event) => {
+    const button = event.target.closest("button");
+    if (!button) {
+      return;
+    }
+    const row = button.closest("tr[data-line]");
+    if (button.dataset.move) {
+      move(row, Number(button.dataset.move));
+      button.focus();
+    } else if (button.hasAttribute("data-remove")) {
+      remove(row);
+    }
+  });
+  addButton.addEventListener("click", (event) => {
+    event.preventDefault();
+    add();
+  });
+  form.addEventListener("input", recalculate);
+  form.addEventListener("change", recalculate);
+
+  body.querySelectorAll("tr[data-line]").forEach(enhance);
+  renumber();
+  recalculate();
+})();

@@ -1,0 +1,277 @@
+"""Exports of search results: CSV in UTF-8 with BOM and CP932, a ZIP of
+printable documents, each recorded in the invoices' histories, bounded."""
+
+import csv
+import io
+import zipfile
+from datetime import date
+
+import pytest
+from django.contrib.messages import get_messages
+from django_scopes import scopes_disabled
+
+from invoices import exports
+from invoices.models import EventKind, Invoice, InvoiceEvent
+from tests.factories import StaffMembershipFactory, make_invoice
+
+pytestmark = pytest.mark.django_db
+
+SUPPLIER_EXPORT = "/supplier/invoices/search/export/"
+CITY_EXPORT = "/m/kanoya/invoices/search/export/"
+
+
+@pytest.fixture
+def invoices(connection, supplier_user):
+    """Two issued invoices and a draft, all in April 2025."""
+    with scopes_disabled():
+        return [
+            make_invoice(
+                connection=connection,
+                actor=supplier_user,
+                number=number,
+                transaction_date=date(2025, 4, day),
+                subject=subject,
+                issue=issue,
+            )
+            for number, day, subject, issue in (
+                ("INV-1", 1, '=HYPERLINK("https://example.com","x")', True),
+                ("INV-2", 2, "髙橋様 ①番 𠮷野家 ～", True),
+                ("INV-3", 3, "下書き", False),
+            )
+        ]
+
+
+def _loaded(*invoices):
+    with scopes_disabled():
+        return exports.export_load(
+            Invoice.objects.filter(pk__in=[i.pk for i in invoices]).order_by("pk")
+        )
+
+
+def _rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+# Builders
+
+
+def test_utf8_csv_starts_with_a_bom_and_has_the_japanese_header(invoices):
+    data = exports.invoices_csv(_loaded(*invoices[:2]), encoding=exports.CSV_UTF8)
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = _rows(data.decode("utf-8-sig"))
+    assert rows[0] == list(exports.CSV_HEADER)
+    assert [row[0] for row in rows[1:]] == ["INV-1", "INV-2"]
+    assert "髙橋様 ①番 𠮷野家 ～" in rows[2]
+
+
+def test_cp932_csv_decodes_with_crlf_and_replaces_what_cp932_lacks(invoices):
+    data = exports.invoices_csv(_loaded(*invoices[:2]), encoding=exports.CSV_CP932)
+    text = data.decode("cp932")
+    assert text.startswith("請求書番号,受付番号,取引先,登録番号,自治体,部署,請求日")
+    assert text.count("\r\n") == 3
+    assert "\n" not in text.replace("\r\n", "")
+    # 髙, ① and ～ exist in CP932 (not in shift_jis); 𠮷 does not.
+    assert "髙橋様 ①番 ?野家 ～" in _rows(text)[2]
+
+
+def test_csv_columns_carry_the_invoice_as_issued(invoices, tenant, supplier_user):
+    invoice = invoices[1]
+    (row,) = _rows(
+        exports.invoices_csv(_loaded(invoice), encoding=exports.CSV_UTF8).decode(
+            "utf-8-sig"
+        )
+    )[1:]
+    values = dict(zip(exports.CSV_HEADER, row, strict=True))
+    supplier = supplier_user.supplier_membership.supplier
+    assert values["受付番号"] == invoice.receipt_number
+    assert values["取引先"] == supplier.legal_name
+    assert values["登録番号"] == supplier.registration_number
+    assert (values["自治体"], values["部署"]) == ("鹿屋市", tenant.department.name)
+    assert (values["取引日"], values["取引終了日"]) == ("2025-04-02", "")
+    assert values["税抜/税込"] == "税抜"
+    # make_invoice's lines: 4,500円 at 10%, 360円 at 8% (tax rounded down).
+    assert [values[k] for k in ("10%対象", "10%税額", "8%対象", "8%税額")] == [
+        "4500",
+        "450",
+        "360",
+        "28",
+    ]
+    assert values["請求金額"] == "5338"
+    assert values["状態"] == "未開封"
+    assert values["受付日時"].startswith(f"{invoice.received_at.year}-")
+    assert values["開封日時"] == ""
+    assert values["支払期限"] == invoice.payment_deadline.isoformat()
+
+
+def test_csv_escapes_cells_excel_would_run_as_formulas(invoices):
+    data = exports.invoices_csv(_loaded(invoices[0]), encoding=exports.CSV_UTF8)
+    row = _rows(data.decode("utf-8-sig"))[1]
+    assert row[exports.CSV_HEADER.index("件名")].startswith("'=HYPERLINK(")
+
+
+@pytest.mark.parametrize(
+    ("subject", "cell"),
+    [
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("a=b", "a=b"),
+    ],
+)
+def test_every_formula_start_is_escaped(connection, supplier_user, subject, cell):
+    with scopes_disabled():
+        invoice = make_invoice(
+            connection=connection, actor=supplier_user, subject=subject
+        )
+    data = exports.invoices_csv(_loaded(invoice), encoding=exports.CSV_CP932)
+    row = _rows(data.decode("cp932"))[1]
+    assert row[exports.CSV_HEADER.index("件名")] == cell
+
+
+def test_zip_holds_one_printable_document_per_invoice(invoices):
+    archive = zipfile.ZipFile(io.BytesIO(exports.invoices_zip(_loaded(*invoices))))
+    names = archive.namelist()
+    issued = invoices[0]
+    assert names == [
+        f"{issued.receipt_number}_INV-1.html",
+        f"{invoices[1].receipt_number}_INV-2.html",
+        "下書き_INV-3.html",
+    ]
+    html = archive.read(names[0]).decode()
+    assert html.startswith("<!DOCTYPE html>")
+    assert "INV-1" in html
+    assert "<style>" in html
+    assert "<link" not in html
+
+
+def test_zip_file_names_are_made_safe_and_unique(connection, supplier_user):
+    with scopes_disabled():
+        invoices = [
+            make_invoice(connection=connection, actor=supplier_user, number=number)
+            for number in ("../../etc/passwd", "..//etc/passwd", "A:B*C")
+        ]
+    archive = zipfile.ZipFile(io.BytesIO(exports.invoices_zip(_loaded(*invoices))))
+    receipt = [invoice.receipt_number for invoice in invoices]
+    assert archive.namelist() == [
+        f"{receipt[0]}_etc_passwd.html",
+        f"{receipt[1]}_etc_passwd.html",
+        f"{receipt[2]}_A_B_C.html",
+    ]
+
+
+# Views
+
+
+def _events(kind=None):
+    with scopes_disabled():
+        events = InvoiceEvent.objects.filter(
+            kind__in=[EventKind.EXPORTED, EventKind.DOWNLOADED]
+        )
+        if kind:
+            events = events.filter(kind=kind)
+        return list(events.select_related("invoice").order_by("pk"))
+
+
+@pytest.mark.parametrize(
+    ("file_format", "kind", "content_type"),
+    [
+        (exports.CSV_UTF8, EventKind.EXPORTED, "text/csv; charset=utf-8"),
+        (exports.CSV_CP932, EventKind.EXPORTED, "text/csv; charset=Windows-31J"),
+        (exports.ZIP, EventKind.DOWNLOADED, "application/zip"),
+    ],
+)
+def test_export_records_one_event_per_exported_invoice(
+    client, supplier_user, invoices, file_format, kind, content_type
+):
+    client.force_login(supplier_user)
+    response = client.get(
+        SUPPLIER_EXPORT, {"format": file_format, "include_drafts": "on"}
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == content_type
+    assert response["Content-Disposition"].startswith("attachment; filename=")
+    events = _events()
+    # The draft is in the file but has no history until it is issued.
+    assert {event.invoice.number for event in events} == {"INV-1", "INV-2"}
+    assert {(e.kind, e.actor_id) for e in events} == {(kind, supplier_user.pk)}
+    assert all(event.data == {"format": file_format} for event in events)
+
+
+def test_staff_export_holds_only_the_matches_in_their_scope(
+    client, tenant, other_tenant, invoices, other_supplier_user
+):
+    with scopes_disabled():
+        supplier = other_supplier_user.supplier_membership.supplier
+        make_invoice(
+            connection=supplier.connections.get(),
+            actor=other_supplier_user,
+            number="ELSEWHERE",
+            transaction_date=date(2025, 4, 2),
+        )
+    client.force_login(tenant.department_staff)
+    response = client.get(
+        CITY_EXPORT,
+        {"format": exports.CSV_UTF8, "date_from": "2025-04-02", "include_drafts": "on"},
+    )
+    rows = _rows(response.content.decode("utf-8-sig"))
+    assert [row[0] for row in rows[1:]] == ["INV-2"]
+    (event,) = _events(EventKind.EXPORTED)
+    assert (event.invoice.number, event.actor) == ("INV-2", tenant.department_staff)
+
+
+def test_department_staff_of_another_department_export_nothing(
+    client, tenant, invoices
+):
+    user = StaffMembershipFactory(
+        municipality=tenant.municipality, departments=[tenant.other_department]
+    ).user
+    client.force_login(user)
+    response = client.get(CITY_EXPORT, {"format": exports.CSV_UTF8})
+    assert response.status_code == 302
+    assert _events() == []
+
+
+def test_export_over_the_limit_is_refused_with_a_message(
+    client, supplier_user, invoices, monkeypatch
+):
+    monkeypatch.setattr(exports, "EXPORT_LIMIT", 1)
+    client.force_login(supplier_user)
+    response = client.get(
+        SUPPLIER_EXPORT, {"format": exports.ZIP, "date_from": "2025-04-01"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/supplier/invoices/search/?date_from=2025-04-01"
+    (message,) = get_messages(response.wsgi_request)
+    assert "2件" in str(message)
+    assert "1件まで" in str(message)
+    assert "絞り込んで" in str(message)
+    assert _events() == []
+
+
+def test_export_at_the_limit_goes_through(client, supplier_user, invoices, monkeypatch):
+    monkeypatch.setattr(exports, "EXPORT_LIMIT", 2)
+    client.force_login(supplier_user)
+    response = client.get(SUPPLIER_EXPORT, {"format": exports.CSV_CP932})
+    assert response.status_code == 200
+    assert len(_events()) == 2
+
+
+def test_export_with_invalid_conditions_goes_back_to_the_search(
+    client, supplier_user, invoices
+):
+    client.force_login(supplier_user)
+    response = client.get(
+        SUPPLIER_EXPORT, {"format": exports.CSV_UTF8, "amount_min": "abc"}, follow=True
+    )
+    assert response.redirect_chain == [
+        ("/supplier/invoices/search/?amount_min=abc", 302)
+    ]
+    assert "金額は0以上の整数で入力してください" in response.content.decode()
+    assert _events() == []
+
+
+def test_export_of_an_unknown_format_is_404(client, supplier_user, invoices):
+    client.force_login(supplier_user)
+    assert client.get(SUPPLIER_EXPORT, {"format": "xlsx"}).status_code == 404
