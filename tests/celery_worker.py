@@ -1,0 +1,82 @@
+"""A real ``celery worker`` process for the tests that need one (REDIS_URL
+set, as in CI): on its own queue, on the test database when it is
+PostgreSQL, with mail written to a folder the test reads."""
+
+import os
+import subprocess
+import sys
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+from config import celery_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Worker:
+    mail_dir: Path
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text() if self.log.exists() else ""
+
+
+def _database_url() -> str | None:
+    """The test database, for a worker that must read what the test wrote."""
+    if connection.vendor != "postgresql":
+        return None
+    db = connection.settings_dict
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return (
+        f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}"
+    )
+
+
+@contextmanager
+def running_worker(tmp_path: Path):
+    queue = f"test-{uuid.uuid4().hex}"
+    worker = Worker(mail_dir=tmp_path / "mail", log=tmp_path / "worker.log")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "EMAIL_FILE_PATH": str(worker.mail_dir),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
+    env.pop("EMAIL_URL", None)
+    if url := _database_url():
+        env["DATABASE_URL"] = url
+    with worker.log.open("w") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "config", "worker",
+                "--pool=solo", "--concurrency=1", "--without-heartbeat",
+                "--without-gossip", "--without-mingle", "-Q", queue,
+                "--loglevel=INFO",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        saved = {
+            "task_always_eager": celery_app.conf.task_always_eager,
+            "task_default_queue": celery_app.conf.task_default_queue,
+        }
+        celery_app.conf.update(task_always_eager=False, task_default_queue=queue)
+        try:
+            yield worker
+        finally:
+            celery_app.conf.update(saved)
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
