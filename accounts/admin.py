@@ -1,8 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
-from accounts.models import User
+from accounts.models import EmailNotification, EmailStatus, User
+from accounts.tasks import email_notification_send_task
 from municipality.admin import StaffMembershipInline
 from partners.admin import SupplierMembershipInline
 
@@ -54,3 +55,30 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
     inlines = (SupplierMembershipInline, StaffMembershipInline)
+
+
+@admin.register(EmailNotification)
+class EmailNotificationAdmin(admin.ModelAdmin):
+    """Sent and failed mail: read-only, with a retry for failures."""
+
+    list_display = ("created_at", "to", "subject", "status", "attempts", "sent_at")
+    list_filter = ("status",)
+    search_fields = ("to", "subject", "key")
+    readonly_fields = [f.name for f in EmailNotification._meta.fields]
+    actions = ("retry",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="選んだ送信失敗メールを再送する")
+    def retry(self, request, queryset):
+        failed = list(queryset.filter(status=EmailStatus.FAILED))
+        for notification in failed:
+            EmailNotification.objects.filter(pk=notification.pk).update(
+                status=EmailStatus.PENDING
+            )
+            email_notification_send_task.delay(notification.pk)
+        messages.success(request, f"{len(failed)}件のメールを再送しました。")

@@ -94,6 +94,46 @@ class NotificationSettings(models.Model):
         return f"{self.user} のメール受信設定"
 
 
+class EmailStatus(models.TextChoices):
+    PENDING = "pending", "送信待ち"
+    SENT = "sent", "送信済み"
+    FAILED = "failed", "送信失敗"
+
+
+class EmailNotification(models.Model):
+    """One email to one recipient (送信メール), kept so that each is sent
+    exactly once and a failure stays visible.
+
+    ``key`` names the event and the recipient (e.g. the invoice, what
+    happened, and the address): a second attempt to send the same
+    notification — a task run twice, a daily job run again — finds the row
+    and sends nothing. The message is rendered when it is queued, so what
+    was sent is what is stored.
+    """
+
+    key = models.CharField("識別キー", max_length=255, unique=True)
+    to = models.EmailField("宛先")
+    subject = models.CharField("件名", max_length=300)
+    body = models.TextField("本文（テキスト）")
+    html = models.TextField("本文（HTML）", blank=True)
+    status = models.CharField(
+        "状態", max_length=10, choices=EmailStatus, default=EmailStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField("送信回数", default=0)
+    last_error = models.TextField("最後のエラー", blank=True)
+    created_at = models.DateTimeField("作成日時", auto_now_add=True)
+    sent_at = models.DateTimeField("送信日時", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "送信メール"
+        verbose_name_plural = "送信メール"
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return f"{self.to}: {self.subject}"
+
+
 def user_display(user) -> str:
     """How allauth and the header name a user."""
     return str(user)

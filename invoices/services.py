@@ -294,6 +294,7 @@ def invoice_issue(*, invoice: Invoice, actor) -> Invoice:
     invoice_pdf_request(invoice=invoice)
     email_send_template(
         template="invoice_issued",
+        key=f"invoice:{invoice.pk}:issued",
         to=recipients_wanting(_staff_of(invoice), Notification.INVOICE_EVENTS),
         context={"invoice": invoice},
     )
@@ -317,6 +318,7 @@ def invoice_view(*, invoice: Invoice, actor, opens: bool = True) -> Invoice:
         )
         email_send_template(
             template="invoice_opened",
+            key=f"invoice:{invoice.pk}:opened",
             to=recipients_wanting(
                 _supplier_users(invoice), Notification.INVOICE_EVENTS
             ),
@@ -354,6 +356,7 @@ def invoice_return(
     )
     email_send_template(
         template="invoice_returned",
+        key=f"invoice:{invoice.pk}:returned",
         to=recipients_wanting(_supplier_users(invoice), Notification.INVOICE_EVENTS),
         context={"invoice": invoice},
     )
@@ -378,6 +381,7 @@ def invoice_approve(*, invoice: Invoice, actor, inspection_date: date) -> Invoic
     )
     email_send_template(
         template="invoice_approved",
+        key=f"invoice:{invoice.pk}:approved",
         to=recipients_wanting(_supplier_users(invoice), Notification.INVOICE_EVENTS),
         context={"invoice": invoice},
     )
@@ -409,9 +413,10 @@ def invoice_remind(*, invoice: Invoice, actor) -> Invoice:
         raise ValidationError(
             "催促は1日に1回までです。前回の催促から24時間たってから送ってください。"
         )
-    event_append(invoice=invoice, kind=EventKind.REMINDED, actor=actor)
+    event = event_append(invoice=invoice, kind=EventKind.REMINDED, actor=actor)
     email_send_template(
         template="invoice_reminder",
+        key=f"invoice:{invoice.pk}:reminder:{event.pk}",
         to=recipients_wanting(_staff_of(invoice), Notification.REMINDERS),
         context={"invoice": invoice},
     )
