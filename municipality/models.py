@@ -56,6 +56,22 @@ class Municipality(models.Model):
         help_text="適法な請求書を受け付けた日から支払期限までの日数"
         "（支払遅延防止法6条: 30日以内、工事は40日以内）。",
     )
+    reminder_unopened_days = models.PositiveSmallIntegerField(
+        "未開封の催促までの営業日数",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text="この営業日数を過ぎても開封されない請求書を、部署担当者に毎朝まとめて知らせます。",
+    )
+    reminder_escalation_days = models.PositiveSmallIntegerField(
+        "自治体管理者へ知らせるまでの追加の営業日数",
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+    )
+    reminder_deadline_days = models.PositiveSmallIntegerField(
+        "支払期限が近いと会計に知らせる日数",
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+    )
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)
 

@@ -9,6 +9,7 @@ README.md.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -33,6 +34,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "import_export",
     "accounts",
     "municipality",
     "partners",
@@ -204,6 +206,14 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Asia/Tokyo"
+# Every schedule in one place; run `celery -A config beat` beside the worker.
+CELERY_BEAT_SCHEDULE = {
+    # 07:30 every day; the job itself skips weekends and holidays.
+    "reminders-daily": {
+        "task": "municipality.tasks.reminders_send_daily_task",
+        "schedule": crontab(hour=7, minute=30),
+    },
+}
 
 # Language and time --------------------------------------------------------
 
