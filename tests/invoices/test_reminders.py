@@ -131,3 +131,18 @@ def test_reminders_respect_notification_settings(
     with django_capture_on_commit_callbacks(execute=True):
         reminders_send_daily(today=TODAY)
     assert not _mails_to(tenant.department_staff.email)
+
+
+def test_send_reminders_command_runs_the_daily_job(
+    tenant, issued_invoice, django_capture_on_commit_callbacks
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    _received(issued_invoice, date(2026, 11, 20))
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_reminders", "--date", "2026-11-26", stdout=out)
+    assert "1 通" in out.getvalue()
+    assert len(_mails_to(tenant.department_staff.email)) == 1
