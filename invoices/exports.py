@@ -8,12 +8,14 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from invoices import csv_import
 from invoices.models import Invoice, TaxCategory
 from invoices.presentation import invoice_document
 
@@ -163,3 +165,125 @@ def invoices_zip(invoices: Iterable[Invoice]) -> bytes:
                 _document_name(invoice, taken), invoice_print_html(invoice)
             )
     return buffer.getvalue()
+
+
+# The upload format (一括アップロードの形式) ----------------------------------
+# One row per line, in the columns of ``invoices.csv_import``, so that an
+# export can be edited in Excel and uploaded again as new invoices.
+
+_EXAMPLE_INVOICES = (
+    {
+        "請求書番号": "見本-0001",
+        "請求日": "2026-11-30",
+        "取引日": "2026-11-15",
+        "支払期日": "2026-12-31",
+        "件名": "11月分 事務用品",
+        "備考": "",
+        "lines": (
+            ("コピー用紙 A4", "10", "箱", "450", "10%"),
+            ("ボールペン（黒）", "20", "本", "120", "10%"),
+        ),
+    },
+    {
+        "請求書番号": "見本-0002",
+        "請求日": "2026-11-30",
+        "取引開始日": "2026-11-01",
+        "取引終了日": "2026-11-30",
+        "支払期日": "2026-12-31",
+        "件名": "11月分 給食用牛乳",
+        "備考": "軽減税率の対象品目には8%を指定します。",
+        "lines": (
+            ("牛乳 200ml", "1200", "本", "55", "8%"),
+            ("配送料", "1", "式", "3000", "10%"),
+        ),
+    },
+)
+
+
+def _csv_bytes(rows: Iterable[Iterable[str]], *, encoding: str) -> bytes:
+    """CSV with CRLF line endings, as ``invoices_csv`` writes it."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    if encoding == CSV_CP932:
+        return out.getvalue().encode("cp932", errors="replace")
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _plain(value: Decimal) -> str:
+    """``Decimal("1200.000")`` → ``"1200"``: no exponent, no trailing zeros."""
+    return f"{value.normalize():f}"
+
+
+def _upload_row(values: dict) -> list[str]:
+    return [_cell(values.get(column, "")) for column in csv_import.COLUMNS]
+
+
+def upload_template_csv(*, municipality_code: str, department_code: str) -> bytes:
+    """The upload template: the header and two example invoices addressed
+    to the given department, the second over a period with an 8% line.
+    UTF-8 with a BOM, so that Excel opens it as it is."""
+    rows = [csv_import.COLUMNS]
+    for example in _EXAMPLE_INVOICES:
+        header = {key: value for key, value in example.items() if key != "lines"}
+        for description, quantity, unit, unit_price, tax in example["lines"]:
+            rows.append(
+                _upload_row(
+                    {
+                        **header,
+                        "宛先自治体コード": municipality_code,
+                        "宛先部署コード": department_code,
+                        "品名": description,
+                        "数量": quantity,
+                        "単位": unit,
+                        "単価": unit_price,
+                        "税区分": tax,
+                    }
+                )
+            )
+    return _csv_bytes(rows, encoding=CSV_UTF8)
+
+
+def upload_format_load(invoices: QuerySet[Invoice]) -> list[Invoice]:
+    """The invoices with their lines and addressees, read once."""
+    return list(
+        invoices.select_related("municipality", "department").prefetch_related("lines")
+    )
+
+
+def _upload_rows(invoice: Invoice, labels: dict[str, str]) -> Iterator[list[str]]:
+    period = invoice.transaction_end_date is not None
+    header = {
+        "請求書番号": invoice.number,
+        "宛先自治体コード": invoice.municipality.local_government_code,
+        "宛先部署コード": invoice.department.code,
+        "請求日": invoice.issue_date,
+        "取引日": "" if period else invoice.transaction_date,
+        "取引開始日": invoice.transaction_date if period else "",
+        "取引終了日": invoice.transaction_end_date,
+        "支払期日": invoice.due_date,
+        "件名": invoice.subject,
+        "備考": invoice.notes,
+    }
+    for line in invoice.lines.all():
+        yield _upload_row(
+            {
+                **header,
+                "品名": line.description,
+                "数量": _plain(line.quantity),
+                "単位": line.unit,
+                "単価": _plain(line.unit_price),
+                "税区分": labels[line.tax_category],
+            }
+        )
+
+
+def invoices_upload_csv(invoices: Iterable[Invoice], *, encoding: str) -> bytes:
+    """The invoices in the upload format, one row per line, for Excel
+    (``CSV_CP932``) or with a BOM (``CSV_UTF8``)."""
+    labels: dict[str, str] = {}
+    for label, category in csv_import.TAX_CATEGORY_LABELS.items():
+        labels.setdefault(category, label)  # the first label is the template's
+    rows = [csv_import.COLUMNS]
+    for invoice in invoices:
+        rows.extend(_upload_rows(invoice, labels))
+    return _csv_bytes(rows, encoding=encoding)

@@ -1,5 +1,6 @@
-"""Celery tasks for invoices: thin wrappers that enter the tenant's scope
-and call a service (which makes them safe to run twice)."""
+"""Celery tasks for invoices: thin wrappers that call a service (which makes
+them safe to run twice), entering the tenant's scope where the service needs
+one."""
 
 from celery import Task, shared_task
 from django_scopes import scope
@@ -27,3 +28,38 @@ def invoice_render_pdf_task(*, invoice_id: int, municipality_id: int) -> None:
 
     with scope(municipality=municipality_id):
         invoice_pdf_render(invoice_id=invoice_id)
+
+
+# CSV bulk upload (一括アップロード): the services are in invoices.imports.
+
+
+class ImportTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        # Nobody should watch a progress bar that will never move again.
+        from invoices.imports import invoice_import_crashed
+
+        invoice_import_crashed(import_id=kwargs["import_id"])
+
+
+# A long file takes minutes, longer than the default time limits.
+_IMPORT_TASK_OPTIONS = {
+    "base": ImportTask,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "time_limit": 30 * 60,
+    "soft_time_limit": 25 * 60,
+}
+
+
+@shared_task(**_IMPORT_TASK_OPTIONS)
+def invoice_import_validate_task(*, import_id: int) -> None:
+    from invoices.imports import invoice_import_validate
+
+    invoice_import_validate(import_id=import_id)
+
+
+@shared_task(**_IMPORT_TASK_OPTIONS)
+def invoice_import_run_task(*, import_id: int) -> None:
+    from invoices.imports import invoice_import_run
+
+    invoice_import_run(import_id=import_id)

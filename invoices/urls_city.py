@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from invoices.views import city, documents, search
+from invoices.views import city, documents, imports, search
 
 urlpatterns = [
     path("search/", search.CityInvoiceSearchView.as_view(), name="invoice_search"),
@@ -26,5 +26,10 @@ urlpatterns = [
         "<int:pk>/attachments/<int:attachment_pk>/",
         city.InvoiceAttachmentView.as_view(),
         name="invoice_attachment",
+    ),
+    path(
+        "export/upload-format/",
+        imports.CityUploadFormatExportView.as_view(),
+        name="invoice_export_upload_format",
     ),
 ]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from invoices.views import documents, search, supplier
+from invoices.views import documents, imports, search, supplier
 
 urlpatterns = [
     path("search/", search.SupplierInvoiceSearchView.as_view(), name="invoice_search"),
@@ -50,5 +50,36 @@ urlpatterns = [
         "<int:pk>/attachments/<int:attachment_pk>/delete/",
         supplier.AttachmentDeleteView.as_view(),
         name="invoice_attachment_delete",
+    ),
+    path("import/", imports.InvoiceImportView.as_view(), name="invoice_import"),
+    path(
+        "import/template/",
+        imports.InvoiceImportTemplateView.as_view(),
+        name="invoice_import_template",
+    ),
+    path(
+        "import/help/",
+        imports.InvoiceImportHelpView.as_view(),
+        name="invoice_import_help",
+    ),
+    path(
+        "import/<int:pk>/",
+        imports.InvoiceImportDetailView.as_view(),
+        name="invoice_import_detail",
+    ),
+    path(
+        "import/<int:pk>/status/",
+        imports.InvoiceImportStatusView.as_view(),
+        name="invoice_import_status",
+    ),
+    path(
+        "import/<int:pk>/confirm/",
+        imports.InvoiceImportConfirmView.as_view(),
+        name="invoice_import_confirm",
+    ),
+    path(
+        "export/upload-format/",
+        imports.SupplierUploadFormatExportView.as_view(),
+        name="invoice_export_upload_format",
     ),
 ]

@@ -1,8 +1,11 @@
 from django import forms
 from django.contrib import admin
 from django.db.models import Count
+from import_export.admin import ImportExportModelAdmin
+from import_export.formats.base_formats import CSV
 
 from municipality.models import Department, Municipality, StaffMembership, StaffRole
+from municipality.resources import DepartmentResource
 
 
 @admin.register(Municipality)
@@ -28,7 +31,14 @@ class MunicipalityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(ImportExportModelAdmin):
+    """Departments, also imported and exported as CSV (UTF-8 with BOM, so
+    Excel opens it) by municipality code and department code."""
+
+    resource_classes = [DepartmentResource]
+    import_formats = [CSV]
+    export_formats = [CSV]
+    to_encoding = "utf-8-sig"
     list_display = ("code", "name", "parent", "municipality", "is_active")
     list_display_links = ("code", "name")
     list_filter = ("municipality", "is_active")

@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib import admin
+from import_export.admin import ImportExportModelAdmin
+from import_export.formats.base_formats import CSV
 
 from partners.models import (
     BankAccount,
@@ -8,6 +10,7 @@ from partners.models import (
     Supplier,
     SupplierMembership,
 )
+from partners.resources import ConnectionResource
 
 
 class SupplierMembershipInline(admin.TabularInline):
@@ -69,8 +72,15 @@ class SupplierMembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Connection)
-class ConnectionAdmin(admin.ModelAdmin):
+class ConnectionAdmin(ImportExportModelAdmin):
+    """支払先マスタ, also imported and exported as CSV (UTF-8 with BOM) by
+    registration number, municipality code and department code."""
+
     form = ConnectionForm
+    resource_classes = [ConnectionResource]
+    import_formats = [CSV]
+    export_formats = [CSV]
+    to_encoding = "utf-8-sig"
     list_display = (
         "supplier",
         "department",
