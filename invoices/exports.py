@@ -65,7 +65,7 @@ def export_load(invoices: QuerySet[Invoice]) -> list[Invoice]:
     )
 
 
-def _cell(value) -> str:
+def csv_cell(value) -> str:
     text = "" if value is None else str(value)
     return f"'{text}" if text.startswith(_FORMULA_START) else text
 
@@ -116,7 +116,7 @@ def _row(invoice: Invoice) -> list[str]:
         _local(invoice.opened_at),
         invoice.payment_deadline,
     ]
-    return [_cell(value) for value in values]
+    return [csv_cell(value) for value in values]
 
 
 def invoices_csv(invoices: Iterable[Invoice], *, encoding: str) -> bytes:
@@ -215,7 +215,7 @@ def _plain(value: Decimal) -> str:
 
 
 def _upload_row(values: dict) -> list[str]:
-    return [_cell(values.get(column, "")) for column in csv_import.COLUMNS]
+    return [csv_cell(values.get(column, "")) for column in csv_import.COLUMNS]
 
 
 def upload_template_csv(*, municipality_code: str, department_code: str) -> bytes:

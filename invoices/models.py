@@ -555,6 +555,7 @@ class EventKind(models.TextChoices):
     DOWNLOADED = "downloaded", "ダウンロード"
     SCHEDULED = "scheduled", "支払予定"
     PAID = "paid", "支払"
+    BATCH = "batch", "支払バッチ"
 
 
 class InvoiceEvent(models.Model):

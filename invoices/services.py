@@ -106,7 +106,9 @@ def _lines_write(invoice: Invoice, lines: list[LineInput]) -> None:
         for position, line in enumerate(lines, start=1)
     ]
     for row in rows:
-        row.full_clean(exclude=["invoice"])
+        # The database enforces the line constraints; checking them here too
+        # would cost two queries per line (CSV imports have thousands).
+        row.full_clean(exclude=["invoice"], validate_constraints=False)
     InvoiceLine.objects.bulk_create(rows)
     totals = invoice_totals(
         lines=[(r.tax_category, r.amount) for r in rows],

@@ -4,7 +4,15 @@ from django.db.models import Count
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV
 
-from municipality.models import Department, Municipality, StaffMembership, StaffRole
+from municipality.admin_treasury import PaymentBatchAdmin, TreasurySettingsAdmin
+from municipality.models import (
+    Department,
+    Municipality,
+    PaymentBatch,
+    StaffMembership,
+    StaffRole,
+    TreasurySettings,
+)
 from municipality.resources import DepartmentResource
 
 
@@ -96,3 +104,7 @@ class StaffMembershipAdmin(admin.ModelAdmin):
     @admin.display(description="担当部署")
     def department_names(self, obj):
         return "、".join(d.name for d in obj.departments.all()) or "—"
+
+
+admin.site.register(TreasurySettings, TreasurySettingsAdmin)
+admin.site.register(PaymentBatch, PaymentBatchAdmin)

@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from municipality import views_supplier
 from partners.views import bank_accounts, home, members, profile
 
 app_name = "supplier"
@@ -59,5 +60,20 @@ urlpatterns = [
         "bank-accounts/lookup/",
         bank_accounts.BankLookupView.as_view(),
         name="bank_lookup",
+    ),
+    path(
+        "payment-notices/",
+        views_supplier.PaymentNoticeListView.as_view(),
+        name="payment_notices",
+    ),
+    path(
+        "payment-notices/<int:pk>/",
+        views_supplier.PaymentNoticeDetailView.as_view(),
+        name="payment_notice",
+    ),
+    path(
+        "payment-notices/<int:pk>/pdf/",
+        views_supplier.PaymentNoticePdfView.as_view(),
+        name="payment_notice_pdf",
     ),
 ]

@@ -1,0 +1,89 @@
+"""Admin for the treasury: settings are edited with the same checks as the
+city administrators' form; batches are read-only (their changes go through
+the services, so that every step is in the invoices' history)."""
+
+from django.contrib import admin
+
+from municipality.forms_treasury import TreasurySettingsForm
+from municipality.models import PaymentBatchItem, PaymentNotice
+
+
+class TreasurySettingsAdmin(admin.ModelAdmin):
+    form = TreasurySettingsForm
+    list_display = (
+        "municipality",
+        "originator_code",
+        "bank_code",
+        "branch_code",
+        "fee_bearer",
+        "four_eyes",
+        "updated_at",
+    )
+    list_select_related = ("municipality",)
+    fieldsets = (
+        (
+            "委託者と支払口座",
+            {
+                "fields": (
+                    "municipality",
+                    "originator_code",
+                    "originator_name_kana",
+                    "bank_code",
+                    "branch_code",
+                    "account_type",
+                    "account_number",
+                )
+            },
+        ),
+        (
+            "振込手数料",
+            {
+                "fields": (
+                    "fee_bearer",
+                    ("fee_same_branch_small", "fee_same_branch_large"),
+                    ("fee_same_bank_small", "fee_same_bank_large"),
+                    ("fee_other_bank_small", "fee_other_bank_large"),
+                )
+            },
+        ),
+        ("ファイルと承認", {"fields": ("line_ending", "csv_encoding", "four_eyes")}),
+    )
+
+
+class PaymentBatchItemInline(admin.TabularInline):
+    model = PaymentBatchItem
+    fields = ("invoice", "active", "added_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class PaymentNoticeInline(admin.TabularInline):
+    model = PaymentNotice
+    fields = ("number", "supplier", "amount", "fee", "transfer_amount", "sent_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class PaymentBatchAdmin(admin.ModelAdmin):
+    list_display = ("number", "municipality", "payment_date", "status", "created_by")
+    list_filter = ("municipality", "status")
+    list_select_related = ("municipality", "created_by")
+    search_fields = ("number",)
+    inlines = (PaymentBatchItemInline, PaymentNoticeInline)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,206 @@
+"""Treasury forms: input checks only; the services in
+``municipality.treasury`` check the rules that depend on the data again."""
+
+import re
+import unicodedata
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from invoices.search import JapaneseDateField
+from municipality.models import PaymentBatch, TreasurySettings
+from partners.banking import (
+    account_number_normalize,
+    bank_validate,
+    branch_validate,
+    holder_kana_normalize,
+)
+
+ORIGINATOR_NAME_MAX_LENGTH = 40
+NUMERIC = {"inputmode": "numeric", "autocomplete": "off"}
+
+
+class TreasurySettingsForm(forms.ModelForm):
+    """委託者コード, 委託者名, the account debited, fees and file formats.
+    Codes are checked against the Zengin master and the name is converted to
+    the characters a transfer file accepts (full-width input welcome)."""
+
+    class Meta:
+        model = TreasurySettings
+        fields = (
+            "originator_code",
+            "originator_name_kana",
+            "bank_code",
+            "branch_code",
+            "account_type",
+            "account_number",
+            "fee_bearer",
+            "fee_same_branch_small",
+            "fee_same_branch_large",
+            "fee_same_bank_small",
+            "fee_same_bank_large",
+            "fee_other_bank_small",
+            "fee_other_bank_large",
+            "line_ending",
+            "csv_encoding",
+            "four_eyes",
+        )
+        widgets = {
+            "originator_code": forms.TextInput(attrs=NUMERIC),
+            "bank_code": forms.TextInput(attrs=NUMERIC),
+            "branch_code": forms.TextInput(attrs=NUMERIC),
+            "account_number": forms.TextInput(attrs=NUMERIC),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Full-width digits and a few more characters than stored may be
+        # typed; the clean methods below reduce them.
+        for name, length in (
+            ("originator_code", 20),
+            ("bank_code", 8),
+            ("branch_code", 6),
+            ("account_number", 14),
+            ("originator_name_kana", 100),
+        ):
+            self.fields[name].max_length = length
+            self.fields[name].widget.attrs["maxlength"] = length
+            self.fields[name].validators = []
+
+    def clean_originator_code(self):
+        code = unicodedata.normalize("NFKC", self.cleaned_data["originator_code"])
+        code = code.strip()
+        if not re.fullmatch(r"[0-9]{10}", code):
+            raise ValidationError(
+                "委託者コードは、金融機関から指定された10桁の数字で入力してください。"
+            )
+        return code
+
+    def clean_originator_name_kana(self):
+        kana = holder_kana_normalize(
+            self.cleaned_data["originator_name_kana"], max_length=None
+        )
+        if len(kana) > ORIGINATOR_NAME_MAX_LENGTH:
+            raise ValidationError(
+                f"委託者名（カナ）は半角で{ORIGINATOR_NAME_MAX_LENGTH}文字以内に"
+                f"してください（いまは{len(kana)}文字: {kana}）。"
+                "金融機関に届け出た略称を使ってください。"
+            )
+        return kana
+
+    def clean_bank_code(self):
+        self.bank = bank_validate(self.cleaned_data["bank_code"])
+        return self.bank.code
+
+    def clean_branch_code(self):
+        bank = getattr(self, "bank", None)
+        if bank is None:
+            return self.cleaned_data["branch_code"]
+        return branch_validate(bank, self.cleaned_data["branch_code"]).code
+
+    def clean_account_number(self):
+        return account_number_normalize(self.cleaned_data["account_number"])
+
+
+class PayablesFilterForm(forms.Form):
+    """The payables list's GET parameters."""
+
+    department = forms.TypedChoiceField(
+        label="部署", required=False, coerce=int, empty_value=None
+    )
+    supplier = forms.TypedChoiceField(
+        label="取引先", required=False, coerce=int, empty_value=None
+    )
+    deadline_from = JapaneseDateField(label="支払期限（から）", required=False)
+    deadline_to = JapaneseDateField(label="支払期限（まで）", required=False)
+
+    def __init__(self, *args, departments, suppliers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].choices = [
+            ("", "すべての部署"),
+            *[(d.pk, f"{d.code} {d.name}") for d in departments],
+        ]
+        self.fields["supplier"].choices = [
+            ("", "すべての取引先"),
+            *[(s.pk, s.legal_name) for s in suppliers],
+        ]
+
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("deadline_from"), data.get("deadline_to")
+        if low and high and low > high:
+            self.add_error(
+                "deadline_to",
+                "支払期限の「まで」は「から」と同じか、それより後の日付にしてください。",
+            )
+        return data
+
+    def filter(self, invoices):
+        data = self.cleaned_data
+        if data["department"]:
+            invoices = invoices.filter(department_id=data["department"])
+        if data["supplier"]:
+            invoices = invoices.filter(supplier_id=data["supplier"])
+        if data["deadline_from"]:
+            invoices = invoices.filter(payment_deadline__gte=data["deadline_from"])
+        if data["deadline_to"]:
+            invoices = invoices.filter(payment_deadline__lte=data["deadline_to"])
+        return invoices
+
+
+class InvoiceIdsField(forms.Field):
+    """The ids of the invoices ticked in a list (the template renders the
+    checkboxes)."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "required": "追加する請求書にチェックを入れてください。",
+        "invalid": "請求書の選択が正しくありません。画面を更新して選び直してください。",
+    }
+
+    def to_python(self, value) -> list[int]:
+        if not value:
+            return []
+        try:
+            return sorted({int(v) for v in value})
+        except (TypeError, ValueError) as error:
+            raise ValidationError(
+                self.error_messages["invalid"], code="invalid"
+            ) from error
+
+
+class AddToBatchForm(forms.Form):
+    batch = forms.ModelChoiceField(
+        label="追加先の支払バッチ",
+        queryset=PaymentBatch.objects.none(),
+        empty_label=None,
+        error_messages={
+            "required": "追加先の支払バッチを選んでください。",
+            "invalid_choice": "選んだ支払バッチにはもう追加できません。"
+            "作成中のバッチを選ぶか、新しいバッチを作成してください。",
+        },
+    )
+    invoices = InvoiceIdsField()
+
+    def __init__(self, *args, batches, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["batch"].queryset = batches
+        self.fields["batch"].label_from_instance = lambda b: (
+            f"{b.number}（支払日 {b.payment_date:%Y/%m/%d}）"
+        )
+
+
+class BatchCreateForm(forms.Form):
+    payment_date = JapaneseDateField(
+        label="支払日（振込指定日）",
+        help_text="銀行の営業日を指定してください（土日・祝日・12月31日〜1月3日は不可）。",
+    )
+
+
+class BatchCancelForm(forms.Form):
+    reason = forms.CharField(
+        label="取消の理由",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "取消の理由を入力してください。"},
+    )

@@ -1,0 +1,658 @@
+"""Writes for the treasury (会計管理者・出納室): its settings and payment
+batches, from creation through the Zengin export to payment (with the
+suppliers' payment notices) or cancellation.
+
+Invoice statuses change only through ``invoices.workflow``; every other
+step on a batch is appended to its invoices' history too. Each service
+locks the batch row and checks its status again, so a second click or a
+colleague acting at the same moment changes nothing twice.
+"""
+
+import csv
+import hashlib
+import io
+import secrets
+from datetime import date
+from functools import partial
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.template.loader import render_to_string
+from django.utils import timezone
+from weasyprint import HTML
+
+from accounts.emails import email_send_template
+from accounts.models import User
+from accounts.notifications import Notification, recipients_wanting
+from invoices.audit import events_append
+from invoices.exports import csv_cell
+from invoices.models import EventKind, Invoice, InvoiceStatus, TaxCategory
+from invoices.pdf import STATIC_BASE, StaticOnlyFetcher
+from invoices.workflow import invoice_transition
+from municipality.models import (
+    BatchStatus,
+    Municipality,
+    PaymentBatch,
+    PaymentBatchItem,
+    PaymentNotice,
+    TreasurySettings,
+)
+from municipality.selectors_treasury import (
+    batch_invoices,
+    batch_notices,
+    transfers_plan,
+    treasury_settings_get,
+)
+from municipality.zengin import (
+    Originator,
+    Transfer,
+    ZenginError,
+    bank_business_day,
+    zengin_file,
+)
+
+# Batch steps that change no invoice status (added, removed, approved,
+# cancelled before export); the event's reason says which step it was.
+BATCH_STEP = EventKind.BATCH
+
+NO_SETTINGS = (
+    "会計の設定（委託者コード・支払口座）がまだありません。"
+    "自治体管理者に「会計の設定」の登録を依頼してください。"
+)
+SELF_APPROVAL = (
+    "支払バッチを作成した人は、自分で承認できません。"
+    "別の会計担当者に承認を依頼してください。"
+)
+IN_OTHER_BATCH = (
+    "請求書 {number}（受付番号 {receipt}）はすでに別の支払バッチ{batch}に入っています。"
+    "そのバッチから外してから追加してください。"
+)
+CANCEL_REASON_REQUIRED = "取消の理由を入力してください。"
+
+
+def _date_ja(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _status_error(batch: PaymentBatch, refusal: str) -> ValidationError:
+    return ValidationError(
+        f"支払バッチ {batch.number} は「{batch.get_status_display()}」のため、"
+        f"{refusal}。画面を更新して状態を確認してください。"
+    )
+
+
+def _batch_lock(batch: PaymentBatch) -> PaymentBatch:
+    """The batch's row, locked until the transaction ends, read afresh."""
+    return (
+        PaymentBatch.objects.select_for_update(of=("self",))
+        .select_related("municipality", "created_by")
+        .get(pk=batch.pk)
+    )
+
+
+def _settings_require(municipality: Municipality) -> TreasurySettings:
+    settings = treasury_settings_get(municipality=municipality)
+    if settings is None:
+        raise ValidationError(NO_SETTINGS)
+    return settings
+
+
+def _batch_step(invoices, *, batch: PaymentBatch, actor, reason: str, step: str):
+    events_append(
+        invoices=invoices,
+        kind=BATCH_STEP,
+        actor=actor,
+        reason=reason,
+        data={"batch": batch.number, "step": step},
+    )
+
+
+# Settings ------------------------------------------------------------------
+
+
+@transaction.atomic
+def treasury_settings_save(
+    *, municipality: Municipality, values: dict
+) -> TreasurySettings:
+    """Create or update the municipality's treasury settings."""
+    settings = treasury_settings_get(municipality=municipality) or TreasurySettings(
+        municipality=municipality
+    )
+    for name, value in values.items():
+        setattr(settings, name, value)
+    settings.full_clean()
+    settings.save()
+    return settings
+
+
+# Batches -------------------------------------------------------------------
+
+
+def payment_date_problem(day: date, *, today: date) -> str | None:
+    """Why ``day`` cannot be a batch's payment date (振込指定日), or None."""
+    if day < today:
+        return (
+            f"支払日 {_date_ja(day)} は過ぎています。"
+            "今日以降の銀行の営業日を指定してください。"
+        )
+    if not bank_business_day(day):
+        return (
+            f"{_date_ja(day)} は銀行の休業日です。支払日には銀行の営業日"
+            "（土日・祝日・12月31日〜1月3日を除く日）を指定してください。"
+        )
+    return None
+
+
+def _batch_number_take(municipality: Municipality, today: date) -> str:
+    """The next number of the year, e.g. ``2026-0007``. The municipality's
+    row stays locked until commit, so two batches never get one number."""
+    Municipality.objects.select_for_update().get(pk=municipality.pk)
+    prefix = f"{today.year}-"
+    last = PaymentBatch.objects.filter(
+        municipality=municipality, number__startswith=prefix
+    ).aggregate(last=Max("number"))["last"]
+    n = int(last.removeprefix(prefix)) + 1 if last else 1
+    return f"{prefix}{n:04d}"
+
+
+@transaction.atomic
+def batch_create(
+    *, municipality: Municipality, payment_date: date, actor
+) -> PaymentBatch:
+    """A new draft batch paying on ``payment_date`` (a bank business day).
+    Raises ``ValidationError``."""
+    _settings_require(municipality)
+    today = timezone.localdate()
+    if problem := payment_date_problem(payment_date, today=today):
+        raise ValidationError({"payment_date": problem})
+    return PaymentBatch.objects.create(
+        municipality=municipality,
+        number=_batch_number_take(municipality, today),
+        payment_date=payment_date,
+        created_by=actor,
+    )
+
+
+@transaction.atomic
+def batch_add_invoices(
+    *, batch: PaymentBatch, invoice_ids: list[int], actor
+) -> list[Invoice]:
+    """Add approved invoices of the batch's municipality to a draft batch:
+    all of them, or none with every problem in the ``ValidationError``.
+
+    An invoice is in at most one active batch; the database constraint
+    decides when two people add it to two batches at the same moment.
+    """
+    batch = _batch_lock(batch)
+    if batch.status != BatchStatus.DRAFT:
+        raise _status_error(batch, "請求書を追加できません")
+    invoices = list(
+        Invoice.objects.filter(
+            municipality_id=batch.municipality_id, pk__in=invoice_ids
+        )
+        .select_related("supplier")
+        .order_by("pk")
+    )
+    if len(invoices) != len(set(invoice_ids)):
+        raise ValidationError(
+            "選んだ請求書の一部が見つかりません。画面を更新して選び直してください。"
+        )
+    taken = dict(
+        PaymentBatchItem.objects.filter(invoice__in=invoices, active=True).values_list(
+            "invoice_id", "batch__number"
+        )
+    )
+    problems = []
+    for invoice in invoices:
+        label = f"請求書 {invoice.number}（受付番号 {invoice.receipt_number}）"
+        if invoice.status != InvoiceStatus.APPROVED:
+            problems.append(
+                f"{label}は「{invoice.get_status_display()}」です。"
+                "支払バッチには承認済の請求書だけを入れられます。"
+            )
+        elif not invoice.snapshot.get("bank_account"):
+            problems.append(
+                f"{label}には振込先口座の記載がないため、振込データに入れられません。"
+                "取引先に振込先口座を確認し、別の方法（窓口払など）で支払ってください。"
+            )
+        elif invoice.pk in taken:
+            problems.append(_in_other_batch(invoice, taken[invoice.pk]))
+        else:
+            try:
+                with transaction.atomic():
+                    PaymentBatchItem.objects.create(
+                        batch=batch,
+                        municipality_id=batch.municipality_id,
+                        invoice=invoice,
+                    )
+            except IntegrityError:
+                # Added to another batch since the check above.
+                problems.append(_in_other_batch(invoice, ""))
+    if problems:
+        raise ValidationError(problems)
+    _batch_step(
+        invoices,
+        batch=batch,
+        actor=actor,
+        reason=f"支払バッチ {batch.number}（支払日 {_date_ja(batch.payment_date)}）"
+        "に入れました。",
+        step="added",
+    )
+    return invoices
+
+
+def _in_other_batch(invoice: Invoice, batch_number: str) -> str:
+    return IN_OTHER_BATCH.format(
+        number=invoice.number,
+        receipt=invoice.receipt_number,
+        batch=f"（{batch_number}）" if batch_number else "",
+    )
+
+
+@transaction.atomic
+def batch_remove_invoice(*, batch: PaymentBatch, invoice_id: int, actor) -> Invoice:
+    """Take an invoice out of a draft batch (it stays approved)."""
+    batch = _batch_lock(batch)
+    if batch.status != BatchStatus.DRAFT:
+        raise _status_error(batch, "請求書を外せません")
+    item = (
+        PaymentBatchItem.objects.filter(batch=batch, invoice_id=invoice_id, active=True)
+        .select_related("invoice")
+        .first()
+    )
+    if item is None:
+        raise ValidationError(
+            "この請求書はこのバッチに入っていません。画面を更新してください。"
+        )
+    item.delete()
+    _batch_step(
+        [item.invoice],
+        batch=batch,
+        actor=actor,
+        reason=f"支払バッチ {batch.number} から外しました。",
+        step="removed",
+    )
+    return item.invoice
+
+
+@transaction.atomic
+def batch_approve(*, batch: PaymentBatch, actor) -> PaymentBatch:
+    """二重チェック: a treasury user other than the preparer approves a
+    draft batch, after which it can be exported but no longer changed."""
+    batch = _batch_lock(batch)
+    if batch.status != BatchStatus.DRAFT:
+        raise _status_error(batch, "承認できません")
+    if batch.created_by_id == actor.pk:
+        raise ValidationError(SELF_APPROVAL)
+    invoices = list(batch_invoices(batch=batch))
+    if not invoices:
+        raise ValidationError("請求書の入っていないバッチは承認できません。")
+    batch.status = BatchStatus.APPROVED
+    batch.approved_by = actor
+    batch.approved_at = timezone.now()
+    batch.save(update_fields=["status", "approved_by", "approved_at"])
+    _batch_step(
+        invoices,
+        batch=batch,
+        actor=actor,
+        reason=f"支払バッチ {batch.number} を承認しました"
+        "（作成者とは別の会計担当者）。",
+        step="approved",
+    )
+    return batch
+
+
+def batch_can_export(batch: PaymentBatch, settings: TreasurySettings) -> bool:
+    """Approved batches; drafts too when the settings ask no approval."""
+    return batch.status == BatchStatus.APPROVED or (
+        batch.status == BatchStatus.DRAFT and not settings.four_eyes
+    )
+
+
+def _originator(settings: TreasurySettings) -> Originator:
+    # Bank and branch names are left blank: zengin_file takes them from the
+    # Zengin master.
+    return Originator(
+        code=settings.originator_code,
+        name_kana=settings.originator_name_kana,
+        bank_code=settings.bank_code,
+        bank_name_kana="",
+        branch_code=settings.branch_code,
+        branch_name_kana="",
+        account_type=settings.account_type,
+        account_number=settings.account_number,
+    )
+
+
+def _transfer(account: dict, *, amount: int, edi: str) -> Transfer:
+    return Transfer(
+        bank_code=account.get("bank_code", ""),
+        bank_name_kana="",
+        branch_code=account.get("branch_code", ""),
+        branch_name_kana="",
+        account_type=account.get("account_type", ""),
+        account_number=account.get("account_number", ""),
+        payee_name_kana=account.get("holder_kana", ""),
+        amount=amount,
+        edi=edi,
+    )
+
+
+@transaction.atomic
+def batch_export(*, batch: PaymentBatch, actor) -> PaymentBatch:
+    """振込データの作成: write the batch's Zengin 総合振込 file, create one
+    payment notice per transfer (its number is the transfer's EDI) and
+    schedule every invoice, all in one transaction.
+
+    Raises ``ValidationError`` with every problem (the file's included), in
+    which case nothing is stored.
+    """
+    batch = _batch_lock(batch)
+    settings = _settings_require(batch.municipality)
+    if not batch_can_export(batch, settings):
+        if batch.status == BatchStatus.DRAFT:
+            raise ValidationError(
+                f"支払バッチ {batch.number} はまだ承認されていません。"
+                "作成者とは別の会計担当者が承認してから、振込データを作成してください。"
+            )
+        raise _status_error(batch, "振込データを作成できません")
+    invoices = list(batch_invoices(batch=batch))
+    if not invoices:
+        raise ValidationError(
+            "バッチに請求書がありません。支払対象の請求書を追加してください。"
+        )
+    problems = []
+    if problem := payment_date_problem(batch.payment_date, today=timezone.localdate()):
+        problems.append(
+            f"{problem} このバッチを取り消し、別の支払日で作り直してください。"
+        )
+    plan = transfers_plan(invoices=invoices, settings=settings)
+    numbers = [f"{batch.number}-{n:03d}" for n in range(1, len(plan) + 1)]
+    try:
+        data = zengin_file(
+            originator=_originator(settings),
+            payment_date=batch.payment_date,
+            transfers=[
+                _transfer(t.bank_account, amount=t.transfer_amount, edi=number)
+                for t, number in zip(plan, numbers, strict=True)
+            ],
+            line_ending=settings.line_ending,
+        )
+    except ZenginError as error:
+        problems.extend(error.problems)
+    if problems:
+        raise ValidationError(problems)
+    sha256 = hashlib.sha256(data).hexdigest()
+    for transfer, number in zip(plan, numbers, strict=True):
+        notice = PaymentNotice.objects.create(
+            batch=batch,
+            municipality_id=batch.municipality_id,
+            supplier=transfer.supplier,
+            number=number,
+            bank_account=transfer.bank_account,
+            amount=transfer.amount,
+            fee=transfer.fee,
+            transfer_amount=transfer.transfer_amount,
+        )
+        notice.invoices.set(transfer.invoices)
+        for invoice in transfer.invoices:
+            invoice_transition(
+                invoice=invoice,
+                to=InvoiceStatus.SCHEDULED,
+                actor=actor,
+                reason=f"支払バッチ {batch.number} の振込データを作成しました"
+                f"（支払日 {_date_ja(batch.payment_date)}、支払通知 {number}）。",
+                data={
+                    "batch": batch.number,
+                    "notice": number,
+                    "payment_date": batch.payment_date.isoformat(),
+                    "format": "zengin",
+                    "sha256": sha256,
+                },
+            )
+    batch.zengin_file.save(
+        f"{batch.municipality_id}/{batch.number}-{secrets.token_hex(8)}.txt",
+        ContentFile(data),
+        save=False,
+    )
+    batch.zengin_sha256 = sha256
+    batch.status = BatchStatus.EXPORTED
+    batch.exported_at = timezone.now()
+    batch.save(update_fields=["zengin_file", "zengin_sha256", "status", "exported_at"])
+    return batch
+
+
+def batch_zengin_read(*, batch: PaymentBatch, actor) -> bytes:
+    """The stored Zengin file of an exported or paid batch, recording the
+    download in each invoice's history."""
+    if batch.status not in (BatchStatus.EXPORTED, BatchStatus.PAID):
+        raise _status_error(batch, "振込データをダウンロードできません")
+    with batch.zengin_file.open("rb") as f:
+        data = f.read()
+    with transaction.atomic():
+        events_append(
+            invoices=batch_invoices(batch=batch),
+            kind=EventKind.DOWNLOADED,
+            actor=actor,
+            data={
+                "format": "zengin",
+                "batch": batch.number,
+                "sha256": batch.zengin_sha256,
+            },
+        )
+    return data
+
+
+@transaction.atomic
+def batch_mark_paid(*, batch: PaymentBatch, actor) -> PaymentBatch:
+    """支払済: the bank has paid an exported batch. Every invoice becomes
+    paid, and after commit each payment notice is rendered and sent."""
+    from municipality.tasks import payment_notice_deliver_task
+
+    batch = _batch_lock(batch)
+    if batch.status != BatchStatus.EXPORTED:
+        raise _status_error(batch, "支払済にできません")
+    for notice in batch_notices(batch=batch):
+        for invoice in notice.invoices.all():
+            invoice_transition(
+                invoice=invoice,
+                to=InvoiceStatus.PAID,
+                actor=actor,
+                reason=f"{_date_ja(batch.payment_date)} に支払いました"
+                f"（支払通知 {notice.number}）。",
+                data={
+                    "batch": batch.number,
+                    "notice": notice.number,
+                    "payment_date": batch.payment_date.isoformat(),
+                },
+            )
+        transaction.on_commit(
+            partial(
+                payment_notice_deliver_task.delay,
+                notice_id=notice.pk,
+                municipality_id=batch.municipality_id,
+            )
+        )
+    batch.status = BatchStatus.PAID
+    batch.paid_at = timezone.now()
+    batch.save(update_fields=["status", "paid_at"])
+    return batch
+
+
+@transaction.atomic
+def batch_cancel(*, batch: PaymentBatch, actor, reason: str) -> PaymentBatch:
+    """取消 of a batch not yet paid: its invoices leave it and are approved
+    again (scheduled ones move back). An exported file stays on the batch
+    for the record."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": CANCEL_REASON_REQUIRED})
+    batch = _batch_lock(batch)
+    if batch.status not in (
+        BatchStatus.DRAFT,
+        BatchStatus.APPROVED,
+        BatchStatus.EXPORTED,
+    ):
+        raise _status_error(batch, "取り消せません")
+    invoices = list(batch_invoices(batch=batch))
+    text = f"支払バッチ {batch.number} を取り消しました。理由: {reason}"
+    if batch.status == BatchStatus.EXPORTED:
+        for invoice in invoices:
+            invoice_transition(
+                invoice=invoice,
+                to=InvoiceStatus.APPROVED,
+                actor=actor,
+                reason=text,
+                data={"batch": batch.number, "step": "cancelled"},
+            )
+    else:
+        _batch_step(invoices, batch=batch, actor=actor, reason=text, step="cancelled")
+    PaymentBatchItem.objects.filter(batch=batch, active=True).update(active=False)
+    batch.status = BatchStatus.CANCELLED
+    batch.cancelled_at = timezone.now()
+    batch.cancel_reason = reason
+    batch.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+    return batch
+
+
+# 財務会計 CSV ----------------------------------------------------------------
+
+ACCOUNTING_CSV_HEADER = (
+    "受付番号",
+    "部署コード",
+    "部署名",
+    "取引先名",
+    "支払先コード",
+    "登録番号",
+    "請求日",
+    "取引日",
+    "10%対象",
+    "10%税額",
+    "8%対象",
+    "8%税額",
+    "非課税等",
+    "請求金額",
+    "支払日",
+    "バッチ番号",
+)
+_NOT_TAXED = (TaxCategory.EXEMPT, TaxCategory.OUT_OF_SCOPE, TaxCategory.EXPORT)
+
+
+def _accounting_row(invoice: Invoice, batch: PaymentBatch) -> list[str]:
+    taxes = {s.tax_category: s for s in invoice.tax_summaries.all()}
+    standard, reduced = taxes.get(TaxCategory.STANDARD), taxes.get(TaxCategory.REDUCED)
+    not_taxed = [taxes[c].taxable_amount for c in _NOT_TAXED if c in taxes]
+    supplier, addressee = invoice.snapshot["supplier"], invoice.snapshot["addressee"]
+    values = [
+        invoice.receipt_number,
+        addressee["department_code"],
+        addressee["department"],
+        supplier["name"],
+        invoice.connection.payee_code,
+        supplier["registration_number"],
+        invoice.issue_date,
+        invoice.transaction_date,
+        standard.taxable_amount if standard else 0,
+        standard.tax_amount if standard else 0,
+        reduced.taxable_amount if reduced else 0,
+        reduced.tax_amount if reduced else 0,
+        sum(not_taxed, 0),
+        invoice.total,
+        batch.payment_date,
+        batch.number,
+    ]
+    return [csv_cell(value) for value in values]
+
+
+def batch_accounting_csv(*, batch: PaymentBatch, actor) -> bytes:
+    """The batch for the city's 財務会計 system: one row per invoice, in the
+    encoding of the treasury settings, recorded in each invoice's history.
+    A character the encoding lacks becomes ``?`` rather than failing."""
+    if batch.status == BatchStatus.CANCELLED:
+        raise _status_error(batch, "財務会計CSVを出力できません")
+    settings = _settings_require(batch.municipality)
+    invoices = list(batch_invoices(batch=batch))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(ACCOUNTING_CSV_HEADER)
+    writer.writerows(_accounting_row(invoice, batch) for invoice in invoices)
+    with transaction.atomic():
+        events_append(
+            invoices=invoices,
+            kind=EventKind.EXPORTED,
+            actor=actor,
+            data={"format": "accounting_csv", "batch": batch.number},
+        )
+    return out.getvalue().encode(settings.csv_encoding, errors="replace")
+
+
+# Payment notices (支払通知) ---------------------------------------------------
+
+
+def payment_notice_pdf_html(notice: PaymentNotice) -> str:
+    invoices = notice.invoices.select_related("department").order_by(
+        "receipt_number", "pk"
+    )
+    return render_to_string(
+        "municipality/pdf/payment_notice.html",
+        {
+            "notice": notice,
+            "batch": notice.batch,
+            "municipality": notice.municipality,
+            "invoices": invoices,
+        },
+    )
+
+
+def render_payment_notice_pdf(notice: PaymentNotice) -> bytes:
+    """The notice as an A4 PDF, styled and fetched like the invoice PDF."""
+    return HTML(
+        string=payment_notice_pdf_html(notice),
+        base_url=STATIC_BASE,
+        url_fetcher=StaticOnlyFetcher(),
+    ).write_pdf()
+
+
+def _notice_lock(notice_id: int) -> PaymentNotice:
+    return (
+        PaymentNotice.objects.select_for_update(of=("self",))
+        .select_related("batch", "municipality", "supplier")
+        .get(pk=notice_id)
+    )
+
+
+def payment_notice_deliver(*, notice_id: int) -> PaymentNotice:
+    """Render the notice's PDF and email its supplier, each once: a retried
+    or duplicated task finds the PDF stored and the email sent."""
+    with transaction.atomic():
+        notice = _notice_lock(notice_id)
+        if notice.pdf and notice.sent_at:
+            return notice
+    if not notice.pdf:
+        data = render_payment_notice_pdf(notice)
+        with transaction.atomic():
+            notice = _notice_lock(notice_id)
+            if not notice.pdf:  # else a concurrent run stored it first
+                notice.pdf.save(
+                    f"{notice.municipality_id}/{notice.number}-{secrets.token_hex(8)}.pdf",
+                    ContentFile(data),
+                    save=False,
+                )
+                notice.save(update_fields=["pdf"])
+    with transaction.atomic():
+        notice = _notice_lock(notice_id)
+        if notice.sent_at is None:
+            email_send_template(
+                template="payment_notice",
+                key=f"payment_notice:{notice.pk}",
+                to=recipients_wanting(
+                    User.objects.filter(supplier_membership__supplier=notice.supplier),
+                    Notification.PAYMENT_NOTICES,
+                ),
+                context={"notice": notice, "batch": notice.batch},
+            )
+            notice.sent_at = timezone.now()
+            notice.save(update_fields=["sent_at"])
+    return notice

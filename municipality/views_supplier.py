@@ -1,0 +1,67 @@
+"""Suppliers' payment notices (支払通知): what each municipality paid, in
+which transfer, for which invoices. Read through the member's supplier, so
+another supplier's notice answers 404 like one that does not exist."""
+
+from django.contrib import messages
+from django.http import FileResponse
+from django.shortcuts import redirect
+from django.views import View
+from django.views.generic import DetailView, ListView
+
+from invoices.models import EventKind
+from invoices.services import invoices_record_export
+from municipality.selectors_treasury import (
+    payment_notice_get_for_supplier,
+    payment_notice_list_for_supplier,
+)
+
+
+class PaymentNoticeListView(ListView):
+    template_name = "municipality/supplier_payment_notice_list.html"
+    context_object_name = "notices"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return payment_notice_list_for_supplier(
+            supplier=self.request.supplier_access.supplier
+        )
+
+
+class PaymentNoticeMixin:
+    def get_object(self, queryset=None):
+        return payment_notice_get_for_supplier(
+            supplier=self.request.supplier_access.supplier, pk=self.kwargs["pk"]
+        )
+
+
+class PaymentNoticeDetailView(PaymentNoticeMixin, DetailView):
+    template_name = "municipality/supplier_payment_notice_detail.html"
+    context_object_name = "notice"
+
+
+class PaymentNoticePdfView(PaymentNoticeMixin, View):
+    """The notice's PDF, once rendered; each download is in the history of
+    the invoices it lists."""
+
+    def get(self, request, *args, **kwargs):
+        notice = self.get_object()
+        if not notice.pdf:
+            messages.info(
+                request,
+                "支払通知のPDFを作成しています。しばらくしてから、もう一度開いてください。",
+            )
+            return redirect("supplier:payment_notice", pk=notice.pk)
+        invoices_record_export(
+            invoices=notice.invoices.all(),
+            actor=request.user,
+            kind=EventKind.DOWNLOADED,
+            data={"format": "payment_notice", "notice": notice.number},
+        )
+        response = FileResponse(
+            notice.pdf.open("rb"),
+            as_attachment=True,
+            filename=f"支払通知_{notice.number}.pdf",
+            content_type="application/pdf",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response

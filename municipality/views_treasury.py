@@ -1,0 +1,338 @@
+"""Treasury pages (会計管理者・出納室): payables, payment batches and their
+files, and the treasury settings for city administrators. Thin views: they
+read through ``municipality.selectors_treasury`` and write through
+``municipality.treasury``. Anyone without the role gets 404."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.views import View
+from django.views.generic import FormView, ListView, TemplateView
+
+from invoices.filters import deadline_alert
+from invoices.workflow import TransitionError
+from municipality import treasury
+from municipality.forms_treasury import (
+    AddToBatchForm,
+    BatchCancelForm,
+    BatchCreateForm,
+    PayablesFilterForm,
+    TreasurySettingsForm,
+)
+from municipality.models import BatchStatus, StaffRole
+from municipality.selectors import department_list_for_access
+from municipality.selectors_treasury import (
+    batch_get,
+    batch_invoices,
+    batch_list,
+    batch_list_draft,
+    batch_notices,
+    payables_list,
+    payables_suppliers,
+    transfer_totals,
+    transfers_plan,
+    treasury_settings_get,
+)
+from municipality.views import CityRoleRequiredMixin
+
+
+class TreasuryRoleMixin(CityRoleRequiredMixin):
+    required_roles = (StaffRole.TREASURY,)
+
+    @property
+    def municipality(self):
+        return self.request.city.municipality
+
+
+def _batch_redirect(batch):
+    return redirect(
+        "city:batch", municipality_slug=batch.municipality.slug, pk=batch.pk
+    )
+
+
+def _error_messages(error: ValidationError) -> list[str]:
+    return [message for message in error.messages if message]
+
+
+class PayablesView(TreasuryRoleMixin, ListView):
+    """支払対象: the approved invoices, nearest deadline first, with filters
+    and checkboxes to add the ticked ones to a draft batch."""
+
+    template_name = "municipality/payables.html"
+    context_object_name = "invoices"
+    paginate_by = 50
+
+    def get_queryset(self):
+        self.filter_form = PayablesFilterForm(
+            self.request.GET,
+            departments=department_list_for_access(access=self.request.city),
+            suppliers=payables_suppliers(municipality=self.municipality),
+        )
+        invoices = payables_list(municipality=self.municipality)
+        if not self.filter_form.is_valid():
+            return invoices.none()
+        return self.filter_form.filter(invoices)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        batches = batch_list_draft(municipality=self.municipality)
+        add_form = AddToBatchForm(
+            batches=batches, initial={"batch": self.request.GET.get("batch")}
+        )
+        today = timezone.localdate()
+        context.update(
+            filter_form=self.filter_form,
+            add_form=add_form,
+            has_draft_batches=add_form.fields["batch"].queryset.exists(),
+            rows=[
+                (invoice, deadline_alert(invoice, today=today))
+                for invoice in context["object_list"]
+            ],
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form = AddToBatchForm(
+            request.POST, batches=batch_list_draft(municipality=self.municipality)
+        )
+        if form.is_valid():
+            batch = form.cleaned_data["batch"]
+            try:
+                added = treasury.batch_add_invoices(
+                    batch=batch,
+                    invoice_ids=form.cleaned_data["invoices"],
+                    actor=request.user,
+                )
+            except ValidationError as error:
+                for message in _error_messages(error):
+                    messages.error(request, message)
+            else:
+                messages.success(
+                    request,
+                    f"{len(added)} 件の請求書を支払バッチ {batch.number} に"
+                    "追加しました。",
+                )
+                return _batch_redirect(batch)
+        else:
+            for errors in form.errors.values():
+                for message in errors:
+                    messages.error(request, message)
+        return redirect(request.get_full_path())
+
+
+class BatchListView(TreasuryRoleMixin, ListView):
+    """支払バッチ: every batch, and the form to create one."""
+
+    template_name = "municipality/batch_list.html"
+    context_object_name = "batches"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return batch_list(municipality=self.municipality)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            create_form=kwargs.pop("create_form", None) or BatchCreateForm(),
+            settings_missing=treasury_settings_get(municipality=self.municipality)
+            is None,
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        form = BatchCreateForm(request.POST)
+        if form.is_valid():
+            try:
+                batch = treasury.batch_create(
+                    municipality=self.municipality,
+                    payment_date=form.cleaned_data["payment_date"],
+                    actor=request.user,
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    request,
+                    f"支払バッチ {batch.number} を作成しました。"
+                    "支払対象の請求書を追加してください。",
+                )
+                return _batch_redirect(batch)
+        self.object_list = self.get_queryset()
+        return self.render_to_response(self.get_context_data(create_form=form))
+
+
+class BatchPageMixin(TreasuryRoleMixin):
+    """One batch: its invoices, its transfers (planned until export, then
+    the payment notices) with totals per batch and per supplier, and the
+    actions its status allows."""
+
+    template_name = "municipality/batch_detail.html"
+
+    def get_batch(self):
+        return batch_get(municipality=self.municipality, pk=self.kwargs["pk"])
+
+    def batch_context(self, batch, **kwargs) -> dict:
+        settings = treasury_settings_get(municipality=self.municipality)
+        invoices = list(batch_invoices(batch=batch))
+        planned = batch.status in (BatchStatus.DRAFT, BatchStatus.APPROVED)
+        if planned and settings:
+            plan = transfers_plan(invoices=invoices, settings=settings)
+            transfers = [(t, t.invoices) for t in plan]
+        else:
+            transfers = [(n, n.invoices.all()) for n in batch_notices(batch=batch)]
+        totals, supplier_totals = transfer_totals(t for t, _ in transfers)
+        four_eyes = bool(settings and settings.four_eyes)
+        return {
+            "city": self.request.city,
+            "batch": batch,
+            "settings": settings,
+            "invoices": invoices,
+            "transfers": transfers,
+            "planned": planned,
+            "totals": totals,
+            "supplier_totals": supplier_totals,
+            "can_edit": batch.status == BatchStatus.DRAFT,
+            "can_approve": four_eyes and batch.status == BatchStatus.DRAFT,
+            "is_preparer": batch.created_by_id == self.request.user.pk,
+            "can_export": bool(settings)
+            and treasury.batch_can_export(batch, settings)
+            and bool(invoices),
+            "has_file": batch.status in (BatchStatus.EXPORTED, BatchStatus.PAID),
+            "can_cancel": batch.status
+            in (BatchStatus.DRAFT, BatchStatus.APPROVED, BatchStatus.EXPORTED),
+            "cancel_form": kwargs.pop("cancel_form", None) or BatchCancelForm(),
+            **kwargs,
+        }
+
+
+class BatchDetailView(BatchPageMixin, TemplateView):
+    def get_context_data(self, **kwargs):
+        return self.batch_context(self.get_batch(), **kwargs)
+
+
+class BatchActionView(BatchPageMixin, TemplateView):
+    """POST only: run one service on the batch. Success redirects to the
+    batch with a message; a refusal shows the batch page with every
+    problem, and nothing changed."""
+
+    http_method_names = ["post"]
+    action = ""
+    success_messages = {
+        "remove": "請求書をバッチから外しました。",
+        "approve": "支払バッチを承認しました。振込データを作成できます。",
+        "export": "振込データを作成しました。"
+        "ダウンロードして金融機関に送信してください。",
+        "paid": "支払済にしました。取引先に支払通知を送ります。",
+        "cancel": "支払バッチを取り消しました。請求書は承認済に戻りました。",
+    }
+
+    def post(self, request, *args, **kwargs):
+        batch = self.get_batch()
+        extra = {}
+        try:
+            self.perform(batch, extra)
+        except (ValidationError, TransitionError) as error:
+            problems = (
+                _error_messages(error)
+                if isinstance(error, ValidationError)
+                else [str(error)]
+            )
+            batch = self.get_batch()
+            return self.render_to_response(
+                self.batch_context(batch, problems=problems, **extra)
+            )
+        messages.success(request, self.success_messages[self.action])
+        return _batch_redirect(batch)
+
+    def perform(self, batch, extra: dict) -> None:
+        user = self.request.user
+        if self.action == "remove":
+            treasury.batch_remove_invoice(
+                batch=batch, invoice_id=self._invoice_id(), actor=user
+            )
+        elif self.action == "approve":
+            treasury.batch_approve(batch=batch, actor=user)
+        elif self.action == "export":
+            treasury.batch_export(batch=batch, actor=user)
+        elif self.action == "paid":
+            treasury.batch_mark_paid(batch=batch, actor=user)
+        elif self.action == "cancel":
+            form = BatchCancelForm(self.request.POST)
+            extra["cancel_form"] = form
+            if not form.is_valid():
+                raise ValidationError(form.errors["reason"])
+            treasury.batch_cancel(
+                batch=batch, actor=user, reason=form.cleaned_data["reason"]
+            )
+
+    def _invoice_id(self) -> int:
+        try:
+            return int(self.request.POST.get("invoice", ""))
+        except ValueError as error:
+            raise ValidationError(
+                "外す請求書が指定されていません。画面を更新してください。"
+            ) from error
+
+
+class BatchZenginView(TreasuryRoleMixin, View):
+    """The batch's stored Zengin file (振込データ), for the bank."""
+
+    def get(self, request, *args, **kwargs):
+        batch = batch_get(municipality=self.municipality, pk=kwargs["pk"])
+        try:
+            data = treasury.batch_zengin_read(batch=batch, actor=request.user)
+        except ValidationError as error:
+            for message in _error_messages(error):
+                messages.error(request, message)
+            return _batch_redirect(batch)
+        return _attachment(
+            data, f"zengin_{batch.number}.txt", "application/octet-stream"
+        )
+
+
+class BatchAccountingCsvView(TreasuryRoleMixin, View):
+    """財務会計 CSV of the batch: one row per invoice."""
+
+    def get(self, request, *args, **kwargs):
+        batch = batch_get(municipality=self.municipality, pk=kwargs["pk"])
+        try:
+            data = treasury.batch_accounting_csv(batch=batch, actor=request.user)
+        except ValidationError as error:
+            for message in _error_messages(error):
+                messages.error(request, message)
+            return _batch_redirect(batch)
+        return _attachment(data, f"accounting_{batch.number}.csv", "text/csv")
+
+
+def _attachment(data: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+class TreasurySettingsView(CityRoleRequiredMixin, FormView):
+    """会計の設定, kept by city administrators."""
+
+    required_roles = (StaffRole.CITY_ADMIN,)
+    template_name = "municipality/treasury_settings.html"
+    form_class = TreasurySettingsForm
+
+    def get_form_kwargs(self):
+        return {
+            **super().get_form_kwargs(),
+            "instance": treasury_settings_get(
+                municipality=self.request.city.municipality
+            ),
+        }
+
+    def form_valid(self, form):
+        treasury.treasury_settings_save(
+            municipality=self.request.city.municipality, values=form.cleaned_data
+        )
+        messages.success(self.request, "会計の設定を保存しました。")
+        return redirect(
+            "city:treasury_settings",
+            municipality_slug=self.request.city.municipality.slug,
+        )
