@@ -4,10 +4,12 @@ rolled-back transaction sends nothing, SMTP being slow or down never fails
 the request, each notification is sent once, and failures are visible in
 the admin."""
 
+import mimetypes
 import uuid
 from functools import partial
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import TemplateDoesNotExist, render_to_string
@@ -18,7 +20,13 @@ from accounts.models import EmailNotification, EmailStatus
 
 
 def email_queue(
-    *, to: list[str], subject: str, body: str, html: str = "", key: str = ""
+    *,
+    to: list[str],
+    subject: str,
+    body: str,
+    html: str = "",
+    key: str = "",
+    attachment: tuple[str, str] | None = None,
 ) -> list[EmailNotification]:
     """Store one notification per recipient and send each after commit.
 
@@ -32,7 +40,14 @@ def email_queue(
     for address in dict.fromkeys(to):  # each address once, in order
         notification, created = EmailNotification.objects.get_or_create(
             key=f"{key or uuid.uuid4().hex}:{address.lower()}",
-            defaults={"to": address, "subject": subject, "body": body, "html": html},
+            defaults={
+                "to": address,
+                "subject": subject,
+                "body": body,
+                "html": html,
+                "attachment": attachment[0] if attachment else "",
+                "attachment_filename": attachment[1] if attachment else "",
+            },
         )
         if created:
             transaction.on_commit(
@@ -58,7 +73,12 @@ def email_send(*, message: EmailMessage) -> None:
 
 
 def email_send_template(
-    *, template: str, to: list[str], context: dict, key: str = ""
+    *,
+    template: str,
+    to: list[str],
+    context: dict,
+    key: str = "",
+    attachment: tuple[str, str] | None = None,
 ) -> None:
     """Render ``templates/emails/<template>_subject.txt`` and ``_body.txt``
     (plain text, not HTML-escaped; ``site_url`` is there for absolute
@@ -85,6 +105,7 @@ def email_send_template(
         body=body,
         html=html,
         key=key,
+        attachment=attachment,
     )
 
 
@@ -107,6 +128,14 @@ def email_deliver(*, notification_id: int) -> EmailNotification:
     )
     if notification.html:
         message.attach_alternative(notification.html, "text/html")
+    if notification.attachment:
+        with default_storage.open(notification.attachment, "rb") as f:
+            message.attach(
+                notification.attachment_filename,
+                f.read(),
+                mimetypes.guess_type(notification.attachment_filename)[0]
+                or "application/octet-stream",
+            )
     message.send()
     EmailNotification.objects.filter(pk=notification.pk).update(
         status=EmailStatus.SENT, sent_at=timezone.now(), last_error=""

@@ -116,6 +116,9 @@ class EmailNotification(models.Model):
     subject = models.CharField("件名", max_length=300)
     body = models.TextField("本文（テキスト）")
     html = models.TextField("本文（HTML）", blank=True)
+    # A stored file sent along (e.g. a payment notice PDF), by storage name.
+    attachment = models.CharField("添付ファイル", max_length=255, blank=True)
+    attachment_filename = models.CharField("添付ファイル名", max_length=200, blank=True)
     status = models.CharField(
         "状態", max_length=10, choices=EmailStatus, default=EmailStatus.PENDING
     )

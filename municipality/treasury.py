@@ -652,6 +652,7 @@ def payment_notice_deliver(*, notice_id: int) -> PaymentNotice:
                     Notification.PAYMENT_NOTICES,
                 ),
                 context={"notice": notice, "batch": notice.batch},
+                attachment=(notice.pdf.name, f"支払通知_{notice.number}.pdf"),
             )
             notice.sent_at = timezone.now()
             notice.save(update_fields=["sent_at"])

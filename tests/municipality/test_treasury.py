@@ -491,6 +491,13 @@ def test_paid_pays_every_invoice_and_sends_each_notice_once(
     assert f"/supplier/payment-notices/{notices[0].pk}/" in "".join(
         m.body for m in mail.outbox
     )
+    # Each mail carries its notice as a PDF.
+    for message in mail.outbox:
+        ((filename, content, mimetype),) = message.attachments
+        assert filename.startswith("支払通知_")
+        assert filename.endswith(".pdf")
+        assert mimetype == "application/pdf"
+        assert content.startswith(b"%PDF")
 
     # A retried task changes nothing and sends nothing again.
     notice = notices[0]
