@@ -22,6 +22,19 @@ ROOT = Path(__file__).resolve().parent.parent
 class Worker:
     mail_dir: Path
     log: Path
+    pid: int = 0
+
+    def children(self) -> list[int]:
+        """Pool processes (prefork) of this worker."""
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.pid:  # the parent's pid
+                found.append(int(stat.parent.name))
+        return found
 
     def output(self) -> str:
         return self.log.read_text() if self.log.exists() else ""
@@ -40,7 +53,7 @@ def _database_url() -> str | None:
 
 
 @contextmanager
-def running_worker(tmp_path: Path):
+def running_worker(tmp_path: Path, pool: str = "solo"):
     queue = f"test-{uuid.uuid4().hex}"
     worker = Worker(mail_dir=tmp_path / "mail", log=tmp_path / "worker.log")
     env = {
@@ -56,7 +69,7 @@ def running_worker(tmp_path: Path):
         process = subprocess.Popen(
             [
                 sys.executable, "-m", "celery", "-A", "config", "worker",
-                "--pool=solo", "--concurrency=1", "--without-heartbeat",
+                f"--pool={pool}", "--concurrency=1", "--without-heartbeat",
                 "--without-gossip", "--without-mingle", "-Q", queue,
                 "--loglevel=INFO",
             ],
@@ -65,6 +78,7 @@ def running_worker(tmp_path: Path):
             stdout=log,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
+        worker.pid = process.pid
         saved = {
             "task_always_eager": celery_app.conf.task_always_eager,
             "task_default_queue": celery_app.conf.task_default_queue,
