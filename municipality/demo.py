@@ -303,7 +303,27 @@ def demo_seed() -> DemoSeedResult:
                     result,
                 )
         _demo_invoices_ensure(users, departments[KANOYA], result)
+        _treasury_settings_ensure(municipalities[KANOYA], result)
     return result
+
+
+def _treasury_settings_ensure(municipality: Municipality, result: DemoSeedResult):
+    """Kanoya's (invented) originator data, so the demo treasury can export a
+    Zengin file."""
+    from municipality.models import TreasurySettings
+
+    if TreasurySettings.objects.filter(municipality=municipality).exists():
+        return
+    TreasurySettings.objects.create(
+        municipality=municipality,
+        originator_code="4620390001",
+        originator_name_kana="ｶﾉﾔｼ ｶｲｹｲｶﾝﾘｼﾔ",
+        bank_code="0185",
+        branch_code="500",
+        account_type="1",
+        account_number="0000001",
+    )
+    result.add("会計の設定")
 
 
 # 鹿児島銀行 鹿屋支店 (0185-500): the demo invoices carry a real bank and
