@@ -425,10 +425,15 @@ class PdfStatus(models.TextChoices):
     FAILED = "failed", "作成失敗"
 
 
+def filename_part(text: str) -> str:
+    """``text`` (an invoice number) made safe for a file name."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)
+
+
 def pdf_upload_to(pdf, filename):
     invoice = pdf.invoice
     year = invoice.received_at.year if invoice.received_at else "draft"
-    number = "".join(c if c.isalnum() or c in "-_" else "_" for c in invoice.number)
+    number = filename_part(invoice.number)
     return (
         f"invoices/{invoice.municipality_id}/{year}/{number}-{secrets.token_hex(8)}.pdf"
     )

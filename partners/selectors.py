@@ -50,6 +50,18 @@ def supplier_access_for(user) -> SupplierAccess | None:
     )
 
 
+def supplier_owner_emails(*, supplier: Supplier) -> list[str]:
+    """The addresses of the supplier's active owners (管理者), for the mail
+    they always get: bank account changes, people joining."""
+    return list(
+        SupplierMembership.objects.filter(
+            supplier=supplier, role=SupplierRole.OWNER, user__is_active=True
+        )
+        .order_by("user__email")
+        .values_list("user__email", flat=True)
+    )
+
+
 def connection_list_for_supplier(*, supplier: Supplier) -> QuerySet[Connection]:
     """The supplier's connections (支払先登録) in every municipality."""
     return (

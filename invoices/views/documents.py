@@ -5,15 +5,14 @@ from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.views import View
 
-from invoices.models import EventKind, InvoicePdf, PdfStatus
+from invoices.models import EventKind, InvoicePdf, PdfStatus, filename_part
 from invoices.services import invoices_record_export
 from invoices.views.city import CityInvoiceMixin
 from invoices.views.supplier import SupplierInvoiceMixin
 
 
 def _filename(invoice) -> str:
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in invoice.number)
-    return f"請求書_{safe}.pdf"
+    return f"請求書_{filename_part(invoice.number)}.pdf"
 
 
 def pdf_response(request, invoice):

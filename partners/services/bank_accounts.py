@@ -23,8 +23,8 @@ from partners.models import (
     BankAccount,
     BankAccountChange,
     Supplier,
-    SupplierRole,
 )
+from partners.selectors import supplier_owner_emails
 
 # What the change log and the owners' email compare.
 SNAPSHOT_FIELDS = (
@@ -182,15 +182,12 @@ def _record(*, supplier: Supplier, actor: User, changes: list[tuple]) -> None:
         "changes": [_describe(row) for row in rows],
         "url": settings.SITE_URL + reverse("supplier:bank_accounts"),
     }
-    owners = User.objects.filter(
-        supplier_membership__supplier=supplier,
-        supplier_membership__role=SupplierRole.OWNER,
-        is_active=True,
-    ).order_by("email")
-    for email in owners.values_list("email", flat=True):
-        email_send_template(
-            template="bank_account_changed", to=[email], context=context
-        )
+    # One message per owner (email_queue), so no owner sees another's address.
+    email_send_template(
+        template="bank_account_changed",
+        to=supplier_owner_emails(supplier=supplier),
+        context=context,
+    )
 
 
 @transaction.atomic

@@ -30,6 +30,7 @@ from partners.models import (
     SupplierMembership,
     SupplierRole,
 )
+from partners.selectors import supplier_owner_emails
 from partners.services.suppliers import connection_create, supplier_member_add
 from partners.tokens import token_digest, token_new
 
@@ -60,16 +61,6 @@ def _city_admin_emails(municipality: Municipality) -> list[str]:
         )
         .distinct()
         .values_list("email", flat=True)
-    )
-
-
-def _owner_emails(supplier: Supplier) -> list[str]:
-    return list(
-        User.objects.filter(
-            is_active=True,
-            supplier_membership__supplier=supplier,
-            supplier_membership__role=SupplierRole.OWNER,
-        ).values_list("email", flat=True)
     )
 
 
@@ -404,7 +395,7 @@ def invitation_accept(
         supplier_member_add(supplier=supplier, user=user, role=SupplierRole.CLERK)
         email_send_template(
             template="supplier_member_joined_by_invitation",
-            to=_owner_emails(supplier),
+            to=supplier_owner_emails(supplier=supplier),
             context={"supplier": supplier, "user": user, "invitation": invitation},
         )
     else:

@@ -26,7 +26,10 @@ from partners.models import (
     SupplierMembership,
     SupplierRole,
 )
-from partners.selectors import member_invitation_list_pending, member_list_for_supplier
+from partners.selectors import (
+    member_invitation_list_pending,
+    supplier_owner_emails,
+)
 from partners.services.suppliers import supplier_member_add
 from partners.tokens import token_new
 
@@ -206,14 +209,13 @@ def _invitation_accept(
     invitation.save(update_fields=["status", "accepted_by", "accepted_at"])
     # Someone joining can see and issue the supplier's invoices, so owners
     # are always told (like bank account changes, not a setting).
-    owners = (
-        member_list_for_supplier(supplier=invitation.supplier)
-        .filter(role=SupplierRole.OWNER, user__is_active=True)
-        .exclude(user=user)
-    )
     email_send_template(
         template="member_joined",
-        to=[m.user.email for m in owners],
+        to=[
+            e
+            for e in supplier_owner_emails(supplier=invitation.supplier)
+            if e != user.email
+        ],
         context={
             "supplier": invitation.supplier,
             "member": user,
