@@ -482,9 +482,8 @@ def invitation_check_acceptor(invitation: Invitation, user) -> None:
         return
     if user.email.lower() != invitation.email.lower():
         raise InvitationError("wrong_account", invitation)
-    if (
-        not SupplierMembership.objects.filter(user=user).exists()
-        and email_is_staff(user.email)
+    if not SupplierMembership.objects.filter(user=user).exists() and email_is_staff(
+        user.email
     ):
         raise InvitationError("staff_account", invitation)
 

@@ -261,7 +261,8 @@ class InvitationActionView(ConsoleMixin, View):
                 else:
                     messages.success(
                         request,
-                        f"{invitation.email} に新しいリンクで招待メールを再送しました。",
+                        f"{invitation.email} に新しいリンクで"
+                        "招待メールを再送しました。",
                     )
             else:
                 invitation_revoke(invitation=invitation, actor=request.user)
