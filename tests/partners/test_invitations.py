@@ -493,7 +493,42 @@ def _assert_outsider(client, email):
         assert client.get(url).status_code == 404, url
 
 
-def test_request_with_another_companys_number_never_makes_the_requester_a_member(
+def test_attacker_asking_with_another_companys_number_never_becomes_its_member(
+    client, tenant, victim, mails
+):
+    """The attack as it worked: ask with the victim's registration number
+    and one's own address, wait for the city's approval, follow the link
+    in the mail and sign up."""
+    supplier, owner, _ = victim
+    client.post(
+        "/p/kanoya/request/",
+        _request_data(tenant, email=ATTACKER, departments=[tenant.department.pk]),
+    )
+    with scopes_disabled():
+        request = InvitationRequest.objects.get()
+    client.force_login(tenant.city_admin)
+    client.post(f"/m/kanoya/manage/requests/{request.pk}/", {"action": "approve"})
+    client.logout()
+    for message in [m for m in mails if m.to == [ATTACKER]]:
+        if match := LINK.search(message.body):
+            client.post(match.group(1), _signup_only())
+            client.logout()
+    _assert_outsider(client, ATTACKER)
+
+    # The victim's owner was asked instead; accepting connects the
+    # department to the victim and makes nobody a member.
+    (to_owner,) = [m for m in mails if m.to == [owner.email]]
+    client.force_login(owner)
+    client.post(_link(to_owner))
+    with scopes_disabled():
+        assert Connection.objects.get(supplier=supplier).department == (
+            tenant.department
+        )
+    assert SupplierMembership.objects.filter(supplier=supplier).count() == 2
+    _assert_outsider(client, ATTACKER)
+
+
+def test_request_naming_an_existing_supplier_is_for_its_owners_only(
     client, tenant, victim, mails
 ):
     supplier, owner, _ = victim
