@@ -7,6 +7,8 @@ constant number of queries."""
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection as db_connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -23,7 +25,10 @@ from municipality.models import (
 )
 from partners.models import SupplierRole
 from tests.factories import (
+    ConnectionFactory,
+    DepartmentFactory,
     StaffMembershipFactory,
+    SupplierFactory,
     SupplierMembershipFactory,
 )
 from tests.municipality.test_treasury_support import (
@@ -281,3 +286,81 @@ def test_a_colleague_marks_paid(tenant, world, django_capture_on_commit_callback
         treasury.batch_export(batch=world["batch"], actor=tenant.treasury)
         treasury.batch_mark_paid(batch=_batch(world), actor=tenant.treasury)
     assert _batch(world).status == BatchStatus.PAID
+
+
+# The city admin's staff list ----------------------------------------------------------
+
+
+MANAGE = "/m/kanoya/manage/"
+
+
+def test_the_staff_list_marks_staff_who_belong_to_a_connected_supplier(
+    client, tenant, world
+):
+    # A department user who belongs to a supplier not connected here.
+    outsider = StaffMembershipFactory(
+        municipality=tenant.municipality,
+        role=StaffRole.DEPARTMENT,
+        departments=[tenant.department],
+    ).user
+    SupplierMembershipFactory(user=outsider, supplier=SupplierFactory())
+    client.force_login(tenant.city_admin)
+
+    response = client.get(MANAGE)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    marker = f"利益相反: 取引先 {world['supplier_a'].legal_name} の利用者"
+    assert page.count(marker) == 1
+    row = page.split(world["insider"].email)[0].rsplit("<tr>", 1)[1]
+    assert marker in row
+    assert page.count("利益相反: 取引先") == 1  # nobody else
+    assert "役割の見直しが必要か確認してください" in page
+
+
+def test_the_staff_list_marks_every_role_of_the_person(client, tenant, world):
+    StaffMembershipFactory(
+        user=world["insider"],
+        municipality=tenant.municipality,
+        role=StaffRole.DEPARTMENT,
+        departments=[tenant.department],
+    )
+    client.force_login(tenant.city_admin)
+
+    page = client.get(MANAGE).content.decode()
+
+    assert page.count(f"取引先 {world['supplier_a'].legal_name} の利用者") == 2
+
+
+def _grow_conflicted_staff(tenant, n):
+    with scopes_disabled():
+        for _ in range(n):
+            membership = SupplierMembershipFactory()
+            department = DepartmentFactory(municipality=tenant.municipality)
+            # Two connections here: still one marker per role.
+            ConnectionFactory(supplier=membership.supplier, department=department)
+            ConnectionFactory(
+                supplier=membership.supplier, department=tenant.department
+            )
+            StaffMembershipFactory(
+                user=membership.user,
+                municipality=tenant.municipality,
+                role=StaffRole.DEPARTMENT,
+                departments=[department],
+            )
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(db_connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx)
+
+
+def test_the_staff_list_uses_a_constant_number_of_queries(client, tenant):
+    client.force_login(tenant.city_admin)
+    _grow_conflicted_staff(tenant, 2)
+    few = _queries(client, MANAGE)
+    _grow_conflicted_staff(tenant, 20)
+    many = _queries(client, MANAGE)
+    assert few == many
+    assert client.get(MANAGE).content.decode().count("利益相反: 取引先") == 22
