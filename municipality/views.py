@@ -1,6 +1,7 @@
 from django.utils import timezone
 from django.views.generic import ListView, TemplateView
 
+from invoices.duties import staff_supplier_conflicts
 from invoices.filters import (
     DEFAULT_PAGE_SIZE,
     InboxFilterForm,
@@ -124,15 +125,22 @@ class TreasuryView(CityRoleRequiredMixin, ListView):
 
 
 class ManageView(CityRoleRequiredMixin, TemplateView):
-    """City administration: departments and staff at a glance."""
+    """City administration: departments and staff at a glance. Staff who
+    also belong to a supplier connected to the municipality are marked as a
+    conflict of interest (利益相反), with the supplier's name."""
 
     required_roles = (StaffRole.CITY_ADMIN,)
     template_name = "municipality/manage.html"
 
     def get_context_data(self, **kwargs):
         city = self.request.city
+        conflicts = staff_supplier_conflicts(municipality=city.municipality)
         return super().get_context_data(
             departments=department_list_for_access(access=city),
-            memberships=staff_membership_list(municipality=city.municipality),
+            has_staff_conflicts=bool(conflicts),
+            staff_rows=[
+                (membership, conflicts.get(membership.user_id, []))
+                for membership in staff_membership_list(municipality=city.municipality)
+            ],
             **kwargs,
         )
