@@ -27,9 +27,9 @@ from weasyprint import HTML
 from accounts.emails import email_send_template
 from accounts.models import User
 from accounts.notifications import Notification, recipients_wanting
+from accounts.spreadsheets import csv_cell
 from invoices.audit import events_append
 from invoices.duties import DutyConflictError, invoices_in_conflict
-from invoices.exports import csv_cell
 from invoices.models import EventKind, Invoice, InvoiceStatus, TaxCategory
 from invoices.pdf import STATIC_BASE, StaticOnlyFetcher
 from invoices.workflow import invoice_transition

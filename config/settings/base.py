@@ -188,6 +188,11 @@ EMAIL_SUBJECT_PREFIX = "[請求書ポータル] "
 # Absolute links in emails (invitations) start with this.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
+# Exports ------------------------------------------------------------------
+# The admin exports with accounts.spreadsheets.FormulaSafeCSV, which escapes
+# every formula character; this catches a format added without it.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+
 # Celery -------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html
 
