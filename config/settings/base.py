@@ -166,6 +166,14 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PREVENT_ENUMERATION = True
 # Failed logins: 10 a minute per IP address, 5 per 5 minutes per address.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
+# The client address that rate limits count (allauth's and
+# accounts.ratelimit's): behind N reverse proxies of our own, the N-th
+# address from the right of X-Forwarded-For; with 0, the header is ignored
+# and REMOTE_ADDR is used. Or a header a trusted proxy sets, e.g. X-Real-IP.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = (
+    env("ALLAUTH_TRUSTED_CLIENT_IP_HEADER", default="") or None
+)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "請求書ポータル"
 
