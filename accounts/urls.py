@@ -16,4 +16,7 @@ urlpatterns = [
         views.two_factor_required,
         name="two_factor_required",
     ),
+    # Replaces allauth's address management: the login address changes
+    # only through a platform administrator, never to an unverified one.
+    path("email/", views.email_change_unavailable, name="account_email"),
 ]

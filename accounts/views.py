@@ -51,3 +51,11 @@ def two_factor_required(request):
         {"enabled": two_factor_enabled(request.user), "next_url": next_url},
     )
 
+
+@require_GET
+@login_required
+def email_change_unavailable(request):
+    """In place of allauth's address management: the login address is the
+    one an invitation (or a platform administrator) verified, and a user
+    cannot switch it to an address nobody has verified."""
+    return render(request, "accounts/email_change_unavailable.html")

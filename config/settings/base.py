@@ -160,6 +160,10 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_USER_DISPLAY = "accounts.models.user_display"
 # Accounts come from invitations, which prove the address.
 ACCOUNT_EMAIL_VERIFICATION = "none"
+# Password reset mail goes only to a verified address of an account: nothing
+# to addresses that are unverified or unknown.
+ACCOUNT_FORMS = {"reset_password": "accounts.forms.VerifiedResetPasswordForm"}
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[請求書ポータル] "  # same as EMAIL_SUBJECT_PREFIX
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_SESSION_REMEMBER = None
