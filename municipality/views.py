@@ -1,6 +1,7 @@
 from django.utils import timezone
 from django.views.generic import ListView, TemplateView
 
+from accounts.twofactor import two_factor_enabled, two_factor_required_redirect
 from invoices.duties import staff_supplier_conflicts
 from invoices.filters import (
     DEFAULT_PAGE_SIZE,
@@ -30,12 +31,20 @@ from partners.selectors import (
 class CityRoleRequiredMixin:
     """Lets through only staff holding one of ``required_roles`` in the
     municipality of the URL; everyone else gets 404. The middleware has
-    already checked that the user is staff there (``request.city``)."""
+    already checked that the user is staff there (``request.city``).
+
+    A city administrator (自治体管理者) of the municipality must have set up
+    two-factor authentication first, on every page of it: the role widens
+    what each page shows (every department) and what it allows."""
 
     required_roles: tuple[str, ...] = ()
 
     def dispatch(self, request, *args, **kwargs):
         request.city.require_role(*self.required_roles)
+        if request.city.has_role(StaffRole.CITY_ADMIN) and not two_factor_enabled(
+            request.user
+        ):
+            return two_factor_required_redirect(request)
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

@@ -24,7 +24,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Apps ---------------------------------------------------------------------
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with config.admin.PortalAdminSite as admin.site.
+    "config.apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -159,12 +160,24 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_USER_DISPLAY = "accounts.models.user_display"
 # Accounts come from invitations, which prove the address.
 ACCOUNT_EMAIL_VERIFICATION = "none"
+# Password reset mail goes only to a verified address of an account: nothing
+# to addresses that are unverified or unknown.
+ACCOUNT_FORMS = {"reset_password": "accounts.forms.VerifiedResetPasswordForm"}
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[請求書ポータル] "  # same as EMAIL_SUBJECT_PREFIX
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PREVENT_ENUMERATION = True
 # Failed logins: 10 a minute per IP address, 5 per 5 minutes per address.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
+# The client address that rate limits count (allauth's and
+# accounts.ratelimit's): behind N reverse proxies of our own, the N-th
+# address from the right of X-Forwarded-For; with 0, the header is ignored
+# and REMOTE_ADDR is used. Or a header a trusted proxy sets, e.g. X-Real-IP.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = (
+    env("ALLAUTH_TRUSTED_CLIENT_IP_HEADER", default="") or None
+)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "請求書ポータル"
 
