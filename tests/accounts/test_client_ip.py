@@ -149,3 +149,17 @@ def test_production_trusts_one_proxy_unless_configured():
     )
     assert configured == "2 X-Real-IP"
     assert _setting("config.settings.local") == "0 None"
+
+
+def test_a_request_that_bypassed_a_proxy_is_counted_not_a_server_error(
+    client, settings, tenant
+):
+    # Two proxies configured; a request with one entry did not pass both.
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 2
+    for _ in range(10):
+        response = _login(client, "guess@example.jp", "wrong", forwarded_for=ATTACKER)
+        assert response.status_code == 200
+
+    # Counted by the address that reached us (the proxy's), not dropped.
+    _login(client, tenant.treasury.email, PASSWORD, forwarded_for=NEIGHBOUR)
+    assert "_auth_user_id" not in client.session
