@@ -125,3 +125,31 @@ def test_local_settings_run_with_loopback_hosts():
         },
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "entry_point",
+    [
+        "import config.wsgi",
+        "import config.asgi",
+        "from config import celery_app; celery_app.loader.import_default_modules()",
+    ],
+)
+def test_servers_and_workers_without_a_settings_module_run_production_settings(
+    entry_point,
+):
+    """gunicorn (config.wsgi), an ASGI server (config.asgi) and
+    ``celery -A config`` on a machine without DJANGO_SETTINGS_MODULE: the
+    production settings, which refuse to start without a SECRET_KEY (the
+    ``config`` package imports the Celery app first, so its default counts)."""
+    result = subprocess.run(
+        [sys.executable, "-c", entry_point],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0, result.stdout
+    assert "SECRET_KEY" in result.stderr
