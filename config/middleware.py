@@ -49,12 +49,16 @@ def content_security_policy() -> str:
 
 
 class ContentSecurityPolicyMiddleware:
+    """Sets the policy on every response, except error pages under DEBUG:
+    Django's technical 404 and 500 pages style themselves inline."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        response.setdefault("Content-Security-Policy", content_security_policy())
+        if not (settings.DEBUG and response.status_code >= 400):
+            response.setdefault("Content-Security-Policy", content_security_policy())
         return response
 
 

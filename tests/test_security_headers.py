@@ -106,6 +106,14 @@ def test_every_page_sends_the_policy(
     assert not {"'unsafe-inline'", "'unsafe-eval'"} & set().union(*policy.values())
 
 
+def test_debug_error_pages_are_left_without_the_policy(client, settings):
+    """Django's technical 404 and 500 pages (DEBUG only) style themselves
+    inline; ordinary pages keep the policy under DEBUG too."""
+    settings.DEBUG = True
+    assert "Content-Security-Policy" not in client.get("/no-such-page/").headers
+    assert "Content-Security-Policy" in client.get("/accounts/login/").headers
+
+
 # Served templates (not the emails, nor the HTML WeasyPrint turns into PDFs).
 _SERVED = [
     path
