@@ -44,6 +44,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything else that answers, so that every page and refusal has
+    # them (static files from WhiteNoise are not pages).
+    "config.middleware.ContentSecurityPolicyMiddleware",
+    "config.middleware.CacheControlMiddleware",
+    # Before anything reads the body (sessions, CSRF, views).
+    "config.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -134,6 +140,16 @@ STORAGES = {
 }
 
 FILE_UPLOAD_PERMISSIONS = 0o640
+
+# The largest file anyone may upload: the CSV bulk upload (20 MB). The other
+# limits are below it (attachments 10 MB each, seal image 1 MB); a test keeps
+# them there.
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# Form fields other than files (Django's default, 2.5 MB).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# A longer request body is refused (413) before it is read: the largest
+# upload, the form's other fields and the multipart framing around them.
+REQUEST_BODY_MAX_BYTES = MAX_UPLOAD_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE
 
 # Users and login ----------------------------------------------------------
 
@@ -246,6 +262,22 @@ USE_TZ = True
 # Security -----------------------------------------------------------------
 
 X_FRAME_OPTIONS = "DENY"
+# Sent by config.middleware.ContentSecurityPolicyMiddleware: scripts and
+# styles only from our own static files (no inline script, no style=).
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    # data: for the QR code of the two-factor setup page.
+    "img-src": ["'self'", "data:"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+# Templates whose whole content may stand in a <style> block (allowed by
+# hash): the printable invoice, which must also open as a file on its own.
+CSP_INLINE_STYLE_TEMPLATES = ["invoices/print.css"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 CSRF_COOKIE_HTTPONLY = True
