@@ -25,6 +25,7 @@ APT_TEST := chromium
 help:
 	@echo "make demo   - install, load demo data and serve on http://$(HOST):$(PORT)"
 	@echo "make test   - install and run ruff, the migration check and the whole test suite"
+	@echo "make demo-totp - the demo administrators' current two-factor code"
 
 # Installs only what is missing; apt-get update runs only when needed.
 define apt_ensure
@@ -55,6 +56,11 @@ demo: install
 	$(DEMO) python manage.py seed_demo
 	@echo "メールは var/mail/ に保存されます。停止は Ctrl+C。"
 	$(DEMO) python manage.py runserver $(HOST):$(PORT)
+
+# The demo administrators' current two-factor code (their secret is published).
+.PHONY: demo-totp
+demo-totp: install
+	@$(DEMO) python manage.py demo_totp
 
 .PHONY: test
 test: install

@@ -49,7 +49,7 @@ def test_every_demo_address_is_verified(output):
 
 def test_seed_prints_the_secret_and_how_to_get_a_code(output):
     assert DEMO_TOTP_SECRET in output
-    assert "python manage.py demo_totp" in output
+    assert "make demo-totp" in output
     assert f"oathtool --totp -b {DEMO_TOTP_SECRET}" in output
     admin_line = next(line for line in output.splitlines() if "admin@" in line)
     assert "2段階認証" in admin_line

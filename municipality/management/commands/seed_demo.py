@@ -72,7 +72,7 @@ class Command(BaseCommand):
             "\n※2段階認証: パスワードのあとに認証アプリの6桁のコードを入力します。"
             f"\n  秘密鍵 {DEMO_TOTP_SECRET} を認証アプリに登録するか、"
             "次のどちらかで現在のコードを表示してください。"
-            "\n  python manage.py demo_totp"
+            "\n  make demo-totp"
             f"\n  oathtool --totp -b {DEMO_TOTP_SECRET}"
         )
 
