@@ -266,8 +266,21 @@ def _reached(response) -> bool:
     return response.status_code in (200, 202)
 
 
+class _Raised:
+    """What ``_send`` returns when the view raised instead of answering."""
+
+    def __init__(self, error: Exception):
+        self.status_code = f"an exception ({error!r})"
+
+    def get(self, key, default=None):
+        return default
+
+
 def _send(client, method: str, url: str, data: dict):
-    response = client.post(url, data) if method == "post" else client.get(url)
+    try:
+        response = client.post(url, data) if method == "post" else client.get(url)
+    except Exception as error:
+        return _Raised(error)
     response.close()  # a download's file
     return response
 
