@@ -79,6 +79,7 @@ class Obj:
     city: str = ""
     department: str = ""
     supplier: str = ""
+    marker: str = ""  # text a page listing it shows (an invoice number)
 
 
 # Entries --------------------------------------------------------------------
@@ -104,6 +105,7 @@ class Entry:
     closed: tuple[str, ...] = ()
     data: dict = field(default_factory=dict)
     query: str = ""
+    lists: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,17 +120,33 @@ def _families(families) -> tuple[str, ...]:
     return (families,) if isinstance(families, str) else tuple(families)
 
 
-def city(*families, roles, closed=(), data=None, query=""):
+def city(*families, roles, closed=(), data=None, query="", lists=()):
     """A page under ``/m/<municipality_slug>/``: tried with every object in
-    both municipalities' URLs (and, without objects, an unknown slug)."""
-    return Entry(CITY, families, frozenset(roles), _families(closed), data or {}, query)
+    both municipalities' URLs (and, without objects, an unknown slug).
+    ``lists``: families whose objects the page lists; a granted page must
+    show the role's own issued invoices and nothing it may not see."""
+    return Entry(
+        CITY,
+        families,
+        frozenset(roles),
+        _families(closed),
+        data or {},
+        query,
+        _families(lists),
+    )
 
 
-def supplier(*families, roles=MEMBERS, closed=(), data=None, query=""):
+def supplier(*families, roles=MEMBERS, closed=(), data=None, query="", lists=()):
     """A page under ``/supplier/``; ``roles`` is ``{OWNER}`` for owner-only
     pages."""
     return Entry(
-        SUPPLIER, families, frozenset(roles), _families(closed), data or {}, query
+        SUPPLIER,
+        families,
+        frozenset(roles),
+        _families(closed),
+        data or {},
+        query,
+        _families(lists),
     )
 
 
@@ -179,6 +197,21 @@ def area_refuses(entry: Entry, role: Role, slug: str) -> bool:
     if entry.side == SUPPLIER:
         return role.kind not in MEMBERS
     return False
+
+
+def listing_problems(entry, role_name, slug, content: str, world) -> list[str]:
+    """What a granted page that lists ``entry.lists`` shows wrongly: an
+    object the role may not see, or one of its own issued ones missing."""
+    role = ROLES[role_name]
+    problems = []
+    for family in entry.lists:
+        for obj in world.objects[family]:
+            visible = _may(entry, role, obj, slug)
+            if not visible and obj.marker in content:
+                problems.append(f"shows {obj.label} ({obj.marker})")
+            if visible and family == "invoice" and obj.marker not in content:
+                problems.append(f"does not show its own {obj.label} ({obj.marker})")
+    return problems
 
 
 def _may(entry: Entry, role: Role, obj: Obj | None, slug: str) -> bool:
@@ -385,7 +418,7 @@ def _build_world(media_root) -> World:
     png = _image("PNG")
     objects: dict[str, list[Obj]] = {}
 
-    def add(family, label, kwargs, *, s="", code="", city_slug=""):
+    def add(family, label, kwargs, *, s="", code="", city_slug="", marker=""):
         objects.setdefault(family, []).append(
             Obj(
                 label,
@@ -393,6 +426,7 @@ def _build_world(media_root) -> World:
                 city=city_slug or city_of.get(code, ""),
                 department=code,
                 supplier=s,
+                marker=marker,
             )
         )
 
@@ -416,7 +450,7 @@ def _build_world(media_root) -> World:
         invoice, attachment = invoice_with_attachment(s, code, issue=True)
         issued[(s, code)] = (invoice, attachment)
         label = f"invoice of {s} to {code}"
-        add("invoice", label, {"pk": invoice.pk}, s=s, code=code)
+        add("invoice", label, {"pk": invoice.pk}, s=s, code=code, marker=invoice.number)
         add(
             "attachment",
             f"attachment of {label}",
@@ -426,7 +460,14 @@ def _build_world(media_root) -> World:
         )
     for s in suppliers:
         draft, attachment = invoice_with_attachment(s, "A1", issue=False)
-        add("draft", f"draft of {s} to A1", {"pk": draft.pk}, s=s, code="A1")
+        add(
+            "draft",
+            f"draft of {s} to A1",
+            {"pk": draft.pk},
+            s=s,
+            code="A1",
+            marker=draft.number,
+        )
         add(
             "draft_attachment",
             f"attachment of the draft of {s}",

@@ -46,7 +46,13 @@ municipalities, named by the URL's parameters (``pk``, ``code``, ``name``,
 ``closed=`` families are tried too and nobody may open them (a draft on
 the city side, an attachment of another invoice). ``data`` is the POST body
 (make it valid, so that a missing check would act); ``query`` a query string
-the page needs.
+the page needs; ``lists=INVOICES`` for a page or export that lists invoices
+(it must show the role's own issued invoices and no invoice it may not see).
+
+Refusals are expected as 404 for every logged-in role (a supplier clerk on
+an owner-only page too: ``SupplierOwnerRequiredMixin`` answers 404), and as
+a redirect to the login page for anonymous visitors of the city and supplier
+areas; public pages and links answer 404 for an unknown slug or token.
 """
 
 import pytest
@@ -72,6 +78,7 @@ from tests.tenancy import (
     changed,
     city,
     fingerprint,
+    listing_problems,
     no_object,
     public,
     supplier,
@@ -84,6 +91,9 @@ pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate().isoformat()
 RETURN = {"reason": "amount", "explanation": "金額が違います。", "severity": "minor"}
+# Pages that list invoices must show the role's own and no others.
+INVOICES = ("invoice", "draft")
+CSV = "format=csv-utf8"
 INVOICE_ATTACHMENTS = {"closed": ("draft_attachment", "attachment_mismatch")}
 SUPPLIER_ATTACHMENTS = {"closed": "attachment_mismatch"}
 
@@ -116,11 +126,11 @@ MATRIX = {
     "mfa_generate_recovery_codes": no_object("allauth, the user's own codes"),
     "mfa_download_recovery_codes": no_object("allauth, the user's own codes"),
     # City: department inbox, invoices, search and exports.
-    "city:inbox": city(roles=STAFF),
+    "city:inbox": city(roles=STAFF, lists=INVOICES),
     "city:department": city("department", roles={DEPARTMENT, CITY_ADMIN}),
     "city:invoice_search": city(roles=STAFF),
-    "city:invoice_export": city(roles=STAFF, query="format=csv-utf8"),
-    "city:invoice_export_upload_format": city(roles=STAFF, query="format=csv-utf8"),
+    "city:invoice_export": city(roles=STAFF, query=CSV, lists=INVOICES),
+    "city:invoice_export_upload_format": city(roles=STAFF, query=CSV, lists=INVOICES),
     "city:invoice": city("invoice", roles=STAFF, closed="draft"),
     "city:invoice_print": city("invoice", roles=STAFF, closed="draft"),
     "city:invoice_pdf": city("invoice", roles=STAFF, closed="draft"),
@@ -173,11 +183,11 @@ MATRIX = {
     "supplier:bank_account_delete": supplier("bank_account", roles={OWNER}),
     "supplier:bank_account_default": supplier("bank_account", roles={OWNER}),
     # Supplier: invoices, search, exports, attachments, uploads, notices.
-    "supplier:invoices": supplier(),
+    "supplier:invoices": supplier(lists=INVOICES),
     "supplier:invoice_new": supplier(),
     "supplier:invoice_search": supplier(),
-    "supplier:invoice_export": supplier(query="format=csv-utf8"),
-    "supplier:invoice_export_upload_format": supplier(query="format=csv-utf8"),
+    "supplier:invoice_export": supplier(query=CSV, lists=INVOICES),
+    "supplier:invoice_export_upload_format": supplier(query=CSV, lists=INVOICES),
     "supplier:invoice": supplier("invoice", "draft"),
     "supplier:invoice_print": supplier("invoice", "draft"),
     "supplier:invoice_pdf": supplier("invoice", closed="draft"),
@@ -312,7 +322,7 @@ def _tries(name, entry, world, pattern, role):
     return refused, granted
 
 
-def _check_role(client, world, name, role, baseline) -> list[str]:
+def _check_role(client, world, name, role, baseline, opened) -> list[str]:
     entry, pattern = MATRIX[name], PATTERNS[name]
     client.logout()
     if role in world.users:
@@ -332,6 +342,9 @@ def _check_role(client, world, name, role, baseline) -> list[str]:
     # What the role may open must open: proof that the URLs above are right.
     method = "get" if "get" in pattern.methods else "post"
     for target in granted:
+        if target.url in opened and not entry.lists:
+            continue  # another role proved this URL opens
+        opened.add(target.url)
         response = _send(client, method, target.url, entry.data)
         if not _reached(response):
             problems.append(
@@ -339,6 +352,14 @@ def _check_role(client, world, name, role, baseline) -> list[str]:
                 f"{response.status_code} {response.get('Location', '')}; "
                 "expected the page (granted)"
             )
+        elif entry.lists:
+            content = response.content.decode("utf-8", errors="replace")
+            problems += [
+                f"{role}: {target.url} {problem}"
+                for problem in listing_problems(
+                    entry, role, target.slug, content, world
+                )
+            ]
     return problems
 
 
@@ -346,13 +367,13 @@ def _check_role(client, world, name, role, baseline) -> list[str]:
 def test_each_url_answers_only_the_roles_it_is_granted_to(client, world, name):
     if name not in PATTERNS:
         pytest.fail(f"{name} is in the matrix but not in the URLconf")
-    problems = []
+    problems, opened = [], set()
     baseline = fingerprint()
     for role in ROLES:
         # Each role starts from the same world: what a granted request
         # did (a draft deleted, an invoice opened) is rolled back.
         with transaction.atomic():
-            problems += _check_role(client, world, name, role, baseline)
+            problems += _check_role(client, world, name, role, baseline, opened)
             transaction.set_rollback(True)
         mail.outbox.clear()
     assert not problems, f"{name}:\n" + "\n".join(problems)
