@@ -291,7 +291,10 @@ def _send(client, method: str, url: str, data: dict):
         response = client.post(url, data) if method == "post" else client.get(url)
     except Exception as error:
         return _Raised(error)
-    response.close()  # a download's file
+    if response.streaming:
+        # Read to the end: the test client then closes the file (closing it
+        # directly would also close the database connection).
+        b"".join(response.streaming_content)
     return response
 
 
