@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "municipality",
     "partners",
     "invoices",
+    "peppol",
 ]
 
 MIDDLEWARE = [
@@ -221,6 +222,13 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 # The admin exports with accounts.spreadsheets.FormulaSafeCSV, which escapes
 # every formula character; this catches a format added without it.
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+
+# Peppol -------------------------------------------------------------------
+# The official validation artefacts (UBL 2.1 XSD, JP PINT and T111 XSLT), as
+# published: a folder holding ubl-2.1/, jp-pint/ and invoice-response/. Unset:
+# documents get the portal's own checks only.
+
+PEPPOL_ARTIFACTS_DIR = env("PEPPOL_ARTIFACTS_DIR", default="")
 
 # Celery -------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html

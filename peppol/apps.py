@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PeppolConfig(AppConfig):
+    """JP PINT (Peppol) invoices: UBL out and in, validation with the
+    official artefacts, and the access-point adapter (AS4 transport is left
+    to a certified access point)."""
+
+    name = "peppol"
+    verbose_name = _("デジタルインボイス（JP PINT）")

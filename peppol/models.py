@@ -1,0 +1,1 @@
+"""Peppol documents the portal sends and receives."""
