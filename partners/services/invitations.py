@@ -392,7 +392,9 @@ def invitation_accept(
         supplier = membership.supplier
     elif (named := invitation_named_supplier(invitation)) is not None:
         supplier = named
-        supplier_member_add(supplier=supplier, user=user, role=SupplierRole.CLERK)
+        supplier_member_add(
+            supplier=supplier, user=user, role=SupplierRole.CLERK, actor=user
+        )
         email_send_template(
             template="supplier_member_joined_by_invitation",
             to=supplier_owner_emails(supplier=supplier),
@@ -402,6 +404,8 @@ def invitation_accept(
         supplier = Supplier(**(supplier_fields or {}))
         supplier.full_clean()
         supplier.save()
-        supplier_member_add(supplier=supplier, user=user, role=SupplierRole.OWNER)
+        supplier_member_add(
+            supplier=supplier, user=user, role=SupplierRole.OWNER, actor=user
+        )
     connection = _accept(invitation, user, supplier)
     return AcceptResult(connection=connection, user=user, created_user=created_user)
