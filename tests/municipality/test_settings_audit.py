@@ -565,3 +565,42 @@ def test_verify_audit_chain_notices_a_settings_event_moved_to_another_city(
     )
     with pytest.raises(CommandError, match="内容がハッシュと一致しません"):
         call_command("verify_audit_chain")
+
+
+def test_bulk_deleting_roles_in_the_admin_records_each(
+    admin_client, admin_user, tenant
+):
+    with scopes_disabled():
+        memberships = list(
+            StaffMembership.objects.filter(municipality=tenant.municipality)
+        )
+    response = admin_client.post(
+        reverse("admin:municipality_staffmembership_changelist"),
+        {
+            "action": "delete_selected",
+            "_selected_action": [m.pk for m in memberships],
+            "post": "yes",
+        },
+    )
+    assert response.status_code == 302
+    removed = _events(kind=SettingsEventKind.STAFF_ROLE)
+    assert {e.subject_user_id for e in removed} == {m.user_id for m in memberships}
+    assert {e.action for e in removed} == {SettingsAction.DELETED}
+
+
+def test_platform_admins_read_every_event_in_the_admin(
+    admin_client, supplier_user, tenant
+):
+    supplier = supplier_user.supplier_membership.supplier
+    clerk = SupplierMembershipFactory(supplier=supplier, role=SupplierRole.CLERK)
+    admin_client.post(
+        reverse("admin:partners_suppliermembership_change", args=[clerk.pk]),
+        {"user": clerk.user_id, "supplier": supplier.pk, "role": SupplierRole.OWNER},
+    )
+    page = admin_client.get(reverse("admin:invoices_settingsevent_changelist"))
+    assert page.status_code == 200
+    assert "役割: 担当者 → 管理者" in page.content.decode()
+    (event,) = _events()
+    change = reverse("admin:invoices_settingsevent_change", args=[event.pk])
+    assert admin_client.get(change).status_code == 200
+    assert admin_client.post(change, {}).status_code == 403
