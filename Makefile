@@ -11,6 +11,8 @@ export UV_LINK_MODE := copy
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen
+# manage.py defaults to production settings; the demo asks for the local ones.
+DEMO := DJANGO_SETTINGS_MODULE=config.settings.local $(RUN)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -23,6 +25,7 @@ APT_TEST := chromium
 help:
 	@echo "make demo   - install, load demo data and serve on http://$(HOST):$(PORT)"
 	@echo "make test   - install and run ruff, the migration check and the whole test suite"
+	@echo "make demo-totp - the demo administrators' current two-factor code"
 
 # Installs only what is missing; apt-get update runs only when needed.
 define apt_ensure
@@ -49,10 +52,15 @@ install: system $(if $(findstring .tools,$(UV)),.tools/bin/uv)
 
 .PHONY: demo
 demo: install
-	$(RUN) python manage.py migrate --noinput
-	$(RUN) python manage.py seed_demo
+	$(DEMO) python manage.py migrate --noinput
+	$(DEMO) python manage.py seed_demo
 	@echo "メールは var/mail/ に保存されます。停止は Ctrl+C。"
-	$(RUN) python manage.py runserver $(HOST):$(PORT)
+	$(DEMO) python manage.py runserver $(HOST):$(PORT)
+
+# The demo administrators' current two-factor code (their secret is published).
+.PHONY: demo-totp
+demo-totp: install
+	@$(DEMO) python manage.py demo_totp
 
 .PHONY: test
 test: install
@@ -60,4 +68,4 @@ test: install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) python manage.py makemigrations --check --dry-run --settings=config.settings.test
-	$(RUN) pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(RUN) pytest $(PYTEST_ARGS)

@@ -1,9 +1,14 @@
+import logging
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django.contrib.sites.shortcuts import get_current_site
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
 from accounts.emails import email_send
+
+logger = logging.getLogger(__name__)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -21,3 +26,16 @@ class AccountAdapter(DefaultAccountAdapter):
             **context,
         }
         email_send(message=self.render_mail(template_prefix, email, ctx))
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """allauth's client address, except that a request with fewer
+        ``X-Forwarded-For`` entries than ``ALLAUTH_TRUSTED_PROXY_COUNT`` (one
+        that did not pass all our proxies) is counted by the address that
+        reached us, not answered with a server error."""
+        try:
+            return super().get_client_ip(request)
+        except ImproperlyConfigured:
+            logger.warning(
+                "X-Forwarded-For has fewer entries than ALLAUTH_TRUSTED_PROXY_COUNT"
+            )
+            return request.META["REMOTE_ADDR"]

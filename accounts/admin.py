@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
 from accounts.models import EmailNotification, EmailStatus, User
+from accounts.services import user_email_set_verified
 from accounts.tasks import email_notification_send_task
 from municipality.admin import StaffMembershipInline
 from partners.admin import SupplierMembershipInline
@@ -55,6 +56,13 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
     inlines = (SupplierMembershipInline, StaffMembershipInline)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # The address a platform administrator enters becomes the account's
+        # verified one (password reset goes only to verified addresses).
+        if not change or "email" in form.changed_data:
+            user_email_set_verified(user=obj)
 
 
 @admin.register(EmailNotification)

@@ -5,6 +5,7 @@ the request, each notification is sent once, and failures are visible in
 the admin."""
 
 import mimetypes
+import re
 import uuid
 from functools import partial
 
@@ -15,8 +16,63 @@ from django.db import transaction
 from django.template.loader import TemplateDoesNotExist, render_to_string
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from accounts.models import EmailNotification, EmailStatus
+
+_SUBJECT_MAX = EmailNotification._meta.get_field("subject").max_length
+# Characters a URL of this site may carry (RFC 3986), and nothing that could
+# end an HTML attribute.
+_URL_CHARS = r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]"
+
+
+def email_subject_line(subject: str) -> str:
+    """The subject on one line: every run of whitespace (line breaks
+    included, so nothing typed into a name can start a new mail header)
+    becomes one space, except the full-width space of Japanese names.
+    Cut to what ``EmailNotification`` stores."""
+    line = re.sub(r"[^\S\u3000]+", " ", str(subject)).strip()
+    if len(line) > _SUBJECT_MAX:
+        line = line[: _SUBJECT_MAX - 1] + "…"
+    return line
+
+
+def _site_links() -> re.Pattern:
+    """URLs of this site (``SITE_URL``), ending where a URL character no
+    longer follows, so ``https://portal.example.jp.evil.example`` or
+    ``https://portal.example.jp@evil.example`` never match."""
+    base = re.escape(settings.SITE_URL.rstrip("/"))
+    return re.compile(f"{base}(?:/{_URL_CHARS}*)?(?!{_URL_CHARS})")
+
+
+def email_html_body(text: str) -> SafeString:
+    """Plain text as HTML: everything escaped, line breaks kept, and only
+    links to this site made clickable. A URL someone typed (a supplier's
+    name, a request's message, a return explanation) stays text, so mail
+    from the portal never carries a link an outsider chose."""
+    parts, last = [], 0
+    for match in _site_links().finditer(text):
+        url = escape(match.group())
+        parts += [escape(text[last : match.start()]), f'<a href="{url}">{url}</a>']
+        last = match.end()
+    parts.append(escape(text[last:]))
+    paragraphs = re.split(r"\n{2,}", "".join(parts).replace("\r\n", "\n").strip())
+    return mark_safe(  # noqa: S308 - every piece above is escaped
+        "\n\n".join(
+            f"<p>{paragraph.replace(chr(10), '<br>')}</p>" for paragraph in paragraphs
+        )
+    )
+
+
+def email_html(*, subject: str, body: str) -> str:
+    """The HTML alternative of a plain-text mail: the common layout with the
+    subject as its title (as text) and the body as ``email_html_body``."""
+    return render_to_string(
+        "emails/layout.html",
+        # "".join makes a plain str: text from the "text" engine is marked
+        # safe, and the subject must be escaped in <title> like any value.
+        {"subject": "".join(subject), "body": email_html_body(str(body))},
+    )
 
 
 def email_queue(
@@ -36,6 +92,7 @@ def email_queue(
     """
     from accounts.tasks import email_notification_send_task
 
+    subject = email_subject_line(subject)
     queued = []
     for address in dict.fromkeys(to):  # each address once, in order
         notification, created = EmailNotification.objects.get_or_create(
@@ -90,18 +147,14 @@ def email_send_template(
     context = {"site_url": settings.SITE_URL, **context}
     subject = render_to_string(f"emails/{template}_subject.txt", context, using="text")
     body = render_to_string(f"emails/{template}_body.txt", context, using="text")
+    subject = email_subject_line(settings.EMAIL_SUBJECT_PREFIX + subject)
     try:
         html = render_to_string(f"emails/{template}_body.html", context)
     except TemplateDoesNotExist:
-        # The text engine returns "safe" strings; escape the text for HTML
-        # here, since it carries what suppliers and staff typed.
-        html = render_to_string(
-            "emails/layout.html",
-            {**context, "subject": subject, "body": escape(body)},
-        )
+        html = email_html(subject=subject, body=body)
     email_queue(
         to=to,
-        subject=settings.EMAIL_SUBJECT_PREFIX + " ".join(subject.split()),
+        subject=subject,
         body=body,
         html=html,
         key=key,

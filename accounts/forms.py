@@ -1,3 +1,5 @@
+from allauth.account.forms import ResetPasswordForm
+from allauth.account.models import EmailAddress
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 
@@ -46,3 +48,18 @@ class NotificationSettingsForm(forms.ModelForm):
     class Meta:
         model = NotificationSettings
         fields = ["invoice_events", "reminders", "payment_notices", "announcements"]
+
+
+class VerifiedResetPasswordForm(ResetPasswordForm):
+    """Password reset that mails only a verified address (one an invitation
+    or a platform administrator confirmed) of an active account. For any
+    other address nothing is sent, and the page answers the same, so it
+    tells nobody which addresses have accounts."""
+
+    def clean_email(self):
+        email = super().clean_email()
+        verified = EmailAddress.objects.filter(
+            email__iexact=email, verified=True, user__is_active=True
+        ).select_related("user")
+        self.users = [address.user for address in verified]
+        return email

@@ -1,8 +1,9 @@
-"""Account pages of our own, next to allauth's under ``/accounts/``."""
+"""Account pages of our own, next to allauth's under ``/accounts/``
+(included first, so a page here replaces allauth's at the same path)."""
 
 from django.urls import path
 
-from accounts import views_settings
+from accounts import views, views_settings
 
 urlpatterns = [
     path(
@@ -10,4 +11,12 @@ urlpatterns = [
         views_settings.NotificationSettingsView.as_view(),
         name="notification_settings",
     ),
+    path(
+        "two-factor-required/",
+        views.two_factor_required,
+        name="two_factor_required",
+    ),
+    # Replaces allauth's address management: the login address changes
+    # only through a platform administrator, never to an unverified one.
+    path("email/", views.email_change_unavailable, name="account_email"),
 ]

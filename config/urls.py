@@ -4,18 +4,18 @@ from django.urls import include, path
 
 from accounts import views as account_views
 
-admin.site.site_header = "請求書ポータル 管理サイト"
-admin.site.site_title = "請求書ポータル 管理"
-admin.site.index_title = "プラットフォーム管理"
+# admin.site is config.admin.PortalAdminSite (config.apps.PortalAdminConfig).
 
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("role/", account_views.switch_role, name="switch_role"),
+    # Before allauth's, so that ours take over where both have a page
+    # (/accounts/email/).
+    path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("m/<slug:municipality_slug>/", include("municipality.urls")),
     path("supplier/", include("partners.urls")),
     path("p/<slug:municipality_slug>/", include("partners.urls_requests")),
     path("invitations/", include("partners.urls_invitations")),
-    path("accounts/", include("accounts.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

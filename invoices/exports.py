@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts.spreadsheets import csv_cell
 from invoices import csv_import
 from invoices.models import Invoice, TaxCategory
 from invoices.presentation import invoice_document
@@ -50,8 +51,6 @@ CSV_HEADER = (
     "支払期限",
 )
 
-# Excel runs a cell starting with one of these as a formula (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _UNSAFE_FILENAME = re.compile(r"[^\w\-]+")
 
 
@@ -63,11 +62,6 @@ def export_load(invoices: QuerySet[Invoice]) -> list[Invoice]:
             "supplier", "municipality", "department"
         ).prefetch_related("tax_summaries")
     )
-
-
-def csv_cell(value) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
 def _local(moment) -> str:

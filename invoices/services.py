@@ -18,6 +18,7 @@ from accounts.models import User
 from accounts.notifications import Notification, recipients_wanting
 from invoices.audit import event_append, events_append
 from invoices.deadlines import payment_deadline
+from invoices.duties import invoice_conflict_check, invoice_in_conflict
 from invoices.models import (
     EventKind,
     Invoice,
@@ -316,9 +317,15 @@ def invoice_view(*, invoice: Invoice, actor, opens: bool = True) -> Invoice:
     """Record that city staff looked at the invoice. The first look by the
     department's own staff (``opens``) opens it (開封); every other look —
     later ones, or treasury and administrators reading along — is logged
-    as a view."""
+    as a view. A member of the issuing supplier may read it but never opens
+    it (separation of duties): their look is logged as a view, and the
+    invoice stays unopened for the department."""
     invoice = invoice_lock(invoice)
-    if invoice.status == InvoiceStatus.ISSUED and opens:
+    if (
+        invoice.status == InvoiceStatus.ISSUED
+        and opens
+        and not invoice_in_conflict(actor=actor, invoice=invoice)
+    ):
         invoice = invoice_transition(
             invoice=invoice,
             to=InvoiceStatus.OPENED,
@@ -349,7 +356,11 @@ def invoice_return(
     severity: ReturnSeverity,
 ) -> Invoice:
     """差戻し: the city refuses the invoice with a stated reason (支払遅延防止法
-    6条2項). The invoice stays on record unchanged; the supplier is told."""
+    6条2項). The invoice stays on record unchanged; the supplier is told.
+
+    Raises ``DutyConflictError`` if ``actor`` belongs to the issuing
+    supplier, ``ValidationError``, ``TransitionError``; nothing changes."""
+    invoice_conflict_check(actor=actor, invoice=invoice)
     if not explanation.strip():
         raise ValidationError({"explanation": "差戻しの説明を入力してください。"})
     invoice = invoice_view(invoice=invoice, actor=actor)
@@ -375,7 +386,11 @@ def invoice_return(
 
 @transaction.atomic
 def invoice_approve(*, invoice: Invoice, actor, inspection_date: date) -> Invoice:
-    """承認（検収）: the department accepts the invoice as proper."""
+    """承認（検収）: the department accepts the invoice as proper.
+
+    Raises ``DutyConflictError`` if ``actor`` belongs to the issuing
+    supplier, ``ValidationError``, ``TransitionError``; nothing changes."""
+    invoice_conflict_check(actor=actor, invoice=invoice)
     if inspection_date > timezone.localdate():
         raise ValidationError(
             {"inspection_date": "検収日に未来の日付は指定できません。"}

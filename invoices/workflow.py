@@ -9,6 +9,11 @@ people acting at the same moment end in one consistent state.
 from django.db import transaction
 
 from invoices.audit import event_append
+from invoices.duties import (
+    DutyConflictError,
+    invoice_in_conflict,
+    invoice_move_conflict_message,
+)
 from invoices.models import EventKind, Invoice, InvoiceStatus
 
 S = InvoiceStatus
@@ -23,6 +28,20 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.WITHDRAWN: frozenset(),
     S.PAID: frozenset(),
 }
+
+# The city's decisions on an invoice, refused to anyone who belongs to the
+# issuing supplier (separation of duties, ``invoices.duties``). Moving a
+# scheduled invoice back to approved is not one: it undoes a payment (a
+# cancelled batch), and stopping a payment must stay possible.
+CITY_DECISIONS: frozenset[tuple[str, str]] = frozenset(
+    {
+        (S.ISSUED, S.OPENED),
+        (S.OPENED, S.RETURNED),
+        (S.OPENED, S.APPROVED),
+        (S.APPROVED, S.SCHEDULED),
+        (S.SCHEDULED, S.PAID),
+    }
+)
 
 _EVENTS = {
     S.ISSUED: EventKind.ISSUED,
@@ -68,10 +87,16 @@ def invoice_transition(
     **fields,
 ) -> Invoice:
     """Move ``invoice`` to ``to``, setting ``fields`` with it, and record
-    the event. Raises ``TransitionError``."""
+    the event. Raises ``TransitionError``, or ``DutyConflictError`` when
+    ``actor`` belongs to the issuing supplier and the move is one of the
+    city's decisions."""
     locked = invoice_lock(invoice)
     if to not in TRANSITIONS[locked.status]:
         raise TransitionError(locked, to)
+    if (locked.status, to) in CITY_DECISIONS and invoice_in_conflict(
+        actor=actor, invoice=locked
+    ):
+        raise DutyConflictError(invoice_move_conflict_message(locked, to))
     from_status = locked.status
     locked.status = to
     for name, value in fields.items():

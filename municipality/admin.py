@@ -5,6 +5,7 @@ from django.forms.models import BaseInlineFormSet
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV
 
+from accounts.spreadsheets import FormulaSafeCSV
 from municipality.admin_treasury import PaymentBatchAdmin, TreasurySettingsAdmin
 from municipality.models import (
     Department,
@@ -55,7 +56,7 @@ class DepartmentAdmin(ImportExportModelAdmin):
 
     resource_classes = [DepartmentResource]
     import_formats = [CSV]
-    export_formats = [CSV]
+    export_formats = [FormulaSafeCSV]  # never a formula in a cell
     to_encoding = "utf-8-sig"
     list_display = ("code", "name", "parent", "municipality", "is_active")
     list_display_links = ("code", "name")

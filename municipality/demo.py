@@ -20,6 +20,8 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from accounts.models import User
+from accounts.services import user_email_set_verified, user_totp_activate
+from accounts.twofactor import two_factor_enabled
 from municipality.models import Department, Municipality, StaffMembership, StaffRole
 from municipality.services import department_create, staff_membership_grant
 from municipality.validators import corporate_check_digit
@@ -36,6 +38,10 @@ from partners.services.suppliers import connection_create, supplier_member_add
 # Published with the demo logins on purpose; set only on users the seed
 # creates, so a password changed during a demo stays changed.
 DEMO_PASSWORD = "kanoya-demo-2026"  # noqa: S105
+# The authenticator-app (TOTP) secret of the demo's platform and city
+# administrators, who must use two-factor authentication. Published too:
+# ``manage.py demo_totp`` or ``oathtool --totp -b <secret>`` prints a code.
+DEMO_TOTP_SECRET = "KANOYADEMOTOTPSECRETKANOYADEMOXX"  # noqa: S105
 
 KANOYA_DEPARTMENTS_CSV = Path(__file__).parent / "data" / "kanoya-departments.csv"
 
@@ -291,6 +297,9 @@ def demo_seed() -> DemoSeedResult:
                 departments=[departments[code][c] for c in department_codes],
                 result=result,
             )
+        for login in DEMO_LOGINS:
+            if demo_login_needs_two_factor(login):
+                _two_factor_ensure(users[login.email], result)
         for spec in _SUPPLIERS:
             supplier = _supplier_ensure(spec.fields, result)
             for email, role in spec.members:
@@ -484,6 +493,14 @@ def _departments_ensure(
     return departments
 
 
+def demo_login_needs_two_factor(login: DemoLogin) -> bool:
+    """Platform and city administrators must use two-factor authentication."""
+    return login.is_superuser or any(
+        email == login.email and role == StaffRole.CITY_ADMIN
+        for email, _, role, _ in _STAFF_ROLES
+    )
+
+
 def _user_ensure(login: DemoLogin, result: DemoSeedResult) -> User:
     user = User.objects.filter(email__iexact=login.email).first()
     if user is None:
@@ -492,8 +509,21 @@ def _user_ensure(login: DemoLogin, result: DemoSeedResult) -> User:
         else:
             create = User.objects.create_user
         user = create(login.email, DEMO_PASSWORD, name=login.name)
+        # As an invitation would: the address is verified (password reset
+        # mails only verified addresses).
+        user_email_set_verified(user=user)
         result.add("利用者")
     return user
+
+
+def _two_factor_ensure(user: User, result: DemoSeedResult) -> None:
+    """Give a demo administrator the published TOTP secret, if they still
+    have the published password (so it opens nothing that was not open)
+    and no authenticator app of their own."""
+    if two_factor_enabled(user) or not user.check_password(DEMO_PASSWORD):
+        return
+    user_totp_activate(user=user, secret=DEMO_TOTP_SECRET)
+    result.add("2段階認証")
 
 
 def _staff_role_ensure(

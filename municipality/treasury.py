@@ -21,18 +21,20 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext
 from weasyprint import HTML
 
 from accounts.emails import email_send_template
 from accounts.models import User
 from accounts.notifications import Notification, recipients_wanting
+from accounts.spreadsheets import csv_cell
 from invoices.audit import (
     events_append,
     field_changes,
     field_values,
     settings_event_append,
 )
-from invoices.exports import csv_cell
+from invoices.duties import DutyConflictError, invoices_in_conflict
 from invoices.models import (
     EventKind,
     Invoice,
@@ -82,6 +84,41 @@ IN_OTHER_BATCH = (
     "そのバッチから外してから追加してください。"
 )
 CANCEL_REASON_REQUIRED = "取消の理由を入力してください。"
+
+
+def _conflict_add(invoice: Invoice) -> str:
+    return gettext(
+        "請求書 %(number)s（受付番号 %(receipt)s）は、あなたが所属する取引先"
+        " %(supplier)s の請求書のため、支払バッチに入れられません"
+        "（職務の分離）。別の会計担当者に追加を依頼してください。"
+    ) % {
+        "number": invoice.number,
+        "receipt": invoice.receipt_number,
+        "supplier": invoice.supplier.legal_name,
+    }
+
+
+def _conflict_batch(batch: PaymentBatch, invoice: Invoice, refusal: str) -> str:
+    return gettext(
+        "支払バッチ %(batch)s には、あなたが所属する取引先 %(supplier)s の"
+        "請求書 %(number)s が入っているため、%(refusal)s（職務の分離）。"
+        "別の会計担当者に依頼してください。"
+    ) % {
+        "batch": batch.number,
+        "supplier": invoice.supplier.legal_name,
+        "number": invoice.number,
+        "refusal": refusal,
+    }
+
+
+def _conflicts_refuse(batch: PaymentBatch, invoices, *, actor, refusal: str) -> None:
+    """Separation of duties: nobody approves, exports or marks paid a batch
+    paying a supplier they belong to. Raises ``DutyConflictError`` naming
+    each such invoice."""
+    if conflicts := invoices_in_conflict(actor=actor, invoices=invoices):
+        raise DutyConflictError(
+            [_conflict_batch(batch, invoice, refusal) for invoice in conflicts]
+        )
 
 
 def _date_ja(day: date) -> str:
@@ -257,7 +294,9 @@ def batch_add_invoices(
     all of them, or none with every problem in the ``ValidationError``.
 
     An invoice is in at most one active batch; the database constraint
-    decides when two people add it to two batches at the same moment.
+    decides when two people add it to two batches at the same moment. An
+    invoice of a supplier ``actor`` belongs to is refused (separation of
+    duties).
     """
     batch = _batch_lock(batch)
     if batch.status != BatchStatus.DRAFT:
@@ -278,10 +317,13 @@ def batch_add_invoices(
             "invoice_id", "batch__number"
         )
     )
+    conflicts = set(invoices_in_conflict(actor=actor, invoices=invoices))
     problems = []
     for invoice in invoices:
         label = f"請求書 {invoice.number}（受付番号 {invoice.receipt_number}）"
-        if invoice.status != InvoiceStatus.APPROVED:
+        if invoice in conflicts:
+            problems.append(_conflict_add(invoice))
+        elif invoice.status != InvoiceStatus.APPROVED:
             problems.append(
                 f"{label}は「{invoice.get_status_display()}」です。"
                 "支払バッチには承認済の請求書だけを入れられます。"
@@ -354,7 +396,9 @@ def batch_remove_invoice(*, batch: PaymentBatch, invoice_id: int, actor) -> Invo
 @transaction.atomic
 def batch_approve(*, batch: PaymentBatch, actor) -> PaymentBatch:
     """二重チェック: a treasury user other than the preparer approves a
-    draft batch, after which it can be exported but no longer changed."""
+    draft batch, after which it can be exported but no longer changed.
+    Nobody approves a batch paying a supplier they belong to: the second
+    pair of eyes must be independent (``DutyConflictError``)."""
     batch = _batch_lock(batch)
     if batch.status != BatchStatus.DRAFT:
         raise _status_error(batch, "承認できません")
@@ -363,6 +407,7 @@ def batch_approve(*, batch: PaymentBatch, actor) -> PaymentBatch:
     invoices = list(batch_invoices(batch=batch))
     if not invoices:
         raise ValidationError("請求書の入っていないバッチは承認できません。")
+    _conflicts_refuse(batch, invoices, actor=actor, refusal=gettext("承認できません"))
     batch.status = BatchStatus.APPROVED
     batch.approved_by = actor
     batch.approved_at = timezone.now()
@@ -422,7 +467,8 @@ def batch_export(*, batch: PaymentBatch, actor) -> PaymentBatch:
     schedule every invoice, all in one transaction.
 
     Raises ``ValidationError`` with every problem (the file's included), in
-    which case nothing is stored.
+    which case nothing is stored; ``DutyConflictError`` when ``actor``
+    belongs to a supplier the batch pays (exporting is what pays it).
     """
     batch = _batch_lock(batch)
     settings = _settings_require(batch.municipality)
@@ -438,6 +484,9 @@ def batch_export(*, batch: PaymentBatch, actor) -> PaymentBatch:
         raise ValidationError(
             "バッチに請求書がありません。支払対象の請求書を追加してください。"
         )
+    _conflicts_refuse(
+        batch, invoices, actor=actor, refusal=gettext("振込データを作成できません")
+    )
     problems = []
     if problem := payment_date_problem(batch.payment_date, today=timezone.localdate()):
         problems.append(
@@ -523,12 +572,20 @@ def batch_zengin_read(*, batch: PaymentBatch, actor) -> bytes:
 @transaction.atomic
 def batch_mark_paid(*, batch: PaymentBatch, actor) -> PaymentBatch:
     """支払済: the bank has paid an exported batch. Every invoice becomes
-    paid, and after commit each payment notice is rendered and sent."""
+    paid, and after commit each payment notice is rendered and sent.
+    Nobody attests the payment of a supplier they belong to
+    (``DutyConflictError``)."""
     from municipality.tasks import payment_notice_deliver_task
 
     batch = _batch_lock(batch)
     if batch.status != BatchStatus.EXPORTED:
         raise _status_error(batch, "支払済にできません")
+    _conflicts_refuse(
+        batch,
+        batch_invoices(batch=batch),
+        actor=actor,
+        refusal=gettext("支払済にできません"),
+    )
     for notice in batch_notices(batch=batch):
         for invoice in notice.invoices.all():
             invoice_transition(

@@ -1,6 +1,8 @@
 from django.utils import timezone
 from django.views.generic import ListView, TemplateView
 
+from accounts.twofactor import two_factor_enabled, two_factor_required_redirect
+from invoices.duties import staff_supplier_conflicts
 from invoices.filters import (
     DEFAULT_PAGE_SIZE,
     InboxFilterForm,
@@ -32,12 +34,20 @@ from partners.selectors import (
 class CityRoleRequiredMixin:
     """Lets through only staff holding one of ``required_roles`` in the
     municipality of the URL; everyone else gets 404. The middleware has
-    already checked that the user is staff there (``request.city``)."""
+    already checked that the user is staff there (``request.city``).
+
+    A city administrator (自治体管理者) of the municipality must have set up
+    two-factor authentication first, on every page of it: the role widens
+    what each page shows (every department) and what it allows."""
 
     required_roles: tuple[str, ...] = ()
 
     def dispatch(self, request, *args, **kwargs):
         request.city.require_role(*self.required_roles)
+        if request.city.has_role(StaffRole.CITY_ADMIN) and not two_factor_enabled(
+            request.user
+        ):
+            return two_factor_required_redirect(request)
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
@@ -127,16 +137,23 @@ class TreasuryView(CityRoleRequiredMixin, ListView):
 
 
 class ManageView(CityRoleRequiredMixin, TemplateView):
-    """City administration: departments and staff at a glance."""
+    """City administration: departments and staff at a glance. Staff who
+    also belong to a supplier connected to the municipality are marked as a
+    conflict of interest (利益相反), with the supplier's name."""
 
     required_roles = (StaffRole.CITY_ADMIN,)
     template_name = "municipality/manage.html"
 
     def get_context_data(self, **kwargs):
         city = self.request.city
+        conflicts = staff_supplier_conflicts(municipality=city.municipality)
         return super().get_context_data(
             departments=department_list_for_access(access=city),
-            memberships=staff_membership_list(municipality=city.municipality),
+            has_staff_conflicts=bool(conflicts),
+            staff_rows=[
+                (membership, conflicts.get(membership.user_id, []))
+                for membership in staff_membership_list(municipality=city.municipality)
+            ],
             **kwargs,
         )
 

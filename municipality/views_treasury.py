@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
+from invoices.duties import invoices_in_conflict, supplier_ids_of
 from invoices.filters import deadline_alert
 from invoices.workflow import TransitionError
 from municipality import treasury
@@ -82,6 +83,9 @@ class PayablesView(TreasuryRoleMixin, ListView):
             batches=batches, initial={"batch": self.request.GET.get("batch")}
         )
         today = timezone.localdate()
+        # Invoices of a supplier the user belongs to cannot be picked
+        # (separation of duties); the service refuses them anyway.
+        conflict_supplier_ids = supplier_ids_of(self.request.user)
         context.update(
             filter_form=self.filter_form,
             add_form=add_form,
@@ -90,6 +94,11 @@ class PayablesView(TreasuryRoleMixin, ListView):
                 (invoice, deadline_alert(invoice, today=today))
                 for invoice in context["object_list"]
             ],
+            conflict_supplier_ids=conflict_supplier_ids,
+            has_conflicts=any(
+                invoice.supplier_id in conflict_supplier_ids
+                for invoice in context["object_list"]
+            ),
         )
         return context
 
@@ -182,6 +191,14 @@ class BatchPageMixin(TreasuryRoleMixin):
         else:
             transfers = [(n, n.invoices.all()) for n in batch_notices(batch=batch)]
         totals, supplier_totals = transfer_totals(t for t, _ in transfers)
+        # Invoices of suppliers the user belongs to: they may not approve,
+        # export or mark paid this batch (separation of duties).
+        duty_conflicts = (
+            invoices_in_conflict(actor=self.request.user, invoices=invoices)
+            if batch.status
+            in (BatchStatus.DRAFT, BatchStatus.APPROVED, BatchStatus.EXPORTED)
+            else []
+        )
         return {
             "city": self.request.city,
             "batch": batch,
@@ -194,6 +211,10 @@ class BatchPageMixin(TreasuryRoleMixin):
             "can_edit": batch.status == BatchStatus.DRAFT,
             "can_approve": batch.four_eyes and batch.status == BatchStatus.DRAFT,
             "is_preparer": batch.created_by_id == self.request.user.pk,
+            "duty_conflicts": duty_conflicts,
+            "duty_conflict_suppliers": sorted(
+                {invoice.supplier.legal_name for invoice in duty_conflicts}
+            ),
             "can_export": bool(settings)
             and treasury.batch_can_export(batch)
             and bool(invoices),

@@ -4,6 +4,7 @@ from django.forms.models import BaseInlineFormSet
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV
 
+from accounts.spreadsheets import FormulaSafeCSV
 from partners.models import (
     BankAccount,
     BankAccountChange,
@@ -120,7 +121,7 @@ class ConnectionAdmin(ImportExportModelAdmin):
     form = ConnectionForm
     resource_classes = [ConnectionResource]
     import_formats = [CSV]
-    export_formats = [CSV]
+    export_formats = [FormulaSafeCSV]  # never a formula in a cell
     to_encoding = "utf-8-sig"
     list_display = (
         "supplier",

@@ -6,10 +6,19 @@ import unicodedata
 
 import jaconv
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from municipality.models import Department
+from municipality.validators import (
+    normalize_identifier,
+    validate_registration_number,
+)
 from partners.models import InvitationRequest, Supplier
-from partners.services.invitations import DEPARTMENTS_NOT_ALLOWED
+from partners.services.invitations import (
+    DEPARTMENTS_NOT_ALLOWED,
+    STAFF_EMAIL,
+    email_is_staff,
+)
 
 KANA_MESSAGE = (
     "%(field)sは全角カタカナで入力してください（例: カブシキガイシャカノヤショウジ）。"
@@ -108,6 +117,15 @@ class InvitationForm(forms.Form):
     company_name = forms.CharField(
         label="事業者名", required=False, max_length=200, help_text="分かる場合のみ。"
     )
+    registration_number = forms.CharField(
+        label=gettext_lazy("登録番号"),
+        required=False,
+        max_length=20,
+        help_text=gettext_lazy(
+            "分かる場合のみ（T＋13桁）。すでに登録されている取引先の番号なら、"
+            "招待はその取引先の管理者に送ります。"
+        ),
+    )
     departments = DepartmentChoiceField(
         label="請求先の部署",
         queryset=Department.objects.none(),
@@ -119,6 +137,18 @@ class InvitationForm(forms.Form):
         self.fields["departments"].queryset = Department.objects.filter(
             municipality=municipality, is_active=True
         ).order_by("code")
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        if email_is_staff(email):
+            raise forms.ValidationError(STAFF_EMAIL)
+        return email
+
+    def clean_registration_number(self):
+        number = normalize_identifier(self.cleaned_data["registration_number"])
+        if number:
+            validate_registration_number(number)
+        return number
 
 
 class SupplierCreateForm(forms.ModelForm):

@@ -469,7 +469,14 @@ class InvitationRequest(models.Model):
 class Invitation(InvitationBase):
     """A municipality's invitation to a supplier to bill one department
     (招待). Accepting it creates the ``Connection``; a supplier that already
-    has an account accepts with it, also when another municipality invites."""
+    has an account accepts with it, also when another municipality invites.
+
+    When the registration number given names a supplier already on the
+    platform, ``supplier`` is set: the link goes to that supplier's owners
+    (管理者) and only one of them can accept it. ``email`` is then just the
+    address the request or the city gave, never a way into the supplier:
+    joining a supplier takes its owners' own ``MemberInvitation``.
+    """
 
     municipality = models.ForeignKey(
         Municipality,
@@ -484,6 +491,21 @@ class Invitation(InvitationBase):
         related_name="invitations",
     )
     company_name = models.CharField("事業者名", max_length=200, blank=True)
+    registration_number = IdentifierField(
+        "登録番号",
+        max_length=14,
+        blank=True,
+        validators=[validate_registration_number],
+    )
+    supplier = models.ForeignKey(
+        Supplier,
+        verbose_name="既存の取引先",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="city_invitations",
+        help_text="登録番号が既存の取引先のものだった場合、その取引先の管理者だけが承諾できます。",
+    )
     request = models.ForeignKey(
         InvitationRequest,
         verbose_name="申請",

@@ -62,6 +62,21 @@ def supplier_owner_emails(*, supplier: Supplier) -> list[str]:
     )
 
 
+def supplier_for_registration_number(number: str) -> Supplier | None:
+    """The supplier already on the platform with this 登録番号, if any."""
+    if not number:
+        return None
+    return Supplier.objects.filter(registration_number=number).first()
+
+
+def email_mask(address: str) -> str:
+    """``ow***@example.jp``: enough for city staff to recognise a company's
+    domain and tell owners apart, not enough to write to them."""
+    local, _, domain = address.partition("@")
+    keep = 1 if len(local) <= 4 else 2
+    return f"{local[:keep]}***@{domain}"
+
+
 def connection_list_for_supplier(*, supplier: Supplier) -> QuerySet[Connection]:
     """The supplier's connections (支払先登録) in every municipality."""
     return (

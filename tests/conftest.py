@@ -9,6 +9,7 @@ import inspect
 from dataclasses import dataclass
 
 import pytest
+from django.core.cache import cache
 from django_scopes import scopes_disabled
 
 from municipality.models import StaffRole
@@ -35,6 +36,13 @@ def pytest_fixture_setup(fixturedef, request):
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with no rate-limit counts and no used two-factor
+    codes left by another (user ids repeat once a test rolls back)."""
+    cache.clear()
 
 
 @dataclass

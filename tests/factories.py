@@ -1,14 +1,24 @@
 """factory_boy factories that keep one tenant throughout a chain."""
 
+import time
+
 import factory
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import decrypt
+from django.urls import reverse
 from factory.django import DjangoModelFactory
 
 from accounts.models import User
+from accounts.services import user_email_set_verified, user_totp_activate
+from accounts.twofactor import totp_code, two_factor_enabled
 from municipality.models import Department, Municipality, StaffMembership, StaffRole
 from municipality.validators import corporate_check_digit
 from partners.models import Connection, Supplier, SupplierMembership, SupplierRole
 
 PASSWORD = "correct-horse-battery"
+# The authenticator-app secret of every factory user with two-factor
+# authentication: ``accounts.twofactor.totp_code(TOTP_SECRET)`` is their code.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def corporate_number(n: int) -> str:
@@ -29,6 +39,71 @@ class UserFactory(DjangoModelFactory[User]):
     def saved(obj, create, extracted, **kwargs):  # noqa: N805
         if create:
             obj.save()
+
+    @factory.post_generation
+    def verified_email(obj, create, extracted, **kwargs):  # noqa: N805
+        """The login address is verified, as for an invited account
+        (``verified_email=False``: no allauth address row at all)."""
+        if create and extracted is not False:
+            user_email_set_verified(user=obj)
+
+    @factory.post_generation
+    def two_factor(obj, create, extracted, **kwargs):  # noqa: N805
+        """Platform administrators (``is_staff``/``is_superuser``) get an
+        authenticator app with ``TOTP_SECRET``, as the admin requires;
+        ``two_factor=True``/``False`` decides for anyone."""
+        wanted = (obj.is_staff or obj.is_superuser) if extracted is None else extracted
+        if create and wanted:
+            totp_ensure(obj)
+
+
+def totp_ensure(user) -> None:
+    """Give ``user`` an authenticator app with ``TOTP_SECRET`` unless they
+    have one."""
+    if not two_factor_enabled(user):
+        user_totp_activate(user=user, secret=TOTP_SECRET)
+
+
+# (email, code) pairs entered by this process: allauth takes a code once, so
+# a second login within the same 30 seconds waits for the next code.
+_codes_entered: set[tuple[str, str]] = set()
+
+
+def totp_code_for(email: str) -> str:
+    """The code the authenticator app of the user at ``email`` shows now
+    (one not entered yet by this test process)."""
+    authenticator = Authenticator.objects.get(
+        user__email__iexact=email, type=Authenticator.Type.TOTP
+    )
+    secret = decrypt(authenticator.data["secret"])
+    code = totp_code(secret)
+    if (email.lower(), code) in _codes_entered:
+        time.sleep(30 - time.time() % 30 + 0.5)
+        code = totp_code(secret)
+    _codes_entered.add((email.lower(), code))
+    return code
+
+
+def login_through_form(client, email: str, password: str = PASSWORD, **extra):
+    """Log in through allauth's login page as a person does: the password,
+    then the authenticator code when the account has two-factor
+    authentication (platform and city administrators). Follows redirects;
+    returns the last response."""
+    response = client.post(
+        reverse("account_login"),
+        {"login": email, "password": password},
+        follow=True,
+        **extra,
+    )
+    chain = response.redirect_chain
+    if chain and chain[-1][0] == reverse("mfa_authenticate"):
+        response = client.post(
+            reverse("mfa_authenticate"),
+            {"code": totp_code_for(email)},
+            follow=True,
+            **extra,
+        )
+    return response
 
 
 class MunicipalityFactory(DjangoModelFactory[Municipality]):
@@ -66,6 +141,14 @@ class StaffMembershipFactory(DjangoModelFactory[StaffMembership]):
     def departments(obj, create, extracted, **kwargs):  # noqa: N805
         if create and extracted:
             obj.departments.add(*extracted)
+
+    @factory.post_generation
+    def two_factor(obj, create, extracted, **kwargs):  # noqa: N805
+        """A city administrator gets an authenticator app with
+        ``TOTP_SECRET`` (the city console requires one), unless
+        ``two_factor=False``."""
+        if create and obj.role == StaffRole.CITY_ADMIN and extracted is not False:
+            totp_ensure(obj.user)
 
 
 class SupplierFactory(DjangoModelFactory[Supplier]):

@@ -89,3 +89,67 @@ def test_redis_url_switches_to_a_real_broker():
 def test_celery_app_reads_django_settings():
     assert celery_app.conf.task_serializer == "json"
     assert settings.CELERY_ACCEPT_CONTENT == ["json"]
+
+
+def test_manage_py_without_a_settings_module_runs_production_settings():
+    """A server where DJANGO_SETTINGS_MODULE was forgotten must not run the
+    development settings (debug on, a published secret): it gets the
+    production ones, which refuse to start without a SECRET_KEY."""
+    result = _manage("check", env={"PATH": os.environ["PATH"]})
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("host", ["invoice.city.example.jp", "*", "192.0.2.10"])
+def test_local_settings_refuse_a_host_beyond_this_machine(host):
+    result = _manage(
+        "check",
+        env={
+            "PATH": os.environ["PATH"],
+            "DJANGO_SETTINGS_MODULE": "config.settings.local",
+            "ALLOWED_HOSTS": f"localhost,{host}",
+        },
+    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"ALLOWED_HOSTS names {host}" in result.stderr
+
+
+def test_local_settings_run_with_loopback_hosts():
+    result = _manage(
+        "check",
+        env={
+            "PATH": os.environ["PATH"],
+            "DJANGO_SETTINGS_MODULE": "config.settings.local",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost,[::1],127.0.0.2,app.localhost",
+        },
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "entry_point",
+    [
+        "import config.wsgi",
+        "import config.asgi",
+        "from config import celery_app; celery_app.loader.import_default_modules()",
+    ],
+)
+def test_servers_and_workers_without_a_settings_module_run_production_settings(
+    entry_point,
+):
+    """gunicorn (config.wsgi), an ASGI server (config.asgi) and
+    ``celery -A config`` on a machine without DJANGO_SETTINGS_MODULE: the
+    production settings, which refuse to start without a SECRET_KEY (the
+    ``config`` package imports the Celery app first, so its default counts)."""
+    result = subprocess.run(
+        [sys.executable, "-c", entry_point],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0, result.stdout
+    assert "SECRET_KEY" in result.stderr

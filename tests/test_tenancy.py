@@ -5,7 +5,12 @@ import pytest
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
-from tests.factories import PASSWORD, ConnectionFactory, make_invoice
+from tests.factories import (
+    PASSWORD,
+    ConnectionFactory,
+    login_through_form,
+    make_invoice,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -182,11 +187,7 @@ def test_login_lands_on_the_home_of_each_role(client, world):
         world["tenant"].city_admin: "/m/kanoya/manage/",
     }
     for user, home in homes.items():
-        response = client.post(
-            reverse("account_login"),
-            {"login": user.email, "password": PASSWORD},
-            follow=True,
-        )
+        response = login_through_form(client, user.email, PASSWORD)
         assert response.redirect_chain[-1][0] == home, user.email
         assert response.status_code == 200
         client.post(reverse("account_logout"))

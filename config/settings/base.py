@@ -24,7 +24,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Apps ---------------------------------------------------------------------
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with config.admin.PortalAdminSite as admin.site.
+    "config.apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -43,6 +44,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything else that answers, so that every page and refusal has
+    # them (static files from WhiteNoise are not pages).
+    "config.middleware.ContentSecurityPolicyMiddleware",
+    "config.middleware.CacheControlMiddleware",
+    # Before anything reads the body (sessions, CSRF, views).
+    "config.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -134,6 +141,16 @@ STORAGES = {
 
 FILE_UPLOAD_PERMISSIONS = 0o640
 
+# The largest file anyone may upload: the CSV bulk upload (20 MB). The other
+# limits are below it (attachments 10 MB each, seal image 1 MB); a test keeps
+# them there.
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# Form fields other than files (Django's default, 2.5 MB).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# A longer request body is refused (413) before it is read: the largest
+# upload, the form's other fields and the multipart framing around them.
+REQUEST_BODY_MAX_BYTES = MAX_UPLOAD_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE
+
 # Users and login ----------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
@@ -159,12 +176,24 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_USER_DISPLAY = "accounts.models.user_display"
 # Accounts come from invitations, which prove the address.
 ACCOUNT_EMAIL_VERIFICATION = "none"
+# Password reset mail goes only to a verified address of an account: nothing
+# to addresses that are unverified or unknown.
+ACCOUNT_FORMS = {"reset_password": "accounts.forms.VerifiedResetPasswordForm"}
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[請求書ポータル] "  # same as EMAIL_SUBJECT_PREFIX
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PREVENT_ENUMERATION = True
 # Failed logins: 10 a minute per IP address, 5 per 5 minutes per address.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
+# The client address that rate limits count (allauth's and
+# accounts.ratelimit's): behind N reverse proxies of our own, the N-th
+# address from the right of X-Forwarded-For; with 0, the header is ignored
+# and REMOTE_ADDR is used. Or a header a trusted proxy sets, e.g. X-Real-IP.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = (
+    env("ALLAUTH_TRUSTED_CLIENT_IP_HEADER", default="") or None
+)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "請求書ポータル"
 
@@ -187,6 +216,11 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_SUBJECT_PREFIX = "[請求書ポータル] "
 # Absolute links in emails (invitations) start with this.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+
+# Exports ------------------------------------------------------------------
+# The admin exports with accounts.spreadsheets.FormulaSafeCSV, which escapes
+# every formula character; this catches a format added without it.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 # Celery -------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html
@@ -228,6 +262,22 @@ USE_TZ = True
 # Security -----------------------------------------------------------------
 
 X_FRAME_OPTIONS = "DENY"
+# Sent by config.middleware.ContentSecurityPolicyMiddleware: scripts and
+# styles only from our own static files (no inline script, no style=).
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    # data: for the QR code of the two-factor setup page.
+    "img-src": ["'self'", "data:"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+# Templates whose whole content may stand in a <style> block (allowed by
+# hash): the printable invoice, which must also open as a file on its own.
+CSP_INLINE_STYLE_TEMPLATES = ["invoices/print.css"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 CSRF_COOKIE_HTTPONLY = True

@@ -11,6 +11,11 @@ from django.views import View
 from django.views.generic import DetailView
 
 from invoices.attachments import attachment_response
+from invoices.duties import (
+    DutyConflictError,
+    invoice_conflict_message,
+    invoice_in_conflict,
+)
 from invoices.filters import deadline_alert
 from invoices.forms_city import ApproveForm, ReturnForm
 from invoices.models import EventKind, InvoiceStatus
@@ -36,22 +41,36 @@ class CityInvoiceMixin(CityRoleRequiredMixin):
 
 class InvoicePageMixin(CityInvoiceMixin):
     """The detail page: the document, its state and deadline, the chain,
-    the history, and the action forms for those who may act."""
+    the history, and the action forms for those who may act. A staff
+    member who belongs to the issuing supplier is told why they get no
+    forms (separation of duties)."""
 
     template_name = "invoices/city_invoice_detail.html"
     context_object_name = "invoice"
 
+    def duty_conflict(self) -> str:
+        """Why the user may not decide on this invoice although it is
+        their department's, or ""."""
+        invoice = self.object
+        if invoice_can_act(
+            access=self.request.city, invoice=invoice
+        ) and invoice_in_conflict(actor=self.request.user, invoice=invoice):
+            return invoice_conflict_message(invoice)
+        return ""
+
     def get_context_data(self, **kwargs):
         invoice = self.object
         can_act = invoice_can_act(access=self.request.city, invoice=invoice)
+        duty_conflict = self.duty_conflict()
         context = {
             "doc": invoice_document(invoice),
             "chain": invoice_chain(invoice),
             "events": invoice.events.select_related("actor").order_by("pk"),
             "deadline_alert": deadline_alert(invoice, today=timezone.localdate()),
             "can_act": can_act,
+            "duty_conflict": duty_conflict,
         }
-        if can_act:
+        if can_act and not duty_conflict:
             allowed = TRANSITIONS[invoice.status]
             if InvoiceStatus.RETURNED in allowed:
                 context["return_form"] = ReturnForm()
@@ -62,7 +81,9 @@ class InvoicePageMixin(CityInvoiceMixin):
 
 class InvoiceDetailView(InvoicePageMixin, DetailView):
     """One invoice for staff. Looking at it is recorded: the first look by
-    anyone at the city opens it (開封), later looks are logged."""
+    the department's own staff opens it (開封), later looks are logged. A
+    staff member who belongs to the issuing supplier reads it without
+    opening it (``invoice_view`` decides)."""
 
     def get_object(self, queryset=None):
         invoice = super().get_object(queryset)
@@ -95,10 +116,18 @@ class InvoiceActionView(InvoicePageMixin, DetailView):
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
+        if conflict := self.duty_conflict():
+            messages.error(request, conflict)
+            return self._to_detail()
         form = self.form_class(request.POST)
         if form.is_valid():
             try:
                 self.perform(form.cleaned_data)
+            except DutyConflictError as error:
+                # Became a member of the supplier since the check above; the
+                # service refused and changed nothing.
+                messages.error(request, " ".join(error.messages))
+                return self._to_detail()
             except TransitionError as error:
                 # Someone else acted first, or this was a second click: the
                 # service changed nothing; show the invoice as it now is.

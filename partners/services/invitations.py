@@ -5,6 +5,14 @@ A supplier asks through the municipality's public form
 which sends one invitation per requested department, or declines it with a
 reason. Administrators can also invite directly. Accepting an invitation
 creates the ``Connection`` (supplier × department).
+
+Nobody joins a supplier through these invitations. When the registration
+number given belongs to a supplier already on the platform, the invitation
+is bound to that supplier: its link goes to the supplier's owners, only an
+owner can accept it, and the person who asked is told that the owners were
+asked. The address on a request or typed by the city could be anyone's; a
+person becomes a member of an existing supplier only through that
+supplier's own member invitation (``partners.services.members``).
 """
 
 from dataclasses import dataclass
@@ -15,11 +23,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from accounts.emails import email_send_template
 from accounts.models import User
 from accounts.services import user_create_from_invitation
 from municipality.models import Department, Municipality, StaffRole
+from municipality.validators import validate_registration_number
 from partners.models import (
     Connection,
     Invitation,
@@ -30,7 +40,10 @@ from partners.models import (
     SupplierMembership,
     SupplierRole,
 )
-from partners.selectors import supplier_owner_emails
+from partners.selectors import (
+    supplier_for_registration_number,
+    supplier_owner_emails,
+)
 from partners.services.suppliers import connection_create, supplier_member_add
 from partners.tokens import token_digest, token_new
 
@@ -40,6 +53,14 @@ DEPARTMENTS_ALL_INACTIVE = (
     "申請された部署はすべて無効になっています。見送りとして理由を伝えてください。"
 )
 DECLINE_REASON_REQUIRED = "見送りの理由を入力してください。申請者にメールで伝わります。"
+STAFF_EMAIL = gettext_lazy(
+    "このメールアドレスは自治体職員のアカウントで使われています。"
+    "取引先の登録には、職員用とは別のメールアドレスを入力してください。"
+)
+NO_ACTIVE_OWNERS = gettext_lazy(
+    "登録番号 %(number)s の取引先は登録済みですが、有効な管理者がいないため"
+    "招待を送れません。取引先に連絡するか、見送りとして理由を伝えてください。"
+)
 
 
 class InvitationError(Exception):
@@ -64,6 +85,55 @@ def _city_admin_emails(municipality: Municipality) -> list[str]:
     )
 
 
+def email_is_staff(email: str) -> bool:
+    """Whether ``email`` is the login of a municipality's staff member (in
+    any municipality). Such an address never gets a supplier: one person
+    would sit on both sides of the invoices."""
+    return User.objects.filter(
+        email__iexact=email.strip(), staff_memberships__isnull=False
+    ).exists()
+
+
+def _check_not_staff(email: str) -> None:
+    if email_is_staff(email):
+        raise ValidationError({"email": STAFF_EMAIL})
+
+
+def _owner_addresses(supplier: Supplier) -> list[str]:
+    owners = supplier_owner_emails(supplier=supplier)
+    if not owners:
+        raise ValidationError(
+            NO_ACTIVE_OWNERS, params={"number": supplier.registration_number}
+        )
+    return owners
+
+
+def _tell_contact_owners_were_asked(
+    *,
+    email: str,
+    supplier: Supplier,
+    invitations: list[Invitation],
+    contact_name: str = "",
+) -> None:
+    """Tell the address the request or the city gave that the invitation
+    went to the supplier's owners instead, and how to join the supplier.
+    Nothing about the owners is said. Owners get the invitation itself."""
+    owners = {e.lower() for e in supplier_owner_emails(supplier=supplier)}
+    if not invitations or email.lower() in owners:
+        return
+    first = invitations[0]
+    email_send_template(
+        template="invitation_forwarded_to_owners",
+        to=[email],
+        context={
+            "contact_name": contact_name,
+            "municipality": first.municipality,
+            "registration_number": supplier.registration_number,
+            "departments": [i.department for i in invitations],
+        },
+    )
+
+
 @transaction.atomic
 def invitation_request_submit(
     *,
@@ -73,7 +143,14 @@ def invitation_request_submit(
     **fields,
 ) -> InvitationRequest:
     """Record a supplier's request to be invited; confirm it to the
-    requester and tell the city administrators."""
+    requester and tell the city administrators.
+
+    Raises ``ValidationError`` for departments that cannot be chosen and
+    for a staff member's address (on ``email``). Whether the registration
+    number belongs to a supplier on the platform is not said here: the
+    form is public.
+    """
+    _check_not_staff(fields.get("email", ""))
     if any(
         d.municipality_id != municipality.pk or not d.is_active for d in departments
     ):
@@ -106,8 +183,17 @@ def invitation_request_submit(
 
 
 def _invitation_send(invitation: Invitation) -> None:
-    """Give the invitation a fresh link and expiry, and email it. A resent
-    invitation's earlier link stops working."""
+    """Give the invitation a fresh link and expiry, and email it: to the
+    invited address, or to the current owners of the existing supplier it
+    is bound to. A resent invitation's earlier link stops working.
+
+    Raises ``ValidationError`` if that supplier has no active owner.
+    """
+    recipients = (
+        _owner_addresses(invitation.supplier)
+        if invitation.supplier_id is not None
+        else [invitation.email]
+    )
     token, digest = token_new()
     now = timezone.now()
     invitation.token_digest = digest
@@ -118,10 +204,14 @@ def _invitation_send(invitation: Invitation) -> None:
     invitation.last_sent_at = now
     invitation.save()
     email_send_template(
-        template="invitation",
-        to=[invitation.email],
+        template="invitation_existing_supplier"
+        if invitation.supplier_id is not None
+        else "invitation",
+        to=recipients,
         context={
             "invitation": invitation,
+            "supplier": invitation.supplier,
+            "request": invitation.request,
             "url": settings.SITE_URL
             + reverse("invitations:accept", kwargs={"token": token}),
         },
@@ -135,6 +225,8 @@ def _invitation_new(
     email: str,
     company_name: str,
     actor,
+    registration_number: str = "",
+    supplier: Supplier | None = None,
     request: InvitationRequest | None = None,
 ) -> Invitation:
     invitation = Invitation(
@@ -142,6 +234,8 @@ def _invitation_new(
         department=department,
         email=User.objects.normalize_email(email).lower(),
         company_name=company_name,
+        registration_number=registration_number,
+        supplier=supplier,
         request=request,
         invited_by=actor,
     )
@@ -156,11 +250,22 @@ def invitation_create(
     departments: list[Department],
     email: str,
     company_name: str = "",
+    registration_number: str = "",
     actor,
 ) -> list[Invitation]:
     """Invite ``email`` to bill each of ``departments`` (one invitation and
     one email each). A department that already has a pending invitation for
-    the address is skipped, so a double submit sends nothing twice."""
+    the address is skipped, so a double submit sends nothing twice.
+
+    If ``registration_number`` belongs to a supplier on the platform, the
+    invitations go to that supplier's owners instead (only they can accept)
+    and ``email`` is told so. Raises ``ValidationError`` for a staff
+    member's address, departments that cannot be chosen, or an existing
+    supplier without an active owner.
+    """
+    _check_not_staff(email)
+    if registration_number:
+        validate_registration_number(registration_number)
     if not departments:
         raise ValidationError(DEPARTMENTS_REQUIRED)
     if any(
@@ -168,25 +273,40 @@ def invitation_create(
     ):
         raise ValidationError(DEPARTMENTS_NOT_ALLOWED)
     email = User.objects.normalize_email(email).lower()
+    supplier = supplier_for_registration_number(registration_number)
     pending = set(
         Invitation.objects.filter(
             municipality=municipality,
-            email=email,
             status=InvitationStatus.SENT,
             expires_at__gt=timezone.now(),
-        ).values_list("department_id", flat=True)
+        )
+        .filter(
+            **(
+                {"supplier": supplier}
+                if supplier is not None
+                else {"email": email, "supplier__isnull": True}
+            )
+        )
+        .values_list("department_id", flat=True)
     )
-    return [
+    invitations = [
         _invitation_new(
             municipality=municipality,
             department=d,
             email=email,
             company_name=company_name,
+            registration_number=registration_number,
+            supplier=supplier,
             actor=actor,
         )
         for d in departments
         if d.pk not in pending
     ]
+    if supplier is not None:
+        _tell_contact_owners_were_asked(
+            email=email, supplier=supplier, invitations=invitations
+        )
+    return invitations
 
 
 def _request_locked(request: InvitationRequest) -> InvitationRequest:
@@ -206,23 +326,40 @@ def invitation_request_approve(
     *, request: InvitationRequest, actor
 ) -> list[Invitation]:
     """Approve a pending request: one invitation per requested department
-    that is still active. Raises ``ValidationError`` if it was already
-    decided (e.g. by a colleague, or a second click)."""
+    that is still active.
+
+    If the request's registration number belongs to a supplier on the
+    platform, the invitations go to that supplier's owners, and the
+    requester is told that the owners were asked: the requester's address
+    proves nothing about who works there. Raises ``ValidationError`` if the
+    request was already decided (e.g. by a colleague, or a second click),
+    or if that supplier has no active owner.
+    """
     request = _request_locked(request)
     departments = [d for d in request.departments.order_by("code") if d.is_active]
     if not departments:
         raise ValidationError(DEPARTMENTS_ALL_INACTIVE)
+    supplier = supplier_for_registration_number(request.registration_number)
     invitations = [
         _invitation_new(
             municipality=request.municipality,
             department=d,
             email=request.email,
             company_name=request.company_name,
+            registration_number=request.registration_number,
+            supplier=supplier,
             actor=actor,
             request=request,
         )
         for d in departments
     ]
+    if supplier is not None:
+        _tell_contact_owners_were_asked(
+            email=request.email,
+            supplier=supplier,
+            invitations=invitations,
+            contact_name=request.contact_name,
+        )
     request.status = InvitationRequestStatus.APPROVED
     request.decided_by = actor
     request.decided_at = timezone.now()
@@ -321,13 +458,34 @@ def invitation_check_usable(invitation: Invitation) -> None:
         raise InvitationError("expired", invitation)
 
 
-def invitation_named_supplier(invitation: Invitation) -> Supplier | None:
-    """The existing supplier the request named by registration number, which
-    a new person joins as a clerk instead of creating a second one."""
-    number = invitation.request.registration_number if invitation.request else ""
-    if not number:
-        return None
-    return Supplier.objects.filter(registration_number=number).first()
+def invitation_check_acceptor(invitation: Invitation, user) -> None:
+    """Raise ``InvitationError`` unless ``user`` (``None`` when not logged
+    in) may go on to accept ``invitation``.
+
+    An invitation bound to an existing supplier needs one of its owners
+    (``owner_login_required``, ``owner_required``); any other needs the
+    invited address (``login_required``, ``wrong_account``), and a staff
+    member's account cannot create a supplier with it
+    (``staff_account``).
+    """
+    if invitation.supplier_id is not None:
+        if user is None:
+            raise InvitationError("owner_login_required", invitation)
+        if not SupplierMembership.objects.filter(
+            user=user, supplier_id=invitation.supplier_id, role=SupplierRole.OWNER
+        ).exists():
+            raise InvitationError("owner_required", invitation)
+        return
+    if user is None:
+        if User.objects.filter(email__iexact=invitation.email).exists():
+            raise InvitationError("login_required", invitation)
+        return
+    if user.email.lower() != invitation.email.lower():
+        raise InvitationError("wrong_account", invitation)
+    if not SupplierMembership.objects.filter(user=user).exists() and email_is_staff(
+        user.email
+    ):
+        raise InvitationError("staff_account", invitation)
 
 
 @dataclass
@@ -365,42 +523,39 @@ def invitation_accept(
 ) -> AcceptResult:
     """Accept an invitation, exactly once.
 
-    - ``user`` given (logged in, the invited address): their supplier gets
-      the connection; a user without a supplier creates one from
-      ``supplier_fields`` (or joins the supplier the request named).
-    - ``signup`` given (``name`` and ``password``): a new account for the
-      invited address is created first.
+    - Bound to an existing supplier: ``user`` must be one of its owners;
+      that supplier gets the connection.
+    - Otherwise ``user`` (logged in, the invited address) gives their
+      supplier the connection; a user without a supplier creates one from
+      ``supplier_fields`` and becomes its owner. With ``signup`` (``name``
+      and ``password``), a new account for the invited address is created
+      first.
 
-    Raises ``InvitationError`` when the invitation is no longer usable (a
-    second click finds it accepted) and ``ValidationError`` for bad input.
+    Never makes anyone a member of a supplier that exists already. Raises
+    ``InvitationError`` when the invitation is no longer usable (a second
+    click finds it accepted) or not for this user (see
+    ``invitation_check_acceptor``), and ``ValidationError`` for bad input.
     """
     invitation = _invitation_locked(invitation)
     invitation_check_usable(invitation)
+    invitation_check_acceptor(invitation, user)
+    if invitation.supplier_id is not None:
+        connection = _accept(invitation, user, invitation.supplier)
+        return AcceptResult(connection=connection, user=user, created_user=False)
+
     created_user = False
     if user is None:
-        if User.objects.filter(email__iexact=invitation.email).exists():
-            raise InvitationError("login_required", invitation)
         user = user_create_from_invitation(
             email=invitation.email, name=signup["name"], password=signup["password"]
         )
         created_user = True
-    elif user.email.lower() != invitation.email.lower():
-        raise InvitationError("wrong_account", invitation)
-
     membership = SupplierMembership.objects.filter(user=user).first()
     if membership is not None:
         supplier = membership.supplier
-    elif (named := invitation_named_supplier(invitation)) is not None:
-        supplier = named
-        supplier_member_add(
-            supplier=supplier, user=user, role=SupplierRole.CLERK, actor=user
-        )
-        email_send_template(
-            template="supplier_member_joined_by_invitation",
-            to=supplier_owner_emails(supplier=supplier),
-            context={"supplier": supplier, "user": user, "invitation": invitation},
-        )
     else:
+        # A new supplier only: a registration number that is taken fails
+        # the unique constraint, whose message says to ask that supplier's
+        # owners for a member invitation.
         supplier = Supplier(**(supplier_fields or {}))
         supplier.full_clean()
         supplier.save()

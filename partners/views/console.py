@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 
@@ -17,6 +18,11 @@ from partners.models import (
     InvitationRequest,
     InvitationRequestStatus,
     InvitationStatus,
+)
+from partners.selectors import (
+    email_mask,
+    supplier_for_registration_number,
+    supplier_owner_emails,
 )
 from partners.services.invitations import (
     invitation_create,
@@ -34,6 +40,40 @@ INVITATION_STATES = {
     "accepted": "承諾済み",
     "revoked": "取消済み",
 }
+
+
+def _existing_supplier_context(registration_number: str, contact_email: str) -> dict:
+    """What staff need to see before inviting a supplier that is already
+    on the platform: who will be asked (masked addresses), and whether the
+    contact address is one of them."""
+    supplier = supplier_for_registration_number(registration_number)
+    if supplier is None:
+        return {"existing_supplier": None}
+    owners = supplier_owner_emails(supplier=supplier)
+    return {
+        "existing_supplier": supplier,
+        "owner_emails_masked": [email_mask(e) for e in owners],
+        "contact_is_owner": contact_email.lower() in {e.lower() for e in owners},
+    }
+
+
+def _sent_to_owners_message(invitations) -> str:
+    first = invitations[0]
+    owners = supplier_owner_emails(supplier=first.supplier)
+    message = gettext(
+        "登録番号 %(number)s の取引先は既に登録されているため、"
+        "取引先の管理者 %(owners)d名に%(count)d件の招待メールを送りました。"
+    ) % {
+        "number": first.supplier.registration_number,
+        "owners": len(owners),
+        "count": len(invitations),
+    }
+    if first.email.lower() not in {e.lower() for e in owners}:
+        message += gettext(
+            "%(email)s には、取引先の管理者に承諾を依頼したことを"
+            "知らせました（取引先の利用者にはなりません）。"
+        ) % {"email": first.email}
+    return message
 
 
 class ConsoleMixin(CityRoleRequiredMixin):
@@ -85,6 +125,9 @@ class InvitationRequestDetailView(ConsoleMixin, DetailView):
             decline_form=kwargs.pop("decline_form", None) or DeclineForm(),
             departments=self.object.departments.order_by("code"),
             invitations=self.object.invitations.select_related("department"),
+            **_existing_supplier_context(
+                self.object.registration_number, self.object.email
+            ),
             **kwargs,
         )
 
@@ -95,10 +138,13 @@ class InvitationRequestDetailView(ConsoleMixin, DetailView):
                 invitations = invitation_request_approve(
                     request=self.object, actor=request.user
                 )
-                messages.success(
-                    request,
-                    f"申請を承認し、{len(invitations)}件の招待メールを送信しました。",
-                )
+                if invitations[0].supplier_id is not None:
+                    messages.success(request, _sent_to_owners_message(invitations))
+                else:
+                    messages.success(
+                        request,
+                        f"申請を承認し、{len(invitations)}件の招待メールを送信しました。",
+                    )
             else:
                 form = DeclineForm(request.POST)
                 if not form.is_valid():
@@ -125,7 +171,7 @@ class InvitationListView(ConsoleMixin, ListView):
     def get_queryset(self):
         invitations = Invitation.objects.filter(
             municipality=self.municipality
-        ).select_related("department", "invited_by", "accepted_by")
+        ).select_related("department", "invited_by", "accepted_by", "supplier")
         now = timezone.now()
         state = self.request.GET.get("state", "")
         filters = {
@@ -138,7 +184,9 @@ class InvitationListView(ConsoleMixin, ListView):
             invitations = invitations.filter(filters[state])
         if query := self.request.GET.get("q", "").strip():
             invitations = invitations.filter(
-                Q(email__icontains=query) | Q(company_name__icontains=query)
+                Q(email__icontains=query)
+                | Q(company_name__icontains=query)
+                | Q(supplier__legal_name__icontains=query)
             )
         return invitations.order_by("-created_at", "-pk")
 
@@ -166,12 +214,15 @@ class InvitationCreateView(ConsoleMixin, FormView):
                 departments=list(form.cleaned_data["departments"]),
                 email=form.cleaned_data["email"],
                 company_name=form.cleaned_data["company_name"],
+                registration_number=form.cleaned_data["registration_number"],
                 actor=self.request.user,
             )
         except ValidationError as error:
             form.add_error(None, error)
             return self.form_invalid(form)
-        if invitations:
+        if invitations and invitations[0].supplier_id is not None:
+            messages.success(self.request, _sent_to_owners_message(invitations))
+        elif invitations:
             messages.success(
                 self.request,
                 f"{form.cleaned_data['email']} に{len(invitations)}件の招待メールを"
@@ -198,10 +249,21 @@ class InvitationActionView(ConsoleMixin, View):
         try:
             if self.action == "resend":
                 invitation_resend(invitation=invitation, actor=request.user)
-                messages.success(
-                    request,
-                    f"{invitation.email} に新しいリンクで招待メールを再送しました。",
-                )
+                if invitation.supplier_id is not None:
+                    messages.success(
+                        request,
+                        gettext(
+                            "%(supplier)s の管理者に新しいリンクで"
+                            "招待メールを再送しました。"
+                        )
+                        % {"supplier": invitation.supplier.legal_name},
+                    )
+                else:
+                    messages.success(
+                        request,
+                        f"{invitation.email} に新しいリンクで"
+                        "招待メールを再送しました。",
+                    )
             else:
                 invitation_revoke(invitation=invitation, actor=request.user)
                 messages.success(

@@ -9,15 +9,14 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django_scopes import scope
 
 from accounts.forms import InvitedSignupForm
-from accounts.models import User
 from partners.forms_invitations import SupplierCreateForm
 from partners.models import SupplierMembership
 from partners.services.invitations import (
     InvitationError,
     invitation_accept,
     invitation_by_token,
+    invitation_check_acceptor,
     invitation_check_usable,
-    invitation_named_supplier,
 )
 
 # HTTP status of the page for each reason an invitation cannot be used.
@@ -28,6 +27,9 @@ _ERROR_STATUS = {
     "accepted": 200,
     "wrong_account": 200,
     "login_required": 200,
+    "owner_login_required": 200,
+    "owner_required": 200,
+    "staff_account": 200,
 }
 
 
@@ -56,8 +58,9 @@ def _error_page(request, error: InvitationError, token: str):
 
 @sensitive_post_parameters("password1", "password2")
 def invitation_accept_view(request, token):
-    """One page for every case: a new person signs up (and creates or joins
-    the supplier), a supplier member confirms, and every reason the link
+    """One page for every case: a new person signs up (and creates their
+    supplier), a supplier member confirms (only an owner, when the
+    invitation is bound to an existing supplier), and every reason the link
     cannot be used gets a page that says what to do."""
     try:
         invitation = invitation_by_token(token)
@@ -69,26 +72,21 @@ def invitation_accept_view(request, token):
 
 
 def _accept(request, invitation, token):
+    user = request.user if request.user.is_authenticated else None
     try:
         invitation_check_usable(invitation)
-        user = request.user if request.user.is_authenticated else None
-        if user is not None and user.email.lower() != invitation.email.lower():
-            raise InvitationError("wrong_account", invitation)
-        if (
-            user is None
-            and User.objects.filter(email__iexact=invitation.email).exists()
-        ):
-            raise InvitationError("login_required", invitation)
+        invitation_check_acceptor(invitation, user)
     except InvitationError as error:
         return _error_page(request, error, token)
 
+    # For an invitation bound to an existing supplier, the check above
+    # made sure this is one of its owners.
     membership = (
         SupplierMembership.objects.select_related("supplier").filter(user=user).first()
         if user
         else None
     )
-    named_supplier = None if membership else invitation_named_supplier(invitation)
-    needs_supplier = membership is None and named_supplier is None
+    needs_supplier = membership is None
     data = request.POST if request.method == "POST" else None
     signup_form = (
         InvitedSignupForm(data, email=invitation.email) if user is None else None
@@ -136,7 +134,6 @@ def _accept(request, invitation, token):
         {
             "invitation": invitation,
             "membership": membership,
-            "named_supplier": named_supplier,
             "signup_form": signup_form,
             "supplier_form": supplier_form,
         },
@@ -149,7 +146,10 @@ _BACKEND = "django.contrib.auth.backends.ModelBackend"
 def _supplier_initial(invitation) -> dict:
     request = invitation.request
     if request is None:
-        return {"legal_name": invitation.company_name}
+        return {
+            "legal_name": invitation.company_name,
+            "registration_number": invitation.registration_number,
+        }
     return {
         "legal_name": request.company_name,
         "name_kana": request.company_name_kana,

@@ -6,7 +6,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import FormView, TemplateView
 
-from accounts.ratelimit import rate_limit_exceeded
+from accounts.ratelimit import client_ip, client_network, rate_limit_exceeded
 from partners.forms_invitations import InvitationRequestForm
 from partners.services.invitations import invitation_request_submit
 
@@ -44,9 +44,12 @@ class InvitationRequestView(FormView):
             # A bot filled the honeypot: answer as if all went well.
             return redirect(self.get_success_url())
         data = form.cleaned_data
-        remote_addr = self.request.META.get("REMOTE_ADDR")
+        remote_addr = client_ip(self.request)
         if rate_limit_exceeded(
-            scope="invitation_request_ip", key=remote_addr, limit=10, period=3600
+            scope="invitation_request_ip",
+            key=client_network(self.request),
+            limit=10,
+            period=3600,
         ) or rate_limit_exceeded(
             scope="invitation_request_email",
             key=data["email"].lower(),

@@ -120,8 +120,13 @@ def test_password_reset_mail_is_sent_in_japanese(
 
 
 def test_staff_can_enable_two_factor_authentication(client, tenant):
+    from municipality.models import StaffRole
+    from tests.factories import StaffMembershipFactory
+
     cache.clear()
-    user = tenant.city_admin
+    user = StaffMembershipFactory(
+        municipality=tenant.municipality, role=StaffRole.CITY_ADMIN, two_factor=False
+    ).user
     assert _login(client, user.email).status_code == 302
 
     # Changing security settings asks for the password once more.

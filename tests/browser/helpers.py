@@ -5,7 +5,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import Page
+
+from tests.factories import totp_code_for
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS_ROOT = PROJECT_ROOT / "test-artifacts"
@@ -45,9 +48,16 @@ def save_page_artifacts(page: Page, directory: Path) -> tuple[Path, Path]:
 
 def login(page: Page, live_server, email: str, password: str) -> None:
     """Sign in through the real allauth login page and wait for the page the
-    form leads to: the role's home, or the login page again on failure."""
+    form leads to: the role's home, or the login page again on failure.
+    A user with two-factor authentication (platform and city
+    administrators) is asked for a code next: it is computed from their
+    authenticator's secret and entered like a person would."""
     page.goto(f"{live_server.url}{LOGIN_PATH}")
     page.get_by_label("メールアドレス").fill(email)
     page.get_by_label("パスワード").fill(password)
     with page.expect_navigation():
         page.get_by_role("button", name="ログイン", exact=True).click()
+    if page.url.split("?")[0] == f"{live_server.url}{reverse('mfa_authenticate')}":
+        page.locator('input[name="code"]').fill(totp_code_for(email))
+        with page.expect_navigation():
+            page.get_by_role("button", name="ログイン", exact=True).click()

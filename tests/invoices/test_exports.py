@@ -113,7 +113,9 @@ def test_csv_escapes_cells_excel_would_run_as_formulas(invoices):
     ("subject", "cell"),
     [
         ("+1", "'+1"),
-        ("-1", "'-1"),
+        ("-1+1", "'-1+1"),
+        ("-1", "-1"),  # a plain number is read as a number, never run
+        ("＝1+1", "'＝1+1"),
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\tx", "'\tx"),
         ("\rx", "'\rx"),

@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection as db_connection
 from django_scopes import scopes_disabled
 
+from invoices.duties import DutyConflictError
 from invoices.models import (
     FrozenInvoiceError,
     Invoice,
@@ -14,7 +15,12 @@ from invoices.models import (
     InvoiceLine,
     InvoiceStatus,
 )
-from invoices.workflow import TRANSITIONS, TransitionError, invoice_transition
+from invoices.workflow import (
+    CITY_DECISIONS,
+    TRANSITIONS,
+    TransitionError,
+    invoice_transition,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -30,17 +36,40 @@ def _force_status(invoice, status):
     [(s, t) for s, targets in TRANSITIONS.items() for t in targets if s != "draft"],
 )
 def test_every_allowed_transition_moves_and_records_one_event(
+    issued_invoice, supplier_user, tenant, start, to
+):
+    # The city's decisions are the city staff's (separation of duties).
+    actor = tenant.department_staff if (start, to) in CITY_DECISIONS else supplier_user
+    _force_status(issued_invoice, start)
+    with scopes_disabled():
+        before = InvoiceEvent.objects.count()
+        moved = invoice_transition(invoice=issued_invoice, to=to, actor=actor)
+        assert moved.status == to
+        event = InvoiceEvent.objects.order_by("pk").last()
+        assert InvoiceEvent.objects.count() == before + 1
+    assert (event.from_status, event.to_status) == (start, to)
+    assert event.actor == actor
+
+
+@pytest.mark.parametrize(("start", "to"), sorted(CITY_DECISIONS))
+def test_a_member_of_the_issuing_supplier_cannot_make_the_citys_decisions(
     issued_invoice, supplier_user, start, to
 ):
     _force_status(issued_invoice, start)
     with scopes_disabled():
         before = InvoiceEvent.objects.count()
-        moved = invoice_transition(invoice=issued_invoice, to=to, actor=supplier_user)
-        assert moved.status == to
-        event = InvoiceEvent.objects.order_by("pk").last()
-        assert InvoiceEvent.objects.count() == before + 1
-    assert (event.from_status, event.to_status) == (start, to)
-    assert event.actor == supplier_user
+        with pytest.raises(DutyConflictError, match=r"発行元.*所属しているため"):
+            invoice_transition(invoice=issued_invoice, to=to, actor=supplier_user)
+        assert Invoice.objects.get(pk=issued_invoice.pk).status == start
+        assert InvoiceEvent.objects.count() == before
+
+
+def test_the_citys_decisions_are_moves_of_the_transition_table():
+    assert all(to in TRANSITIONS[start] for start, to in CITY_DECISIONS)
+    # Withdrawing and issuing are the supplier's; taking a scheduled invoice
+    # back (a cancelled batch) stops a payment and stays open to anyone.
+    assert ("issued", "withdrawn") not in CITY_DECISIONS
+    assert ("scheduled", "approved") not in CITY_DECISIONS
 
 
 @pytest.mark.parametrize(

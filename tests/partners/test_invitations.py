@@ -27,6 +27,7 @@ from tests.factories import (
     ConnectionFactory,
     StaffMembershipFactory,
     SupplierFactory,
+    UserFactory,
 )
 
 # Transactional, so that mail queued with transaction.on_commit goes out as
@@ -444,14 +445,332 @@ def test_unknown_link_is_404_with_advice(client, db):
     assert "最新の招待メール" in response.content.decode()
 
 
-def test_new_person_joins_the_supplier_the_request_named(client, tenant, mails):
-    existing = SupplierFactory(registration_number="T7120001168421")
-    owner = User.objects.create_user("owner@example.jp", PASSWORD)
+# Joining an existing supplier needs its owners' consent ---------------------------
+
+VICTIM_NUMBER = "T7120001168421"  # the number _request_data() asks with
+ATTACKER = "attacker@evil.example.jp"
+
+
+@pytest.fixture
+def victim():
+    """A supplier already on the platform, with one owner and a clerk."""
+    supplier = SupplierFactory(
+        legal_name="株式会社かのや商事", registration_number=VICTIM_NUMBER
+    )
+    owner = UserFactory(email="owner@kanoya-shoji.example.jp")
     SupplierMembership.objects.create(
-        user=owner, supplier=existing, role=SupplierRole.OWNER
+        user=owner, supplier=supplier, role=SupplierRole.OWNER
+    )
+    clerk = UserFactory(email="clerk@kanoya-shoji.example.jp")
+    SupplierMembership.objects.create(
+        user=clerk, supplier=supplier, role=SupplierRole.CLERK
+    )
+    return supplier, owner, clerk
+
+
+def _signup_only(**overrides):
+    return {
+        "name": "悪井 太郎",
+        "password1": "a-long-unique-password",
+        "password2": "a-long-unique-password",
+        **overrides,
+    }
+
+
+def _assert_outsider(client, email):
+    """``email`` has no place in any supplier and no supplier page."""
+    assert not SupplierMembership.objects.filter(user__email=email).exists()
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        return
+    client.force_login(user)
+    for url in (
+        "/supplier/",
+        "/supplier/invoices/",
+        "/supplier/bank-accounts/",
+        "/supplier/members/",
+    ):
+        assert client.get(url).status_code == 404, url
+
+
+def test_attacker_asking_with_another_companys_number_never_becomes_its_member(
+    client, tenant, victim, mails
+):
+    """The attack as it worked: ask with the victim's registration number
+    and one's own address, wait for the city's approval, follow the link
+    in the mail and sign up."""
+    supplier, owner, _ = victim
+    client.post(
+        "/p/kanoya/request/",
+        _request_data(tenant, email=ATTACKER, departments=[tenant.department.pk]),
+    )
+    with scopes_disabled():
+        request = InvitationRequest.objects.get()
+    client.force_login(tenant.city_admin)
+    client.post(f"/m/kanoya/manage/requests/{request.pk}/", {"action": "approve"})
+    client.logout()
+    for message in [m for m in mails if m.to == [ATTACKER]]:
+        if match := LINK.search(message.body):
+            client.post(match.group(1), _signup_only())
+            client.logout()
+    _assert_outsider(client, ATTACKER)
+
+    # The victim's owner was asked instead; accepting connects the
+    # department to the victim and makes nobody a member.
+    (to_owner,) = [m for m in mails if m.to == [owner.email]]
+    client.force_login(owner)
+    client.post(_link(to_owner))
+    with scopes_disabled():
+        assert Connection.objects.get(supplier=supplier).department == (
+            tenant.department
+        )
+    assert SupplierMembership.objects.filter(supplier=supplier).count() == 2
+    _assert_outsider(client, ATTACKER)
+
+
+def test_request_naming_an_existing_supplier_is_for_its_owners_only(
+    client, tenant, victim, mails
+):
+    supplier, owner, _ = victim
+    # The attacker asks with the victim's registration number and their own
+    # address.
+    client.post(
+        "/p/kanoya/request/",
+        _request_data(tenant, email=ATTACKER, departments=[tenant.department.pk]),
+    )
+    with scopes_disabled():
+        request = InvitationRequest.objects.get()
+    # The city administrator sees that the supplier exists and who is asked.
+    client.force_login(tenant.city_admin)
+    url = f"/m/kanoya/manage/requests/{request.pk}/"
+    page = client.get(url).content.decode()
+    assert "この登録番号の取引先は既に登録されています" in page
+    assert "管理者 1名に確認のメールを送ります" in page
+    assert "ow***@kanoya-shoji.example.jp" in page
+    assert owner.email not in page
+    assert "管理者のものではありません" in page
+    mails.clear()
+    response = client.post(url, {"action": "approve"}, follow=True)
+    assert "取引先の管理者 1名に1件の招待メールを送りました" in (
+        response.content.decode()
+    )
+    client.logout()
+
+    # The invitation goes to the owner; the attacker gets no link at all and
+    # learns nothing about the owners.
+    to_owner = [m for m in mails if m.to == [owner.email]]
+    to_attacker = [m for m in mails if m.to == [ATTACKER]]
+    assert len(to_owner) == 1
+    # The owner sees who asked in the company's name.
+    assert "鹿屋 一郎" in to_owner[0].body
+    assert ATTACKER in to_owner[0].body
+    assert len(to_attacker) == 1
+    notice = to_attacker[0]
+    assert not LINK.search(notice.body)
+    assert "管理者に送り、承諾を依頼しました" in notice.body
+    assert "利用者の招待" in notice.body
+    assert owner.email not in notice.body
+    assert "owner" not in notice.body
+
+    # Even holding the owner's link (say, forwarded), the attacker cannot
+    # sign up with it ...
+    link = _link(to_owner[0])
+    page = client.get(link).content.decode()
+    assert "取引先の管理者のアカウントでログインしてください" in page
+    assert "アカウントの作成" not in page
+    client.post(link, _signup_only())
+    assert not User.objects.filter(email=ATTACKER).exists()
+    # ... nor accept it with an account of their own.
+    attacker = UserFactory(email=ATTACKER)
+    client.force_login(attacker)
+    page = client.get(link).content.decode()
+    assert "この招待を承諾できるのは取引先の管理者だけです" in page
+    client.post(link)
+    client.logout()
+    _assert_outsider(client, ATTACKER)
+    with scopes_disabled():
+        assert not Connection.objects.filter(supplier=supplier).exists()
+        assert Invitation.objects.get().status == InvitationStatus.SENT
+
+    # The owner accepts: the department is connected, and nobody joined.
+    client.force_login(owner)
+    page = client.get(link).content.decode()
+    assert f"<strong>{supplier.legal_name}</strong> として" in page
+    assert "事業者の情報" not in page
+    response = client.post(link)
+    assert response["Location"] == "/supplier/"
+    with scopes_disabled():
+        connection = Connection.objects.get(supplier=supplier)
+        assert connection.department == tenant.department
+        invitation = Invitation.objects.get()
+        assert invitation.accepted_by == owner
+        assert invitation.connection == connection
+    assert set(
+        SupplierMembership.objects.filter(supplier=supplier).values_list(
+            "user__email", flat=True
+        )
+    ) == {owner.email, "clerk@kanoya-shoji.example.jp"}
+    _assert_outsider(client, ATTACKER)
+
+
+def test_direct_invitation_with_an_existing_suppliers_number_goes_to_its_owners(
+    client, tenant, victim, mails
+):
+    supplier, owner, _ = victim
+    stranger = "stranger@example.jp"
+    client.force_login(tenant.city_admin)
+    response = client.post(
+        "/m/kanoya/manage/invitations/new/",
+        {
+            "email": stranger,
+            "registration_number": "Ｔ７１２０－００１１－６８４２１",
+            "departments": [tenant.department.pk],
+        },
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "既に登録されているため、取引先の管理者 1名に1件の招待メール" in page
+    listing = client.get("/m/kanoya/manage/invitations/").content.decode()
+    assert f"{supplier.legal_name} の管理者" in listing
+    client.logout()
+    (to_owner,) = [m for m in mails if m.to == [owner.email]]
+    (to_stranger,) = [m for m in mails if m.to == [stranger]]
+    assert not LINK.search(to_stranger.body)
+    with scopes_disabled():
+        invitation = Invitation.objects.get()
+        assert invitation.supplier == supplier
+        assert invitation.registration_number == VICTIM_NUMBER
+
+    # A stranger holding the link can neither sign up nor accept.
+    link = _link(to_owner)
+    client.post(link, _supplier_data())
+    assert not User.objects.filter(email=stranger).exists()
+    client.force_login(UserFactory(email=stranger))
+    client.post(link, _supplier_data())
+    client.logout()
+    _assert_outsider(client, stranger)
+    with scopes_disabled():
+        assert not Connection.objects.filter(supplier=supplier).exists()
+
+    client.force_login(owner)
+    client.post(link)
+    with scopes_disabled():
+        assert Connection.objects.get(supplier=supplier).department == (
+            tenant.department
+        )
+    _assert_outsider(client, stranger)
+
+
+def test_a_clerk_cannot_accept_for_the_supplier(client, tenant, victim, mails):
+    supplier, owner, clerk = victim
+    client.post(
+        "/p/kanoya/request/",
+        _request_data(tenant, email=clerk.email, departments=[tenant.department.pk]),
+    )
+    with scopes_disabled():
+        request = InvitationRequest.objects.get()
+    client.force_login(tenant.city_admin)
+    mails.clear()
+    client.post(f"/m/kanoya/manage/requests/{request.pk}/", {"action": "approve"})
+    (to_owner,) = [m for m in mails if m.to == [owner.email]]
+    assert not any(LINK.search(m.body) for m in mails if m.to == [clerk.email])
+    client.force_login(clerk)
+    link = _link(to_owner)
+    assert "管理者だけです" in client.get(link).content.decode()
+    client.post(link)
+    with scopes_disabled():
+        assert not Connection.objects.filter(supplier=supplier).exists()
+    assert clerk.supplier_membership.role == SupplierRole.CLERK
+
+
+def test_owner_asking_for_a_new_department_accepts_with_their_account(
+    client, tenant, victim, mails
+):
+    supplier, owner, _ = victim
+    co_owner = UserFactory(email="co-owner@kanoya-shoji.example.jp")
+    SupplierMembership.objects.create(
+        user=co_owner, supplier=supplier, role=SupplierRole.OWNER
     )
     client.post(
-        "/p/kanoya/request/", _request_data(tenant, departments=[tenant.department.pk])
+        "/p/kanoya/request/",
+        _request_data(tenant, email=owner.email, departments=[tenant.department.pk]),
+    )
+    with scopes_disabled():
+        request = InvitationRequest.objects.get()
+    client.force_login(tenant.city_admin)
+    page = client.get(f"/m/kanoya/manage/requests/{request.pk}/").content.decode()
+    assert "管理者 2名に確認のメールを送ります" in page
+    assert "申請者のメールアドレスは、この取引先の管理者のものです" in page
+    mails.clear()
+    client.post(f"/m/kanoya/manage/requests/{request.pk}/", {"action": "approve"})
+    # Each owner gets the invitation; nobody gets the "owners were asked"
+    # notice, since the requester is one of them.
+    assert sorted(m.to[0] for m in mails) == sorted([owner.email, co_owner.email])
+    client.force_login(owner)
+    response = client.post(_link(mails[0]))
+    assert response["Location"] == "/supplier/"
+    with scopes_disabled():
+        assert Connection.objects.get(supplier=supplier).department == (
+            tenant.department
+        )
+
+
+def test_resend_goes_to_the_current_owners(client, tenant, victim, mails):
+    _, owner, clerk = victim
+    client.force_login(tenant.city_admin)
+    client.post(
+        "/m/kanoya/manage/invitations/new/",
+        {
+            "email": "contact@example.jp",
+            "registration_number": VICTIM_NUMBER,
+            "departments": [tenant.department.pk],
+        },
+    )
+    SupplierMembership.objects.filter(user=clerk).update(role=SupplierRole.OWNER)
+    with scopes_disabled():
+        invitation = Invitation.objects.get()
+    mails.clear()
+    response = client.post(
+        f"/m/kanoya/manage/invitations/{invitation.pk}/resend/", follow=True
+    )
+    assert "の管理者に新しいリンクで招待メールを再送しました" in (
+        response.content.decode()
+    )
+    assert sorted(m.to[0] for m in mails) == sorted([owner.email, clerk.email])
+
+
+def test_existing_supplier_without_an_active_owner_cannot_be_invited(
+    client, tenant, victim, mails
+):
+    _, owner, _ = victim
+    owner.is_active = False
+    owner.save()
+    client.post(
+        "/p/kanoya/request/",
+        _request_data(tenant, email=ATTACKER, departments=[tenant.department.pk]),
+    )
+    with scopes_disabled():
+        request = InvitationRequest.objects.get()
+    client.force_login(tenant.city_admin)
+    url = f"/m/kanoya/manage/requests/{request.pk}/"
+    assert "有効な管理者がいません" in client.get(url).content.decode()
+    mails.clear()
+    response = client.post(url, {"action": "approve"}, follow=True)
+    assert "有効な管理者がいないため招待を送れません" in response.content.decode()
+    assert mails == []
+    with scopes_disabled():
+        assert not Invitation.objects.exists()
+        request.refresh_from_db()
+        assert request.status == InvitationRequestStatus.PENDING
+
+
+def test_supplier_registered_after_approval_is_not_joined_on_acceptance(
+    client, tenant, mails
+):
+    # Approved while the number was free: the link goes to the requester.
+    client.post(
+        "/p/kanoya/request/",
+        _request_data(tenant, email=ATTACKER, departments=[tenant.department.pk]),
     )
     with scopes_disabled():
         request = InvitationRequest.objects.get()
@@ -459,21 +778,77 @@ def test_new_person_joins_the_supplier_the_request_named(client, tenant, mails):
     client.post(f"/m/kanoya/manage/requests/{request.pk}/", {"action": "approve"})
     link = _link(mails[-1])
     client.logout()
-    page = client.get(link).content.decode()
-    assert existing.legal_name in page
-    assert "事業者の情報" not in page
-    client.post(
-        link,
-        {
-            "name": "鹿屋 一郎",
-            "password1": "a-long-unique-password",
-            "password2": "a-long-unique-password",
-        },
+    # Meanwhile the real company registers with that number.
+    supplier = SupplierFactory(registration_number=VICTIM_NUMBER)
+    SupplierMembership.objects.create(
+        user=UserFactory(), supplier=supplier, role=SupplierRole.OWNER
     )
-    user = User.objects.get(email="ichiro@kanoya-shoji.example.jp")
-    assert user.supplier_membership.supplier == existing
-    assert user.supplier_membership.role == SupplierRole.CLERK
-    assert any(m.to == ["owner@example.jp"] for m in mails)
+    page = client.get(link).content.decode()
+    assert "事業者の情報" in page  # a new supplier of their own, nothing else
+    response = client.post(
+        link,
+        _supplier_data(**{"supplier-registration_number": VICTIM_NUMBER}),
+    )
+    assert "この登録番号の取引先はすでに登録されています" in response.content.decode()
+    assert not User.objects.filter(email=ATTACKER).exists()
+    _assert_outsider(client, ATTACKER)
+    with scopes_disabled():
+        assert not Connection.objects.filter(supplier=supplier).exists()
+
+
+# Staff addresses never get a supplier ------------------------------------------
+
+
+def test_request_with_a_staff_email_is_refused_on_the_field(
+    client, tenant, other_tenant, mails
+):
+    for staff in (tenant.department_staff, other_tenant.treasury):
+        response = client.post(
+            "/p/kanoya/request/", _request_data(tenant, email=staff.email.upper())
+        )
+        assert response.status_code == 200
+        form = response.context["form"]
+        assert form.errors["email"] == [
+            "このメールアドレスは自治体職員のアカウントで使われています。"
+            "取引先の登録には、職員用とは別のメールアドレスを入力してください。"
+        ]
+    with scopes_disabled():
+        assert not InvitationRequest.objects.exists()
+    assert mails == []
+
+
+def test_city_invitation_to_a_staff_email_is_refused_on_the_field(
+    client, tenant, other_tenant, mails
+):
+    client.force_login(tenant.city_admin)
+    for staff in (tenant.treasury, other_tenant.city_admin):
+        response = client.post(
+            "/m/kanoya/manage/invitations/new/",
+            {"email": staff.email, "departments": [tenant.department.pk]},
+        )
+        assert response.status_code == 200
+        assert "自治体職員のアカウントで使われています" in str(
+            response.context["form"].errors["email"]
+        )
+    with scopes_disabled():
+        assert not Invitation.objects.exists()
+    assert mails == []
+
+
+def test_staff_account_cannot_create_a_supplier_by_accepting(client, tenant, mails):
+    # An invitation sent before the address became a staff login.
+    link = _invite(client, tenant, mails, email="later-staff@example.jp")
+    user = UserFactory(email="later-staff@example.jp")
+    StaffMembershipFactory(user=user, municipality=tenant.municipality)
+    client.force_login(user)
+    page = client.get(link).content.decode()
+    assert "職員のアカウントでは取引先を登録できません" in page
+    assert "事業者の情報" not in page
+    client.post(link, _supplier_data())
+    assert not SupplierMembership.objects.filter(user=user).exists()
+    assert not Supplier.objects.filter(legal_name="株式会社あたらし").exists()
+    with scopes_disabled():
+        assert Invitation.objects.get().status == InvitationStatus.SENT
 
 
 def test_city_admin_role_nav_links_to_the_console(client, tenant):

@@ -7,7 +7,13 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
-from municipality.demo import DEMO_LOGINS, DEMO_PASSWORD, demo_seed
+from municipality.demo import (
+    DEMO_LOGINS,
+    DEMO_PASSWORD,
+    DEMO_TOTP_SECRET,
+    demo_login_needs_two_factor,
+    demo_seed,
+)
 
 # Where ``manage.py runserver`` serves by default.
 SITE_URL = "http://127.0.0.1:8000"
@@ -51,7 +57,10 @@ class Command(BaseCommand):
         rows = [("メールアドレス", "パスワード", "開始URL", "役割")]
         for login in DEMO_LOGINS:
             start = reverse("admin:index" if login.is_superuser else "account_login")
-            rows.append((login.email, DEMO_PASSWORD, SITE_URL + start, login.role))
+            role = login.role
+            if demo_login_needs_two_factor(login):
+                role += " ※2段階認証"
+            rows.append((login.email, DEMO_PASSWORD, SITE_URL + start, role))
         widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
         self.stdout.write("\nデモ用ログイン:")
         for row in rows:
@@ -59,6 +68,13 @@ class Command(BaseCommand):
                 _pad(text, width) for text, width in zip(row[:-1], widths, strict=True)
             ]
             self.stdout.write("  ".join([*padded, row[-1]]))
+        self.stdout.write(
+            "\n※2段階認証: パスワードのあとに認証アプリの6桁のコードを入力します。"
+            f"\n  秘密鍵 {DEMO_TOTP_SECRET} を認証アプリに登録するか、"
+            "次のどちらかで現在のコードを表示してください。"
+            "\n  make demo-totp"
+            f"\n  oathtool --totp -b {DEMO_TOTP_SECRET}"
+        )
 
 
 def _width(text: str) -> int:

@@ -1,0 +1,68 @@
+"""Cells that spreadsheet programs read as text, never as a formula (CSV
+injection, OWASP "CSV Injection"). Every CSV the portal writes passes each
+cell through ``csv_cell``; the Django admin's exports use ``FormulaSafeCSV``.
+
+Excel, LibreOffice and Google Sheets run a cell starting with ``=``, ``+``,
+``-`` or ``@`` (or a tab or carriage return before one) as a formula, and a
+Japanese IME types the full-width ``＝＋－＠``, which some of them accept
+too. Such a cell gets a leading ``'``, which spreadsheets treat as "text
+follows". Numbers stay numbers, so that sums still work: a numeric value, or
+text that is only a plain number such as ``-1000``, is no formula."""
+
+import re
+import unicodedata
+from decimal import Decimal
+
+import tablib
+from import_export.formats.base_formats import CSV
+
+# U+2212 (minus sign, and what NFKC makes of ⁻ and ₋) is written as the
+# full-width － in CP932.
+_FORMULA_START = "=+-@\u2212"
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+def _ignorable(character: str) -> bool:
+    """Spaces, control and invisible format characters a spreadsheet may
+    skip before the first character it looks at."""
+    return character.isspace() or unicodedata.category(character) in ("Cc", "Cf")
+
+
+def formula_risk(text: str) -> bool:
+    """Whether a spreadsheet could run ``text`` as a formula: after any
+    leading spaces or control characters, its first character is (or, as
+    NFKC folds ``＝﹦＋﹢－﹣＠﹫`` and the like, stands for) ``=+-@``, or
+    the minus sign ``−``; a leading tab or carriage return counts on its
+    own. Plain numbers are safe."""
+    if not text or _PLAIN_NUMBER.fullmatch(text):
+        return False
+    if text[0] in "\t\r":
+        return True
+    first = next((c for c in text if not _ignorable(c)), "")
+    return bool(first) and unicodedata.normalize("NFKC", first)[:1] in _FORMULA_START
+
+
+def csv_cell(value) -> str:
+    """One CSV cell: empty for ``None``, numbers as they are, text with a
+    leading ``'`` when a spreadsheet could run it as a formula."""
+    if value is None:
+        return ""
+    text = str(value)
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return text
+    return f"'{text}" if formula_risk(text) else text
+
+
+class FormulaSafeCSV(CSV):
+    """django-import-export's CSV with every cell (headers too) through
+    ``csv_cell``. Its own ``IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT`` only
+    drops a leading ``=``; this covers the other characters and their
+    full-width forms, and keeps what was typed."""
+
+    def export_data(self, dataset, **kwargs):
+        safe = tablib.Dataset(
+            headers=[csv_cell(h) for h in dataset.headers] if dataset.headers else None
+        )
+        for row in dataset:
+            safe.append([csv_cell(cell) for cell in row])
+        return super().export_data(safe, **kwargs)

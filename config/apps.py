@@ -1,0 +1,7 @@
+from django.contrib.admin.apps import AdminConfig
+
+
+class PortalAdminConfig(AdminConfig):
+    """The Django admin, with the portal's admin site as ``admin.site``."""
+
+    default_site = "config.admin.PortalAdminSite"

@@ -1,0 +1,26 @@
+// The import page while a worker checks or imports the file: moves the
+// progress bar without reloading, and reloads once the work ends. Without
+// JavaScript the page refreshes itself (<noscript> meta refresh).
+(() => {
+  const section = document.querySelector("[data-status-url]");
+  const bar = section.querySelector("[data-progress]");
+  const text = section.querySelector("[data-progress-text]");
+  const number = (n) => n.toLocaleString("ja-JP");
+  const poll = async () => {
+    try {
+      const response = await fetch(section.dataset.statusUrl, { headers: { Accept: "application/json" } });
+      const state = await response.json();
+      if (!state.in_progress) {
+        window.location.reload();
+        return;
+      }
+      bar.max = Math.max(state.total, 1);
+      bar.value = state.done;
+      text.textContent = `${number(state.total)}行中 ${number(state.done)}行`;
+    } catch (error) {
+      // A dropped request: try again at the next turn.
+    }
+    window.setTimeout(poll, 2000);
+  };
+  window.setTimeout(poll, 2000);
+})();

@@ -1,0 +1,386 @@
+"""Every file the portal exports opens in a spreadsheet without running a
+formula someone typed (CSV injection).
+
+With a formula in every free-text field (supplier name, department name and
+code, payee code, invoice number, subject, notes, line text and unit), each
+export is fetched the way a user fetches it and every cell is checked:
+the supplier's and the staff's search CSV (UTF-8 with BOM and CP932) and ZIP,
+the upload-format exports and template, the treasury's 財務会計 CSV in both
+encodings and its Zengin file, and every export of every admin page, in
+every format each offers.
+
+An export cannot slip past: the URL names and admin pages are enumerated,
+and so are the source files that write CSV."""
+
+import csv
+import io
+import re
+import zipfile
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib import admin
+from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
+from django_scopes import scopes_disabled
+from import_export.admin import ExportMixin
+
+from invoices.services import LineInput
+from municipality import treasury
+from municipality.models import StaffRole, TreasurySettings
+from partners.models import Connection
+from tests.factories import (
+    ConnectionFactory,
+    DepartmentFactory,
+    StaffMembershipFactory,
+    SupplierFactory,
+    SupplierMembershipFactory,
+    UserFactory,
+)
+from tests.municipality.test_treasury_support import (
+    business_day_after,
+    make_approved,
+    make_bank_account,
+    make_settings,
+)
+
+pytestmark = pytest.mark.django_db
+
+# What spreadsheets run as a formula, written independently of the code
+# under test: these first characters after leading spaces, tabs, line
+# breaks and invisible characters; and a leading tab or carriage return.
+_FORMULA_FIRST = set("=+-@＝＋－＠﹦﹢﹣﹫−")
+_LEADING = " \t\r\n\u3000\u00a0\u200b\ufeff"
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+FORMULAS = [
+    '=HYPERLINK("http://example.invalid/","x")',
+    "+1+1",
+    "-1+1",
+    "@SUM(A1)",
+    "\t=1+1",
+    "＝1+1",
+    "＋1+1",
+    "－1+1",
+    "＠SUM(A1)",
+    "﹦1+1",
+    "−1+1",
+    " =1+1",
+    "\u3000=1+1",
+]
+
+
+def runs_as_formula(cell: str) -> bool:
+    if _NUMBER.fullmatch(cell):
+        return False
+    if cell[:1] in ("\t", "\r"):
+        return True
+    return cell.lstrip(_LEADING)[:1] in _FORMULA_FIRST
+
+
+def _formula(n: int) -> str:
+    return FORMULAS[n % len(FORMULAS)]
+
+
+def assert_formula_safe(label: str, rows: list[list[str]]) -> None:
+    cells = [cell for row in rows for cell in row]
+    bad = [cell for cell in cells if runs_as_formula(cell)]
+    assert not bad, f"{label}: cells a spreadsheet runs as formulas: {bad}"
+    # The payload reached the file (escaped), so the check above meant
+    # something.
+    assert any(cell.startswith("'") for cell in cells), f"{label}: no payload"
+
+
+def _csv_rows(data: bytes, encoding: str, delimiter: str = ",") -> list[list[str]]:
+    text = data.decode(encoding)
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+@pytest.fixture
+def world(tenant):
+    """A supplier, a department, a connection and approved invoices with a
+    formula in every free-text field, a payment batch of them exported to
+    a Zengin file, and a superuser."""
+    with scopes_disabled():
+        department = DepartmentFactory(
+            municipality=tenant.municipality, code="-1+1", name=_formula(0)
+        )
+        supplier = SupplierFactory(legal_name=_formula(1))
+        owner = SupplierMembershipFactory(supplier=supplier).user
+        connection = ConnectionFactory(
+            supplier=supplier, department=department, payee_code=_formula(2)
+        )
+        make_bank_account(supplier)
+        tenant.department_staff.staff_memberships.get().departments.add(department)
+        invoices = [
+            make_approved(
+                tenant,
+                owner,
+                connection,
+                number=_formula(3 + n)[:40],
+                subject=_formula(4 + n),
+                notes=_formula(5 + n),
+                lines=[
+                    LineInput(
+                        _formula(6 + n), Decimal(2), Decimal("1000"), "S", _formula(7)
+                    ),
+                    LineInput(
+                        _formula(8 + n), Decimal(1), Decimal("500"), "AA", _formula(9)
+                    ),
+                ],
+            )
+            for n in range(3)
+        ]
+        make_settings(tenant.municipality)
+        batch = treasury.batch_create(
+            municipality=tenant.municipality,
+            payment_date=business_day_after(timezone.localdate() + timedelta(days=3)),
+            actor=tenant.treasury,
+        )
+        treasury.batch_add_invoices(
+            batch=batch, invoice_ids=[i.pk for i in invoices], actor=tenant.treasury
+        )
+        colleague = StaffMembershipFactory(
+            municipality=tenant.municipality, role=StaffRole.TREASURY
+        ).user
+        treasury.batch_approve(batch=batch, actor=colleague)
+        treasury.batch_export(batch=batch, actor=colleague)
+    return {
+        "supplier_user": owner,
+        "department_staff": tenant.department_staff,
+        "treasury": tenant.treasury,
+        "superuser": UserFactory(is_staff=True, is_superuser=True),
+        "batch": batch,
+        "tenant": tenant,
+    }
+
+
+# (URL name, kwargs, query, who, how to read it). Each URL name that serves
+# a file must be here or in NOT_SPREADSHEETS.
+CITY = {"municipality_slug": "kanoya"}
+BATCH = {**CITY, "pk": "batch"}
+S, D, T = "supplier_user", "department_staff", "treasury"
+U8, SJ = "utf-8-sig", "cp932"
+URL_EXPORTS = [
+    ("supplier:invoice_export", {}, {"format": "csv-utf8"}, S, U8),
+    ("supplier:invoice_export", {}, {"format": "csv-cp932"}, S, SJ),
+    ("supplier:invoice_export", {}, {"format": "zip"}, S, "zip"),
+    ("city:invoice_export", CITY, {"format": "csv-utf8"}, D, U8),
+    ("city:invoice_export", CITY, {"format": "csv-cp932"}, D, SJ),
+    ("city:invoice_export", CITY, {"format": "zip"}, D, "zip"),
+    ("supplier:invoice_export_upload_format", {}, {"format": "csv-utf8"}, S, U8),
+    ("supplier:invoice_export_upload_format", {}, {"format": "csv-cp932"}, S, SJ),
+    ("city:invoice_export_upload_format", CITY, {"format": "csv-utf8"}, D, U8),
+    ("city:invoice_export_upload_format", CITY, {"format": "csv-cp932"}, D, SJ),
+    ("supplier:invoice_import_template", {}, {}, S, U8),
+    ("city:batch_accounting_csv", BATCH, {}, T, SJ),
+    ("city:batch_accounting_csv", BATCH, {"encoding": U8}, T, U8),
+    ("city:batch_zengin", BATCH, {}, T, "zengin"),
+]
+# URL names that look like exports but serve no spreadsheet, and why.
+NOT_SPREADSHEETS = {
+    "city:batch_export": "a POST that writes the Zengin file (fetched as batch_zengin)",
+    "mfa_download_recovery_codes": "the user's own recovery codes, no typed text",
+}
+# Words in a URL name, or endings of its path, that mean a file download.
+_EXPORT_WORDS = {
+    "export", "csv", "tsv", "xls", "xlsx", "zengin", "download", "template",
+    "zip", "file", "files", "data",
+}  # fmt: skip
+_EXPORT_PATH = re.compile(r"\.(csv|tsv|txt|xlsx?|zip|ods)/?$")
+
+
+def _check_zip(label: str, data: bytes) -> None:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        assert names, label
+        for name in names:
+            # Printable HTML documents only; a CSV inside would need checking.
+            assert name.endswith(".html"), f"{label}: {name}"
+            assert "<html" in archive.read(name).decode()
+
+
+def _check_zengin(label: str, data: bytes) -> None:
+    """Fixed-width records of 120 characters from the Zengin set (digits,
+    A-Z, half-width kana, space and ``().-``), each starting with its record
+    type digit: no separator a spreadsheet would split on, so each record is
+    one cell, and it starts with a digit."""
+    records = [r for r in data.decode("cp932").split("\r\n") if r]
+    assert len(records) >= 4, label
+    for record in records:
+        assert re.fullmatch(r"[1289][0-9A-Zｱ-ﾝﾞﾟ ()\-.]{119}", record), record
+        assert not runs_as_formula(record)
+
+
+def test_every_export_is_formula_safe(client, world):
+    fetched = set()
+    for name, kwargs, query, who, reading in URL_EXPORTS:
+        kwargs = {k: world[v].pk if v == "batch" else v for k, v in kwargs.items()}
+        if "encoding" in query:  # the treasury setting, not a parameter
+            with scopes_disabled():
+                TreasurySettings.objects.filter(
+                    municipality=world["tenant"].municipality
+                ).update(csv_encoding=query["encoding"])
+            query = {}
+        client.force_login(world[who])
+        response = client.get(reverse(name, kwargs=kwargs), query)
+        label = f"{name} {query}"
+        assert response.status_code == 200, label
+        data = response.content
+        if reading == "zip":
+            _check_zip(label, data)
+        elif reading == "zengin":
+            _check_zengin(label, data)
+        else:
+            if reading == "utf-8-sig":
+                assert data.startswith(b"\xef\xbb\xbf"), label
+            rows = _csv_rows(data, reading)
+            if name != "supplier:invoice_import_template":
+                assert len(rows) > 3, label
+            assert_formula_safe(label, rows)
+        fetched.add(name)
+    assert fetched == {name for name, *_ in URL_EXPORTS}
+
+
+def _urls(patterns, namespace="", path=""):
+    """(name, path) of every named URL, names with their namespaces."""
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            prefix = (
+                f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            )
+            yield from _urls(pattern.url_patterns, prefix, path + str(pattern.pattern))
+        elif pattern.name:
+            yield f"{namespace}{pattern.name}", path + str(pattern.pattern)
+
+
+def test_every_url_that_serves_a_file_is_checked():
+    checked = {name for name, *_ in URL_EXPORTS} | set(NOT_SPREADSHEETS)
+    exports = {
+        name
+        for name, path in _urls(get_resolver().url_patterns)
+        if not name.startswith("admin:")  # every admin export is checked below
+        and (_EXPORT_WORDS & set(re.split(r"[:_]", name)) or _EXPORT_PATH.search(path))
+    }
+    assert exports <= checked, (
+        "New export URLs: add them to URL_EXPORTS (or NOT_SPREADSHEETS with "
+        f"the reason): {sorted(exports - checked)}"
+    )
+    assert checked <= exports
+
+
+def _admin_exports():
+    return [
+        model_admin
+        for model_admin in admin.site._registry.values()
+        if isinstance(model_admin, ExportMixin)
+    ]
+
+
+def _admin_reader(file_format):
+    extension = file_format.get_extension()
+    if extension in ("csv", "tsv"):
+        return "," if extension == "csv" else "\t"
+    raise AssertionError(
+        f"{type(file_format).__name__}: teach this test to read .{extension} files"
+    )
+
+
+def _admin_export(client, model_admin, file_format: int, resource: int):
+    """The admin's export page posted with every field of the resource."""
+    opts = model_admin.model._meta
+    form = model_admin.get_export_form_class()(
+        model_admin.get_export_formats(),
+        model_admin.get_export_resource_classes(None),
+    )
+    every_field = {
+        name: "on"
+        for name in form.fields
+        if name not in ("format", "resource", "export_items")
+    }
+    response = client.post(
+        reverse(f"admin:{opts.app_label}_{opts.model_name}_export"),
+        {"format": str(file_format), "resource": str(resource), **every_field},
+    )
+    assert response.status_code == 200, opts.label
+    assert response["Content-Disposition"].startswith("attachment"), opts.label
+    return response
+
+
+def test_every_admin_export_is_formula_safe(client, world):
+    model_admins = [
+        model_admin
+        for model_admin in admin.site._registry.values()
+        if isinstance(model_admin, ExportMixin)
+    ]
+    assert {type(a).__name__ for a in model_admins} >= {
+        "DepartmentAdmin",
+        "ConnectionAdmin",
+    }
+    client.force_login(world["superuser"])
+    for model_admin in model_admins:
+        resources = model_admin.get_export_resource_classes(None)
+        for f, file_format in enumerate(model_admin.get_export_formats()):
+            for r, _ in enumerate(resources):
+                label = f"{model_admin} {file_format.__name__} resource {r}"
+                response = _admin_export(client, model_admin, f, r)
+                rows = _csv_rows(
+                    response.content,
+                    model_admin.to_encoding or "utf-8",
+                    _admin_reader(file_format()),
+                )
+                assert_formula_safe(label, rows)
+
+
+def test_the_admin_export_keeps_what_was_typed(client, world):
+    """Escaping adds a quote; it drops nothing (django-import-export's own
+    escaping drops the ``=``)."""
+    client.force_login(world["superuser"])
+    response = _admin_export(client, admin.site._registry[Connection], 0, 0)
+    cells = {c for row in _csv_rows(response.content, "utf-8-sig") for c in row}
+    assert f"'{_formula(2)}" in cells  # the payee code
+    assert f"'{_formula(1)}" in cells  # the supplier's name
+
+
+# Source files that write spreadsheets --------------------------------------
+
+# Every project file that writes CSV (or offers an admin export), and what
+# checks it. A new one fails here until it is checked above.
+WRITERS = {
+    "accounts/spreadsheets.py": "the escape itself",
+    "invoices/exports.py": "search CSV, ZIP, upload format and template",
+    "invoices/views/search.py": "serves invoices/exports.py",
+    "invoices/views/imports.py": "serves invoices/exports.py",
+    "municipality/treasury.py": "財務会計 CSV",
+    "municipality/views_treasury.py": "serves municipality/treasury.py",
+    "municipality/admin.py": "admin export, enumerated",
+    "partners/admin.py": "admin export, enumerated",
+    "invoices/csv_import.py": "reads uploads only",
+    "invoices/forms_import.py": "reads uploads only",
+    "invoices/attachments.py": "checks uploaded attachments, served unchanged",
+}
+_WRITES = re.compile(
+    r"csv\.writer|csv\.DictWriter|text/csv|tab-separated|tablib|export_formats"
+    r"|ExportMixin|ImportExportModelAdmin|openpyxl|xlsxwriter|\.xlsx"
+)
+_NOT_APP = {"tests", "benchmarks", "static", "templates", "locale", "var"}
+
+
+def test_every_file_that_writes_csv_is_known():
+    base = Path(settings.BASE_DIR)
+    found = set()
+    for path in base.glob("*/**/*.py"):
+        relative = path.relative_to(base)
+        top = relative.parts[0]
+        if top.startswith(".") or top in _NOT_APP or "migrations" in relative.parts:
+            continue
+        if _WRITES.search(path.read_text(encoding="utf-8")):
+            found.add(relative.as_posix())
+    assert found <= set(WRITERS), (
+        "Files that write CSV or spreadsheets without a check here: "
+        f"{sorted(found - set(WRITERS))}. Use accounts.spreadsheets.csv_cell "
+        "(or FormulaSafeCSV) and add the export to this test."
+    )
