@@ -157,6 +157,7 @@ MATRIX = {
     "city:batch_accounting_csv": city("batch", roles={TREASURY}),
     # City: administration.
     "city:manage": city(roles={CITY_ADMIN}),
+    "city:audit_log": city(roles={CITY_ADMIN}),
     "city:treasury_settings": city(roles={CITY_ADMIN}),
     "city:invitation_requests": city(roles={CITY_ADMIN}),
     "city:invitation_request": city(
