@@ -111,8 +111,14 @@ def test_an_official_example_imports_or_is_refused_with_a_reason(
 
 def _line_values(invoice):
     return [
-        (line.description, line.quantity, line.unit, line.unit_price)
-        + (line.tax_category, line.amount)
+        (
+            line.description,
+            line.quantity,
+            line.unit,
+            line.unit_price,
+            line.tax_category,
+            line.amount,
+        )
         for line in invoice.lines.order_by("position")
     ]
 
@@ -152,7 +158,7 @@ def test_round_trip_export_then_import_keeps_every_amount_and_line(
         LineInput("輸出手数料", Decimal("2"), Decimal("999"), "G", "式"),
     ]
 
-    class _Undo(Exception):
+    class _UndoError(Exception):
         pass
 
     with scopes_disabled():
@@ -177,8 +183,8 @@ def test_round_trip_export_then_import_keeps_every_amount_and_line(
                     _line_values(original),
                     _tax_values(original),
                 )
-                raise _Undo
-        except _Undo:
+                raise _UndoError
+        except _UndoError:
             pass
         assert not Invoice.objects.filter(supplier=supplier).exists()
 
@@ -233,7 +239,7 @@ def test_a_document_for_an_unknown_municipality_is_kept_without_one(examples):
 def test_an_unknown_sender_goes_to_the_queue_of_its_municipality(
     examples, example_world
 ):
-    municipality, department, supplier, _owner, _connection = example_world
+    municipality, _department, supplier, _owner, _connection = example_world
     with scopes_disabled():
         supplier.registration_number = "T7000012050002"
         supplier.corporate_number = ""
@@ -251,7 +257,7 @@ def test_an_unknown_department_goes_to_the_queue_and_is_assigned(
 ):
     """Example.xml names department 0150abc; here the city has none such.
     A city administrator assigns it: then it is imported."""
-    municipality, department, supplier, owner, _connection = example_world
+    municipality, department, _supplier, owner, _connection = example_world
     with scopes_disabled():
         department.code = "200"
         department.save()
