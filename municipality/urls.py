@@ -15,6 +15,7 @@ urlpatterns = [
     ),
     path("treasury/", views.TreasuryView.as_view(), name="treasury"),
     path("manage/", views.ManageView.as_view(), name="manage"),
+    path("manage/peppol/", include("peppol.urls_city")),
     path(
         "treasury/payables/",
         views_treasury.PayablesView.as_view(),

@@ -255,6 +255,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "municipality.tasks.reminders_send_daily_task",
         "schedule": crontab(hour=7, minute=30),
     },
+    # Every 2 minutes: import what the municipalities' access points
+    # received (inbox folders) and refresh the delivery status of what was
+    # sent.
+    "peppol-access-points-poll": {
+        "task": "peppol.tasks.access_points_poll_task",
+        "schedule": crontab(minute="*/2"),
+    },
 }
 
 # Language and time --------------------------------------------------------
