@@ -229,6 +229,8 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 # documents get the portal's own checks only.
 
 PEPPOL_ARTIFACTS_DIR = env("PEPPOL_ARTIFACTS_DIR", default="")
+# Larger XML documents are refused before parsing (uploads, inbound).
+PEPPOL_MAX_DOCUMENT_BYTES = env.int("PEPPOL_MAX_DOCUMENT_BYTES", default=5_242_880)
 
 # Celery -------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html
