@@ -1,6 +1,6 @@
 """Peppol tasks: thin, they enter the tenant and call a service."""
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from peppol.access_point.base import TransientError
 
@@ -8,7 +8,20 @@ from peppol.access_point.base import TransientError
 TRANSIENT = (TransientError, OSError, ConnectionError, TimeoutError)
 
 
+class SendTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        # Called once the retries are used up (or on an unexpected error):
+        # the message stays, marked failed, visible on the invoice page.
+        from django_scopes import scope
+
+        from peppol.services import peppol_message_failed
+
+        with scope(municipality=kwargs["municipality_id"]):
+            peppol_message_failed(message_id=kwargs["message_id"], error=repr(exc))
+
+
 @shared_task(
+    base=SendTask,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=TRANSIENT,

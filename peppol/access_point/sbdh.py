@@ -11,17 +11,10 @@ from peppol.access_point.base import (
     PROCESS_SCHEME,
     OutgoingDocument,
 )
+from peppol.validation import DocumentRejected, parse_untrusted
 
 SBDH_NS = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"
 _Q = f"{{{SBDH_NS}}}"
-# Inbound files come from outside: no DTD, no entities, no network.
-SAFE_PARSER = etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    huge_tree=False,
-    remove_comments=False,
-)
 
 
 class EnvelopeError(ValueError):
@@ -38,7 +31,7 @@ def _sub(parent, tag: str, text: str | None = None, **attrs):
 def sbdh_wrap(document: OutgoingDocument) -> bytes:
     """The document inside its SBDH, as the provider forwards it over
     AS4."""
-    payload = etree.fromstring(document.xml, SAFE_PARSER)
+    payload = parse_untrusted(document.xml)
     root = etree.Element(_Q + "StandardBusinessDocument", nsmap={None: SBDH_NS})
     header = _sub(root, "StandardBusinessDocumentHeader")
     _sub(header, "HeaderVersion", "1.0")
@@ -75,14 +68,12 @@ def sbdh_unwrap(xml: bytes) -> tuple[bytes, dict]:
     that came without an envelope, which is then returned unchanged, byte
     for byte).
 
-    Raises ``EnvelopeError`` for a file that is not XML or declares a DTD
-    (entity attacks), or an envelope without a document."""
+    Raises ``EnvelopeError`` for a file the safe parser refuses (not XML,
+    too large, a DTD or entities), or an envelope without a document."""
     try:
-        root = etree.fromstring(xml, SAFE_PARSER)
-    except etree.XMLSyntaxError as error:
-        raise EnvelopeError(f"XMLとして読めません: {error}") from error
-    if root.getroottree().docinfo.doctype:
-        raise EnvelopeError("DTD（DOCTYPE宣言）を含むXMLは受け付けません。")
+        root = parse_untrusted(xml)
+    except DocumentRejected as error:
+        raise EnvelopeError(str(error)) from error
     if root.tag != _Q + "StandardBusinessDocument":
         return xml, {}
     header = root.find(_Q + "StandardBusinessDocumentHeader")
@@ -90,7 +81,10 @@ def sbdh_unwrap(xml: bytes) -> tuple[bytes, dict]:
         child for child in root if isinstance(child.tag, str) and child is not header
     ]
     if len(payload) != 1:
-        raise EnvelopeError("SBDHの中に文書が1つもないか、複数あります。")
+        raise EnvelopeError(
+            "SBDH（封筒）の中に請求書の文書が1つもないか、複数あります。"
+            "文書を1つだけ入れて送り直すよう送信者に依頼してください。"
+        )
     envelope = {}
     if header is not None:
         envelope = {
