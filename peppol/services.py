@@ -185,15 +185,17 @@ def invoice_response_request(*, invoice, code: str) -> None:
 
 
 def _peppol_origin(invoice):
-    """The inbound document the invoice came from over Peppol, if any."""
-    from peppol.models import InboundDocument, InboundSource
+    """The inbound document the invoice came from over Peppol (the access
+    point or its inbox folder, not an upload), if any."""
+    from peppol.inbound import inbound_for_invoice
+    from peppol.models import InboundSource
 
-    return (
-        InboundDocument.objects.filter(invoice=invoice)
-        .exclude(source=InboundSource.UPLOAD)
-        .exclude(sender_id="")
-        .first()
-    )
+    document = inbound_for_invoice(invoice)
+    if document is None or document.source == InboundSource.UPLOAD:
+        return None
+    if not (document.sender_scheme and document.sender_id):
+        return None
+    return document
 
 
 def invoice_response_send(*, invoice, code: str) -> OutgoingMessage | None:
@@ -243,6 +245,63 @@ def invoice_response_send(*, invoice, code: str) -> OutgoingMessage | None:
     )
 
 
+def inbound_response_request(*, document) -> None:
+    """Ask, after commit, for the rejection (RE) of a document the city
+    refused before it became an invoice (受取拒否 in the 宛先不明 queue)."""
+    from peppol.tasks import inbound_response_task
+
+    if document.municipality_id is None:
+        return
+    transaction.on_commit(
+        partial(
+            inbound_response_task.delay,
+            document_id=document.pk,
+            municipality_id=document.municipality_id,
+        )
+    )
+
+
+def inbound_response_send(*, document) -> OutgoingMessage | None:
+    """RE for a refused inbound document, when it came over Peppol and the
+    municipality has an active access point. The reason code says whether
+    the city could not tell who the document was for (REC) or refused it
+    for another reason (OTH); the action is the one the city chose."""
+    from peppol.models import InboundSource, InboundStatus
+
+    settings = access_point_settings_get(municipality=document.municipality)
+    if settings is None or not settings.is_active:
+        return None
+    if (
+        document.status != InboundStatus.REJECTED
+        or document.source == InboundSource.UPLOAD
+        or not (document.sender_scheme and document.sender_id)
+    ):
+        return None
+    response = InvoiceResponse(
+        response_id=f"inbound-{document.pk}-RE",
+        issue_date=timezone.localdate(),
+        code=ResponseCode.RE,
+        sender=Party(settings.participant_id, document.municipality.name),
+        receiver=Party(
+            f"{document.sender_scheme}:{document.sender_id}",
+            document.seller_name or document.sender_id,
+        ),
+        invoice_number=document.document_number or document.filename,
+        reasons=("REC" if document.department_id is None else "OTH",),
+        actions=(document.rejection_action or "OTH",),
+        reason_text=document.reason,
+    )
+    return peppol_send(
+        municipality=document.municipality,
+        subject=f"inbound:{document.pk}",
+        response_code=ResponseCode.RE,
+        xml=invoice_response_xml(response),
+        receiver=response.receiver.participant_id,
+        document_type=RESPONSE_DOCUMENT_TYPE,
+        process=RESPONSE_PROCESS,
+    )
+
+
 # Inbound -------------------------------------------------------------------
 
 
@@ -267,13 +326,13 @@ def _inbound_take(settings, incoming) -> str:
     except Exception as error:  # every refusal is recorded with the file
         return f"{type(error).__name__}: {error}"
     if document.status == InboundStatus.FAILED:
-        problems = "\n".join(
-            f"[{p.get('rule', '')}] {p.get('message', '')}"
-            if isinstance(p, dict)
-            else str(p)
+        rules = ", ".join(
+            p.get("rule", "")
             for p in document.problems
+            if not p.get("warning") and p.get("rule")
         )
-        return f"{document.reason}\n{problems}".strip() or "取り込めませんでした。"
+        reason = document.reason or "取り込めませんでした。"
+        return f"{reason}\n（ルール: {rules}）" if rules else reason
     return ""
 
 

@@ -50,6 +50,18 @@ def invoice_response_task(*, invoice_id: int, municipality_id: int, code: str) -
         invoice_response_send(invoice=Invoice.objects.get(pk=invoice_id), code=code)
 
 
+@shared_task(acks_late=True)
+def inbound_response_task(*, document_id: int, municipality_id: int) -> None:
+    """Send the rejection of a refused inbound document, if it gets one."""
+    from django_scopes import scope
+
+    from peppol.models import InboundDocument
+    from peppol.services import inbound_response_send
+
+    with scope(municipality=municipality_id):
+        inbound_response_send(document=InboundDocument.objects.get(pk=document_id))
+
+
 @shared_task(
     acks_late=True,
     autoretry_for=TRANSIENT,
