@@ -8,6 +8,7 @@ app_name = "city"
 urlpatterns = [
     path("inbox/", views.InboxView.as_view(), name="inbox"),
     path("invoices/", include("invoices.urls_city")),
+    path("", include("peppol.urls_city")),
     path(
         "inbox/<str:code>/",
         views.DepartmentDetailView.as_view(),
@@ -15,7 +16,6 @@ urlpatterns = [
     ),
     path("treasury/", views.TreasuryView.as_view(), name="treasury"),
     path("manage/", views.ManageView.as_view(), name="manage"),
-    path("manage/peppol/", include("peppol.urls_city")),
     path(
         "treasury/payables/",
         views_treasury.PayablesView.as_view(),

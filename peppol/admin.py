@@ -1,10 +1,69 @@
-"""Admin for Peppol: settings edited with the city console's checks;
-messages are read-only (they change through the services)."""
+"""Received JP PINT documents in the Django admin (platform administrators,
+scopes disabled): every document, including those whose buyer is not a
+municipality of the portal (no municipality, seen nowhere else). Read-only:
+documents are decided on in the city's 宛先不明 queue."""
 
 from django.contrib import admin
 
 from peppol.forms import AccessPointSettingsForm
-from peppol.models import AccessPointSettings, LoopbackMessage, OutgoingMessage
+from peppol.models import (
+    AccessPointSettings,
+    InboundDocument,
+    JpPintUpload,
+    LoopbackMessage,
+    OutgoingMessage,
+)
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(InboundDocument)
+class InboundDocumentAdmin(_ReadOnly):
+    list_display = (
+        "created_at",
+        "status",
+        "source",
+        "municipality",
+        "seller_name",
+        "seller_registration_number",
+        "document_number",
+        "buyer_scheme",
+        "buyer_id",
+    )
+    list_filter = ("status", "source", ("municipality", admin.EmptyFieldListFilter))
+    search_fields = (
+        "document_number",
+        "seller_name",
+        "seller_registration_number",
+        "buyer_id",
+        "sha256",
+    )
+    readonly_fields = [f.name for f in InboundDocument._meta.fields]
+
+    def get_queryset(self, request):
+        return InboundDocument.objects.with_scopes_disabled().select_related(
+            "municipality", "supplier", "department", "invoice"
+        )
+
+
+@admin.register(JpPintUpload)
+class JpPintUploadAdmin(_ReadOnly):
+    list_display = ("created_at", "supplier", "filename", "status")
+    list_filter = ("status",)
+    readonly_fields = [f.name for f in JpPintUpload._meta.fields]
+
+
+# Access point: settings edited with the city console's checks; messages
+# are read-only (they change through the services).
 
 
 @admin.register(AccessPointSettings)
@@ -15,19 +74,8 @@ class AccessPointSettingsAdmin(admin.ModelAdmin):
     fields = ("municipality", "participant_id", "kind", "directory", "enabled")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(OutgoingMessage)
-class OutgoingMessageAdmin(ReadOnlyAdmin):
+class OutgoingMessageAdmin(_ReadOnly):
     list_display = (
         "created_at",
         "municipality",
@@ -43,7 +91,7 @@ class OutgoingMessageAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LoopbackMessage)
-class LoopbackMessageAdmin(ReadOnlyAdmin):
+class LoopbackMessageAdmin(_ReadOnly):
     list_display = ("created_at", "municipality", "direction", "message_id", "done_at")
     list_select_related = ("municipality",)
     exclude = ("xml",)

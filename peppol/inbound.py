@@ -673,7 +673,11 @@ def inbound_assign(*, document: InboundDocument, department: Department, actor):
     """A city administrator sends a queued document to ``department``:
     imported as an issued invoice when its sender is a supplier connected
     to that department. Raises ``ValidationError`` (nothing changes)."""
-    document = InboundDocument.objects.select_for_update().get(pk=document.pk)
+    document = (
+        InboundDocument.objects.with_scopes_disabled()
+        .select_for_update()
+        .get(pk=document.pk)
+    )
     if document.status != InboundStatus.UNKNOWN_ADDRESSEE:
         raise ValidationError(
             gettext("この文書はすでに対応済みです（%(status)s）。")
@@ -692,7 +696,8 @@ def inbound_assign(*, document: InboundDocument, department: Department, actor):
             )
         )
     connection = (
-        Connection.objects.filter(
+        Connection.objects.with_scopes_disabled()
+        .filter(
             municipality=document.municipality,
             supplier=result.supplier,
             department=department,
@@ -742,7 +747,11 @@ def inbound_reject(*, document: InboundDocument, actor, reason: str, action: str
     the action it asks of the sender (an Invoice Response action code). The
     reason is recorded; the access-point adapter hooks in here to send the
     Invoice Response RE. Raises ``ValidationError``."""
-    document = InboundDocument.objects.select_for_update().get(pk=document.pk)
+    document = (
+        InboundDocument.objects.with_scopes_disabled()
+        .select_for_update()
+        .get(pk=document.pk)
+    )
     if document.status not in QUEUE_STATUSES:
         raise ValidationError(
             gettext("この文書はすでに対応済みです（%(status)s）。")

@@ -204,6 +204,20 @@ class InvitationCreateView(ConsoleMixin, FormView):
     template_name = "partners/console/invitation_form.html"
     form_class = InvitationForm
 
+    # Fields a link may fill in beforehand (e.g. from a received document
+    # of an unknown sender, peppol's 宛先不明 queue).
+    PREFILL = ("email", "company_name", "registration_number", "departments")
+
+    def get_initial(self):
+        initial = super().get_initial()
+        for name in self.PREFILL:
+            if name == "departments":
+                if values := self.request.GET.getlist(name):
+                    initial[name] = values
+            elif value := self.request.GET.get(name, "").strip():
+                initial[name] = value[:200]
+        return initial
+
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "municipality": self.municipality}
 

@@ -1,0 +1,243 @@
+"""The JP PINT billing XML the portal generates passes the UBL 2.1 XSD,
+both official JP PINT billing XSLTs and the portal's own checks."""
+
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django_scopes import scopes_disabled
+from hypothesis import (
+    HealthCheck,
+    assume,
+    given,
+    settings as hypothesis_settings,
+    strategies as st,
+)
+from lxml import etree
+
+from invoices.models import Invoice, InvoiceStatus, TaxCategory
+from invoices.services import (
+    LineInput,
+    invoice_copy,
+    invoice_issue,
+    invoice_return,
+)
+from partners.models import BankAccount, Connection, PriceBasis, TaxRounding
+from peppol.ubl import invoice_ubl
+from peppol.validation import official_problems, portal_problems
+from tests.factories import make_invoice
+
+pytestmark = pytest.mark.django_db
+
+NS = {
+    "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+}
+
+
+@pytest.fixture(autouse=True)
+def _artefacts(settings, peppol_artifacts):
+    settings.PEPPOL_ARTIFACTS_DIR = str(peppol_artifacts)
+
+
+@pytest.fixture
+def connection(tenant, supplier_user):
+    supplier = supplier_user.supplier_membership.supplier
+    BankAccount.objects.create(
+        supplier=supplier,
+        bank_code="0001",
+        bank_name="みずほ銀行",
+        branch_code="001",
+        branch_name="東京営業部",
+        account_type="1",
+        account_number="1234567",
+        holder_kana="ｶ)ﾃｽﾄｼﾖｳｼﾞ",
+        is_default=True,
+    )
+    return Connection.objects.get(supplier=supplier)
+
+
+def assert_valid(xml: bytes) -> None:
+    problems = official_problems(xml) + portal_problems(xml)
+    assert [p for p in problems if p.severity == "fatal"] == [], xml.decode()
+    assert [p for p in problems if p.rule.startswith("portal-")] == []
+
+
+def texts(xml: bytes, path: str) -> list[str]:
+    return [el.text for el in etree.fromstring(xml).findall(path, NS)]
+
+
+def issue(connection, user, lines, **fields):
+    with scopes_disabled():
+        return make_invoice(connection=connection, actor=user, lines=lines, **fields)
+
+
+def test_every_demo_invoice_is_valid_jp_pint():
+    with scopes_disabled():
+        call_command("seed_demo", force=True, stdout=StringIO())
+        invoices = list(
+            Invoice.objects.exclude(status=InvoiceStatus.DRAFT).select_related(
+                "municipality"
+            )
+        )
+        assert len(invoices) > 5
+        assert any(i.corrects_id for i in invoices)
+        for invoice in invoices:
+            assert_valid(invoice_ubl(invoice))
+
+
+def test_invoice_carries_ids_parties_tax_and_payment(connection, supplier_user):
+    invoice = issue(connection, supplier_user, None)
+    xml = invoice_ubl(invoice)
+    assert_valid(xml)
+    supplier = invoice.supplier
+    assert texts(xml, "cbc:CustomizationID") == ["urn:peppol:pint:billing-1@jp-1"]
+    assert texts(xml, "cbc:ProfileID") == ["urn:peppol:bis:billing"]
+    assert texts(xml, "cbc:ID") == [invoice.number]
+    assert texts(xml, "cbc:BuyerReference") == [invoice.department.code]
+    seller = "cac:AccountingSupplierParty/cac:Party/"
+    assert texts(xml, seller + "cac:PartyTaxScheme/cbc:CompanyID") == [
+        supplier.registration_number
+    ]
+    # No corporate number: the endpoint is the registration number (0221).
+    root = etree.fromstring(xml)
+    endpoint = root.find(seller + "cbc:EndpointID", NS)
+    assert (endpoint.get("schemeID"), endpoint.text) == (
+        "0221",
+        supplier.registration_number,
+    )
+    buyer = root.find("cac:AccountingCustomerParty/cac:Party/cbc:EndpointID", NS)
+    assert (buyer.get("schemeID"), buyer.text) == (
+        "0188",
+        invoice.municipality.corporate_number,
+    )
+    # 10 × 450 at S 10% and 3 × 120 at AA 8%: one subtotal per rate.
+    subtotal = "cac:TaxTotal/cac:TaxSubtotal/"
+    assert texts(xml, subtotal + "cac:TaxCategory/cbc:ID") == ["S", "AA"]
+    assert texts(xml, subtotal + "cac:TaxCategory/cbc:Percent") == ["10", "8"]
+    assert texts(xml, subtotal + "cbc:TaxableAmount") == ["4500", "360"]
+    assert texts(xml, subtotal + "cbc:TaxAmount") == ["450", "28"]
+    assert texts(xml, "cac:LegalMonetaryTotal/cbc:PayableAmount") == [
+        str(invoice.total)
+    ]
+    assert texts(xml, "cac:PaymentMeans/cbc:PaymentMeansCode") == ["30"]
+    assert texts(xml, "cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID") == [
+        "0001:001:1:1234567"
+    ]
+    # Same snapshot, same bytes.
+    assert invoice_ubl(invoice) == xml
+
+
+def test_corporate_number_is_the_endpoint_when_there_is_one(connection, supplier_user):
+    supplier = connection.supplier
+    supplier.corporate_number = supplier.registration_number[1:]
+    supplier.save()
+    xml = invoice_ubl(issue(connection, supplier_user, None))
+    assert_valid(xml)
+    endpoint = etree.fromstring(xml).find(
+        "cac:AccountingSupplierParty/cac:Party/cbc:EndpointID", NS
+    )
+    assert (endpoint.get("schemeID"), endpoint.text) == (
+        "0188",
+        supplier.corporate_number,
+    )
+
+
+def test_correction_refers_to_the_returned_invoice(connection, supplier_user, tenant):
+    returned = issue(connection, supplier_user, None)
+    with scopes_disabled():
+        returned = invoice_return(
+            invoice=returned,
+            actor=tenant.department_staff,
+            reason="amount",
+            explanation="金額が違います。",
+            severity="serious",
+        )
+        draft = invoice_copy(invoice=returned, actor=supplier_user, corrects=True)
+        correction = invoice_issue(invoice=draft, actor=supplier_user)
+    xml = invoice_ubl(correction)
+    assert_valid(xml)
+    reference = "cac:BillingReference/cac:InvoiceDocumentReference/"
+    assert texts(xml, reference + "cbc:ID") == [returned.number]
+    assert texts(xml, reference + "cbc:IssueDate") == [returned.issue_date.isoformat()]
+
+
+@pytest.mark.parametrize(
+    ("rounding", "price", "tax", "base", "adjustment"),
+    [
+        # 10 yen inclusive, 切り捨て: tax 0, but JP PINT wants 10 × 10% = 1
+        # on a base of 10; the base becomes 9 and 1 yen is a rounding amount.
+        (TaxRounding.FLOOR, 10, "0", "9", ["1"]),
+        # 12 yen inclusive, 切り上げ: tax 2 on a base of 10 is out of range.
+        (TaxRounding.CEILING, 12, "2", "11", ["-1"]),
+        (TaxRounding.HALF_UP, 1100, "100", "1000", []),
+    ],
+)
+def test_tax_inclusive_invoice_is_stated_tax_exclusive(
+    connection, supplier_user, rounding, price, tax, base, adjustment
+):
+    supplier = connection.supplier
+    supplier.tax_rounding = rounding
+    supplier.save()
+    invoice = issue(
+        connection,
+        supplier_user,
+        [LineInput("切手", Decimal(1), Decimal(price), "S", "枚")],
+        price_basis=PriceBasis.INCLUSIVE,
+    )
+    xml = invoice_ubl(invoice)
+    assert_valid(xml)
+    assert texts(xml, "cac:TaxTotal/cac:TaxSubtotal/cbc:TaxAmount") == [tax]
+    assert texts(xml, "cac:TaxTotal/cac:TaxSubtotal/cbc:TaxableAmount") == [base]
+    assert texts(xml, "cac:InvoiceLine/cbc:LineExtensionAmount") == [base]
+    total = "cac:LegalMonetaryTotal/"
+    assert texts(xml, total + "cbc:PayableRoundingAmount") == adjustment
+    assert texts(xml, total + "cbc:PayableAmount") == [str(price)]
+
+
+quantities = st.decimals(min_value=Decimal("0.001"), max_value=Decimal(10000), places=3)
+prices = st.decimals(min_value=Decimal(0), max_value=Decimal(10**7), places=3)
+units = st.sampled_from(["", "個", "式", "時間", "kg", "月", "ケース"])
+line_inputs = st.builds(
+    LineInput,
+    description=st.text(
+        alphabet="あいう品名ABC123 ＆<>\"'", min_size=1, max_size=30
+    ).filter(str.strip),
+    quantity=quantities,
+    unit_price=prices,
+    tax_category=st.sampled_from(TaxCategory.values),
+    unit=units,
+)
+
+
+@hypothesis_settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    lines=st.lists(line_inputs, min_size=1, max_size=8),
+    price_basis=st.sampled_from(PriceBasis.values),
+    rounding=st.sampled_from(TaxRounding.values),
+)
+def test_any_invoice_is_valid_jp_pint(
+    connection, supplier_user, lines, price_basis, rounding
+):
+    assume(sum(line.quantity * line.unit_price for line in lines) >= 1)
+    supplier = connection.supplier
+    supplier.tax_rounding = rounding
+    supplier.save()
+    invoice = issue(connection, supplier_user, lines, price_basis=price_basis)
+    xml = invoice_ubl(invoice)
+    assert_valid(xml)
+    # The tax per rate is exactly the portal's, and the city pays the same.
+    assert (
+        sum(
+            Decimal(t) for t in texts(xml, "cac:TaxTotal/cac:TaxSubtotal/cbc:TaxAmount")
+        )
+        == invoice.tax_total
+    )
+    assert texts(xml, "cac:LegalMonetaryTotal/cbc:PayableAmount") == [
+        str(invoice.total)
+    ]
