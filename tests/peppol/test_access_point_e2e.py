@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 from lxml import etree
@@ -43,6 +44,7 @@ from tests.factories import (
     StaffMembershipFactory,
     SupplierFactory,
     SupplierMembershipFactory,
+    login_through_form,
     make_invoice,
 )
 from tests.municipality.test_treasury_support import (
@@ -422,3 +424,24 @@ def test_no_response_without_an_active_access_point(
             invoice=invoice, actor=world["clerk"], inspection_date=timezone.localdate()
         )
     assert responses(municipality) == [ab]
+
+
+def test_the_staff_invoice_page_shows_the_responses(
+    client, world, minimum, django_capture_on_commit_callbacks
+):
+    municipality = world["municipality"]
+    configure(municipality, kind=AccessPointKind.LOOPBACK)
+    with scopes_disabled():
+        loopback_deliver(municipality=municipality, xml=minimum)
+    poll(django_capture_on_commit_callbacks)
+    _document, invoice = imported_invoice(municipality)
+    login_through_form(client, world["clerk"].email)
+    page = client.get(
+        reverse(
+            "city:invoice",
+            kwargs={"municipality_slug": municipality.slug, "pk": invoice.pk},
+        )
+    ).content.decode()
+    assert "インボイスレスポンス（Peppol）" in page
+    assert "受領（AB）" in page
+    assert "アクセスポイントに引渡し済み" in page
