@@ -243,7 +243,7 @@ def _supplier_users(invoice: Invoice):
 def _peppol_response(invoice: Invoice, code: str) -> None:
     """Tell the supplier's Peppol system of the decision (Invoice Response,
     after commit; the peppol app decides whether the invoice gets one)."""
-    from peppol.services import invoice_response_request
+    from peppol.access_point.services import invoice_response_request
 
     invoice_response_request(invoice=invoice, code=code)
 

@@ -501,7 +501,7 @@ def batch_mark_paid(*, batch: PaymentBatch, actor) -> PaymentBatch:
     Nobody attests the payment of a supplier they belong to
     (``DutyConflictError``)."""
     from municipality.tasks import payment_notice_deliver_task
-    from peppol.services import invoice_response_request
+    from peppol.access_point.services import invoice_response_request
 
     batch = _batch_lock(batch)
     if batch.status != BatchStatus.EXPORTED:

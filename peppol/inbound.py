@@ -36,9 +36,9 @@ from partners.models import (
     SupplierMembership,
     SupplierRole,
 )
+from peppol.access_point.services import inbound_response_request
 from peppol.models import InboundDocument, InboundSource, InboundStatus
 from peppol.reader import DocumentLine, PintDocument, ReadError, document_read
-from peppol.services import inbound_response_request
 from peppol.validation import DocumentRejected, document_problems, parse_untrusted
 
 logger = logging.getLogger(__name__)

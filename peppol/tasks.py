@@ -14,7 +14,7 @@ class SendTask(Task):
         # the message stays, marked failed, visible on the invoice page.
         from django_scopes import scope
 
-        from peppol.services import peppol_message_failed
+        from peppol.access_point.services import peppol_message_failed
 
         with scope(municipality=kwargs["municipality_id"]):
             peppol_message_failed(message_id=kwargs["message_id"], error=repr(exc))
@@ -32,7 +32,7 @@ def peppol_send_task(*, message_id: int, municipality_id: int) -> None:
     """Hand one outgoing message to the access point; safe to run twice."""
     from django_scopes import scope
 
-    from peppol.services import peppol_message_deliver
+    from peppol.access_point.services import peppol_message_deliver
 
     with scope(municipality=municipality_id):
         peppol_message_deliver(message_id=message_id)
@@ -44,7 +44,7 @@ def invoice_response_task(*, invoice_id: int, municipality_id: int, code: str) -
     from django_scopes import scope
 
     from invoices.models import Invoice
-    from peppol.services import invoice_response_send
+    from peppol.access_point.services import invoice_response_send
 
     with scope(municipality=municipality_id):
         invoice_response_send(invoice=Invoice.objects.get(pk=invoice_id), code=code)
@@ -55,8 +55,8 @@ def inbound_response_task(*, document_id: int, municipality_id: int) -> None:
     """Send the rejection of a refused inbound document, if it gets one."""
     from django_scopes import scope
 
+    from peppol.access_point.services import inbound_response_send
     from peppol.models import InboundDocument
-    from peppol.services import inbound_response_send
 
     with scope(municipality=municipality_id):
         inbound_response_send(document=InboundDocument.objects.get(pk=document_id))
@@ -73,7 +73,7 @@ def access_point_poll_task(*, municipality_id: int) -> int:
     from django_scopes import scope
 
     from municipality.models import Municipality
-    from peppol.services import access_point_poll
+    from peppol.access_point.services import access_point_poll
 
     with scope(municipality=municipality_id):
         return access_point_poll(

@@ -31,7 +31,7 @@ SCHEME_CORPORATE_NUMBER = "0188"  # 法人番号 (JP:SST)
 SCHEME_REGISTRATION_NUMBER = "0221"  # 適格請求書発行事業者登録番号 (JP:IIN)
 
 # UN/ECE Recommendation 20/21 codes for the units people type most; anything
-# else is a piece (H87), and the unit as typed stays in the item name.
+# else is a piece (H87), with the unit as typed in the item description.
 UNIT_CODES = {
     "": "H87",
     "個": "H87",
@@ -149,7 +149,8 @@ def _exclusive_base(inclusive: int, tax: int, percent: Decimal) -> int:
 
 def _spread(amounts: list[int], total: int) -> list[int]:
     """``total`` split over ``amounts`` in proportion, whole yen, exactly
-    (largest remainder; ties go to the earlier line)."""
+    (largest remainder; ties go to the earlier line). Line amounts are
+    never negative today (a database constraint), so ``whole`` is >= 0."""
     whole = sum(amounts)
     if whole == 0:
         shares = [0] * len(amounts)

@@ -9,6 +9,7 @@ through the user's own supplier or municipality, so anything else answers
 404; every download of an original is in the invoice's history.
 """
 
+import hashlib
 import logging
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -17,11 +18,12 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext, gettext_lazy as _
 from django.views import View
 from django.views.generic import DetailView, ListView
@@ -29,6 +31,8 @@ from django.views.generic import DetailView, ListView
 from invoices.models import EventKind, TaxCategory, filename_part
 from invoices.selectors import invoice_get_for_access, invoice_get_for_supplier
 from invoices.services import invoices_record_export
+from invoices.views.city import CityInvoiceMixin
+from invoices.views.supplier import SupplierInvoiceMixin
 from municipality.models import Department, StaffRole
 from municipality.views import CityRoleRequiredMixin
 from peppol.inbound import (
@@ -39,6 +43,8 @@ from peppol.inbound import (
     inbound_reject,
 )
 from peppol.models import InboundDocument, InboundStatus, JpPintUpload, UploadStatus
+from peppol.services import invoice_jp_pint
+from peppol.ubl import JpPintUnavailable
 from peppol.uploads import (
     UPLOAD_MAX_BYTES,
     UPLOAD_MAX_MB,
@@ -401,3 +407,44 @@ class InboundOriginalView(InboundQueueMixin, View):
         )
         response["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+# The JP PINT XML of an issued invoice, next to its PDF: the same permission
+# checks as the PDF download, and every download is recorded.
+
+
+def xml_response(request, invoice):
+    if invoice.is_draft:
+        raise Http404
+    try:
+        xml = invoice_jp_pint(invoice)
+    except JpPintUnavailable as exc:
+        logger.warning("JP PINT for invoice %s not served: %s", invoice.pk, exc)
+        return render(
+            request,
+            "peppol/xml_unavailable.html",
+            {"invoice": invoice, "message": str(exc)},
+            status=409,
+        )
+    response = HttpResponse(xml, content_type="application/xml; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"{filename_part(invoice.number)}.xml"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    invoices_record_export(
+        invoices=[invoice],
+        actor=request.user,
+        kind=EventKind.DOWNLOADED,
+        data={"format": "jp-pint", "sha256": hashlib.sha256(xml).hexdigest()},
+    )
+    return response
+
+
+class SupplierInvoiceXmlView(SupplierInvoiceMixin, View):
+    def get(self, request, *args, **kwargs):
+        return xml_response(request, self.get_object())
+
+
+class CityInvoiceXmlView(CityInvoiceMixin, View):
+    def get(self, request, *args, **kwargs):
+        return xml_response(request, self.get_object())

@@ -8,10 +8,13 @@ from django.views.generic import FormView
 
 from municipality.models import StaffRole
 from municipality.views import CityRoleRequiredMixin
+from peppol.access_point.services import (
+    access_point_settings_save,
+    default_participant_id,
+)
 from peppol.forms import AccessPointSettingsForm
 from peppol.models import AccessPointSettings, OutgoingMessage
 from peppol.selectors import access_point_settings_get
-from peppol.services import access_point_settings_save, default_participant_id
 
 
 class AccessPointSettingsView(CityRoleRequiredMixin, FormView):

@@ -135,6 +135,7 @@ MATRIX = {
     "city:invoice": city("invoice", roles=STAFF, closed="draft"),
     "city:invoice_print": city("invoice", roles=STAFF, closed="draft"),
     "city:invoice_pdf": city("invoice", roles=STAFF, closed="draft"),
+    "city:invoice_xml": city("invoice", roles=STAFF, closed="draft"),
     "city:invoice_attachment": city("attachment", roles=STAFF, **INVOICE_ATTACHMENTS),
     # Only the department's own staff act; treasury and city admins read.
     "city:invoice_return": city(
@@ -196,6 +197,7 @@ MATRIX = {
     "supplier:invoice": supplier("invoice", "draft"),
     "supplier:invoice_print": supplier("invoice", "draft"),
     "supplier:invoice_pdf": supplier("invoice", closed="draft"),
+    "supplier:invoice_xml": supplier("invoice", closed="draft"),
     "supplier:invoice_edit": supplier("invoice", "draft"),
     "supplier:invoice_delete": supplier("invoice", "draft"),
     "supplier:invoice_copy": supplier("invoice", "draft"),

@@ -18,6 +18,7 @@ from peppol.access_point.base import RESPONSE_DOCUMENT_TYPE, RESPONSE_PROCESS
 from peppol.access_point.directory import DirectoryAccessPoint
 from peppol.access_point.loopback import LoopbackAccessPoint
 from peppol.access_point.sbdh import SBDH_NS, EnvelopeError, sbdh_unwrap, sbdh_wrap
+from peppol.access_point.services import access_point_settings_save, peppol_send
 from peppol.models import (
     AccessPointKind,
     AccessPointSettings,
@@ -25,7 +26,6 @@ from peppol.models import (
     MessageStatus,
     OutgoingMessage,
 )
-from peppol.services import access_point_settings_save, peppol_send
 from tests.factories import login_through_form
 
 pytestmark = pytest.mark.django_db

@@ -21,6 +21,7 @@ from municipality import treasury
 from municipality.models import StaffRole
 from peppol.access_point.loopback import loopback_deliver
 from peppol.access_point.sbdh import sbdh_unwrap
+from peppol.access_point.services import access_point_settings_save
 from peppol.inbound import inbound_reject
 from peppol.models import (
     AccessPointKind,
@@ -34,7 +35,6 @@ from peppol.models import (
     OutgoingMessage,
 )
 from peppol.responses import CBC
-from peppol.services import access_point_settings_save
 from peppol.tasks import access_points_poll_task
 from peppol.validation import fatal, official_problems
 from tests.factories import (
