@@ -62,6 +62,7 @@ UNIT_LABELS = {
     "PK": "パック",
     "XBX": "箱",
 }
+UNIT_PREFIX = "単位: "
 QUANTITY_PLACES = Decimal("0.001")
 NUMBER_LIMIT = 40  # Invoice.number
 TEXT_LIMIT = 200  # InvoiceLine.description
@@ -226,6 +227,15 @@ def _route(result: CheckResult, document: PintDocument, supplier) -> None:
             )
 
 
+def _unit(line: DocumentLine) -> str:
+    """The unit as people write it: as typed when the document says so
+    (``peppol.ubl`` writes 「単位: 本」 for a unit without its own code),
+    else the label of the UN/ECE code."""
+    if line.item_description.startswith(UNIT_PREFIX):
+        return line.item_description[len(UNIT_PREFIX) :].strip()[:20]
+    return UNIT_LABELS.get(line.unit_code, line.unit_code)[:20]
+
+
 def _unit_price(line: DocumentLine) -> Decimal | None:
     """The net price of one unit, or ``None`` when the portal cannot hold
     it (more than three decimals)."""
@@ -327,7 +337,7 @@ def _lines(result: CheckResult, document: PintDocument, rounding: str) -> None:
                 quantity=line.quantity,
                 unit_price=price,
                 tax_category=line.tax_category,
-                unit=UNIT_LABELS.get(line.unit_code, line.unit_code)[:20],
+                unit=_unit(line),
             )
         )
 

@@ -42,6 +42,7 @@ class DocumentLine:
     description: str
     quantity: Decimal
     unit_code: str
+    item_description: str
     price: Decimal
     base_quantity: Decimal
     amount: Decimal
@@ -147,6 +148,7 @@ def _line(position: int, node) -> DocumentLine:
         line_id=_text(node, "cbc:ID"),
         description=_text(node, "cac:Item/cbc:Name"),
         quantity=_decimal(node, "cbc:InvoicedQuantity", f"{where}の数量"),
+        item_description=_text(node, "cac:Item/cbc:Description"),
         unit_code=(
             quantity_node.get("unitCode", "") if quantity_node is not None else ""
         ),

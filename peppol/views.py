@@ -252,7 +252,7 @@ class AssignForm(forms.Form):
 
 
 class RejectForm(forms.Form):
-    action = forms.ChoiceField(
+    response_action = forms.ChoiceField(
         label=_("送信者に求める対応"),
         choices=list(REJECTION_ACTIONS.items()),
         initial="NIN",
@@ -371,7 +371,7 @@ class InboundDetailView(InboundQueueMixin, DetailView):
                     document=document,
                     actor=request.user,
                     reason=form.cleaned_data["reason"],
-                    action=form.cleaned_data["action"],
+                    action=form.cleaned_data["response_action"],
                 )
                 messages.success(request, gettext("受取拒否として理由を記録しました。"))
             else:

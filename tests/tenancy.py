@@ -324,6 +324,31 @@ def _image(image_format: str) -> bytes:
     return out.getvalue()
 
 
+def _inbound_document(*, municipality, number, supplier=None, invoice=None):
+    """A received JP PINT document: imported as ``invoice``, or waiting in
+    the municipality's 宛先不明 queue."""
+    import hashlib
+
+    from peppol.models import InboundDocument, InboundStatus
+
+    content = f"<Invoice>{number}</Invoice>".encode()
+    document = InboundDocument(
+        municipality=municipality,
+        supplier=supplier,
+        source="upload",
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
+        filename=f"{number}.xml",
+        document_number=number,
+        status=InboundStatus.IMPORTED if invoice else InboundStatus.UNKNOWN_ADDRESSEE,
+        invoice=invoice,
+        reason="" if invoice else "部署が分かりません。",
+    )
+    document.file.save("document.xml", ContentFile(content), save=False)
+    document.save()
+    return document
+
+
 def build_world(media_root) -> "World":
     """Create the world (call inside a transaction that is rolled back)."""
     with (
@@ -347,6 +372,7 @@ def _build_world(media_root) -> World:
     )
     from partners.services.members import member_invitation_create
     from partners.tokens import token_new
+    from peppol.uploads import pint_upload_create
     from tests.conftest import make_tenant
     from tests.factories import (
         ConnectionFactory,
@@ -524,7 +550,34 @@ def _build_world(media_root) -> World:
                 city_slug=slug,
             )
 
+    # Every issued invoice above was received as JP PINT (its original is
+    # downloadable); one document of each city waits in its 宛先不明 queue.
+    for (s, _code), (invoice, _attachment) in issued.items():
+        _inbound_document(
+            municipality=invoice.municipality,
+            supplier=suppliers[s][0],
+            invoice=invoice,
+            number=invoice.number,
+        )
+    for tenant, slug in ((ka, KANOYA), (ki, KIRISHIMA)):
+        queued = _inbound_document(
+            municipality=tenant.municipality, number=f"UNKNOWN-{slug}"
+        )
+        add(
+            "inbound_document",
+            f"queued document of {slug}",
+            {"pk": queued.pk},
+            city_slug=slug,
+        )
+
     for s, (supplier_obj, owner) in suppliers.items():
+        pint_upload = pint_upload_create(
+            supplier=supplier_obj,
+            actor=owner,
+            name=f"{s}.xml",
+            data=f"<not-an-invoice>{s}</not-an-invoice>".encode(),
+        )
+        add("pint_upload", f"JP PINT upload of {s}", {"pk": pint_upload.pk}, s=s)
         upload = invoice_import_create(
             supplier=supplier_obj,
             actor=owner,

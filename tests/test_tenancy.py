@@ -96,6 +96,7 @@ INVOICES = ("invoice", "draft")
 CSV = "format=csv-utf8"
 INVOICE_ATTACHMENTS = {"closed": ("draft_attachment", "attachment_mismatch")}
 SUPPLIER_ATTACHMENTS = {"closed": "attachment_mismatch"}
+INBOUND_REJECT = {"action": "reject", "reason": "宛先の誤り", "response_action": "NIN"}
 
 MATRIX = {
     # Accounts: the user's own pages, and allauth's (no object of ours).
@@ -171,6 +172,13 @@ MATRIX = {
     "city:invitation_create": city(roles={CITY_ADMIN}),
     "city:invitation_resend": city("invitation", roles={CITY_ADMIN}),
     "city:invitation_revoke": city("invitation", roles={CITY_ADMIN}),
+    # City: received JP PINT documents (宛先不明 queue, originals).
+    "city:inbound_documents": city(roles={CITY_ADMIN}),
+    "city:inbound_document": city(
+        "inbound_document", roles={CITY_ADMIN}, data=INBOUND_REJECT
+    ),
+    "city:inbound_document_xml": city("inbound_document", roles={CITY_ADMIN}),
+    "city:invoice_original_xml": city("invoice", roles=STAFF, closed="draft"),
     # Supplier: home, profile, members (owners only), bank accounts.
     "supplier:home": supplier(),
     "supplier:profile": supplier(),
@@ -217,6 +225,10 @@ MATRIX = {
     "supplier:invoice_import_detail": supplier("import"),
     "supplier:invoice_import_status": supplier("import"),
     "supplier:invoice_import_confirm": supplier("import"),
+    "supplier:pint_upload": supplier(),
+    "supplier:pint_upload_detail": supplier("pint_upload"),
+    "supplier:pint_upload_confirm": supplier("pint_upload"),
+    "supplier:invoice_original_xml": supplier("invoice", closed="draft"),
     "supplier:payment_notices": supplier(),
     "supplier:payment_notice": supplier("payment_notice"),
     "supplier:payment_notice_pdf": supplier("payment_notice"),
