@@ -1,14 +1,16 @@
 """Receiving JP PINT documents (``peppol.inbound``): the official examples,
 routing, the 宛先不明 queue, duplicates, and nothing dropped."""
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django_scopes import scopes_disabled
 
-from invoices.models import InvoiceStatus
-from peppol.inbound import inbound_receive
-from peppol.models import InboundStatus
+from invoices.models import Invoice, InvoiceStatus
+from peppol.inbound import inbound_assign, inbound_receive, inbound_reject
+from peppol.models import InboundDocument, InboundStatus
 from tests.factories import (
     ConnectionFactory,
     DepartmentFactory,

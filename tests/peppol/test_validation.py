@@ -314,3 +314,17 @@ def test_too_large_and_not_xml_are_rejected(settings, minimum):
         parse_untrusted(b"%PDF-1.7 not xml")
     with pytest.raises(DocumentRejected, match="空"):
         parse_untrusted(b"  ")
+
+
+def test_artefacts_are_compiled_once_per_process(minimum, monkeypatch):
+    from peppol import validation
+
+    official_problems(minimum)
+    artefacts = validation._artefacts()
+    executables = artefacts.executables("billing")
+    official_problems(minimum)
+    assert validation._artefacts() is artefacts
+    assert artefacts.executables("billing") is executables
+    # A forked worker (another pid) compiles its own.
+    monkeypatch.setattr(validation.os, "getpid", lambda: -1)
+    assert validation._artefacts() is not artefacts
