@@ -13,6 +13,7 @@ imported, all or nothing, like the CSV upload.
 import re
 import secrets
 import uuid
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -237,6 +238,15 @@ def validate_participant_id(value: str) -> None:
         )
 
 
+def directory_allowed(directory: str) -> bool:
+    """Whether the folder lies under ``PEPPOL_EXCHANGE_ROOT`` (symbolic
+    links and ``..`` resolved)."""
+    if not directory.startswith("/"):
+        return False
+    root = Path(settings.PEPPOL_EXCHANGE_ROOT).resolve()
+    return Path(directory).resolve().is_relative_to(root)
+
+
 class AccessPointKind(models.TextChoices):
     """How the portal reaches the city's Peppol access point (C2/C3)."""
 
@@ -315,12 +325,14 @@ class AccessPointSettings(models.Model):
                     )
                 }
             )
-        if self.directory and not self.directory.startswith("/"):
+        if self.directory and not directory_allowed(self.directory):
             raise ValidationError(
                 {
                     "directory": _(
-                        "連携フォルダは / で始まる絶対パスで入力してください。"
+                        "連携フォルダは %(root)s の下のフォルダを絶対パスで"
+                        "入力してください（例: %(root)s/kanoya）。"
                     )
+                    % {"root": settings.PEPPOL_EXCHANGE_ROOT}
                 }
             )
 

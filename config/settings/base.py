@@ -231,6 +231,11 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 PEPPOL_ARTIFACTS_DIR = env("PEPPOL_ARTIFACTS_DIR", default="")
 # Larger XML documents are refused before parsing (uploads, inbound).
 PEPPOL_MAX_DOCUMENT_BYTES = env.int("PEPPOL_MAX_DOCUMENT_BYTES", default=5_242_880)
+# The directory adapter's folders (outbox/, inbox/, processed/, failed/ per
+# municipality) must lie under this folder, shared with the access-point
+# provider (SFTP or a mount): a city administrator cannot point the portal
+# at any other place on the server.
+PEPPOL_EXCHANGE_ROOT = env("PEPPOL_EXCHANGE_ROOT", default=str(VAR_DIR / "peppol"))
 
 # Celery -------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html

@@ -30,6 +30,13 @@ from tests.factories import login_through_form
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _exchange_root(settings, tmp_path):
+    """The folder shared with the provider: the test's own."""
+    settings.PEPPOL_EXCHANGE_ROOT = str(tmp_path)
+
+
 RESPONSE = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<ApplicationResponse xmlns='
     b'"urn:oasis:names:specification:ubl:schema:xsd:ApplicationResponse-2">'
@@ -319,6 +326,19 @@ def test_city_admin_sets_the_access_point(client, tenant, tmp_path):
     text = refused.content.decode()
     assert "0188:法人番号13桁" in text
     assert "連携フォルダのパスを入力してください" in text
+    # Nowhere else on the server: not /etc, not out through "..".
+    for elsewhere in ("/etc", f"{tmp_path}/../elsewhere", "relative/path"):
+        refused = client.post(
+            url,
+            {
+                "participant_id": "0188:8000020462039",
+                "kind": "directory",
+                "directory": elsewhere,
+                "enabled": "on",
+            },
+        )
+        assert refused.status_code == 200
+        assert "の下のフォルダを絶対パスで入力してください" in refused.content.decode()
     saved = client.post(
         url,
         {
@@ -345,3 +365,11 @@ def test_other_roles_do_not_find_the_settings_page(client, tenant):
     )
     login_through_form(client, tenant.treasury.email)
     assert client.get(url).status_code == 404
+
+
+def test_the_beat_schedule_polls_the_access_points():
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["peppol-access-points-poll"]
+    assert entry["task"] == "peppol.tasks.access_points_poll_task"
+    assert entry["task"] in celery_app.tasks

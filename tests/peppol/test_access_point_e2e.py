@@ -55,6 +55,13 @@ from tests.municipality.test_treasury_support import (
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _exchange_root(settings, tmp_path):
+    """The folder shared with the provider: the test's own."""
+    settings.PEPPOL_EXCHANGE_ROOT = str(tmp_path)
+
+
 MINIMUM = "jp-pint/billing/examples/Japan PINT Invoice UBL Example1-minimum.xml"
 CITY_ID = "0188:3210987654321"
 SELLER_ID = "0188:1234567890123"
