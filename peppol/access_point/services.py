@@ -2,9 +2,10 @@
 delivery, Invoice Responses for the city's decisions, and the inbound
 poll. Transport happens in Celery tasks after commit."""
 
+import logging
 from functools import partial
 
-from django.db import transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from peppol.access_point import OutgoingDocument, TransientError, access_point_for
@@ -30,6 +31,8 @@ from peppol.responses import (
     invoice_response_xml,
 )
 from peppol.selectors import access_point_settings_get
+
+logger = logging.getLogger(__name__)
 
 NOT_CONFIGURED = "アクセスポイントが設定されていないか、無効になっています。"
 
@@ -80,17 +83,24 @@ def peppol_send(
         ).first()
         if existing:
             return existing
-    message = OutgoingMessage.objects.create(
-        municipality=municipality,
-        invoice=invoice,
-        subject=subject,
-        response_code=response_code,
-        document_type=document_type,
-        process=process,
-        sender=settings.participant_id if settings else "",
-        receiver=receiver,
-        xml=xml,
-    )
+    try:
+        with transaction.atomic():
+            message = OutgoingMessage.objects.create(
+                municipality=municipality,
+                invoice=invoice,
+                subject=subject,
+                response_code=response_code,
+                document_type=document_type,
+                process=process,
+                sender=settings.participant_id if settings else "",
+                receiver=receiver,
+                xml=xml,
+            )
+    except IntegrityError:
+        # The same response requested twice at the same moment: one is kept.
+        return OutgoingMessage.objects.get(
+            municipality=municipality, subject=subject, response_code=response_code
+        )
     transaction.on_commit(
         partial(
             peppol_send_task.delay,
@@ -323,8 +333,13 @@ def _inbound_take(settings, incoming) -> str:
             document = inbound_receive(
                 xml=xml, filename=incoming.filename, source=source
             )
-    except Exception as error:  # every refusal is recorded with the file
-        return f"{type(error).__name__}: {error}"
+    except (DatabaseError, OSError):
+        raise  # transient: the file stays in the inbox for the next poll
+    except Exception as error:
+        # A fault of ours with this one file must not hold back the others:
+        # it is filed with the reason (and logged) for the operators.
+        logger.exception("inbound file %s not taken", incoming.filename)
+        return f"取り込み中にエラーが発生しました（{type(error).__name__}: {error}）。"
     if document.status == InboundStatus.FAILED:
         rules = ", ".join(
             p.get("rule", "")
