@@ -2,9 +2,18 @@
 frozen and their history is append-only); failed PDFs can be retried."""
 
 from django.contrib import admin, messages
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy
 from django_scopes import scope
 
-from invoices.models import Invoice, InvoiceEvent, InvoiceLine, InvoicePdf, PdfStatus
+from invoices.models import (
+    Invoice,
+    InvoiceEvent,
+    InvoiceLine,
+    InvoicePdf,
+    PdfStatus,
+    SettingsEvent,
+)
 from invoices.services import invoice_pdf_request
 
 
@@ -75,6 +84,36 @@ class InvoiceEventAdmin(ReadOnlyAdmin):
     list_filter = ("kind", "municipality")
     list_select_related = ("invoice",)
     search_fields = ("invoice__number", "actor_label", "hash")
+
+
+@admin.register(SettingsEvent)
+class SettingsEventAdmin(ReadOnlyAdmin):
+    """設定・権限の変更履歴 of every municipality and supplier: where platform
+    admins see supplier-role changes (city admins see their city's on the
+    city console, supplier owners theirs on the members page)."""
+
+    list_display = (
+        "created_at",
+        "kind",
+        "action",
+        "municipality",
+        "supplier",
+        "target_label",
+        "actor_label",
+        "change_summary",
+    )
+    list_filter = ("kind", "action", "municipality")
+    list_select_related = ("municipality", "supplier")
+    search_fields = ("target_label", "actor_label", "supplier__legal_name", "hash")
+    date_hierarchy = "created_at"
+
+    @admin.display(description=gettext_lazy("変更内容"))
+    def change_summary(self, obj):
+        return format_html_join(
+            "",
+            "<div>{}: {} → {}</div>",
+            ((c["label"], c["before"] or "—", c["after"] or "—") for c in obj.changes),
+        )
 
 
 @admin.register(InvoicePdf)

@@ -1,10 +1,15 @@
-"""The audit trail (履歴): append-only, hash-chained invoice events.
+"""The audit trail (履歴): append-only, hash-chained events.
 
-Each event's hash covers its own content and the previous event's hash, in
-id order across all invoices; ``AuditChainHead`` holds the newest hash and
-the number of events. Writers lock the head row, so two transactions never
-chain onto the same predecessor. ``chain_verify`` recomputes everything and
-names the first event that does not match (電子帳簿保存法: 訂正削除の履歴).
+Two kinds of rows share one chain: invoice events (``InvoiceEvent``) and
+settings events (``SettingsEvent``: treasury, deadline and reminder
+settings, staff and supplier roles). Each event's hash covers its own
+content and the previous event's hash, whichever table that event is in;
+``AuditChainHead`` holds the newest hash and the number of events. Writers
+lock the head row, so two transactions never chain onto the same
+predecessor, and within each table the chain runs in id order.
+``chain_verify`` follows the links through both tables, recomputes
+everything and names the first event that does not match (電子帳簿保存法:
+訂正削除の履歴).
 """
 
 import hashlib
@@ -13,11 +18,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_scopes import scopes_disabled
 
-from invoices.models import AuditChainHead, Invoice, InvoiceEvent
+from invoices.models import (
+    AuditChainHead,
+    Invoice,
+    InvoiceEvent,
+    SettingsAction,
+    SettingsEvent,
+)
 
 GENESIS = "0" * 64
 
@@ -80,12 +92,7 @@ def events_append(
     invoices = list(invoices)
     if not invoices:
         return []
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("events_append must run inside transaction.atomic")
-    with scopes_disabled():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-            pk=1, defaults={"hash": GENESIS}
-        )
+    head = _head_lock()
     now = timezone.now()
     # A JSON round trip, so the hash is computed on what the database returns.
     data = json.loads(canonical_json(data or {}))
@@ -110,10 +117,25 @@ def events_append(
         prev_hash = event.hash
         events.append(event)
     InvoiceEvent.objects.bulk_create(events)
-    head.hash = prev_hash
-    head.count += len(events)
-    head.save(update_fields=["hash", "count"])
+    _head_advance(head, prev_hash, len(events))
     return events
+
+
+def _head_lock() -> AuditChainHead:
+    """The chain's head row, locked until the caller's transaction ends."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit events must be appended inside transaction.atomic")
+    with scopes_disabled():
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+            pk=1, defaults={"hash": GENESIS}
+        )
+    return head
+
+
+def _head_advance(head: AuditChainHead, new_hash: str, appended: int) -> None:
+    head.hash = new_hash
+    head.count += appended
+    head.save(update_fields=["hash", "count"])
 
 
 def event_append(*, invoice: Invoice, **kwargs) -> InvoiceEvent:
@@ -121,10 +143,151 @@ def event_append(*, invoice: Invoice, **kwargs) -> InvoiceEvent:
     return event
 
 
+# Settings events -------------------------------------------------------------
+
+
+def settings_event_hash(event: SettingsEvent) -> str:
+    return sha256_hex(
+        canonical_json(
+            {
+                "table": "settings",
+                "municipality": event.municipality_id,
+                "supplier": event.supplier_id,
+                "kind": event.kind,
+                "action": event.action,
+                "subject_user": event.subject_user_id,
+                "target": event.target_label,
+                "changes": event.changes,
+                "actor": event.actor_id,
+                "actor_label": event.actor_label,
+                "prev_hash": event.prev_hash,
+                "created_at": event.created_at.isoformat(),
+            }
+        )
+    )
+
+
+def _display(field: models.Field, value) -> str:
+    """A stored value as people read it: choice labels, 有効/無効, names."""
+    if value is None or value == "":
+        return ""
+    if isinstance(field, models.BooleanField):
+        return gettext("有効") if value else gettext("無効")
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)
+
+
+def field_values(instance: models.Model, names: Iterable[str]) -> dict[str, str]:
+    """``instance``'s fields ``names`` as display text (related rows by
+    their name), to compare before and after a change."""
+    values = {}
+    for name in names:
+        field = instance._meta.get_field(name)
+        values[name] = _display(field, getattr(instance, name))
+    return values
+
+
+def field_changes(
+    *,
+    model: type[models.Model],
+    before: dict[str, str],
+    after: dict[str, str],
+    labels: dict[str, str] | None = None,
+) -> list[dict[str, str]]:
+    """The fields whose text differs, with their label and both values (an
+    empty ``before`` or ``after`` dict stands for a row created or
+    deleted)."""
+    labels = labels or {}
+    changes = []
+    for name in dict.fromkeys([*before, *after]):
+        old, new = before.get(name, ""), after.get(name, "")
+        if old != new:
+            label = labels.get(name) or model._meta.get_field(name).verbose_name
+            changes.append(
+                {"field": name, "label": str(label), "before": old, "after": new}
+            )
+    return changes
+
+
+def settings_event_append(
+    *,
+    kind: str,
+    action: str,
+    target_label: str,
+    changes: list[dict[str, str]],
+    actor,
+    municipality_id: int | None = None,
+    supplier_id: int | None = None,
+    subject_user_id: int | None = None,
+) -> SettingsEvent | None:
+    """Append one settings event to the chain, in the caller's transaction
+    (so it exists exactly when the change does). A change that changed
+    nothing (``CHANGED`` with no ``changes``) is not recorded: ``None``."""
+    if action == SettingsAction.CHANGED and not changes:
+        return None
+    head = _head_lock()
+    event = SettingsEvent(
+        municipality_id=municipality_id,
+        supplier_id=supplier_id,
+        kind=kind,
+        action=action,
+        subject_user_id=subject_user_id,
+        target_label=target_label,
+        # A JSON round trip, so the hash is computed on what the database
+        # returns.
+        changes=json.loads(canonical_json(changes)),
+        actor=actor,
+        actor_label=_actor_label(actor),
+        prev_hash=head.hash,
+        created_at=timezone.now(),
+    )
+    event.hash = settings_event_hash(event)
+    with scopes_disabled():
+        event.save()
+    _head_advance(head, event.hash, 1)
+    return event
+
+
+# Verification --------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class ChainProblem:
     event_id: int | None
     message: str
+    table: str = "invoice"
+
+    @property
+    def where(self) -> str:
+        """Which row, as the command names it (ids repeat across tables)."""
+        if self.event_id is None:
+            return ""
+        if self.table == "settings":
+            return gettext("設定・権限の履歴 ID %(id)s") % {"id": self.event_id}
+        return f"履歴 ID {self.event_id}"
+
+
+class _Stream:
+    """One table's events in id order, one at a time."""
+
+    def __init__(self, queryset):
+        self._rows = queryset.iterator(chunk_size=2000)
+        self.head = None
+        self.advance()
+
+    def advance(self) -> None:
+        self.head = next(self._rows, None)
+
+
+def _table(event) -> str:
+    return "settings" if isinstance(event, SettingsEvent) else "invoice"
+
+
+def _event_label(event) -> str:
+    if isinstance(event, SettingsEvent):
+        return gettext("設定・権限の履歴 %(id)s") % {"id": event.pk}
+    return f"履歴 {event.pk}"
 
 
 def chain_verify() -> ChainProblem | None:
@@ -141,15 +304,38 @@ def chain_verify() -> ChainProblem | None:
         prev_hash = GENESIS
         count = 0
         checked_invoices: set[int] = set()
-        events = InvoiceEvent.objects.order_by("pk").select_related("invoice")
-        for event in events.iterator(chunk_size=2000):
-            count += 1
-            if event.prev_hash != prev_hash:
+        streams = [
+            _Stream(InvoiceEvent.objects.order_by("pk").select_related("invoice")),
+            _Stream(SettingsEvent.objects.order_by("pk")),
+        ]
+        while heads := [s for s in streams if s.head is not None]:
+            linked = [s for s in heads if s.head.prev_hash == prev_hash]
+            if len(linked) != 1:
+                # None: the predecessor was altered or removed. Two: two
+                # events claim one predecessor (written without the lock).
+                event = min(
+                    (s.head for s in linked or heads),
+                    key=lambda e: (e.created_at, _table(e) == "settings", e.pk),
+                )
                 return ChainProblem(
                     event.pk,
-                    f"履歴 {event.pk} の直前のハッシュが一致しません"
+                    f"{_event_label(event)} の直前のハッシュが一致しません"
                     "（前の履歴が変更または削除されています）。",
+                    _table(event),
                 )
+            stream = linked[0]
+            event = stream.head
+            stream.advance()
+            count += 1
+            if isinstance(event, SettingsEvent):
+                if settings_event_hash(event) != event.hash:
+                    return ChainProblem(
+                        event.pk,
+                        f"{_event_label(event)} の内容がハッシュと一致しません。",
+                        "settings",
+                    )
+                prev_hash = event.hash
+                continue
             if event_hash(event) != event.hash:
                 return ChainProblem(
                     event.pk, f"履歴 {event.pk} の内容がハッシュと一致しません。"

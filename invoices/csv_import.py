@@ -31,6 +31,7 @@ from functools import partial
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_scopes import scope
 
 from invoices.forms import AMOUNT_LIMIT, InvoiceLineForm
@@ -42,7 +43,13 @@ from invoices.services import (
     invoice_draft_save,
     invoice_issue,
 )
-from invoices.tax import invoice_totals, line_amount
+from invoices.tax import (
+    AMOUNT_MAX,
+    amount_limit_problems,
+    amount_over_limit,
+    invoice_totals,
+    line_amount,
+)
 from municipality.models import Department, Municipality
 from municipality.validators import (
     normalize_identifier,
@@ -825,26 +832,32 @@ def _invoice_of(
     )
     rounding = supplier.tax_rounding
     price_basis = supplier.default_price_basis
+    amounts = [
+        line_amount(
+            quantity=line.quantity, unit_price=line.unit_price, rounding=rounding
+        )
+        for line in lines
+    ]
+    # The checks of screen entry's service, with the file's row numbers.
+    over = [
+        row
+        for row, amount in zip(group.rows, amounts, strict=True)
+        if amount > AMOUNT_MAX
+    ]
+    for row in over:
+        row.error(_UNIT_PRICE, amount_over_limit(gettext("金額（数量×単価）")))
     totals = invoice_totals(
         lines=[
-            (
-                line.tax_category,
-                line_amount(
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                    rounding=rounding,
-                ),
-            )
-            for line in lines
+            (line.tax_category, amount)
+            for line, amount in zip(lines, amounts, strict=True)
         ],
         price_basis=price_basis,
         rounding=rounding,
     )
-    if totals.total >= AMOUNT_LIMIT:
-        first.error(
-            _NUMBER,
-            "請求金額の合計が大きすぎます。請求書を分けてください。",
-        )
+    problems = [] if over else amount_limit_problems(amounts=(), totals=totals)
+    for problem in problems:
+        first.error(_NUMBER, problem)
+    if over or problems:
         return None
     connection_id, municipality_name, department_name = addressee
     return ParsedInvoice(

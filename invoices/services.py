@@ -33,7 +33,7 @@ from invoices.models import (
 )
 from invoices.pdf import render_invoice_pdf
 from invoices.snapshot import content_hash, invoice_snapshot
-from invoices.tax import invoice_totals, line_amount
+from invoices.tax import amount_limit_problems, invoice_totals, line_amount
 from invoices.workflow import TransitionError, invoice_lock, invoice_transition
 from municipality.models import StaffRole
 from partners.models import BankAccount, Connection, Supplier
@@ -87,10 +87,12 @@ def _check_connection(connection: Connection, supplier: Supplier) -> None:
 
 
 def _lines_write(invoice: Invoice, lines: list[LineInput]) -> None:
-    """Replace the draft's lines and recompute its totals."""
+    """Replace the draft's lines and recompute its totals.
+
+    Raises ``ValidationError`` naming the amount when a line, a per-rate
+    sum or a total would not fit its column; nothing is written then.
+    """
     rounding = invoice.supplier.tax_rounding
-    invoice.lines.all().delete()
-    invoice.tax_summaries.all().delete()
     rows = [
         InvoiceLine(
             invoice=invoice,
@@ -106,16 +108,22 @@ def _lines_write(invoice: Invoice, lines: list[LineInput]) -> None:
         )
         for position, line in enumerate(lines, start=1)
     ]
-    for row in rows:
-        # The database enforces the line constraints; checking them here too
-        # would cost two queries per line (CSV imports have thousands).
-        row.full_clean(exclude=["invoice"], validate_constraints=False)
-    InvoiceLine.objects.bulk_create(rows)
     totals = invoice_totals(
         lines=[(r.tax_category, r.amount) for r in rows],
         price_basis=invoice.price_basis,
         rounding=rounding,
     )
+    if problems := amount_limit_problems(
+        amounts=[r.amount for r in rows], totals=totals
+    ):
+        raise ValidationError(problems)
+    invoice.lines.all().delete()
+    invoice.tax_summaries.all().delete()
+    for row in rows:
+        # The database enforces the line constraints; checking them here too
+        # would cost two queries per line (CSV imports have thousands).
+        row.full_clean(exclude=["invoice"], validate_constraints=False)
+    InvoiceLine.objects.bulk_create(rows)
     InvoiceTaxSummary.objects.bulk_create(
         InvoiceTaxSummary(
             invoice=invoice,

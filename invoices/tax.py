@@ -11,7 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from invoices.models import TAX_RATES, TaxCategory
+from django.utils.translation import gettext, gettext_lazy
+
+from invoices.models import TAX_RATES, Invoice, TaxCategory
 from partners.models import PriceBasis, TaxRounding
 
 _DECIMAL_ROUNDING = {
@@ -102,3 +104,63 @@ def invoice_totals(
         tax_total=tax_total,
         total=subtotal if inclusive else subtotal + tax_total,
     )
+
+
+# The amount columns (lines, per-rate sums, totals) hold 15 digits of whole
+# yen; anything larger would fail in the database (PostgreSQL: numeric field
+# overflow), so it is refused before anything is written.
+AMOUNT_MAX = Decimal(10) ** Invoice._meta.get_field("total").max_digits - 1
+
+_BUCKET_LABELS = {
+    TaxCategory.STANDARD: gettext_lazy("10%対象"),
+    TaxCategory.REDUCED: gettext_lazy("8%対象"),
+    TaxCategory.EXEMPT: gettext_lazy("非課税"),
+    TaxCategory.OUT_OF_SCOPE: gettext_lazy("不課税"),
+    TaxCategory.EXPORT: gettext_lazy("免税（輸出）"),
+}
+
+
+def amount_over_limit(field: str) -> str:
+    """「…が上限（999,999,999,999,999円）を超えています。…」 for ``field``."""
+    return gettext(
+        "%(field)sが上限（%(limit)s円）を超えています。"
+        "明細を分けて、複数の請求書にしてください。"
+    ) % {"field": field, "limit": f"{AMOUNT_MAX:,}"}
+
+
+def amount_limit_problems(*, amounts: Iterable[Decimal], totals: Totals) -> list[str]:
+    """Why the amounts cannot be stored, naming the amount: every line
+    (numbered from 1) over the limit, otherwise the first per-rate sum, tax
+    or total that is (the later ones follow from it). Empty when all fit."""
+    problems = [
+        gettext("%(line)d行目: ") % {"line": number}
+        + amount_over_limit(gettext("金額"))
+        for number, amount in enumerate(amounts, start=1)
+        if amount > AMOUNT_MAX
+    ]
+    if problems:
+        return problems
+    checks = [
+        *(
+            (
+                bucket.taxable_amount,
+                gettext("%(rate)sの合計") % {"rate": _BUCKET_LABELS[bucket.category]},
+            )
+            for bucket in totals.buckets
+        ),
+        *(
+            (
+                bucket.tax_amount,
+                gettext("%(rate)sの消費税額等")
+                % {"rate": _BUCKET_LABELS[bucket.category]},
+            )
+            for bucket in totals.buckets
+        ),
+        (totals.subtotal, gettext("明細の合計金額")),
+        (totals.tax_total, gettext("消費税額等の合計")),
+        (totals.total, gettext("請求金額（税込）")),
+    ]
+    for amount, field in checks:
+        if amount > AMOUNT_MAX:
+            return [amount_over_limit(field)]
+    return []

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.db.models import Count
+from django.forms.models import BaseInlineFormSet
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV
 
@@ -15,6 +16,11 @@ from municipality.models import (
     TreasurySettings,
 )
 from municipality.resources import DepartmentResource
+from municipality.services import (
+    municipality_save,
+    staff_membership_revoke,
+    staff_membership_save,
+)
 
 
 @admin.register(Municipality)
@@ -33,6 +39,10 @@ class MunicipalityAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_departments=Count("departments"))
+
+    def save_model(self, request, obj, form, change):
+        # Through the service, so deadline and reminder changes are audited.
+        municipality_save(municipality=obj, actor=request.user)
 
     @admin.display(description="部署数", ordering="_departments")
     def department_count(self, obj):
@@ -82,12 +92,44 @@ class StaffMembershipForm(forms.ModelForm):
         return cleaned
 
 
+class StaffMembershipFormSet(BaseInlineFormSet):
+    """Saves and deletes each role through the services, so that every role
+    granted, changed or removed on a user's page is audited. ``actor`` is
+    set per request by ``StaffMembershipInline.get_formset``."""
+
+    actor = None
+
+    def save_new(self, form, commit=True):
+        membership = super().save_new(form, commit=False)
+        return staff_membership_save(
+            membership=membership,
+            departments=form.cleaned_data.get("departments") or [],
+            actor=self.actor,
+        )
+
+    def save_existing(self, form, obj, commit=True):
+        return staff_membership_save(
+            membership=form.instance,
+            departments=form.cleaned_data.get("departments") or [],
+            actor=self.actor,
+        )
+
+    def delete_existing(self, obj, commit=True):
+        if commit:
+            staff_membership_revoke(membership=obj, actor=self.actor)
+
+
 class StaffMembershipInline(admin.TabularInline):
     model = StaffMembership
     form = StaffMembershipForm
+    formset = StaffMembershipFormSet
     extra = 0
     fields = ("municipality", "role", "departments")
     autocomplete_fields = ("municipality", "departments")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        return type(formset.__name__, (formset,), {"actor": request.user})
 
 
 @admin.register(StaffMembership)
@@ -105,6 +147,22 @@ class StaffMembershipAdmin(admin.ModelAdmin):
     @admin.display(description="担当部署")
     def department_names(self, obj):
         return "、".join(d.name for d in obj.departments.all()) or "—"
+
+    # Every write goes through the services, which record it.
+
+    def save_model(self, request, obj, form, change):
+        staff_membership_save(
+            membership=obj,
+            departments=form.cleaned_data.get("departments") or [],
+            actor=request.user,
+        )
+
+    def delete_model(self, request, obj):
+        staff_membership_revoke(membership=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset:
+            staff_membership_revoke(membership=membership, actor=request.user)
 
 
 admin.site.register(TreasurySettings, TreasurySettingsAdmin)

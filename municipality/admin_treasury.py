@@ -1,11 +1,17 @@
 """Admin for the treasury: settings are edited with the same checks as the
-city administrators' form; batches are read-only (their changes go through
-the services, so that every step is in the invoices' history)."""
+city administrators' form and saved through the same service (so every
+change is audited); batches are read-only (their changes go through the
+services, so that every step is in the invoices' history)."""
 
 from django.contrib import admin
 
 from municipality.forms_treasury import TreasurySettingsForm
 from municipality.models import PaymentBatchItem, PaymentNotice
+from municipality.treasury import (
+    TREASURY_AUDITED_FIELDS,
+    treasury_settings_delete,
+    treasury_settings_save,
+)
 
 
 class TreasurySettingsAdmin(admin.ModelAdmin):
@@ -49,6 +55,25 @@ class TreasurySettingsAdmin(admin.ModelAdmin):
         ("ファイルと承認", {"fields": ("line_ending", "csv_encoding", "four_eyes")}),
     )
 
+    def get_readonly_fields(self, request, obj=None):
+        # A municipality's settings stay its own.
+        return ("municipality",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        saved = treasury_settings_save(
+            municipality=obj.municipality,
+            values={name: getattr(obj, name) for name in TREASURY_AUDITED_FIELDS},
+            actor=request.user,
+        )
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        treasury_settings_delete(settings=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for settings in queryset:
+            treasury_settings_delete(settings=settings, actor=request.user)
+
 
 class PaymentBatchItemInline(admin.TabularInline):
     model = PaymentBatchItem
@@ -73,7 +98,14 @@ class PaymentNoticeInline(admin.TabularInline):
 
 
 class PaymentBatchAdmin(admin.ModelAdmin):
-    list_display = ("number", "municipality", "payment_date", "status", "created_by")
+    list_display = (
+        "number",
+        "municipality",
+        "payment_date",
+        "status",
+        "four_eyes",
+        "created_by",
+    )
     list_filter = ("municipality", "status")
     list_select_related = ("municipality", "created_by")
     search_fields = ("number",)

@@ -320,17 +320,21 @@ def _treasury_settings_ensure(municipality: Municipality, result: DemoSeedResult
     """Kanoya's (invented) originator data, so the demo treasury can export a
     Zengin file."""
     from municipality.models import TreasurySettings
+    from municipality.treasury import treasury_settings_save
 
     if TreasurySettings.objects.filter(municipality=municipality).exists():
         return
-    TreasurySettings.objects.create(
+    treasury_settings_save(
         municipality=municipality,
-        originator_code="4620390001",
-        originator_name_kana="ｶﾉﾔｼ ｶｲｹｲｶﾝﾘｼﾔ",
-        bank_code="0185",
-        branch_code="500",
-        account_type="1",
-        account_number="0000001",
+        values={
+            "originator_code": "4620390001",
+            "originator_name_kana": "ｶﾉﾔｼ ｶｲｹｲｶﾝﾘｼﾔ",
+            "bank_code": "0185",
+            "branch_code": "500",
+            "account_type": "1",
+            "account_number": "0000001",
+        },
+        actor=None,
     )
     result.add("会計の設定")
 
@@ -541,7 +545,11 @@ def _staff_role_ensure(
     missing = [d for d in departments if d.pk not in present]
     if membership is None or missing:
         staff_membership_grant(
-            user=user, municipality=municipality, role=role, departments=missing
+            user=user,
+            municipality=municipality,
+            role=role,
+            departments=missing,
+            actor=None,
         )
         if membership is None:
             result.add("職員の役割")
@@ -566,7 +574,7 @@ def _supplier_member_ensure(
     # supplier_member_add saves the role again even when nothing changes,
     # so it is called only for a user who is not a member yet.
     if not SupplierMembership.objects.filter(user=user, supplier=supplier).exists():
-        supplier_member_add(supplier=supplier, user=user, role=role)
+        supplier_member_add(supplier=supplier, user=user, role=role, actor=None)
         result.add("取引先の利用者")
 
 

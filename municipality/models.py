@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy
 from django_scopes import ScopedManager
 
 from municipality.fields import IdentifierField
@@ -320,7 +321,11 @@ class BatchStatus(models.TextChoices):
 
 class PaymentBatch(models.Model):
     """A payment run (支払バッチ): approved invoices paid on one bank
-    business day, exported as one Zengin 総合振込 file."""
+    business day, exported as one Zengin 総合振込 file.
+
+    ``four_eyes`` is the treasury settings' rule when the batch was created;
+    turning the setting off later does not let this batch skip approval.
+    """
 
     municipality = models.ForeignKey(
         Municipality,
@@ -332,6 +337,15 @@ class PaymentBatch(models.Model):
     payment_date = models.DateField("支払日（振込指定日）")
     status = models.CharField(
         "状態", max_length=10, choices=BatchStatus, default=BatchStatus.DRAFT
+    )
+    four_eyes = models.BooleanField(
+        gettext_lazy("承認が必要"),
+        default=False,
+        editable=False,
+        help_text=gettext_lazy(
+            "作成時の「支払の承認を必須にする」。あとで設定を変えても、"
+            "このバッチには作成時の決まりが適用されます。"
+        ),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -28,9 +28,21 @@ from accounts.emails import email_send_template
 from accounts.models import User
 from accounts.notifications import Notification, recipients_wanting
 from accounts.spreadsheets import csv_cell
-from invoices.audit import events_append
+from invoices.audit import (
+    events_append,
+    field_changes,
+    field_values,
+    settings_event_append,
+)
 from invoices.duties import DutyConflictError, invoices_in_conflict
-from invoices.models import EventKind, Invoice, InvoiceStatus, TaxCategory
+from invoices.models import (
+    EventKind,
+    Invoice,
+    InvoiceStatus,
+    SettingsAction,
+    SettingsEventKind,
+    TaxCategory,
+)
 from invoices.pdf import STATIC_BASE, StaticOnlyFetcher
 from invoices.workflow import invoice_transition
 from municipality.models import (
@@ -149,19 +161,77 @@ def _batch_step(invoices, *, batch: PaymentBatch, actor, reason: str, step: str)
 # Settings ------------------------------------------------------------------
 
 
+# Every field of the settings is audited: the account debited and the fees
+# decide where money goes, ``four_eyes`` whether a second person checks it.
+TREASURY_AUDITED_FIELDS = tuple(
+    field.name
+    for field in TreasurySettings._meta.concrete_fields
+    if field.name not in ("id", "municipality", "updated_at")
+)
+
+
+def _settings_record(
+    *, settings: TreasurySettings, action: str, before: dict, after: dict, actor
+) -> None:
+    settings_event_append(
+        kind=SettingsEventKind.TREASURY_SETTINGS,
+        action=action,
+        target_label=str(TreasurySettings._meta.verbose_name),
+        changes=field_changes(model=TreasurySettings, before=before, after=after),
+        actor=actor,
+        municipality_id=settings.municipality_id,
+    )
+
+
 @transaction.atomic
 def treasury_settings_save(
-    *, municipality: Municipality, values: dict
+    *, municipality: Municipality, values: dict, actor
 ) -> TreasurySettings:
-    """Create or update the municipality's treasury settings."""
-    settings = treasury_settings_get(municipality=municipality) or TreasurySettings(
-        municipality=municipality
+    """Create or update the municipality's treasury settings with
+    ``values`` (field name → value), recording every changed field with its
+    value before and after (設定・権限の変更履歴).
+
+    The municipality's row is locked first, as ``batch_create`` locks it, so
+    a batch is created either before or after a change of ``four_eyes``.
+    Raises ``ValidationError``.
+    """
+    Municipality.objects.select_for_update().get(pk=municipality.pk)
+    settings = (
+        TreasurySettings.objects.select_for_update()
+        .filter(municipality=municipality)
+        .first()
     )
+    before = field_values(settings, TREASURY_AUDITED_FIELDS) if settings else {}
+    if settings is None:
+        settings = TreasurySettings(municipality=municipality)
     for name, value in values.items():
         setattr(settings, name, value)
     settings.full_clean()
     settings.save()
+    _settings_record(
+        settings=settings,
+        action=SettingsAction.CHANGED if before else SettingsAction.CREATED,
+        before=before,
+        after=field_values(settings, TREASURY_AUDITED_FIELDS),
+        actor=actor,
+    )
     return settings
+
+
+@transaction.atomic
+def treasury_settings_delete(*, settings: TreasurySettings, actor) -> None:
+    """Remove the treasury settings (batches can no longer be made),
+    recording what they were."""
+    Municipality.objects.select_for_update().get(pk=settings.municipality_id)
+    settings = TreasurySettings.objects.select_for_update().get(pk=settings.pk)
+    _settings_record(
+        settings=settings,
+        action=SettingsAction.DELETED,
+        before=field_values(settings, TREASURY_AUDITED_FIELDS),
+        after={},
+        actor=actor,
+    )
+    settings.delete()
 
 
 # Batches -------------------------------------------------------------------
@@ -200,14 +270,18 @@ def batch_create(
 ) -> PaymentBatch:
     """A new draft batch paying on ``payment_date`` (a bank business day).
     Raises ``ValidationError``."""
-    _settings_require(municipality)
     today = timezone.localdate()
     if problem := payment_date_problem(payment_date, today=today):
         raise ValidationError({"payment_date": problem})
+    number = _batch_number_take(municipality, today)
+    # Read after the municipality's row is locked, so the rule copied is the
+    # one in force (settings are saved under the same lock).
+    settings = _settings_require(municipality)
     return PaymentBatch.objects.create(
         municipality=municipality,
-        number=_batch_number_take(municipality, today),
+        number=number,
         payment_date=payment_date,
+        four_eyes=settings.four_eyes,
         created_by=actor,
     )
 
@@ -349,10 +423,11 @@ def batch_approve(*, batch: PaymentBatch, actor) -> PaymentBatch:
     return batch
 
 
-def batch_can_export(batch: PaymentBatch, settings: TreasurySettings) -> bool:
-    """Approved batches; drafts too when the settings ask no approval."""
+def batch_can_export(batch: PaymentBatch) -> bool:
+    """Approved batches; drafts too when no approval was required when the
+    batch was created (``PaymentBatch.four_eyes``)."""
     return batch.status == BatchStatus.APPROVED or (
-        batch.status == BatchStatus.DRAFT and not settings.four_eyes
+        batch.status == BatchStatus.DRAFT and not batch.four_eyes
     )
 
 
@@ -397,7 +472,7 @@ def batch_export(*, batch: PaymentBatch, actor) -> PaymentBatch:
     """
     batch = _batch_lock(batch)
     settings = _settings_require(batch.municipality)
-    if not batch_can_export(batch, settings):
+    if not batch_can_export(batch):
         if batch.status == BatchStatus.DRAFT:
             raise ValidationError(
                 f"支払バッチ {batch.number} はまだ承認されていません。"

@@ -67,6 +67,7 @@ urlpatterns = [
         views_treasury.TreasurySettingsView.as_view(),
         name="treasury_settings",
     ),
+    path("manage/audit/", views.AuditLogView.as_view(), name="audit_log"),
     path(
         "manage/requests/",
         console.InvitationRequestListView.as_view(),

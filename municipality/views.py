@@ -10,7 +10,10 @@ from invoices.filters import (
     inbox_filter_data,
 )
 from invoices.models import Invoice
-from invoices.selectors import invoice_list_for_access
+from invoices.selectors import (
+    invoice_list_for_access,
+    settings_event_list_for_municipality,
+)
 from municipality.models import StaffRole
 from municipality.selectors import (
     department_get_for_access,
@@ -152,4 +155,21 @@ class ManageView(CityRoleRequiredMixin, TemplateView):
                 for membership in staff_membership_list(municipality=city.municipality)
             ],
             **kwargs,
+        )
+
+
+class AuditLogView(CityRoleRequiredMixin, ListView):
+    """設定・権限の変更履歴: who changed the treasury settings (four-eyes,
+    accounts, fees), the payment-deadline and reminder settings, or a staff
+    role, when, and each field before and after. City administrators only;
+    newest first, 50 per page."""
+
+    required_roles = (StaffRole.CITY_ADMIN,)
+    template_name = "municipality/audit_log.html"
+    context_object_name = "events"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return settings_event_list_for_municipality(
+            municipality=self.request.city.municipality
         )

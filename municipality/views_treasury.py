@@ -191,7 +191,6 @@ class BatchPageMixin(TreasuryRoleMixin):
         else:
             transfers = [(n, n.invoices.all()) for n in batch_notices(batch=batch)]
         totals, supplier_totals = transfer_totals(t for t, _ in transfers)
-        four_eyes = bool(settings and settings.four_eyes)
         # Invoices of suppliers the user belongs to: they may not approve,
         # export or mark paid this batch (separation of duties).
         duty_conflicts = (
@@ -210,14 +209,14 @@ class BatchPageMixin(TreasuryRoleMixin):
             "totals": totals,
             "supplier_totals": supplier_totals,
             "can_edit": batch.status == BatchStatus.DRAFT,
-            "can_approve": four_eyes and batch.status == BatchStatus.DRAFT,
+            "can_approve": batch.four_eyes and batch.status == BatchStatus.DRAFT,
             "is_preparer": batch.created_by_id == self.request.user.pk,
             "duty_conflicts": duty_conflicts,
             "duty_conflict_suppliers": sorted(
                 {invoice.supplier.legal_name for invoice in duty_conflicts}
             ),
             "can_export": bool(settings)
-            and treasury.batch_can_export(batch, settings)
+            and treasury.batch_can_export(batch)
             and bool(invoices),
             "has_file": batch.status in (BatchStatus.EXPORTED, BatchStatus.PAID),
             "can_cancel": batch.status
@@ -350,7 +349,9 @@ class TreasurySettingsView(CityRoleRequiredMixin, FormView):
 
     def form_valid(self, form):
         treasury.treasury_settings_save(
-            municipality=self.request.city.municipality, values=form.cleaned_data
+            municipality=self.request.city.municipality,
+            values=form.cleaned_data,
+            actor=self.request.user,
         )
         messages.success(self.request, "会計の設定を保存しました。")
         return redirect(

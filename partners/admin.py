@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.forms.models import BaseInlineFormSet
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV
 
@@ -12,12 +13,40 @@ from partners.models import (
     SupplierMembership,
 )
 from partners.resources import ConnectionResource
+from partners.services.suppliers import (
+    supplier_membership_delete,
+    supplier_membership_save,
+)
+
+
+class SupplierMembershipFormSet(BaseInlineFormSet):
+    """Saves and deletes each role through the services, so that every role
+    granted, changed or removed on a supplier's or user's page is audited.
+    ``actor`` is set per request by ``SupplierMembershipInline``."""
+
+    actor = None
+
+    def save_new(self, form, commit=True):
+        membership = super().save_new(form, commit=False)
+        return supplier_membership_save(membership=membership, actor=self.actor)
+
+    def save_existing(self, form, obj, commit=True):
+        return supplier_membership_save(membership=form.instance, actor=self.actor)
+
+    def delete_existing(self, obj, commit=True):
+        if commit:
+            supplier_membership_delete(membership=obj, actor=self.actor)
 
 
 class SupplierMembershipInline(admin.TabularInline):
     model = SupplierMembership
+    formset = SupplierMembershipFormSet
     extra = 0
     autocomplete_fields = ("supplier", "user")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        return type(formset.__name__, (formset,), {"actor": request.user})
 
 
 class ConnectionForm(forms.ModelForm):
@@ -70,6 +99,18 @@ class SupplierMembershipAdmin(admin.ModelAdmin):
     list_select_related = ("user", "supplier")
     search_fields = ("user__email", "user__name", "supplier__legal_name")
     autocomplete_fields = ("user", "supplier")
+
+    # Every write goes through the services, which record it.
+
+    def save_model(self, request, obj, form, change):
+        supplier_membership_save(membership=obj, actor=request.user)
+
+    def delete_model(self, request, obj):
+        supplier_membership_delete(membership=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset:
+            supplier_membership_delete(membership=membership, actor=request.user)
 
 
 @admin.register(Connection)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from peppol import views, views_access_point
+from peppol import views_access_point, views_inbound as views
 
 urlpatterns = [
     path(

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from peppol import views
+from peppol import views_inbound as views
 
 urlpatterns = [
     path("upload/", views.PintUploadView.as_view(), name="pint_upload"),

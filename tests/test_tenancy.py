@@ -159,6 +159,7 @@ MATRIX = {
     "city:batch_accounting_csv": city("batch", roles={TREASURY}),
     # City: administration.
     "city:manage": city(roles={CITY_ADMIN}),
+    "city:audit_log": city(roles={CITY_ADMIN}),
     "city:treasury_settings": city(roles={CITY_ADMIN}),
     "city:peppol_settings": city(
         roles={CITY_ADMIN},

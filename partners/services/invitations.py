@@ -559,6 +559,8 @@ def invitation_accept(
         supplier = Supplier(**(supplier_fields or {}))
         supplier.full_clean()
         supplier.save()
-        supplier_member_add(supplier=supplier, user=user, role=SupplierRole.OWNER)
+        supplier_member_add(
+            supplier=supplier, user=user, role=SupplierRole.OWNER, actor=user
+        )
     connection = _accept(invitation, user, supplier)
     return AcceptResult(connection=connection, user=user, created_user=created_user)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.emails import email_send_template
 from accounts.models import User
 from accounts.services import user_create_from_invitation
+from invoices.models import SettingsAction
 from partners.models import (
     InvitationStatus,
     MemberInvitation,
@@ -30,7 +31,12 @@ from partners.selectors import (
     member_invitation_list_pending,
     supplier_owner_emails,
 )
-from partners.services.suppliers import supplier_member_add
+from partners.services.suppliers import (
+    supplier_member_add,
+    supplier_membership_delete,
+    supplier_role_record,
+    supplier_role_values,
+)
 from partners.tokens import token_new
 
 INVITATION_VALID_DAYS = 14
@@ -201,7 +207,7 @@ def _invitation_accept(
     *, invitation: MemberInvitation, user: User
 ) -> SupplierMembership:
     membership = supplier_member_add(
-        supplier=invitation.supplier, user=user, role=invitation.role
+        supplier=invitation.supplier, user=user, role=invitation.role, actor=user
     )
     invitation.status = InvitationStatus.ACCEPTED
     invitation.accepted_by = user
@@ -284,9 +290,9 @@ def _membership_lock_keeping_an_owner(
 
 @transaction.atomic
 def member_role_change(
-    *, membership: SupplierMembership, role: SupplierRole
+    *, membership: SupplierMembership, role: SupplierRole, actor: User
 ) -> SupplierMembership:
-    """Make a member an owner or a clerk.
+    """Make a member an owner or a clerk (recorded when it changes).
 
     Raises ``ValidationError`` when the supplier's last owner would become
     a clerk.
@@ -301,15 +307,23 @@ def member_role_change(
             message="最後の管理者を担当者に変更することはできません。"
             "先に別の利用者を管理者にしてください。",
         )
+    before = supplier_role_values(membership)
     membership.role = role
     membership.full_clean()
     membership.save(update_fields=["role"])
+    supplier_role_record(
+        membership=membership,
+        action=SettingsAction.CHANGED,
+        before=before,
+        actor=actor,
+    )
     return membership
 
 
 @transaction.atomic
-def member_remove(*, membership: SupplierMembership) -> None:
-    """Take a member out of the supplier; their account stays.
+def member_remove(*, membership: SupplierMembership, actor: User) -> None:
+    """Take a member out of the supplier; their account stays. Recorded
+    with the role removed.
 
     Raises ``ValidationError`` for the supplier's last owner.
     """
@@ -317,4 +331,4 @@ def member_remove(*, membership: SupplierMembership) -> None:
         membership=membership,
         message="最後の管理者は削除できません。先に別の利用者を管理者にしてください。",
     )
-    membership.delete()
+    supplier_membership_delete(membership=membership, actor=actor)

@@ -5,6 +5,7 @@ from django.urls import reverse_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from invoices.selectors import settings_event_list_for_supplier
 from partners.forms_members import MemberInviteForm, MemberRoleForm
 from partners.models import MemberInvitation, SupplierMembership, SupplierRole
 from partners.selectors import member_invitation_list_pending, member_list_for_supplier
@@ -31,10 +32,11 @@ def _invitation(request, pk) -> MemberInvitation:
 
 
 class MemberListView(SupplierOwnerRequiredMixin, TemplateView):
-    """利用者の管理: members with their roles, and invitations not yet
-    accepted."""
+    """利用者の管理: members with their roles, invitations not yet accepted,
+    and the latest role changes (who granted, changed or removed a role)."""
 
     template_name = "partners/member_list.html"
+    recent_events = 20
 
     def get_context_data(self, **kwargs):
         supplier = self.request.supplier_access.supplier
@@ -43,6 +45,9 @@ class MemberListView(SupplierOwnerRequiredMixin, TemplateView):
             members=member_list_for_supplier(supplier=supplier),
             invitations=member_invitation_list_pending(supplier=supplier),
             roles=SupplierRole.choices,
+            events=settings_event_list_for_supplier(supplier=supplier)[
+                : self.recent_events
+            ],
             **kwargs,
         )
 
@@ -78,7 +83,9 @@ class MemberRoleView(SupplierOwnerRequiredMixin, View):
             return redirect("supplier:members")
         try:
             membership = member_role_change(
-                membership=membership, role=form.cleaned_data["role"]
+                membership=membership,
+                role=form.cleaned_data["role"],
+                actor=request.user,
             )
         except ValidationError as error:
             messages.error(request, error.messages[0])
@@ -108,7 +115,7 @@ class MemberRemoveView(SupplierOwnerRequiredMixin, TemplateView):
     def post(self, request, pk):
         membership = _membership(request, pk)
         try:
-            member_remove(membership=membership)
+            member_remove(membership=membership, actor=request.user)
         except ValidationError as error:
             messages.error(request, error.messages[0])
             return redirect("supplier:members")

@@ -115,8 +115,11 @@ def _statuses(world) -> set[str]:
 
 
 def _four_eyes():
+    # A batch keeps the rule it was created under, so the world's batch is
+    # made as if four-eyes had been on then.
     with scopes_disabled():
         TreasurySettings.objects.update(four_eyes=True)
+        PaymentBatch.objects.update(four_eyes=True)
 
 
 def _page(client, world) -> str:

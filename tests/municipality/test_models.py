@@ -153,7 +153,10 @@ def test_user_belongs_to_one_supplier_only():
     membership = SupplierMembershipFactory()
     with pytest.raises(ValidationError, match="別の取引先"):
         supplier_member_add(
-            supplier=SupplierFactory(), user=membership.user, role="clerk"
+            supplier=SupplierFactory(),
+            user=membership.user,
+            role="clerk",
+            actor=None,
         )
 
 
@@ -164,7 +167,10 @@ def test_department_staff_needs_departments_of_the_same_municipality(
     with scopes_disabled():
         with pytest.raises(ValidationError, match="担当部署"):
             staff_membership_grant(
-                user=user, municipality=tenant.municipality, role=StaffRole.DEPARTMENT
+                user=user,
+                municipality=tenant.municipality,
+                role=StaffRole.DEPARTMENT,
+                actor=None,
             )
         with pytest.raises(ValidationError, match="同じ自治体"):
             staff_membership_grant(
@@ -172,12 +178,14 @@ def test_department_staff_needs_departments_of_the_same_municipality(
                 municipality=tenant.municipality,
                 role=StaffRole.DEPARTMENT,
                 departments=[other_tenant.department],
+                actor=None,
             )
         membership = staff_membership_grant(
             user=user,
             municipality=tenant.municipality,
             role=StaffRole.DEPARTMENT,
             departments=[tenant.department],
+            actor=None,
         )
         assert list(membership.departments.all()) == [tenant.department]
 

@@ -56,8 +56,15 @@ def _no_scopes():
 
 
 @pytest.fixture
-def settings_row(tenant):
-    return make_settings(tenant.municipality)
+def settings_row(request, tenant):
+    """The treasury settings; ``indirect`` parameters set fields of it
+    before any batch is created."""
+    return make_settings(tenant.municipality, **getattr(request, "param", {}))
+
+
+FOUR_EYES = pytest.mark.parametrize(
+    "settings_row", [{"four_eyes": True}], indirect=True, ids=["four_eyes"]
+)
 
 
 @pytest.fixture
@@ -287,11 +294,10 @@ def colleague(tenant):
     ).user
 
 
+@FOUR_EYES
 def test_with_four_eyes_the_preparer_cannot_approve_nor_export(
     tenant, settings_row, supplier, batch, colleague
 ):
-    settings_row.four_eyes = True
-    settings_row.save()
     user, connection = supplier
     invoice = make_approved(tenant, user, connection)
     treasury.batch_add_invoices(
@@ -583,14 +589,69 @@ def test_a_paid_batch_cannot_be_cancelled(tenant, filled_batch):
     assert _refresh(batch).status == BatchStatus.PAID
 
 
-# The export command -------------------------------------------------------------------
-
-
-def test_the_command_exports_an_approved_batch_and_writes_it(
-    tenant, settings_row, filled_batch, colleague, tmp_path
+def test_a_batch_keeps_the_four_eyes_rule_it_was_created_under(
+    tenant, settings_row, supplier, payday, colleague
 ):
     settings_row.four_eyes = True
     settings_row.save()
+    user, connection = supplier
+    checked = treasury.batch_create(
+        municipality=tenant.municipality, payment_date=payday, actor=tenant.treasury
+    )
+    treasury.batch_add_invoices(
+        batch=checked,
+        invoice_ids=[make_approved(tenant, user, connection).pk],
+        actor=tenant.treasury,
+    )
+    # Turning the rule off afterwards does not let this batch skip approval.
+    treasury.treasury_settings_save(
+        municipality=tenant.municipality,
+        values={"four_eyes": False},
+        actor=tenant.city_admin,
+    )
+    assert _refresh(checked).four_eyes is True
+    assert not treasury.batch_can_export(_refresh(checked))
+    with pytest.raises(ValidationError, match="まだ承認されていません"):
+        treasury.batch_export(batch=checked, actor=tenant.treasury)
+    assert _refresh(checked).status == BatchStatus.DRAFT
+    treasury.batch_approve(batch=checked, actor=colleague)
+    treasury.batch_export(batch=checked, actor=tenant.treasury)
+    assert _refresh(checked).status == BatchStatus.EXPORTED
+
+
+def test_turning_four_eyes_on_later_does_not_block_an_earlier_batch(
+    tenant, settings_row, supplier, batch
+):
+    user, connection = supplier
+    treasury.batch_add_invoices(
+        batch=batch,
+        invoice_ids=[make_approved(tenant, user, connection).pk],
+        actor=tenant.treasury,
+    )
+    treasury.treasury_settings_save(
+        municipality=tenant.municipality,
+        values={"four_eyes": True},
+        actor=tenant.city_admin,
+    )
+    assert _refresh(batch).four_eyes is False
+    treasury.batch_export(batch=batch, actor=tenant.treasury)
+    assert _refresh(batch).status == BatchStatus.EXPORTED
+    # A batch created now needs the second person.
+    later = treasury.batch_create(
+        municipality=tenant.municipality,
+        payment_date=business_day_after(batch.payment_date),
+        actor=tenant.treasury,
+    )
+    assert later.four_eyes is True
+
+
+# The export command -------------------------------------------------------------------
+
+
+@FOUR_EYES
+def test_the_command_exports_an_approved_batch_and_writes_it(
+    tenant, settings_row, filled_batch, colleague, tmp_path
+):
     batch, _ = filled_batch
     treasury.batch_approve(batch=batch, actor=colleague)
     output = tmp_path / "zengin.txt"

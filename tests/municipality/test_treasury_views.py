@@ -318,9 +318,10 @@ def test_export_problems_are_all_shown_on_the_batch_page(client, tenant, world):
 
 
 def test_four_eyes_on_the_page(client, tenant, world):
-    _add_all(tenant, world)
+    # The batch's own rule counts (copied from the settings when created).
     with scopes_disabled():
-        TreasurySettings.objects.update(four_eyes=True)
+        PaymentBatch.objects.filter(pk=world["batch"].pk).update(four_eyes=True)
+    _add_all(tenant, world)
     _login(client, tenant.treasury)
     url = f"/m/kanoya/treasury/batches/{world['batch'].pk}/"
     page = client.get(url).content.decode()
@@ -328,6 +329,19 @@ def test_four_eyes_on_the_page(client, tenant, world):
     assert "振込データを作成</button>" not in page
     response = client.post(f"{url}approve/")
     assert treasury.SELF_APPROVAL in response.content.decode()
+
+
+def test_the_page_follows_the_batchs_rule_not_the_current_setting(
+    client, tenant, world
+):
+    _add_all(tenant, world)
+    with scopes_disabled():
+        TreasurySettings.objects.update(four_eyes=True)
+    _login(client, tenant.treasury)
+    url = f"/m/kanoya/treasury/batches/{world['batch'].pk}/"
+    page = client.get(url).content.decode()
+    assert "別の会計担当者の承認が必要です" not in page
+    assert "振込データを作成</button>" in page
 
 
 def test_remove_paid_and_cancel_from_the_page(

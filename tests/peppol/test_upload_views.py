@@ -207,7 +207,8 @@ def test_a_zip_bomb_stops_at_the_limit(client, world, settings):
     upload(client, "bomb.zip", bomb)
     item = last_upload()
     assert item.status == UploadStatus.INVALID
-    assert "大きすぎます" in item.preview["errors"][0]["message"]
+    message = item.preview["errors"][0]["message"]
+    assert "ZIPの中の「bomb.xml」は展開すると大きすぎます" in message
 
 
 def test_too_many_members_are_refused(client, world, monkeypatch):
