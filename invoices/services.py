@@ -248,6 +248,14 @@ def _supplier_users(invoice: Invoice):
     return User.objects.filter(supplier_membership__supplier=invoice.supplier)
 
 
+def _peppol_response(invoice: Invoice, code: str) -> None:
+    """Tell the supplier's Peppol system of the decision (Invoice Response,
+    after commit; the peppol app decides whether the invoice gets one)."""
+    from peppol.access_point.services import invoice_response_request
+
+    invoice_response_request(invoice=invoice, code=code)
+
+
 def invoice_issue_problems(invoice: Invoice) -> list[str]:
     """Why the draft cannot be issued yet (empty when it can)."""
     problems = []
@@ -309,6 +317,7 @@ def invoice_issue(*, invoice: Invoice, actor) -> Invoice:
         to=recipients_wanting(_staff_of(invoice), Notification.INVOICE_EVENTS),
         context={"invoice": invoice},
     )
+    _peppol_response(invoice, "AB")
     return invoice
 
 
@@ -381,6 +390,7 @@ def invoice_return(
         to=recipients_wanting(_supplier_users(invoice), Notification.INVOICE_EVENTS),
         context={"invoice": invoice},
     )
+    _peppol_response(invoice, "RE")
     return invoice
 
 
@@ -410,6 +420,7 @@ def invoice_approve(*, invoice: Invoice, actor, inspection_date: date) -> Invoic
         to=recipients_wanting(_supplier_users(invoice), Notification.INVOICE_EVENTS),
         context={"invoice": invoice},
     )
+    _peppol_response(invoice, "AP")
     return invoice
 
 

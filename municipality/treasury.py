@@ -576,6 +576,7 @@ def batch_mark_paid(*, batch: PaymentBatch, actor) -> PaymentBatch:
     Nobody attests the payment of a supplier they belong to
     (``DutyConflictError``)."""
     from municipality.tasks import payment_notice_deliver_task
+    from peppol.access_point.services import invoice_response_request
 
     batch = _batch_lock(batch)
     if batch.status != BatchStatus.EXPORTED:
@@ -600,6 +601,7 @@ def batch_mark_paid(*, batch: PaymentBatch, actor) -> PaymentBatch:
                     "payment_date": batch.payment_date.isoformat(),
                 },
             )
+            invoice_response_request(invoice=invoice, code="PD")
         transaction.on_commit(
             partial(
                 payment_notice_deliver_task.delay,

@@ -5,7 +5,14 @@ documents are decided on in the city's 宛先不明 queue."""
 
 from django.contrib import admin
 
-from peppol.models import InboundDocument, JpPintUpload
+from peppol.forms import AccessPointSettingsForm
+from peppol.models import (
+    AccessPointSettings,
+    InboundDocument,
+    JpPintUpload,
+    LoopbackMessage,
+    OutgoingMessage,
+)
 
 
 class _ReadOnly(admin.ModelAdmin):
@@ -53,3 +60,38 @@ class JpPintUploadAdmin(_ReadOnly):
     list_display = ("created_at", "supplier", "filename", "status")
     list_filter = ("status",)
     readonly_fields = [f.name for f in JpPintUpload._meta.fields]
+
+
+# Access point: settings edited with the city console's checks; messages
+# are read-only (they change through the services).
+
+
+@admin.register(AccessPointSettings)
+class AccessPointSettingsAdmin(admin.ModelAdmin):
+    form = AccessPointSettingsForm
+    list_display = ("municipality", "participant_id", "kind", "enabled", "updated_at")
+    list_select_related = ("municipality",)
+    fields = ("municipality", "participant_id", "kind", "directory", "enabled")
+
+
+@admin.register(OutgoingMessage)
+class OutgoingMessageAdmin(_ReadOnly):
+    list_display = (
+        "created_at",
+        "municipality",
+        "subject",
+        "response_code",
+        "receiver",
+        "status",
+        "attempts",
+    )
+    list_filter = ("status", "response_code")
+    list_select_related = ("municipality",)
+    exclude = ("xml",)
+
+
+@admin.register(LoopbackMessage)
+class LoopbackMessageAdmin(_ReadOnly):
+    list_display = ("created_at", "municipality", "direction", "message_id", "done_at")
+    list_select_related = ("municipality",)
+    exclude = ("xml",)

@@ -36,6 +36,7 @@ from partners.models import (
     SupplierMembership,
     SupplierRole,
 )
+from peppol.access_point.services import inbound_response_request
 from peppol.models import InboundDocument, InboundSource, InboundStatus
 from peppol.reader import DocumentLine, PintDocument, ReadError, document_read
 from peppol.validation import DocumentRejected, document_problems, parse_untrusted
@@ -775,6 +776,7 @@ def inbound_reject(*, document: InboundDocument, actor, reason: str, action: str
     document.rejection_action = action
     document.decided_by = actor
     document.save()
+    inbound_response_request(document=document)
     return document
 
 

@@ -2,9 +2,14 @@
 
 from django.urls import path
 
-from peppol import views_inbound as views
+from peppol import views_access_point, views_inbound as views
 
 urlpatterns = [
+    path(
+        "manage/peppol/",
+        views_access_point.AccessPointSettingsView.as_view(),
+        name="peppol_settings",
+    ),
     path("manage/inbound/", views.InboundListView.as_view(), name="inbound_documents"),
     path(
         "manage/inbound/<int:pk>/",

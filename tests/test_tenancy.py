@@ -161,6 +161,10 @@ MATRIX = {
     "city:manage": city(roles={CITY_ADMIN}),
     "city:audit_log": city(roles={CITY_ADMIN}),
     "city:treasury_settings": city(roles={CITY_ADMIN}),
+    "city:peppol_settings": city(
+        roles={CITY_ADMIN},
+        data={"participant_id": "0188:4000020462039", "kind": "loopback"},
+    ),
     "city:invitation_requests": city(roles={CITY_ADMIN}),
     "city:invitation_request": city(
         "invitation_request", roles={CITY_ADMIN}, data={"action": "approve"}

@@ -231,6 +231,11 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 PEPPOL_ARTIFACTS_DIR = env("PEPPOL_ARTIFACTS_DIR", default="")
 # Larger XML documents are refused before parsing (uploads, inbound).
 PEPPOL_MAX_DOCUMENT_BYTES = env.int("PEPPOL_MAX_DOCUMENT_BYTES", default=5_242_880)
+# The directory adapter's folders (outbox/, inbox/, processed/, failed/ per
+# municipality) must lie under this folder, shared with the access-point
+# provider (SFTP or a mount): a city administrator cannot point the portal
+# at any other place on the server.
+PEPPOL_EXCHANGE_ROOT = env("PEPPOL_EXCHANGE_ROOT", default=str(VAR_DIR / "peppol"))
 
 # Celery -------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html
@@ -256,6 +261,13 @@ CELERY_BEAT_SCHEDULE = {
     "reminders-daily": {
         "task": "municipality.tasks.reminders_send_daily_task",
         "schedule": crontab(hour=7, minute=30),
+    },
+    # Every 2 minutes: import what the municipalities' access points
+    # received (inbox folders) and refresh the delivery status of what was
+    # sent.
+    "peppol-access-points-poll": {
+        "task": "peppol.tasks.access_points_poll_task",
+        "schedule": crontab(minute="*/2"),
     },
 }
 
