@@ -1,39 +1,41 @@
 """Celery tasks for invoices: thin wrappers that call a service (which makes
-them safe to run twice), entering the tenant's scope where the service needs
-one."""
+them safe to run twice); the tenant's scope is entered by TenantTask."""
 
 from celery import Task, shared_task
-from django_scopes import scope
+
+from municipality.tasks_base import TRANSIENT_ERRORS, TenantTask
 
 
-class PdfTask(Task):
-    def on_failure(self, exc, task_id, args, kwargs, einfo):
-        # Called once the retries are used up: make the failure visible.
+class PdfTask(TenantTask):
+    def record_failure(self, exc, *, invoice_id, **kwargs):
+        # Retries used up, or an error not worth one: make it visible (the
+        # admin lists failed PDFs with a retry action).
         from invoices.services import invoice_pdf_failed
 
-        with scope(municipality=kwargs["municipality_id"]):
-            invoice_pdf_failed(invoice_id=kwargs["invoice_id"], error=repr(exc))
+        invoice_pdf_failed(invoice_id=invoice_id, error=repr(exc))
 
 
 @shared_task(
     base=PdfTask,
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(Exception,),
+    autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=True,
     max_retries=3,
 )
 def invoice_render_pdf_task(*, invoice_id: int, municipality_id: int) -> None:
     from invoices.services import invoice_pdf_render
 
-    with scope(municipality=municipality_id):
-        invoice_pdf_render(invoice_id=invoice_id)
+    invoice_pdf_render(invoice_id=invoice_id)
 
 
 # CSV bulk upload (一括アップロード): the services are in invoices.imports.
 
 
 class ImportTask(Task):
+    """No tenant: a supplier's file may hold invoices for several
+    municipalities; the import service enters their scopes itself."""
+
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         # Nobody should watch a progress bar that will never move again.
         from invoices.imports import invoice_import_crashed

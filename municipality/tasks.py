@@ -1,26 +1,27 @@
 from celery import shared_task
 
+from municipality.tasks_base import TRANSIENT_ERRORS, TenantTask
+
 
 @shared_task(acks_late=True)
 def reminders_send_daily_task() -> int:
-    """Scheduled every morning (CELERY_BEAT_SCHEDULE); safe to run twice."""
+    """Scheduled every morning (CELERY_BEAT_SCHEDULE); safe to run twice.
+    No tenant: it walks every municipality, entering each one's scope."""
     from invoices.reminders import reminders_send_daily
 
     return reminders_send_daily()
 
 
 @shared_task(
+    base=TenantTask,
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(Exception,),
+    autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=True,
     max_retries=3,
 )
 def payment_notice_deliver_task(*, notice_id: int, municipality_id: int) -> None:
     """Render and email one payment notice; safe to run twice."""
-    from django_scopes import scope
-
     from municipality.treasury import payment_notice_deliver
 
-    with scope(municipality=municipality_id):
-        payment_notice_deliver(notice_id=notice_id)
+    payment_notice_deliver(notice_id=notice_id)

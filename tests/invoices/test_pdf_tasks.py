@@ -80,3 +80,34 @@ def test_a_failing_render_is_retried_then_marked_failed(
     assert pdf.status == PdfStatus.FAILED
     assert pdf.attempts == 1 + 4  # the first render, then 1 try + 3 retries
     assert "NotADirectoryError" in pdf.error
+
+
+def test_a_broken_template_fails_once_and_is_marked_failed(
+    issued_invoice, settings, tmp_path, worker_semantics
+):
+    """A programming error is not worth a retry: one attempt, then the PDF
+    shows as failed (with the admin's retry action), not pending."""
+    with scopes_disabled():
+        InvoicePdf.objects.filter(invoice=issued_invoice).update(
+            status=PdfStatus.FAILED, file=""
+        )
+    broken = tmp_path / "templates" / "invoices" / "pdf"
+    broken.mkdir(parents=True)
+    (broken / "invoice.html").write_text("{% url 'no-such-page' %}")
+    templates = [dict(engine) for engine in settings.TEMPLATES]
+    templates[0]["DIRS"] = [tmp_path / "templates", *templates[0]["DIRS"]]
+    settings.TEMPLATES = templates
+    with scope(municipality=issued_invoice.municipality_id):
+        invoice_pdf_request(invoice=issued_invoice)
+    result = invoice_render_pdf_task.apply(
+        kwargs={
+            "invoice_id": issued_invoice.pk,
+            "municipality_id": issued_invoice.municipality_id,
+        }
+    )
+    assert result.failed()
+    with scopes_disabled():
+        pdf = InvoicePdf.objects.get(invoice=issued_invoice)
+    assert pdf.status == PdfStatus.FAILED
+    assert pdf.attempts == 1 + 1  # the first render, then this one try
+    assert "NoReverseMatch" in pdf.error
