@@ -2,10 +2,12 @@
 batches, from creation through the Zengin export to payment (with the
 suppliers' payment notices) or cancellation.
 
-Invoice statuses change only through ``invoices.workflow``; every other
-step on a batch is appended to its invoices' history too. Each service
-locks the batch row and checks its status again, so a second click or a
-colleague acting at the same moment changes nothing twice.
+Invoice statuses change only through ``invoices.workflow``, batch statuses
+only through ``municipality.batch_workflow`` (which writes the move's
+events); every other step on a batch is appended to its invoices' history
+too. Each service locks the batch row and checks its status again, so a
+second click or a colleague acting at the same moment changes nothing
+twice.
 """
 
 import csv
@@ -44,7 +46,15 @@ from invoices.models import (
     TaxCategory,
 )
 from invoices.pdf import STATIC_BASE, StaticOnlyFetcher
-from invoices.workflow import invoice_transition
+from municipality.batch_workflow import (
+    batch_can_move,
+    batch_lock,
+    batch_status_error,
+    batch_step,
+    batch_transition,
+    batch_transition_check,
+    date_ja,
+)
 from municipality.models import (
     BatchStatus,
     Municipality,
@@ -121,41 +131,11 @@ def _conflicts_refuse(batch: PaymentBatch, invoices, *, actor, refusal: str) -> 
         )
 
 
-def _date_ja(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def _status_error(batch: PaymentBatch, refusal: str) -> ValidationError:
-    return ValidationError(
-        f"支払バッチ {batch.number} は「{batch.get_status_display()}」のため、"
-        f"{refusal}。画面を更新して状態を確認してください。"
-    )
-
-
-def _batch_lock(batch: PaymentBatch) -> PaymentBatch:
-    """The batch's row, locked until the transaction ends, read afresh."""
-    return (
-        PaymentBatch.objects.select_for_update(of=("self",))
-        .select_related("municipality", "created_by")
-        .get(pk=batch.pk)
-    )
-
-
 def _settings_require(municipality: Municipality) -> TreasurySettings:
     settings = treasury_settings_get(municipality=municipality)
     if settings is None:
         raise ValidationError(NO_SETTINGS)
     return settings
-
-
-def _batch_step(invoices, *, batch: PaymentBatch, actor, reason: str, step: str):
-    events_append(
-        invoices=invoices,
-        kind=BATCH_STEP,
-        actor=actor,
-        reason=reason,
-        data={"batch": batch.number, "step": step},
-    )
 
 
 # Settings ------------------------------------------------------------------
@@ -241,12 +221,12 @@ def payment_date_problem(day: date, *, today: date) -> str | None:
     """Why ``day`` cannot be a batch's payment date (振込指定日), or None."""
     if day < today:
         return (
-            f"支払日 {_date_ja(day)} は過ぎています。"
+            f"支払日 {date_ja(day)} は過ぎています。"
             "今日以降の銀行の営業日を指定してください。"
         )
     if not bank_business_day(day):
         return (
-            f"{_date_ja(day)} は銀行の休業日です。支払日には銀行の営業日"
+            f"{date_ja(day)} は銀行の休業日です。支払日には銀行の営業日"
             "（土日・祝日・12月31日〜1月3日を除く日）を指定してください。"
         )
     return None
@@ -298,9 +278,9 @@ def batch_add_invoices(
     invoice of a supplier ``actor`` belongs to is refused (separation of
     duties).
     """
-    batch = _batch_lock(batch)
+    batch = batch_lock(batch)
     if batch.status != BatchStatus.DRAFT:
-        raise _status_error(batch, "請求書を追加できません")
+        raise batch_status_error(batch, "請求書を追加できません")
     invoices = list(
         Invoice.objects.filter(
             municipality_id=batch.municipality_id, pk__in=invoice_ids
@@ -348,11 +328,11 @@ def batch_add_invoices(
                 problems.append(_in_other_batch(invoice, ""))
     if problems:
         raise ValidationError(problems)
-    _batch_step(
+    batch_step(
         invoices,
         batch=batch,
         actor=actor,
-        reason=f"支払バッチ {batch.number}（支払日 {_date_ja(batch.payment_date)}）"
+        reason=f"支払バッチ {batch.number}（支払日 {date_ja(batch.payment_date)}）"
         "に入れました。",
         step="added",
     )
@@ -370,9 +350,9 @@ def _in_other_batch(invoice: Invoice, batch_number: str) -> str:
 @transaction.atomic
 def batch_remove_invoice(*, batch: PaymentBatch, invoice_id: int, actor) -> Invoice:
     """Take an invoice out of a draft batch (it stays approved)."""
-    batch = _batch_lock(batch)
+    batch = batch_lock(batch)
     if batch.status != BatchStatus.DRAFT:
-        raise _status_error(batch, "請求書を外せません")
+        raise batch_status_error(batch, "請求書を外せません")
     item = (
         PaymentBatchItem.objects.filter(batch=batch, invoice_id=invoice_id, active=True)
         .select_related("invoice")
@@ -383,7 +363,7 @@ def batch_remove_invoice(*, batch: PaymentBatch, invoice_id: int, actor) -> Invo
             "この請求書はこのバッチに入っていません。画面を更新してください。"
         )
     item.delete()
-    _batch_step(
+    batch_step(
         [item.invoice],
         batch=batch,
         actor=actor,
@@ -399,36 +379,21 @@ def batch_approve(*, batch: PaymentBatch, actor) -> PaymentBatch:
     draft batch, after which it can be exported but no longer changed.
     Nobody approves a batch paying a supplier they belong to: the second
     pair of eyes must be independent (``DutyConflictError``)."""
-    batch = _batch_lock(batch)
-    if batch.status != BatchStatus.DRAFT:
-        raise _status_error(batch, "承認できません")
+    batch = batch_lock(batch)
+    batch_transition_check(batch, BatchStatus.APPROVED)
     if batch.created_by_id == actor.pk:
         raise ValidationError(SELF_APPROVAL)
     invoices = list(batch_invoices(batch=batch))
     if not invoices:
         raise ValidationError("請求書の入っていないバッチは承認できません。")
     _conflicts_refuse(batch, invoices, actor=actor, refusal=gettext("承認できません"))
-    batch.status = BatchStatus.APPROVED
-    batch.approved_by = actor
-    batch.approved_at = timezone.now()
-    batch.save(update_fields=["status", "approved_by", "approved_at"])
-    _batch_step(
-        invoices,
-        batch=batch,
-        actor=actor,
-        reason=f"支払バッチ {batch.number} を承認しました"
-        "（作成者とは別の会計担当者）。",
-        step="approved",
-    )
-    return batch
+    return batch_transition(batch=batch, to=BatchStatus.APPROVED, actor=actor)
 
 
 def batch_can_export(batch: PaymentBatch) -> bool:
     """Approved batches; drafts too when no approval was required when the
     batch was created (``PaymentBatch.four_eyes``)."""
-    return batch.status == BatchStatus.APPROVED or (
-        batch.status == BatchStatus.DRAFT and not batch.four_eyes
-    )
+    return batch_can_move(batch, BatchStatus.EXPORTED)
 
 
 def _originator(settings: TreasurySettings) -> Originator:
@@ -470,15 +435,9 @@ def batch_export(*, batch: PaymentBatch, actor) -> PaymentBatch:
     which case nothing is stored; ``DutyConflictError`` when ``actor``
     belongs to a supplier the batch pays (exporting is what pays it).
     """
-    batch = _batch_lock(batch)
+    batch = batch_lock(batch)
     settings = _settings_require(batch.municipality)
-    if not batch_can_export(batch):
-        if batch.status == BatchStatus.DRAFT:
-            raise ValidationError(
-                f"支払バッチ {batch.number} はまだ承認されていません。"
-                "作成者とは別の会計担当者が承認してから、振込データを作成してください。"
-            )
-        raise _status_error(batch, "振込データを作成できません")
+    batch_transition_check(batch, BatchStatus.EXPORTED)
     invoices = list(batch_invoices(batch=batch))
     if not invoices:
         raise ValidationError(
@@ -521,38 +480,26 @@ def batch_export(*, batch: PaymentBatch, actor) -> PaymentBatch:
             transfer_amount=transfer.transfer_amount,
         )
         notice.invoices.set(transfer.invoices)
-        for invoice in transfer.invoices:
-            invoice_transition(
-                invoice=invoice,
-                to=InvoiceStatus.SCHEDULED,
-                actor=actor,
-                reason=f"支払バッチ {batch.number} の振込データを作成しました"
-                f"（支払日 {_date_ja(batch.payment_date)}、支払通知 {number}）。",
-                data={
-                    "batch": batch.number,
-                    "notice": number,
-                    "payment_date": batch.payment_date.isoformat(),
-                    "format": "zengin",
-                    "sha256": sha256,
-                },
-            )
     batch.zengin_file.save(
         f"{batch.municipality_id}/{batch.number}-{secrets.token_hex(8)}.txt",
         ContentFile(data),
         save=False,
     )
-    batch.zengin_sha256 = sha256
-    batch.status = BatchStatus.EXPORTED
-    batch.exported_at = timezone.now()
-    batch.save(update_fields=["zengin_file", "zengin_sha256", "status", "exported_at"])
-    return batch
+    # Each invoice is scheduled there, its event naming its notice.
+    return batch_transition(
+        batch=batch,
+        to=BatchStatus.EXPORTED,
+        actor=actor,
+        zengin_file=batch.zengin_file.name,
+        zengin_sha256=sha256,
+    )
 
 
 def batch_zengin_read(*, batch: PaymentBatch, actor) -> bytes:
     """The stored Zengin file of an exported or paid batch, recording the
     download in each invoice's history."""
     if batch.status not in (BatchStatus.EXPORTED, BatchStatus.PAID):
-        raise _status_error(batch, "振込データをダウンロードできません")
+        raise batch_status_error(batch, "振込データをダウンロードできません")
     with batch.zengin_file.open("rb") as f:
         data = f.read()
     with transaction.atomic():
@@ -578,29 +525,18 @@ def batch_mark_paid(*, batch: PaymentBatch, actor) -> PaymentBatch:
     from municipality.tasks import payment_notice_deliver_task
     from peppol.access_point.services import invoice_response_request
 
-    batch = _batch_lock(batch)
-    if batch.status != BatchStatus.EXPORTED:
-        raise _status_error(batch, "支払済にできません")
+    batch = batch_lock(batch)
+    batch_transition_check(batch, BatchStatus.PAID)
     _conflicts_refuse(
         batch,
         batch_invoices(batch=batch),
         actor=actor,
         refusal=gettext("支払済にできません"),
     )
+    # Every invoice is paid there; then each supplier hears of it.
+    batch = batch_transition(batch=batch, to=BatchStatus.PAID, actor=actor)
     for notice in batch_notices(batch=batch):
         for invoice in notice.invoices.all():
-            invoice_transition(
-                invoice=invoice,
-                to=InvoiceStatus.PAID,
-                actor=actor,
-                reason=f"{_date_ja(batch.payment_date)} に支払いました"
-                f"（支払通知 {notice.number}）。",
-                data={
-                    "batch": batch.number,
-                    "notice": notice.number,
-                    "payment_date": batch.payment_date.isoformat(),
-                },
-            )
             invoice_response_request(invoice=invoice, code="PD")
         transaction.on_commit(
             partial(
@@ -609,9 +545,6 @@ def batch_mark_paid(*, batch: PaymentBatch, actor) -> PaymentBatch:
                 municipality_id=batch.municipality_id,
             )
         )
-    batch.status = BatchStatus.PAID
-    batch.paid_at = timezone.now()
-    batch.save(update_fields=["status", "paid_at"])
     return batch
 
 
@@ -623,31 +556,11 @@ def batch_cancel(*, batch: PaymentBatch, actor, reason: str) -> PaymentBatch:
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": CANCEL_REASON_REQUIRED})
-    batch = _batch_lock(batch)
-    if batch.status not in (
-        BatchStatus.DRAFT,
-        BatchStatus.APPROVED,
-        BatchStatus.EXPORTED,
-    ):
-        raise _status_error(batch, "取り消せません")
-    invoices = list(batch_invoices(batch=batch))
-    text = f"支払バッチ {batch.number} を取り消しました。理由: {reason}"
-    if batch.status == BatchStatus.EXPORTED:
-        for invoice in invoices:
-            invoice_transition(
-                invoice=invoice,
-                to=InvoiceStatus.APPROVED,
-                actor=actor,
-                reason=text,
-                data={"batch": batch.number, "step": "cancelled"},
-            )
-    else:
-        _batch_step(invoices, batch=batch, actor=actor, reason=text, step="cancelled")
+    # The invoices' events are written there (approved again if scheduled).
+    batch = batch_transition(
+        batch=batch, to=BatchStatus.CANCELLED, actor=actor, cancel_reason=reason
+    )
     PaymentBatchItem.objects.filter(batch=batch, active=True).update(active=False)
-    batch.status = BatchStatus.CANCELLED
-    batch.cancelled_at = timezone.now()
-    batch.cancel_reason = reason
-    batch.save(update_fields=["status", "cancelled_at", "cancel_reason"])
     return batch
 
 
@@ -705,7 +618,7 @@ def batch_accounting_csv(*, batch: PaymentBatch, actor) -> bytes:
     encoding of the treasury settings, recorded in each invoice's history.
     A character the encoding lacks becomes ``?`` rather than failing."""
     if batch.status == BatchStatus.CANCELLED:
-        raise _status_error(batch, "財務会計CSVを出力できません")
+        raise batch_status_error(batch, "財務会計CSVを出力できません")
     settings = _settings_require(batch.municipality)
     invoices = list(batch_invoices(batch=batch))
     out = io.StringIO()

@@ -1,0 +1,219 @@
+"""The only code that changes a payment batch's status.
+
+``BATCH_TRANSITIONS`` is the batch's whole state machine, shaped like
+``invoices.workflow.TRANSITIONS``; a move not in it raises
+``BatchTransitionError``. Each move locks the batch row, checks the move
+again, stamps its time, saves and appends the invoices' audit events in one
+transaction, so two treasury users acting at the same moment end in one
+consistent state.
+
+The events of a move go to every invoice of the batch: a step that changes
+no invoice status (approved, cancelled before export) is an
+``EventKind.BATCH`` event whose ``data["step"]`` names it; the export, the
+payment and the cancellation of an exported batch move each invoice through
+``invoices.workflow`` (scheduled, paid, approved again).
+
+The services in ``municipality.treasury`` check the rules around a move
+(who may approve, separation of duties, the Zengin file) and call
+``batch_transition`` last.
+"""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from invoices.audit import events_append
+from invoices.models import EventKind, Invoice, InvoiceStatus
+from invoices.workflow import invoice_transition
+from municipality.models import BatchStatus, PaymentBatch
+from municipality.selectors_treasury import batch_invoices, batch_notices
+
+B = BatchStatus
+
+BATCH_TRANSITIONS: dict[str, frozenset[str]] = {
+    # A draft goes straight to exported when the batch needs no approval
+    # (``PaymentBatch.four_eyes``, see ``batch_transition_check``).
+    B.DRAFT: frozenset({B.APPROVED, B.EXPORTED, B.CANCELLED}),
+    B.APPROVED: frozenset({B.EXPORTED, B.CANCELLED}),
+    B.EXPORTED: frozenset({B.PAID, B.CANCELLED}),
+    B.PAID: frozenset(),
+    B.CANCELLED: frozenset(),
+}
+
+# What the user could not do, for the message of a refused move
+# ("支払バッチ … は「支払済」のため、取り消せません。…").
+_REFUSALS = {
+    B.DRAFT: "作成中に戻せません",
+    B.APPROVED: "承認できません",
+    B.EXPORTED: "振込データを作成できません",
+    B.PAID: "支払済にできません",
+    B.CANCELLED: "取り消せません",
+}
+
+# The moment of each move, stamped by ``batch_transition``.
+_STAMPS = {
+    B.APPROVED: "approved_at",
+    B.EXPORTED: "exported_at",
+    B.PAID: "paid_at",
+    B.CANCELLED: "cancelled_at",
+}
+
+
+def date_ja(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def batch_status_error(batch: PaymentBatch, refusal: str) -> ValidationError:
+    """What cannot be done with ``batch`` in its status, and what to do."""
+    return ValidationError(
+        f"支払バッチ {batch.number} は「{batch.get_status_display()}」のため、"
+        f"{refusal}。画面を更新して状態を確認してください。"
+    )
+
+
+class BatchTransitionError(ValidationError):
+    """The batch's status does not allow the move (it may have just been
+    changed by someone else). A ``ValidationError``, so the treasury pages
+    show its message like any other refusal."""
+
+    def __init__(self, batch: PaymentBatch, to: str):
+        self.batch = batch
+        self.to = to
+        super().__init__(batch_status_error(batch, _REFUSALS[to]).message)
+
+
+def batch_lock(batch: PaymentBatch) -> PaymentBatch:
+    """The batch's row, locked until the transaction ends, read afresh."""
+    return (
+        PaymentBatch.objects.select_for_update(of=("self",))
+        .select_related("municipality", "created_by")
+        .get(pk=batch.pk)
+    )
+
+
+def batch_transition_check(batch: PaymentBatch, to: str) -> None:
+    """Raise unless ``batch`` can move to ``to`` now: ``BatchTransitionError``
+    for a move not in the table, ``ValidationError`` for the export of a
+    draft that needs approval first. The services call it early, before
+    their other checks, so a refused move reads the same everywhere."""
+    if to not in BATCH_TRANSITIONS[batch.status]:
+        raise BatchTransitionError(batch, to)
+    if batch.status == B.DRAFT and to == B.EXPORTED and batch.four_eyes:
+        raise ValidationError(
+            f"支払バッチ {batch.number} はまだ承認されていません。"
+            "作成者とは別の会計担当者が承認してから、振込データを作成してください。"
+        )
+
+
+def batch_can_move(batch: PaymentBatch, to: str) -> bool:
+    try:
+        batch_transition_check(batch, to)
+    except ValidationError:
+        return False
+    return True
+
+
+@transaction.atomic
+def batch_transition(*, batch: PaymentBatch, to: str, actor, **fields) -> PaymentBatch:
+    """Move ``batch`` to ``to``, setting ``fields`` with it (the move's time
+    and, when approving, ``approved_by`` are set here), and append the
+    move's event to each of its invoices. Raises ``BatchTransitionError`` or
+    ``ValidationError`` (``batch_transition_check``).
+
+    Moving to exported needs the batch's payment notices stored first (each
+    invoice's event names its notice) and ``zengin_sha256`` set; cancelling
+    takes its reason from ``cancel_reason``."""
+    locked = batch_lock(batch)
+    batch_transition_check(locked, to)
+    from_status = locked.status
+    # Read before the move: a cancelled batch lists every invoice it held.
+    invoices = list(batch_invoices(batch=locked))
+    locked.status = to
+    setattr(locked, _STAMPS[to], timezone.now())
+    if to == B.APPROVED:
+        fields["approved_by"] = actor
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=["status", _STAMPS[to], *fields])
+    _record(locked, from_status=from_status, invoices=invoices, actor=actor)
+    return locked
+
+
+def _record(batch: PaymentBatch, *, from_status: str, invoices, actor) -> None:
+    """The events of the move ``batch`` has just made from ``from_status``."""
+    if batch.status == B.APPROVED:
+        batch_step(
+            invoices,
+            batch=batch,
+            actor=actor,
+            reason=f"支払バッチ {batch.number} を承認しました"
+            "（作成者とは別の会計担当者）。",
+            step="approved",
+        )
+    elif batch.status == B.EXPORTED:
+        for notice in batch_notices(batch=batch):
+            for invoice in notice.invoices.all():
+                invoice_transition(
+                    invoice=invoice,
+                    to=InvoiceStatus.SCHEDULED,
+                    actor=actor,
+                    reason=f"支払バッチ {batch.number} の振込データを作成しました"
+                    f"（支払日 {date_ja(batch.payment_date)}、"
+                    f"支払通知 {notice.number}）。",
+                    data={
+                        "batch": batch.number,
+                        "notice": notice.number,
+                        "payment_date": batch.payment_date.isoformat(),
+                        "format": "zengin",
+                        "sha256": batch.zengin_sha256,
+                    },
+                )
+    elif batch.status == B.PAID:
+        for notice in batch_notices(batch=batch):
+            for invoice in notice.invoices.all():
+                invoice_transition(
+                    invoice=invoice,
+                    to=InvoiceStatus.PAID,
+                    actor=actor,
+                    reason=f"{date_ja(batch.payment_date)} に支払いました"
+                    f"（支払通知 {notice.number}）。",
+                    data={
+                        "batch": batch.number,
+                        "notice": notice.number,
+                        "payment_date": batch.payment_date.isoformat(),
+                    },
+                )
+    elif batch.status == B.CANCELLED:
+        text = (
+            f"支払バッチ {batch.number} を取り消しました。理由: {batch.cancel_reason}"
+        )
+        if from_status == B.EXPORTED:
+            # The invoices were scheduled: they are approved again.
+            for invoice in invoices:
+                invoice_transition(
+                    invoice=invoice,
+                    to=InvoiceStatus.APPROVED,
+                    actor=actor,
+                    reason=text,
+                    data={"batch": batch.number, "step": "cancelled"},
+                )
+        else:
+            batch_step(
+                invoices, batch=batch, actor=actor, reason=text, step="cancelled"
+            )
+
+
+def batch_step(
+    invoices: list[Invoice], *, batch: PaymentBatch, actor, reason: str, step: str
+) -> None:
+    """A batch step that changes no invoice status, in each invoice's
+    history; ``step`` says which (added, removed, approved, cancelled)."""
+    events_append(
+        invoices=invoices,
+        kind=EventKind.BATCH,
+        actor=actor,
+        reason=reason,
+        data={"batch": batch.number, "step": step},
+    )
