@@ -3,7 +3,7 @@
 from django.urls import path
 
 from invoices.views import city, documents, imports, search
-from peppol.views import CityInvoiceXmlView
+from peppol.views.documents import CityInvoiceXmlView
 
 urlpatterns = [
     path("search/", search.CityInvoiceSearchView.as_view(), name="invoice_search"),

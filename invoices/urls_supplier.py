@@ -3,7 +3,7 @@
 from django.urls import path
 
 from invoices.views import documents, imports, search, supplier
-from peppol.views import SupplierInvoiceXmlView
+from peppol.views.documents import SupplierInvoiceXmlView
 
 urlpatterns = [
     path("search/", search.SupplierInvoiceSearchView.as_view(), name="invoice_search"),

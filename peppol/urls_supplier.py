@@ -2,23 +2,23 @@
 
 from django.urls import path
 
-from peppol import views_inbound as views
+from peppol.views import inbound
 
 urlpatterns = [
-    path("upload/", views.PintUploadView.as_view(), name="pint_upload"),
+    path("upload/", inbound.PintUploadView.as_view(), name="pint_upload"),
     path(
         "upload/<int:pk>/",
-        views.PintUploadDetailView.as_view(),
+        inbound.PintUploadDetailView.as_view(),
         name="pint_upload_detail",
     ),
     path(
         "upload/<int:pk>/confirm/",
-        views.PintUploadConfirmView.as_view(),
+        inbound.PintUploadConfirmView.as_view(),
         name="pint_upload_confirm",
     ),
     path(
         "invoices/<int:pk>/original.xml",
-        views.SupplierOriginalXmlView.as_view(),
+        inbound.SupplierOriginalXmlView.as_view(),
         name="invoice_original_xml",
     ),
 ]

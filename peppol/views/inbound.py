@@ -27,8 +27,9 @@ from django.views import View
 from django.views.generic import DetailView, ListView
 
 from invoices.models import EventKind, TaxCategory, filename_part
-from invoices.selectors import invoice_get_for_access, invoice_get_for_supplier
 from invoices.services import invoices_record_export
+from invoices.views.city import CityInvoiceMixin
+from invoices.views.supplier import SupplierInvoiceMixin
 from municipality.models import Department, StaffRole
 from municipality.views import CityRoleRequiredMixin
 from peppol.inbound import (
@@ -212,20 +213,14 @@ def original_response(request, invoice):
     return response
 
 
-class SupplierOriginalXmlView(View):
-    def get(self, request, pk):
-        invoice = invoice_get_for_supplier(
-            supplier=request.supplier_access.supplier, pk=pk
-        )
-        return original_response(request, invoice)
+class SupplierOriginalXmlView(SupplierInvoiceMixin, View):
+    def get(self, request, *args, **kwargs):
+        return original_response(request, self.get_object())
 
 
-class CityOriginalXmlView(CityRoleRequiredMixin, View):
-    required_roles = (StaffRole.DEPARTMENT, StaffRole.TREASURY, StaffRole.CITY_ADMIN)
-
-    def get(self, request, *args, pk, **kwargs):
-        invoice = invoice_get_for_access(access=request.city, pk=pk)
-        return original_response(request, invoice)
+class CityOriginalXmlView(CityInvoiceMixin, View):
+    def get(self, request, *args, **kwargs):
+        return original_response(request, self.get_object())
 
 
 # City admin: the 宛先不明 queue ------------------------------------------------
