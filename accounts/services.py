@@ -2,7 +2,7 @@
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
-from allauth.mfa.utils import encrypt
+from allauth.mfa.totp.internal.auth import TOTP
 from django.db import transaction
 
 from accounts.models import NotificationSettings, User
@@ -47,12 +47,8 @@ def user_totp_activate(*, user: User, secret: str) -> Authenticator:
     for ``user``, as allauth's own activation page would; for the demo
     users and tests. Raises ``ValueError`` if the user already has one."""
     if Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
-        raise ValueError(f"{user.email} には認証アプリがすでに設定されています。")
-    return Authenticator.objects.create(
-        user=user,
-        type=Authenticator.Type.TOTP,
-        data={"secret": encrypt(secret)},
-    )
+        raise ValueError(f"{user.email} already has an authenticator app")
+    return TOTP.activate(user, secret).instance
 
 
 @transaction.atomic

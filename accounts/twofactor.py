@@ -7,14 +7,11 @@ to set it up. allauth's login asks every user who has TOTP for a code, so a
 password alone never logs them in.
 """
 
-import base64
-import hashlib
-import hmac
-import struct
 import time
 
 from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from allauth.mfa.utils import is_mfa_enabled
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
@@ -42,14 +39,9 @@ def two_factor_required_redirect(
     return HttpResponseRedirect(url)
 
 
-def totp_code(secret: str, *, at: float | None = None) -> str:
-    """The code an authenticator app shows for the base32 ``secret`` at
-    ``at`` (now by default): RFC 6238 with allauth's period and digits. For
-    the demo (``manage.py demo_totp``) and tests."""
-    counter = int((time.time() if at is None else at) // mfa_settings.TOTP_PERIOD)
-    key = base64.b32decode(secret, casefold=True)
-    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
-    digits = mfa_settings.TOTP_DIGITS
-    return f"{value % 10**digits:0{digits}d}"
+def totp_code(secret: str) -> str:
+    """The code an authenticator app shows now for the base32 ``secret``,
+    computed by allauth itself. For the demo (``manage.py demo_totp``) and
+    tests."""
+    counter = int(time.time()) // mfa_settings.TOTP_PERIOD
+    return format_hotp_value(hotp_value(secret, counter))
