@@ -32,6 +32,7 @@ from invoices.models import (
     ReturnSeverity,
 )
 from invoices.pdf import render_invoice_pdf
+from invoices.signals import invoices_decided
 from invoices.snapshot import content_hash, invoice_snapshot
 from invoices.tax import amount_limit_problems, invoice_totals, line_amount
 from invoices.workflow import TransitionError, invoice_lock, invoice_transition
@@ -248,14 +249,6 @@ def _supplier_users(invoice: Invoice):
     return User.objects.filter(supplier_membership__supplier=invoice.supplier)
 
 
-def _peppol_response(invoice: Invoice, code: str) -> None:
-    """Tell the supplier's Peppol system of the decision (Invoice Response,
-    after commit; the peppol app decides whether the invoice gets one)."""
-    from peppol.access_point.services import invoice_response_request
-
-    invoice_response_request(invoice=invoice, code=code)
-
-
 def invoice_issue_problems(invoice: Invoice) -> list[str]:
     """Why the draft cannot be issued yet (empty when it can)."""
     problems = []
@@ -317,7 +310,9 @@ def invoice_issue(*, invoice: Invoice, actor) -> Invoice:
         to=recipients_wanting(_staff_of(invoice), Notification.INVOICE_EVENTS),
         context={"invoice": invoice},
     )
-    _peppol_response(invoice, "AB")
+    invoices_decided.send(
+        sender=Invoice, invoices=[invoice], status=InvoiceStatus.ISSUED
+    )
     return invoice
 
 
@@ -390,7 +385,9 @@ def invoice_return(
         to=recipients_wanting(_supplier_users(invoice), Notification.INVOICE_EVENTS),
         context={"invoice": invoice},
     )
-    _peppol_response(invoice, "RE")
+    invoices_decided.send(
+        sender=Invoice, invoices=[invoice], status=InvoiceStatus.RETURNED
+    )
     return invoice
 
 
@@ -420,7 +417,9 @@ def invoice_approve(*, invoice: Invoice, actor, inspection_date: date) -> Invoic
         to=recipients_wanting(_supplier_users(invoice), Notification.INVOICE_EVENTS),
         context={"invoice": invoice},
     )
-    _peppol_response(invoice, "AP")
+    invoices_decided.send(
+        sender=Invoice, invoices=[invoice], status=InvoiceStatus.APPROVED
+    )
     return invoice
 
 

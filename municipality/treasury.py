@@ -46,6 +46,7 @@ from invoices.models import (
     TaxCategory,
 )
 from invoices.pdf import STATIC_BASE, StaticOnlyFetcher
+from invoices.signals import invoices_decided
 from municipality.batch_workflow import (
     batch_can_move,
     batch_lock,
@@ -523,7 +524,6 @@ def batch_mark_paid(*, batch: PaymentBatch, actor) -> PaymentBatch:
     Nobody attests the payment of a supplier they belong to
     (``DutyConflictError``)."""
     from municipality.tasks import payment_notice_deliver_task
-    from peppol.access_point.services import invoice_response_request
 
     batch = batch_lock(batch)
     batch_transition_check(batch, BatchStatus.PAID)
@@ -535,9 +535,9 @@ def batch_mark_paid(*, batch: PaymentBatch, actor) -> PaymentBatch:
     )
     # Every invoice is paid there; then each supplier hears of it.
     batch = batch_transition(batch=batch, to=BatchStatus.PAID, actor=actor)
+    paid = []
     for notice in batch_notices(batch=batch):
-        for invoice in notice.invoices.all():
-            invoice_response_request(invoice=invoice, code="PD")
+        paid.extend(notice.invoices.all())
         transaction.on_commit(
             partial(
                 payment_notice_deliver_task.delay,
@@ -545,6 +545,7 @@ def batch_mark_paid(*, batch: PaymentBatch, actor) -> PaymentBatch:
                 municipality_id=batch.municipality_id,
             )
         )
+    invoices_decided.send(sender=Invoice, invoices=paid, status=InvoiceStatus.PAID)
     return batch
 
 

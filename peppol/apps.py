@@ -9,3 +9,11 @@ class PeppolConfig(AppConfig):
 
     name = "peppol"
     verbose_name = _("デジタルインボイス（JP PINT）")
+
+    def ready(self):
+        from invoices.signals import invoices_decided
+        from peppol.access_point.services import invoices_decided_respond
+
+        invoices_decided.connect(
+            invoices_decided_respond, dispatch_uid="peppol-invoice-responses"
+        )

@@ -7,7 +7,9 @@ from functools import partial
 
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
+from invoices.models import InvoiceStatus
 from peppol.access_point import OutgoingDocument, TransientError, access_point_for
 from peppol.access_point.base import (
     DOCTYPE_SCHEME_QNS,
@@ -178,20 +180,39 @@ def _statuses_refresh(settings, adapter) -> None:
 # Invoice Responses --------------------------------------------------------
 
 
-def invoice_response_request(*, invoice, code: str) -> None:
-    """Ask, after commit, for the Invoice Response of a decision on the
-    invoice (``invoice_response_send``). Cheap to call for every invoice:
-    the task decides whether the invoice gets one."""
+# The Invoice Response that answers each decision (reference §5.2).
+DECISION_RESPONSES = {
+    InvoiceStatus.ISSUED: ResponseCode.AB,
+    InvoiceStatus.RETURNED: ResponseCode.RE,
+    InvoiceStatus.APPROVED: ResponseCode.AP,
+    InvoiceStatus.PAID: ResponseCode.PD,
+}
+
+
+def invoices_decided_respond(sender, *, invoices, status, **kwargs) -> None:
+    """Receiver of ``invoices.signals.invoices_decided``: ask, after commit,
+    for the Invoice Response of each invoice (``invoice_response_send``),
+    unless the municipality has no active access point; then nothing is
+    queued at all."""
+    if not invoices:
+        return
+    with scopes_disabled():  # looked up by its municipality explicitly
+        settings = AccessPointSettings.objects.filter(
+            municipality_id=invoices[0].municipality_id
+        ).first()
+    if settings is None or not settings.is_active:
+        return
     from peppol.tasks import invoice_response_task
 
-    transaction.on_commit(
-        partial(
-            invoice_response_task.delay,
-            invoice_id=invoice.pk,
-            municipality_id=invoice.municipality_id,
-            code=code,
+    for invoice in invoices:
+        transaction.on_commit(
+            partial(
+                invoice_response_task.delay,
+                invoice_id=invoice.pk,
+                municipality_id=invoice.municipality_id,
+                code=DECISION_RESPONSES[status],
+            )
         )
-    )
 
 
 def _peppol_origin(invoice):

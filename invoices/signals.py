@@ -1,0 +1,10 @@
+"""Signals for apps built on top of invoices, so that invoices imports none
+of them."""
+
+from django.dispatch import Signal
+
+# A decision on invoices that the supplier's own system may want to hear of,
+# sent inside the transaction that made it. Arguments: ``invoices`` (a list,
+# all of one municipality) and ``status``, the InvoiceStatus they reached
+# (issued = received by the city, returned, approved, paid).
+invoices_decided = Signal()
