@@ -19,6 +19,7 @@ from pypdf import PdfReader
 
 from accounts.models import NotificationSettings
 from invoices.models import EventKind, Invoice, InvoiceEvent, InvoiceStatus
+from invoices.pdf import STATIC_BASE, StaticOnlyFetcher
 from invoices.services import LineInput
 from municipality.models import (
     BatchStatus,
@@ -531,6 +532,26 @@ def test_the_notice_pdf_lists_what_was_paid_in_japanese(tenant, filled_batch):
     for invoice in notice.invoices.all():
         assert invoice.number in text
         assert invoice.receipt_number in text
+
+
+def test_the_notice_pdf_fetches_only_static_files_like_the_invoice_pdf(
+    tenant, filled_batch, monkeypatch
+):
+    """Both documents go through ``invoices.pdf.render_pdf``: every URL the
+    notice asks for passes the static-only fetcher."""
+    fetched = []
+    fetch = StaticOnlyFetcher.fetch
+
+    def recording_fetch(self, url, headers=None):
+        fetched.append(url)
+        return fetch(self, url, headers)
+
+    monkeypatch.setattr(StaticOnlyFetcher, "fetch", recording_fetch)
+    batch, _ = filled_batch
+    batch_export(batch=batch, actor=tenant.treasury)
+    notice = PaymentNotice.objects.filter(batch=batch).first()
+    render_payment_notice_pdf(notice)
+    assert STATIC_BASE + "invoices/pdf.css" in fetched
 
 
 def test_only_an_exported_batch_can_be_marked_paid(tenant, filled_batch):

@@ -5,22 +5,21 @@ import secrets
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
-from weasyprint import HTML
 
 from accounts.emails import email_send_template
 from accounts.models import User
 from accounts.notifications import Notification, recipients_wanting
-from invoices.pdf import STATIC_BASE, StaticOnlyFetcher
+from invoices.pdf import render_pdf
 from municipality.models import PaymentNotice
 
 
-def payment_notice_pdf_html(notice: PaymentNotice) -> str:
+def render_payment_notice_pdf(notice: PaymentNotice) -> bytes:
+    """The notice as an A4 PDF, rendered like the invoice PDF."""
     invoices = notice.invoices.select_related("department").order_by(
         "receipt_number", "pk"
     )
-    return render_to_string(
+    return render_pdf(
         "municipality/pdf/payment_notice.html",
         {
             "notice": notice,
@@ -29,15 +28,6 @@ def payment_notice_pdf_html(notice: PaymentNotice) -> str:
             "invoices": invoices,
         },
     )
-
-
-def render_payment_notice_pdf(notice: PaymentNotice) -> bytes:
-    """The notice as an A4 PDF, styled and fetched like the invoice PDF."""
-    return HTML(
-        string=payment_notice_pdf_html(notice),
-        base_url=STATIC_BASE,
-        url_fetcher=StaticOnlyFetcher(),
-    ).write_pdf()
 
 
 def _notice_lock(notice_id: int) -> PaymentNotice:
