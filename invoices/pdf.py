@@ -1,4 +1,6 @@
-"""Invoice PDFs (適格請求書) rendered with WeasyPrint from the frozen snapshot.
+"""PDFs rendered with WeasyPrint: ``render_pdf`` for every document (the
+invoices (適格請求書) here, from the frozen snapshot, and the treasury's
+payment notices).
 
 Rendering reads nothing but the project's static files (the embedded font
 and the stylesheet) and inline ``data:`` images (the seal): every other URL
@@ -42,6 +44,20 @@ class StaticOnlyFetcher(URLFetcher):
         )
 
 
+def html_to_pdf(html: str) -> bytes:
+    """``html`` as an A4 PDF (the page size is in the stylesheet), fetching
+    only through ``StaticOnlyFetcher``: the project's one WeasyPrint call."""
+    return HTML(
+        string=html, base_url=STATIC_BASE, url_fetcher=StaticOnlyFetcher()
+    ).write_pdf()
+
+
+def render_pdf(template_name: str, context: dict) -> bytes:
+    """The template rendered with ``context``, as a PDF. Relative URLs in
+    it (``invoices/pdf.css`` and the fonts it names) resolve in ``static/``."""
+    return html_to_pdf(render_to_string(template_name, context))
+
+
 def _seal_data_uri(snapshot: dict) -> str:
     name = snapshot["supplier"].get("seal_image", "")
     if not name or not default_storage.exists(name):
@@ -52,19 +68,19 @@ def _seal_data_uri(snapshot: dict) -> str:
     return f"data:{content_type};base64,{base64.b64encode(data).decode()}"
 
 
+INVOICE_TEMPLATE = "invoices/pdf/invoice.html"
+
+
+def _invoice_context(invoice: Invoice) -> dict:
+    doc = invoice_document(invoice)
+    return {"doc": doc, "seal_src": _seal_data_uri(doc), "invoice": invoice}
+
+
 def invoice_pdf_html(invoice: Invoice) -> str:
     """The HTML the PDF is made from."""
-    doc = invoice_document(invoice)
-    return render_to_string(
-        "invoices/pdf/invoice.html",
-        {"doc": doc, "seal_src": _seal_data_uri(doc), "invoice": invoice},
-    )
+    return render_to_string(INVOICE_TEMPLATE, _invoice_context(invoice))
 
 
 def render_invoice_pdf(invoice: Invoice) -> bytes:
     """The invoice as an A4 PDF with the Japanese font embedded."""
-    return HTML(
-        string=invoice_pdf_html(invoice),
-        base_url=STATIC_BASE,
-        url_fetcher=StaticOnlyFetcher(),
-    ).write_pdf()
+    return render_pdf(INVOICE_TEMPLATE, _invoice_context(invoice))

@@ -6,7 +6,6 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV
 
 from accounts.spreadsheets import FormulaSafeCSV
-from municipality.admin_treasury import PaymentBatchAdmin, TreasurySettingsAdmin
 from municipality.models import (
     Department,
     Municipality,
@@ -21,6 +20,7 @@ from municipality.services import (
     staff_membership_revoke,
     staff_membership_save,
 )
+from municipality.treasury.admin import PaymentBatchAdmin, TreasurySettingsAdmin
 
 
 @admin.register(Municipality)

@@ -320,7 +320,7 @@ def _treasury_settings_ensure(municipality: Municipality, result: DemoSeedResult
     """Kanoya's (invented) originator data, so the demo treasury can export a
     Zengin file."""
     from municipality.models import TreasurySettings
-    from municipality.treasury import treasury_settings_save
+    from municipality.treasury.services.settings import treasury_settings_save
 
     if TreasurySettings.objects.filter(municipality=municipality).exists():
         return

@@ -22,6 +22,6 @@ def reminders_send_daily_task() -> int:
 )
 def payment_notice_deliver_task(*, notice_id: int, municipality_id: int) -> None:
     """Render and email one payment notice; safe to run twice."""
-    from municipality.treasury import payment_notice_deliver
+    from municipality.treasury.services.notices import payment_notice_deliver
 
     payment_notice_deliver(notice_id=notice_id)

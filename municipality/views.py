@@ -20,15 +20,7 @@ from municipality.selectors import (
     department_list_for_access,
     staff_membership_list,
 )
-from municipality.selectors_treasury import (
-    batch_list_open,
-    payables_waiting_count,
-    treasury_settings_get,
-)
-from partners.selectors import (
-    connection_list_for_department,
-    connection_list_for_municipality,
-)
+from partners.selectors import connection_list_for_department
 
 
 class CityRoleRequiredMixin:
@@ -110,30 +102,6 @@ class DepartmentDetailView(CityRoleRequiredMixin, ListView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(department=self.department, **kwargs)
-
-
-class TreasuryView(CityRoleRequiredMixin, ListView):
-    """会計管理者・出納室: the open payment batches and the number of approved
-    invoices waiting for one, beside the 支払先マスタ with payee codes."""
-
-    required_roles = (StaffRole.TREASURY,)
-    template_name = "municipality/treasury.html"
-    context_object_name = "connections"
-    paginate_by = 50
-
-    def get_queryset(self):
-        return connection_list_for_municipality(
-            municipality=self.request.city.municipality
-        )
-
-    def get_context_data(self, **kwargs):
-        municipality = self.request.city.municipality
-        return super().get_context_data(
-            open_batches=batch_list_open(municipality=municipality),
-            waiting_count=payables_waiting_count(municipality=municipality),
-            settings_missing=treasury_settings_get(municipality=municipality) is None,
-            **kwargs,
-        )
 
 
 class ManageView(CityRoleRequiredMixin, TemplateView):

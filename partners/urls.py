@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from municipality import views_supplier
+from municipality.treasury.views import supplier as payment_notices
 from partners.views import bank_accounts, home, members, profile
 
 app_name = "supplier"
@@ -64,17 +64,17 @@ urlpatterns = [
     ),
     path(
         "payment-notices/",
-        views_supplier.PaymentNoticeListView.as_view(),
+        payment_notices.PaymentNoticeListView.as_view(),
         name="payment_notices",
     ),
     path(
         "payment-notices/<int:pk>/",
-        views_supplier.PaymentNoticeDetailView.as_view(),
+        payment_notices.PaymentNoticeDetailView.as_view(),
         name="payment_notice",
     ),
     path(
         "payment-notices/<int:pk>/pdf/",
-        views_supplier.PaymentNoticePdfView.as_view(),
+        payment_notices.PaymentNoticePdfView.as_view(),
         name="payment_notice_pdf",
     ),
 ]

@@ -363,8 +363,13 @@ def _build_world(media_root) -> World:
     from invoices.attachments import attachment_add, attachment_check
     from invoices.imports import invoice_import_create
     from invoices.services import invoice_approve, invoice_issue
-    from municipality import treasury
     from municipality.models import PaymentNotice, StaffRole
+    from municipality.treasury.services.batches import (
+        batch_add_invoices,
+        batch_create,
+        batch_export,
+        batch_mark_paid,
+    )
     from partners.models import Invitation, MemberInvitation, SupplierRole
     from partners.services.invitations import (
         invitation_create,
@@ -531,14 +536,14 @@ def _build_world(media_root) -> World:
             )
             for key in paid
         ]
-        batch = treasury.batch_create(
+        batch = batch_create(
             municipality=tenant.municipality, payment_date=payday, actor=tenant.treasury
         )
-        treasury.batch_add_invoices(
+        batch_add_invoices(
             batch=batch, invoice_ids=[i.pk for i in approved], actor=tenant.treasury
         )
-        treasury.batch_export(batch=batch, actor=tenant.treasury)
-        treasury.batch_mark_paid(batch=batch, actor=tenant.treasury)
+        batch_export(batch=batch, actor=tenant.treasury)
+        batch_mark_paid(batch=batch, actor=tenant.treasury)
         add("batch", f"batch of {slug}", {"pk": batch.pk}, city_slug=slug)
         for s, _code in paid:
             notice = PaymentNotice.objects.get(batch=batch, supplier=suppliers[s][0])

@@ -29,8 +29,13 @@ from django_scopes import scopes_disabled
 from import_export.admin import ExportMixin
 
 from invoices.services import LineInput
-from municipality import treasury
 from municipality.models import StaffRole, TreasurySettings
+from municipality.treasury.services.batches import (
+    batch_add_invoices,
+    batch_approve,
+    batch_create,
+    batch_export,
+)
 from partners.models import Connection
 from tests.factories import (
     ConnectionFactory,
@@ -135,19 +140,19 @@ def world(tenant):
             for n in range(3)
         ]
         make_settings(tenant.municipality)
-        batch = treasury.batch_create(
+        batch = batch_create(
             municipality=tenant.municipality,
             payment_date=business_day_after(timezone.localdate() + timedelta(days=3)),
             actor=tenant.treasury,
         )
-        treasury.batch_add_invoices(
+        batch_add_invoices(
             batch=batch, invoice_ids=[i.pk for i in invoices], actor=tenant.treasury
         )
         colleague = StaffMembershipFactory(
             municipality=tenant.municipality, role=StaffRole.TREASURY
         ).user
-        treasury.batch_approve(batch=batch, actor=colleague)
-        treasury.batch_export(batch=batch, actor=colleague)
+        batch_approve(batch=batch, actor=colleague)
+        batch_export(batch=batch, actor=colleague)
     return {
         "supplier_user": owner,
         "department_staff": tenant.department_staff,
@@ -354,8 +359,8 @@ WRITERS = {
     "invoices/exports.py": "search CSV, ZIP, upload format and template",
     "invoices/views/search.py": "serves invoices/exports.py",
     "invoices/views/imports.py": "serves invoices/exports.py",
-    "municipality/treasury.py": "財務会計 CSV",
-    "municipality/views_treasury.py": "serves municipality/treasury.py",
+    "municipality/treasury/services/accounting.py": "財務会計 CSV",
+    "municipality/treasury/views/city.py": "serves treasury/services/accounting.py",
     "municipality/admin.py": "admin export, enumerated",
     "partners/admin.py": "admin export, enumerated",
     "invoices/csv_import.py": "reads uploads only",

@@ -28,8 +28,13 @@ from invoices.attachments import ATTACHMENT_MAX_BYTES, attachment_add, attachmen
 from invoices.forms_import import IMPORT_MAX_BYTES
 from invoices.models import InvoiceImport
 from invoices.services import invoice_approve, invoice_issue
-from municipality import treasury
 from municipality.models import PaymentNotice
+from municipality.treasury.services.batches import (
+    batch_add_invoices,
+    batch_create,
+    batch_export,
+    batch_mark_paid,
+)
 from partners.images import SEAL_MAX_BYTES
 from tests.factories import UserFactory, make_invoice
 from tests.municipality.test_treasury_support import (
@@ -199,16 +204,16 @@ def paid_world(tenant, django_capture_on_commit_callbacks):
             ),
             make_approved(tenant, user, connection),
         ]
-        batch = treasury.batch_create(
+        batch = batch_create(
             municipality=tenant.municipality,
             payment_date=business_day_after(timezone.localdate()),
             actor=tenant.treasury,
         )
-        treasury.batch_add_invoices(
+        batch_add_invoices(
             batch=batch, invoice_ids=[i.pk for i in invoices], actor=tenant.treasury
         )
-        treasury.batch_export(batch=batch, actor=tenant.treasury)
-        treasury.batch_mark_paid(batch=batch, actor=tenant.treasury)
+        batch_export(batch=batch, actor=tenant.treasury)
+        batch_mark_paid(batch=batch, actor=tenant.treasury)
         notice = PaymentNotice.objects.get(batch=batch)
     return {
         "supplier_user": user,

@@ -29,7 +29,12 @@ from playwright.sync_api import Error as PlaywrightError, Page, expect
 from invoices.attachments import attachment_add, attachment_check
 from invoices.models import InvoiceImport, ReturnReason, ReturnSeverity
 from invoices.services import invoice_return
-from municipality import treasury
+from municipality.treasury.services.batches import (
+    batch_add_invoices,
+    batch_create,
+    batch_export,
+    batch_mark_paid,
+)
 from partners.models import InvitationRequest
 from partners.services.invitations import invitation_create
 from tests.browser.helpers import login
@@ -167,19 +172,19 @@ def world(tenant, supplier_user):
             severity=ReturnSeverity.MINOR,
         )
         paid = [make_approved(tenant, supplier_user, connection) for _ in range(2)]
-        batch = treasury.batch_create(
+        batch = batch_create(
             municipality=tenant.municipality,
             payment_date=business_day_after(timezone.localdate()),
             actor=tenant.treasury,
         )
-        treasury.batch_add_invoices(
+        batch_add_invoices(
             batch=batch, invoice_ids=[i.pk for i in paid], actor=tenant.treasury
         )
-        treasury.batch_export(batch=batch, actor=tenant.treasury)
-        treasury.batch_mark_paid(batch=batch, actor=tenant.treasury)
+        batch_export(batch=batch, actor=tenant.treasury)
+        batch_mark_paid(batch=batch, actor=tenant.treasury)
         # An open batch too, with an approved invoice still to pay.
         make_approved(tenant, supplier_user, connection)
-        treasury.batch_create(
+        batch_create(
             municipality=tenant.municipality,
             payment_date=business_day_after(timezone.localdate(), days=7),
             actor=tenant.treasury,

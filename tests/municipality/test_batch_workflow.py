@@ -10,17 +10,18 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from invoices.models import EventKind, Invoice, InvoiceEvent, InvoiceStatus
-from municipality import treasury
-from municipality.batch_workflow import (
-    BATCH_TRANSITIONS,
-    BatchTransitionError,
-    batch_transition,
-)
 from municipality.models import (
     BatchStatus,
     PaymentBatch,
     PaymentBatchItem,
     PaymentNotice,
+)
+from municipality.treasury.services import batches
+from municipality.treasury.services.batches import batch_add_invoices, batch_create
+from municipality.treasury.workflow import (
+    BATCH_TRANSITIONS,
+    BatchTransitionError,
+    batch_transition,
 )
 from tests.municipality.test_treasury_support import (
     business_day_after,
@@ -77,12 +78,12 @@ def batch(tenant):
     make_settings(tenant.municipality)
     user, connection = make_supplier(tenant.department)
     invoices = [make_approved(tenant, user, connection) for _ in range(2)]
-    batch = treasury.batch_create(
+    batch = batch_create(
         municipality=tenant.municipality,
         payment_date=business_day_after(timezone.localdate()),
         actor=tenant.treasury,
     )
-    treasury.batch_add_invoices(
+    batch_add_invoices(
         batch=batch, invoice_ids=[i.pk for i in invoices], actor=tenant.treasury
     )
     return batch
@@ -217,7 +218,7 @@ def test_the_services_refuse_a_move_with_their_message(
     batch = _put(batch, start)
     kwargs = {"reason": "理由"} if service == "batch_cancel" else {}
     with pytest.raises(ValidationError) as excinfo:
-        getattr(treasury, service)(batch=batch, actor=tenant.treasury, **kwargs)
+        getattr(batches, service)(batch=batch, actor=tenant.treasury, **kwargs)
     assert excinfo.value.messages == [
         f"支払バッチ {batch.number} は「{batch.get_status_display()}」のため、"
         f"{refusal}。画面を更新して状態を確認してください。"

@@ -14,7 +14,6 @@ from django_scopes import scopes_disabled
 
 from invoices.duties import DutyConflictError
 from invoices.models import EventKind, Invoice, InvoiceEvent, InvoiceStatus
-from municipality import treasury
 from municipality.models import (
     BatchStatus,
     PaymentBatch,
@@ -22,6 +21,15 @@ from municipality.models import (
     PaymentNotice,
     StaffRole,
     TreasurySettings,
+)
+from municipality.treasury.services.batches import (
+    batch_add_invoices,
+    batch_approve,
+    batch_cancel,
+    batch_create,
+    batch_export,
+    batch_mark_paid,
+    batch_remove_invoice,
 )
 from partners.models import SupplierRole
 from tests.factories import (
@@ -54,7 +62,7 @@ def world(tenant):
         user_b, connection_b = make_supplier(tenant.department)
         a1, a2 = (make_approved(tenant, user_a, connection_a) for _ in range(2))
         b1 = make_approved(tenant, user_b, connection_b)
-        batch = treasury.batch_create(
+        batch = batch_create(
             municipality=tenant.municipality,
             payment_date=business_day_after(timezone.localdate()),
             actor=tenant.treasury,
@@ -77,7 +85,7 @@ def world(tenant):
 
 def _add(world, *names, actor):
     with scopes_disabled():
-        return treasury.batch_add_invoices(
+        return batch_add_invoices(
             batch=world["batch"],
             invoice_ids=[world[name].pk for name in names],
             actor=actor,
@@ -188,7 +196,7 @@ def test_the_insider_cannot_be_the_second_pair_of_eyes(tenant, world):
     _add(world, "a1", "b1", actor=tenant.treasury)
 
     with scopes_disabled(), pytest.raises(DutyConflictError) as excinfo:
-        treasury.batch_approve(batch=world["batch"], actor=world["insider"])
+        batch_approve(batch=world["batch"], actor=world["insider"])
 
     (problem,) = excinfo.value.messages
     assert f"取引先 {world['supplier_a'].legal_name} の請求書 {world['a1'].number}" in (
@@ -201,10 +209,10 @@ def test_the_insider_cannot_be_the_second_pair_of_eyes(tenant, world):
 
     # Without A's invoice the insider may approve.
     with scopes_disabled():
-        treasury.batch_remove_invoice(
+        batch_remove_invoice(
             batch=batch, invoice_id=world["a1"].pk, actor=tenant.treasury
         )
-        treasury.batch_approve(batch=batch, actor=world["insider"])
+        batch_approve(batch=batch, actor=world["insider"])
     assert _batch(world).status == BatchStatus.APPROVED
 
 
@@ -241,7 +249,7 @@ def test_the_insider_cannot_export_a_batch_paying_their_supplier(client, tenant,
     _add(world, "a1", "b1", actor=tenant.treasury)
 
     with scopes_disabled(), pytest.raises(DutyConflictError, match="振込データを"):
-        treasury.batch_export(batch=world["batch"], actor=world["insider"])
+        batch_export(batch=world["batch"], actor=world["insider"])
     client.force_login(world["insider"])
     assert "振込データを作成</button>" not in _page(client, world)
     response = _post(client, world, "export")
@@ -254,7 +262,7 @@ def test_the_insider_cannot_export_a_batch_paying_their_supplier(client, tenant,
     assert _statuses(world) == {InvoiceStatus.APPROVED}
 
     with scopes_disabled():
-        treasury.batch_export(batch=batch, actor=tenant.treasury)
+        batch_export(batch=batch, actor=tenant.treasury)
     assert _batch(world).status == BatchStatus.EXPORTED
 
 
@@ -263,10 +271,10 @@ def test_the_insider_cannot_mark_paid_but_may_cancel(
 ):
     _add(world, "a1", "b1", actor=tenant.treasury)
     with scopes_disabled():
-        treasury.batch_export(batch=world["batch"], actor=tenant.treasury)
+        batch_export(batch=world["batch"], actor=tenant.treasury)
 
     with scopes_disabled(), pytest.raises(DutyConflictError, match="支払済に"):
-        treasury.batch_mark_paid(batch=world["batch"], actor=world["insider"])
+        batch_mark_paid(batch=world["batch"], actor=world["insider"])
     client.force_login(world["insider"])
     assert "支払済にする</button>" not in _page(client, world)
     response = _post(client, world, "paid")
@@ -276,9 +284,7 @@ def test_the_insider_cannot_mark_paid_but_may_cancel(
 
     # Stopping a payment to one's own supplier stays possible.
     with scopes_disabled(), django_capture_on_commit_callbacks(execute=True):
-        treasury.batch_cancel(
-            batch=world["batch"], actor=world["insider"], reason="口座の誤り"
-        )
+        batch_cancel(batch=world["batch"], actor=world["insider"], reason="口座の誤り")
     assert _batch(world).status == BatchStatus.CANCELLED
     assert InvoiceStatus.SCHEDULED not in _statuses(world)
 
@@ -286,8 +292,8 @@ def test_the_insider_cannot_mark_paid_but_may_cancel(
 def test_a_colleague_marks_paid(tenant, world, django_capture_on_commit_callbacks):
     _add(world, "a1", actor=tenant.treasury)
     with scopes_disabled(), django_capture_on_commit_callbacks(execute=True):
-        treasury.batch_export(batch=world["batch"], actor=tenant.treasury)
-        treasury.batch_mark_paid(batch=_batch(world), actor=tenant.treasury)
+        batch_export(batch=world["batch"], actor=tenant.treasury)
+        batch_mark_paid(batch=_batch(world), actor=tenant.treasury)
     assert _batch(world).status == BatchStatus.PAID
 
 

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from invoices.models import SettingsAction, SettingsEvent, SettingsEventKind
-from municipality import treasury
 from municipality.models import Municipality, StaffMembership, StaffRole
+from municipality.treasury.services.settings import treasury_settings_save
 from partners.models import SupplierMembership, SupplierRole
 from tests.factories import (
     PASSWORD,
@@ -426,7 +426,7 @@ def _some_changes(tenant, count, *, start=100, actor=None):
         if start == 100:
             make_settings(tenant.municipality)
         for n in range(count):
-            treasury.treasury_settings_save(
+            treasury_settings_save(
                 municipality=tenant.municipality,
                 values={"fee_same_bank_small": start + n, "four_eyes": n % 2 == 0},
                 actor=actor or tenant.city_admin,
@@ -460,7 +460,7 @@ def test_the_audit_page_lists_the_citys_changes_and_no_other_citys(
     _some_changes(tenant, 1)
     with scopes_disabled():
         make_settings(other_tenant.municipality)
-        treasury.treasury_settings_save(
+        treasury_settings_save(
             municipality=other_tenant.municipality,
             values={"originator_name_kana": "ｷﾘｼﾏｼ"},
             actor=other_tenant.city_admin,
@@ -507,14 +507,14 @@ def mixed_chain(tenant, supplier_user, django_capture_on_commit_callbacks):
         make_settings(tenant.municipality)
         with django_capture_on_commit_callbacks(execute=True):
             make_invoice(connection=connection, actor=supplier_user)
-        treasury.treasury_settings_save(
+        treasury_settings_save(
             municipality=tenant.municipality,
             values={"four_eyes": True},
             actor=tenant.city_admin,
         )
         with django_capture_on_commit_callbacks(execute=True):
             make_invoice(connection=connection, actor=supplier_user)
-        treasury.treasury_settings_save(
+        treasury_settings_save(
             municipality=tenant.municipality,
             values={"four_eyes": False},
             actor=tenant.city_admin,

@@ -19,8 +19,8 @@ from pypdf import PdfReader
 
 from accounts.models import NotificationSettings
 from invoices.models import EventKind, Invoice, InvoiceEvent, InvoiceStatus
+from invoices.pdf import STATIC_BASE, StaticOnlyFetcher
 from invoices.services import LineInput
-from municipality import treasury
 from municipality.models import (
     BatchStatus,
     FeeBearer,
@@ -30,6 +30,27 @@ from municipality.models import (
     StaffRole,
 )
 from municipality.tasks import payment_notice_deliver_task
+from municipality.treasury.selectors import transfers_plan
+from municipality.treasury.services.accounting import (
+    ACCOUNTING_CSV_HEADER,
+    batch_accounting_csv,
+)
+from municipality.treasury.services.batches import (
+    BATCH_STEP,
+    CANCEL_REASON_REQUIRED,
+    SELF_APPROVAL,
+    batch_add_invoices,
+    batch_approve,
+    batch_can_export,
+    batch_cancel,
+    batch_create,
+    batch_export,
+    batch_mark_paid,
+    batch_remove_invoice,
+    batch_zengin_read,
+)
+from municipality.treasury.services.notices import render_payment_notice_pdf
+from municipality.treasury.services.settings import NO_SETTINGS, treasury_settings_save
 from tests.factories import (
     ConnectionFactory,
     StaffMembershipFactory,
@@ -79,7 +100,7 @@ def supplier(tenant):
 
 @pytest.fixture
 def batch(tenant, settings_row, payday):
-    return treasury.batch_create(
+    return batch_create(
         municipality=tenant.municipality, payment_date=payday, actor=tenant.treasury
     )
 
@@ -106,9 +127,7 @@ def test_batch_numbers_count_up_per_municipality_and_year(
     make_settings(other_tenant.municipality)
     year = timezone.localdate().year
     numbers = [
-        treasury.batch_create(
-            municipality=m, payment_date=payday, actor=tenant.treasury
-        ).number
+        batch_create(municipality=m, payment_date=payday, actor=tenant.treasury).number
         for m in (tenant.municipality, tenant.municipality, other_tenant.municipality)
     ]
     assert numbers == [f"{year}-0001", f"{year}-0002", f"{year}-0001"]
@@ -117,7 +136,7 @@ def test_batch_numbers_count_up_per_municipality_and_year(
 def test_a_bank_holiday_is_refused_with_a_japanese_message(tenant, settings_row):
     saturday = next_saturday(timezone.localdate())
     with pytest.raises(ValidationError) as excinfo:
-        treasury.batch_create(
+        batch_create(
             municipality=tenant.municipality,
             payment_date=saturday,
             actor=tenant.treasury,
@@ -129,7 +148,7 @@ def test_a_bank_holiday_is_refused_with_a_japanese_message(tenant, settings_row)
 def test_a_past_payment_date_is_refused(tenant, settings_row):
     past = business_day_after(timezone.localdate(), days=-30)
     with pytest.raises(ValidationError) as excinfo:
-        treasury.batch_create(
+        batch_create(
             municipality=tenant.municipality, payment_date=past, actor=tenant.treasury
         )
     assert "過ぎています" in _messages(excinfo)
@@ -137,10 +156,10 @@ def test_a_past_payment_date_is_refused(tenant, settings_row):
 
 def test_a_batch_needs_treasury_settings(tenant, payday):
     with pytest.raises(ValidationError) as excinfo:
-        treasury.batch_create(
+        batch_create(
             municipality=tenant.municipality, payment_date=payday, actor=tenant.treasury
         )
-    assert _messages(excinfo) == treasury.NO_SETTINGS
+    assert _messages(excinfo) == NO_SETTINGS
 
 
 # Adding and removing invoices ---------------------------------------------------------
@@ -149,11 +168,9 @@ def test_a_batch_needs_treasury_settings(tenant, payday):
 def test_approved_invoices_are_added_with_an_event(tenant, supplier, batch):
     user, connection = supplier
     invoice = make_approved(tenant, user, connection)
-    treasury.batch_add_invoices(
-        batch=batch, invoice_ids=[invoice.pk], actor=tenant.treasury
-    )
+    batch_add_invoices(batch=batch, invoice_ids=[invoice.pk], actor=tenant.treasury)
     assert PaymentBatchItem.objects.filter(batch=batch, invoice=invoice).exists()
-    (event,) = _events(invoice, treasury.BATCH_STEP)
+    (event,) = _events(invoice, BATCH_STEP)
     assert event.data == {"batch": batch.number, "step": "added"}
     assert batch.number in event.reason
     assert _refresh(invoice).status == InvoiceStatus.APPROVED
@@ -165,15 +182,13 @@ def test_adding_refuses_every_unfit_invoice_and_adds_none(
     user, connection = supplier
     good = make_approved(tenant, user, connection)
     issued = make_invoice(connection=connection, actor=user)
-    elsewhere = treasury.batch_create(
+    elsewhere = batch_create(
         municipality=tenant.municipality, payment_date=payday, actor=tenant.treasury
     )
     taken = make_approved(tenant, user, connection)
-    treasury.batch_add_invoices(
-        batch=elsewhere, invoice_ids=[taken.pk], actor=tenant.treasury
-    )
+    batch_add_invoices(batch=elsewhere, invoice_ids=[taken.pk], actor=tenant.treasury)
     with pytest.raises(ValidationError) as excinfo:
-        treasury.batch_add_invoices(
+        batch_add_invoices(
             batch=batch,
             invoice_ids=[good.pk, issued.pk, taken.pk],
             actor=tenant.treasury,
@@ -193,9 +208,7 @@ def test_another_municipalitys_invoice_cannot_be_added(
     user, connection = make_supplier(other_tenant.department)
     foreign = make_approved(other_tenant, user, connection)
     with pytest.raises(ValidationError) as excinfo:
-        treasury.batch_add_invoices(
-            batch=batch, invoice_ids=[foreign.pk], actor=tenant.treasury
-        )
+        batch_add_invoices(batch=batch, invoice_ids=[foreign.pk], actor=tenant.treasury)
     assert "見つかりません" in _messages(excinfo)
 
 
@@ -204,23 +217,17 @@ def test_an_invoice_without_a_bank_account_cannot_be_added(tenant, batch):
     connection.supplier.bank_accounts.all().delete()
     invoice = make_approved(tenant, user, connection)
     with pytest.raises(ValidationError) as excinfo:
-        treasury.batch_add_invoices(
-            batch=batch, invoice_ids=[invoice.pk], actor=tenant.treasury
-        )
+        batch_add_invoices(batch=batch, invoice_ids=[invoice.pk], actor=tenant.treasury)
     assert "振込先口座の記載がない" in _messages(excinfo)
 
 
 def test_removing_an_invoice_keeps_it_approved(tenant, supplier, batch):
     user, connection = supplier
     invoice = make_approved(tenant, user, connection)
-    treasury.batch_add_invoices(
-        batch=batch, invoice_ids=[invoice.pk], actor=tenant.treasury
-    )
-    treasury.batch_remove_invoice(
-        batch=batch, invoice_id=invoice.pk, actor=tenant.treasury
-    )
+    batch_add_invoices(batch=batch, invoice_ids=[invoice.pk], actor=tenant.treasury)
+    batch_remove_invoice(batch=batch, invoice_id=invoice.pk, actor=tenant.treasury)
     assert not PaymentBatchItem.objects.filter(invoice=invoice).exists()
-    steps = [e.data["step"] for e in _events(invoice, treasury.BATCH_STEP)]
+    steps = [e.data["step"] for e in _events(invoice, BATCH_STEP)]
     assert steps == ["added", "removed"]
     assert _refresh(invoice).status == InvoiceStatus.APPROVED
 
@@ -237,7 +244,7 @@ def test_transfers_group_by_supplier_and_bank_account(tenant, settings_row, batc
     third = make_approved(tenant, user_a, connection_a)  # the new account
     fourth = make_approved(tenant, user_b, connection_b)
     invoices = [first, second, third, fourth]
-    plan = treasury.transfers_plan(invoices=invoices, settings=settings_row)
+    plan = transfers_plan(invoices=invoices, settings=settings_row)
     grouped = sorted(
         (t.supplier.pk, t.bank_account["account_number"], {i.pk for i in t.invoices})
         for t in plan
@@ -276,7 +283,7 @@ def test_the_supplier_bears_the_fee_when_the_settings_say_so(
         price_basis="inclusive",
         lines=[LineInput("保守", Decimal(1), Decimal(amount), "S", "式")],
     )
-    (transfer,) = treasury.transfers_plan(invoices=[invoice], settings=settings_row)
+    (transfer,) = transfers_plan(invoices=[invoice], settings=settings_row)
     assert (transfer.amount, transfer.fee, transfer.transfer_amount) == (
         amount,
         fee,
@@ -300,28 +307,26 @@ def test_with_four_eyes_the_preparer_cannot_approve_nor_export(
 ):
     user, connection = supplier
     invoice = make_approved(tenant, user, connection)
-    treasury.batch_add_invoices(
-        batch=batch, invoice_ids=[invoice.pk], actor=tenant.treasury
-    )
+    batch_add_invoices(batch=batch, invoice_ids=[invoice.pk], actor=tenant.treasury)
     with pytest.raises(ValidationError) as excinfo:
-        treasury.batch_export(batch=batch, actor=tenant.treasury)
+        batch_export(batch=batch, actor=tenant.treasury)
     assert "まだ承認されていません" in _messages(excinfo)
     with pytest.raises(ValidationError) as excinfo:
-        treasury.batch_approve(batch=batch, actor=tenant.treasury)
-    assert _messages(excinfo) == treasury.SELF_APPROVAL
+        batch_approve(batch=batch, actor=tenant.treasury)
+    assert _messages(excinfo) == SELF_APPROVAL
 
-    treasury.batch_approve(batch=batch, actor=colleague)
+    batch_approve(batch=batch, actor=colleague)
     assert (_refresh(batch).status, batch.approved_by) == (
         BatchStatus.APPROVED,
         colleague,
     )
     with pytest.raises(ValidationError, match="請求書を追加できません"):
-        treasury.batch_add_invoices(
+        batch_add_invoices(
             batch=batch,
             invoice_ids=[make_approved(tenant, user, connection).pk],
             actor=tenant.treasury,
         )
-    treasury.batch_export(batch=batch, actor=tenant.treasury)
+    batch_export(batch=batch, actor=tenant.treasury)
     assert _refresh(batch).status == BatchStatus.EXPORTED
 
 
@@ -340,7 +345,7 @@ def filled_batch(tenant, batch):
         make_approved(tenant, user_a, connection_a),
         make_approved(tenant, user_b, connection_b),
     ]
-    treasury.batch_add_invoices(
+    batch_add_invoices(
         batch=batch, invoice_ids=[i.pk for i in invoices], actor=tenant.treasury
     )
     return batch, invoices
@@ -353,7 +358,7 @@ def _stored(batch) -> bytes:
 
 def test_export_writes_the_file_notices_and_schedules_in_one_go(tenant, filled_batch):
     batch, invoices = filled_batch
-    treasury.batch_export(batch=batch, actor=tenant.treasury)
+    batch_export(batch=batch, actor=tenant.treasury)
     batch = _refresh(batch)
     data = _stored(batch)
     # header, two transfers, trailer, end record; 120 bytes + CRLF each
@@ -387,7 +392,7 @@ def test_a_failed_export_shows_every_problem_and_stores_nothing(
     settings_row.originator_name_kana = "鹿屋市"
     settings_row.save()
     with pytest.raises(ValidationError) as excinfo:
-        treasury.batch_export(batch=batch, actor=tenant.treasury)
+        batch_export(batch=batch, actor=tenant.treasury)
     assert any(
         "委託者名に全銀データで使えない文字" in p for p in excinfo.value.messages
     )
@@ -405,16 +410,16 @@ def test_a_failed_export_shows_every_problem_and_stores_nothing(
 
 def test_a_second_export_is_refused(tenant, filled_batch):
     batch, _ = filled_batch
-    treasury.batch_export(batch=batch, actor=tenant.treasury)
+    batch_export(batch=batch, actor=tenant.treasury)
     with pytest.raises(ValidationError, match="振込データを作成できません"):
-        treasury.batch_export(batch=batch, actor=tenant.treasury)
+        batch_export(batch=batch, actor=tenant.treasury)
     assert PaymentNotice.objects.filter(batch=batch).count() == 2
 
 
 def test_downloading_the_file_is_in_each_invoices_history(tenant, filled_batch):
     batch, invoices = filled_batch
-    treasury.batch_export(batch=batch, actor=tenant.treasury)
-    data = treasury.batch_zengin_read(batch=_refresh(batch), actor=tenant.treasury)
+    batch_export(batch=batch, actor=tenant.treasury)
+    data = batch_zengin_read(batch=_refresh(batch), actor=tenant.treasury)
     assert data == _stored(batch)
     for invoice in invoices:
         (event,) = _events(invoice, EventKind.DOWNLOADED)
@@ -432,12 +437,10 @@ def test_accounting_csv_has_one_row_per_invoice(tenant, settings_row, batch):
     )
     make_bank_account(supplier)
     invoice = make_approved(tenant, membership.user, connection)
-    treasury.batch_add_invoices(
-        batch=batch, invoice_ids=[invoice.pk], actor=tenant.treasury
-    )
-    data = treasury.batch_accounting_csv(batch=batch, actor=tenant.treasury)
+    batch_add_invoices(batch=batch, invoice_ids=[invoice.pk], actor=tenant.treasury)
+    data = batch_accounting_csv(batch=batch, actor=tenant.treasury)
     rows = list(csv.reader(io.StringIO(data.decode("cp932"))))
-    assert rows[0] == list(treasury.ACCOUNTING_CSV_HEADER)
+    assert rows[0] == list(ACCOUNTING_CSV_HEADER)
     row = dict(zip(rows[0], rows[1], strict=True))
     assert row["受付番号"] == invoice.receipt_number
     assert row["部署コード"] == tenant.department.code
@@ -464,7 +467,7 @@ def test_accounting_csv_follows_the_encoding_setting(
     batch, _ = filled_batch
     settings_row.csv_encoding = "utf-8-sig"
     settings_row.save()
-    data = treasury.batch_accounting_csv(batch=batch, actor=tenant.treasury)
+    data = batch_accounting_csv(batch=batch, actor=tenant.treasury)
     assert data.startswith("\ufeff受付番号".encode())
 
 
@@ -475,12 +478,12 @@ def test_paid_pays_every_invoice_and_sends_each_notice_once(
     tenant, filled_batch, django_capture_on_commit_callbacks
 ):
     batch, invoices = filled_batch
-    treasury.batch_export(batch=batch, actor=tenant.treasury)
+    batch_export(batch=batch, actor=tenant.treasury)
     quiet = SupplierMembershipFactory(supplier=invoices[0].supplier).user
     NotificationSettings.objects.create(user=quiet, payment_notices=False)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        treasury.batch_mark_paid(batch=batch, actor=tenant.treasury)
+        batch_mark_paid(batch=batch, actor=tenant.treasury)
     assert _refresh(batch).status == BatchStatus.PAID
     for invoice in invoices:
         assert _refresh(invoice).status == InvoiceStatus.PAID
@@ -518,9 +521,9 @@ def test_paid_pays_every_invoice_and_sends_each_notice_once(
 
 def test_the_notice_pdf_lists_what_was_paid_in_japanese(tenant, filled_batch):
     batch, _ = filled_batch
-    treasury.batch_export(batch=batch, actor=tenant.treasury)
+    batch_export(batch=batch, actor=tenant.treasury)
     notice = PaymentNotice.objects.filter(batch=batch).order_by("number").first()
-    data = treasury.render_payment_notice_pdf(notice)
+    data = render_payment_notice_pdf(notice)
     assert data.startswith(b"%PDF")
     text = PdfReader(io.BytesIO(data)).pages[0].extract_text()
     assert "支払通知書" in text.replace(" ", "")  # the title is letter-spaced
@@ -531,10 +534,30 @@ def test_the_notice_pdf_lists_what_was_paid_in_japanese(tenant, filled_batch):
         assert invoice.receipt_number in text
 
 
+def test_the_notice_pdf_fetches_only_static_files_like_the_invoice_pdf(
+    tenant, filled_batch, monkeypatch
+):
+    """Both documents go through ``invoices.pdf.render_pdf``: every URL the
+    notice asks for passes the static-only fetcher."""
+    fetched = []
+    fetch = StaticOnlyFetcher.fetch
+
+    def recording_fetch(self, url, headers=None):
+        fetched.append(url)
+        return fetch(self, url, headers)
+
+    monkeypatch.setattr(StaticOnlyFetcher, "fetch", recording_fetch)
+    batch, _ = filled_batch
+    batch_export(batch=batch, actor=tenant.treasury)
+    notice = PaymentNotice.objects.filter(batch=batch).first()
+    render_payment_notice_pdf(notice)
+    assert STATIC_BASE + "invoices/pdf.css" in fetched
+
+
 def test_only_an_exported_batch_can_be_marked_paid(tenant, filled_batch):
     batch, _ = filled_batch
     with pytest.raises(ValidationError, match="支払済にできません"):
-        treasury.batch_mark_paid(batch=batch, actor=tenant.treasury)
+        batch_mark_paid(batch=batch, actor=tenant.treasury)
 
 
 # Cancellation -------------------------------------------------------------------------
@@ -544,14 +567,12 @@ def test_cancelling_an_exported_batch_puts_the_invoices_back(
     tenant, filled_batch, payday
 ):
     batch, invoices = filled_batch
-    treasury.batch_export(batch=batch, actor=tenant.treasury)
+    batch_export(batch=batch, actor=tenant.treasury)
     with pytest.raises(ValidationError) as excinfo:
-        treasury.batch_cancel(batch=batch, actor=tenant.treasury, reason="  ")
-    assert _messages(excinfo) == treasury.CANCEL_REASON_REQUIRED
+        batch_cancel(batch=batch, actor=tenant.treasury, reason="  ")
+    assert _messages(excinfo) == CANCEL_REASON_REQUIRED
 
-    treasury.batch_cancel(
-        batch=batch, actor=tenant.treasury, reason="振込先の確認が必要なため"
-    )
+    batch_cancel(batch=batch, actor=tenant.treasury, reason="振込先の確認が必要なため")
     batch = _refresh(batch)
     assert batch.status == BatchStatus.CANCELLED
     assert batch.cancel_reason == "振込先の確認が必要なため"
@@ -563,18 +584,18 @@ def test_cancelling_an_exported_batch_puts_the_invoices_back(
         assert (event.from_status, event.to_status) == ("scheduled", "approved")
         assert "振込先の確認が必要なため" in event.reason
     # They can go into a new batch.
-    again = treasury.batch_create(
+    again = batch_create(
         municipality=tenant.municipality, payment_date=payday, actor=tenant.treasury
     )
-    treasury.batch_add_invoices(
+    batch_add_invoices(
         batch=again, invoice_ids=[i.pk for i in invoices], actor=tenant.treasury
     )
 
 
 def test_cancelling_a_draft_records_the_reason(tenant, filled_batch):
     batch, invoices = filled_batch
-    treasury.batch_cancel(batch=batch, actor=tenant.treasury, reason="支払日の変更")
-    event = _events(invoices[0], treasury.BATCH_STEP)[-1]
+    batch_cancel(batch=batch, actor=tenant.treasury, reason="支払日の変更")
+    event = _events(invoices[0], BATCH_STEP)[-1]
     assert event.data["step"] == "cancelled"
     assert "支払日の変更" in event.reason
     assert _refresh(invoices[0]).status == InvoiceStatus.APPROVED
@@ -582,10 +603,10 @@ def test_cancelling_a_draft_records_the_reason(tenant, filled_batch):
 
 def test_a_paid_batch_cannot_be_cancelled(tenant, filled_batch):
     batch, _ = filled_batch
-    treasury.batch_export(batch=batch, actor=tenant.treasury)
-    treasury.batch_mark_paid(batch=batch, actor=tenant.treasury)
+    batch_export(batch=batch, actor=tenant.treasury)
+    batch_mark_paid(batch=batch, actor=tenant.treasury)
     with pytest.raises(ValidationError, match="取り消せません"):
-        treasury.batch_cancel(batch=batch, actor=tenant.treasury, reason="誤り")
+        batch_cancel(batch=batch, actor=tenant.treasury, reason="誤り")
     assert _refresh(batch).status == BatchStatus.PAID
 
 
@@ -595,27 +616,27 @@ def test_a_batch_keeps_the_four_eyes_rule_it_was_created_under(
     settings_row.four_eyes = True
     settings_row.save()
     user, connection = supplier
-    checked = treasury.batch_create(
+    checked = batch_create(
         municipality=tenant.municipality, payment_date=payday, actor=tenant.treasury
     )
-    treasury.batch_add_invoices(
+    batch_add_invoices(
         batch=checked,
         invoice_ids=[make_approved(tenant, user, connection).pk],
         actor=tenant.treasury,
     )
     # Turning the rule off afterwards does not let this batch skip approval.
-    treasury.treasury_settings_save(
+    treasury_settings_save(
         municipality=tenant.municipality,
         values={"four_eyes": False},
         actor=tenant.city_admin,
     )
     assert _refresh(checked).four_eyes is True
-    assert not treasury.batch_can_export(_refresh(checked))
+    assert not batch_can_export(_refresh(checked))
     with pytest.raises(ValidationError, match="まだ承認されていません"):
-        treasury.batch_export(batch=checked, actor=tenant.treasury)
+        batch_export(batch=checked, actor=tenant.treasury)
     assert _refresh(checked).status == BatchStatus.DRAFT
-    treasury.batch_approve(batch=checked, actor=colleague)
-    treasury.batch_export(batch=checked, actor=tenant.treasury)
+    batch_approve(batch=checked, actor=colleague)
+    batch_export(batch=checked, actor=tenant.treasury)
     assert _refresh(checked).status == BatchStatus.EXPORTED
 
 
@@ -623,21 +644,21 @@ def test_turning_four_eyes_on_later_does_not_block_an_earlier_batch(
     tenant, settings_row, supplier, batch
 ):
     user, connection = supplier
-    treasury.batch_add_invoices(
+    batch_add_invoices(
         batch=batch,
         invoice_ids=[make_approved(tenant, user, connection).pk],
         actor=tenant.treasury,
     )
-    treasury.treasury_settings_save(
+    treasury_settings_save(
         municipality=tenant.municipality,
         values={"four_eyes": True},
         actor=tenant.city_admin,
     )
     assert _refresh(batch).four_eyes is False
-    treasury.batch_export(batch=batch, actor=tenant.treasury)
+    batch_export(batch=batch, actor=tenant.treasury)
     assert _refresh(batch).status == BatchStatus.EXPORTED
     # A batch created now needs the second person.
-    later = treasury.batch_create(
+    later = batch_create(
         municipality=tenant.municipality,
         payment_date=business_day_after(batch.payment_date),
         actor=tenant.treasury,
@@ -653,7 +674,7 @@ def test_the_command_exports_an_approved_batch_and_writes_it(
     tenant, settings_row, filled_batch, colleague, tmp_path
 ):
     batch, _ = filled_batch
-    treasury.batch_approve(batch=batch, actor=colleague)
+    batch_approve(batch=batch, actor=colleague)
     output = tmp_path / "zengin.txt"
     call_command("export_zengin", str(batch.pk), "--output", str(output))
     batch = _refresh(batch)
@@ -673,7 +694,7 @@ def test_the_command_refuses_a_draft_and_reports_export_problems(
     with pytest.raises(CommandError, match="承認してから") as excinfo:
         call_command("export_zengin", str(batch.pk), "--output", str(output))
     assert excinfo.value.returncode == 1
-    treasury.batch_approve(batch=batch, actor=colleague)
+    batch_approve(batch=batch, actor=colleague)
     settings_row.originator_name_kana = "鹿屋市"
     settings_row.save()
     with pytest.raises(CommandError, match="委託者名"):

@@ -11,8 +11,8 @@ from django.db import connection
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from municipality import treasury
 from municipality.models import PaymentBatchItem, StaffRole
+from municipality.treasury.services.batches import batch_add_invoices, batch_create
 from tests.factories import StaffMembershipFactory
 from tests.municipality.test_treasury_support import (
     business_day_after,
@@ -40,7 +40,7 @@ def test_one_invoice_added_to_two_batches_at_once_lands_in_one(tenant):
         user, supplier_connection = make_supplier(tenant.department)
         invoice = make_approved(tenant, user, supplier_connection)
         batches = [
-            treasury.batch_create(
+            batch_create(
                 municipality=tenant.municipality, payment_date=payday, actor=actor
             )
             for actor in (tenant.treasury, colleague)
@@ -51,9 +51,7 @@ def test_one_invoice_added_to_two_batches_at_once_lands_in_one(tenant):
         try:
             barrier.wait(timeout=10)
             with scopes_disabled():
-                treasury.batch_add_invoices(
-                    batch=batch, invoice_ids=[invoice.pk], actor=actor
-                )
+                batch_add_invoices(batch=batch, invoice_ids=[invoice.pk], actor=actor)
         finally:
             connection.close()
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from invoices.services import invoice_approve
 from municipality.models import TreasurySettings
-from municipality.zengin import bank_business_day
+from municipality.treasury.zengin import bank_business_day
 from partners.models import BankAccount
 from tests.factories import ConnectionFactory, SupplierMembershipFactory, make_invoice
 

@@ -12,14 +12,20 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from invoices.models import EventKind, Invoice, InvoiceEvent, InvoiceStatus
-from municipality import treasury
-from municipality.admin_treasury import PaymentBatchAdmin, TreasurySettingsAdmin
 from municipality.models import (
     BatchStatus,
     PaymentBatch,
     PaymentBatchItem,
     PaymentNotice,
     TreasurySettings,
+)
+from municipality.treasury.admin import PaymentBatchAdmin, TreasurySettingsAdmin
+from municipality.treasury.services.batches import (
+    SELF_APPROVAL,
+    batch_add_invoices,
+    batch_create,
+    batch_export,
+    batch_mark_paid,
 )
 from tests.factories import PASSWORD, DepartmentFactory, UserFactory, make_invoice
 from tests.municipality.test_treasury_support import (
@@ -50,7 +56,7 @@ def world(tenant, payday):
         make_settings(tenant.municipality)
         user, connection = make_supplier(tenant.department)
         invoices = [make_approved(tenant, user, connection) for _ in range(2)]
-        batch = treasury.batch_create(
+        batch = batch_create(
             municipality=tenant.municipality, payment_date=payday, actor=tenant.treasury
         )
     return {"supplier_user": user, "invoices": invoices, "batch": batch}
@@ -101,7 +107,7 @@ def test_another_municipalitys_batch_is_404_for_treasury(
 ):
     with scopes_disabled():
         make_settings(other_tenant.municipality)
-        foreign = treasury.batch_create(
+        foreign = batch_create(
             municipality=other_tenant.municipality,
             payment_date=payday,
             actor=other_tenant.treasury,
@@ -183,7 +189,7 @@ def test_treasury_pages_use_a_constant_number_of_queries(client, tenant, world, 
             ids = Invoice.objects.filter(
                 status=InvoiceStatus.APPROVED, batch_items__isnull=True
             ).values_list("pk", flat=True)
-            treasury.batch_add_invoices(
+            batch_add_invoices(
                 batch=batch, invoice_ids=list(ids), actor=tenant.treasury
             )
 
@@ -214,7 +220,7 @@ def test_ticked_invoices_are_added_to_the_chosen_batch(client, tenant, world):
 
     # Already in a batch: the message says so, and nothing changes.
     with scopes_disabled():
-        other = treasury.batch_create(
+        other = batch_create(
             municipality=tenant.municipality,
             payment_date=batch.payment_date,
             actor=tenant.treasury,
@@ -255,7 +261,7 @@ def test_creating_a_batch_on_a_bank_holiday_shows_why(client, tenant, world):
 
 def _add_all(tenant, world):
     with scopes_disabled():
-        treasury.batch_add_invoices(
+        batch_add_invoices(
             batch=world["batch"],
             invoice_ids=[i.pk for i in world["invoices"]],
             actor=tenant.treasury,
@@ -328,7 +334,7 @@ def test_four_eyes_on_the_page(client, tenant, world):
     assert "別の会計担当者の承認が必要です" in page
     assert "振込データを作成</button>" not in page
     response = client.post(f"{url}approve/")
-    assert treasury.SELF_APPROVAL in response.content.decode()
+    assert SELF_APPROVAL in response.content.decode()
 
 
 def test_the_page_follows_the_batchs_rule_not_the_current_setting(
@@ -483,8 +489,8 @@ def test_batches_are_read_only_in_the_admin(world, rf: RequestFactory):
 def paid(tenant, world, django_capture_on_commit_callbacks):
     _add_all(tenant, world)
     with scopes_disabled(), django_capture_on_commit_callbacks(execute=True):
-        treasury.batch_export(batch=world["batch"], actor=tenant.treasury)
-        treasury.batch_mark_paid(batch=world["batch"], actor=tenant.treasury)
+        batch_export(batch=world["batch"], actor=tenant.treasury)
+        batch_mark_paid(batch=world["batch"], actor=tenant.treasury)
         notice = PaymentNotice.objects.get(batch=world["batch"])
     return notice
 

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 from municipality.models import FeeBearer, TreasurySettings
-from municipality.zengin import (
+from municipality.treasury.zengin import (
     Originator,
     Transfer,
     ZenginError,

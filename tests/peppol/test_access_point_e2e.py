@@ -17,8 +17,13 @@ from lxml import etree
 
 from invoices.models import InvoiceStatus, ReturnReason, ReturnSeverity
 from invoices.services import invoice_approve, invoice_return
-from municipality import treasury
 from municipality.models import StaffRole
+from municipality.treasury.services.batches import (
+    batch_add_invoices,
+    batch_create,
+    batch_export,
+    batch_mark_paid,
+)
 from peppol.access_point.loopback import loopback_deliver
 from peppol.access_point.sbdh import sbdh_unwrap
 from peppol.access_point.services import access_point_settings_save
@@ -333,16 +338,16 @@ def test_approval_and_payment_send_ap_and_pd(
         invoice = invoice_approve(
             invoice=invoice, actor=world["clerk"], inspection_date=timezone.localdate()
         )
-        batch = treasury.batch_create(
+        batch = batch_create(
             municipality=municipality,
             payment_date=business_day_after(timezone.localdate()),
             actor=world["treasury"],
         )
-        treasury.batch_add_invoices(
+        batch_add_invoices(
             batch=batch, invoice_ids=[invoice.pk], actor=world["treasury"]
         )
-        treasury.batch_export(batch=batch, actor=world["treasury"])
-        treasury.batch_mark_paid(batch=batch, actor=world["treasury"])
+        batch_export(batch=batch, actor=world["treasury"])
+        batch_mark_paid(batch=batch, actor=world["treasury"])
     codes = [m.response_code for m in responses(municipality)]
     assert codes == ["AB", "AP", "PD"]
     for message in responses(municipality):

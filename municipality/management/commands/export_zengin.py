@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django_scopes import scope, scopes_disabled
 
-from municipality import treasury
 from municipality.models import BatchStatus, PaymentBatch
+from municipality.treasury.services.batches import batch_export, batch_zengin_read
 
 
 class Command(BaseCommand):
@@ -39,8 +39,8 @@ class Command(BaseCommand):
         with scope(municipality=batch.municipality_id):
             try:
                 if batch.status == BatchStatus.APPROVED:
-                    batch = treasury.batch_export(batch=batch, actor=None)
-                data = treasury.batch_zengin_read(batch=batch, actor=None)
+                    batch = batch_export(batch=batch, actor=None)
+                data = batch_zengin_read(batch=batch, actor=None)
             except ValidationError as error:
                 raise CommandError("\n".join(error.messages)) from error
         output.write_bytes(data)

@@ -5,9 +5,9 @@ services, so that every step is in the invoices' history)."""
 
 from django.contrib import admin
 
-from municipality.forms_treasury import TreasurySettingsForm
 from municipality.models import PaymentBatchItem, PaymentNotice
-from municipality.treasury import (
+from municipality.treasury.forms import TreasurySettingsForm
+from municipality.treasury.services.settings import (
     TREASURY_AUDITED_FIELDS,
     treasury_settings_delete,
     treasury_settings_save,

@@ -1,5 +1,6 @@
 """Treasury forms: input checks only; the services in
-``municipality.treasury`` check the rules that depend on the data again."""
+``municipality.treasury.services`` check the rules that depend on the data
+again."""
 
 import re
 import unicodedata

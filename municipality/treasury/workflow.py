@@ -13,8 +13,8 @@ no invoice status (approved, cancelled before export) is an
 payment and the cancellation of an exported batch move each invoice through
 ``invoices.workflow`` (scheduled, paid, approved again).
 
-The services in ``municipality.treasury`` check the rules around a move
-(who may approve, separation of duties, the Zengin file) and call
+The services in ``municipality.treasury.services`` check the rules around a
+move (who may approve, separation of duties, the Zengin file) and call
 ``batch_transition`` last.
 """
 
@@ -28,7 +28,7 @@ from invoices.audit import events_append
 from invoices.models import EventKind, Invoice, InvoiceStatus
 from invoices.workflow import invoice_transition
 from municipality.models import BatchStatus, PaymentBatch
-from municipality.selectors_treasury import batch_invoices, batch_notices
+from municipality.treasury.selectors import batch_invoices, batch_notices
 
 B = BatchStatus
 

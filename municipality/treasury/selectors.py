@@ -25,7 +25,7 @@ from municipality.models import (
     PaymentNotice,
     TreasurySettings,
 )
-from municipality.zengin import transfer_fee
+from municipality.treasury.zengin import transfer_fee
 from partners.models import Supplier
 
 # The account fields that make two invoices' transfers one.

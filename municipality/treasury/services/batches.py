@@ -1,18 +1,16 @@
-"""Writes for the treasury (会計管理者・出納室): its settings and payment
-batches, from creation through the Zengin export to payment (with the
-suppliers' payment notices) or cancellation.
+"""Writes for payment batches: from creation through the Zengin export to
+payment (after which the suppliers' payment notices go out) or
+cancellation.
 
 Invoice statuses change only through ``invoices.workflow``, batch statuses
-only through ``municipality.batch_workflow`` (which writes the move's
+only through ``municipality.treasury.workflow`` (which writes the move's
 events); every other step on a batch is appended to its invoices' history
 too. Each service locks the batch row and checks its status again, so a
 second click or a colleague acting at the same moment changes nothing
 twice.
 """
 
-import csv
 import hashlib
-import io
 import secrets
 from datetime import date
 from functools import partial
@@ -21,41 +19,13 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext
-from weasyprint import HTML
 
-from accounts.emails import email_send_template
-from accounts.models import User
-from accounts.notifications import Notification, recipients_wanting
-from accounts.spreadsheets import csv_cell
-from invoices.audit import (
-    events_append,
-    field_changes,
-    field_values,
-    settings_event_append,
-)
+from invoices.audit import events_append
 from invoices.duties import DutyConflictError, invoices_in_conflict
-from invoices.models import (
-    EventKind,
-    Invoice,
-    InvoiceStatus,
-    SettingsAction,
-    SettingsEventKind,
-    TaxCategory,
-)
-from invoices.pdf import STATIC_BASE, StaticOnlyFetcher
+from invoices.models import EventKind, Invoice, InvoiceStatus
 from invoices.signals import invoices_decided
-from municipality.batch_workflow import (
-    batch_can_move,
-    batch_lock,
-    batch_status_error,
-    batch_step,
-    batch_transition,
-    batch_transition_check,
-    date_ja,
-)
 from municipality.models import (
     BatchStatus,
     Municipality,
@@ -64,13 +34,22 @@ from municipality.models import (
     PaymentNotice,
     TreasurySettings,
 )
-from municipality.selectors_treasury import (
+from municipality.treasury.selectors import (
     batch_invoices,
     batch_notices,
     transfers_plan,
-    treasury_settings_get,
 )
-from municipality.zengin import (
+from municipality.treasury.services.settings import treasury_settings_require
+from municipality.treasury.workflow import (
+    batch_can_move,
+    batch_lock,
+    batch_status_error,
+    batch_step,
+    batch_transition,
+    batch_transition_check,
+    date_ja,
+)
+from municipality.treasury.zengin import (
     Originator,
     Transfer,
     ZenginError,
@@ -82,10 +61,6 @@ from municipality.zengin import (
 # cancelled before export); the event's reason says which step it was.
 BATCH_STEP = EventKind.BATCH
 
-NO_SETTINGS = (
-    "会計の設定（委託者コード・支払口座）がまだありません。"
-    "自治体管理者に「会計の設定」の登録を依頼してください。"
-)
 SELF_APPROVAL = (
     "支払バッチを作成した人は、自分で承認できません。"
     "別の会計担当者に承認を依頼してください。"
@@ -132,92 +107,6 @@ def _conflicts_refuse(batch: PaymentBatch, invoices, *, actor, refusal: str) -> 
         )
 
 
-def _settings_require(municipality: Municipality) -> TreasurySettings:
-    settings = treasury_settings_get(municipality=municipality)
-    if settings is None:
-        raise ValidationError(NO_SETTINGS)
-    return settings
-
-
-# Settings ------------------------------------------------------------------
-
-
-# Every field of the settings is audited: the account debited and the fees
-# decide where money goes, ``four_eyes`` whether a second person checks it.
-TREASURY_AUDITED_FIELDS = tuple(
-    field.name
-    for field in TreasurySettings._meta.concrete_fields
-    if field.name not in ("id", "municipality", "updated_at")
-)
-
-
-def _settings_record(
-    *, settings: TreasurySettings, action: str, before: dict, after: dict, actor
-) -> None:
-    settings_event_append(
-        kind=SettingsEventKind.TREASURY_SETTINGS,
-        action=action,
-        target_label=str(TreasurySettings._meta.verbose_name),
-        changes=field_changes(model=TreasurySettings, before=before, after=after),
-        actor=actor,
-        municipality_id=settings.municipality_id,
-    )
-
-
-@transaction.atomic
-def treasury_settings_save(
-    *, municipality: Municipality, values: dict, actor
-) -> TreasurySettings:
-    """Create or update the municipality's treasury settings with
-    ``values`` (field name → value), recording every changed field with its
-    value before and after (設定・権限の変更履歴).
-
-    The municipality's row is locked first, as ``batch_create`` locks it, so
-    a batch is created either before or after a change of ``four_eyes``.
-    Raises ``ValidationError``.
-    """
-    Municipality.objects.select_for_update().get(pk=municipality.pk)
-    settings = (
-        TreasurySettings.objects.select_for_update()
-        .filter(municipality=municipality)
-        .first()
-    )
-    before = field_values(settings, TREASURY_AUDITED_FIELDS) if settings else {}
-    if settings is None:
-        settings = TreasurySettings(municipality=municipality)
-    for name, value in values.items():
-        setattr(settings, name, value)
-    settings.full_clean()
-    settings.save()
-    _settings_record(
-        settings=settings,
-        action=SettingsAction.CHANGED if before else SettingsAction.CREATED,
-        before=before,
-        after=field_values(settings, TREASURY_AUDITED_FIELDS),
-        actor=actor,
-    )
-    return settings
-
-
-@transaction.atomic
-def treasury_settings_delete(*, settings: TreasurySettings, actor) -> None:
-    """Remove the treasury settings (batches can no longer be made),
-    recording what they were."""
-    Municipality.objects.select_for_update().get(pk=settings.municipality_id)
-    settings = TreasurySettings.objects.select_for_update().get(pk=settings.pk)
-    _settings_record(
-        settings=settings,
-        action=SettingsAction.DELETED,
-        before=field_values(settings, TREASURY_AUDITED_FIELDS),
-        after={},
-        actor=actor,
-    )
-    settings.delete()
-
-
-# Batches -------------------------------------------------------------------
-
-
 def payment_date_problem(day: date, *, today: date) -> str | None:
     """Why ``day`` cannot be a batch's payment date (振込指定日), or None."""
     if day < today:
@@ -257,7 +146,7 @@ def batch_create(
     number = _batch_number_take(municipality, today)
     # Read after the municipality's row is locked, so the rule copied is the
     # one in force (settings are saved under the same lock).
-    settings = _settings_require(municipality)
+    settings = treasury_settings_require(municipality)
     return PaymentBatch.objects.create(
         municipality=municipality,
         number=number,
@@ -437,7 +326,7 @@ def batch_export(*, batch: PaymentBatch, actor) -> PaymentBatch:
     belongs to a supplier the batch pays (exporting is what pays it).
     """
     batch = batch_lock(batch)
-    settings = _settings_require(batch.municipality)
+    settings = treasury_settings_require(batch.municipality)
     batch_transition_check(batch, BatchStatus.EXPORTED)
     invoices = list(batch_invoices(batch=batch))
     if not invoices:
@@ -563,145 +452,3 @@ def batch_cancel(*, batch: PaymentBatch, actor, reason: str) -> PaymentBatch:
     )
     PaymentBatchItem.objects.filter(batch=batch, active=True).update(active=False)
     return batch
-
-
-# 財務会計 CSV ----------------------------------------------------------------
-
-ACCOUNTING_CSV_HEADER = (
-    "受付番号",
-    "部署コード",
-    "部署名",
-    "取引先名",
-    "支払先コード",
-    "登録番号",
-    "請求日",
-    "取引日",
-    "10%対象",
-    "10%税額",
-    "8%対象",
-    "8%税額",
-    "非課税等",
-    "請求金額",
-    "支払日",
-    "バッチ番号",
-)
-_NOT_TAXED = (TaxCategory.EXEMPT, TaxCategory.OUT_OF_SCOPE, TaxCategory.EXPORT)
-
-
-def _accounting_row(invoice: Invoice, batch: PaymentBatch) -> list[str]:
-    taxes = {s.tax_category: s for s in invoice.tax_summaries.all()}
-    standard, reduced = taxes.get(TaxCategory.STANDARD), taxes.get(TaxCategory.REDUCED)
-    not_taxed = [taxes[c].taxable_amount for c in _NOT_TAXED if c in taxes]
-    supplier, addressee = invoice.snapshot["supplier"], invoice.snapshot["addressee"]
-    values = [
-        invoice.receipt_number,
-        addressee["department_code"],
-        addressee["department"],
-        supplier["name"],
-        invoice.connection.payee_code,
-        supplier["registration_number"],
-        invoice.issue_date,
-        invoice.transaction_date,
-        standard.taxable_amount if standard else 0,
-        standard.tax_amount if standard else 0,
-        reduced.taxable_amount if reduced else 0,
-        reduced.tax_amount if reduced else 0,
-        sum(not_taxed, 0),
-        invoice.total,
-        batch.payment_date,
-        batch.number,
-    ]
-    return [csv_cell(value) for value in values]
-
-
-def batch_accounting_csv(*, batch: PaymentBatch, actor) -> bytes:
-    """The batch for the city's 財務会計 system: one row per invoice, in the
-    encoding of the treasury settings, recorded in each invoice's history.
-    A character the encoding lacks becomes ``?`` rather than failing."""
-    if batch.status == BatchStatus.CANCELLED:
-        raise batch_status_error(batch, "財務会計CSVを出力できません")
-    settings = _settings_require(batch.municipality)
-    invoices = list(batch_invoices(batch=batch))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(ACCOUNTING_CSV_HEADER)
-    writer.writerows(_accounting_row(invoice, batch) for invoice in invoices)
-    with transaction.atomic():
-        events_append(
-            invoices=invoices,
-            kind=EventKind.EXPORTED,
-            actor=actor,
-            data={"format": "accounting_csv", "batch": batch.number},
-        )
-    return out.getvalue().encode(settings.csv_encoding, errors="replace")
-
-
-# Payment notices (支払通知) ---------------------------------------------------
-
-
-def payment_notice_pdf_html(notice: PaymentNotice) -> str:
-    invoices = notice.invoices.select_related("department").order_by(
-        "receipt_number", "pk"
-    )
-    return render_to_string(
-        "municipality/pdf/payment_notice.html",
-        {
-            "notice": notice,
-            "batch": notice.batch,
-            "municipality": notice.municipality,
-            "invoices": invoices,
-        },
-    )
-
-
-def render_payment_notice_pdf(notice: PaymentNotice) -> bytes:
-    """The notice as an A4 PDF, styled and fetched like the invoice PDF."""
-    return HTML(
-        string=payment_notice_pdf_html(notice),
-        base_url=STATIC_BASE,
-        url_fetcher=StaticOnlyFetcher(),
-    ).write_pdf()
-
-
-def _notice_lock(notice_id: int) -> PaymentNotice:
-    return (
-        PaymentNotice.objects.select_for_update(of=("self",))
-        .select_related("batch", "municipality", "supplier")
-        .get(pk=notice_id)
-    )
-
-
-def payment_notice_deliver(*, notice_id: int) -> PaymentNotice:
-    """Render the notice's PDF and email its supplier, each once: a retried
-    or duplicated task finds the PDF stored and the email sent."""
-    with transaction.atomic():
-        notice = _notice_lock(notice_id)
-        if notice.pdf and notice.sent_at:
-            return notice
-    if not notice.pdf:
-        data = render_payment_notice_pdf(notice)
-        with transaction.atomic():
-            notice = _notice_lock(notice_id)
-            if not notice.pdf:  # else a concurrent run stored it first
-                notice.pdf.save(
-                    f"{notice.municipality_id}/{notice.number}-{secrets.token_hex(8)}.pdf",
-                    ContentFile(data),
-                    save=False,
-                )
-                notice.save(update_fields=["pdf"])
-    with transaction.atomic():
-        notice = _notice_lock(notice_id)
-        if notice.sent_at is None:
-            email_send_template(
-                template="payment_notice",
-                key=f"payment_notice:{notice.pk}",
-                to=recipients_wanting(
-                    User.objects.filter(supplier_membership__supplier=notice.supplier),
-                    Notification.PAYMENT_NOTICES,
-                ),
-                context={"notice": notice, "batch": notice.batch},
-                attachment=(notice.pdf.name, f"支払通知_{notice.number}.pdf"),
-            )
-            notice.sent_at = timezone.now()
-            notice.save(update_fields=["sent_at"])
-    return notice

@@ -1,7 +1,8 @@
-"""Treasury pages (会計管理者・出納室): payables, payment batches and their
-files, and the treasury settings for city administrators. Thin views: they
-read through ``municipality.selectors_treasury`` and write through
-``municipality.treasury``. Anyone without the role gets 404."""
+"""Treasury pages (会計管理者・出納室): the treasury's home, payables,
+payment batches and their files, and the treasury settings for city
+administrators. Thin views: they read through
+``municipality.treasury.selectors`` and write through
+``municipality.treasury.services``. Anyone without the role gets 404."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -14,29 +15,44 @@ from django.views.generic import FormView, ListView, TemplateView
 from invoices.duties import invoices_in_conflict, supplier_ids_of
 from invoices.filters import deadline_alert
 from invoices.workflow import TransitionError
-from municipality import treasury
-from municipality.forms_treasury import (
+from municipality.models import BatchStatus, StaffRole
+from municipality.selectors import department_list_for_access
+from municipality.treasury.forms import (
     AddToBatchForm,
     BatchCancelForm,
     BatchCreateForm,
     PayablesFilterForm,
     TreasurySettingsForm,
 )
-from municipality.models import BatchStatus, StaffRole
-from municipality.selectors import department_list_for_access
-from municipality.selectors_treasury import (
+from municipality.treasury.selectors import (
     batch_get,
     batch_invoices,
     batch_list,
     batch_list_draft,
+    batch_list_open,
     batch_notices,
     payables_list,
     payables_suppliers,
+    payables_waiting_count,
     transfer_totals,
     transfers_plan,
     treasury_settings_get,
 )
+from municipality.treasury.services.accounting import batch_accounting_csv
+from municipality.treasury.services.batches import (
+    batch_add_invoices,
+    batch_approve,
+    batch_can_export,
+    batch_cancel,
+    batch_create,
+    batch_export,
+    batch_mark_paid,
+    batch_remove_invoice,
+    batch_zengin_read,
+)
+from municipality.treasury.services.settings import treasury_settings_save
 from municipality.views import CityRoleRequiredMixin
+from partners.selectors import connection_list_for_municipality
 
 
 class TreasuryRoleMixin(CityRoleRequiredMixin):
@@ -55,6 +71,30 @@ def _batch_redirect(batch):
 
 def _error_messages(error: ValidationError) -> list[str]:
     return [message for message in error.messages if message]
+
+
+class TreasuryView(CityRoleRequiredMixin, ListView):
+    """会計管理者・出納室: the open payment batches and the number of approved
+    invoices waiting for one, beside the 支払先マスタ with payee codes."""
+
+    required_roles = (StaffRole.TREASURY,)
+    template_name = "municipality/treasury.html"
+    context_object_name = "connections"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return connection_list_for_municipality(
+            municipality=self.request.city.municipality
+        )
+
+    def get_context_data(self, **kwargs):
+        municipality = self.request.city.municipality
+        return super().get_context_data(
+            open_batches=batch_list_open(municipality=municipality),
+            waiting_count=payables_waiting_count(municipality=municipality),
+            settings_missing=treasury_settings_get(municipality=municipality) is None,
+            **kwargs,
+        )
 
 
 class PayablesView(TreasuryRoleMixin, ListView):
@@ -109,7 +149,7 @@ class PayablesView(TreasuryRoleMixin, ListView):
         if form.is_valid():
             batch = form.cleaned_data["batch"]
             try:
-                added = treasury.batch_add_invoices(
+                added = batch_add_invoices(
                     batch=batch,
                     invoice_ids=form.cleaned_data["invoices"],
                     actor=request.user,
@@ -153,7 +193,7 @@ class BatchListView(TreasuryRoleMixin, ListView):
         form = BatchCreateForm(request.POST)
         if form.is_valid():
             try:
-                batch = treasury.batch_create(
+                batch = batch_create(
                     municipality=self.municipality,
                     payment_date=form.cleaned_data["payment_date"],
                     actor=request.user,
@@ -215,9 +255,7 @@ class BatchPageMixin(TreasuryRoleMixin):
             "duty_conflict_suppliers": sorted(
                 {invoice.supplier.legal_name for invoice in duty_conflicts}
             ),
-            "can_export": bool(settings)
-            and treasury.batch_can_export(batch)
-            and bool(invoices),
+            "can_export": bool(settings) and batch_can_export(batch) and bool(invoices),
             "has_file": batch.status in (BatchStatus.EXPORTED, BatchStatus.PAID),
             "can_cancel": batch.status
             in (BatchStatus.DRAFT, BatchStatus.APPROVED, BatchStatus.EXPORTED),
@@ -268,23 +306,19 @@ class BatchActionView(BatchPageMixin, TemplateView):
     def perform(self, batch, extra: dict) -> None:
         user = self.request.user
         if self.action == "remove":
-            treasury.batch_remove_invoice(
-                batch=batch, invoice_id=self._invoice_id(), actor=user
-            )
+            batch_remove_invoice(batch=batch, invoice_id=self._invoice_id(), actor=user)
         elif self.action == "approve":
-            treasury.batch_approve(batch=batch, actor=user)
+            batch_approve(batch=batch, actor=user)
         elif self.action == "export":
-            treasury.batch_export(batch=batch, actor=user)
+            batch_export(batch=batch, actor=user)
         elif self.action == "paid":
-            treasury.batch_mark_paid(batch=batch, actor=user)
+            batch_mark_paid(batch=batch, actor=user)
         elif self.action == "cancel":
             form = BatchCancelForm(self.request.POST)
             extra["cancel_form"] = form
             if not form.is_valid():
                 raise ValidationError(form.errors["reason"])
-            treasury.batch_cancel(
-                batch=batch, actor=user, reason=form.cleaned_data["reason"]
-            )
+            batch_cancel(batch=batch, actor=user, reason=form.cleaned_data["reason"])
 
     def _invoice_id(self) -> int:
         try:
@@ -301,7 +335,7 @@ class BatchZenginView(TreasuryRoleMixin, View):
     def get(self, request, *args, **kwargs):
         batch = batch_get(municipality=self.municipality, pk=kwargs["pk"])
         try:
-            data = treasury.batch_zengin_read(batch=batch, actor=request.user)
+            data = batch_zengin_read(batch=batch, actor=request.user)
         except ValidationError as error:
             for message in _error_messages(error):
                 messages.error(request, message)
@@ -317,7 +351,7 @@ class BatchAccountingCsvView(TreasuryRoleMixin, View):
     def get(self, request, *args, **kwargs):
         batch = batch_get(municipality=self.municipality, pk=kwargs["pk"])
         try:
-            data = treasury.batch_accounting_csv(batch=batch, actor=request.user)
+            data = batch_accounting_csv(batch=batch, actor=request.user)
         except ValidationError as error:
             for message in _error_messages(error):
                 messages.error(request, message)
@@ -348,7 +382,7 @@ class TreasurySettingsView(CityRoleRequiredMixin, FormView):
         }
 
     def form_valid(self, form):
-        treasury.treasury_settings_save(
+        treasury_settings_save(
             municipality=self.request.city.municipality,
             values=form.cleaned_data,
             actor=self.request.user,

@@ -1,0 +1,82 @@
+"""The 財務会計 CSV: a batch's invoices for the city's accounting system."""
+
+import csv
+import io
+
+from django.db import transaction
+
+from accounts.spreadsheets import csv_cell
+from invoices.audit import events_append
+from invoices.models import EventKind, Invoice, TaxCategory
+from municipality.models import BatchStatus, PaymentBatch
+from municipality.treasury.selectors import batch_invoices
+from municipality.treasury.services.settings import treasury_settings_require
+from municipality.treasury.workflow import batch_status_error
+
+ACCOUNTING_CSV_HEADER = (
+    "受付番号",
+    "部署コード",
+    "部署名",
+    "取引先名",
+    "支払先コード",
+    "登録番号",
+    "請求日",
+    "取引日",
+    "10%対象",
+    "10%税額",
+    "8%対象",
+    "8%税額",
+    "非課税等",
+    "請求金額",
+    "支払日",
+    "バッチ番号",
+)
+_NOT_TAXED = (TaxCategory.EXEMPT, TaxCategory.OUT_OF_SCOPE, TaxCategory.EXPORT)
+
+
+def _accounting_row(invoice: Invoice, batch: PaymentBatch) -> list[str]:
+    taxes = {s.tax_category: s for s in invoice.tax_summaries.all()}
+    standard, reduced = taxes.get(TaxCategory.STANDARD), taxes.get(TaxCategory.REDUCED)
+    not_taxed = [taxes[c].taxable_amount for c in _NOT_TAXED if c in taxes]
+    supplier, addressee = invoice.snapshot["supplier"], invoice.snapshot["addressee"]
+    values = [
+        invoice.receipt_number,
+        addressee["department_code"],
+        addressee["department"],
+        supplier["name"],
+        invoice.connection.payee_code,
+        supplier["registration_number"],
+        invoice.issue_date,
+        invoice.transaction_date,
+        standard.taxable_amount if standard else 0,
+        standard.tax_amount if standard else 0,
+        reduced.taxable_amount if reduced else 0,
+        reduced.tax_amount if reduced else 0,
+        sum(not_taxed, 0),
+        invoice.total,
+        batch.payment_date,
+        batch.number,
+    ]
+    return [csv_cell(value) for value in values]
+
+
+def batch_accounting_csv(*, batch: PaymentBatch, actor) -> bytes:
+    """The batch for the city's 財務会計 system: one row per invoice, in the
+    encoding of the treasury settings, recorded in each invoice's history.
+    A character the encoding lacks becomes ``?`` rather than failing."""
+    if batch.status == BatchStatus.CANCELLED:
+        raise batch_status_error(batch, "財務会計CSVを出力できません")
+    settings = treasury_settings_require(batch.municipality)
+    invoices = list(batch_invoices(batch=batch))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(ACCOUNTING_CSV_HEADER)
+    writer.writerows(_accounting_row(invoice, batch) for invoice in invoices)
+    with transaction.atomic():
+        events_append(
+            invoices=invoices,
+            kind=EventKind.EXPORTED,
+            actor=actor,
+            data={"format": "accounting_csv", "batch": batch.number},
+        )
+    return out.getvalue().encode(settings.csv_encoding, errors="replace")

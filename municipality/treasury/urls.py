@@ -1,0 +1,61 @@
+"""The treasury's pages in the municipality (``city:`` names). The
+suppliers' payment notices are under ``supplier:`` (``partners.urls``)."""
+
+from django.urls import path
+
+from municipality.treasury.views import city as views
+
+urlpatterns = [
+    path("treasury/", views.TreasuryView.as_view(), name="treasury"),
+    path(
+        "treasury/payables/",
+        views.PayablesView.as_view(),
+        name="payables",
+    ),
+    path("treasury/batches/", views.BatchListView.as_view(), name="batches"),
+    path(
+        "treasury/batches/<int:pk>/",
+        views.BatchDetailView.as_view(),
+        name="batch",
+    ),
+    path(
+        "treasury/batches/<int:pk>/remove/",
+        views.BatchActionView.as_view(action="remove"),
+        name="batch_remove",
+    ),
+    path(
+        "treasury/batches/<int:pk>/approve/",
+        views.BatchActionView.as_view(action="approve"),
+        name="batch_approve",
+    ),
+    path(
+        "treasury/batches/<int:pk>/export/",
+        views.BatchActionView.as_view(action="export"),
+        name="batch_export",
+    ),
+    path(
+        "treasury/batches/<int:pk>/paid/",
+        views.BatchActionView.as_view(action="paid"),
+        name="batch_paid",
+    ),
+    path(
+        "treasury/batches/<int:pk>/cancel/",
+        views.BatchActionView.as_view(action="cancel"),
+        name="batch_cancel",
+    ),
+    path(
+        "treasury/batches/<int:pk>/zengin/",
+        views.BatchZenginView.as_view(),
+        name="batch_zengin",
+    ),
+    path(
+        "treasury/batches/<int:pk>/accounting.csv",
+        views.BatchAccountingCsvView.as_view(),
+        name="batch_accounting_csv",
+    ),
+    path(
+        "manage/treasury-settings/",
+        views.TreasurySettingsView.as_view(),
+        name="treasury_settings",
+    ),
+]
