@@ -55,6 +55,10 @@ LINE_FIELDS = ("description", "quantity", "unit", "unit_price", "tax_category")
 REMINDER_INTERVAL = timedelta(hours=24)
 NUMBER_TAKEN = "この請求書番号はすでに使われています。別の番号にしてください。"
 CONNECTION_INACTIVE = "この宛先には現在請求書を送れません。自治体に確認してください。"
+CORRECTION_ISSUED = (
+    "この請求書を訂正した請求書はすでに発行されています。"
+    "訂正の経緯から最新の請求書を開いてください。"
+)
 
 
 @dataclass(frozen=True)
@@ -219,6 +223,25 @@ def invoice_copy(*, invoice: Invoice, actor, corrects: bool = False) -> Invoice:
         lines=_lines_of(invoice),
         corrects=invoice if corrects else None,
     )
+
+
+@transaction.atomic
+def invoice_correct(*, invoice: Invoice, actor) -> tuple[Invoice, bool]:
+    """訂正: the draft that corrects a returned invoice, prefilled with its
+    content, and whether it was made now. A returned invoice has at most
+    one correction: a second call (a second click) returns the draft
+    already made. The returned invoice's row is locked, so two calls at
+    the same moment make one draft.
+
+    Raises ``ValidationError`` if the invoice is not returned or its
+    correction is already issued; nothing is created then."""
+    invoice = invoice_lock(invoice)
+    corrections = invoice.corrections.all()
+    if corrections.exclude(status=InvoiceStatus.DRAFT).exists():
+        raise ValidationError(CORRECTION_ISSUED)
+    if (draft := corrections.first()) is not None:
+        return draft, False
+    return invoice_copy(invoice=invoice, actor=actor, corrects=True), True
 
 
 def _fiscal_year(day: date) -> int:
