@@ -27,7 +27,6 @@ from django.utils.translation import gettext
 from weasyprint import HTML
 
 from accounts.emails import email_send_template
-from accounts.models import User
 from accounts.notifications import Notification, recipients_wanting
 from accounts.spreadsheets import csv_cell
 from invoices.audit import (
@@ -77,6 +76,7 @@ from municipality.zengin import (
     bank_business_day,
     zengin_file,
 )
+from partners.selectors import supplier_users_for
 
 # Batch steps that change no invoice status (added, removed, approved,
 # cancelled before export); the event's reason says which step it was.
@@ -696,7 +696,7 @@ def payment_notice_deliver(*, notice_id: int) -> PaymentNotice:
                 template="payment_notice",
                 key=f"payment_notice:{notice.pk}",
                 to=recipients_wanting(
-                    User.objects.filter(supplier_membership__supplier=notice.supplier),
+                    supplier_users_for(supplier=notice.supplier),
                     Notification.PAYMENT_NOTICES,
                 ),
                 context={"notice": notice, "batch": notice.batch},
