@@ -345,7 +345,7 @@ def invoice_issue(*, invoice: Invoice, actor) -> Invoice:
 
 
 @transaction.atomic
-def invoice_view(*, invoice: Invoice, actor, opens: bool = True) -> Invoice:
+def invoice_view_record(*, invoice: Invoice, actor, opens: bool = True) -> Invoice:
     """Record that city staff looked at the invoice. The first look by the
     department's own staff (``opens``) opens it (開封); every other look —
     later ones, or treasury and administrators reading along — is logged
@@ -392,7 +392,7 @@ def invoice_return(
     invoice_conflict_check(actor=actor, invoice=invoice)
     if not explanation.strip():
         raise ValidationError({"explanation": "差戻しの説明を入力してください。"})
-    invoice = invoice_view(invoice=invoice, actor=actor)
+    invoice = invoice_view_record(invoice=invoice, actor=actor)
     invoice = invoice_transition(
         invoice=invoice,
         to=InvoiceStatus.RETURNED,
@@ -424,7 +424,7 @@ def invoice_approve(*, invoice: Invoice, actor, inspection_date: date) -> Invoic
         raise ValidationError(
             {"inspection_date": "検収日に未来の日付は指定できません。"}
         )
-    invoice = invoice_view(invoice=invoice, actor=actor)
+    invoice = invoice_view_record(invoice=invoice, actor=actor)
     invoice = invoice_transition(
         invoice=invoice,
         to=InvoiceStatus.APPROVED,

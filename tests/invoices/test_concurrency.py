@@ -14,7 +14,7 @@ from invoices.services import (
     invoice_approve,
     invoice_correct,
     invoice_return,
-    invoice_view,
+    invoice_view_record,
 )
 from invoices.workflow import TransitionError
 from municipality.models import StaffRole
@@ -36,7 +36,7 @@ def test_simultaneous_approve_and_return_end_in_one_state(tenant, issued_invoice
         departments=[tenant.department],
     ).user
     with scopes_disabled():
-        invoice_view(invoice=issued_invoice, actor=tenant.department_staff)
+        invoice_view_record(invoice=issued_invoice, actor=tenant.department_staff)
     actions = {
         "approve": lambda: invoice_approve(
             invoice=issued_invoice,

@@ -26,7 +26,7 @@ from invoices.services import (
     invoice_correct,
     invoice_issue,
     invoice_return,
-    invoice_view,
+    invoice_view_record,
 )
 from invoices.views.supplier import ALREADY_ISSUED, WITHDRAW_OPENED
 from tests.factories import ConnectionFactory, DepartmentFactory, make_invoice
@@ -431,7 +431,7 @@ def test_an_issued_invoice_cannot_be_edited_or_deleted(member, issued_invoice):
 
 def _open(invoice, tenant):
     with scopes_disabled():
-        return invoice_view(invoice=invoice, actor=tenant.department_staff)
+        return invoice_view_record(invoice=invoice, actor=tenant.department_staff)
 
 
 def test_list_and_detail_show_whether_the_invoice_was_opened(
