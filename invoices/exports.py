@@ -1,15 +1,19 @@
-"""Files made from search results: a CSV for Excel and other systems, and a
+"""Files made from search results: a CSV for Excel and other systems, a
 ZIP of the invoices' printable documents (電子帳簿保存法's download in a
-usual format). Pure builders: invoices in, bytes out; the views record the
-export in each invoice's history."""
+usual format), and the invoices in the upload format. The builders are
+pure (invoices in, bytes out); ``invoices_export`` is the one path from a
+query to a file: it loads, renders and records the export in each issued
+invoice's history, and the view then serves the file."""
 
 import csv
 import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
@@ -17,8 +21,9 @@ from django.utils import timezone
 
 from accounts.spreadsheets import csv_cell
 from invoices import csv_import
-from invoices.models import Invoice, TaxCategory
+from invoices.models import EventKind, Invoice, TaxCategory
 from invoices.presentation import invoice_document
+from invoices.services import invoices_record_export
 
 # More at once belongs to a background job (a later issue).
 EXPORT_LIMIT = 5000
@@ -281,3 +286,125 @@ def invoices_upload_csv(invoices: Iterable[Invoice], *, encoding: str) -> bytes:
     for invoice in invoices:
         rows.extend(_upload_rows(invoice, labels))
     return _csv_bytes(rows, encoding=encoding)
+
+
+# One path from a query to a file ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One kind of file: how it is read and rendered, served, and recorded.
+    A CSV is data taken out (CSV出力); the ZIP hands out the documents
+    (ダウンロード)."""
+
+    load: Callable[[QuerySet[Invoice]], list[Invoice]]
+    render: Callable[[list[Invoice]], bytes]
+    content_type: str
+    filename: str  # before the date
+    suffix: str  # after the date
+    event: str  # the history event
+    recorded_as: str  # ``data["format"]`` of the event
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    content: bytes
+    content_type: str
+    filename: str
+
+
+_CSV_UTF8 = "text/csv; charset=utf-8"
+_CSV_CP932 = "text/csv; charset=Windows-31J"
+
+# format (``?format=``) → file, for the search page's export.
+SEARCH_FORMATS = {
+    CSV_UTF8: ExportFormat(
+        load=export_load,
+        render=partial(invoices_csv, encoding=CSV_UTF8),
+        content_type=_CSV_UTF8,
+        filename="invoices",
+        suffix="utf8.csv",
+        event=EventKind.EXPORTED,
+        recorded_as=CSV_UTF8,
+    ),
+    CSV_CP932: ExportFormat(
+        load=export_load,
+        render=partial(invoices_csv, encoding=CSV_CP932),
+        content_type=_CSV_CP932,
+        filename="invoices",
+        suffix="cp932.csv",
+        event=EventKind.EXPORTED,
+        recorded_as=CSV_CP932,
+    ),
+    ZIP: ExportFormat(
+        load=export_load,
+        render=invoices_zip,
+        content_type="application/zip",
+        filename="invoices",
+        suffix="html.zip",
+        event=EventKind.DOWNLOADED,
+        recorded_as=ZIP,
+    ),
+}
+
+# format → file, for the export in the upload format.
+UPLOAD_FORMATS = {
+    CSV_CP932: ExportFormat(
+        load=upload_format_load,
+        render=partial(invoices_upload_csv, encoding=CSV_CP932),
+        content_type=_CSV_CP932,
+        filename="invoices_upload",
+        suffix="cp932.csv",
+        event=EventKind.EXPORTED,
+        recorded_as=f"upload-{CSV_CP932}",
+    ),
+    CSV_UTF8: ExportFormat(
+        load=upload_format_load,
+        render=partial(invoices_upload_csv, encoding=CSV_UTF8),
+        content_type=_CSV_UTF8,
+        filename="invoices_upload",
+        suffix="utf8.csv",
+        event=EventKind.EXPORTED,
+        recorded_as=f"upload-{CSV_UTF8}",
+    ),
+}
+
+
+def invoices_record_taken(
+    invoices: Iterable[Invoice], *, actor, kind: str, recorded_as: str
+) -> None:
+    """Record that ``invoices`` were exported, downloaded or printed, in
+    the history of each issued one. Not drafts: an event would hold the
+    draft's empty content hash, break the audit chain once it is issued
+    and keep it from being deleted."""
+    invoices_record_export(
+        invoices=[invoice for invoice in invoices if not invoice.is_draft],
+        actor=actor,
+        kind=kind,
+        data={"format": recorded_as},
+    )
+
+
+def invoices_export(
+    *, invoices: QuerySet[Invoice], file_format: ExportFormat, actor
+) -> ExportFile:
+    """The file of ``invoices`` in ``file_format``, its export recorded.
+
+    The invoices are read once, so the file and the history hold the same
+    set. Recorded after rendering and before serving: a file that fails to
+    render is not recorded, and a file is only served once recorded."""
+    loaded = file_format.load(invoices)
+    content = file_format.render(loaded)
+    invoices_record_taken(
+        loaded,
+        actor=actor,
+        kind=file_format.event,
+        recorded_as=file_format.recorded_as,
+    )
+    return ExportFile(
+        content=content,
+        content_type=file_format.content_type,
+        filename=(
+            f"{file_format.filename}_{timezone.localdate():%Y%m%d}_{file_format.suffix}"
+        ),
+    )

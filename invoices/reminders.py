@@ -23,6 +23,7 @@ from accounts.models import User
 from accounts.notifications import Notification, recipients_wanting
 from invoices.models import Invoice, InvoiceStatus
 from municipality.models import Municipality, StaffRole
+from municipality.selectors import staff_for_role
 
 
 def is_business_day(day: date) -> bool:
@@ -42,12 +43,6 @@ def business_days_before(day: date, count: int) -> date:
         if is_business_day(day):
             count -= 1
     return day
-
-
-def _staff(municipality: Municipality, role: str):
-    return User.objects.filter(
-        staff_memberships__municipality=municipality, staff_memberships__role=role
-    ).distinct()
 
 
 def _digest(template, users, key, today, **context) -> int:
@@ -74,9 +69,9 @@ def reminders_send_for(municipality: Municipality, today: date) -> int:
     by_department = defaultdict(list)
     for invoice in late:
         by_department[invoice.department_id].append(invoice)
-    for user in _staff(municipality, StaffRole.DEPARTMENT).prefetch_related(
-        "staff_memberships__departments"
-    ):
+    for user in staff_for_role(
+        municipality=municipality, role=StaffRole.DEPARTMENT
+    ).prefetch_related("staff_memberships__departments"):
         department_ids = {
             d.pk
             for m in user.staff_memberships.all()
@@ -101,7 +96,7 @@ def reminders_send_for(municipality: Municipality, today: date) -> int:
     if escalated:
         sent += _digest(
             "reminder_escalation",
-            _staff(municipality, StaffRole.CITY_ADMIN),
+            staff_for_role(municipality=municipality, role=StaffRole.CITY_ADMIN),
             f"digest:escalation:{municipality.pk}",
             today,
             municipality=municipality,
@@ -121,7 +116,7 @@ def reminders_send_for(municipality: Municipality, today: date) -> int:
     if due:
         sent += _digest(
             "reminder_deadline",
-            _staff(municipality, StaffRole.TREASURY),
+            staff_for_role(municipality=municipality, role=StaffRole.TREASURY),
             f"digest:deadline:{municipality.pk}",
             today,
             municipality=municipality,

@@ -14,7 +14,6 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.emails import email_send_template
-from accounts.models import User
 from accounts.notifications import Notification, recipients_wanting
 from invoices.audit import event_append, events_append
 from invoices.deadlines import payment_deadline
@@ -36,8 +35,9 @@ from invoices.signals import invoices_decided
 from invoices.snapshot import content_hash, invoice_snapshot
 from invoices.tax import amount_limit_problems, invoice_totals, line_amount
 from invoices.workflow import TransitionError, invoice_lock, invoice_transition
-from municipality.models import StaffRole
+from municipality.selectors import staff_for_department
 from partners.models import BankAccount, Connection, Supplier
+from partners.selectors import supplier_users_for
 
 # Fields of an invoice a supplier fills in (the rest is the city's or derived).
 DRAFT_FIELDS = (
@@ -55,6 +55,10 @@ LINE_FIELDS = ("description", "quantity", "unit", "unit_price", "tax_category")
 REMINDER_INTERVAL = timedelta(hours=24)
 NUMBER_TAKEN = "この請求書番号はすでに使われています。別の番号にしてください。"
 CONNECTION_INACTIVE = "この宛先には現在請求書を送れません。自治体に確認してください。"
+CORRECTION_ISSUED = (
+    "この請求書を訂正した請求書はすでに発行されています。"
+    "訂正の経緯から最新の請求書を開いてください。"
+)
 
 
 @dataclass(frozen=True)
@@ -221,6 +225,25 @@ def invoice_copy(*, invoice: Invoice, actor, corrects: bool = False) -> Invoice:
     )
 
 
+@transaction.atomic
+def invoice_correct(*, invoice: Invoice, actor) -> tuple[Invoice, bool]:
+    """訂正: the draft that corrects a returned invoice, prefilled with its
+    content, and whether it was made now. A returned invoice has at most
+    one correction: a second call (a second click) returns the draft
+    already made. The returned invoice's row is locked, so two calls at
+    the same moment make one draft.
+
+    Raises ``ValidationError`` if the invoice is not returned or its
+    correction is already issued; nothing is created then."""
+    invoice = invoice_lock(invoice)
+    corrections = invoice.corrections.all()
+    if corrections.exclude(status=InvoiceStatus.DRAFT).exists():
+        raise ValidationError(CORRECTION_ISSUED)
+    if (draft := corrections.first()) is not None:
+        return draft, False
+    return invoice_copy(invoice=invoice, actor=actor, corrects=True), True
+
+
 def _fiscal_year(day: date) -> int:
     return day.year if day.month >= 4 else day.year - 1
 
@@ -236,17 +259,23 @@ def _receipt_number_take(invoice: Invoice, when) -> str:
     return f"{fiscal_year}-{counter.last:06d}"
 
 
-def _staff_of(invoice: Invoice):
-    """Users who handle the invoice's department."""
-    return User.objects.filter(
-        staff_memberships__municipality=invoice.municipality,
-        staff_memberships__role=StaffRole.DEPARTMENT,
-        staff_memberships__departments=invoice.department,
-    ).distinct()
-
-
-def _supplier_users(invoice: Invoice):
-    return User.objects.filter(supplier_membership__supplier=invoice.supplier)
+def _notify(
+    invoice: Invoice,
+    *,
+    event: str,
+    users,
+    kind: Notification = Notification.INVOICE_EVENTS,
+    key: str = "",
+) -> None:
+    """Mail the ``users`` who want ``kind`` about ``event`` on the invoice
+    (template ``invoice_<event>``), once per ``key`` (by default once per
+    invoice and event)."""
+    email_send_template(
+        template=f"invoice_{event}",
+        key=key or f"invoice:{invoice.pk}:{event}",
+        to=recipients_wanting(users, kind),
+        context={"invoice": invoice},
+    )
 
 
 def invoice_issue_problems(invoice: Invoice) -> list[str]:
@@ -304,11 +333,10 @@ def invoice_issue(*, invoice: Invoice, actor) -> Invoice:
         payment_deadline=payment_deadline(invoice, received_at=now),
     )
     invoice_pdf_request(invoice=invoice)
-    email_send_template(
-        template="invoice_issued",
-        key=f"invoice:{invoice.pk}:issued",
-        to=recipients_wanting(_staff_of(invoice), Notification.INVOICE_EVENTS),
-        context={"invoice": invoice},
+    _notify(
+        invoice,
+        event="issued",
+        users=staff_for_department(department=invoice.department),
     )
     invoices_decided.send(
         sender=Invoice, invoices=[invoice], status=InvoiceStatus.ISSUED
@@ -317,7 +345,7 @@ def invoice_issue(*, invoice: Invoice, actor) -> Invoice:
 
 
 @transaction.atomic
-def invoice_view(*, invoice: Invoice, actor, opens: bool = True) -> Invoice:
+def invoice_view_record(*, invoice: Invoice, actor, opens: bool = True) -> Invoice:
     """Record that city staff looked at the invoice. The first look by the
     department's own staff (``opens``) opens it (開封); every other look —
     later ones, or treasury and administrators reading along — is logged
@@ -337,13 +365,10 @@ def invoice_view(*, invoice: Invoice, actor, opens: bool = True) -> Invoice:
             opened_at=timezone.now(),
             opened_by=actor,
         )
-        email_send_template(
-            template="invoice_opened",
-            key=f"invoice:{invoice.pk}:opened",
-            to=recipients_wanting(
-                _supplier_users(invoice), Notification.INVOICE_EVENTS
-            ),
-            context={"invoice": invoice},
+        _notify(
+            invoice,
+            event="opened",
+            users=supplier_users_for(supplier=invoice.supplier),
         )
     elif not invoice.is_draft:
         event_append(invoice=invoice, kind=EventKind.VIEWED, actor=actor)
@@ -367,7 +392,7 @@ def invoice_return(
     invoice_conflict_check(actor=actor, invoice=invoice)
     if not explanation.strip():
         raise ValidationError({"explanation": "差戻しの説明を入力してください。"})
-    invoice = invoice_view(invoice=invoice, actor=actor)
+    invoice = invoice_view_record(invoice=invoice, actor=actor)
     invoice = invoice_transition(
         invoice=invoice,
         to=InvoiceStatus.RETURNED,
@@ -379,11 +404,8 @@ def invoice_return(
         return_explanation=explanation.strip(),
         return_severity=severity,
     )
-    email_send_template(
-        template="invoice_returned",
-        key=f"invoice:{invoice.pk}:returned",
-        to=recipients_wanting(_supplier_users(invoice), Notification.INVOICE_EVENTS),
-        context={"invoice": invoice},
+    _notify(
+        invoice, event="returned", users=supplier_users_for(supplier=invoice.supplier)
     )
     invoices_decided.send(
         sender=Invoice, invoices=[invoice], status=InvoiceStatus.RETURNED
@@ -402,7 +424,7 @@ def invoice_approve(*, invoice: Invoice, actor, inspection_date: date) -> Invoic
         raise ValidationError(
             {"inspection_date": "検収日に未来の日付は指定できません。"}
         )
-    invoice = invoice_view(invoice=invoice, actor=actor)
+    invoice = invoice_view_record(invoice=invoice, actor=actor)
     invoice = invoice_transition(
         invoice=invoice,
         to=InvoiceStatus.APPROVED,
@@ -411,11 +433,8 @@ def invoice_approve(*, invoice: Invoice, actor, inspection_date: date) -> Invoic
         approved_at=timezone.now(),
         inspection_date=inspection_date,
     )
-    email_send_template(
-        template="invoice_approved",
-        key=f"invoice:{invoice.pk}:approved",
-        to=recipients_wanting(_supplier_users(invoice), Notification.INVOICE_EVENTS),
-        context={"invoice": invoice},
+    _notify(
+        invoice, event="approved", users=supplier_users_for(supplier=invoice.supplier)
     )
     invoices_decided.send(
         sender=Invoice, invoices=[invoice], status=InvoiceStatus.APPROVED
@@ -449,11 +468,12 @@ def invoice_remind(*, invoice: Invoice, actor) -> Invoice:
             "催促は1日に1回までです。前回の催促から24時間たってから送ってください。"
         )
     event = event_append(invoice=invoice, kind=EventKind.REMINDED, actor=actor)
-    email_send_template(
-        template="invoice_reminder",
+    _notify(
+        invoice,
+        event="reminder",
+        users=staff_for_department(department=invoice.department),
+        kind=Notification.REMINDERS,
         key=f"invoice:{invoice.pk}:reminder:{event.pk}",
-        to=recipients_wanting(_staff_of(invoice), Notification.REMINDERS),
-        context={"invoice": invoice},
     )
     return invoice
 

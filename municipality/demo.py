@@ -375,7 +375,7 @@ def _demo_invoices_ensure(
         invoice_draft_save,
         invoice_issue,
         invoice_return,
-        invoice_view,
+        invoice_view_record,
         invoice_withdraw,
     )
     from partners.services.bank_accounts import bank_account_create
@@ -418,7 +418,7 @@ def _demo_invoices_ensure(
         if status == "withdrawn":
             invoice_withdraw(invoice=invoice, actor=owner)
         elif status == "opened":
-            invoice_view(invoice=invoice, actor=staff)
+            invoice_view_record(invoice=invoice, actor=staff)
         elif status == "approved":
             invoice_approve(invoice=invoice, actor=staff, inspection_date=today)
         elif status == "returned":

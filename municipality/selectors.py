@@ -5,7 +5,8 @@ safety net behind these filters, not a replacement for them."""
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from municipality.models import Department, Municipality, StaffMembership
+from accounts.models import User
+from municipality.models import Department, Municipality, StaffMembership, StaffRole
 from municipality.tenancy import CityAccess
 
 
@@ -39,3 +40,19 @@ def staff_membership_list(*, municipality: Municipality) -> QuerySet[StaffMember
         )
         .order_by("user__email", "role")
     )
+
+
+def staff_for_role(*, municipality: Municipality, role: str) -> QuerySet[User]:
+    """The users who hold ``role`` in the municipality (mail recipients)."""
+    return User.objects.filter(
+        staff_memberships__municipality=municipality, staff_memberships__role=role
+    ).distinct()
+
+
+def staff_for_department(*, department: Department) -> QuerySet[User]:
+    """The department staff who handle ``department`` (mail recipients)."""
+    return User.objects.filter(
+        staff_memberships__municipality=department.municipality_id,
+        staff_memberships__role=StaffRole.DEPARTMENT,
+        staff_memberships__departments=department,
+    ).distinct()

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.db.models.functions import Now
 
+from accounts.models import User
 from municipality.models import Municipality
 from partners.models import (
     Connection,
@@ -48,6 +49,11 @@ def supplier_access_for(user) -> SupplierAccess | None:
         role=membership.role,
         municipality_ids=tuple(sorted(set(municipality_ids))),
     )
+
+
+def supplier_users_for(*, supplier: Supplier) -> QuerySet[User]:
+    """Every member of the supplier (mail recipients)."""
+    return User.objects.filter(supplier_membership__supplier=supplier)
 
 
 def supplier_owner_emails(*, supplier: Supplier) -> list[str]:

@@ -24,7 +24,7 @@ from invoices.selectors import invoice_can_act, invoice_chain, invoice_get_for_a
 from invoices.services import (
     invoice_approve,
     invoice_return,
-    invoice_view,
+    invoice_view_record,
     invoices_record_export,
 )
 from invoices.workflow import TRANSITIONS, TransitionError
@@ -80,18 +80,25 @@ class InvoicePageMixin(CityInvoiceMixin):
 
 
 class InvoiceDetailView(InvoicePageMixin, DetailView):
-    """One invoice for staff. Looking at it is recorded: the first look by
-    the department's own staff opens it (開封), later looks are logged. A
-    staff member who belongs to the issuing supplier reads it without
-    opening it (``invoice_view`` decides)."""
+    """One invoice for staff.
 
-    def get_object(self, queryset=None):
-        invoice = super().get_object(queryset)
-        return invoice_view(
+    GET records the first opening (開封) — deliberate: the invoice states
+    move from issued to opened on the first view by the department's staff
+    (DESIGN.md), the supplier sees when it was opened, can withdraw it only
+    until then, and the unopened reminders stop. Every other look (later
+    ones, treasury and city administrators reading along, a staff member
+    who belongs to the issuing supplier) is logged in the history as a
+    view. ``invoice_view_record`` decides which, under the invoice's row
+    lock."""
+
+    def get(self, request, *args, **kwargs):
+        invoice = self.get_object()
+        self.object = invoice_view_record(
             invoice=invoice,
-            actor=self.request.user,
-            opens=invoice_can_act(access=self.request.city, invoice=invoice),
+            actor=request.user,
+            opens=invoice_can_act(access=request.city, invoice=invoice),
         )
+        return self.render_to_response(self.get_context_data(object=self.object))
 
 
 class InvoiceActionView(InvoicePageMixin, DetailView):

@@ -12,12 +12,10 @@ from decimal import Decimal
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views import View
 from django.views.generic import DetailView, TemplateView
@@ -33,10 +31,10 @@ from invoices.imports import (
     invoice_import_create,
     invoice_import_progress,
 )
-from invoices.models import EventKind, ImportStatus, Invoice, InvoiceImport
+from invoices.models import ImportStatus, InvoiceImport
 from invoices.search import SupplierInvoiceSearchForm
 from invoices.selectors import invoice_list_for_access, invoice_list_for_supplier
-from invoices.services import invoices_record_export
+from invoices.views.exports import InvoiceExportView
 from municipality.models import StaffRole
 from municipality.selectors import department_list_for_access
 from municipality.views import CityRoleRequiredMixin
@@ -288,72 +286,12 @@ class InvoiceImportHelpView(TemplateView):
 
 # Export in the upload format -------------------------------------------------
 
-# format → (content type, end of the file name)
-UPLOAD_FORMATS = {
-    exports.CSV_CP932: ("text/csv; charset=Windows-31J", "cp932.csv"),
-    exports.CSV_UTF8: ("text/csv; charset=utf-8", "utf8.csv"),
-}
 
+class UploadFormatExportView(InvoiceExportView):
+    """The invoices as a CSV in the upload format, to edit in Excel and
+    upload again (``?format=`` a key of ``exports.UPLOAD_FORMATS``)."""
 
-class UploadFormatExportView(View):
-    """The invoices the user may see, narrowed by the list's conditions, as
-    a CSV in the upload format (``?format=`` a key of ``UPLOAD_FORMATS``).
-    Refused, back on the list, when the conditions are invalid, match
-    nothing or match more than ``exports.EXPORT_LIMIT`` invoices. Recorded
-    in the history of each issued invoice."""
-
-    def filter_form(self):
-        raise NotImplementedError
-
-    def visible_invoices(self) -> QuerySet[Invoice]:
-        raise NotImplementedError
-
-    def back_url(self) -> str:
-        raise NotImplementedError
-
-    def get(self, request, *args, **kwargs):
-        file_format = request.GET.get("format", "")
-        if file_format not in UPLOAD_FORMATS:
-            raise Http404
-        form = self.filter_form()
-        if not form.is_valid():
-            return self._back()
-        matching = form.filter(self.visible_invoices())
-        count = matching.count()
-        if not count:
-            messages.info(
-                request, "条件に該当する請求書がないため、出力しませんでした。"
-            )
-            return self._back()
-        if count > exports.EXPORT_LIMIT:
-            messages.error(
-                request,
-                f"該当する請求書が{count:,}件あります。一度に出力できるのは"
-                f"{exports.EXPORT_LIMIT:,}件までです。条件で絞り込んでから、"
-                "もう一度出力してください。",
-            )
-            return self._back()
-        invoices = exports.upload_format_load(matching)
-        content = exports.invoices_upload_csv(invoices, encoding=file_format)
-        invoices_record_export(
-            invoices=[invoice for invoice in invoices if not invoice.is_draft],
-            actor=request.user,
-            kind=EventKind.EXPORTED,
-            data={"format": f"upload-{file_format}"},
-        )
-        content_type, suffix = UPLOAD_FORMATS[file_format]
-        response = HttpResponse(content, content_type=content_type)
-        response["Content-Disposition"] = content_disposition_header(
-            as_attachment=True,
-            filename=f"invoices_upload_{timezone.localdate():%Y%m%d}_{suffix}",
-        )
-        return response
-
-    def _back(self):
-        query = self.request.GET.copy()
-        query.pop("format", None)
-        url = self.back_url()
-        return redirect(f"{url}?{query.urlencode()}" if query else url)
+    formats = exports.UPLOAD_FORMATS
 
 
 class SupplierUploadFormatExportView(UploadFormatExportView):

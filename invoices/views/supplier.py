@@ -25,7 +25,7 @@ from invoices.forms import (
     connection_choices,
     line_initial,
 )
-from invoices.models import FrozenInvoiceError, Invoice, InvoiceStatus
+from invoices.models import FrozenInvoiceError, Invoice
 from invoices.presentation import RATE_LABELS, invoice_document
 from invoices.selectors import (
     invoice_chain,
@@ -35,6 +35,7 @@ from invoices.selectors import (
 from invoices.services import (
     DRAFT_FIELDS,
     invoice_copy,
+    invoice_correct,
     invoice_issue,
     invoice_issue_problems,
     invoice_number_suggest,
@@ -262,31 +263,24 @@ class InvoiceCopyView(View):
 
 class InvoiceCorrectView(View):
     """訂正: a draft that corrects a returned invoice, prefilled with its
-    content. A second click opens the draft already made."""
+    content. A second click opens the draft already made
+    (``invoice_correct`` decides)."""
 
     def post(self, request, pk):
         invoice = _invoice(request, pk)
-        corrections = invoice.corrections.all()
-        if corrections.exclude(status=InvoiceStatus.DRAFT).exists():
-            messages.error(
-                request,
-                "この請求書を訂正した請求書はすでに発行されています。"
-                "訂正の経緯から最新の請求書を開いてください。",
-            )
-            return _to_invoice(invoice)
-        if (draft := corrections.first()) is not None:
-            messages.info(request, "作成済みの訂正の下書きを開きました。")
-            return redirect("supplier:invoice_edit", pk=draft.pk)
         try:
-            draft = invoice_copy(invoice=invoice, actor=request.user, corrects=True)
+            draft, created = invoice_correct(invoice=invoice, actor=request.user)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return _to_invoice(invoice)
-        messages.success(
-            request,
-            f"請求書「{invoice.number}」を訂正する下書きを作りました。"
-            "差戻しの理由に沿って直してから保存し、発行してください。",
-        )
+        if created:
+            messages.success(
+                request,
+                f"請求書「{invoice.number}」を訂正する下書きを作りました。"
+                "差戻しの理由に沿って直してから保存し、発行してください。",
+            )
+        else:
+            messages.info(request, "作成済みの訂正の下書きを開きました。")
         return redirect("supplier:invoice_edit", pk=draft.pk)
 
 

@@ -21,7 +21,12 @@ from invoices.models import (
     InvoiceEvent,
     InvoiceStatus,
 )
-from invoices.services import LineInput, invoice_copy, invoice_issue, invoice_view
+from invoices.services import (
+    LineInput,
+    invoice_copy,
+    invoice_issue,
+    invoice_view_record,
+)
 from municipality.models import StaffRole
 from tests.factories import (
     ConnectionFactory,
@@ -67,7 +72,7 @@ def _set(invoice, **fields):
 
 def _open(invoice, actor):
     with scopes_disabled():
-        return invoice_view(invoice=invoice, actor=actor)
+        return invoice_view_record(invoice=invoice, actor=actor)
 
 
 def _inbox(client, user, **params):

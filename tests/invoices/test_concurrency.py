@@ -10,7 +10,12 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from invoices.models import EventKind, Invoice, InvoiceEvent, InvoiceStatus
-from invoices.services import invoice_approve, invoice_return, invoice_view
+from invoices.services import (
+    invoice_approve,
+    invoice_correct,
+    invoice_return,
+    invoice_view_record,
+)
 from invoices.workflow import TransitionError
 from municipality.models import StaffRole
 from tests.factories import StaffMembershipFactory
@@ -31,7 +36,7 @@ def test_simultaneous_approve_and_return_end_in_one_state(tenant, issued_invoice
         departments=[tenant.department],
     ).user
     with scopes_disabled():
-        invoice_view(invoice=issued_invoice, actor=tenant.department_staff)
+        invoice_view_record(invoice=issued_invoice, actor=tenant.department_staff)
     actions = {
         "approve": lambda: invoice_approve(
             invoice=issued_invoice,
@@ -76,3 +81,34 @@ def test_simultaneous_approve_and_return_end_in_one_state(tenant, issued_invoice
         "return": (InvoiceStatus.RETURNED, EventKind.RETURNED),
     }[succeeded[0]]
     assert (invoice.status, kinds) == (expected[0], [expected[1]])
+
+
+def test_two_simultaneous_corrections_make_one_draft(
+    tenant, issued_invoice, supplier_user
+):
+    with scopes_disabled():
+        returned = invoice_return(
+            invoice=issued_invoice,
+            actor=tenant.department_staff,
+            reason="amount",
+            explanation="単価の誤り",
+            severity="minor",
+        )
+    barrier = threading.Barrier(2)
+
+    def run():
+        try:
+            barrier.wait(timeout=10)
+            with scopes_disabled():
+                return invoice_correct(invoice=returned, actor=supplier_user)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(run) for _ in range(2)]
+    results = [future.result(timeout=30) for future in futures]
+
+    assert sorted(created for _, created in results) == [False, True]
+    assert results[0][0].pk == results[1][0].pk
+    with scopes_disabled():
+        assert returned.corrections.count() == 1

@@ -13,7 +13,7 @@ from django_scopes import scopes_disabled
 
 from invoices.duties import DutyConflictError, invoice_in_conflict
 from invoices.models import EventKind, Invoice, InvoiceEvent, InvoiceStatus
-from invoices.services import invoice_approve, invoice_return, invoice_view
+from invoices.services import invoice_approve, invoice_return, invoice_view_record
 from municipality.models import StaffRole
 from partners.models import SupplierRole
 from tests.factories import (
@@ -55,7 +55,9 @@ def insider(tenant, connection):
 @pytest.fixture
 def opened_invoice(tenant, issued_invoice):
     with scopes_disabled():
-        return invoice_view(invoice=issued_invoice, actor=tenant.department_staff)
+        return invoice_view_record(
+            invoice=issued_invoice, actor=tenant.department_staff
+        )
 
 
 def _url(name, invoice):
@@ -112,7 +114,7 @@ def test_the_insider_reads_the_invoice_but_does_not_open_it(
 
 def test_the_service_does_not_let_the_insider_open(tenant, issued_invoice, insider):
     with scopes_disabled():
-        invoice = invoice_view(invoice=issued_invoice, actor=insider, opens=True)
+        invoice = invoice_view_record(invoice=issued_invoice, actor=insider, opens=True)
 
     assert invoice.status == InvoiceStatus.ISSUED
     assert _fresh(invoice).opened_at is None
@@ -130,7 +132,7 @@ def test_the_insider_is_refused_on_the_page_and_nothing_changes(
 ):
     if state == "opened":
         with scopes_disabled():
-            invoice_view(invoice=issued_invoice, actor=tenant.department_staff)
+            invoice_view_record(invoice=issued_invoice, actor=tenant.department_staff)
     before = _fresh(issued_invoice)
     events = _events(issued_invoice)
     client.force_login(insider)

@@ -2,6 +2,7 @@
 printable documents, each recorded in the invoices' histories, bounded."""
 
 import csv
+import dataclasses
 import io
 import zipfile
 from datetime import date
@@ -199,6 +200,43 @@ def test_export_records_one_event_per_exported_invoice(
     assert {event.invoice.number for event in events} == {"INV-1", "INV-2"}
     assert {(e.kind, e.actor_id) for e in events} == {(kind, supplier_user.pk)}
     assert all(event.data == {"format": file_format} for event in events)
+
+
+# The service
+
+
+def test_invoices_export_renders_and_records_the_same_invoices(invoices, supplier_user):
+    with scopes_disabled():
+        file = exports.invoices_export(
+            invoices=Invoice.objects.filter(pk__in=[i.pk for i in invoices]),
+            file_format=exports.UPLOAD_FORMATS[exports.CSV_UTF8],
+            actor=supplier_user,
+        )
+    assert file.content_type == "text/csv; charset=utf-8"
+    assert file.filename.startswith("invoices_upload_")
+    assert file.filename.endswith("_utf8.csv")
+    assert {"INV-1", "INV-2", "INV-3"} <= {
+        row[0] for row in _rows(file.content.decode("utf-8-sig"))
+    }
+    events = _events()
+    assert {event.invoice.number for event in events} == {"INV-1", "INV-2"}
+    assert all(event.data == {"format": "upload-csv-utf8"} for event in events)
+
+
+def test_invoices_export_records_nothing_when_the_file_fails_to_render(
+    invoices, supplier_user
+):
+    def broken(loaded):
+        raise RuntimeError("render failed")
+
+    file_format = dataclasses.replace(
+        exports.SEARCH_FORMATS[exports.CSV_UTF8], render=broken
+    )
+    with scopes_disabled(), pytest.raises(RuntimeError):
+        exports.invoices_export(
+            invoices=Invoice.objects.all(), file_format=file_format, actor=supplier_user
+        )
+    assert _events() == []
 
 
 def test_staff_export_holds_only_the_matches_in_their_scope(

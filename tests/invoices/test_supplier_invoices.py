@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection as db_connection
 from django.test.utils import CaptureQueriesContext
@@ -20,7 +21,13 @@ from invoices.models import (
     ReturnReason,
     ReturnSeverity,
 )
-from invoices.services import invoice_return, invoice_view
+from invoices.services import (
+    CORRECTION_ISSUED,
+    invoice_correct,
+    invoice_issue,
+    invoice_return,
+    invoice_view_record,
+)
 from invoices.views.supplier import ALREADY_ISSUED, WITHDRAW_OPENED
 from tests.factories import ConnectionFactory, DepartmentFactory, make_invoice
 
@@ -424,7 +431,7 @@ def test_an_issued_invoice_cannot_be_edited_or_deleted(member, issued_invoice):
 
 def _open(invoice, tenant):
     with scopes_disabled():
-        return invoice_view(invoice=invoice, actor=tenant.department_staff)
+        return invoice_view_record(invoice=invoice, actor=tenant.department_staff)
 
 
 def test_list_and_detail_show_whether_the_invoice_was_opened(
@@ -520,6 +527,45 @@ def test_only_a_returned_invoice_can_be_corrected(member, supplier, issued_invoi
     response = member.post(_url("invoice_correct", issued_invoice), follow=True)
     assert _messages(response) == ["訂正できるのは差戻しされた請求書だけです。"]
     assert len(_invoices(supplier)) == 1
+
+
+def _returned(invoice, tenant):
+    with scopes_disabled():
+        return invoice_return(
+            invoice=invoice,
+            actor=tenant.department_staff,
+            reason=ReturnReason.AMOUNT,
+            explanation="単価が見積書と違います。",
+            severity=ReturnSeverity.MINOR,
+        )
+
+
+def test_invoice_correct_makes_one_draft_until_the_correction_is_issued(
+    supplier_user, issued_invoice, tenant, django_capture_on_commit_callbacks
+):
+    returned = _returned(issued_invoice, tenant)
+    with scopes_disabled():
+        draft, created = invoice_correct(invoice=returned, actor=supplier_user)
+        assert created is True
+        assert (draft.status, draft.corrects) == (InvoiceStatus.DRAFT, returned)
+        again, created = invoice_correct(invoice=returned, actor=supplier_user)
+        assert (again, created) == (draft, False)
+        with django_capture_on_commit_callbacks():
+            invoice_issue(invoice=draft, actor=supplier_user)
+        with pytest.raises(ValidationError) as raised:
+            invoice_correct(invoice=returned, actor=supplier_user)
+        assert raised.value.messages == [CORRECTION_ISSUED]
+        assert returned.corrections.count() == 1
+
+
+def test_invoice_correct_refuses_an_invoice_that_was_not_returned(
+    supplier_user, issued_invoice
+):
+    with scopes_disabled(), pytest.raises(ValidationError) as raised:
+        invoice_correct(invoice=issued_invoice, actor=supplier_user)
+    assert raised.value.messages == ["訂正できるのは差戻しされた請求書だけです。"]
+    with scopes_disabled():
+        assert not issued_invoice.corrections.exists()
 
 
 # List ----------------------------------------------------------------------

@@ -8,10 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.emails import email_send_template
-from accounts.models import User
 from accounts.notifications import Notification, recipients_wanting
 from invoices.pdf import render_pdf
 from municipality.models import PaymentNotice
+from partners.selectors import supplier_users_for
 
 
 def render_payment_notice_pdf(notice: PaymentNotice) -> bytes:
@@ -63,7 +63,7 @@ def payment_notice_deliver(*, notice_id: int) -> PaymentNotice:
                 template="payment_notice",
                 key=f"payment_notice:{notice.pk}",
                 to=recipients_wanting(
-                    User.objects.filter(supplier_membership__supplier=notice.supplier),
+                    supplier_users_for(supplier=notice.supplier),
                     Notification.PAYMENT_NOTICES,
                 ),
                 context={"notice": notice, "batch": notice.batch},
