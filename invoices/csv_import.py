@@ -21,7 +21,6 @@ shows, and it refuses a row longer than the header without saying which.
 import csv
 import io
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -34,9 +33,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django_scopes import scope
 
+from invoices.fields import JapaneseDateField, nfkc
 from invoices.forms import AMOUNT_LIMIT, InvoiceLineForm
 from invoices.models import Invoice, TaxCategory
-from invoices.search import JapaneseDateField
 from invoices.services import (
     NUMBER_TAKEN,
     LineInput,
@@ -128,7 +127,7 @@ TAX_CATEGORY_LABELS: dict[str, str] = {
 # without spaces): the portal's own labels, 軽減 spelled out, bare rates.
 _TAX_ALIASES = {
     **TAX_CATEGORY_LABELS,
-    **{unicodedata.normalize("NFKC", c.label): c.value for c in TaxCategory},
+    **{nfkc(c.label): c.value for c in TaxCategory},
     "10": TaxCategory.STANDARD,
     "標準": TaxCategory.STANDARD,
     "8": TaxCategory.REDUCED,
@@ -249,10 +248,6 @@ class _FileError(Exception):
         self.error = error
 
 
-def _nfkc(value: str) -> str:
-    return unicodedata.normalize("NFKC", value).strip()
-
-
 # Decoding ------------------------------------------------------------------
 
 
@@ -294,7 +289,7 @@ def _position(before: str) -> tuple[int, str]:
     header, last = rows[0], rows[-1]
     if len(rows) == 1 or len(last) > len(header):
         return len(rows), ""
-    return len(rows), _nfkc(header[len(last) - 1])
+    return len(rows), nfkc(header[len(last) - 1])
 
 
 def _undecodable(error: UnicodeDecodeError) -> _FileError:
@@ -369,7 +364,7 @@ def _header_columns(
 ) -> tuple[dict[int, str], list[RowError]]:
     """The columns by index, and what is wrong with the header."""
     raw_header = rows[0]
-    header = [_nfkc(cell) for cell in raw_header]
+    header = [nfkc(cell) for cell in raw_header]
     allowed = "、".join(COLUMNS)
     if len(header) == 1 and "\t" in raw_header[0]:
         return {}, [
@@ -454,7 +449,7 @@ def _header_columns(
 
 
 def _invoice_number(raw: str) -> str:
-    number = _nfkc(raw)
+    number = nfkc(raw)
     if len(number) > _NUMBER_LIMIT:
         raise _CellError(f"請求書番号は{_NUMBER_LIMIT}文字以内にしてください。")
     return number
@@ -490,8 +485,8 @@ def _era_date(match: re.Match, raw: str) -> date:
 
 def _date(raw: str) -> date:
     """A date as Excel and sales systems write it; western dates are read
-    by the search form's ``JapaneseDateField``."""
-    text = re.sub(r"\s", "", unicodedata.normalize("NFKC", raw)).upper()
+    by the search form's ``invoices.fields.JapaneseDateField``."""
+    text = re.sub(r"\s", "", nfkc(raw)).upper()
     try:
         if match := _COMPACT_DATE.fullmatch(text):
             return date(*map(int, match.groups()))
@@ -543,7 +538,7 @@ def _unit_price(raw: str) -> Decimal:
 
 
 def _tax_category(raw: str) -> str:
-    key = re.sub(r"\s", "", unicodedata.normalize("NFKC", raw))
+    key = re.sub(r"\s", "", nfkc(raw))
     if key in _TAX_ALIASES:
         return _TAX_ALIASES[key]
     raise _CellError(
@@ -570,7 +565,7 @@ def _text(column: str, raw: str) -> str:
 _PARSERS: dict[str, Callable[[str], object]] = {
     _NUMBER: _invoice_number,
     _MUNICIPALITY: _municipality_code,
-    _DEPARTMENT: _nfkc,
+    _DEPARTMENT: nfkc,
     **dict.fromkeys(_DATE_COLUMNS, _date),
     _QUANTITY: _quantity,
     _UNIT_PRICE: _unit_price,
