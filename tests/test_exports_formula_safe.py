@@ -358,7 +358,7 @@ WRITERS = {
     "municipality/views_treasury.py": "serves municipality/treasury.py",
     "municipality/admin.py": "admin export, enumerated",
     "partners/admin.py": "admin export, enumerated",
-    "invoices/csv_import.py": "reads uploads only",
+    "invoices/csv_import/decoding.py": "reads uploads only",
     "invoices/forms_import.py": "reads uploads only",
     "invoices/attachments.py": "checks uploaded attachments, served unchanged",
 }
