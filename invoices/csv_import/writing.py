@@ -21,36 +21,52 @@ from invoices.csv_import.results import (
     RowError,
 )
 from invoices.models import Invoice
-from invoices.services import NUMBER_TAKEN, invoice_draft_save, invoice_issue
+from invoices.services import (
+    NUMBER_TAKEN,
+    IssueProblem,
+    content_issue_problems,
+    invoice_draft_save,
+    invoice_issue,
+    supplier_issue_problems,
+)
 from partners.models import Connection, Supplier
+
+# The issue rules a file can fail, worded for the upload: the invoice's
+# number, and importing as drafts as the way out. A parsed invoice always has
+# lines, so ``IssueProblem.NO_LINES`` cannot come up.
+_ISSUE_PROBLEM_MESSAGES = {
+    IssueProblem.NO_REGISTRATION_NUMBER: (
+        "適格請求書の発行には登録番号が必要です。事業者情報で登録番号を"
+        "設定するか、下書きとして取り込んでください。"
+    ),
+    IssueProblem.ZERO_TOTAL: (
+        "請求書番号 %(number)s は請求金額が0円のため発行できません。"
+        "明細の数量と単価を確認するか、下書きとして取り込んでください。"
+    ),
+}
 
 
 def csv_issue_problems(
     *, result: ParseResult, supplier: Supplier
 ) -> tuple[RowError, ...]:
-    """Why the parsed invoices could be saved as drafts but not issued (the
-    checks of ``invoice_issue_problems`` that a file can fail)."""
-    errors = []
-    if not supplier.registration_number:
-        errors.append(
-            RowError(
-                None,
-                "",
-                "",
-                "適格請求書の発行には登録番号が必要です。事業者情報で登録番号を"
-                "設定するか、下書きとして取り込んでください。",
-            )
-        )
+    """Why the parsed invoices could be saved as drafts but not issued: the
+    rules of ``invoice_issue_problems``, the supplier's once for the file and
+    each invoice's at its first row."""
+    errors = [
+        RowError(None, "", "", _ISSUE_PROBLEM_MESSAGES[problem])
+        for problem in supplier_issue_problems(supplier=supplier)
+    ]
     errors += [
         RowError(
             invoice.rows[0],
             _NUMBER,
             invoice.number,
-            f"請求書番号 {invoice.number} は請求金額が0円のため発行できません。"
-            "明細の数量と単価を確認するか、下書きとして取り込んでください。",
+            _ISSUE_PROBLEM_MESSAGES[problem] % {"number": invoice.number},
         )
         for invoice in result.invoices
-        if invoice.total <= 0
+        for problem in content_issue_problems(
+            has_lines=bool(invoice.lines), total=invoice.total
+        )
     ]
     return tuple(errors)
 
