@@ -11,8 +11,9 @@ from django import forms
 from django.db.models import Case, F, QuerySet, Value, When
 from django.utils import timezone
 
+from invoices.fields import JapaneseDateField
 from invoices.models import Invoice, InvoiceStatus
-from invoices.search import CityInvoiceSearchForm, JapaneseDateField
+from invoices.search import CityInvoiceSearchForm
 
 PAGE_SIZES = (20, 50, 100)
 DEFAULT_PAGE_SIZE = 50

@@ -3,7 +3,6 @@
 Forms only validate; the services save and compute the amounts."""
 
 import sys
-import unicodedata
 from decimal import Decimal
 from functools import cached_property
 
@@ -12,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.forms.formsets import DELETION_FIELD_NAME, ORDERING_FIELD_NAME
 
 from invoices.attachments import ALLOWED_TEXT, ATTACHMENT_ACCEPT, attachment_check
+from invoices.fields import LooseDecimalField, nfkc
 from invoices.models import Invoice, InvoiceStatus, TaxCategory
 from invoices.selectors import invoice_list_for_supplier
 from invoices.services import LINE_FIELDS, LineInput
@@ -22,17 +22,8 @@ from partners.selectors import connection_list_for_supplier
 EXTRA_LINES = 3
 # Line amounts are stored in 15 digits of whole yen.
 AMOUNT_LIMIT = Decimal(10) ** 15
-# What people type around numbers: thousands separators, yen signs. NFKC has
-# already turned their full-width forms into these.
-_NUMBER_NOISE = str.maketrans("", "", ",¥円")
 # Fields of a line the user types into; a row with none of them is empty.
 _TYPED_LINE_FIELDS = ("description", "quantity", "unit", "unit_price")
-
-
-def _number_text(value) -> str:
-    """``"１，２００円"`` → ``"1200"``: full-width digits and separators as
-    typed with a Japanese IME, made readable as a decimal number."""
-    return unicodedata.normalize("NFKC", str(value)).translate(_NUMBER_NOISE).strip()
 
 
 def connection_choices(supplier: Supplier):
@@ -135,7 +126,7 @@ class InvoiceForm(forms.Form):
         self.fields["connection"].queryset = connection_choices(supplier)
 
     def clean_number(self):
-        number = unicodedata.normalize("NFKC", self.cleaned_data["number"]).strip()
+        number = nfkc(self.cleaned_data["number"])
         taken = invoice_list_for_supplier(supplier=self.supplier).filter(number=number)
         if self.invoice is not None:
             taken = taken.exclude(pk=self.invoice.pk)
@@ -179,17 +170,6 @@ class InvoiceForm(forms.Form):
             name: self[name].value() for name in self.fields if name != "attachments"
         }
         return type(self)(supplier=self.supplier, invoice=self.invoice, initial=initial)
-
-
-class LooseDecimalField(forms.DecimalField):
-    """A decimal as people type it: ``１，２００``, ``¥1,200``, ``1200円``."""
-
-    widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        return super().to_python(_number_text(value))
 
 
 def _line_messages(field: forms.Field) -> dict[str, str]:

@@ -7,76 +7,19 @@ staff name the supplier (名称・カナ・登録番号). Both filter a queryset
 a selector has already narrowed to what the user may see.
 """
 
-import re
-import unicodedata
-from datetime import date
-from decimal import Decimal
-
 import jaconv
 from django import forms
 from django.db.models import Q, QuerySet
 
+from invoices.fields import AmountField, JapaneseDateField, nfkc
 from invoices.models import Invoice, InvoiceStatus
 from municipality.validators import normalize_identifier
-
-_DATE = re.compile(r"(\d{4})[-/年](\d{1,2})[-/月](\d{1,2})日?")
-AMOUNT_DIGITS = 15  # as Invoice.total (max_digits)
-# What people type around a yen amount: thousands separators, 円 and ¥.
-_AMOUNT_NOISE = re.compile(r"[,\s円¥]")
 
 STATUS_CHOICES = [("", "すべて")] + [
     (value, label)
     for value, label in InvoiceStatus.choices
     if value != InvoiceStatus.DRAFT
 ]
-
-
-def _nfkc(value: str) -> str:
-    return unicodedata.normalize("NFKC", value).strip()
-
-
-class JapaneseDateField(forms.DateField):
-    """A date typed as 2025-04-01, 2025/4/1 or 2025年4月1日, in full-width
-    digits too (the browser's date picker sends the first form)."""
-
-    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-    def to_python(self, value) -> date | None:
-        if value in self.empty_values:
-            return None
-        if isinstance(value, date):
-            return value
-        if match := _DATE.fullmatch(_nfkc(str(value))):
-            try:
-                return date(*map(int, match.groups()))
-            except ValueError:
-                pass  # no such day, e.g. 2025-02-30
-        raise forms.ValidationError(
-            "日付を正しく入力してください（例: 2025-04-01 または 2025/4/1）。"
-            "存在しない日付は指定できません。",
-            code="invalid",
-        )
-
-
-class AmountField(forms.Field):
-    """A whole-yen amount as people type it: ``1,000``, ``１０００``, ``1000円``."""
-
-    widget = forms.TextInput(attrs={"inputmode": "numeric"})
-
-    def to_python(self, value) -> Decimal | None:
-        text = _AMOUNT_NOISE.sub("", _nfkc(value or ""))
-        if not text:
-            return None
-        if not (text.isascii() and text.isdigit()):
-            raise forms.ValidationError(
-                "金額は0以上の整数で入力してください（例: 10000 または 10,000）。",
-                code="invalid",
-            )
-        if len(text.lstrip("0")) > AMOUNT_DIGITS:
-            raise forms.ValidationError(
-                f"金額は{AMOUNT_DIGITS}桁以内で入力してください。", code="max_digits"
-            )
-        return Decimal(text)
 
 
 class InvoiceSearchForm(forms.Form):
@@ -143,11 +86,11 @@ class InvoiceSearchForm(forms.Form):
             invoices = invoices.filter(total__gte=data["amount_min"])
         if data["amount_max"] is not None:
             invoices = invoices.filter(total__lte=data["amount_max"])
-        if number := _nfkc(data["number"]):
+        if number := nfkc(data["number"]):
             invoices = invoices.filter(
                 Q(number__icontains=number) | Q(receipt_number__icontains=number)
             )
-        if counterparty := _nfkc(data["counterparty"]):
+        if counterparty := nfkc(data["counterparty"]):
             invoices = invoices.filter(self.counterparty_filter(counterparty))
         if data["status"]:
             invoices = invoices.filter(status=data["status"])

@@ -1,6 +1,7 @@
 """Writes for invoices: drafts, issue, copy and correction, and the staff's
 and supplier's actions. Status changes go through ``invoices.workflow``."""
 
+import enum
 import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -278,17 +279,54 @@ def _notify(
     )
 
 
+class IssueProblem(enum.StrEnum):
+    """A rule a draft breaks that keeps it from being issued. The rules are
+    decided here only; the invoice screens (``invoice_issue_problems``) and
+    the CSV upload (``csv_issue_problems``) word them for their user."""
+
+    NO_REGISTRATION_NUMBER = enum.auto()
+    NO_LINES = enum.auto()
+    ZERO_TOTAL = enum.auto()
+
+
+def supplier_issue_problems(*, supplier: Supplier) -> list[IssueProblem]:
+    """What keeps the supplier from issuing any invoice."""
+    if not supplier.registration_number:
+        return [IssueProblem.NO_REGISTRATION_NUMBER]
+    return []
+
+
+def content_issue_problems(*, has_lines: bool, total: Decimal) -> list[IssueProblem]:
+    """What keeps an invoice with these lines and this total from being issued."""
+    problems = []
+    if not has_lines:
+        problems.append(IssueProblem.NO_LINES)
+    if total <= 0:
+        problems.append(IssueProblem.ZERO_TOTAL)
+    return problems
+
+
+_ISSUE_PROBLEM_MESSAGES = {
+    IssueProblem.NO_REGISTRATION_NUMBER: (
+        "適格請求書には登録番号が必要です。事業者情報で登録番号を設定してください。"
+    ),
+    IssueProblem.NO_LINES: "明細を1行以上入力してください。",
+    IssueProblem.ZERO_TOTAL: "請求金額が0円です。明細の数量と単価を確認してください。",
+}
+
+
 def invoice_issue_problems(invoice: Invoice) -> list[str]:
     """Why the draft cannot be issued yet (empty when it can)."""
-    problems = []
-    if not invoice.supplier.registration_number:
-        problems.append(
-            "適格請求書には登録番号が必要です。事業者情報で登録番号を設定してください。"
+    problems = [
+        _ISSUE_PROBLEM_MESSAGES[problem]
+        for problem in (
+            *supplier_issue_problems(supplier=invoice.supplier),
+            *content_issue_problems(
+                has_lines=invoice.lines.exists(), total=invoice.total
+            ),
         )
-    if not invoice.lines.exists():
-        problems.append("明細を1行以上入力してください。")
-    if invoice.total <= 0:
-        problems.append("請求金額が0円です。明細の数量と単価を確認してください。")
+    ]
+    # A correction's own rules (the CSV upload creates no corrections).
     if invoice.corrects_id and invoice.corrects.status != InvoiceStatus.RETURNED:
         problems.append("訂正元の請求書が差戻しの状態ではありません。")
     if (

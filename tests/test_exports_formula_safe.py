@@ -357,13 +357,12 @@ def test_the_admin_export_keeps_what_was_typed(client, world):
 WRITERS = {
     "accounts/spreadsheets.py": "the escape itself",
     "invoices/exports.py": "search CSV, ZIP, upload format and template",
-    "invoices/views/search.py": "serves invoices/exports.py",
     "invoices/views/imports.py": "serves invoices/exports.py",
     "municipality/treasury/services/accounting.py": "財務会計 CSV",
     "municipality/treasury/views/city.py": "serves treasury/services/accounting.py",
     "municipality/admin.py": "admin export, enumerated",
     "partners/admin.py": "admin export, enumerated",
-    "invoices/csv_import.py": "reads uploads only",
+    "invoices/csv_import/decoding.py": "reads uploads only",
     "invoices/forms_import.py": "reads uploads only",
     "invoices/attachments.py": "checks uploaded attachments, served unchanged",
 }

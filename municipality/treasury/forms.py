@@ -8,7 +8,7 @@ import unicodedata
 from django import forms
 from django.core.exceptions import ValidationError
 
-from invoices.search import JapaneseDateField
+from invoices.fields import JapaneseDateField
 from municipality.models import PaymentBatch, TreasurySettings
 from partners.banking import (
     account_number_normalize,

@@ -19,16 +19,17 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from invoices import csv_import as module
 from invoices.csv_import import (
     COLUMNS,
     TAX_CATEGORY_LABELS,
     CsvImportError,
     ParseResult,
     RowError,
+    assembly,
     csv_import,
     csv_parse,
     preview_json,
+    writing,
 )
 from invoices.models import (
     EventKind,
@@ -997,7 +998,7 @@ def test_a_failure_half_way_leaves_nothing(
     supplier, supplier_user, department, monkeypatch
 ):
     issued = []
-    invoice_issue = module.invoice_issue
+    invoice_issue = writing.invoice_issue
 
     def issue_then_fail(*, invoice, actor):
         if issued:
@@ -1005,7 +1006,7 @@ def test_a_failure_half_way_leaves_nothing(
         issued.append(invoice)
         return invoice_issue(invoice=invoice, actor=actor)
 
-    monkeypatch.setattr(module, "invoice_issue", issue_then_fail)
+    monkeypatch.setattr(writing, "invoice_issue", issue_then_fail)
     data = csv_file([line(department), line(department, 請求書番号="A-2")])
     with pytest.raises(RuntimeError):
         csv_import(data=data, supplier=supplier, actor=supplier_user, issue=True)
@@ -1040,7 +1041,7 @@ def test_number_taken_after_the_preview_is_reported(
             number="A-2",
             issue=False,
         )
-    monkeypatch.setattr(module, "_numbers_taken", lambda supplier, numbers: {})
+    monkeypatch.setattr(assembly, "_numbers_taken", lambda supplier, numbers: {})
     data = csv_file([line(department), line(department, 請求書番号="A-2")])
     with pytest.raises(CsvImportError) as raised:
         csv_import(data=data, supplier=supplier, actor=supplier_user, issue=False)

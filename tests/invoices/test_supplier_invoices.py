@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection as db_connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from invoices.attachments import attachment_add, attachment_check
@@ -24,7 +25,9 @@ from invoices.models import (
 from invoices.services import (
     CORRECTION_ISSUED,
     invoice_correct,
+    invoice_draft_save,
     invoice_issue,
+    invoice_issue_problems,
     invoice_return,
     invoice_view_record,
 )
@@ -411,6 +414,33 @@ def test_problems_are_listed_and_block_issuing(member, supplier, draft):
     with scopes_disabled():
         draft.refresh_from_db()
     assert draft.status == InvoiceStatus.DRAFT
+
+
+def test_issue_problems_name_every_rule_the_draft_breaks(
+    supplier, supplier_user, connection
+):
+    supplier.registration_number = ""
+    supplier.save()
+    today = timezone.localdate()
+    with scopes_disabled():
+        empty = invoice_draft_save(
+            supplier=supplier,
+            actor=supplier_user,
+            connection=connection,
+            fields={
+                "number": "EMPTY-1",
+                "issue_date": today,
+                "transaction_date": today,
+                "price_basis": "exclusive",
+            },
+            lines=[],
+        )
+        problems = invoice_issue_problems(empty)
+    assert problems == [
+        "適格請求書には登録番号が必要です。事業者情報で登録番号を設定してください。",
+        "明細を1行以上入力してください。",
+        "請求金額が0円です。明細の数量と単価を確認してください。",
+    ]
 
 
 def test_an_issued_invoice_cannot_be_edited_or_deleted(member, issued_invoice):
