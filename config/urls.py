@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts import views as account_views
+from accounts.views import account as account_views
 
 # admin.site is config.admin.PortalAdminSite (config.apps.PortalAdminConfig).
 
@@ -14,8 +14,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("m/<slug:municipality_slug>/", include("municipality.urls")),
-    path("supplier/", include("partners.urls")),
-    path("p/<slug:municipality_slug>/", include("partners.urls_requests")),
-    path("invitations/", include("partners.urls_invitations")),
+    path("supplier/", include("partners.urls.supplier")),
+    path("p/<slug:municipality_slug>/", include("partners.urls.requests")),
+    path("invitations/", include("partners.urls.invitations")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -7,8 +7,8 @@ app_name = "city"
 
 urlpatterns = [
     path("inbox/", views.InboxView.as_view(), name="inbox"),
-    path("invoices/", include("invoices.urls_city")),
-    path("", include("peppol.urls_city")),
+    path("invoices/", include("invoices.urls.city")),
+    path("", include("peppol.urls.city")),
     path(
         "inbox/<str:code>/",
         views.DepartmentDetailView.as_view(),

@@ -7,8 +7,8 @@ app_name = "supplier"
 
 urlpatterns = [
     path("", home.SupplierHomeView.as_view(), name="home"),
-    path("invoices/", include("invoices.urls_supplier")),
-    path("pint/", include("peppol.urls_supplier")),
+    path("invoices/", include("invoices.urls.supplier")),
+    path("pint/", include("peppol.urls.supplier")),
     path("profile/", profile.ProfileView.as_view(), name="profile"),
     path("profile/edit/", profile.ProfileEditView.as_view(), name="profile_edit"),
     path("profile/seal/<str:name>/", profile.SealView.as_view(), name="seal"),

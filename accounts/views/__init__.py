@@ -1,0 +1,2 @@
+"""Account pages: ``account`` (role home, two-factor, login address),
+``notification_settings``."""
