@@ -1,2 +1,2 @@
-"""Account pages: ``account`` (role home, two-factor, login address),
+"""Account pages: ``account`` (two-factor, login address),
 ``notification_settings``."""
