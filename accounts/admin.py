@@ -5,8 +5,6 @@ from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from accounts.models import EmailNotification, EmailStatus, User
 from accounts.services import user_email_set_verified
 from accounts.tasks import email_notification_send_task
-from municipality.admin import StaffMembershipInline
-from partners.admin import SupplierMembershipInline
 
 
 class UserCreateForm(UserCreationForm):
@@ -55,7 +53,6 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
-    inlines = (SupplierMembershipInline, StaffMembershipInline)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

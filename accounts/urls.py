@@ -3,20 +3,20 @@
 
 from django.urls import path
 
-from accounts import views, views_settings
+from accounts.views import account, notification_settings
 
 urlpatterns = [
     path(
         "notifications/",
-        views_settings.NotificationSettingsView.as_view(),
+        notification_settings.NotificationSettingsView.as_view(),
         name="notification_settings",
     ),
     path(
         "two-factor-required/",
-        views.two_factor_required,
+        account.two_factor_required,
         name="two_factor_required",
     ),
     # Replaces allauth's address management: the login address changes
     # only through a platform administrator, never to an unverified one.
-    path("email/", views.email_change_unavailable, name="account_email"),
+    path("email/", account.email_change_unavailable, name="account_email"),
 ]

@@ -5,3 +5,7 @@ class PortalAdminConfig(AdminConfig):
     """The Django admin, with the portal's admin site as ``admin.site``."""
 
     default_site = "config.admin.PortalAdminSite"
+
+    def ready(self):
+        super().ready()  # imports every app's admin module
+        import config.user_admin  # noqa: F401

@@ -2,20 +2,37 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts import views as account_views
+from config import views as portal_views
 
 # admin.site is config.admin.PortalAdminSite (config.apps.PortalAdminConfig).
 
+# The city and supplier areas gather the pages of several apps. They are put
+# together here, so that no app's URLs include those of an app above it (the
+# dependency order is in README.md).
+city_urls = [
+    path("", include("municipality.urls")),
+    path("", include("municipality.treasury.urls.city")),
+    path("invoices/", include("invoices.urls.city")),
+    path("", include("peppol.urls.city")),
+    path("manage/", include("partners.urls.console")),
+]
+supplier_urls = [
+    path("", include("partners.urls.supplier")),
+    path("invoices/", include("invoices.urls.supplier")),
+    path("", include("peppol.urls.supplier")),
+    path("", include("municipality.treasury.urls.supplier")),
+]
+
 urlpatterns = [
-    path("", account_views.home, name="home"),
-    path("role/", account_views.switch_role, name="switch_role"),
+    path("", portal_views.home, name="home"),
+    path("role/", portal_views.switch_role, name="switch_role"),
     # Before allauth's, so that ours take over where both have a page
     # (/accounts/email/).
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
-    path("m/<slug:municipality_slug>/", include("municipality.urls")),
-    path("supplier/", include("partners.urls")),
-    path("p/<slug:municipality_slug>/", include("partners.urls_requests")),
-    path("invitations/", include("partners.urls_invitations")),
+    path("m/<slug:municipality_slug>/", include((city_urls, "city"))),
+    path("supplier/", include((supplier_urls, "supplier"))),
+    path("p/<slug:municipality_slug>/", include("partners.urls.requests")),
+    path("invitations/", include("partners.urls.invitations")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

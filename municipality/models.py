@@ -17,7 +17,7 @@ class Municipality(models.Model):
     """A local government (地方公共団体) that receives invoices: the tenant.
 
     Every row of city data carries its municipality, and every query of it
-    runs inside ``scope(municipality=…)`` (see ``municipality.middleware``).
+    runs inside ``scope(municipality=…)`` (see ``config.tenancy``).
     """
 
     name = models.CharField("名称", max_length=100)

@@ -1,6 +1,6 @@
 """Who may see which municipality's data: the one tenancy mechanism.
 
-``TenantScopeMiddleware`` (``municipality.middleware``) resolves the URL,
+``TenantScopeMiddleware`` (``config.tenancy``) resolves the URL,
 asks this module what the user is granted, answers 404 when nothing is, and
 runs the view inside a django-scopes ``scope``. Views and selectors then use
 ``request.city`` (staff) or ``request.supplier_access`` (suppliers) to narrow

@@ -363,7 +363,7 @@ WRITERS = {
     "municipality/admin.py": "admin export, enumerated",
     "partners/admin.py": "admin export, enumerated",
     "invoices/csv_import/decoding.py": "reads uploads only",
-    "invoices/forms_import.py": "reads uploads only",
+    "invoices/forms/imports.py": "reads uploads only",
     "invoices/attachments.py": "checks uploaded attachments, served unchanged",
 }
 _WRITES = re.compile(

@@ -25,7 +25,7 @@ from django_scopes import scopes_disabled
 from PIL import Image
 
 from invoices.attachments import ATTACHMENT_MAX_BYTES, attachment_add, attachment_check
-from invoices.forms_import import IMPORT_MAX_BYTES
+from invoices.forms.imports import IMPORT_MAX_BYTES
 from invoices.models import InvoiceImport
 from invoices.services import invoice_approve, invoice_issue
 from municipality.models import PaymentNotice

@@ -60,7 +60,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # Last, so that every view and every template render runs in its scope.
-    "municipality.middleware.TenantScopeMiddleware",
+    "config.tenancy.TenantScopeMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -76,7 +76,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "accounts.context_processors.roles",
+                "config.context_processors.roles",
             ],
         },
     },

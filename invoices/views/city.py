@@ -17,7 +17,7 @@ from invoices.duties import (
     invoice_in_conflict,
 )
 from invoices.filters import deadline_alert
-from invoices.forms_city import ApproveForm, ReturnForm
+from invoices.forms.city import ApproveForm, ReturnForm
 from invoices.models import EventKind, InvoiceStatus
 from invoices.presentation import invoice_document
 from invoices.selectors import invoice_can_act, invoice_chain, invoice_get_for_access

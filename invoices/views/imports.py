@@ -23,7 +23,7 @@ from django.views.generic import DetailView, TemplateView
 from invoices import csv_import, exports
 from invoices.filters import InboxFilterForm, inbox_filter_data
 from invoices.forms import connection_choices
-from invoices.forms_import import IMPORT_MAX_MB, InvoiceImportForm
+from invoices.forms.imports import IMPORT_MAX_MB, InvoiceImportForm
 from invoices.imports import (
     IMPORT_INLINE_LINES,
     ImportAlreadyStartedError,

@@ -14,7 +14,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from partners.banking import bank_validate, branch_validate
-from partners.forms_bank import BankAccountForm
+from partners.forms.bank import BankAccountForm
 from partners.models import BankAccount, BankAccountChange
 from partners.services.bank_accounts import (
     BankAccountDuplicateError,

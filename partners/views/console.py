@@ -12,7 +12,7 @@ from django.views.generic import DetailView, FormView, ListView
 
 from municipality.models import StaffRole
 from municipality.views import CityRoleRequiredMixin
-from partners.forms_invitations import DeclineForm, InvitationForm
+from partners.forms.invitations import DeclineForm, InvitationForm
 from partners.models import (
     Invitation,
     InvitationRequest,

@@ -9,7 +9,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django_scopes import scope
 
 from accounts.forms import InvitedSignupForm
-from partners.forms_invitations import SupplierCreateForm
+from partners.forms.invitations import SupplierCreateForm
 from partners.models import SupplierMembership
 from partners.services.invitations import (
     InvitationError,

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.generic import FormView, TemplateView
 
 from accounts.ratelimit import client_ip, client_network, rate_limit_exceeded
-from partners.forms_invitations import InvitationRequestForm
+from partners.forms.invitations import InvitationRequestForm
 from partners.services.invitations import invitation_request_submit
 
 RATE_LIMITED = (

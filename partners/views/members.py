@@ -6,7 +6,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from invoices.selectors import settings_event_list_for_supplier
-from partners.forms_members import MemberInviteForm, MemberRoleForm
+from partners.forms.members import MemberInviteForm, MemberRoleForm
 from partners.models import MemberInvitation, SupplierMembership, SupplierRole
 from partners.selectors import member_invitation_list_pending, member_list_for_supplier
 from partners.services.members import (

@@ -7,7 +7,7 @@ from django.urls import reverse, reverse_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from partners.forms_profile import SupplierProfileForm
+from partners.forms.profile import SupplierProfileForm
 from partners.images import seal_content_type
 from partners.models import Supplier
 from partners.services.profile import supplier_profile_update

@@ -17,7 +17,8 @@ from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
 from config import celery_app
-from invoices import csv_import, forms_import, imports, tasks
+from invoices import csv_import, imports, tasks
+from invoices.forms import imports as forms_import
 from invoices.models import ImportStatus, Invoice, InvoiceImport, InvoiceStatus
 from invoices.views.imports import COLUMN_HELP
 from tests.factories import make_invoice

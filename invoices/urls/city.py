@@ -3,7 +3,6 @@
 from django.urls import path
 
 from invoices.views import city, documents, imports, search
-from peppol.views.documents import CityInvoiceXmlView
 
 urlpatterns = [
     path("search/", search.CityInvoiceSearchView.as_view(), name="invoice_search"),
@@ -19,7 +18,6 @@ urlpatterns = [
     ),
     path("<int:pk>/", city.InvoiceDetailView.as_view(), name="invoice"),
     path("<int:pk>/pdf/", documents.CityInvoicePdfView.as_view(), name="invoice_pdf"),
-    path("<int:pk>/xml/", CityInvoiceXmlView.as_view(), name="invoice_xml"),
     path("<int:pk>/return/", city.InvoiceReturnView.as_view(), name="invoice_return"),
     path(
         "<int:pk>/approve/", city.InvoiceApproveView.as_view(), name="invoice_approve"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from peppol.views import access_point, inbound
+from peppol.views import access_point, documents, inbound
 
 urlpatterns = [
     path(
@@ -27,5 +27,10 @@ urlpatterns = [
         "pint/invoices/<int:pk>/original.xml",
         inbound.CityOriginalXmlView.as_view(),
         name="invoice_original_xml",
+    ),
+    path(
+        "invoices/<int:pk>/xml/",
+        documents.CityInvoiceXmlView.as_view(),
+        name="invoice_xml",
     ),
 ]

@@ -1,5 +1,5 @@
-"""The treasury's pages in the municipality (``city:`` names). The
-suppliers' payment notices are under ``supplier:`` (``partners.urls``)."""
+"""The treasury's pages in the municipality, inside the ``city``
+namespace."""
 
 from django.urls import path
 

@@ -1,6 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
-from accounts.roles import ACTIVE_ROLE_SESSION_KEY, current_role, roles_for_user
+from config.roles import ACTIVE_ROLE_SESSION_KEY, current_role, roles_for_user
 
 
 def roles(request):

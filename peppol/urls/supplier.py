@@ -2,23 +2,28 @@
 
 from django.urls import path
 
-from peppol.views import inbound
+from peppol.views import documents, inbound
 
 urlpatterns = [
-    path("upload/", inbound.PintUploadView.as_view(), name="pint_upload"),
+    path("pint/upload/", inbound.PintUploadView.as_view(), name="pint_upload"),
     path(
-        "upload/<int:pk>/",
+        "pint/upload/<int:pk>/",
         inbound.PintUploadDetailView.as_view(),
         name="pint_upload_detail",
     ),
     path(
-        "upload/<int:pk>/confirm/",
+        "pint/upload/<int:pk>/confirm/",
         inbound.PintUploadConfirmView.as_view(),
         name="pint_upload_confirm",
     ),
     path(
-        "invoices/<int:pk>/original.xml",
+        "pint/invoices/<int:pk>/original.xml",
         inbound.SupplierOriginalXmlView.as_view(),
         name="invoice_original_xml",
+    ),
+    path(
+        "invoices/<int:pk>/xml/",
+        documents.SupplierInvoiceXmlView.as_view(),
+        name="invoice_xml",
     ),
 ]

@@ -3,7 +3,6 @@
 from django.urls import path
 
 from invoices.views import documents, imports, search, supplier
-from peppol.views.documents import SupplierInvoiceXmlView
 
 urlpatterns = [
     path("search/", search.SupplierInvoiceSearchView.as_view(), name="invoice_search"),
@@ -21,7 +20,6 @@ urlpatterns = [
     path(
         "<int:pk>/pdf/", documents.SupplierInvoicePdfView.as_view(), name="invoice_pdf"
     ),
-    path("<int:pk>/xml/", SupplierInvoiceXmlView.as_view(), name="invoice_xml"),
     path("", supplier.InvoiceListView.as_view(), name="invoices"),
     path("new/", supplier.InvoiceCreateView.as_view(), name="invoice_new"),
     path("<int:pk>/edit/", supplier.InvoiceEditView.as_view(), name="invoice_edit"),

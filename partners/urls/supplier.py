@@ -1,14 +1,9 @@
-from django.urls import include, path
+from django.urls import path
 
-from municipality.treasury.views import supplier as payment_notices
 from partners.views import bank_accounts, home, members, profile
-
-app_name = "supplier"
 
 urlpatterns = [
     path("", home.SupplierHomeView.as_view(), name="home"),
-    path("invoices/", include("invoices.urls_supplier")),
-    path("pint/", include("peppol.urls_supplier")),
     path("profile/", profile.ProfileView.as_view(), name="profile"),
     path("profile/edit/", profile.ProfileEditView.as_view(), name="profile_edit"),
     path("profile/seal/<str:name>/", profile.SealView.as_view(), name="seal"),
@@ -61,20 +56,5 @@ urlpatterns = [
         "bank-accounts/lookup/",
         bank_accounts.BankLookupView.as_view(),
         name="bank_lookup",
-    ),
-    path(
-        "payment-notices/",
-        payment_notices.PaymentNoticeListView.as_view(),
-        name="payment_notices",
-    ),
-    path(
-        "payment-notices/<int:pk>/",
-        payment_notices.PaymentNoticeDetailView.as_view(),
-        name="payment_notice",
-    ),
-    path(
-        "payment-notices/<int:pk>/pdf/",
-        payment_notices.PaymentNoticePdfView.as_view(),
-        name="payment_notice_pdf",
     ),
 ]

@@ -1,0 +1,2 @@
+"""Account pages: ``account`` (two-factor, login address),
+``notification_settings``."""

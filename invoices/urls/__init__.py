@@ -1,0 +1,2 @@
+"""Invoice pages: ``city`` inside the ``city`` namespace, ``supplier``
+inside ``supplier``."""

@@ -1,0 +1,2 @@
+"""Treasury pages: ``city`` inside the ``city`` namespace, ``supplier``
+inside ``supplier``."""

@@ -1,0 +1,2 @@
+"""Supplier forms, one module per page family: bank accounts,
+invitations, members, profile."""

@@ -1,0 +1,2 @@
+"""JP PINT pages: ``city`` inside the ``city`` namespace, ``supplier``
+inside ``supplier``."""

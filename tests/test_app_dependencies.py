@@ -1,0 +1,165 @@
+"""Apps depend one way (README, "Layout"): a module may import its own layer
+and the layers below it, never one above it or a sibling. Imports are read
+with ``ast`` from every source file, function-level ones included (an import
+inside a function hides a cycle, it does not remove it), and so are the
+``include("app.urls")`` strings of URL modules."""
+
+import ast
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Lowest first. peppol and treasury both sit on invoices and know nothing of
+# each other; config puts the apps together (settings, URLs, admin site, the
+# role switcher, the tenancy middleware) and may import any of them.
+ORDER = {
+    "accounts": 0,
+    "municipality": 1,
+    "partners": 2,
+    "invoices": 3,
+    "peppol": 4,
+    "treasury": 4,
+    "config": 5,
+}
+
+# Modules whose layer is not their package's: the treasury is a package
+# inside municipality (dotted prefixes; a module or a package of that name).
+LAYER_OF_PREFIX = {
+    "treasury": "treasury",
+    "municipality.treasury": "treasury",
+    "municipality.management.commands.export_zengin": "treasury",
+}
+
+# (importing module, imported module) -> why it is allowed for now. An entry
+# that no longer matches an import fails test_every_exception_is_still_needed,
+# so this list only shrinks.
+_SETTINGS_AUDIT = (
+    "the settings audit chain (SettingsEvent, invoices.audit) lives in invoices; "
+    "moving it below partners is a model move with migrations"
+)
+_CITY_PAGES = (
+    "the city's inbox, department page, administration and audit log list "
+    "invoices; they belong above invoices"
+)
+_TREASURY_HOOKS = (
+    "the treasury's models, admin and tasks belong to the municipality app "
+    "label (README: why the treasury is not an app of its own), so Django "
+    "finds them through municipality's admin and tasks modules"
+)
+_REMINDERS = (
+    "the daily reminder task and command sit in municipality but run "
+    "invoices.reminders; they belong in invoices"
+)
+_DEMO = "seed_demo builds a whole demo world, every app included"
+ALLOWED = {
+    ("municipality.services", "invoices.audit"): _SETTINGS_AUDIT,
+    ("municipality.services", "invoices.models"): _SETTINGS_AUDIT,
+    ("partners.services.members", "invoices.models"): _SETTINGS_AUDIT,
+    ("partners.services.suppliers", "invoices.audit"): _SETTINGS_AUDIT,
+    ("partners.services.suppliers", "invoices.models"): _SETTINGS_AUDIT,
+    ("partners.views.members", "invoices.selectors"): _SETTINGS_AUDIT,
+    ("municipality.views", "invoices.duties"): _CITY_PAGES,
+    ("municipality.views", "invoices.filters"): _CITY_PAGES,
+    ("municipality.views", "invoices.models"): _CITY_PAGES,
+    ("municipality.views", "invoices.selectors"): _CITY_PAGES,
+    ("municipality.views", "partners.selectors"): _CITY_PAGES,
+    ("municipality.admin", "municipality.treasury.admin"): _TREASURY_HOOKS,
+    ("municipality.tasks", "municipality.treasury.services.notices"): _TREASURY_HOOKS,
+    ("municipality.tasks", "invoices.reminders"): _REMINDERS,
+    ("municipality.management.commands.send_reminders", "invoices.reminders"): (
+        _REMINDERS
+    ),
+    ("municipality.demo", "municipality.treasury.services.settings"): _DEMO,
+    ("municipality.demo", "invoices.models"): _DEMO,
+    ("municipality.demo", "invoices.services"): _DEMO,
+    ("municipality.demo", "partners.models"): _DEMO,
+    ("municipality.demo", "partners.services.suppliers"): _DEMO,
+    ("municipality.demo", "partners.services.bank_accounts"): _DEMO,
+}
+
+
+def _layer(module: str) -> str | None:
+    parts = module.split(".")
+    for n in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:n])
+        if prefix in LAYER_OF_PREFIX:
+            return LAYER_OF_PREFIX[prefix]
+    return parts[0] if parts[0] in ORDER else None
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for app in ORDER:
+        for path in sorted((ROOT / app).rglob("*.py")):
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            found[".".join(parts)] = path
+    return found
+
+
+MODULES = _modules()
+
+
+def _imports(module: str, path: Path):
+    """(line, imported module) for every import in ``path``."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            # ``from municipality import views_treasury`` names a module.
+            names = {f"{base}.{alias.name}" for alias in node.names}
+            for imported in sorted({n if n in MODULES else base for n in names}):
+                yield node.lineno, imported
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "id", None) == "include"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            yield node.lineno, node.args[0].value
+
+
+def _violations():
+    for module, path in MODULES.items():
+        own = _layer(module)
+        for line, imported in _imports(module, path):
+            target = _layer(imported)
+            if target is None or target == own:
+                continue
+            if ORDER[target] >= ORDER[own]:
+                yield module, line, imported, own, target
+
+
+def test_every_local_app_has_a_place_in_the_order():
+    local = {
+        config.name.split(".")[0]
+        for config in apps.get_app_configs()
+        if Path(config.path).parent == ROOT
+    }
+    assert local - set(ORDER) == set()
+
+
+@pytest.mark.parametrize("app", sorted(ORDER))
+def test_no_module_imports_an_app_above_it(app):
+    found = [
+        f"{module}:{line} imports {imported} ({own} must not depend on {target})"
+        for module, line, imported, own, target in _violations()
+        if module.split(".")[0] == app and (module, imported) not in ALLOWED
+    ]
+    assert found == []
+
+
+def test_every_exception_is_still_needed():
+    seen = {(module, imported) for module, _, imported, _, _ in _violations()}
+    assert set(ALLOWED) - seen == set()
