@@ -9,6 +9,7 @@ imports nothing until every row is valid.
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from import_export import fields, resources, widgets
 
 from municipality.models import Department, Municipality
@@ -37,8 +38,11 @@ class MunicipalityCodeWidget(widgets.ForeignKeyWidget):
             return super().clean(code, row, **kwargs)
         except Municipality.DoesNotExist:
             raise ValueError(
-                f"自治体コード「{value}」の自治体は登録されていません。"
-                "6桁の全国地方公共団体コードを確認してください。"
+                gettext(
+                    "自治体コード「%(value)s」の自治体は登録されていません。"
+                    "6桁の全国地方公共団体コードを確認してください。"
+                )
+                % {"value": value}
             ) from None
 
 
@@ -65,8 +69,15 @@ class DepartmentCodeWidget(widgets.ForeignKeyWidget):
             return super().clean(code, row, **kwargs)
         except Department.DoesNotExist:
             raise ValueError(
-                f"{self.what}コード「{value}」の部署は、自治体コード"
-                f"「{row.get(MUNICIPALITY_CODE, '')}」の自治体にありません。"
+                gettext(
+                    "%(what)sコード「%(value)s」の部署は、自治体コード"
+                    "「%(municipality_code)s」の自治体にありません。"
+                )
+                % {
+                    "what": self.what,
+                    "value": value,
+                    "municipality_code": row.get(MUNICIPALITY_CODE, ""),
+                }
             ) from None
 
 
@@ -87,7 +98,10 @@ class ActiveWidget(widgets.BooleanWidget):
         if value in self.FALSE_VALUES:
             return False
         raise ValueError(
-            f"「{value}」は有効の欄に使えません。1（有効）か0（無効）にしてください。"
+            gettext(
+                "「%(value)s」は有効の欄に使えません。1（有効）か0（無効）にしてください。"
+            )
+            % {"value": value}
         )
 
 
