@@ -15,8 +15,15 @@ from import_export import fields, resources, widgets
 from municipality.models import Department, Municipality
 from municipality.validators import normalize_identifier
 
+# The column names of the file and the words of its 有効 column: a file
+# format, parsed verbatim, not translated.
 MUNICIPALITY_CODE = "自治体コード"
 DEPARTMENT_CODE = "部署コード"
+DEPARTMENT_NAME = "部署名"
+PARENT_CODE = "上位部署コード"
+ACTIVE = "有効"
+ACTIVE_WORDS = ("有効",)
+INACTIVE_WORDS = ("無効",)
 
 
 def _text(value) -> str:
@@ -50,9 +57,9 @@ class DepartmentCodeWidget(widgets.ForeignKeyWidget):
     """A department by its code within the municipality named on the same
     row: a code never reaches another municipality's department."""
 
-    def __init__(self, what: str = "部署"):
+    def __init__(self, column: str = DEPARTMENT_CODE):
         super().__init__(Department, "code")
-        self.what = what
+        self.column = column
 
     def get_queryset(self, value, row, *args, **kwargs):
         return Department.objects.filter(
@@ -70,11 +77,11 @@ class DepartmentCodeWidget(widgets.ForeignKeyWidget):
         except Department.DoesNotExist:
             raise ValueError(
                 gettext(
-                    "%(what)sコード「%(value)s」の部署は、自治体コード"
+                    "%(column)s「%(value)s」の部署は、自治体コード"
                     "「%(municipality_code)s」の自治体にありません。"
                 )
                 % {
-                    "what": self.what,
+                    "column": self.column,
                     "value": value,
                     "municipality_code": row.get(MUNICIPALITY_CODE, ""),
                 }
@@ -85,8 +92,8 @@ class ActiveWidget(widgets.BooleanWidget):
     """有効: 1/0, TRUE/FALSE or 有効/無効; anything else is an error rather
     than a silent 無効. Empty cells take the field's default."""
 
-    TRUE_VALUES = [*widgets.BooleanWidget.TRUE_VALUES, "有効"]
-    FALSE_VALUES = [*widgets.BooleanWidget.FALSE_VALUES, "無効"]
+    TRUE_VALUES = [*widgets.BooleanWidget.TRUE_VALUES, *ACTIVE_WORDS]
+    FALSE_VALUES = [*widgets.BooleanWidget.FALSE_VALUES, *INACTIVE_WORDS]
 
     def clean(self, value, row=None, **kwargs):
         if isinstance(value, str):
@@ -107,7 +114,7 @@ class ActiveWidget(widgets.BooleanWidget):
 
 def active_field() -> fields.Field:
     return fields.Field(
-        attribute="is_active", column_name="有効", widget=ActiveWidget(), default=True
+        attribute="is_active", column_name=ACTIVE, widget=ActiveWidget(), default=True
     )
 
 
@@ -135,11 +142,11 @@ class DepartmentResource(CodeLookupResource):
         widget=MunicipalityCodeWidget(),
     )
     code = fields.Field(attribute="code", column_name=DEPARTMENT_CODE)
-    name = fields.Field(attribute="name", column_name="部署名")
+    name = fields.Field(attribute="name", column_name=DEPARTMENT_NAME)
     parent = fields.Field(
         attribute="parent",
-        column_name="上位部署コード",
-        widget=DepartmentCodeWidget("上位部署"),
+        column_name=PARENT_CODE,
+        widget=DepartmentCodeWidget(PARENT_CODE),
     )
     is_active = active_field()
 
