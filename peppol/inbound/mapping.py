@@ -9,14 +9,19 @@ from django.utils.translation import gettext
 
 from invoices.models import Invoice, TaxCategory
 from invoices.services import LineInput
-from invoices.tax import invoice_totals, line_amount
+from invoices.tax import (
+    invoice_totals,
+    line_amount,
+    line_sign_problem,
+    negative_total_problems,
+)
 from municipality.models import Department, Municipality
 from partners.models import (
     Connection,
     PriceBasis,
     Supplier,
 )
-from peppol.reader import DocumentLine, PintDocument
+from peppol.reader import DocumentAllowanceCharge, DocumentLine, PintDocument
 
 # UN/ECE Recommendation 20/21 units shown as people write them.
 UNIT_LABELS = {
@@ -102,17 +107,12 @@ def _lines(result: CheckResult, document: PintDocument, rounding: str) -> None:
             "n": line.position,
             "name": line.description[:30] or line.line_id,
         }
-        if line.quantity <= 0 or line.amount < 0:
+        # A return or discount is a negative quantity at a positive price.
+        if problem := line_sign_problem(quantity=line.quantity, unit_price=line.price):
             result.problems.append(
                 _problem(
-                    "portal-negative-line",
-                    gettext(
-                        "%(where)s: 数量または金額がマイナスです。返品・値引きの"
-                        "マイナスの明細はこのポータルでは受け付けていません。"
-                        "訂正が必要な場合は、差戻しを受けてから訂正した請求書を"
-                        "送ってください。"
-                    )
-                    % {"where": where},
+                    "portal-line-sign",
+                    f"{where}: {problem}",
                     f"cac:InvoiceLine[{line.position}]",
                 )
             )
@@ -185,6 +185,53 @@ def _lines(result: CheckResult, document: PintDocument, rounding: str) -> None:
                 unit=_unit(line),
             )
         )
+    for position, entry in enumerate(document.allowance_charges, start=1):
+        _allowance_charge_line(result, entry, position)
+
+
+def _allowance_charge_line(
+    result: CheckResult, entry: DocumentAllowanceCharge, position: int
+) -> None:
+    """A document-level allowance (IBG-20) as a discount line, a charge
+    (IBG-21) as a line of its own: quantity 1, the document's amount, its
+    tax category and rate."""
+    default = gettext("追加料金") if entry.charge else gettext("値引き")
+    location = f"cac:AllowanceCharge[{position}]"
+    if entry.tax_category not in TaxCategory.values:
+        result.problems.append(
+            _problem(
+                "portal-tax-category",
+                gettext(
+                    "%(n)s件目の%(kind)s（AllowanceCharge）: 税区分「%(category)s」は"
+                    "使えません（S・AA・E・O・G のいずれか）。"
+                )
+                % {"n": position, "kind": default, "category": entry.tax_category},
+                f"{location}/cac:TaxCategory",
+            )
+        )
+        return
+    if entry.amount != entry.amount.quantize(QUANTITY_PLACES):
+        result.problems.append(
+            _problem(
+                "portal-line-amount",
+                gettext(
+                    "%(n)s件目の%(kind)s（AllowanceCharge）: 金額 %(amount)s の小数は"
+                    "3桁までにしてください。"
+                )
+                % {"n": position, "kind": default, "amount": entry.amount},
+                f"{location}/cbc:Amount",
+            )
+        )
+        return
+    result.lines.append(
+        LineInput(
+            description=(entry.reason or default)[:TEXT_LIMIT],
+            quantity=Decimal(1),
+            unit_price=entry.amount if entry.charge else -entry.amount,
+            tax_category=entry.tax_category,
+            unit=gettext("式"),
+        )
+    )
 
 
 def _representable(result: CheckResult, document: PintDocument, supplier) -> None:
@@ -209,24 +256,11 @@ def _representable(result: CheckResult, document: PintDocument, supplier) -> Non
             _problem(
                 "portal-currency",
                 gettext(
-                    "通貨が %(currency)s です。自治体への請求書は日本円（JPY）で"
-                    "作成してください。"
+                    "日本円以外の通貨（%(currency)s）の請求書は受け付けられません。"
+                    "自治体への請求書は日本円（JPY）で作成して送り直してください。"
                 )
                 % {"currency": document.currency or "なし"},
                 "cbc:DocumentCurrencyCode",
-            )
-        )
-    if document.document_allowance_charges:
-        problems.append(
-            _problem(
-                "portal-allowance-charge",
-                gettext(
-                    "請求書全体の値引き・追加料金（AllowanceCharge）が%(n)s件あります。"
-                    "このポータルでは受け付けていません。値引き・料金を明細の金額に"
-                    "含めて作成し直してください。"
-                )
-                % {"n": document.document_allowance_charges},
-                "cac:AllowanceCharge",
             )
         )
     if not document.number or len(document.number) > NUMBER_LIMIT:
@@ -288,6 +322,12 @@ def _representable(result: CheckResult, document: PintDocument, supplier) -> Non
         price_basis=PriceBasis.EXCLUSIVE,
         rounding=owner.tax_rounding,
     )
+    if negative := negative_total_problems(totals):
+        problems.extend(
+            _problem("portal-negative-total", message, "cac:LegalMonetaryTotal")
+            for message in negative
+        )
+        return
     ours = {b.category: (b.taxable_amount, b.tax_amount) for b in totals.buckets}
     theirs = {t.category: (t.taxable_amount, t.tax_amount) for t in document.taxes}
     if ours != theirs:
@@ -307,6 +347,26 @@ def _representable(result: CheckResult, document: PintDocument, supplier) -> Non
                 "cac:TaxTotal",
             )
         )
+        return
+    for stated, computed, field_name in (
+        (document.tax_exclusive, totals.subtotal, "TaxExclusiveAmount"),
+        (document.payable, totals.total, "PayableAmount"),
+    ):
+        if stated is not None and stated != computed:
+            problems.append(
+                _problem(
+                    "portal-total",
+                    gettext(
+                        "合計（LegalMonetaryTotal/%(field)s）%(stated)s円が、明細と"
+                        "請求書全体の値引き・追加料金から計算した %(computed)s円と"
+                        "一致しません。前払金（PrepaidAmount）や端数調整"
+                        "（PayableRoundingAmount）は受け付けていません。"
+                    )
+                    % {"field": field_name, "stated": stated, "computed": computed},
+                    f"cac:LegalMonetaryTotal/cbc:{field_name}",
+                )
+            )
+    if problems:
         return
     result.totals = totals
     notes = list(document.notes)
