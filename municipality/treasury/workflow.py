@@ -23,6 +23,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from invoices.audit import events_append
 from invoices.models import EventKind, Invoice, InvoiceStatus
@@ -105,6 +106,21 @@ def batch_transition_check(batch: PaymentBatch, to: str) -> None:
             f"支払バッチ {batch.number} はまだ承認されていません。"
             "作成者とは別の会計担当者が承認してから、振込データを作成してください。"
         )
+    if to == B.PAID and batch_paid_too_early(batch):
+        # The payment notice says "お支払いしました": never before the day.
+        raise ValidationError(
+            gettext(
+                "支払バッチ %(number)s の支払日は%(date)sです。"
+                "支払日より前に支払済にはできません。"
+                "支払日以降に、振込が済んだことを確かめてから支払済にしてください。"
+            )
+            % {"number": batch.number, "date": date_ja(batch.payment_date)}
+        )
+
+
+def batch_paid_too_early(batch: PaymentBatch) -> bool:
+    """The batch's payment date (振込指定日) is still to come."""
+    return batch.payment_date > timezone.localdate()
 
 
 def batch_can_move(batch: PaymentBatch, to: str) -> bool:

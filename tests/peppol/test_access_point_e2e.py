@@ -52,6 +52,7 @@ from tests.factories import (
     SupplierMembershipFactory,
     login_through_form,
     make_invoice,
+    payment_day_reached,
 )
 from tests.municipality.test_treasury_support import (
     business_day_after,
@@ -393,6 +394,7 @@ def test_approval_and_payment_send_ap_and_pd(
             batch=batch, invoice_ids=[invoice.pk], actor=world["treasury"]
         )
         batch_export(batch=batch, actor=world["treasury"])
+        payment_day_reached(batch)
         batch_mark_paid(batch=batch, actor=world["treasury"])
     codes = [m.response_code for m in responses(municipality)]
     assert codes == ["AB", "AP", "PD"]
