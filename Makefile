@@ -12,13 +12,16 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen
 # manage.py defaults to production settings; the demo asks for the local ones.
-DEMO := DJANGO_SETTINGS_MODULE=config.settings.local $(RUN)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Mail links and the printed logins point at the address the demo serves on.
+SITE_URL ?= http://$(HOST):$(PORT)
+DEMO := DJANGO_SETTINGS_MODULE=config.settings.local SITE_URL=$(SITE_URL) $(RUN)
 
 # Debian packages the portal needs: Python 3.11 with venv, a Japanese font for
-# PDFs and screenshots. Chromium only for the browser tests.
-APT_BASE := python3 python3-venv fonts-ipaexfont
+# PDFs and screenshots, gettext to compile (and extract) the translations.
+# Chromium only for the browser tests.
+APT_BASE := python3 python3-venv fonts-ipaexfont gettext
 APT_TEST := chromium
 
 .PHONY: help
@@ -49,6 +52,9 @@ system:
 install: system $(if $(findstring .tools,$(UV)),.tools/bin/uv)
 	$(UV) sync --frozen --quiet
 	mkdir -p var
+	@# locale/*/LC_MESSAGES/django.mo from the committed .po (the .mo is not
+	@# committed). Without settings: it needs none, and skips .venv.
+	env -u DJANGO_SETTINGS_MODULE $(RUN) django-admin compilemessages --ignore='.*' --ignore=var
 
 .PHONY: demo
 demo: install

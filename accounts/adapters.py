@@ -5,8 +5,10 @@ from allauth.core import context as allauth_context
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
+from django.utils import translation
 
-from accounts.emails import email_send
+from accounts.emails import email_send, email_subject_prefix
+from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +20,8 @@ class AccountAdapter(DefaultAccountAdapter):
         return False
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """allauth's account mail (password reset…), in the language of the
+        account it goes to; to an unknown address, in the page's."""
         request = allauth_context.request
         ctx = {
             "request": request,
@@ -25,7 +29,17 @@ class AccountAdapter(DefaultAccountAdapter):
             "current_site": get_current_site(request),
             **context,
         }
-        email_send(message=self.render_mail(template_prefix, email, ctx))
+        language = (
+            User.objects.filter(email__iexact=email)
+            .values_list("language", flat=True)
+            .first()
+        )
+        with translation.override(language or translation.get_language()):
+            message = self.render_mail(template_prefix, email, ctx)
+        email_send(message=message)
+
+    def format_email_subject(self, subject: str) -> str:
+        return email_subject_prefix() + str(subject)
 
     def get_client_ip(self, request: HttpRequest) -> str:
         """allauth's client address, except that a request with fewer

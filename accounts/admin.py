@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.utils.translation import gettext_lazy as _, ngettext
 
 from accounts.models import EmailNotification, EmailStatus, User
 from accounts.services import user_email_set_verified
@@ -29,9 +30,9 @@ class UserAdmin(DjangoUserAdmin):
     ordering = ("email",)
     readonly_fields = ("last_login", "date_joined")
     fieldsets = (
-        (None, {"fields": ("email", "name", "password")}),
+        (None, {"fields": ("email", "name", "password", "language")}),
         (
-            "権限",
+            _("権限"),
             {
                 "fields": (
                     "is_active",
@@ -42,7 +43,7 @@ class UserAdmin(DjangoUserAdmin):
                 )
             },
         ),
-        ("記録", {"fields": ("last_login", "date_joined")}),
+        (_("記録"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (
@@ -78,7 +79,7 @@ class EmailNotificationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="選んだ送信失敗メールを再送する")
+    @admin.action(description=_("選んだ送信失敗メールを再送する"))
     def retry(self, request, queryset):
         failed = list(queryset.filter(status=EmailStatus.FAILED))
         for notification in failed:
@@ -86,4 +87,12 @@ class EmailNotificationAdmin(admin.ModelAdmin):
                 status=EmailStatus.PENDING
             )
             email_notification_send_task.delay(notification.pk)
-        messages.success(request, f"{len(failed)}件のメールを再送しました。")
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d件のメールを再送しました。",
+                "%(count)d件のメールを再送しました。",
+                len(failed),
+            )
+            % {"count": len(failed)},
+        )

@@ -14,9 +14,10 @@ from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import TemplateDoesNotExist, render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from accounts.models import EmailNotification, EmailStatus
 
@@ -129,6 +130,26 @@ def email_send(*, message: EmailMessage) -> None:
     )
 
 
+def recipient_languages(addresses: list[str]) -> dict[str, str]:
+    """The language each address reads its mail in: its user's chosen one,
+    else the site's (an address with no account yet, e.g. an invitation)."""
+    from accounts.models import User
+
+    chosen = dict(
+        User.objects.filter(email__in=[a.lower() for a in addresses])
+        .exclude(language="")
+        .values_list("email", "language")
+    )
+    return {a: chosen.get(a.lower(), settings.LANGUAGE_CODE) for a in addresses}
+
+
+def email_subject_prefix() -> str:
+    """``EMAIL_SUBJECT_PREFIX`` in the active language (the default one is
+    in the catalog; one set for a deployment stays as it is)."""
+    prefix = settings.EMAIL_SUBJECT_PREFIX
+    return gettext(prefix) if prefix else ""  # gettext("") is the catalog header
+
+
 def email_send_template(
     *,
     template: str,
@@ -141,25 +162,39 @@ def email_send_template(
     (plain text, not HTML-escaped; ``site_url`` is there for absolute
     links) and an HTML version (``_body.html`` if the template has one,
     else the text in the common HTML layout), and queue it to ``to``.
-    ``key`` makes it idempotent (see ``email_queue``)."""
+    Each recipient gets it in their language (``recipient_languages``): it
+    is rendered once per language. ``key`` makes it idempotent (see
+    ``email_queue``)."""
     if not to:
         return
     context = {"site_url": settings.SITE_URL, **context}
+    by_language: dict[str, list[str]] = {}
+    for address, language in recipient_languages(to).items():
+        by_language.setdefault(language, []).append(address)
+    for language, addresses in by_language.items():
+        with translation.override(language):
+            subject, body, html = _render_mail(template, context)
+        email_queue(
+            to=addresses,
+            subject=subject,
+            body=body,
+            html=html,
+            key=key,
+            attachment=attachment,
+        )
+
+
+def _render_mail(template: str, context: dict) -> tuple[str, str, str]:
+    """Subject, text body and HTML body of ``template`` in the active
+    language."""
     subject = render_to_string(f"emails/{template}_subject.txt", context, using="text")
     body = render_to_string(f"emails/{template}_body.txt", context, using="text")
-    subject = email_subject_line(settings.EMAIL_SUBJECT_PREFIX + subject)
+    subject = email_subject_line(email_subject_prefix() + subject)
     try:
         html = render_to_string(f"emails/{template}_body.html", context)
     except TemplateDoesNotExist:
         html = email_html(subject=subject, body=body)
-    email_queue(
-        to=to,
-        subject=subject,
-        body=body,
-        html=html,
-        key=key,
-        attachment=attachment,
-    )
+    return subject, body, html
 
 
 def email_deliver(*, notification_id: int) -> EmailNotification:

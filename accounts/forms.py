@@ -1,7 +1,9 @@
 from allauth.account.forms import ResetPasswordForm
 from allauth.account.models import EmailAddress
 from django import forms
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.utils.translation import gettext, gettext_lazy as _
 
 from accounts.models import NotificationSettings
 
@@ -10,15 +12,15 @@ class InvitedSignupForm(forms.Form):
     """Name and password of a person creating an account from an invitation;
     the email address comes from the invitation."""
 
-    name = forms.CharField(label="氏名", max_length=100)
+    name = forms.CharField(label=_("氏名"), max_length=100)
     password1 = forms.CharField(
-        label="パスワード",
+        label=_("パスワード"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="10文字以上。推測されにくいものにしてください。",
+        help_text=_("10文字以上。推測されにくいものにしてください。"),
     )
     password2 = forms.CharField(
-        label="パスワード（確認）",
+        label=_("パスワード（確認）"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
@@ -31,7 +33,7 @@ class InvitedSignupForm(forms.Form):
         cleaned = super().clean()
         password1, password2 = cleaned.get("password1"), cleaned.get("password2")
         if password1 and password2 and password1 != password2:
-            self.add_error("password2", "確認用のパスワードが一致しません。")
+            self.add_error("password2", gettext("確認用のパスワードが一致しません。"))
         elif password1:
             from accounts.models import User
 
@@ -48,6 +50,12 @@ class NotificationSettingsForm(forms.ModelForm):
     class Meta:
         model = NotificationSettings
         fields = ["invoice_events", "reminders", "payment_notices", "announcements"]
+
+
+class LanguageForm(forms.Form):
+    """The language of a user's pages and mail (表示言語)."""
+
+    language = forms.ChoiceField(label=_("表示言語"), choices=settings.LANGUAGES)
 
 
 class VerifiedResetPasswordForm(ResetPasswordForm):

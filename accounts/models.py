@@ -3,6 +3,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy as _, pgettext_lazy
 
 
 class UserManager(BaseUserManager):
@@ -10,7 +11,7 @@ class UserManager(BaseUserManager):
 
     def _create_user(self, email, password, **extra_fields):
         if not email:
-            raise ValueError("メールアドレスは必須です。")
+            raise ValueError(gettext("メールアドレスは必須です。"))
         user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
@@ -35,15 +36,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     the Django admin for platform administrators.
     """
 
-    email = models.EmailField("メールアドレス", unique=True)
-    name = models.CharField("氏名", max_length=100, blank=True)
+    email = models.EmailField(_("メールアドレス"), unique=True)
+    name = models.CharField(_("氏名"), max_length=100, blank=True)
     is_staff = models.BooleanField(
-        "管理サイト利用",
+        _("管理サイト利用"),
         default=False,
-        help_text="プラットフォーム管理者として管理サイトにログインできます。",
+        help_text=_("プラットフォーム管理者として管理サイトにログインできます。"),
     )
-    is_active = models.BooleanField("有効", default=True)
-    date_joined = models.DateTimeField("登録日時", default=timezone.now)
+    is_active = models.BooleanField(_("有効"), default=True)
+    date_joined = models.DateTimeField(_("登録日時"), default=timezone.now)
+    # A code of settings.LANGUAGES; empty: the site's language (Japanese).
+    language = models.CharField(_("表示言語"), max_length=10, blank=True, default="")
 
     objects = UserManager()
 
@@ -52,8 +55,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS: list[str] = []
 
     class Meta:
-        verbose_name = "利用者"
-        verbose_name_plural = "利用者"
+        verbose_name = pgettext_lazy("one user", "利用者")
+        verbose_name_plural = _("利用者")
         ordering = ["email"]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
@@ -74,30 +77,30 @@ class NotificationSettings(models.Model):
 
     user = models.OneToOneField(
         User,
-        verbose_name="利用者",
+        verbose_name=pgettext_lazy("one user", "利用者"),
         on_delete=models.CASCADE,
         related_name="notification_settings",
     )
     invoice_events = models.BooleanField(
-        "請求書の受付・開封・差戻し・承認のお知らせ", default=True
+        _("請求書の受付・開封・差戻し・承認のお知らせ"), default=True
     )
-    reminders = models.BooleanField("催促・支払期限のお知らせ", default=True)
-    payment_notices = models.BooleanField("支払通知", default=True)
-    announcements = models.BooleanField("運営からのお知らせ", default=True)
-    updated_at = models.DateTimeField("更新日時", auto_now=True)
+    reminders = models.BooleanField(_("催促・支払期限のお知らせ"), default=True)
+    payment_notices = models.BooleanField(_("支払通知"), default=True)
+    announcements = models.BooleanField(_("運営からのお知らせ"), default=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
 
     class Meta:
-        verbose_name = "メール受信設定"
-        verbose_name_plural = "メール受信設定"
+        verbose_name = _("メール受信設定")
+        verbose_name_plural = _("メール受信設定")
 
     def __str__(self):
-        return f"{self.user} のメール受信設定"
+        return gettext("%(user)s のメール受信設定") % {"user": self.user}
 
 
 class EmailStatus(models.TextChoices):
-    PENDING = "pending", "送信待ち"
-    SENT = "sent", "送信済み"
-    FAILED = "failed", "送信失敗"
+    PENDING = "pending", _("送信待ち")
+    SENT = "sent", _("送信済み")
+    FAILED = "failed", _("送信失敗")
 
 
 class EmailNotification(models.Model):
@@ -111,25 +114,27 @@ class EmailNotification(models.Model):
     was sent is what is stored.
     """
 
-    key = models.CharField("識別キー", max_length=255, unique=True)
-    to = models.EmailField("宛先")
-    subject = models.CharField("件名", max_length=300)
-    body = models.TextField("本文（テキスト）")
-    html = models.TextField("本文（HTML）", blank=True)
+    key = models.CharField(_("識別キー"), max_length=255, unique=True)
+    to = models.EmailField(_("宛先"))
+    subject = models.CharField(_("件名"), max_length=300)
+    body = models.TextField(_("本文（テキスト）"))
+    html = models.TextField(_("本文（HTML）"), blank=True)
     # A stored file sent along (e.g. a payment notice PDF), by storage name.
-    attachment = models.CharField("添付ファイル", max_length=255, blank=True)
-    attachment_filename = models.CharField("添付ファイル名", max_length=200, blank=True)
-    status = models.CharField(
-        "状態", max_length=10, choices=EmailStatus, default=EmailStatus.PENDING
+    attachment = models.CharField(_("添付ファイル"), max_length=255, blank=True)
+    attachment_filename = models.CharField(
+        _("添付ファイル名"), max_length=200, blank=True
     )
-    attempts = models.PositiveSmallIntegerField("送信回数", default=0)
-    last_error = models.TextField("最後のエラー", blank=True)
-    created_at = models.DateTimeField("作成日時", auto_now_add=True)
-    sent_at = models.DateTimeField("送信日時", null=True, blank=True)
+    status = models.CharField(
+        _("状態"), max_length=10, choices=EmailStatus, default=EmailStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("送信回数"), default=0)
+    last_error = models.TextField(_("最後のエラー"), blank=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("送信日時"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "送信メール"
-        verbose_name_plural = "送信メール"
+        verbose_name = _("送信メール")
+        verbose_name_plural = _("送信メール")
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["status", "created_at"])]
 

@@ -58,3 +58,11 @@ def notification_settings_update(*, user: User, **kinds: bool) -> NotificationSe
         user=user, defaults=kinds
     )
     return settings
+
+
+def user_language_set(*, user: User, language: str) -> User:
+    """Save the language ``user`` reads the portal and their mail in (a
+    code of ``settings.LANGUAGES``; empty: the site's language)."""
+    user.language = language
+    user.save(update_fields=["language"])
+    return user

@@ -12,6 +12,11 @@ urlpatterns = [
         name="notification_settings",
     ),
     path(
+        "language/",
+        notification_settings.LanguageView.as_view(),
+        name="account_language",
+    ),
+    path(
         "two-factor-required/",
         account.two_factor_required,
         name="two_factor_required",

@@ -8,6 +8,7 @@ several can switch; ``/`` sends a user to the one they used last.
 from dataclasses import dataclass
 
 from django.urls import reverse
+from django.utils.translation import gettext
 from django_scopes import scopes_disabled
 
 from municipality.models import StaffMembership, StaffRole
@@ -37,7 +38,10 @@ class Role:
 
     @property
     def title(self) -> str:
-        return f"{self.organisation}（{self.label}）"
+        return gettext("%(organisation)s（%(role)s）") % {
+            "organisation": self.organisation,
+            "role": self.label,
+        }
 
 
 def roles_for_user(user) -> list[Role]:
@@ -53,7 +57,8 @@ def roles_for_user(user) -> list[Role]:
             Role(
                 key="supplier",
                 kind="supplier",
-                label=f"取引先・{membership.get_role_display()}",
+                label=gettext("取引先・%(role)s")
+                % {"role": membership.get_role_display()},
                 organisation=membership.supplier.legal_name,
                 url=reverse("supplier:home"),
                 area=reverse("supplier:home"),

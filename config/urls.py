@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import set_language
 
 from config import views as portal_views
 
@@ -26,6 +27,9 @@ supplier_urls = [
 urlpatterns = [
     path("", portal_views.home, name="home"),
     path("role/", portal_views.switch_role, name="switch_role"),
+    # Django's language switch (a cookie) for visitors not signed in: the
+    # login page posts here. Signed-in users choose in their settings.
+    path("i18n/setlang/", set_language, name="set_language"),
     # Before allauth's, so that ours take over where both have a page
     # (/accounts/email/).
     path("accounts/", include("accounts.urls")),

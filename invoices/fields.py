@@ -22,9 +22,12 @@ _DATE = re.compile(r"(\d{4})[-/年](\d{1,2})[-/月](\d{1,2})日?")
 AMOUNT_DIGITS = 15  # as Invoice.total (max_digits)
 # What people type around a yen amount: thousands separators, 円 and ¥.
 _AMOUNT_NOISE = re.compile(r"[,\s円¥]")
-# What people type around numbers: thousands separators, yen signs. NFKC has
-# already turned their full-width forms into these.
-_NUMBER_NOISE = str.maketrans("", "", ",¥円")
+# What people type around numbers: thousands separators, yen signs, and the
+# minus signs of Japanese accounts (▲1,000, △1,000, and the −1,000 the
+# portal shows). NFKC has already turned their full-width forms into these.
+_NUMBER_NOISE = str.maketrans(
+    {",": None, "¥": None, "円": None, "▲": "-", "△": "-", "−": "-"}
+)
 
 
 def nfkc(value: str) -> str:
@@ -34,7 +37,7 @@ def nfkc(value: str) -> str:
 
 
 def _number_text(value) -> str:
-    """``"１，２００円"`` → ``"1200"``: full-width digits and separators as
+    """``"１，２００円"`` → ``"1200"``, ``"▲1,000"`` → ``"-1000"``: numbers as
     typed with a Japanese IME, made readable as a decimal number."""
     return nfkc(str(value)).translate(_NUMBER_NOISE).strip()
 
@@ -84,9 +87,12 @@ class AmountField(forms.Field):
 
 
 class LooseDecimalField(forms.DecimalField):
-    """A decimal as people type it: ``１，２００``, ``¥1,200``, ``1200円``."""
+    """A decimal as people type it: ``１，２００``, ``¥1,200``, ``1200円``,
+    ``▲1,000``."""
 
-    widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+    # No numeric keypad (inputmode): phones' keypads lack the minus sign a
+    # discount or a return needs.
+    widget = forms.TextInput(attrs={"autocomplete": "off"})
 
     def to_python(self, value):
         if value in self.empty_values:

@@ -316,7 +316,9 @@ class DraftOnlyMixin:
 
 class InvoiceLine(DraftOnlyMixin, models.Model):
     """明細: one line of an invoice. ``amount`` is the line's price in whole
-    yen (quantity × unit price, rounded with the issuer's mode)."""
+    yen (quantity × unit price, rounded with the issuer's mode); negative
+    for a discount (値引き, negative unit price) or a return (返品, negative
+    quantity)."""
 
     invoice = models.ForeignKey(
         Invoice, verbose_name="請求書", on_delete=models.CASCADE, related_name="lines"
@@ -343,9 +345,12 @@ class InvoiceLine(DraftOnlyMixin, models.Model):
                 condition=Q(tax_category__in=TaxCategory.values),
                 name="invoice_line_tax_category_valid",
             ),
+            # 値引き: negative unit price; 返品: negative quantity; not both.
             models.CheckConstraint(
-                condition=Q(quantity__gt=0) & Q(unit_price__gte=0) & Q(amount__gte=0),
-                name="invoice_line_amounts_not_negative",
+                condition=(Q(quantity__gt=0) & Q(unit_price__gte=0) & Q(amount__gte=0))
+                | (Q(quantity__gt=0) & Q(unit_price__lt=0) & Q(amount__lte=0))
+                | (Q(quantity__lt=0) & Q(unit_price__gte=0) & Q(amount__lte=0)),
+                name="invoice_line_signs_valid",
             ),
         ]
 

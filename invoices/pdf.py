@@ -15,6 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
+from django.utils import translation
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -54,8 +55,11 @@ def html_to_pdf(html: str) -> bytes:
 
 def render_pdf(template_name: str, context: dict) -> bytes:
     """The template rendered with ``context``, as a PDF. Relative URLs in
-    it (``invoices/pdf.css`` and the fonts it names) resolve in ``static/``."""
-    return html_to_pdf(render_to_string(template_name, context))
+    it (``invoices/pdf.css`` and the fonts it names) resolve in ``static/``.
+    Always in Japanese, whoever asks: the stored PDF is the legal document
+    (invoice, payment notice), the same for both parties."""
+    with translation.override("ja"):
+        return html_to_pdf(render_to_string(template_name, context))
 
 
 def _seal_data_uri(snapshot: dict) -> str:
@@ -77,8 +81,9 @@ def _invoice_context(invoice: Invoice) -> dict:
 
 
 def invoice_pdf_html(invoice: Invoice) -> str:
-    """The HTML the PDF is made from."""
-    return render_to_string(INVOICE_TEMPLATE, _invoice_context(invoice))
+    """The HTML the PDF is made from (in Japanese, as the PDF)."""
+    with translation.override("ja"):
+        return render_to_string(INVOICE_TEMPLATE, _invoice_context(invoice))
 
 
 def render_invoice_pdf(invoice: Invoice) -> bytes:

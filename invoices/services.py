@@ -34,7 +34,13 @@ from invoices.models import (
 from invoices.pdf import render_invoice_pdf
 from invoices.signals import invoices_decided
 from invoices.snapshot import content_hash, invoice_snapshot
-from invoices.tax import amount_limit_problems, invoice_totals, line_amount
+from invoices.tax import (
+    amount_limit_problems,
+    invoice_totals,
+    line_amount,
+    line_sign_problem,
+    negative_total_problems,
+)
 from invoices.workflow import TransitionError, invoice_lock, invoice_transition
 from municipality.selectors import staff_for_department
 from partners.models import BankAccount, Connection, Supplier
@@ -96,9 +102,21 @@ def _lines_write(invoice: Invoice, lines: list[LineInput]) -> None:
     """Replace the draft's lines and recompute its totals.
 
     Raises ``ValidationError`` naming the amount when a line, a per-rate
-    sum or a total would not fit its column; nothing is written then.
+    sum or a total would not fit its column, when a line's signs do not go
+    together, or when discounts and returns make a per-rate net or the
+    total negative; nothing is written then.
     """
     rounding = invoice.supplier.tax_rounding
+    if problems := [
+        f"{position}行目: {problem}"
+        for position, line in enumerate(lines, start=1)
+        if (
+            problem := line_sign_problem(
+                quantity=line.quantity, unit_price=line.unit_price
+            )
+        )
+    ]:
+        raise ValidationError(problems)
     rows = [
         InvoiceLine(
             invoice=invoice,
@@ -121,7 +139,7 @@ def _lines_write(invoice: Invoice, lines: list[LineInput]) -> None:
     )
     if problems := amount_limit_problems(
         amounts=[r.amount for r in rows], totals=totals
-    ):
+    ) or negative_total_problems(totals):
         raise ValidationError(problems)
     invoice.lines.all().delete()
     invoice.tax_summaries.all().delete()

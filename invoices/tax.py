@@ -36,11 +36,18 @@ def yen(value: Decimal, rounding: str) -> Decimal:
 
 
 def line_amount(*, quantity: Decimal, unit_price: Decimal, rounding: str) -> Decimal:
-    """A line's amount in whole yen: quantity × unit price, rounded once."""
-    return yen(quantity * unit_price, rounding)
+    """A line's amount in whole yen: quantity × unit price, rounded once.
+    A discount or return line (negative) rounds its size the same way, so
+    returning what a line sold gives exactly that line's amount back."""
+    exact = quantity * unit_price
+    if exact < 0:
+        return -yen(-exact, rounding)
+    return yen(exact, rounding)
 
 
 def _divide(numerator: int, denominator: int, rounding: str) -> int:
+    if numerator < 0:  # rounded by size, as line_amount rounds
+        return -_divide(-numerator, denominator, rounding)
     quotient, remainder = divmod(numerator, denominator)
     if rounding == TaxRounding.CEILING:
         return quotient + (remainder > 0)
@@ -120,6 +127,49 @@ _BUCKET_LABELS = {
 }
 
 
+QUANTITY_ZERO = gettext_lazy(
+    "数量は0以外にしてください。返品は数量をマイナス（例: -2）にします。"
+)
+
+
+def line_sign_problem(*, quantity: Decimal, unit_price: Decimal) -> str | None:
+    """Why a line's quantity and unit price cannot go together, or ``None``.
+    A discount (値引き) has a negative unit price, a return (返品) a negative
+    quantity; never both, and never a quantity of 0."""
+    if quantity == 0:
+        return str(QUANTITY_ZERO)
+    if quantity < 0 and unit_price < 0:
+        return gettext(
+            "数量と単価の両方をマイナスにはできません。値引きは単価を、"
+            "返品は数量をマイナスにしてください。"
+        )
+    return None
+
+
+def negative_total_problems(totals: Totals) -> list[str]:
+    """Why totals with discount or return lines cannot be issued: the
+    whole invoice, else each tax category and rate whose net is negative
+    (a negative taxable amount has no lawful tax). Empty when all are 0 or
+    more."""
+    if totals.total < 0:
+        return [
+            gettext(
+                "請求金額の合計がマイナスになります。返品・値引きだけの請求書は"
+                "発行できません。返品・値引きは、合計がプラスになる請求書の"
+                "マイナスの明細にしてください。"
+            )
+        ]
+    return [
+        gettext(
+            "%(rate)sの合計がマイナスになります。値引きは対象の明細の合計以下に"
+            "してください。"
+        )
+        % {"rate": _BUCKET_LABELS[bucket.category]}
+        for bucket in totals.buckets
+        if bucket.taxable_amount < 0
+    ]
+
+
 def amount_over_limit(field: str) -> str:
     """「…が上限（999,999,999,999,999円）を超えています。…」 for ``field``."""
     return gettext(
@@ -136,7 +186,7 @@ def amount_limit_problems(*, amounts: Iterable[Decimal], totals: Totals) -> list
         gettext("%(line)d行目: ") % {"line": number}
         + amount_over_limit(gettext("金額"))
         for number, amount in enumerate(amounts, start=1)
-        if amount > AMOUNT_MAX
+        if abs(amount) > AMOUNT_MAX
     ]
     if problems:
         return problems

@@ -52,6 +52,18 @@ class DocumentLine:
 
 
 @dataclass(frozen=True)
+class DocumentAllowanceCharge:
+    """A document-level allowance (IBG-20, ``charge`` false) or charge
+    (IBG-21) with its tax category and rate."""
+
+    charge: bool
+    reason: str
+    amount: Decimal
+    tax_category: str
+    percent: Decimal | None
+
+
+@dataclass(frozen=True)
 class DocumentTax:
     category: str
     percent: Decimal | None
@@ -84,10 +96,11 @@ class PintDocument:
     seller_contact: str
     buyer_name: str
     buyer_endpoint: Endpoint | None
-    document_allowance_charges: int
+    allowance_charges: tuple[DocumentAllowanceCharge, ...]
     lines: tuple[DocumentLine, ...]
     taxes: tuple[DocumentTax, ...]
     line_total: Decimal | None
+    tax_exclusive: Decimal | None
     tax_total: Decimal | None
     payable: Decimal | None
     extra: dict = field(default_factory=dict)
@@ -166,6 +179,20 @@ def _line(position: int, node) -> DocumentLine:
             required=False,
         ),
         allowance_charges=len(node.findall("cac:AllowanceCharge", NS)),
+    )
+
+
+def _allowance_charge(position: int, node) -> DocumentAllowanceCharge:
+    charge = _text(node, "cbc:ChargeIndicator") == "true"
+    where = f"{position}件目の{'追加料金' if charge else '値引き'}（AllowanceCharge）"
+    return DocumentAllowanceCharge(
+        charge=charge,
+        reason=_text(node, "cbc:AllowanceChargeReason"),
+        amount=_decimal(node, "cbc:Amount", f"{where}の金額"),
+        tax_category=_text(node, "cac:TaxCategory/cbc:ID"),
+        percent=_decimal(
+            node, "cac:TaxCategory/cbc:Percent", f"{where}の税率", required=False
+        ),
     )
 
 
@@ -255,13 +282,24 @@ def document_read(root) -> PintDocument:
         buyer_name=_text(buyer, "cac:PartyLegalEntity/cbc:RegistrationName")
         or _text(buyer, "cac:PartyName/cbc:Name"),
         buyer_endpoint=_endpoint(buyer, "cbc:EndpointID"),
-        document_allowance_charges=len(root.findall("cac:AllowanceCharge", NS)),
+        allowance_charges=tuple(
+            _allowance_charge(position, node)
+            for position, node in enumerate(
+                root.findall("cac:AllowanceCharge", NS), start=1
+            )
+        ),
         lines=lines,
         taxes=tuple(taxes),
         line_total=_decimal(
             root,
             "cac:LegalMonetaryTotal/cbc:LineExtensionAmount",
             "明細の合計",
+            required=False,
+        ),
+        tax_exclusive=_decimal(
+            root,
+            "cac:LegalMonetaryTotal/cbc:TaxExclusiveAmount",
+            "税抜合計",
             required=False,
         ),
         tax_total=sum((t.tax_amount for t in taxes), Decimal(0)) if taxes else None,

@@ -147,21 +147,19 @@ def _exclusive_base(inclusive: int, tax: int, percent: Decimal) -> int:
     )
 
 
-def _spread(amounts: list[int], total: int) -> list[int]:
+def _spread(amounts: list[int], total: int, percent: Decimal) -> list[int]:
     """``total`` split over ``amounts`` in proportion, whole yen, exactly
-    (largest remainder; ties go to the earlier line). Line amounts are
-    never negative today (a database constraint), so ``whole`` is >= 0."""
+    (largest remainder; ties go to the earlier line). Discount and return
+    lines are negative; a rate's net is never negative (the services refuse
+    it), and when it is 0 (a sale fully returned) each line is converted at
+    100 / (100 + rate)."""
     whole = sum(amounts)
-    if whole == 0:
-        shares = [0] * len(amounts)
-        if amounts:
-            shares[0] = total
-        return shares
+    numerator, denominator = (total, whole) if whole else (100, 100 + int(percent))
     shares, remainders = [], []
     for index, amount in enumerate(amounts):
-        share, remainder = divmod(amount * total, whole)
+        share, remainder = divmod(amount * numerator, denominator)
         shares.append(share)
-        remainders.append((remainder * (1 if whole > 0 else -1), -index))
+        remainders.append((remainder * (1 if denominator > 0 else -1), -index))
     left = total - sum(shares)
     for _remainder, negative_index in sorted(remainders, reverse=True)[:left]:
         shares[-negative_index] += 1
@@ -186,7 +184,11 @@ def _lines_and_breakdown(snapshot: dict):
             base = _exclusive_base(taxable, tax, _percent(category))
             rounding += taxable - tax - base
             own = [line for line in lines if line["tax_category"] == category]
-            shares = _spread([int(Decimal(line["amount"])) for line in own], base)
+            shares = _spread(
+                [int(Decimal(line["amount"])) for line in own],
+                base,
+                _percent(category),
+            )
             for line, share in zip(own, shares, strict=True):
                 exclusive_amounts[line["position"]] = share
             taxable = base
@@ -404,12 +406,12 @@ def invoice_ubl(invoice) -> bytes:
         el = _cac(root, "InvoiceLine")
         _cbc(el, "ID", line["position"])
         unit = line.get("unit", "")
-        _cbc(
-            el,
-            "InvoicedQuantity",
-            _plain(Decimal(line["quantity"])),
-            unitCode=unit_code(unit),
-        )
+        # A net price is never negative (ibr-027): a discount (negative unit
+        # price) goes out as a negative quantity at a positive price.
+        quantity = Decimal(line["quantity"])
+        if Decimal(line["unit_price"]) < 0:
+            quantity = -quantity
+        _cbc(el, "InvoicedQuantity", _plain(quantity), unitCode=unit_code(unit))
         _amount(el, "LineExtensionAmount", amount)
         item = _cac(el, "Item")
         if unit.strip() and unit_code(unit) == "H87" and unit.strip() not in UNIT_CODES:

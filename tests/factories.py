@@ -6,12 +6,19 @@ import factory
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import decrypt
 from django.urls import reverse
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import User
 from accounts.services import user_email_set_verified, user_totp_activate
 from accounts.twofactor import totp_code, two_factor_enabled
-from municipality.models import Department, Municipality, StaffMembership, StaffRole
+from municipality.models import (
+    Department,
+    Municipality,
+    PaymentBatch,
+    StaffMembership,
+    StaffRole,
+)
 from municipality.validators import corporate_check_digit
 from partners.models import Connection, Supplier, SupplierMembership, SupplierRole
 
@@ -215,3 +222,13 @@ def make_invoice(*, connection, actor, lines=None, issue=True, **fields):
         ],
     )
     return invoice_issue(invoice=invoice, actor=actor) if issue else invoice
+
+
+def payment_day_reached(batch: PaymentBatch) -> PaymentBatch:
+    """Move a batch's payment date to today, as if its day had come: a batch
+    is marked paid only from its payment date on."""
+    PaymentBatch._base_manager.filter(pk=batch.pk).update(
+        payment_date=timezone.localdate()
+    )
+    batch.refresh_from_db()
+    return batch

@@ -385,6 +385,7 @@ def _build_world(media_root) -> World:
         SupplierMembershipFactory,
         UserFactory,
         make_invoice,
+        payment_day_reached,
     )
     from tests.municipality.test_treasury_support import (
         business_day_after,
@@ -543,6 +544,7 @@ def _build_world(media_root) -> World:
             batch=batch, invoice_ids=[i.pk for i in approved], actor=tenant.treasury
         )
         batch_export(batch=batch, actor=tenant.treasury)
+        payment_day_reached(batch)
         batch_mark_paid(batch=batch, actor=tenant.treasury)
         add("batch", f"batch of {slug}", {"pk": batch.pk}, city_slug=slug)
         for s, _code in paid:

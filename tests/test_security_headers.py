@@ -36,7 +36,7 @@ from municipality.treasury.services.batches import (
     batch_mark_paid,
 )
 from partners.images import SEAL_MAX_BYTES
-from tests.factories import UserFactory, make_invoice
+from tests.factories import UserFactory, make_invoice, payment_day_reached
 from tests.municipality.test_treasury_support import (
     business_day_after,
     make_approved,
@@ -213,6 +213,7 @@ def paid_world(tenant, django_capture_on_commit_callbacks):
             batch=batch, invoice_ids=[i.pk for i in invoices], actor=tenant.treasury
         )
         batch_export(batch=batch, actor=tenant.treasury)
+        payment_day_reached(batch)
         batch_mark_paid(batch=batch, actor=tenant.treasury)
         notice = PaymentNotice.objects.get(batch=batch)
     return {

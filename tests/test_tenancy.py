@@ -103,6 +103,8 @@ MATRIX = {
     "home": no_object("sends the user to the home of their own role"),
     "switch_role": no_object("among the user's own roles (tested in test_roles)"),
     "notification_settings": no_object("the user's own settings"),
+    "account_language": no_object("the user's own language"),
+    "set_language": no_object("Django's language cookie of the visitor"),
     "account_login": no_object("allauth"),
     "account_logout": no_object("allauth"),
     "account_inactive": no_object("allauth"),

@@ -16,6 +16,13 @@ VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 
+
+def gettext_noop(text: str) -> str:
+    """Marks ``text`` for makemessages; it is translated where it is used.
+    (Importing django.utils.translation here would load Django too early.)"""
+    return text
+
+
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
@@ -59,6 +66,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After the user is known: their chosen language, else the session's
+    # or the browser's, else Japanese.
+    "accounts.middleware.UserLanguageMiddleware",
     # Last, so that every view and every template render runs in its scope.
     "config.tenancy.TenantScopeMiddleware",
 ]
@@ -181,7 +191,7 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 # to addresses that are unverified or unknown.
 ACCOUNT_FORMS = {"reset_password": "accounts.forms.VerifiedResetPasswordForm"}
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[請求書ポータル] "  # same as EMAIL_SUBJECT_PREFIX
+# accounts.adapters uses EMAIL_SUBJECT_PREFIX, translated, for allauth's mail.
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PREVENT_ENUMERATION = True
@@ -214,7 +224,8 @@ DEFAULT_FROM_EMAIL = env(
     "DEFAULT_FROM_EMAIL", default="請求書ポータル <noreply@localhost>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-EMAIL_SUBJECT_PREFIX = "[請求書ポータル] "
+# Translated when a mail is rendered (accounts.emails.email_subject_prefix).
+EMAIL_SUBJECT_PREFIX = gettext_noop("[請求書ポータル] ")
 # Absolute links in emails (invitations) start with this.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
@@ -273,9 +284,13 @@ CELERY_BEAT_SCHEDULE = {
 
 # Language and time --------------------------------------------------------
 
+# Japanese is the source language (every msgid); English is in
+# locale/en/LC_MESSAGES/django.po, compiled by `make install`. A user picks
+# theirs in their settings (accounts.middleware.UserLanguageMiddleware);
+# anonymous visitors on the login page (Django's set_language). Each
+# language is named in itself, as a switcher should show it.
 LANGUAGE_CODE = "ja"
-# Japanese only for now; strings are marked for translation so English can follow.
-LANGUAGES = [("ja", "日本語")]
+LANGUAGES = [("ja", "日本語"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True

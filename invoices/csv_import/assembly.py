@@ -38,6 +38,7 @@ from invoices.tax import (
     amount_over_limit,
     invoice_totals,
     line_amount,
+    negative_total_problems,
 )
 from municipality.models import Department, Municipality
 from partners.models import Connection, Supplier
@@ -223,7 +224,7 @@ def _invoice_of(
     over = [
         row
         for row, amount in zip(group.rows, amounts, strict=True)
-        if amount > AMOUNT_MAX
+        if abs(amount) > AMOUNT_MAX
     ]
     for row in over:
         row.error(_UNIT_PRICE, amount_over_limit(gettext("金額（数量×単価）")))
@@ -235,7 +236,12 @@ def _invoice_of(
         price_basis=price_basis,
         rounding=rounding,
     )
-    problems = [] if over else amount_limit_problems(amounts=(), totals=totals)
+    problems = (
+        []
+        if over
+        else amount_limit_problems(amounts=(), totals=totals)
+        or negative_total_problems(totals)
+    )
     for problem in problems:
         first.error(_NUMBER, problem)
     if over or problems:

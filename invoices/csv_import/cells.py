@@ -35,6 +35,7 @@ from invoices.csv_import.results import RowError
 from invoices.fields import JapaneseDateField, nfkc
 from invoices.forms import AMOUNT_LIMIT, InvoiceLineForm
 from invoices.models import TaxCategory
+from invoices.tax import QUANTITY_ZERO, line_sign_problem
 from municipality.validators import (
     normalize_identifier,
     validate_local_government_code,
@@ -167,16 +168,14 @@ def _decimal(form_field, raw: str) -> Decimal:
 
 def _quantity(raw: str) -> Decimal:
     quantity = _decimal(_QUANTITY_FIELD, raw)
-    if quantity <= 0:
-        raise _CellError("数量は0より大きい数にしてください。")
+    if quantity == 0:
+        raise _CellError(str(QUANTITY_ZERO))
     return quantity
 
 
 def _unit_price(raw: str) -> Decimal:
-    unit_price = _decimal(_UNIT_PRICE_FIELD, raw)
-    if unit_price < 0:
-        raise _CellError("単価は0以上の数にしてください。")
-    return unit_price
+    # A discount (値引き) has a negative unit price: -1000, ▲1,000, －1000.
+    return _decimal(_UNIT_PRICE_FIELD, raw)
 
 
 def _tax_category(raw: str) -> str:
@@ -254,11 +253,11 @@ def _row_read(row: _Row, columns: set[str]) -> None:
             row.error(column, str(error))
     _row_period(row)
     quantity, unit_price = row.values.get(_QUANTITY), row.values.get(_UNIT_PRICE)
-    if (
-        row.good(_QUANTITY)
-        and row.good(_UNIT_PRICE)
-        and quantity * unit_price >= AMOUNT_LIMIT
-    ):
+    if not (row.good(_QUANTITY) and row.good(_UNIT_PRICE)):
+        return
+    if problem := line_sign_problem(quantity=quantity, unit_price=unit_price):
+        row.error(_UNIT_PRICE, problem)
+    elif abs(quantity * unit_price) >= AMOUNT_LIMIT:
         row.error(
             _UNIT_PRICE,
             "金額（数量×単価）が大きすぎます。数量と単価を確認してください。",

@@ -15,7 +15,13 @@ from invoices.fields import LooseDecimalField, nfkc
 from invoices.models import Invoice, InvoiceStatus, TaxCategory
 from invoices.selectors import invoice_list_for_supplier
 from invoices.services import LINE_FIELDS, LineInput
-from invoices.tax import Totals, invoice_totals, line_amount
+from invoices.tax import (
+    QUANTITY_ZERO,
+    Totals,
+    invoice_totals,
+    line_amount,
+    line_sign_problem,
+)
 from partners.models import Connection, PriceBasis, Supplier
 from partners.selectors import connection_list_for_supplier
 
@@ -225,20 +231,22 @@ class InvoiceLineForm(forms.Form):
 
     def clean_quantity(self):
         quantity = self.cleaned_data["quantity"]
-        if quantity <= 0:
-            raise ValidationError(self.on_line("数量は0より大きい数にしてください。"))
+        if quantity == 0:
+            raise ValidationError(self.on_line(str(QUANTITY_ZERO)))
         return quantity
 
-    def clean_unit_price(self):
-        unit_price = self.cleaned_data["unit_price"]
-        if unit_price < 0:
-            raise ValidationError(self.on_line("単価は0以上の数にしてください。"))
-        return unit_price
-
     def clean(self):
+        # A discount (値引き) has a negative unit price, a return (返品) a
+        # negative quantity (invoices.tax.line_sign_problem).
         cleaned = super().clean()
         quantity, unit_price = cleaned.get("quantity"), cleaned.get("unit_price")
-        if quantity and unit_price and quantity * unit_price >= AMOUNT_LIMIT:
+        if (
+            quantity is not None
+            and unit_price is not None
+            and (problem := line_sign_problem(quantity=quantity, unit_price=unit_price))
+        ):
+            raise ValidationError(self.on_line(problem))
+        if quantity and unit_price and abs(quantity * unit_price) >= AMOUNT_LIMIT:
             raise ValidationError(
                 self.on_line("金額が大きすぎます。数量と単価を確認してください。")
             )
@@ -361,7 +369,7 @@ def _preview_number(form: InvoiceLineForm, name: str) -> Decimal | None:
         value = form.fields[name].clean(form[name].value())
     except ValidationError:
         return None
-    return value if value is not None and value >= 0 else None
+    return value
 
 
 LineFormSet = forms.formset_factory(

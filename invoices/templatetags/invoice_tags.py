@@ -4,14 +4,23 @@ from django import template
 
 register = template.Library()
 
+# Negative amounts (値引き, 返品) are written with the minus sign U+2212, wider
+# than a hyphen so it is not missed, and read as "minus" by screen readers.
+MINUS = "\u2212"
+
+
+def _signed(value: Decimal | int, text: str) -> str:
+    return f"{MINUS}{text}" if value < 0 else text
+
 
 @register.filter
 def yen(value) -> str:
-    """Whole yen with thousands separators: ``1,234円``. Anything but a
-    ``Decimal`` or ``int`` is a programming error, not something to hide."""
+    """Whole yen with thousands separators: ``1,234円``, ``−1,000円``.
+    Anything but a ``Decimal`` or ``int`` is a programming error, not
+    something to hide."""
     if isinstance(value, bool) or not isinstance(value, Decimal | int):
         raise TypeError(f"yen expects Decimal, got {type(value).__name__}")
-    return f"{value:,.0f}円"
+    return _signed(value, f"{abs(value):,.0f}円")
 
 
 @register.filter
@@ -20,6 +29,7 @@ def number(value) -> str:
     if not isinstance(value, Decimal | int):
         raise TypeError(f"number expects Decimal, got {type(value).__name__}")
     value = Decimal(value).normalize()
-    if value == value.to_integral():
-        return f"{value:,.0f}"
-    return f"{value:,f}"
+    size = abs(value)
+    if size == size.to_integral():
+        return _signed(value, f"{size:,.0f}")
+    return _signed(value, f"{size:,f}")

@@ -128,6 +128,21 @@ def batch_transition_check(batch: PaymentBatch, to: str) -> None:
             )
             % {"number": batch.number}
         )
+    if to == B.PAID and batch_paid_too_early(batch):
+        # The payment notice says "お支払いしました": never before the day.
+        raise ValidationError(
+            gettext(
+                "支払バッチ %(number)s の支払日は%(date)sです。"
+                "支払日より前に支払済にはできません。"
+                "支払日以降に、振込が済んだことを確かめてから支払済にしてください。"
+            )
+            % {"number": batch.number, "date": date_ja(batch.payment_date)}
+        )
+
+
+def batch_paid_too_early(batch: PaymentBatch) -> bool:
+    """The batch's payment date (振込指定日) is still to come."""
+    return batch.payment_date > timezone.localdate()
 
 
 def batch_can_move(batch: PaymentBatch, to: str) -> bool:

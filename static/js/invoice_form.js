@@ -39,22 +39,29 @@
     (option) => [option.value, option.textContent],
   );
 
-  // As the server reads numbers: NFKC, then no separators, ¥ or 円.
+  // As the server reads numbers: NFKC, then no separators, ¥ or 円, and
+  // ▲, △ or − as a minus sign (invoices/forms.py _number_text).
   function parse(text) {
     const clean = text
       .normalize("NFKC")
       .replace(/[,¥円]/g, "")
+      .replace(/[▲△−]/g, "-")
       .trim();
-    const match = /^(\d*)(?:\.(\d{0,3}))?$/.exec(clean);
+    const match = /^([-+]?)(\d*)(?:\.(\d{0,3}))?$/.exec(clean);
     if (!match || !/\d/.test(clean)) {
       return null;
     }
-    const fraction = (match[2] || "").padEnd(3, "0");
-    return BigInt(match[1] || "0") * SCALE + BigInt(fraction);
+    const fraction = (match[3] || "").padEnd(3, "0");
+    const size = BigInt(match[2] || "0") * SCALE + BigInt(fraction);
+    return match[1] === "-" ? -size : size;
   }
 
-  // invoices/tax.py _divide: a non-negative quotient rounded once.
+  // invoices/tax.py: a quotient rounded once; a negative one (discount,
+  // return) rounds its size the same way.
   function divide(numerator, denominator) {
+    if (numerator < 0n) {
+      return -divide(-numerator, denominator);
+    }
     const quotient = numerator / denominator;
     const remainder = numerator % denominator;
     if (rounding === "ceiling") {
@@ -66,8 +73,10 @@
     return quotient;
   }
 
+  // invoice_tags.yen: −1,000円 with the minus sign U+2212.
   function yen(amount) {
-    return amount.toLocaleString("ja-JP") + "円";
+    const size = amount < 0n ? -amount : amount;
+    return (amount < 0n ? "\u2212" : "") + size.toLocaleString("ja-JP") + "円";
   }
 
   function field(row, name) {

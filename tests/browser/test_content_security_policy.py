@@ -38,7 +38,7 @@ from municipality.treasury.services.batches import (
 from partners.models import InvitationRequest
 from partners.services.invitations import invitation_create
 from tests.browser.helpers import login
-from tests.factories import PASSWORD, UserFactory, make_invoice
+from tests.factories import PASSWORD, UserFactory, make_invoice, payment_day_reached
 from tests.municipality.test_treasury_support import (
     business_day_after,
     make_approved,
@@ -181,6 +181,7 @@ def world(tenant, supplier_user):
             batch=batch, invoice_ids=[i.pk for i in paid], actor=tenant.treasury
         )
         batch_export(batch=batch, actor=tenant.treasury)
+        payment_day_reached(batch)
         batch_mark_paid(batch=batch, actor=tenant.treasury)
         # An open batch too, with an approved invoice still to pay.
         make_approved(tenant, supplier_user, connection)

@@ -81,3 +81,21 @@ def test_issue_return_correct_and_approve(
     page.get_by_label("検収日").fill(today)
     page.get_by_role("button", name="承認する").click()
     expect(page.get_by_role("main")).to_contain_text("承認済")
+
+
+def test_discount_line_is_read_and_totalled_as_typed(
+    page: Page, live_server, tenant, supplier_user
+):
+    """The form's script reads ▲ as a minus sign and shows −1,000円, as the
+    server does (invoices.forms, the yen filter)."""
+    login(page, live_server, supplier_user.email, PASSWORD)
+    page.goto(f"{live_server.url}/supplier/invoices/new/")
+    page.get_by_label("1行目の品名・内容").fill("コピー用紙")
+    page.get_by_label("1行目の数量").fill("10")
+    page.get_by_label("1行目の単価").fill("1,200")
+    page.get_by_label("2行目の品名・内容").fill("値引き")
+    page.get_by_label("2行目の数量").fill("1")
+    page.get_by_label("2行目の単価").fill("▲1,000")
+    expect(page.locator("[data-line-amount]").nth(1)).to_have_text("\u22121,000円")
+    # 11,000 + 1,100 tax.
+    expect(page.locator("[data-total]")).to_have_text("12,100円")

@@ -63,7 +63,7 @@ def test_upload_preview_confirm_at_390px(page: Page, live_server):
 
     _upload(page, artifacts / RETURN)
     expect(page.get_by_role("alert")).to_contain_text("何も取り込んでいません")
-    expect(page.get_by_text("portal-negative-line")).to_be_visible()
+    expect(page.get_by_text("portal-negative-total")).to_be_visible()
     _fits(page)
 
     page.goto(f"{live_server.url}/supplier/invoices/")

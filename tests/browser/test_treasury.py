@@ -10,8 +10,9 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 from playwright.sync_api import Page, expect
 
+from municipality.models import PaymentBatch
 from tests.browser.helpers import login
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, payment_day_reached
 from tests.municipality.test_treasury_support import (
     business_day_after,
     make_approved,
@@ -53,6 +54,12 @@ def test_treasury_pays_and_the_supplier_sees_the_notice(
     assert data.startswith(b"1")
     assert len(data) == 4 * 122
 
+    # Before the payment date the page says when; on the day it can be done.
+    expect(page.get_by_text("になると「支払済にする」を押せます")).to_be_visible()
+    expect(page.get_by_role("button", name="支払済にする")).to_have_count(0)
+    with scopes_disabled():
+        payment_day_reached(PaymentBatch.objects.get(municipality=tenant.municipality))
+    page.reload()
     page.get_by_role("button", name="支払済にする").click()
     expect(page.get_by_test_id("batch-status")).to_have_text("支払済")
 

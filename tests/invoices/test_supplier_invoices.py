@@ -200,7 +200,7 @@ def test_bad_numbers_and_dates_get_japanese_messages(member, supplier, connectio
     ]
     data = form_data(connection, lines, transaction_end_date="2025-03-01")
     page = member.post(_url("invoice_new"), data).content.decode()
-    assert "1行目: 数量は0より大きい数にしてください。" in page
+    assert "1行目: 数量は0以外にしてください。" in page
     assert "2行目: 数量は小数点以下3桁までにしてください。" in page
     assert "2行目: 単価は数字で入力してください" in page
     assert "取引期間の終了日は取引日（開始日）と同じか" in page

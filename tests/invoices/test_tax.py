@@ -1,10 +1,12 @@
+import math
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, strategies as st
 
 from invoices.models import TaxCategory
-from invoices.tax import invoice_totals, line_amount
+from invoices.tax import invoice_totals, line_amount, negative_total_problems
 from partners.models import PriceBasis, TaxRounding
 
 S, AA = TaxCategory.STANDARD, TaxCategory.REDUCED
@@ -130,3 +132,86 @@ def test_totals_always_equal_the_sum_of_their_parts(lines, price_basis, rounding
             else bucket.taxable_amount * rate / (1 + rate)
         )
         assert abs(bucket.tax_amount - exact) < 1
+
+
+# Discount and return lines -------------------------------------------------
+
+signed_amounts = st.integers(min_value=-(10**11), max_value=10**11).map(Decimal)
+RATES = {S: Fraction(10, 100), AA: Fraction(8, 100)}
+
+
+def _rounded(exact: Fraction, rounding: str) -> int:
+    if rounding == TaxRounding.FLOOR:
+        return math.floor(exact)
+    if rounding == TaxRounding.CEILING:
+        return math.ceil(exact)
+    return math.floor(exact + Fraction(1, 2))
+
+
+@given(
+    lines=st.lists(st.tuples(categories, signed_amounts), min_size=1, max_size=30),
+    price_basis=st.sampled_from(PriceBasis.values),
+    rounding=st.sampled_from(TaxRounding.values),
+)
+def test_tax_per_rate_is_the_net_of_its_lines_rounded_once(
+    lines, price_basis, rounding
+):
+    totals = invoice_totals(lines=lines, price_basis=price_basis, rounding=rounding)
+    nets: dict[str, int] = {}
+    for category, amount in lines:
+        nets[category] = nets.get(category, 0) + int(amount)
+    assert {b.category: b.taxable_amount for b in totals.buckets} == nets
+    for bucket in totals.buckets:
+        net = nets[bucket.category]
+        if bucket.category not in RATES:
+            assert bucket.tax_amount == 0
+            continue
+        rate = RATES[bucket.category]
+        if price_basis == PriceBasis.INCLUSIVE:
+            rate = rate / (1 + rate)
+        if net >= 0:
+            assert bucket.tax_amount == _rounded(net * rate, rounding)
+    refused = totals.total < 0 or any(net < 0 for net in nets.values())
+    assert bool(negative_total_problems(totals)) == refused
+
+
+@given(
+    quantity=st.decimals(min_value="0.001", max_value="99999", places=3),
+    unit_price=st.decimals(min_value="0", max_value="9999999", places=3),
+    rounding=st.sampled_from(TaxRounding.values),
+)
+def test_a_return_or_a_discount_is_the_exact_negative_of_the_line(
+    quantity, unit_price, rounding
+):
+    sold = line_amount(quantity=quantity, unit_price=unit_price, rounding=rounding)
+    assert (
+        line_amount(quantity=-quantity, unit_price=unit_price, rounding=rounding)
+        == -sold
+    )
+    assert (
+        line_amount(quantity=quantity, unit_price=-unit_price, rounding=rounding)
+        == -sold
+    )
+
+
+def test_negative_total_problems_name_the_rate_or_the_invoice():
+    def problems(*lines):
+        return negative_total_problems(
+            invoice_totals(
+                lines=lines,
+                price_basis=PriceBasis.EXCLUSIVE,
+                rounding=TaxRounding.FLOOR,
+            )
+        )
+
+    assert problems((S, D(1000)), (S, D(-1000))) == []
+    assert problems((S, D(500)), (S, D(-600)), (AA, D(1000))) == [
+        "10%対象の合計がマイナスになります。値引きは対象の明細の合計以下にしてください。"
+    ]
+    assert problems((AA, D(-1)), (S, D(1000))) == [
+        "8%対象の合計がマイナスになります。値引きは対象の明細の合計以下にしてください。"
+    ]
+    (message,) = problems((S, D(-1000)))
+    assert message.startswith(
+        "請求金額の合計がマイナスになります。返品・値引きだけの請求書は発行できません。"
+    )

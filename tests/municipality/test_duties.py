@@ -38,6 +38,7 @@ from tests.factories import (
     StaffMembershipFactory,
     SupplierFactory,
     SupplierMembershipFactory,
+    payment_day_reached,
 )
 from tests.municipality.test_treasury_support import (
     business_day_after,
@@ -273,6 +274,7 @@ def test_the_insider_cannot_mark_paid_but_may_cancel(
     with scopes_disabled():
         batch_export(batch=world["batch"], actor=tenant.treasury)
 
+    payment_day_reached(world["batch"])
     with scopes_disabled(), pytest.raises(DutyConflictError, match="支払済に"):
         batch_mark_paid(batch=world["batch"], actor=world["insider"])
     client.force_login(world["insider"])
@@ -293,6 +295,7 @@ def test_a_colleague_marks_paid(tenant, world, django_capture_on_commit_callback
     _add(world, "a1", actor=tenant.treasury)
     with scopes_disabled(), django_capture_on_commit_callbacks(execute=True):
         batch_export(batch=world["batch"], actor=tenant.treasury)
+        payment_day_reached(_batch(world))
         batch_mark_paid(batch=_batch(world), actor=tenant.treasury)
     assert _batch(world).status == BatchStatus.PAID
 

@@ -1,4 +1,7 @@
+import shutil
+import subprocess
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -275,3 +278,26 @@ def test_demo_invoices_cover_every_state_with_a_valid_audit_chain(first_output):
     assert correction.status == InvoiceStatus.ISSUED
     assert correction.total != returned.total
     assert chain_verify() is None
+
+
+def test_the_logins_point_at_the_address_the_demo_serves_on(settings):
+    settings.SITE_URL = "http://127.0.0.1:8101/"
+
+    output = seed_demo()
+
+    assert "http://127.0.0.1:8101/accounts/login/" in output
+    assert ":8000" not in output
+
+
+def test_make_demo_passes_its_port_to_the_mail_links():
+    """``make demo PORT=8101`` serves on 8101, so mail links must say 8101."""
+    root = Path(__file__).resolve().parents[2]
+    dry_run = subprocess.run(
+        [shutil.which("make"), "-n", "demo", "PORT=8101"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    seed = next(line for line in dry_run.splitlines() if "seed_demo" in line)
+    assert "SITE_URL=http://127.0.0.1:8101" in seed

@@ -13,6 +13,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 from pypdf import PdfReader
@@ -57,6 +58,7 @@ from tests.factories import (
     SupplierFactory,
     SupplierMembershipFactory,
     make_invoice,
+    payment_day_reached,
 )
 from tests.municipality.test_treasury_support import (
     business_day_after,
@@ -483,6 +485,7 @@ def test_paid_pays_every_invoice_and_sends_each_notice_once(
     NotificationSettings.objects.create(user=quiet, payment_notices=False)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
+        payment_day_reached(batch)
         batch_mark_paid(batch=batch, actor=tenant.treasury)
     assert _refresh(batch).status == BatchStatus.PAID
     for invoice in invoices:
@@ -556,8 +559,45 @@ def test_the_notice_pdf_fetches_only_static_files_like_the_invoice_pdf(
 
 def test_only_an_exported_batch_can_be_marked_paid(tenant, filled_batch):
     batch, _ = filled_batch
+    payment_day_reached(batch)
     with pytest.raises(ValidationError, match="支払済にできません"):
         batch_mark_paid(batch=batch, actor=tenant.treasury)
+
+
+def test_a_batch_cannot_be_marked_paid_before_its_payment_date(
+    tenant, filled_batch, client
+):
+    """The payment notice says "お支払いしました": not before the day."""
+    batch, invoices = filled_batch
+    batch_export(batch=batch, actor=tenant.treasury)
+    assert batch.payment_date > timezone.localdate()
+
+    with pytest.raises(ValidationError) as excinfo:
+        batch_mark_paid(batch=batch, actor=tenant.treasury)
+    day = f"{batch.payment_date.year}年{batch.payment_date.month}月"
+    assert _messages(excinfo) == (
+        f"支払バッチ {batch.number} の支払日は{day}{batch.payment_date.day}日です。"
+        "支払日より前に支払済にはできません。"
+        "支払日以降に、振込が済んだことを確かめてから支払済にしてください。"
+    )
+    assert _refresh(batch).status == BatchStatus.EXPORTED
+    assert not PaymentNotice.objects.filter(batch=batch, sent_at__isnull=False)
+    assert all(_refresh(i).status == InvoiceStatus.SCHEDULED for i in invoices)
+
+    # The page says when it can be done instead of offering the button.
+    client.force_login(tenant.treasury)
+    url = reverse(
+        "city:batch",
+        kwargs={"municipality_slug": tenant.municipality.slug, "pk": batch.pk},
+    )
+    page = client.get(url).content.decode()
+    assert "支払済にする</button>" not in page
+    assert f"支払日（{day}{batch.payment_date.day}日）になると" in page
+
+    payment_day_reached(batch)
+    assert "支払済にする</button>" in client.get(url).content.decode()
+    batch_mark_paid(batch=batch, actor=tenant.treasury)
+    assert _refresh(batch).status == BatchStatus.PAID
 
 
 # Cancellation -------------------------------------------------------------------------
@@ -604,6 +644,7 @@ def test_cancelling_a_draft_records_the_reason(tenant, filled_batch):
 def test_a_paid_batch_cannot_be_cancelled(tenant, filled_batch):
     batch, _ = filled_batch
     batch_export(batch=batch, actor=tenant.treasury)
+    payment_day_reached(batch)
     batch_mark_paid(batch=batch, actor=tenant.treasury)
     with pytest.raises(ValidationError, match="取り消せません"):
         batch_cancel(batch=batch, actor=tenant.treasury, reason="誤り")

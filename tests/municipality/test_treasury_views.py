@@ -27,7 +27,13 @@ from municipality.treasury.services.batches import (
     batch_export,
     batch_mark_paid,
 )
-from tests.factories import PASSWORD, DepartmentFactory, UserFactory, make_invoice
+from tests.factories import (
+    PASSWORD,
+    DepartmentFactory,
+    UserFactory,
+    make_invoice,
+    payment_day_reached,
+)
 from tests.municipality.test_treasury_support import (
     business_day_after,
     make_approved,
@@ -363,6 +369,7 @@ def test_remove_paid_and_cancel_from_the_page(
     response = client.post(f"{url}cancel/", {"reason": ""})
     assert "取消の理由を入力してください。" in response.content.decode()
     client.post(f"{url}export/")
+    payment_day_reached(batch)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"{url}paid/")
     assert response["Location"] == url
@@ -490,6 +497,7 @@ def paid(tenant, world, django_capture_on_commit_callbacks):
     _add_all(tenant, world)
     with scopes_disabled(), django_capture_on_commit_callbacks(execute=True):
         batch_export(batch=world["batch"], actor=tenant.treasury)
+        payment_day_reached(world["batch"])
         batch_mark_paid(batch=world["batch"], actor=tenant.treasury)
         notice = PaymentNotice.objects.get(batch=world["batch"])
     return notice

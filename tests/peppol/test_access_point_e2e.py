@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
@@ -51,6 +52,7 @@ from tests.factories import (
     SupplierMembershipFactory,
     login_through_form,
     make_invoice,
+    payment_day_reached,
 )
 from tests.municipality.test_treasury_support import (
     business_day_after,
@@ -67,7 +69,8 @@ def _exchange_root(settings, tmp_path):
     settings.PEPPOL_EXCHANGE_ROOT = str(tmp_path)
 
 
-MINIMUM = "jp-pint/billing/examples/Japan PINT Invoice UBL Example1-minimum.xml"
+EXAMPLES = "jp-pint/billing/examples/Japan PINT Invoice UBL "
+MINIMUM = EXAMPLES + "Example1-minimum.xml"
 CITY_ID = "0188:3210987654321"
 SELLER_ID = "0188:1234567890123"
 RESPONSE_DOCTYPE = (
@@ -278,6 +281,50 @@ def test_a_document_that_fails_the_rules_goes_to_failed_with_its_rule(
     assert responses(municipality) == []
 
 
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        (
+            "Example2-TaxAcctCur.xml",
+            "日本円以外の通貨（EUR）の請求書は受け付けられません",
+        ),
+        ("Example7-Return.Quan.ItPr.xml", "請求金額の合計がマイナスになります"),
+    ],
+)
+def test_a_refused_example_from_the_access_point_waits_in_the_queue_for_a_re(
+    world, minimum, client, name, reason, django_capture_on_commit_callbacks
+):
+    """Refused on upload, but over Peppol nothing is dropped: the document
+    waits in the city admin's queue with the reason, and the admin rejects
+    it with an Invoice Response RE."""
+    municipality = world["municipality"]
+    configure(municipality, kind=AccessPointKind.LOOPBACK)
+    xml = Path(settings.PEPPOL_ARTIFACTS_DIR, EXAMPLES + name).read_bytes()
+    with scopes_disabled():
+        loopback_deliver(municipality=municipality, xml=xml, filename=name)
+    poll(django_capture_on_commit_callbacks)
+    with scopes_disabled():
+        document = InboundDocument.objects.get()
+    assert document.status == InboundStatus.FAILED
+    assert document.municipality == municipality
+    assert reason in document.reason
+    admin = StaffMembershipFactory(
+        municipality=municipality, role=StaffRole.CITY_ADMIN
+    ).user
+    client.force_login(admin)
+    queue = client.get(f"/m/{municipality.slug}/manage/inbound/")
+    assert document.document_number in queue.content.decode()
+    page = client.get(f"/m/{municipality.slug}/manage/inbound/{document.pk}/")
+    assert reason in page.content.decode()
+    with (
+        scope(municipality=municipality.pk),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        inbound_reject(document=document, actor=admin, reason=reason, action="NIN")
+    (re,) = [r for r in responses(municipality) if r.response_code == "RE"]
+    assert_valid_t111(bytes(re.xml))
+
+
 # Decisions ---------------------------------------------------------------------
 
 
@@ -347,6 +394,7 @@ def test_approval_and_payment_send_ap_and_pd(
             batch=batch, invoice_ids=[invoice.pk], actor=world["treasury"]
         )
         batch_export(batch=batch, actor=world["treasury"])
+        payment_day_reached(batch)
         batch_mark_paid(batch=batch, actor=world["treasury"])
     codes = [m.response_code for m in responses(municipality)]
     assert codes == ["AB", "AP", "PD"]

@@ -66,7 +66,7 @@ def test_any_problem_imports_nothing(world, tmp_path):
         call_command(
             "import_jp_pint", str(path), "--supplier", "T1234567890123", stderr=err
         )
-    assert "portal-negative-line" in err.getvalue()
+    assert "portal-negative-total" in err.getvalue()
     with scopes_disabled():
         assert not Invoice.objects.exists()
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 from django_scopes import scopes_disabled
+from lxml import etree
 
 from invoices.models import Invoice, InvoiceStatus
 from peppol.inbound import inbound_assign, inbound_receive, inbound_reject
@@ -21,6 +22,11 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
+NS = {
+    "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+}
+
 EXAMPLES = "jp-pint/billing/examples"
 # What the official billing examples become, and why (see the report).
 IMPORTED = {
@@ -28,17 +34,43 @@ IMPORTED = {
     "Japan PINT Invoice UBL Example3-SumInv1.xml",
     "Japan PINT Invoice UBL Example4-SumInv2.xml",
     "Japan PINT Invoice UBL Example9-SumInv1 and O.xml",
+    # Document-level allowances and charges (AllowanceCharge) become lines.
+    "Japan PINT Invoice UBL Example.xml",
+    "Japan PINT Invoice UBL Example5-AllowanceCharge.xml",
+    "Japan PINT Invoice UBL Example6-CorrInv.xml",
 }
 REFUSED = {
-    # Document-level allowances and charges (AllowanceCharge).
-    "Japan PINT Invoice UBL Example.xml": "portal-allowance-charge",
-    "Japan PINT Invoice UBL Example5-AllowanceCharge.xml": "portal-allowance-charge",
-    "Japan PINT Invoice UBL Example6-CorrInv.xml": "portal-allowance-charge",
     # In euros, with the tax in yen as the tax-accounting currency.
-    "Japan PINT Invoice UBL Example2-TaxAcctCur.xml": "portal-currency",
-    # A negative invoice (returned goods).
-    "Japan PINT Invoice UBL Example7-Return.Quan.ItPr.xml": "portal-negative-line",
+    "Japan PINT Invoice UBL Example2-TaxAcctCur.xml": (
+        "portal-currency",
+        "日本円以外の通貨（EUR）の請求書は受け付けられません。",
+    ),
+    # A negative invoice (returned goods only).
+    "Japan PINT Invoice UBL Example7-Return.Quan.ItPr.xml": (
+        "portal-negative-total",
+        "請求金額の合計がマイナスになります。返品・値引きだけの請求書は"
+        "発行できません。返品・値引きは、合計がプラスになる請求書のマイナスの"
+        "明細にしてください。",
+    ),
 }
+
+
+def stated_amounts(xml: bytes) -> dict:
+    """What the document itself says: tax-exclusive total, payable amount,
+    and (taxable, tax) per category."""
+    root = etree.fromstring(xml)
+    total = "cac:LegalMonetaryTotal/cbc:"
+    return {
+        "subtotal": Decimal(root.findtext(total + "TaxExclusiveAmount", namespaces=NS)),
+        "total": Decimal(root.findtext(total + "PayableAmount", namespaces=NS)),
+        "taxes": {
+            sub.findtext("cac:TaxCategory/cbc:ID", namespaces=NS): (
+                Decimal(sub.findtext("cbc:TaxableAmount", namespaces=NS)),
+                Decimal(sub.findtext("cbc:TaxAmount", namespaces=NS)),
+            )
+            for sub in root.findall("cac:TaxTotal/cac:TaxSubtotal", NS)
+        },
+    }
 
 
 @pytest.fixture
@@ -71,6 +103,7 @@ def example_world():
 
 def test_the_nine_official_examples_are_all_accounted_for(examples):
     assert {p.name for p in examples.glob("*.xml")} == IMPORTED | set(REFUSED)
+    assert (len(IMPORTED), len(REFUSED)) == (7, 2)
 
 
 @pytest.mark.parametrize("name", sorted(IMPORTED | set(REFUSED)))
@@ -98,12 +131,62 @@ def test_an_official_example_imports_or_is_refused_with_a_reason(
             assert invoice.status == InvoiceStatus.ISSUED
             assert invoice.department == department
             assert invoice.number == document.document_number
+            # Every amount is the document's own.
+            stated = stated_amounts(path.read_bytes())
+            assert invoice.subtotal == stated["subtotal"]
+            assert invoice.total == stated["total"]
+            assert {
+                s.tax_category: (s.taxable_amount, s.tax_amount)
+                for s in invoice.tax_summaries.all()
+            } == stated["taxes"]
         else:
             assert document.status == InboundStatus.FAILED
-            rules = {p["rule"] for p in document.problems}
-            assert REFUSED[name] in rules, document.problems
-            assert document.reason
+            rule, message = REFUSED[name]
+            assert any(
+                p["rule"] == rule and message in p["message"] for p in document.problems
+            ), document.problems
+            assert message in document.reason
             assert document.invoice is None
+
+
+def test_document_allowances_and_charges_become_lines(examples, example_world):
+    """Example5: an allowance of 179 (値引) and a charge of 7,679 (配送サービス),
+    both standard rate, after the three lines."""
+    _municipality, _department, supplier, owner, _connection = example_world
+    name = "Japan PINT Invoice UBL Example5-AllowanceCharge.xml"
+    document = inbound_receive(
+        xml=(examples / name).read_bytes(),
+        filename=name,
+        source="upload",
+        supplier=supplier,
+        actor=owner,
+    )
+    with scopes_disabled():
+        lines = list(
+            document.invoice.lines.order_by("position").values_list(
+                "description", "quantity", "unit_price", "tax_category", "amount"
+            )
+        )
+    assert lines[3:] == [
+        ("値引", Decimal(1), Decimal(-179), "S", Decimal(-179)),
+        ("配送サービス", Decimal(1), Decimal(7679), "S", Decimal(7679)),
+    ]
+
+
+def test_a_total_that_does_not_match_the_lines_is_refused(examples, example_world):
+    _municipality, _department, supplier, owner, _connection = example_world
+    name = "Japan PINT Invoice UBL Example5-AllowanceCharge.xml"
+    xml = (examples / name).read_bytes()
+    changed = xml.replace(
+        b'<cbc:PrepaidAmount currencyID="JPY">0</cbc:PrepaidAmount>',
+        b'<cbc:PrepaidAmount currencyID="JPY">1000</cbc:PrepaidAmount>',
+    ).replace(b">289490</cbc:PayableAmount>", b">288490</cbc:PayableAmount>")
+    assert changed.count(b"288490") == 1
+    document = inbound_receive(
+        xml=changed, filename=name, source="upload", supplier=supplier, actor=owner
+    )
+    assert document.status == InboundStatus.FAILED
+    assert "portal-total" in {p["rule"] for p in document.problems}
 
 
 # Round trip ------------------------------------------------------------------

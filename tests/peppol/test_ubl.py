@@ -23,6 +23,7 @@ from invoices.services import (
     invoice_issue,
     invoice_return,
 )
+from invoices.tax import line_amount
 from partners.models import BankAccount, Connection, PriceBasis, TaxRounding
 from peppol.ubl import invoice_ubl
 from peppol.validation import official_problems, portal_problems
@@ -211,20 +212,61 @@ line_inputs = st.builds(
 )
 
 
+@st.composite
+def signed_lines(draw) -> list[LineInput]:
+    """Sales lines, each followed by at most one discount (値引き, negative
+    unit price) or return (返品, negative quantity) no larger than it, so
+    every rate's net stays 0 or more as the portal requires."""
+    lines = []
+    for sale in draw(st.lists(line_inputs, min_size=1, max_size=6)):
+        lines.append(sale)
+        kind = draw(st.sampled_from(["none", "discount", "return"]))
+        if kind == "discount" and sale.quantity * sale.unit_price >= 1:
+            most = int(sale.quantity * sale.unit_price)
+            price = draw(st.integers(min_value=1, max_value=most))
+            lines.append(
+                LineInput(
+                    "値引き", Decimal(1), Decimal(-price), sale.tax_category, "式"
+                )
+            )
+        elif kind == "return":
+            returned = draw(
+                st.decimals(
+                    min_value=Decimal("0.001"), max_value=sale.quantity, places=3
+                )
+            )
+            lines.append(
+                LineInput(
+                    f"{sale.description} 返品",
+                    -returned,
+                    sale.unit_price,
+                    sale.tax_category,
+                    sale.unit,
+                )
+            )
+    return lines
+
+
 @hypothesis_settings(
     max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
-    lines=st.lists(line_inputs, min_size=1, max_size=8),
+    lines=signed_lines(),
     price_basis=st.sampled_from(PriceBasis.values),
     rounding=st.sampled_from(TaxRounding.values),
 )
 def test_any_invoice_is_valid_jp_pint(
     connection, supplier_user, lines, price_basis, rounding
 ):
-    assume(sum(line.quantity * line.unit_price for line in lines) >= 1)
+    amounts = [
+        line_amount(
+            quantity=line.quantity, unit_price=line.unit_price, rounding=rounding
+        )
+        for line in lines
+    ]
+    assume(sum(amounts) >= 1)
     supplier = connection.supplier
     supplier.tax_rounding = rounding
     supplier.save()
@@ -238,6 +280,46 @@ def test_any_invoice_is_valid_jp_pint(
         )
         == invoice.tax_total
     )
+    assert texts(xml, "cac:LegalMonetaryTotal/cbc:PayableAmount") == [
+        str(invoice.total)
+    ]
+    assert_signs(xml)
+
+
+def assert_signs(xml: bytes) -> None:
+    """Net prices are never negative (ibr-027, BR-27): a discount or a
+    return goes out as a negative quantity with a negative line amount."""
+    for line in etree.fromstring(xml).findall("cac:InvoiceLine", NS):
+        quantity = Decimal(line.findtext("cbc:InvoicedQuantity", namespaces=NS))
+        amount = Decimal(line.findtext("cbc:LineExtensionAmount", namespaces=NS))
+        price = Decimal(line.findtext("cac:Price/cbc:PriceAmount", namespaces=NS))
+        assert price >= 0
+        assert quantity != 0
+        if amount:
+            assert (quantity < 0) == (amount < 0), etree.tostring(line)
+
+
+@pytest.mark.parametrize("price_basis", PriceBasis.values)
+def test_discount_and_return_lines_go_out_as_negative_quantities(
+    connection, supplier_user, price_basis
+):
+    invoice = issue(
+        connection,
+        supplier_user,
+        [
+            LineInput("コピー用紙", Decimal(10), Decimal(450), "S", "箱"),
+            LineInput("値引き", Decimal(1), Decimal(-1000), "S", "式"),
+            LineInput("お茶", Decimal(3), Decimal(120), "AA", "本"),
+            LineInput("お茶 返品", Decimal(-3), Decimal(120), "AA", "本"),
+        ],
+        price_basis=price_basis,
+    )
+    xml = invoice_ubl(invoice)
+    assert_valid(xml)
+    assert_signs(xml)
+    assert texts(xml, "cac:InvoiceLine/cbc:InvoicedQuantity") == ["10", "-1", "3", "-3"]
+    discount_price = "1000" if price_basis == PriceBasis.EXCLUSIVE else "909"
+    assert texts(xml, "cac:InvoiceLine/cac:Price/cbc:PriceAmount")[1] == discount_price
     assert texts(xml, "cac:LegalMonetaryTotal/cbc:PayableAmount") == [
         str(invoice.total)
     ]

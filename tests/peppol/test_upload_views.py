@@ -125,7 +125,7 @@ def test_one_bad_document_in_a_zip_imports_nothing(client, world):
     page = client.get(f"{UPLOAD_URL}{item.pk}/").content.decode()
     assert "r.xml" in page
     assert "マイナス" in page  # the Japanese message…
-    assert "portal-negative-line" in page  # …and the rule ID for experts
+    assert "portal-negative-total" in page  # …and the rule ID for experts
     assert "発行する</button>" not in page
     response = client.post(f"{UPLOAD_URL}{item.pk}/confirm/", follow=True)
     assert "二重に取り込まれる" in response.content.decode()

@@ -317,14 +317,14 @@ def test_too_large_and_not_xml_are_rejected(settings, minimum):
 
 
 def test_artefacts_are_compiled_once_per_process(minimum, monkeypatch):
-    from peppol import validation
+    from peppol.validation import artefacts as module
 
     official_problems(minimum)
-    artefacts = validation._artefacts()
+    artefacts = module._artefacts()
     executables = artefacts.executables("billing")
     official_problems(minimum)
-    assert validation._artefacts() is artefacts
+    assert module._artefacts() is artefacts
     assert artefacts.executables("billing") is executables
     # A forked worker (another pid) compiles its own.
-    monkeypatch.setattr(validation.os, "getpid", lambda: -1)
-    assert validation._artefacts() is not artefacts
+    monkeypatch.setattr(module.os, "getpid", lambda: -1)
+    assert module._artefacts() is not artefacts

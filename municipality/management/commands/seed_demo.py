@@ -15,9 +15,6 @@ from municipality.demo import (
     demo_seed,
 )
 
-# Where ``manage.py runserver`` serves by default.
-SITE_URL = "http://127.0.0.1:8000"
-
 
 class Command(BaseCommand):
     help = (
@@ -54,13 +51,15 @@ class Command(BaseCommand):
         else:
             self.stdout.write("デモデータはすでに最新です（変更なし）")
 
+        # The address mail links use too (``make demo PORT=…`` sets it).
+        site_url = settings.SITE_URL.rstrip("/")
         rows = [("メールアドレス", "パスワード", "開始URL", "役割")]
         for login in DEMO_LOGINS:
             start = reverse("admin:index" if login.is_superuser else "account_login")
             role = login.role
             if demo_login_needs_two_factor(login):
                 role += " ※2段階認証"
-            rows.append((login.email, DEMO_PASSWORD, SITE_URL + start, role))
+            rows.append((login.email, DEMO_PASSWORD, site_url + start, role))
         widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
         self.stdout.write("\nデモ用ログイン:")
         for row in rows:

@@ -52,6 +52,7 @@ from municipality.treasury.services.batches import (
     batch_zengin_read,
 )
 from municipality.treasury.services.settings import treasury_settings_save
+from municipality.treasury.workflow import batch_paid_too_early
 from municipality.views import CityRoleRequiredMixin
 from partners.selectors import connection_list_for_municipality
 
@@ -265,6 +266,7 @@ class BatchPageMixin(TreasuryRoleMixin):
             ),
             "can_export": bool(settings) and batch_can_export(batch) and bool(invoices),
             "has_file": batch.status in (BatchStatus.EXPORTED, BatchStatus.PAID),
+            "paid_too_early": batch_paid_too_early(batch),
             "can_cancel": batch.status
             in (BatchStatus.DRAFT, BatchStatus.APPROVED, BatchStatus.EXPORTED),
             "cancel_form": kwargs.pop("cancel_form", None) or BatchCancelForm(),

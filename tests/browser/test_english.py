@@ -1,0 +1,175 @@
+"""Every page of every role, in English, shows no Japanese but user data.
+
+The tenancy matrix's world (``tests/tenancy.py``) is built and then every
+text of it is replaced by ASCII (names of the cities, departments,
+suppliers and people, invoice lines and their frozen snapshots…), and
+every user reads the portal in English. Any kana or kanji left on a page
+is then a string nobody marked or translated. Each role visits every GET
+page the matrix grants it (one object per URL; downloads — PDF, CSV, ZIP,
+XML, attachments — are not pages), plus its own account pages; anonymous
+visitors the public pages and the login pages, after choosing English with
+the login page's switch.
+
+The failure lists each page with the Japanese it shows, and how many
+pages of each app (the module of the view) fail.
+"""
+
+import re
+from collections import Counter
+
+import pytest
+from django.apps import apps
+from django.db import models
+from django.urls import resolve, reverse
+from django_scopes import scopes_disabled
+
+from accounts.models import User
+from tests.browser.helpers import login
+from tests.factories import PASSWORD
+from tests.tenancy import build_world, targets
+from tests.test_tenancy import MATRIX, PATTERNS
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+JAPANESE = re.compile(
+    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]"
+    r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]*"
+)
+# Japanese that is right on an English page.
+ALLOWED = {
+    "日本語",  # the language switcher names each language in itself
+}
+# One role of each kind, in the world's first municipality and supplier.
+VISITORS = (
+    "anonymous",
+    "no_role",
+    "supplier_a_owner",
+    "supplier_a_clerk",
+    "kanoya_a1_staff",
+    "kanoya_treasury",
+    "kanoya_city_admin",
+)
+# URL names of files, not pages (and of the JSON the pages poll).
+DOWNLOADS = re.compile(
+    r"pdf|xml|export|zengin|csv|attachment|seal|template|_status$|bank_lookup"
+)
+ACCOUNT_PAGES = (
+    "notification_settings",
+    "account_change_password",
+    "mfa_index",
+    "account_email",
+    "two_factor_required",
+)
+ANONYMOUS_PAGES = ("account_login", "account_reset_password")
+OUR_APPS = ("accounts", "municipality", "partners", "invoices", "peppol")
+
+
+def _ascii(value, label: str):
+    """``value`` with every text that holds Japanese replaced by ASCII
+    (recursively in JSON)."""
+    if isinstance(value, str):
+        return label if JAPANESE.search(value) else value
+    if isinstance(value, list):
+        return [_ascii(v, label) for v in value]
+    if isinstance(value, dict):
+        return {k: _ascii(v, label) for k, v in value.items()}
+    return value
+
+
+def _romanise_every_text() -> None:
+    """Replace the Japanese in every text column of our apps by short ASCII
+    (unique per row, within the column's length)."""
+    for model in apps.get_models():
+        if model._meta.app_label not in OUR_APPS:
+            continue
+        fields = [
+            f
+            for f in model._meta.concrete_fields
+            if isinstance(f, models.CharField | models.TextField | models.JSONField)
+            and not f.choices
+        ]
+        for row in model._base_manager.all():
+            changed = {}
+            for f in fields:
+                limit = getattr(f, "max_length", None) or 40
+                label = f"{f.name[:4].title()}{row.pk}"[:limit]
+                value = getattr(row, f.attname)
+                new = _ascii(value, label)
+                if new != value:
+                    changed[f.attname] = new
+            if changed:
+                model._base_manager.filter(pk=row.pk).update(**changed)
+
+
+def _pages_of(role_name: str, world) -> list[str]:
+    pages = []
+    for name, entry in MATRIX.items():
+        pattern = PATTERNS.get(name)
+        if not hasattr(entry, "side") or pattern is None:
+            continue
+        if "get" not in pattern.methods or DOWNLOADS.search(name):
+            continue
+        for target in targets(name, entry, world, pattern.params):
+            if role_name in target.allowed:
+                pages.append(target.url)
+                break
+    if role_name == "anonymous":
+        pages += [reverse(n) for n in ANONYMOUS_PAGES]
+    else:
+        pages += [reverse(n) for n in ACCOUNT_PAGES]
+    return pages
+
+
+def _choose_english_on_the_login_page(page, live_server) -> None:
+    """As a visitor does: the login page's language switch (no script)."""
+    page.goto(f"{live_server.url}{reverse('account_login')}")
+    page.select_option("#language-switch-select", "en")
+    with page.expect_navigation():
+        page.locator(".language-switch button[type=submit]").click()
+
+
+def _app_of(url: str) -> str:
+    return resolve(url.split("?")[0]).func.__module__.split(".")[0]
+
+
+def test_every_page_of_every_role_is_english(page, live_server, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    world = build_world(tmp_path / "media")
+    with scopes_disabled():
+        _romanise_every_text()
+        User.objects.update(language="en")
+
+    offences: dict[str, list[str]] = {}
+    visited = 0
+    for role_name in VISITORS:
+        page.context.clear_cookies()
+        if role_name in world.users:
+            login(page, live_server, world.users[role_name].email, PASSWORD)
+        else:
+            _choose_english_on_the_login_page(page, live_server)
+        for url in _pages_of(role_name, world):
+            response = page.goto(f"{live_server.url}{url}")
+            if response is None or response.status != 200:
+                continue
+            if "text/html" not in response.headers.get("content-type", ""):
+                continue
+            visited += 1
+            text = page.evaluate("document.body.innerText")
+            found = sorted(set(JAPANESE.findall(text)) - ALLOWED)
+            if found:
+                key = f"{role_name} {url} [{_app_of(url)}]"
+                offences[key] = found
+
+    assert visited > 50, f"only {visited} pages were visited"
+    if offences:
+        per_app = Counter(key.rsplit("[", 1)[1].rstrip("]") for key in offences)
+        pytest.fail(
+            f"{len(offences)} of {visited} pages show Japanese in English "
+            f"(per app: {dict(sorted(per_app.items()))}):\n"
+            + "\n".join(
+                f"  {key}: {' | '.join(found[:12])}"
+                + (f" … (+{len(found) - 12})" if len(found) > 12 else "")
+                for key, found in offences.items()
+            ),
+            pytrace=False,
+        )

@@ -1,0 +1,426 @@
+"""Every user-facing string is marked for translation and translated into
+English (issue 12.1; DESIGN.md: "all strings marked for translation").
+
+- ``makemessages`` run over a copy of the project finds no string that is
+  missing from the committed ``locale/en/LC_MESSAGES/django.po``, none that
+  is only there, and the committed catalog has an English ``msgstr`` for
+  every entry (none empty, none fuzzy).
+- A scanner finds Japanese text that is not marked: in templates, outside
+  ``{% translate %}``, ``{% blocktranslate %}…{% endblocktranslate %}`` and
+  comments; in the apps' Python, string literals outside docstrings,
+  gettext calls and logger calls. Data that must stay as it is (parsed
+  column headers, Zengin kana tables, era names, demo data) is listed in
+  ``PYTHON_DATA`` with the reason.
+
+Each failure names the msgid, or the file and line, to fix. After marking
+a string, run
+``python manage.py makemessages -l en --no-obsolete --add-location file``
+and fill the new ``msgstr`` (README, "Languages").
+"""
+
+import ast
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+ROOT = Path(__file__).resolve().parents[1]
+PO = Path("locale", "en", "LC_MESSAGES", "django.po")
+APPS = ("accounts", "config", "municipality", "partners", "invoices", "peppol")
+TEMPLATE_DIRS = ("templates",)
+
+# Kana (full and half width) and CJK ideographs.
+JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
+
+
+# The catalog ---------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    msgstrs: list[str] = field(default_factory=list)
+    fuzzy: bool = False
+
+
+def _unquote(text: str) -> str:
+    return ast.literal_eval(text)
+
+
+def read_po(path: Path) -> dict[tuple[str, str], Entry]:
+    """``(msgctxt, msgid)`` → its translations, from a .po file (obsolete
+    ``#~`` entries and the header left out)."""
+    entries: dict[tuple[str, str], Entry] = {}
+    ctxt = msgid = None
+    current = None  # the field continuation lines add to
+    parts: dict[str, str] = {}
+    fuzzy = False
+
+    def flush():
+        nonlocal ctxt, msgid, parts, fuzzy
+        if msgid:
+            strs = [v for k, v in sorted(parts.items()) if k.startswith("msgstr")]
+            entries[(ctxt or "", msgid)] = Entry(strs, fuzzy)
+        ctxt = msgid = None
+        parts, fuzzy = {}, False
+
+    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
+        if not line.strip():
+            flush()
+            current = None
+        elif line.startswith("#,"):
+            fuzzy = fuzzy or "fuzzy" in line
+        elif line.startswith("#"):
+            continue
+        elif line.startswith('"'):
+            parts[current] += _unquote(line)
+            if current == "msgid":
+                msgid = parts["msgid"]
+            elif current == "msgctxt":
+                ctxt = parts["msgctxt"]
+        else:
+            key, _, value = line.partition(" ")
+            current = key
+            parts[key] = _unquote(value)
+            if key == "msgid":
+                msgid = parts[key]
+            elif key == "msgctxt":
+                ctxt = parts[key]
+    return entries
+
+
+def _label(key: tuple[str, str]) -> str:
+    ctxt, msgid = key
+    return f"  {msgid!r}" + (f" (context {ctxt!r})" if ctxt else "")
+
+
+def _copy_project(target: Path) -> None:
+    shutil.copytree(
+        ROOT,
+        target,
+        ignore=shutil.ignore_patterns(
+            ".*", "var", "test-artifacts", "__pycache__", "*.mo", "node_modules"
+        ),
+    )
+
+
+def test_makemessages_finds_nothing_unmarked_or_untranslated(
+    tmp_path, monkeypatch, settings
+):
+    committed = read_po(ROOT / PO)
+    copy = tmp_path / "project"
+    _copy_project(copy)
+    monkeypatch.chdir(copy)
+    settings.LOCALE_PATHS = [copy / "locale"]
+    call_command(
+        "makemessages",
+        locale=["en"],
+        no_obsolete=True,
+        add_location="file",
+        verbosity=0,
+    )
+    extracted = read_po(copy / PO)
+
+    problems = []
+    if new := sorted(extracted.keys() - committed.keys()):
+        problems.append(
+            "Marked in the code but not in locale/en/LC_MESSAGES/django.po "
+            "(run makemessages and translate them):\n" + "\n".join(map(_label, new))
+        )
+    if gone := sorted(committed.keys() - extracted.keys()):
+        problems.append(
+            "In django.po but no longer in the code (run makemessages "
+            "--no-obsolete):\n" + "\n".join(map(_label, gone))
+        )
+    untranslated = sorted(
+        key for key, entry in committed.items() if entry.fuzzy or not all(entry.msgstrs)
+    )
+    if untranslated:
+        problems.append(
+            "Without an English msgstr (empty or fuzzy) in django.po:\n"
+            + "\n".join(map(_label, untranslated))
+        )
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+# Unmarked Japanese ---------------------------------------------------------
+
+# Template parts whose text is translated or never shown.
+_TEMPLATE_MARKED = re.compile(
+    r"\{%\s*comment\s*%\}.*?\{%\s*endcomment\s*%\}"
+    r"|\{#.*?#\}"
+    r"|\{%\s*blocktrans(?:late)?\b.*?\{%\s*endblocktrans(?:late)?\s*%\}"
+    r"|\{%\s*trans(?:late)?\s.*?%\}",
+    re.S,
+)
+
+
+def _blank(match: re.Match) -> str:
+    """The match replaced by its line breaks, so line numbers stay right."""
+    return "\n" * match.group().count("\n")
+
+
+def template_offences(path: Path) -> list[str]:
+    text = _TEMPLATE_MARKED.sub(_blank, path.read_text(encoding="utf-8"))
+    return [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()[:100]}"
+        for number, line in enumerate(text.splitlines(), 1)
+        if JAPANESE.search(line)
+    ]
+
+
+def _templates() -> list[Path]:
+    found = []
+    for directory in TEMPLATE_DIRS:
+        found += (ROOT / directory).rglob("*.html")
+        found += (ROOT / directory).rglob("*.txt")
+    for app in APPS:
+        found += (ROOT / app).glob("templates/**/*.html")
+        found += (ROOT / app).glob("templates/**/*.txt")
+    return sorted(found)
+
+
+def test_templates_have_no_unmarked_japanese():
+    offences = [line for path in _templates() for line in template_offences(path)]
+    if offences:
+        pytest.fail(
+            f"{len(offences)} template lines with Japanese outside "
+            "{% translate %}/{% blocktranslate %}:\n" + "\n".join(offences),
+            pytrace=False,
+        )
+
+
+# Calls whose string arguments are marked (or, for loggers, never shown).
+GETTEXT = {
+    "_",
+    "gettext",
+    "gettext_lazy",
+    "gettext_noop",
+    "ngettext",
+    "ngettext_lazy",
+    "pgettext",
+    "pgettext_lazy",
+    "npgettext",
+    "npgettext_lazy",
+}
+LOGGERS = {"logger", "log", "logging"}
+LOG_METHODS = {"debug", "info", "warning", "error", "exception", "critical", "log"}
+
+# Python that holds data, not UI text: a module (``path``) or one top-level
+# name in it (``path::NAME``), with the reason it stays Japanese.
+PYTHON_DATA = {
+    "config/settings/": "configuration: the sender's name in From and the "
+    "language names each in its own language (the mail subject prefix is "
+    "marked with gettext_noop)",
+    "municipality/demo.py": "demo data: it is user data (names of a city, "
+    "its departments, suppliers and invoices)",
+    "municipality/data/": "seed data: Kanoya City's departments",
+    "invoices/csv_import/header.py::COLUMNS": "CSV upload column headers, "
+    "parsed verbatim",
+    "invoices/csv_import/cells.py::TAX_CATEGORY_LABELS": "tax category words "
+    "of the CSV upload format, parsed verbatim",
+    "invoices/csv_import/cells.py::_TAX_ALIASES": "what sales systems write "
+    "for a tax category, parsed",
+    "invoices/csv_import/cells.py::_ERA_DATE": "era names, parsed in dates",
+    "invoices/csv_import/cells.py::_ERAS": "era names, parsed in dates",
+    "invoices/csv_import/cells.py::_ERA_LETTERS": "era names, parsed in dates",
+    "municipality/treasury/zengin.py::_ALLOWED": "the Zengin character set "
+    "(half-width kana)",
+    "municipality/treasury/services/accounting.py::ACCOUNTING_CSV_HEADER": "the "
+    "column names the city's accounting system imports",
+    "municipality/validators.py::_SEPARATORS": "the dashes people type inside "
+    "numbers (ー among them), removed",
+    "municipality/resources.py::MUNICIPALITY_CODE": "department CSV column "
+    "name, parsed verbatim",
+    "municipality/resources.py::DEPARTMENT_CODE": "department CSV column name, "
+    "parsed verbatim",
+    "municipality/resources.py::DEPARTMENT_NAME": "department CSV column name, "
+    "parsed verbatim",
+    "municipality/resources.py::PARENT_CODE": "department CSV column name, "
+    "parsed verbatim",
+    "municipality/resources.py::ACTIVE": "department CSV column name, parsed verbatim",
+    "municipality/resources.py::ACTIVE_WORDS": "a word the CSV's 有効 column "
+    "accepts, parsed",
+    "municipality/resources.py::INACTIVE_WORDS": "a word the CSV's 有効 column "
+    "accepts, parsed",
+    "partners/banking.py::_KAISHA": "Zengin abbreviations of company names "
+    "(kana table)",
+    "partners/banking.py::_CORPORATE_TERMS": "Zengin abbreviations of "
+    "company names (kana table)",
+    "partners/banking.py::_OFFICE_TERMS": "Zengin abbreviations of office "
+    "names (kana table)",
+    "partners/banking.py::_DASHES": "kana normalisation table",
+    "partners/banking.py::_FULL_WIDTH_FIXES": "kana normalisation table",
+    "partners/banking.py::_HALF_WIDTH_FIXES": "kana normalisation table",
+    "partners/banking.py::_HOLDER_ALLOWED": "the Zengin character set",
+    "peppol/ubl.py::UNIT_CODES": "unit words as people type them, mapped to "
+    "UN/ECE Recommendation 20 codes",
+}
+# Not scanned: tests, migrations, and management commands, whose output is
+# the operator's console (like log lines), not the portal's UI.
+PYTHON_SKIPPED = ("/migrations/", "/management/commands/", "/tests/")
+
+
+def _call_name(node: ast.Call) -> tuple[str, str]:
+    """(object, name) of the function called: ``("", "gettext")`` for
+    ``gettext(...)``, ``("logger", "warning")`` for ``logger.warning(...)``."""
+    func = node.func
+    if isinstance(func, ast.Name):
+        return "", func.id
+    if isinstance(func, ast.Attribute):
+        owner = func.value.id if isinstance(func.value, ast.Name) else ""
+        return owner, func.attr
+    return "", ""
+
+
+def _exempt_nodes(tree: ast.AST) -> set[int]:
+    """ids of the string constants that are docstrings, or inside a
+    gettext or logger call."""
+    exempt = set()
+    for node in ast.walk(tree):
+        if isinstance(
+            node,
+            ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef,
+        ):
+            body = node.body
+            if (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+            ):
+                exempt.add(id(body[0].value))
+        if isinstance(node, ast.Call):
+            owner, name = _call_name(node)
+            if (not owner and name in GETTEXT) or (
+                owner in LOGGERS and name in LOG_METHODS
+            ):
+                exempt |= {id(n) for n in ast.walk(node)}
+    return exempt
+
+
+def _data_names(relative: str) -> set[str]:
+    return {
+        key.split("::", 1)[1]
+        for key in PYTHON_DATA
+        if "::" in key and key.split("::", 1)[0] == relative
+    }
+
+
+def _data_nodes(tree: ast.Module, names: set[str]) -> set[int]:
+    """ids of every node under a top-level assignment to one of ``names``."""
+    found = set()
+    for statement in tree.body:
+        targets = []
+        if isinstance(statement, ast.Assign):
+            targets = statement.targets
+        elif isinstance(statement, ast.AnnAssign):
+            targets = [statement.target]
+        if any(isinstance(t, ast.Name) and t.id in names for t in targets):
+            found |= {id(n) for n in ast.walk(statement)}
+    return found
+
+
+def python_offences(path: Path) -> list[str]:
+    relative = path.relative_to(ROOT).as_posix()
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip = _exempt_nodes(tree) | _data_nodes(tree, _data_names(relative))
+    return [
+        f"{relative}:{node.lineno}: {node.value.strip()[:80]!r}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in skip
+        and JAPANESE.search(node.value)
+    ]
+
+
+def _python_files() -> list[Path]:
+    whole = tuple(key for key in PYTHON_DATA if "::" not in key)
+    found = []
+    for app in APPS:
+        for path in sorted((ROOT / app).rglob("*.py")):
+            relative = path.relative_to(ROOT).as_posix()
+            if any(part in f"/{relative}" for part in PYTHON_SKIPPED):
+                continue
+            if relative.startswith(whole):
+                continue
+            found.append(path)
+    return found
+
+
+def test_python_has_no_unmarked_japanese():
+    offences = [line for path in _python_files() for line in python_offences(path)]
+    if offences:
+        pytest.fail(
+            f"{len(offences)} Japanese string literals in the apps that are not "
+            "marked for translation (gettext/gettext_lazy…) nor listed in "
+            "PYTHON_DATA:\n" + "\n".join(offences),
+            pytrace=False,
+        )
+
+
+def _top_level_names(path: Path) -> set[str]:
+    names = set()
+    for statement in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(statement, ast.Assign):
+            names |= {getattr(t, "id", None) for t in statement.targets}
+        elif isinstance(statement, ast.AnnAssign):
+            names.add(getattr(statement.target, "id", None))
+    return names
+
+
+def test_every_data_entry_names_something_that_exists():
+    """An entry left behind by a rename would hide nothing, silently."""
+    missing = []
+    for key in PYTHON_DATA:
+        relative, _, name = key.partition("::")
+        path = ROOT / relative
+        if not path.exists() or (name and name not in _top_level_names(path)):
+            missing.append(key)
+    assert not missing, missing
+
+
+@pytest.mark.parametrize(
+    ("template", "offending"),
+    [
+        ("<p>請求書</p>", True),
+        ('<p>{% translate "請求書" %}</p>', False),
+        ("{% blocktranslate %}請求書{{ n }}{% endblocktranslate %}", False),
+        ("{% blocktranslate trimmed %}\n請求\n書{% endblocktranslate %}", False),
+        ("{# 請求書 #}", False),
+        ("{% comment %}\n請求書\n{% endcomment %}", False),
+        ('<input placeholder="例：請求書">', True),
+    ],
+)
+def test_the_template_scanner(tmp_path, monkeypatch, template, offending):
+    monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
+    path = tmp_path / "t.html"
+    path.write_text(template, encoding="utf-8")
+    assert bool(template_offences(path)) is offending
+
+
+@pytest.mark.parametrize(
+    ("source", "offending"),
+    [
+        ('x = "請求書"', True),
+        ('x = f"{n}件"', True),
+        ('x = _("請求書")', False),
+        ('x = gettext("%(n)s件") % {"n": 1}', False),
+        ('x = ngettext("%(n)s件", "%(n)s件", 2)', False),
+        ('x = pgettext_lazy("c", "請求書")', False),
+        ('def f():\n    """請求書."""', False),
+        ('logger.warning("保存しました: %s", x)', False),
+        ('messages.success(request, "保存しました。")', True),
+        ('COLUMNS = ("請求書番号",)', False),  # listed as data below
+        ('OTHER = ("請求書番号",)', True),
+    ],
+)
+def test_the_python_scanner(tmp_path, monkeypatch, source, offending):
+    monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
+    monkeypatch.setitem(PYTHON_DATA, "m.py::COLUMNS", "test")
+    path = tmp_path / "m.py"
+    path.write_text(source, encoding="utf-8")
+    assert bool(python_offences(path)) is offending
