@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404
 
 from accounts.models import User
@@ -208,7 +208,7 @@ def attachment_add(
     return attachment
 
 
-def _files_remove_on_commit(files: Iterable[File]) -> None:
+def _files_remove_on_commit(files: Iterable[FieldFile]) -> None:
     # After commit: a rolled-back deletion must still find its files.
     stored = [(file.storage, file.name) for file in files]
 

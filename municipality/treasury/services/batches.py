@@ -12,6 +12,7 @@ twice.
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from datetime import date
 from functools import partial
 
@@ -100,7 +101,7 @@ def _conflict_batch(batch: PaymentBatch, invoice: Invoice, refusal: str) -> str:
 
 def _conflicts_refuse(
     batch: PaymentBatch,
-    invoices: list[Invoice],
+    invoices: Iterable[Invoice],
     *,
     actor: User | None,
     refusal: str,
