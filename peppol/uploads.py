@@ -26,6 +26,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django_scopes import scopes_disabled
 
+from accounts.models import User
+from partners.models import Supplier
 from peppol.inbound import CheckResult, inbound_check, inbound_receive
 from peppol.models import InboundDocument, InboundStatus, JpPintUpload, UploadStatus
 from peppol.validation import max_document_bytes
@@ -45,7 +47,7 @@ class UploadAlreadyStartedError(Exception):
     """The upload was confirmed before (a second click)."""
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int):
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> bytes:
     """The member's bytes, reading no more than the limits allow (the
     sizes in the ZIP's headers are not trusted)."""
     limit = min(max_document_bytes(), budget)
@@ -177,7 +179,7 @@ def _duplicate_error(name: str, xml: bytes) -> dict | None:
     }
 
 
-def upload_check(*, supplier, documents: list[tuple[str, bytes]]) -> dict:
+def upload_check(*, supplier: Supplier, documents: list[tuple[str, bytes]]) -> dict:
     """The preview: every invoice, or every problem (file, rule, message)."""
     invoices, errors, seen = [], [], {}
     for name, xml in documents:
@@ -217,7 +219,9 @@ def upload_check(*, supplier, documents: list[tuple[str, bytes]]) -> dict:
     }
 
 
-def pint_upload_create(*, supplier, actor, name: str, data: bytes) -> JpPintUpload:
+def pint_upload_create(
+    *, supplier: Supplier, actor: User, name: str, data: bytes
+) -> JpPintUpload:
     """Store an upload and check it. Raises ``ValidationError`` when the
     same content was imported before."""
     sha256 = hashlib.sha256(data).hexdigest()

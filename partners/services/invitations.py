@@ -224,7 +224,7 @@ def _invitation_new(
     department: Department,
     email: str,
     company_name: str,
-    actor,
+    actor: User,
     registration_number: str = "",
     supplier: Supplier | None = None,
     request: InvitationRequest | None = None,
@@ -251,7 +251,7 @@ def invitation_create(
     email: str,
     company_name: str = "",
     registration_number: str = "",
-    actor,
+    actor: User,
 ) -> list[Invitation]:
     """Invite ``email`` to bill each of ``departments`` (one invitation and
     one email each). A department that already has a pending invitation for
@@ -323,7 +323,7 @@ def _request_locked(request: InvitationRequest) -> InvitationRequest:
 
 @transaction.atomic
 def invitation_request_approve(
-    *, request: InvitationRequest, actor
+    *, request: InvitationRequest, actor: User
 ) -> list[Invitation]:
     """Approve a pending request: one invitation per requested department
     that is still active.
@@ -369,7 +369,7 @@ def invitation_request_approve(
 
 @transaction.atomic
 def invitation_request_decline(
-    *, request: InvitationRequest, reason: str, actor
+    *, request: InvitationRequest, reason: str, actor: User
 ) -> InvitationRequest:
     """Decline a pending request and email the reason to the requester."""
     if not reason.strip():
@@ -399,7 +399,7 @@ def _invitation_locked(invitation: Invitation) -> Invitation:
 
 
 @transaction.atomic
-def invitation_resend(*, invitation: Invitation, actor) -> Invitation:
+def invitation_resend(*, invitation: Invitation, actor: User) -> Invitation:
     """Send a pending (or expired) invitation again with a new link and a
     new expiry."""
     invitation = _invitation_locked(invitation)
@@ -413,7 +413,7 @@ def invitation_resend(*, invitation: Invitation, actor) -> Invitation:
 
 
 @transaction.atomic
-def invitation_revoke(*, invitation: Invitation, actor) -> Invitation:
+def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
     """Revoke a pending invitation: its link stops working at once."""
     invitation = _invitation_locked(invitation)
     if invitation.status != InvitationStatus.SENT:
@@ -458,7 +458,7 @@ def invitation_check_usable(invitation: Invitation) -> None:
         raise InvitationError("expired", invitation)
 
 
-def invitation_check_acceptor(invitation: Invitation, user) -> None:
+def invitation_check_acceptor(*, invitation: Invitation, user: User | None) -> None:
     """Raise ``InvitationError`` unless ``user`` (``None`` when not logged
     in) may go on to accept ``invitation``.
 
@@ -495,7 +495,7 @@ class AcceptResult:
     created_user: bool
 
 
-def _accept(invitation: Invitation, user, supplier: Supplier) -> Connection:
+def _accept(invitation: Invitation, user: User, supplier: Supplier) -> Connection:
     connection = connection_create(supplier=supplier, department=invitation.department)
     invitation.status = InvitationStatus.ACCEPTED
     invitation.accepted_by = user
@@ -517,7 +517,7 @@ def _accept(invitation: Invitation, user, supplier: Supplier) -> Connection:
 def invitation_accept(
     *,
     invitation: Invitation,
-    user=None,
+    user: User | None = None,
     signup: dict | None = None,
     supplier_fields: dict | None = None,
 ) -> AcceptResult:
@@ -538,7 +538,7 @@ def invitation_accept(
     """
     invitation = _invitation_locked(invitation)
     invitation_check_usable(invitation)
-    invitation_check_acceptor(invitation, user)
+    invitation_check_acceptor(invitation=invitation, user=user)
     if invitation.supplier_id is not None:
         connection = _accept(invitation, user, invitation.supplier)
         return AcceptResult(connection=connection, user=user, created_user=False)

@@ -9,6 +9,7 @@ platform admins in the Django admin.
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts.models import User
 from invoices.audit import field_changes, field_values, settings_event_append
 from invoices.models import SettingsAction, SettingsEventKind
 from municipality.models import Department
@@ -17,12 +18,16 @@ from partners.models import Connection, Supplier, SupplierMembership, SupplierRo
 _ROLE_FIELDS = ("supplier", "role")
 
 
-def _user_label(user) -> str:
+def _user_label(user: User) -> str:
     return f"{user.name} <{user.email}>" if user.name else user.email
 
 
 def supplier_role_record(
-    *, membership: SupplierMembership, action: str, before: dict, actor
+    *,
+    membership: SupplierMembership,
+    action: str,
+    before: dict,
+    actor: User | None,
 ) -> None:
     """Record a supplier role as it is now against ``before`` (its
     ``supplier_role_values`` before the change; empty for a new role). For
@@ -45,7 +50,7 @@ def supplier_role_values(membership: SupplierMembership) -> dict[str, str]:
 
 @transaction.atomic
 def supplier_member_add(
-    *, supplier: Supplier, user, role: SupplierRole, actor
+    *, supplier: Supplier, user: User, role: SupplierRole, actor: User | None
 ) -> SupplierMembership:
     """Make ``user`` a member of ``supplier`` with ``role`` (recorded when
     it is new or changed).
@@ -80,7 +85,7 @@ def supplier_member_add(
 
 @transaction.atomic
 def supplier_membership_save(
-    *, membership: SupplierMembership, actor
+    *, membership: SupplierMembership, actor: User
 ) -> SupplierMembership:
     """Save a supplier role as edited (Django admin): new, or another role.
     Moving it to another user or supplier is recorded as the old role
@@ -122,7 +127,7 @@ def supplier_membership_save(
 
 
 @transaction.atomic
-def supplier_membership_delete(*, membership: SupplierMembership, actor) -> None:
+def supplier_membership_delete(*, membership: SupplierMembership, actor: User) -> None:
     """Take a member out of the supplier, recording the role removed. No
     owner check: ``member_remove`` keeps the last owner."""
     membership = (

@@ -75,7 +75,7 @@ def _accept(request, invitation, token):
     user = request.user if request.user.is_authenticated else None
     try:
         invitation_check_usable(invitation)
-        invitation_check_acceptor(invitation, user)
+        invitation_check_acceptor(invitation=invitation, user=user)
     except InvitationError as error:
         return _error_page(request, error, token)
 

@@ -9,18 +9,22 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from invoices.models import InvoiceStatus
+from invoices.models import Invoice, InvoiceStatus
+from municipality.models import Municipality
 from peppol.access_point import OutgoingDocument, TransientError, access_point_for
 from peppol.access_point.base import (
     DOCTYPE_SCHEME_QNS,
     RESPONSE_DOCUMENT_TYPE,
     RESPONSE_PROCESS,
+    AccessPoint,
     DeliveryStatus,
+    IncomingDocument,
 )
 from peppol.access_point.sbdh import EnvelopeError, sbdh_unwrap
 from peppol.models import (
     AccessPointKind,
     AccessPointSettings,
+    InboundDocument,
     MessageStatus,
     OutgoingMessage,
     ResponseCode,
@@ -39,12 +43,14 @@ logger = logging.getLogger(__name__)
 NOT_CONFIGURED = "アクセスポイントが設定されていないか、無効になっています。"
 
 
-def default_participant_id(municipality) -> str:
+def default_participant_id(municipality: Municipality) -> str:
     """A local government's Peppol ID: 0188 + its corporate number."""
     return f"0188:{municipality.corporate_number}"
 
 
-def access_point_settings_save(*, municipality, values: dict) -> AccessPointSettings:
+def access_point_settings_save(
+    *, municipality: Municipality, values: dict
+) -> AccessPointSettings:
     """Create or update the municipality's access-point settings."""
     settings = access_point_settings_get(municipality=municipality) or (
         AccessPointSettings(municipality=municipality)
@@ -63,14 +69,14 @@ def access_point_settings_save(*, municipality, values: dict) -> AccessPointSett
 
 def peppol_send(
     *,
-    municipality,
+    municipality: Municipality,
     subject: str,
     xml: bytes,
     receiver: str,
     document_type: str,
     process: str,
     response_code: str = "",
-    invoice=None,
+    invoice: Invoice | None = None,
 ) -> OutgoingMessage:
     """Record a document to send and hand it to the municipality's access
     point after commit (``peppol_send_task``, retried on transient errors).
@@ -162,7 +168,7 @@ def peppol_message_failed(*, message_id: int, error: str) -> None:
     )
 
 
-def _statuses_refresh(settings, adapter) -> None:
+def _statuses_refresh(settings: AccessPointSettings, adapter: AccessPoint) -> None:
     for message in OutgoingMessage.objects.filter(
         municipality=settings.municipality, status=MessageStatus.SENT
     ):
@@ -189,7 +195,9 @@ DECISION_RESPONSES = {
 }
 
 
-def invoices_decided_respond(sender, *, invoices, status, **kwargs) -> None:
+def invoices_decided_respond(
+    sender: type[Invoice], *, invoices: list[Invoice], status: str, **kwargs
+) -> None:
     """Receiver of ``invoices.signals.invoices_decided``: ask, after commit,
     for the Invoice Response of each invoice (``invoice_response_send``),
     unless the municipality has no active access point; then nothing is
@@ -215,7 +223,7 @@ def invoices_decided_respond(sender, *, invoices, status, **kwargs) -> None:
         )
 
 
-def _peppol_origin(invoice):
+def _peppol_origin(invoice: Invoice) -> InboundDocument | None:
     """The inbound document the invoice came from over Peppol (the access
     point or its inbox folder, not an upload), if any."""
     from peppol.inbound import inbound_for_invoice
@@ -229,7 +237,7 @@ def _peppol_origin(invoice):
     return document
 
 
-def invoice_response_send(*, invoice, code: str) -> OutgoingMessage | None:
+def invoice_response_send(*, invoice: Invoice, code: str) -> OutgoingMessage | None:
     """Send the Invoice Response (T111) for a decision on the invoice, when
     the municipality has an active access point and the invoice came in
     over Peppol (then its sender is a Peppol participant; a supplier who
@@ -276,7 +284,7 @@ def invoice_response_send(*, invoice, code: str) -> OutgoingMessage | None:
     )
 
 
-def inbound_response_request(*, document) -> None:
+def inbound_response_request(*, document: InboundDocument) -> None:
     """Ask, after commit, for the rejection (RE) of a document the city
     refused before it became an invoice (受取拒否 in the 宛先不明 queue)."""
     from peppol.tasks import inbound_response_task
@@ -292,7 +300,7 @@ def inbound_response_request(*, document) -> None:
     )
 
 
-def inbound_response_send(*, document) -> OutgoingMessage | None:
+def inbound_response_send(*, document: InboundDocument) -> OutgoingMessage | None:
     """RE for a refused inbound document, when it came over Peppol and the
     municipality has an active access point. The reason code says whether
     the city could not tell who the document was for (REC) or refused it
@@ -336,7 +344,7 @@ def inbound_response_send(*, document) -> OutgoingMessage | None:
 # Inbound -------------------------------------------------------------------
 
 
-def _inbound_take(settings, incoming) -> str:
+def _inbound_take(settings: AccessPointSettings, incoming: IncomingDocument) -> str:
     """Hand one received file to the import; the reason it was refused, or
     an empty string."""
     from peppol.inbound import inbound_receive
@@ -372,7 +380,7 @@ def _inbound_take(settings, incoming) -> str:
     return ""
 
 
-def access_point_poll(*, municipality) -> int:
+def access_point_poll(*, municipality: Municipality) -> int:
     """Take everything the municipality's access point received and refresh
     the delivery status of what was sent. Returns the number of documents
     taken. Each file is imported on its own: one bad file does not hold
