@@ -22,8 +22,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext, pgettext
 from django_scopes import scopes_disabled
 
 from accounts.models import User
@@ -158,6 +158,12 @@ def _invoice_json(result: CheckResult) -> dict:
     }
 
 
+def _when(moment) -> str:
+    return dateformat.format(
+        timezone.localtime(moment), pgettext("date format", "Y年m月d日 H:i")
+    )
+
+
 def _duplicate_error(name: str, xml: bytes) -> dict | None:
     """A problem when the same bytes were received before (by any path)."""
     sha256 = hashlib.sha256(xml).hexdigest()
@@ -173,7 +179,7 @@ def _duplicate_error(name: str, xml: bytes) -> dict | None:
             "二重に取り込まないよう、受け付けませんでした。"
         )
         % {
-            "when": f"{timezone.localtime(earlier.created_at):%Y年%m月%d日 %H:%M}",
+            "when": _when(earlier.created_at),
             "status": earlier.get_status_display(),
         },
     }
@@ -229,13 +235,12 @@ def pint_upload_create(
         supplier=supplier, sha256=sha256, status=UploadStatus.DONE
     ).first()
     if earlier:
-        when = timezone.localtime(earlier.finished_at)
         raise ValidationError(
             gettext(
                 "同じ内容のファイル（%(name)s）は%(when)sに取り込み済みです。"
                 "二重に取り込まないよう、受け付けませんでした。"
             )
-            % {"name": earlier.filename, "when": f"{when:%Y年%m月%d日 %H:%M}"}
+            % {"name": earlier.filename, "when": _when(earlier.finished_at)}
         )
     try:
         preview = upload_check(

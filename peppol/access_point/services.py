@@ -7,6 +7,7 @@ from functools import partial
 
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy as _, override
 from django_scopes import scopes_disabled
 
 from invoices.models import Invoice, InvoiceStatus
@@ -40,7 +41,7 @@ from peppol.selectors import access_point_settings_get
 
 logger = logging.getLogger(__name__)
 
-NOT_CONFIGURED = "アクセスポイントが設定されていないか、無効になっています。"
+NOT_CONFIGURED = _("アクセスポイントが設定されていないか、無効になっています。")
 
 
 def default_participant_id(municipality: Municipality) -> str:
@@ -133,7 +134,7 @@ def peppol_message_deliver(*, message_id: int) -> OutgoingMessage:
     adapter = access_point_for(settings)
     if adapter is None:
         message.status = MessageStatus.FAILED
-        message.error = NOT_CONFIGURED
+        message.error = str(NOT_CONFIGURED)
         message.save(update_fields=["status", "error", "updated_at"])
         return message
     document = OutgoingDocument(
@@ -177,7 +178,7 @@ def _statuses_refresh(settings: AccessPointSettings, adapter: AccessPoint) -> No
             message.status = MessageStatus.DELIVERED
         elif status == DeliveryStatus.FAILED:
             message.status = MessageStatus.FAILED
-            message.error = "アクセスポイント事業者が配信できませんでした。"
+            message.error = gettext("アクセスポイント事業者が配信できませんでした。")
         else:
             continue
         message.save(update_fields=["status", "error", "updated_at"])
@@ -368,18 +369,28 @@ def _inbound_take(settings: AccessPointSettings, incoming: IncomingDocument) -> 
         # A fault of ours with this one file must not hold back the others:
         # it is filed with the reason (and logged) for the operators.
         logger.exception("inbound file %s not taken", incoming.filename)
-        return f"取り込み中にエラーが発生しました（{type(error).__name__}: {error}）。"
+        return gettext("取り込み中にエラーが発生しました（%(error)s）。") % {
+            "error": f"{type(error).__name__}: {error}"
+        }
     if document.status == InboundStatus.FAILED:
         rules = ", ".join(
             p.get("rule", "")
             for p in document.problems
             if not p.get("warning") and p.get("rule")
         )
-        reason = document.reason or "取り込めませんでした。"
-        return f"{reason}\n（ルール: {rules}）" if rules else reason
+        reason = document.reason or gettext("取り込めませんでした。")
+        if rules:
+            return gettext("%(reason)s\n（ルール: %(rules)s）") % {
+                "reason": reason,
+                "rules": rules,
+            }
+        return reason
     return ""
 
 
+# Why a file was refused goes back to the access point provider's folder:
+# written in Japanese, whoever started the poll.
+@override("ja")
 def access_point_poll(*, municipality: Municipality) -> int:
     """Take everything the municipality's access point received and refresh
     the delivery status of what was sent. Returns the number of documents

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Case, When
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy as _, override
 from django_scopes import scope, scopes_disabled
 
 from accounts.models import User
@@ -166,6 +166,9 @@ def _import_or_queue(
             document.reason = ""
 
 
+# The kept document is the city's record (and its reason may go back to the
+# access point provider): its problems and reason are stored in Japanese.
+@override("ja")
 def inbound_receive(
     *,
     xml: bytes,
@@ -289,10 +292,10 @@ def inbound_assign(
 
 # Invoice Response status action codes a return asks for (OPStatusAction).
 REJECTION_ACTIONS = {
-    "NIN": "訂正した請求書を新たに発行してください",
-    "PIN": "情報を追加して送り直してください",
-    "CNF": "全額を取り消してください",
-    "OTH": "その他（理由を参照）",
+    "NIN": _("訂正した請求書を新たに発行してください"),
+    "PIN": _("情報を追加して送り直してください"),
+    "CNF": _("全額を取り消してください"),
+    "OTH": _("その他（理由を参照）"),
 }
 
 
