@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 from django_scopes import ScopedManager
 
 from municipality.fields import IdentifierField
@@ -128,8 +128,8 @@ class Supplier(models.Model):
 
 
 class SupplierRole(models.TextChoices):
-    OWNER = "owner", _("管理者")
-    CLERK = "clerk", _("担当者")
+    OWNER = "owner", pgettext_lazy("supplier role", "管理者")
+    CLERK = "clerk", pgettext_lazy("supplier role", "担当者")
 
 
 class SupplierMembership(models.Model):
@@ -313,10 +313,10 @@ class BankAccountChange(models.Model):
     (振込先の変更履歴): who, when, what before and after."""
 
     class Action(models.TextChoices):
-        CREATED = "created", _("追加")
-        UPDATED = "updated", _("変更")
-        DELETED = "deleted", _("削除")
-        DEFAULT = "default", _("既定の振込先を変更")
+        CREATED = "created", pgettext_lazy("bank account change", "追加")
+        UPDATED = "updated", pgettext_lazy("bank account change", "変更")
+        DELETED = "deleted", pgettext_lazy("bank account change", "削除")
+        DEFAULT = "default", pgettext_lazy("bank account change", "既定の振込先を変更")
 
     supplier = models.ForeignKey(
         Supplier,
@@ -407,7 +407,7 @@ class InvitationBase(models.Model):
 class InvitationRequestStatus(models.TextChoices):
     PENDING = "pending", _("審査待ち")
     APPROVED = "approved", _("承認済み")
-    DECLINED = "declined", _("見送り")
+    DECLINED = "declined", pgettext_lazy("invitation request status", "見送り")
 
 
 class InvitationRequest(models.Model):
