@@ -23,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts.emails import email_send_template
 from accounts.models import User
@@ -47,12 +47,16 @@ from partners.selectors import (
 from partners.services.suppliers import connection_create, supplier_member_add
 from partners.tokens import token_digest, token_new
 
-DEPARTMENTS_NOT_ALLOWED = "選べない部署が含まれています。一覧から選び直してください。"
-DEPARTMENTS_REQUIRED = "招待する部署を1つ以上選んでください。"
-DEPARTMENTS_ALL_INACTIVE = (
+DEPARTMENTS_NOT_ALLOWED = gettext_lazy(
+    "選べない部署が含まれています。一覧から選び直してください。"
+)
+DEPARTMENTS_REQUIRED = gettext_lazy("招待する部署を1つ以上選んでください。")
+DEPARTMENTS_ALL_INACTIVE = gettext_lazy(
     "申請された部署はすべて無効になっています。見送りとして理由を伝えてください。"
 )
-DECLINE_REASON_REQUIRED = "見送りの理由を入力してください。申請者にメールで伝わります。"
+DECLINE_REASON_REQUIRED = gettext_lazy(
+    "見送りの理由を入力してください。申請者にメールで伝わります。"
+)
 STAFF_EMAIL = gettext_lazy(
     "このメールアドレスは自治体職員のアカウントで使われています。"
     "取引先の登録には、職員用とは別のメールアドレスを入力してください。"
@@ -315,7 +319,9 @@ def _request_locked(request: InvitationRequest) -> InvitationRequest:
     )
     if locked.status != InvitationRequestStatus.PENDING:
         raise ValidationError(
-            "この申請はすでに「%(status)s」です。一覧を更新して確認してください。",
+            gettext(
+                "この申請はすでに「%(status)s」です。一覧を更新して確認してください。"
+            ),
             params={"status": locked.get_status_display()},
         )
     return locked
@@ -373,9 +379,7 @@ def invitation_request_decline(
 ) -> InvitationRequest:
     """Decline a pending request and email the reason to the requester."""
     if not reason.strip():
-        raise ValidationError(
-            "見送りの理由を入力してください。申請者にメールで伝わります。"
-        )
+        raise ValidationError(DECLINE_REASON_REQUIRED)
     request = _request_locked(request)
     request.status = InvitationRequestStatus.DECLINED
     request.decline_reason = reason.strip()
@@ -405,7 +409,7 @@ def invitation_resend(*, invitation: Invitation, actor: User) -> Invitation:
     invitation = _invitation_locked(invitation)
     if invitation.status != InvitationStatus.SENT:
         raise ValidationError(
-            "「%(status)s」の招待は再送できません。",
+            gettext("「%(status)s」の招待は再送できません。"),
             params={"status": invitation.get_status_display()},
         )
     _invitation_send(invitation)
@@ -418,7 +422,7 @@ def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
     invitation = _invitation_locked(invitation)
     if invitation.status != InvitationStatus.SENT:
         raise ValidationError(
-            "「%(status)s」の招待は取り消せません。",
+            gettext("「%(status)s」の招待は取り消せません。"),
             params={"status": invitation.get_status_display()},
         )
     invitation.status = InvitationStatus.REVOKED

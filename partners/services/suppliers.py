@@ -8,6 +8,7 @@ platform admins in the Django admin.
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from accounts.models import User
 from invoices.audit import field_changes, field_values, settings_event_append
@@ -63,7 +64,7 @@ def supplier_member_add(
     )
     if membership is not None and membership.supplier_id != supplier.pk:
         raise ValidationError(
-            "この利用者はすでに別の取引先（%(name)s）に所属しています。",
+            gettext("この利用者はすでに別の取引先（%(name)s）に所属しています。"),
             params={"name": membership.supplier},
         )
     before = {}
