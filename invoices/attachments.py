@@ -8,13 +8,16 @@ once issued they stay with the invoice.
 
 import hashlib
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404
 
+from accounts.models import User
 from invoices.models import FrozenInvoiceError, Invoice, InvoiceAttachment
 from invoices.services import LineInput, invoice_draft_delete, invoice_draft_save
 from invoices.workflow import invoice_lock
@@ -205,7 +208,7 @@ def attachment_add(
     return attachment
 
 
-def _files_remove_on_commit(files) -> None:
+def _files_remove_on_commit(files: Iterable[FieldFile]) -> None:
     # After commit: a rolled-back deletion must still find its files.
     stored = [(file.storage, file.name) for file in files]
 
@@ -229,7 +232,7 @@ def attachment_delete(*, attachment: InvoiceAttachment) -> None:
 def invoice_draft_save_with_attachments(
     *,
     supplier: Supplier,
-    actor,
+    actor: User,
     connection: Connection,
     fields: dict,
     lines: list[LineInput],
@@ -251,7 +254,7 @@ def invoice_draft_save_with_attachments(
 
 
 @transaction.atomic
-def invoice_draft_delete_with_attachments(*, invoice: Invoice, actor) -> None:
+def invoice_draft_delete_with_attachments(*, invoice: Invoice, actor: User) -> None:
     """``invoice_draft_delete``, and the attachments' files once it commits."""
     files = [attachment.file for attachment in invoice.attachments.all()]
     invoice_draft_delete(invoice=invoice, actor=actor)

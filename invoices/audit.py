@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django_scopes import scopes_disabled
 
+from accounts.models import User
 from invoices.models import (
     AuditChainHead,
     Invoice,
@@ -70,7 +71,7 @@ def event_hash(event: InvoiceEvent) -> str:
     )
 
 
-def _actor_label(actor) -> str:
+def _actor_label(actor: User | None) -> str:
     if actor is None:
         return "システム"
     return f"{actor.name} <{actor.email}>" if actor.name else actor.email
@@ -80,7 +81,7 @@ def events_append(
     *,
     invoices: Iterable[Invoice],
     kind: str,
-    actor,
+    actor: User | None,
     from_status: str = "",
     to_status: str = "",
     reason: str = "",
@@ -216,7 +217,7 @@ def settings_event_append(
     action: str,
     target_label: str,
     changes: list[dict[str, str]],
-    actor,
+    actor: User | None,
     municipality_id: int | None = None,
     supplier_id: int | None = None,
     subject_user_id: int | None = None,

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
+from accounts.models import User
 from invoices.models import Invoice, InvoiceStatus
 from municipality.models import Municipality
 from partners.models import SupplierMembership
@@ -29,7 +30,7 @@ class DutyConflictError(ValidationError):
     shows this one too."""
 
 
-def supplier_ids_of(user) -> frozenset[int]:
+def supplier_ids_of(user: User | None) -> frozenset[int]:
     """The suppliers ``user`` belongs to (any role); empty for no user
     (a management command run by an operator)."""
     if user is None or user.pk is None:
@@ -41,7 +42,7 @@ def supplier_ids_of(user) -> frozenset[int]:
     )
 
 
-def invoice_in_conflict(*, actor, invoice: Invoice) -> bool:
+def invoice_in_conflict(*, actor: User | None, invoice: Invoice) -> bool:
     """Whether ``actor`` belongs to the supplier that issued ``invoice``."""
     if actor is None or actor.pk is None:
         return False
@@ -50,7 +51,9 @@ def invoice_in_conflict(*, actor, invoice: Invoice) -> bool:
     ).exists()
 
 
-def invoices_in_conflict(*, actor, invoices: Iterable[Invoice]) -> list[Invoice]:
+def invoices_in_conflict(
+    *, actor: User | None, invoices: Iterable[Invoice]
+) -> list[Invoice]:
     """Those of ``invoices`` issued by a supplier ``actor`` belongs to, in
     one query whatever their number."""
     supplier_ids = supplier_ids_of(actor)
@@ -79,7 +82,7 @@ def invoice_move_conflict_message(invoice: Invoice, to: str) -> str:
     }
 
 
-def invoice_conflict_check(*, actor, invoice: Invoice) -> None:
+def invoice_conflict_check(*, actor: User | None, invoice: Invoice) -> None:
     """Raise ``DutyConflictError`` if ``actor`` belongs to the supplier
     that issued ``invoice``."""
     if invoice_in_conflict(actor=actor, invoice=invoice):

@@ -12,6 +12,7 @@ import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from functools import partial
 
@@ -19,6 +20,7 @@ from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.spreadsheets import csv_cell
 from invoices import csv_import
 from invoices.models import EventKind, Invoice, TaxCategory
@@ -69,7 +71,7 @@ def export_load(invoices: QuerySet[Invoice]) -> list[Invoice]:
     )
 
 
-def _local(moment) -> str:
+def _local(moment: datetime | None) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M:%S}" if moment else ""
 
 
@@ -371,7 +373,7 @@ UPLOAD_FORMATS = {
 
 
 def invoices_record_taken(
-    invoices: Iterable[Invoice], *, actor, kind: str, recorded_as: str
+    *, invoices: Iterable[Invoice], actor: User, kind: str, recorded_as: str
 ) -> None:
     """Record that ``invoices`` were exported, downloaded or printed, in
     the history of each issued one. Not drafts: an event would hold the
@@ -386,7 +388,7 @@ def invoices_record_taken(
 
 
 def invoices_export(
-    *, invoices: QuerySet[Invoice], file_format: ExportFormat, actor
+    *, invoices: QuerySet[Invoice], file_format: ExportFormat, actor: User
 ) -> ExportFile:
     """The file of ``invoices`` in ``file_format``, its export recorded.
 
@@ -396,7 +398,7 @@ def invoices_export(
     loaded = file_format.load(invoices)
     content = file_format.render(loaded)
     invoices_record_taken(
-        loaded,
+        invoices=loaded,
         actor=actor,
         kind=file_format.event,
         recorded_as=file_format.recorded_as,

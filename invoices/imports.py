@@ -17,6 +17,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from invoices import tasks
 from invoices.csv_import import (
     CsvImportError,
@@ -28,6 +29,7 @@ from invoices.csv_import import (
     preview_json,
 )
 from invoices.models import ImportStatus, InvoiceImport
+from partners.models import Supplier
 
 # Files up to this many lines are checked in the request; longer ones by a
 # task, with a progress bar.
@@ -45,7 +47,7 @@ class ImportAlreadyStartedError(Exception):
     """The upload was confirmed before (a second click)."""
 
 
-def _already_done(*, supplier, sha256: str) -> InvoiceImport | None:
+def _already_done(*, supplier: Supplier, sha256: str) -> InvoiceImport | None:
     """The supplier's finished import of the same content, if any."""
     return InvoiceImport.objects.filter(
         supplier=supplier, sha256=sha256, status=ImportStatus.DONE
@@ -53,7 +55,7 @@ def _already_done(*, supplier, sha256: str) -> InvoiceImport | None:
 
 
 def invoice_import_create(
-    *, supplier, actor, name: str, data: bytes, issue: bool
+    *, supplier: Supplier, actor: User, name: str, data: bytes, issue: bool
 ) -> InvoiceImport:
     """Store an uploaded CSV file and have it checked by
     ``invoice_import_validate_task``: a short file at once, in this process

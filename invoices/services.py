@@ -3,18 +3,20 @@ and supplier's actions. Status changes go through ``invoices.workflow``."""
 
 import enum
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from accounts.emails import email_send_template
+from accounts.models import User
 from accounts.notifications import Notification, recipients_wanting
 from invoices.audit import event_append, events_append
 from invoices.deadlines import payment_deadline
@@ -168,7 +170,7 @@ def _lines_write(invoice: Invoice, lines: list[LineInput]) -> None:
 def invoice_draft_save(
     *,
     supplier: Supplier,
-    actor,
+    actor: User,
     connection: Connection,
     fields: dict,
     lines: list[LineInput],
@@ -206,7 +208,7 @@ def invoice_draft_save(
 
 
 @transaction.atomic
-def invoice_draft_delete(*, invoice: Invoice, actor) -> None:
+def invoice_draft_delete(*, invoice: Invoice, actor: User) -> None:
     invoice = invoice_lock(invoice)
     invoice.delete()  # refuses anything but a draft
 
@@ -225,7 +227,7 @@ def _lines_of(invoice: Invoice) -> list[LineInput]:
 
 
 @transaction.atomic
-def invoice_copy(*, invoice: Invoice, actor, corrects: bool = False) -> Invoice:
+def invoice_copy(*, invoice: Invoice, actor: User, corrects: bool = False) -> Invoice:
     """A new draft with the same content (複製), numbered afresh. With
     ``corrects``, the draft is the correction of a returned invoice."""
     if corrects and invoice.status != InvoiceStatus.RETURNED:
@@ -245,7 +247,7 @@ def invoice_copy(*, invoice: Invoice, actor, corrects: bool = False) -> Invoice:
 
 
 @transaction.atomic
-def invoice_correct(*, invoice: Invoice, actor) -> tuple[Invoice, bool]:
+def invoice_correct(*, invoice: Invoice, actor: User) -> tuple[Invoice, bool]:
     """訂正: the draft that corrects a returned invoice, prefilled with its
     content, and whether it was made now. A returned invoice has at most
     one correction: a second call (a second click) returns the draft
@@ -267,7 +269,7 @@ def _fiscal_year(day: date) -> int:
     return day.year if day.month >= 4 else day.year - 1
 
 
-def _receipt_number_take(invoice: Invoice, when) -> str:
+def _receipt_number_take(invoice: Invoice, when: datetime) -> str:
     """The next 受付番号 of the municipality's fiscal year, without gaps."""
     fiscal_year = _fiscal_year(timezone.localdate(when))
     counter, _ = ReceiptCounter.objects.select_for_update().get_or_create(
@@ -282,7 +284,7 @@ def _notify(
     invoice: Invoice,
     *,
     event: str,
-    users,
+    users: QuerySet[User],
     kind: Notification = Notification.INVOICE_EVENTS,
     key: str = "",
 ) -> None:
@@ -358,7 +360,7 @@ def invoice_issue_problems(invoice: Invoice) -> list[str]:
 
 
 @transaction.atomic
-def invoice_issue(*, invoice: Invoice, actor) -> Invoice:
+def invoice_issue(*, invoice: Invoice, actor: User) -> Invoice:
     """Issue a draft (発行): check it, freeze its content, give it the
     city's receipt number and deadline, have its PDF rendered and tell the
     department's staff.
@@ -401,7 +403,9 @@ def invoice_issue(*, invoice: Invoice, actor) -> Invoice:
 
 
 @transaction.atomic
-def invoice_view_record(*, invoice: Invoice, actor, opens: bool = True) -> Invoice:
+def invoice_view_record(
+    *, invoice: Invoice, actor: User, opens: bool = True
+) -> Invoice:
     """Record that city staff looked at the invoice. The first look by the
     department's own staff (``opens``) opens it (開封); every other look —
     later ones, or treasury and administrators reading along — is logged
@@ -435,7 +439,7 @@ def invoice_view_record(*, invoice: Invoice, actor, opens: bool = True) -> Invoi
 def invoice_return(
     *,
     invoice: Invoice,
-    actor,
+    actor: User,
     reason: ReturnReason,
     explanation: str,
     severity: ReturnSeverity,
@@ -470,7 +474,7 @@ def invoice_return(
 
 
 @transaction.atomic
-def invoice_approve(*, invoice: Invoice, actor, inspection_date: date) -> Invoice:
+def invoice_approve(*, invoice: Invoice, actor: User, inspection_date: date) -> Invoice:
     """承認（検収）: the department accepts the invoice as proper.
 
     Raises ``DutyConflictError`` if ``actor`` belongs to the issuing
@@ -499,7 +503,7 @@ def invoice_approve(*, invoice: Invoice, actor, inspection_date: date) -> Invoic
 
 
 @transaction.atomic
-def invoice_withdraw(*, invoice: Invoice, actor) -> Invoice:
+def invoice_withdraw(*, invoice: Invoice, actor: User) -> Invoice:
     """取下げ by the supplier, only while nobody at the city has opened it."""
     return invoice_transition(
         invoice=invoice,
@@ -510,7 +514,7 @@ def invoice_withdraw(*, invoice: Invoice, actor) -> Invoice:
 
 
 @transaction.atomic
-def invoice_remind(*, invoice: Invoice, actor) -> Invoice:
+def invoice_remind(*, invoice: Invoice, actor: User) -> Invoice:
     """催促: the supplier reminds the department of an unopened invoice, at
     most once a day."""
     invoice = invoice_lock(invoice)
@@ -535,7 +539,9 @@ def invoice_remind(*, invoice: Invoice, actor) -> Invoice:
 
 
 @transaction.atomic
-def invoices_record_export(*, invoices, actor, kind: str, data: dict) -> None:
+def invoices_record_export(
+    *, invoices: Iterable[Invoice], actor: User | None, kind: str, data: dict
+) -> None:
     """Record an export or download of ``invoices`` in their histories."""
     events_append(invoices=invoices, kind=kind, actor=actor, data=data)
 

@@ -8,6 +8,7 @@ people acting at the same moment end in one consistent state.
 
 from django.db import transaction
 
+from accounts.models import User
 from invoices.audit import event_append
 from invoices.duties import (
     DutyConflictError,
@@ -81,7 +82,7 @@ def invoice_transition(
     *,
     invoice: Invoice,
     to: str,
-    actor,
+    actor: User | None,
     reason: str = "",
     data: dict | None = None,
     **fields,

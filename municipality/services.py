@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext, gettext_lazy
 
+from accounts.models import User
 from invoices.audit import field_changes, field_values, settings_event_append
 from invoices.models import SettingsAction, SettingsEventKind
 from municipality.models import Department, Municipality, StaffMembership, StaffRole
@@ -30,7 +31,7 @@ DEPARTMENTS_LABEL = gettext_lazy("担当部署")
 
 
 @transaction.atomic
-def municipality_save(*, municipality: Municipality, actor) -> Municipality:
+def municipality_save(*, municipality: Municipality, actor: User) -> Municipality:
     """Save a municipality as edited (new or changed), recording a settings
     event when a deadline or reminder setting is set or changed.
 
@@ -84,18 +85,25 @@ def department_create(
     return department
 
 
-def _user_label(user) -> str:
+def _user_label(user: User) -> str:
     return f"{user.name} <{user.email}>" if user.name else user.email
 
 
-def _staff_values(membership: StaffMembership, departments) -> dict[str, str]:
+def _staff_values(
+    membership: StaffMembership, departments: Iterable[Department]
+) -> dict[str, str]:
     values = field_values(membership, ("municipality", "role"))
     values["departments"] = "、".join(sorted(f"{d.code} {d.name}" for d in departments))
     return values
 
 
 def _staff_record(
-    *, membership: StaffMembership, action: str, before: dict, after: dict, actor
+    *,
+    membership: StaffMembership,
+    action: str,
+    before: dict,
+    after: dict,
+    actor: User | None,
 ) -> None:
     settings_event_append(
         kind=SettingsEventKind.STAFF_ROLE,
@@ -127,11 +135,11 @@ def _staff_check(
 @transaction.atomic
 def staff_membership_grant(
     *,
-    user,
+    user: User,
     municipality: Municipality,
     role: StaffRole,
     departments: Iterable[Department] = (),
-    actor,
+    actor: User | None,
 ) -> StaffMembership:
     """Give ``user`` a role in ``municipality``; for department staff, add
     ``departments`` to the ones they already handle. Recorded as a settings
@@ -167,7 +175,7 @@ def staff_membership_grant(
 
 @transaction.atomic
 def staff_membership_save(
-    *, membership: StaffMembership, departments: Iterable[Department], actor
+    *, membership: StaffMembership, departments: Iterable[Department], actor: User
 ) -> StaffMembership:
     """Save a staff role as edited (Django admin): new, or with another
     role or other departments. Moving it to another user or municipality
@@ -218,7 +226,7 @@ def staff_membership_save(
 
 
 @transaction.atomic
-def staff_membership_revoke(*, membership: StaffMembership, actor) -> None:
+def staff_membership_revoke(*, membership: StaffMembership, actor: User) -> None:
     """Take a staff role away; recorded with what it was."""
     membership = (
         StaffMembership.objects.select_for_update(of=("self",))

@@ -12,6 +12,7 @@ from functools import cache
 
 import jaconv
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from partners.models import AccountType
 
@@ -91,14 +92,16 @@ def bank_validate(code: str) -> Bank:
     code = _digits(code)
     if not re.fullmatch(r"[0-9]{4}", code):
         raise ValidationError(
-            "金融機関コードは4桁の数字で入力してください（例: 0005）。",
+            gettext("金融機関コードは4桁の数字で入力してください（例: 0005）。"),
             code="bank_code_format",
         )
     bank = bank_lookup(code)
     if bank is None:
         raise ValidationError(
-            "金融機関コード %(code)s は見つかりません。"
-            "通帳やキャッシュカードで4桁のコードを確認してください。",
+            gettext(
+                "金融機関コード %(code)s は見つかりません。"
+                "通帳やキャッシュカードで4桁のコードを確認してください。"
+            ),
             code="bank_unknown",
             params={"code": code},
         )
@@ -114,14 +117,16 @@ def branch_validate(bank: Bank, branch_code: str) -> Branch:
     branch_code = _digits(branch_code)
     if not re.fullmatch(r"[0-9]{3}", branch_code):
         raise ValidationError(
-            "支店コードは3桁の数字で入力してください（例: 001）。",
+            gettext("支店コードは3桁の数字で入力してください（例: 001）。"),
             code="branch_code_format",
         )
     branch = branch_lookup(bank.code, branch_code)
     if branch is None:
         raise ValidationError(
-            "支店コード %(code)s は %(bank)s（%(bank_code)s）に見つかりません。"
-            "通帳やキャッシュカードで3桁の支店コード（店番）を確認してください。",
+            gettext(
+                "支店コード %(code)s は %(bank)s（%(bank_code)s）に見つかりません。"
+                "通帳やキャッシュカードで3桁の支店コード（店番）を確認してください。"
+            ),
             code="branch_unknown",
             params={"code": branch_code, "bank": bank.name, "bank_code": bank.code},
         )
@@ -133,7 +138,9 @@ def account_number_normalize(value: str) -> str:
     number = _digits(value)
     if not re.fullmatch(r"[0-9]{1,7}", number):
         raise ValidationError(
-            "口座番号は7桁以内の数字で入力してください（ハイフンや記号は不要です）。",
+            gettext(
+                "口座番号は7桁以内の数字で入力してください（ハイフンや記号は不要です）。"
+            ),
             code="account_number_format",
         )
     return number.zfill(ACCOUNT_NUMBER_LENGTH)
@@ -153,15 +160,19 @@ def japan_post_to_zengin(kigou: str, bangou: str) -> tuple[str, AccountType, str
     kigou, bangou = _digits(kigou), _digits(bangou)
     if not re.fullmatch(r"[01][0-9]{4}", kigou):
         raise ValidationError(
-            "ゆうちょ銀行の記号は、0または1で始まる5桁の数字で入力してください"
-            "（例: 12345）。",
+            gettext(
+                "ゆうちょ銀行の記号は、0または1で始まる5桁の数字で入力してください"
+                "（例: 12345）。"
+            ),
             code="kigou",
         )
     if kigou.startswith("1"):
         if not re.fullmatch(r"[0-9]{1,8}", bangou) or not bangou.endswith("1"):
             raise ValidationError(
-                "ゆうちょ銀行の番号は、末尾が1の8桁以内の数字で入力してください"
-                "（例: 12345671）。",
+                gettext(
+                    "ゆうちょ銀行の番号は、末尾が1の8桁以内の数字で入力してください"
+                    "（例: 12345671）。"
+                ),
                 code="bangou",
             )
         return (
@@ -171,7 +182,7 @@ def japan_post_to_zengin(kigou: str, bangou: str) -> tuple[str, AccountType, str
         )
     if not re.fullmatch(r"[0-9]{1,6}", bangou):
         raise ValidationError(
-            "振替口座の番号は6桁以内の数字で入力してください（例: 123456）。",
+            gettext("振替口座の番号は6桁以内の数字で入力してください（例: 123456）。"),
             code="bangou",
         )
     return kigou[1:3] + "9", AccountType.CURRENT, bangou.zfill(ACCOUNT_NUMBER_LENGTH)
@@ -303,14 +314,16 @@ def holder_kana_normalize(
     kana = " ".join(kana.split())
     if not kana:
         raise ValidationError(
-            "口座名義（カナ）を入力してください。", code="holder_required"
+            gettext("口座名義（カナ）を入力してください。"), code="holder_required"
         )
     rejected = dict.fromkeys(ch for ch in kana if not _HOLDER_ALLOWED.fullmatch(ch))
     if rejected:
         raise ValidationError(
-            "口座名義（カナ）に使えない文字があります: %(chars)s。"
-            "通帳に印字されているとおりにカタカナで入力してください"
-            "（漢字や一部の記号は使えません）。",
+            gettext(
+                "口座名義（カナ）に使えない文字があります: %(chars)s。"
+                "通帳に印字されているとおりにカタカナで入力してください"
+                "（漢字や一部の記号は使えません）。"
+            ),
             code="holder_characters",
             params={"chars": "、".join(f"「{ch}」" for ch in rejected)},
         )

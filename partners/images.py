@@ -5,6 +5,7 @@ import warnings
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.utils.translation import gettext
 from PIL import Image, ImageOps
 
 SEAL_MAX_BYTES = 1024 * 1024
@@ -47,17 +48,24 @@ def seal_content_type(data: bytes) -> str | None:
 
 def _corrupt(name: str, kind: str) -> ValidationError:
     return ValidationError(
-        "「%(name)s」は %(kind)s 画像として壊れているか、読み取れません。"
-        "画像を保存し直してからアップロードしてください。",
+        gettext(
+            "「%(name)s」は %(kind)s 画像として壊れているか、読み取れません。"
+            "画像を保存し直してからアップロードしてください。"
+        ),
         code="corrupt",
         params={"name": name, "kind": kind},
     )
 
 
 def _too_large(size: tuple[int, int] | None) -> ValidationError:
-    message = f"印影の画像は縦・横それぞれ{SEAL_MAX_SIDE}ピクセル以内にしてください。"
+    message = gettext(
+        "印影の画像は縦・横それぞれ%(max)sピクセル以内にしてください。"
+    ) % {"max": SEAL_MAX_SIDE}
     if size:
-        message += f"この画像は {size[0]}×{size[1]} ピクセルです。"
+        message += gettext("この画像は %(width)s×%(height)s ピクセルです。") % {
+            "width": size[0],
+            "height": size[1],
+        }
     return ValidationError(message, code="dimensions")
 
 
@@ -73,7 +81,9 @@ def seal_image_clean(upload) -> ContentFile:
     name = upload.name
     if upload.size > SEAL_MAX_BYTES:
         raise ValidationError(
-            "印影の画像は%(max)sKB以下にしてください（「%(name)s」は%(size)sKBです）。",
+            gettext(
+                "印影の画像は%(max)sKB以下にしてください（「%(name)s」は%(size)sKBです）。"
+            ),
             code="file_size",
             params={
                 "max": f"{SEAL_MAX_BYTES // 1024:,}",
@@ -86,16 +96,20 @@ def seal_image_clean(upload) -> ContentFile:
     kind = image_format_sniff(data[:16])
     if kind is not None and kind not in SEAL_FORMATS:
         raise ValidationError(
-            "「%(name)s」の中身は %(kind)s 形式の画像です。印影は JPEG または GIF "
-            "形式で保存し直してからアップロードしてください"
-            "（拡張子を変えるだけでは形式は変わりません）。",
+            gettext(
+                "「%(name)s」の中身は %(kind)s 形式の画像です。印影は JPEG または GIF "
+                "形式で保存し直してからアップロードしてください"
+                "（拡張子を変えるだけでは形式は変わりません）。"
+            ),
             code="wrong_format",
             params={"name": name, "kind": kind},
         )
     if kind is None:
         raise ValidationError(
-            "「%(name)s」は画像ファイルとして読み取れません。"
-            "JPEG（.jpg）または GIF（.gif）の画像を選んでください。",
+            gettext(
+                "「%(name)s」は画像ファイルとして読み取れません。"
+                "JPEG（.jpg）または GIF（.gif）の画像を選んでください。"
+            ),
             code="not_image",
             params={"name": name},
         )

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 from django_scopes import ScopedManager
 
 from municipality.fields import IdentifierField
@@ -18,17 +19,17 @@ class TaxRounding(models.TextChoices):
     """消費税の端数処理: the issuer's fixed choice, applied once per tax rate
     per invoice (消費税法施行令70条の10, 基通1-8-15)."""
 
-    FLOOR = "floor", "切り捨て"
-    HALF_UP = "half_up", "四捨五入"
-    CEILING = "ceiling", "切り上げ"
+    FLOOR = "floor", _("切り捨て")
+    HALF_UP = "half_up", _("四捨五入")
+    CEILING = "ceiling", _("切り上げ")
 
 
 class PriceBasis(models.TextChoices):
     """Whether line prices are stated without or with consumption tax
     (税抜・税込); one basis per invoice (jp-invoice-law.md §1.3)."""
 
-    EXCLUSIVE = "exclusive", "税抜"
-    INCLUSIVE = "inclusive", "税込"
+    EXCLUSIVE = "exclusive", _("税抜")
+    INCLUSIVE = "inclusive", _("税込")
 
 
 def seal_upload_to(supplier, filename):
@@ -48,51 +49,51 @@ class Supplier(models.Model):
     empty.
     """
 
-    legal_name = models.CharField("名称（法人名・屋号）", max_length=200)
-    name_kana = models.CharField("名称（カナ）", max_length=200)
+    legal_name = models.CharField(_("名称（法人名・屋号）"), max_length=200)
+    name_kana = models.CharField(_("名称（カナ）"), max_length=200)
     registration_number = IdentifierField(
-        "登録番号",
+        _("登録番号"),
         max_length=14,
         blank=True,
         validators=[validate_registration_number],
-        help_text="適格請求書発行事業者登録番号（T＋13桁）。未登録の場合は空欄。",
+        help_text=_("適格請求書発行事業者登録番号（T＋13桁）。未登録の場合は空欄。"),
     )
     corporate_number = IdentifierField(
-        "法人番号",
+        _("法人番号"),
         max_length=13,
         blank=True,
         validators=[validate_corporate_number],
     )
-    postal_code = models.CharField("郵便番号", max_length=8, blank=True)
-    address = models.CharField("所在地", max_length=200)
-    phone = models.CharField("電話番号", max_length=20, blank=True)
-    contact_name = models.CharField("担当者名", max_length=100, blank=True)
-    contact_email = models.EmailField("連絡先メールアドレス", blank=True)
+    postal_code = models.CharField(_("郵便番号"), max_length=8, blank=True)
+    address = models.CharField(_("所在地"), max_length=200)
+    phone = models.CharField(_("電話番号"), max_length=20, blank=True)
+    contact_name = models.CharField(_("担当者名"), max_length=100, blank=True)
+    contact_email = models.EmailField(_("連絡先メールアドレス"), blank=True)
     tax_rounding = models.CharField(
-        "消費税の端数処理",
+        _("消費税の端数処理"),
         max_length=10,
         choices=TaxRounding,
         default=TaxRounding.FLOOR,
-        help_text="請求書ごと・税率ごとに1回だけ適用します。",
+        help_text=_("請求書ごと・税率ごとに1回だけ適用します。"),
     )
     default_price_basis = models.CharField(
-        "単価の既定の表示",
+        _("単価の既定の表示"),
         max_length=10,
         choices=PriceBasis,
         default=PriceBasis.EXCLUSIVE,
     )
     seal_image = models.FileField(
-        "印影",
+        _("印影"),
         upload_to=seal_upload_to,
         blank=True,
-        help_text="JPEG または GIF。請求書のPDFに表示します。",
+        help_text=_("JPEG または GIF。請求書のPDFに表示します。"),
     )
-    created_at = models.DateTimeField("作成日時", auto_now_add=True)
-    updated_at = models.DateTimeField("更新日時", auto_now=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
 
     class Meta:
-        verbose_name = "取引先"
-        verbose_name_plural = "取引先"
+        verbose_name = _("取引先")
+        verbose_name_plural = _("取引先")
         ordering = ["name_kana", "pk"]
         constraints = [
             models.UniqueConstraint(
@@ -100,9 +101,11 @@ class Supplier(models.Model):
                 condition=~Q(registration_number=""),
                 name="supplier_registration_number_unique",
                 violation_error_message=(
-                    "この登録番号の取引先はすでに登録されています。"
-                    "同じ事業者のアカウントがある場合は、その管理者に"
-                    "利用者として招待してもらってください。"
+                    _(
+                        "この登録番号の取引先はすでに登録されています。"
+                        "同じ事業者のアカウントがある場合は、その管理者に"
+                        "利用者として招待してもらってください。"
+                    )
                 ),
             ),
             models.CheckConstraint(
@@ -125,8 +128,8 @@ class Supplier(models.Model):
 
 
 class SupplierRole(models.TextChoices):
-    OWNER = "owner", "管理者"
-    CLERK = "clerk", "担当者"
+    OWNER = "owner", pgettext_lazy("supplier role", "管理者")
+    CLERK = "clerk", pgettext_lazy("supplier role", "担当者")
 
 
 class SupplierMembership(models.Model):
@@ -135,24 +138,24 @@ class SupplierMembership(models.Model):
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
-        verbose_name="利用者",
+        verbose_name=_("利用者"),
         on_delete=models.CASCADE,
         related_name="supplier_membership",
     )
     supplier = models.ForeignKey(
         Supplier,
-        verbose_name="取引先",
+        verbose_name=_("取引先"),
         on_delete=models.CASCADE,
         related_name="memberships",
     )
     role = models.CharField(
-        "役割", max_length=10, choices=SupplierRole, default=SupplierRole.CLERK
+        _("役割"), max_length=10, choices=SupplierRole, default=SupplierRole.CLERK
     )
-    created_at = models.DateTimeField("作成日時", auto_now_add=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "取引先の利用者"
-        verbose_name_plural = "取引先の利用者"
+        verbose_name = _("取引先の利用者")
+        verbose_name_plural = _("取引先の利用者")
         ordering = ["supplier", "user"]
         constraints = [
             models.CheckConstraint(
@@ -176,43 +179,45 @@ class Connection(models.Model):
 
     municipality = models.ForeignKey(
         Municipality,
-        verbose_name="自治体",
+        verbose_name=_("自治体"),
         on_delete=models.PROTECT,
         related_name="connections",
     )
     supplier = models.ForeignKey(
         Supplier,
-        verbose_name="取引先",
+        verbose_name=_("取引先"),
         on_delete=models.PROTECT,
         related_name="connections",
     )
     department = models.ForeignKey(
         Department,
-        verbose_name="部署",
+        verbose_name=_("部署"),
         on_delete=models.PROTECT,
         related_name="connections",
     )
     payee_code = models.CharField(
-        "支払先コード",
+        _("支払先コード"),
         max_length=20,
         blank=True,
-        help_text="自治体の財務会計システムでの債権者（支払先）コード。",
+        help_text=_("自治体の財務会計システムでの債権者（支払先）コード。"),
     )
-    is_active = models.BooleanField("有効", default=True)
-    created_at = models.DateTimeField("登録日時", auto_now_add=True)
-    updated_at = models.DateTimeField("更新日時", auto_now=True)
+    is_active = models.BooleanField(_("有効"), default=True)
+    created_at = models.DateTimeField(_("登録日時"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
 
     objects = ScopedManager(municipality="municipality")
 
     class Meta:
-        verbose_name = "支払先（取引先×部署）"
-        verbose_name_plural = "支払先（取引先×部署）"
+        verbose_name = _("支払先（取引先×部署）")
+        verbose_name_plural = _("支払先（取引先×部署）")
         ordering = ["municipality", "department__code", "supplier__name_kana"]
         constraints = [
             models.UniqueConstraint(
                 fields=["supplier", "department"],
                 name="connection_unique_pair",
-                violation_error_message="この取引先はすでにこの部署に登録されています。",
+                violation_error_message=_(
+                    "この取引先はすでにこの部署に登録されています。"
+                ),
             ),
         ]
 
@@ -226,16 +231,16 @@ class Connection(models.Model):
             and self.municipality_id != self.department.municipality_id
         ):
             raise ValidationError(
-                {"department": "部署は支払先の自治体に属するものを選んでください。"}
+                {"department": _("部署は支払先の自治体に属するものを選んでください。")}
             )
 
 
 class AccountType(models.TextChoices):
     """預金種目 as coded in Zengin transfer files."""
 
-    ORDINARY = "1", "普通"
-    CURRENT = "2", "当座"
-    SAVINGS = "4", "貯蓄"
+    ORDINARY = "1", _("普通")
+    CURRENT = "2", _("当座")
+    SAVINGS = "4", _("貯蓄")
 
 
 class BankAccount(models.Model):
@@ -250,33 +255,33 @@ class BankAccount(models.Model):
 
     supplier = models.ForeignKey(
         Supplier,
-        verbose_name="取引先",
+        verbose_name=_("取引先"),
         on_delete=models.CASCADE,
         related_name="bank_accounts",
     )
-    bank_code = models.CharField("金融機関コード", max_length=4)
-    bank_name = models.CharField("金融機関名", max_length=60)
-    branch_code = models.CharField("支店コード", max_length=3)
-    branch_name = models.CharField("支店名", max_length=60)
+    bank_code = models.CharField(_("金融機関コード"), max_length=4)
+    bank_name = models.CharField(_("金融機関名"), max_length=60)
+    branch_code = models.CharField(_("支店コード"), max_length=3)
+    branch_name = models.CharField(_("支店名"), max_length=60)
     account_type = models.CharField(
-        "預金種目", max_length=1, choices=AccountType, default=AccountType.ORDINARY
+        _("預金種目"), max_length=1, choices=AccountType, default=AccountType.ORDINARY
     )
-    account_number = models.CharField("口座番号", max_length=7)
+    account_number = models.CharField(_("口座番号"), max_length=7)
     holder_kana = models.CharField(
-        "口座名義（カナ）",
+        _("口座名義（カナ）"),
         max_length=30,
-        help_text="振込データに使う半角カナの口座名義。",
+        help_text=_("振込データに使う半角カナの口座名義。"),
     )
     holder_input = models.CharField(
-        "口座名義（入力どおり）", max_length=100, blank=True
+        _("口座名義（入力どおり）"), max_length=100, blank=True
     )
-    is_default = models.BooleanField("既定の振込先", default=False)
-    created_at = models.DateTimeField("作成日時", auto_now_add=True)
-    updated_at = models.DateTimeField("更新日時", auto_now=True)
+    is_default = models.BooleanField(_("既定の振込先"), default=False)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
 
     class Meta:
-        verbose_name = "振込先口座"
-        verbose_name_plural = "振込先口座"
+        verbose_name = _("振込先口座")
+        verbose_name_plural = _("振込先口座")
         ordering = ["supplier", "-is_default", "pk"]
         constraints = [
             models.UniqueConstraint(
@@ -308,40 +313,40 @@ class BankAccountChange(models.Model):
     (振込先の変更履歴): who, when, what before and after."""
 
     class Action(models.TextChoices):
-        CREATED = "created", "追加"
-        UPDATED = "updated", "変更"
-        DELETED = "deleted", "削除"
-        DEFAULT = "default", "既定の振込先を変更"
+        CREATED = "created", pgettext_lazy("bank account change", "追加")
+        UPDATED = "updated", pgettext_lazy("bank account change", "変更")
+        DELETED = "deleted", pgettext_lazy("bank account change", "削除")
+        DEFAULT = "default", pgettext_lazy("bank account change", "既定の振込先を変更")
 
     supplier = models.ForeignKey(
         Supplier,
-        verbose_name="取引先",
+        verbose_name=_("取引先"),
         on_delete=models.CASCADE,
         related_name="bank_account_changes",
     )
     bank_account = models.ForeignKey(
         BankAccount,
-        verbose_name="振込先口座",
+        verbose_name=_("振込先口座"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="changes",
     )
-    action = models.CharField("操作", max_length=10, choices=Action)
+    action = models.CharField(_("操作"), max_length=10, choices=Action)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="操作した人",
+        verbose_name=_("操作した人"),
         on_delete=models.SET_NULL,
         null=True,
         related_name="+",
     )
-    before = models.JSONField("変更前", default=dict, blank=True)
-    after = models.JSONField("変更後", default=dict, blank=True)
-    created_at = models.DateTimeField("日時", auto_now_add=True)
+    before = models.JSONField(_("変更前"), default=dict, blank=True)
+    after = models.JSONField(_("変更後"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("日時"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "振込先の変更履歴"
-        verbose_name_plural = "振込先の変更履歴"
+        verbose_name = _("振込先の変更履歴")
+        verbose_name_plural = _("振込先の変更履歴")
         ordering = ["-created_at", "-pk"]
 
     def __str__(self):
@@ -349,9 +354,9 @@ class BankAccountChange(models.Model):
 
 
 class InvitationStatus(models.TextChoices):
-    SENT = "sent", "送信済み"
-    ACCEPTED = "accepted", "承諾済み"
-    REVOKED = "revoked", "取消済み"
+    SENT = "sent", _("送信済み")
+    ACCEPTED = "accepted", _("承諾済み")
+    REVOKED = "revoked", _("取消済み")
 
 
 class InvitationBase(models.Model):
@@ -361,17 +366,20 @@ class InvitationBase(models.Model):
     alone cannot be used to accept an invitation.
     """
 
-    email = models.EmailField("招待先メールアドレス")
+    email = models.EmailField(_("招待先メールアドレス"))
     token_digest = models.CharField(max_length=64, unique=True, editable=False)
     status = models.CharField(
-        "状態", max_length=10, choices=InvitationStatus, default=InvitationStatus.SENT
+        _("状態"),
+        max_length=10,
+        choices=InvitationStatus,
+        default=InvitationStatus.SENT,
     )
-    expires_at = models.DateTimeField("有効期限")
-    sent_count = models.PositiveSmallIntegerField("送信回数", default=0)
-    last_sent_at = models.DateTimeField("最終送信日時", null=True, blank=True)
+    expires_at = models.DateTimeField(_("有効期限"))
+    sent_count = models.PositiveSmallIntegerField(_("送信回数"), default=0)
+    last_sent_at = models.DateTimeField(_("最終送信日時"), null=True, blank=True)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="招待した人",
+        verbose_name=_("招待した人"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -379,15 +387,15 @@ class InvitationBase(models.Model):
     )
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="承諾した人",
+        verbose_name=_("承諾した人"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
     )
-    accepted_at = models.DateTimeField("承諾日時", null=True, blank=True)
-    revoked_at = models.DateTimeField("取消日時", null=True, blank=True)
-    created_at = models.DateTimeField("作成日時", auto_now_add=True)
+    accepted_at = models.DateTimeField(_("承諾日時"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("取消日時"), null=True, blank=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
 
     class Meta:
         abstract = True
@@ -397,9 +405,9 @@ class InvitationBase(models.Model):
 
 
 class InvitationRequestStatus(models.TextChoices):
-    PENDING = "pending", "審査待ち"
-    APPROVED = "approved", "承認済み"
-    DECLINED = "declined", "見送り"
+    PENDING = "pending", _("審査待ち")
+    APPROVED = "approved", _("承認済み")
+    DECLINED = "declined", pgettext_lazy("invitation request status", "見送り")
 
 
 class InvitationRequest(models.Model):
@@ -409,51 +417,51 @@ class InvitationRequest(models.Model):
 
     municipality = models.ForeignKey(
         Municipality,
-        verbose_name="自治体",
+        verbose_name=_("自治体"),
         on_delete=models.PROTECT,
         related_name="invitation_requests",
     )
-    company_name = models.CharField("事業者名", max_length=200)
-    company_name_kana = models.CharField("事業者名（カナ）", max_length=200)
+    company_name = models.CharField(_("事業者名"), max_length=200)
+    company_name_kana = models.CharField(_("事業者名（カナ）"), max_length=200)
     registration_number = IdentifierField(
-        "登録番号",
+        _("登録番号"),
         max_length=14,
         blank=True,
         validators=[validate_registration_number],
     )
-    contact_name = models.CharField("担当者名", max_length=100)
-    email = models.EmailField("メールアドレス")
-    phone = models.CharField("電話番号", max_length=20)
+    contact_name = models.CharField(_("担当者名"), max_length=100)
+    email = models.EmailField(_("メールアドレス"))
+    phone = models.CharField(_("電話番号"), max_length=20)
     departments = models.ManyToManyField(
-        Department, verbose_name="請求先の部署", related_name="invitation_requests"
+        Department, verbose_name=_("請求先の部署"), related_name="invitation_requests"
     )
-    message = models.TextField("連絡事項", blank=True)
+    message = models.TextField(_("連絡事項"), blank=True)
     status = models.CharField(
-        "状態",
+        _("状態"),
         max_length=10,
         choices=InvitationRequestStatus,
         default=InvitationRequestStatus.PENDING,
     )
-    decline_reason = models.TextField("見送りの理由", blank=True)
+    decline_reason = models.TextField(_("見送りの理由"), blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="対応した人",
+        verbose_name=_("対応した人"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
     )
-    decided_at = models.DateTimeField("対応日時", null=True, blank=True)
+    decided_at = models.DateTimeField(_("対応日時"), null=True, blank=True)
     remote_addr = models.GenericIPAddressField(
-        "送信元IPアドレス", null=True, blank=True
+        _("送信元IPアドレス"), null=True, blank=True
     )
-    created_at = models.DateTimeField("申請日時", auto_now_add=True)
+    created_at = models.DateTimeField(_("申請日時"), auto_now_add=True)
 
     objects = ScopedManager(municipality="municipality")
 
     class Meta:
-        verbose_name = "招待の申請"
-        verbose_name_plural = "招待の申請"
+        verbose_name = _("招待の申請")
+        verbose_name_plural = _("招待の申請")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(
@@ -480,35 +488,37 @@ class Invitation(InvitationBase):
 
     municipality = models.ForeignKey(
         Municipality,
-        verbose_name="自治体",
+        verbose_name=_("自治体"),
         on_delete=models.PROTECT,
         related_name="invitations",
     )
     department = models.ForeignKey(
         Department,
-        verbose_name="部署",
+        verbose_name=_("部署"),
         on_delete=models.PROTECT,
         related_name="invitations",
     )
-    company_name = models.CharField("事業者名", max_length=200, blank=True)
+    company_name = models.CharField(_("事業者名"), max_length=200, blank=True)
     registration_number = IdentifierField(
-        "登録番号",
+        _("登録番号"),
         max_length=14,
         blank=True,
         validators=[validate_registration_number],
     )
     supplier = models.ForeignKey(
         Supplier,
-        verbose_name="既存の取引先",
+        verbose_name=_("既存の取引先"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="city_invitations",
-        help_text="登録番号が既存の取引先のものだった場合、その取引先の管理者だけが承諾できます。",
+        help_text=_(
+            "登録番号が既存の取引先のものだった場合、その取引先の管理者だけが承諾できます。"
+        ),
     )
     request = models.ForeignKey(
         InvitationRequest,
-        verbose_name="申請",
+        verbose_name=_("申請"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -516,7 +526,7 @@ class Invitation(InvitationBase):
     )
     connection = models.ForeignKey(
         Connection,
-        verbose_name="支払先",
+        verbose_name=_("支払先"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -526,8 +536,8 @@ class Invitation(InvitationBase):
     objects = ScopedManager(municipality="municipality")
 
     class Meta:
-        verbose_name = "招待"
-        verbose_name_plural = "招待"
+        verbose_name = _("招待")
+        verbose_name_plural = _("招待")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(
@@ -546,17 +556,17 @@ class MemberInvitation(InvitationBase):
 
     supplier = models.ForeignKey(
         Supplier,
-        verbose_name="取引先",
+        verbose_name=_("取引先"),
         on_delete=models.CASCADE,
         related_name="member_invitations",
     )
     role = models.CharField(
-        "役割", max_length=10, choices=SupplierRole, default=SupplierRole.CLERK
+        _("役割"), max_length=10, choices=SupplierRole, default=SupplierRole.CLERK
     )
 
     class Meta:
-        verbose_name = "利用者の招待"
-        verbose_name_plural = "利用者の招待"
+        verbose_name = _("利用者の招待")
+        verbose_name_plural = _("利用者の招待")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(

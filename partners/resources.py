@@ -7,6 +7,7 @@ never join a department of another municipality. Unknown codes are errors
 on their row; the admin imports nothing until every row is valid.
 """
 
+from django.utils.translation import gettext
 from import_export import fields, widgets
 
 from municipality.resources import (
@@ -35,8 +36,11 @@ class SupplierRegistrationWidget(widgets.ForeignKeyWidget):
             return super().clean(number, row, **kwargs)
         except Supplier.DoesNotExist:
             raise ValueError(
-                f"登録番号「{value}」の取引先は登録されていません。"
-                "T＋13桁の登録番号を確認してください。"
+                gettext(
+                    "登録番号「%(value)s」の取引先は登録されていません。"
+                    "T＋13桁の登録番号を確認してください。"
+                )
+                % {"value": value}
             ) from None
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext
+
 UBL_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
@@ -123,15 +125,22 @@ def _decimal(node, path: str, label: str, *, required: bool = True) -> Decimal |
     raw = _text(node, path)
     if not raw:
         if required:
-            raise ReadError(f"{label}がありません。")
+            raise ReadError(gettext("%(label)sがありません。") % {"label": label})
         return None
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        raise ReadError(f"{label}「{raw}」が数値ではありません。") from None
+        raise ReadError(_not_a_number(label, raw)) from None
     if not value.is_finite():
-        raise ReadError(f"{label}「{raw}」が数値ではありません。")
+        raise ReadError(_not_a_number(label, raw))
     return value
+
+
+def _not_a_number(label: str, raw: str) -> str:
+    return gettext("%(label)s「%(value)s」が数値ではありません。") % {
+        "label": label,
+        "value": raw,
+    }
 
 
 def _date(node, path: str, label: str) -> date | None:
@@ -142,7 +151,8 @@ def _date(node, path: str, label: str) -> date | None:
         return date.fromisoformat(raw[:10])
     except ValueError:
         raise ReadError(
-            f"{label}「{raw}」が日付（YYYY-MM-DD）ではありません。"
+            gettext("%(label)s「%(value)s」が日付（YYYY-MM-DD）ではありません。")
+            % {"label": label, "value": raw}
         ) from None
 
 
@@ -154,28 +164,41 @@ def _endpoint(node, path: str) -> Endpoint | None:
 
 
 def _line(position: int, node) -> DocumentLine:
-    where = f"{position}行目の明細"
+    row = {"position": position}
     quantity_node = node.find("cbc:InvoicedQuantity", NS)
     return DocumentLine(
         position=position,
         line_id=_text(node, "cbc:ID"),
         description=_text(node, "cac:Item/cbc:Name"),
-        quantity=_decimal(node, "cbc:InvoicedQuantity", f"{where}の数量"),
+        quantity=_decimal(
+            node, "cbc:InvoicedQuantity", gettext("%(position)s行目の明細の数量") % row
+        ),
         item_description=_text(node, "cac:Item/cbc:Description"),
         unit_code=(
             quantity_node.get("unitCode", "") if quantity_node is not None else ""
         ),
-        price=_decimal(node, "cac:Price/cbc:PriceAmount", f"{where}の単価"),
+        price=_decimal(
+            node,
+            "cac:Price/cbc:PriceAmount",
+            gettext("%(position)s行目の明細の単価") % row,
+        ),
         base_quantity=_decimal(
-            node, "cac:Price/cbc:BaseQuantity", f"{where}の基準数量", required=False
+            node,
+            "cac:Price/cbc:BaseQuantity",
+            gettext("%(position)s行目の明細の基準数量") % row,
+            required=False,
         )
         or Decimal(1),
-        amount=_decimal(node, "cbc:LineExtensionAmount", f"{where}の金額"),
+        amount=_decimal(
+            node,
+            "cbc:LineExtensionAmount",
+            gettext("%(position)s行目の明細の金額") % row,
+        ),
         tax_category=_text(node, "cac:Item/cac:ClassifiedTaxCategory/cbc:ID"),
         percent=_decimal(
             node,
             "cac:Item/cac:ClassifiedTaxCategory/cbc:Percent",
-            f"{where}の税率",
+            gettext("%(position)s行目の明細の税率") % row,
             required=False,
         ),
         allowance_charges=len(node.findall("cac:AllowanceCharge", NS)),
@@ -184,14 +207,20 @@ def _line(position: int, node) -> DocumentLine:
 
 def _allowance_charge(position: int, node) -> DocumentAllowanceCharge:
     charge = _text(node, "cbc:ChargeIndicator") == "true"
-    where = f"{position}件目の{'追加料金' if charge else '値引き'}（AllowanceCharge）"
+    number = {"position": position}
+    if charge:
+        amount_label = gettext("%(position)s件目の追加料金（AllowanceCharge）の金額")
+        percent_label = gettext("%(position)s件目の追加料金（AllowanceCharge）の税率")
+    else:
+        amount_label = gettext("%(position)s件目の値引き（AllowanceCharge）の金額")
+        percent_label = gettext("%(position)s件目の値引き（AllowanceCharge）の税率")
     return DocumentAllowanceCharge(
         charge=charge,
         reason=_text(node, "cbc:AllowanceChargeReason"),
-        amount=_decimal(node, "cbc:Amount", f"{where}の金額"),
+        amount=_decimal(node, "cbc:Amount", amount_label % number),
         tax_category=_text(node, "cac:TaxCategory/cbc:ID"),
         percent=_decimal(
-            node, "cac:TaxCategory/cbc:Percent", f"{where}の税率", required=False
+            node, "cac:TaxCategory/cbc:Percent", percent_label % number, required=False
         ),
     )
 
@@ -204,8 +233,10 @@ def document_read(root) -> PintDocument:
     )
     if namespace not in (UBL_INVOICE, UBL_INVOICE.replace("Invoice", "CreditNote")):
         raise ReadError(
-            "UBL 2.1 の請求書（Invoice）ではありません。JP PINT形式のXMLを"
-            "選んでください。"
+            gettext(
+                "UBL 2.1 の請求書（Invoice）ではありません。JP PINT形式のXMLを"
+                "選んでください。"
+            )
         )
     doc_currency = _text(root, "cbc:DocumentCurrencyCode")
     taxes = []
@@ -221,12 +252,17 @@ def document_read(root) -> PintDocument:
                 DocumentTax(
                     category=_text(sub, "cac:TaxCategory/cbc:ID"),
                     percent=_decimal(
-                        sub, "cac:TaxCategory/cbc:Percent", "税率", required=False
+                        sub,
+                        "cac:TaxCategory/cbc:Percent",
+                        gettext("税率"),
+                        required=False,
                     ),
                     taxable_amount=_decimal(
-                        sub, "cbc:TaxableAmount", "税率ごとの対象金額"
+                        sub, "cbc:TaxableAmount", gettext("税率ごとの対象金額")
                     ),
-                    tax_amount=_decimal(sub, "cbc:TaxAmount", "税率ごとの消費税額"),
+                    tax_amount=_decimal(
+                        sub, "cbc:TaxAmount", gettext("税率ごとの消費税額")
+                    ),
                 )
             )
     lines = tuple(
@@ -241,7 +277,7 @@ def document_read(root) -> PintDocument:
     buyer = root.find(BUYER, NS)
     if seller is None or buyer is None:
         raise ReadError(
-            "売り手（AccountingSupplierParty）または買い手の情報がありません。"
+            gettext("売り手（AccountingSupplierParty）または買い手の情報がありません。")
         )
     corporate = ""
     legal_id = seller.find("cac:PartyLegalEntity/cbc:CompanyID", NS)
@@ -259,12 +295,16 @@ def document_read(root) -> PintDocument:
         type_code=_text(root, "cbc:InvoiceTypeCode")
         or _text(root, "cbc:CreditNoteTypeCode"),
         currency=doc_currency,
-        issue_date=_date(root, "cbc:IssueDate", "請求日（IssueDate）"),
-        due_date=_date(root, "cbc:DueDate", "支払期日（DueDate）"),
-        period_start=_date(root, "cac:InvoicePeriod/cbc:StartDate", "取引期間の開始日")
+        issue_date=_date(root, "cbc:IssueDate", gettext("請求日（IssueDate）")),
+        due_date=_date(root, "cbc:DueDate", gettext("支払期日（DueDate）")),
+        period_start=_date(
+            root, "cac:InvoicePeriod/cbc:StartDate", gettext("取引期間の開始日")
+        )
         or _first_line_period(root)[0]
-        or _date(root, "cac:Delivery/cbc:ActualDeliveryDate", "納品日"),
-        period_end=_date(root, "cac:InvoicePeriod/cbc:EndDate", "取引期間の終了日")
+        or _date(root, "cac:Delivery/cbc:ActualDeliveryDate", gettext("納品日")),
+        period_end=_date(
+            root, "cac:InvoicePeriod/cbc:EndDate", gettext("取引期間の終了日")
+        )
         or _first_line_period(root)[1],
         buyer_reference=_text(root, "cbc:BuyerReference"),
         order_reference=_text(root, "cac:OrderReference/cbc:ID"),
@@ -293,18 +333,21 @@ def document_read(root) -> PintDocument:
         line_total=_decimal(
             root,
             "cac:LegalMonetaryTotal/cbc:LineExtensionAmount",
-            "明細の合計",
+            gettext("明細の合計"),
             required=False,
         ),
         tax_exclusive=_decimal(
             root,
             "cac:LegalMonetaryTotal/cbc:TaxExclusiveAmount",
-            "税抜合計",
+            gettext("税抜合計"),
             required=False,
         ),
         tax_total=sum((t.tax_amount for t in taxes), Decimal(0)) if taxes else None,
         payable=_decimal(
-            root, "cac:LegalMonetaryTotal/cbc:PayableAmount", "請求金額", required=False
+            root,
+            "cac:LegalMonetaryTotal/cbc:PayableAmount",
+            gettext("請求金額"),
+            required=False,
         ),
     )
 
@@ -314,8 +357,8 @@ def _first_line_period(root) -> tuple[date | None, date | None]:
     document without an invoice period (aligned-ibrp-052 allows either)."""
     starts, ends = [], []
     for node in root.findall("cac:InvoiceLine/cac:InvoicePeriod", NS):
-        if start := _date(node, "cbc:StartDate", "明細の取引期間の開始日"):
+        if start := _date(node, "cbc:StartDate", gettext("明細の取引期間の開始日")):
             starts.append(start)
-        if end := _date(node, "cbc:EndDate", "明細の取引期間の終了日"):
+        if end := _date(node, "cbc:EndDate", gettext("明細の取引期間の終了日")):
             ends.append(end)
     return (min(starts) if starts else None, max(ends) if ends else None)

@@ -5,6 +5,7 @@ import logging
 
 from django.utils.translation import gettext
 
+from invoices.models import Invoice
 from peppol.ubl import JpPintUnavailable, invoice_ubl
 from peppol.validation import (
     Problem,
@@ -25,7 +26,7 @@ class JpPintInvalid(JpPintUnavailable):
         self.problems = problems
 
 
-def invoice_jp_pint(invoice) -> bytes:
+def invoice_jp_pint(invoice: Invoice) -> bytes:
     """The invoice's JP PINT billing XML, checked: the portal's own checks
     always, and the official XSD and XSLTs when ``PEPPOL_ARTIFACTS_DIR`` is
     set. Raises :class:`JpPintUnavailable` (or :class:`JpPintInvalid`, with

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from lxml import etree
 
 from invoices.models import TAX_RATES, TaxCategory
@@ -266,10 +266,11 @@ def invoice_ubl(invoice) -> bytes:
     _cbc(root, "InvoiceTypeCode", "380")
     # One note only (ibr-sr-51): the subject, the remarks, and for a
     # tax-inclusive invoice how its amounts are stated.
+    # Text inside the XML is document content: Japanese, whoever downloads.
     notes = [snapshot.get("subject", ""), snapshot.get("notes", "")]
     if inclusive:
         notes.append(
-            gettext(
+            gettext_noop(
                 "税込価格の請求書です。税率ごとの税込合計から消費税額を差し引いた"
                 "税抜金額で記載しています。"
             )
@@ -295,7 +296,7 @@ def invoice_ubl(invoice) -> bytes:
     if snapshot.get("receipt_number"):
         document = _cac(root, "AdditionalDocumentReference")
         _cbc(document, "ID", snapshot["receipt_number"])
-        _cbc(document, "DocumentDescription", gettext("受付番号"))
+        _cbc(document, "DocumentDescription", gettext_noop("受付番号"))
 
     # Seller
     party = _cac(_cac(root, "AccountingSupplierParty"), "Party")
@@ -415,7 +416,7 @@ def invoice_ubl(invoice) -> bytes:
         _amount(el, "LineExtensionAmount", amount)
         item = _cac(el, "Item")
         if unit.strip() and unit_code(unit) == "H87" and unit.strip() not in UNIT_CODES:
-            _cbc(item, "Description", gettext("単位: %(unit)s") % {"unit": unit})
+            _cbc(item, "Description", gettext_noop("単位: %(unit)s") % {"unit": unit})
         _cbc(item, "Name", line["description"])
         _tax_category(item, "ClassifiedTaxCategory", line["tax_category"])
         price, base_quantity = _net_price(line, amount, inclusive=inclusive)

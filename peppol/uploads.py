@@ -22,10 +22,12 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext, pgettext
 from django_scopes import scopes_disabled
 
+from accounts.models import User
+from partners.models import Supplier
 from peppol.inbound import CheckResult, inbound_check, inbound_receive
 from peppol.models import InboundDocument, InboundStatus, JpPintUpload, UploadStatus
 from peppol.validation import max_document_bytes
@@ -45,7 +47,7 @@ class UploadAlreadyStartedError(Exception):
     """The upload was confirmed before (a second click)."""
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int):
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> bytes:
     """The member's bytes, reading no more than the limits allow (the
     sizes in the ZIP's headers are not trusted)."""
     limit = min(max_document_bytes(), budget)
@@ -156,6 +158,12 @@ def _invoice_json(result: CheckResult) -> dict:
     }
 
 
+def _when(moment) -> str:
+    return dateformat.format(
+        timezone.localtime(moment), pgettext("date format", "Y年m月d日 H:i")
+    )
+
+
 def _duplicate_error(name: str, xml: bytes) -> dict | None:
     """A problem when the same bytes were received before (by any path)."""
     sha256 = hashlib.sha256(xml).hexdigest()
@@ -171,13 +179,13 @@ def _duplicate_error(name: str, xml: bytes) -> dict | None:
             "二重に取り込まないよう、受け付けませんでした。"
         )
         % {
-            "when": f"{timezone.localtime(earlier.created_at):%Y年%m月%d日 %H:%M}",
+            "when": _when(earlier.created_at),
             "status": earlier.get_status_display(),
         },
     }
 
 
-def upload_check(*, supplier, documents: list[tuple[str, bytes]]) -> dict:
+def upload_check(*, supplier: Supplier, documents: list[tuple[str, bytes]]) -> dict:
     """The preview: every invoice, or every problem (file, rule, message)."""
     invoices, errors, seen = [], [], {}
     for name, xml in documents:
@@ -217,7 +225,9 @@ def upload_check(*, supplier, documents: list[tuple[str, bytes]]) -> dict:
     }
 
 
-def pint_upload_create(*, supplier, actor, name: str, data: bytes) -> JpPintUpload:
+def pint_upload_create(
+    *, supplier: Supplier, actor: User, name: str, data: bytes
+) -> JpPintUpload:
     """Store an upload and check it. Raises ``ValidationError`` when the
     same content was imported before."""
     sha256 = hashlib.sha256(data).hexdigest()
@@ -225,13 +235,12 @@ def pint_upload_create(*, supplier, actor, name: str, data: bytes) -> JpPintUplo
         supplier=supplier, sha256=sha256, status=UploadStatus.DONE
     ).first()
     if earlier:
-        when = timezone.localtime(earlier.finished_at)
         raise ValidationError(
             gettext(
                 "同じ内容のファイル（%(name)s）は%(when)sに取り込み済みです。"
                 "二重に取り込まないよう、受け付けませんでした。"
             )
-            % {"name": earlier.filename, "when": f"{when:%Y年%m月%d日 %H:%M}"}
+            % {"name": earlier.filename, "when": _when(earlier.finished_at)}
         )
     try:
         preview = upload_check(

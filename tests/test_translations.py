@@ -258,6 +258,10 @@ PYTHON_DATA = {
     "partners/banking.py::_HOLDER_ALLOWED": "the Zengin character set",
     "peppol/ubl.py::UNIT_CODES": "unit words as people type them, mapped to "
     "UN/ECE Recommendation 20 codes",
+    "peppol/inbound/mapping.py::UNIT_LABELS": "unit words stored on the lines "
+    "of an imported invoice (invoice content, Japanese like the invoice)",
+    "peppol/inbound/mapping.py::UNIT_PREFIX": "the 「単位: 」 remark written "
+    "into the JP PINT XML and parsed back verbatim",
 }
 # Not scanned: tests, migrations, and management commands, whose output is
 # the operator's console (like log lines), not the portal's UI.

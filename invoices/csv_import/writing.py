@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_scopes import scope
 
+from accounts.models import User
 from invoices.csv_import.assembly import PROGRESS_EVERY, csv_parse
 from invoices.csv_import.decoding import ENCODING_LABELS
 from invoices.csv_import.header import _NUMBER
@@ -84,7 +85,7 @@ def csv_import(
     *,
     data: bytes,
     supplier: Supplier,
-    actor,
+    actor: User,
     issue: bool,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Invoice]:

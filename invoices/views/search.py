@@ -89,7 +89,7 @@ class InvoicePrintView(View):
         # Rendered, recorded, then served, as every export is.
         page = exports.invoice_print_html(invoice)
         exports.invoices_record_taken(
-            [invoice],
+            invoices=[invoice],
             actor=request.user,
             kind=EventKind.DOWNLOADED,
             recorded_as=PRINT_FORMAT,

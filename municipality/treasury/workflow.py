@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy as _
 
+from accounts.models import User
 from invoices.audit import events_append
 from invoices.models import EventKind, Invoice, InvoiceStatus
 from invoices.workflow import invoice_transition
@@ -154,7 +155,9 @@ def batch_can_move(batch: PaymentBatch, to: str) -> bool:
 
 
 @transaction.atomic
-def batch_transition(*, batch: PaymentBatch, to: str, actor, **fields) -> PaymentBatch:
+def batch_transition(
+    *, batch: PaymentBatch, to: str, actor: User | None, **fields
+) -> PaymentBatch:
     """Move ``batch`` to ``to``, setting ``fields`` with it (the move's time
     and, when approving, ``approved_by`` are set here), and append the
     move's event to each of its invoices. Raises ``BatchTransitionError`` or
@@ -179,11 +182,17 @@ def batch_transition(*, batch: PaymentBatch, to: str, actor, **fields) -> Paymen
     return locked
 
 
-def _record(batch: PaymentBatch, *, from_status: str, invoices, actor) -> None:
+def _record(
+    batch: PaymentBatch,
+    *,
+    from_status: str,
+    invoices: list[Invoice],
+    actor: User | None,
+) -> None:
     """The events of the move ``batch`` has just made from ``from_status``."""
     if batch.status == B.APPROVED:
         batch_step(
-            invoices,
+            invoices=invoices,
             batch=batch,
             actor=actor,
             reason=gettext(
@@ -253,12 +262,21 @@ def _record(batch: PaymentBatch, *, from_status: str, invoices, actor) -> None:
                 )
         else:
             batch_step(
-                invoices, batch=batch, actor=actor, reason=text, step="cancelled"
+                invoices=invoices,
+                batch=batch,
+                actor=actor,
+                reason=text,
+                step="cancelled",
             )
 
 
 def batch_step(
-    invoices: list[Invoice], *, batch: PaymentBatch, actor, reason: str, step: str
+    *,
+    invoices: list[Invoice],
+    batch: PaymentBatch,
+    actor: User | None,
+    reason: str,
+    step: str,
 ) -> None:
     """A batch step that changes no invoice status, in each invoice's
     history; ``step`` says which (added, removed, approved, cancelled)."""

@@ -3,6 +3,7 @@ services check the same rules again before saving."""
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, gettext_lazy as _
 
 from partners.banking import (
     HOLDER_KANA_MAX_LENGTH,
@@ -29,48 +30,52 @@ class BankAccountForm(forms.Form):
     """
 
     bank_code = forms.CharField(
-        label="金融機関コード",
+        label=_("金融機関コード"),
         max_length=8,
-        help_text="4桁の数字（例: 0005）。通帳やキャッシュカードに記載されています。",
+        help_text=_(
+            "4桁の数字（例: 0005）。通帳やキャッシュカードに記載されています。"
+        ),
         widget=forms.TextInput(attrs=NUMERIC),
     )
     branch_code = forms.CharField(
-        label="支店コード（店番）",
+        label=_("支店コード（店番）"),
         max_length=6,
         required=False,
-        help_text="3桁の数字（例: 001）。",
+        help_text=_("3桁の数字（例: 001）。"),
         widget=forms.TextInput(attrs=NUMERIC),
     )
     account_type = forms.ChoiceField(
-        label="預金種目", choices=AccountType.choices, initial=AccountType.ORDINARY
+        label=_("預金種目"), choices=AccountType.choices, initial=AccountType.ORDINARY
     )
     account_number = forms.CharField(
-        label="口座番号",
+        label=_("口座番号"),
         max_length=14,
         required=False,
-        help_text="7桁以内の数字。7桁未満の場合は先頭に0を補って登録します。",
+        help_text=_("7桁以内の数字。7桁未満の場合は先頭に0を補って登録します。"),
         widget=forms.TextInput(attrs=NUMERIC),
     )
     japan_post_kigou = forms.CharField(
-        label="記号",
+        label=_("記号"),
         max_length=10,
         required=False,
-        help_text="5桁の数字（例: 12345）。",
+        help_text=_("5桁の数字（例: 12345）。"),
         widget=forms.TextInput(attrs=NUMERIC),
     )
     japan_post_bangou = forms.CharField(
-        label="番号",
+        label=_("番号"),
         max_length=16,
         required=False,
-        help_text="8桁以内の数字（例: 12345671）。",
+        help_text=_("8桁以内の数字（例: 12345671）。"),
         widget=forms.TextInput(attrs=NUMERIC),
     )
     holder_input = forms.CharField(
-        label="口座名義（カナ）",
+        label=_("口座名義（カナ）"),
         max_length=100,
         help_text=(
-            "通帳に印字されているとおりにカタカナで入力してください。"
-            "「株式会社」などは振込用の略語（例: ｶ)）に置き換えます。"
+            _(
+                "通帳に印字されているとおりにカタカナで入力してください。"
+                "「株式会社」などは振込用の略語（例: ｶ)）に置き換えます。"
+            )
         ),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
@@ -114,20 +119,25 @@ class BankAccountForm(forms.Form):
         if bank.code != JAPAN_POST_BANK_CODE:
             self.add_error(
                 "japan_post_kigou",
-                "記号・番号はゆうちょ銀行（金融機関コード 9900）の口座にだけ使えます。"
-                "ほかの金融機関は支店コードと口座番号を入力してください。",
+                gettext(
+                    "記号・番号はゆうちょ銀行（金融機関コード 9900）の"
+                    "口座にだけ使えます。"
+                    "ほかの金融機関は支店コードと口座番号を入力してください。"
+                ),
             )
             return
         if cleaned.get("branch_code") or cleaned.get("account_number"):
             self.add_error(
                 None,
-                "ゆうちょ銀行の口座は「記号・番号」か「支店コード（店番）・口座番号」"
-                "のどちらか一方で入力してください。",
+                gettext(
+                    "ゆうちょ銀行の口座は「記号・番号」か「支店コード（店番）・口座番号」"
+                    "のどちらか一方で入力してください。"
+                ),
             )
             return
         if not (kigou and bangou):
             field = "japan_post_bangou" if kigou else "japan_post_kigou"
-            self.add_error(field, "記号と番号の両方を入力してください。")
+            self.add_error(field, gettext("記号と番号の両方を入力してください。"))
             return
         try:
             branch_code, account_type, number = japan_post_to_zengin(kigou, bangou)
@@ -145,8 +155,8 @@ class BankAccountForm(forms.Form):
     def _clean_zengin(self, bank) -> None:
         cleaned = self.cleaned_data
         for field, message in (
-            ("branch_code", "支店コード（店番）を入力してください。"),
-            ("account_number", "口座番号を入力してください。"),
+            ("branch_code", gettext("支店コード（店番）を入力してください。")),
+            ("account_number", gettext("口座番号を入力してください。")),
         ):
             if not cleaned.get(field):
                 self.add_error(field, message)
@@ -164,8 +174,10 @@ class BankAccountForm(forms.Form):
                 if bank.code == JAPAN_POST_BANK_CODE:
                     error.error_list.append(
                         ValidationError(
-                            "ゆうちょ銀行の通帳の記号・番号（8桁）は、"
-                            "「記号・番号」の欄に入力してください。"
+                            gettext(
+                                "ゆうちょ銀行の通帳の記号・番号（8桁）は、"
+                                "「記号・番号」の欄に入力してください。"
+                            )
                         )
                     )
                 self.add_error("account_number", error)

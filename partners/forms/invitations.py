@@ -6,7 +6,7 @@ import unicodedata
 
 import jaconv
 from django import forms
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from municipality.models import Department
 from municipality.validators import (
@@ -20,10 +20,12 @@ from partners.services.invitations import (
     email_is_staff,
 )
 
-KANA_MESSAGE = (
+KANA_MESSAGE = gettext_lazy(
     "%(field)sは全角カタカナで入力してください（例: カブシキガイシャカノヤショウジ）。"
 )
-PHONE_MESSAGE = "電話番号は 0994-12-3456 のように数字とハイフンで入力してください。"
+PHONE_MESSAGE = gettext_lazy(
+    "電話番号は 0994-12-3456 のように数字とハイフンで入力してください。"
+)
 
 
 def kana_normalize(value: str, field: str) -> str:
@@ -58,12 +60,14 @@ class InvitationRequestForm(forms.ModelForm):
     it, form-filling bots usually fill it."""
 
     departments = DepartmentChoiceField(
-        label="請求先の部署",
+        label=gettext_lazy("請求先の部署"),
         queryset=Department.objects.none(),
-        error_messages={"required": "請求書を送りたい部署を1つ以上選んでください。"},
+        error_messages={
+            "required": gettext_lazy("請求書を送りたい部署を1つ以上選んでください。")
+        },
     )
     website = forms.CharField(
-        label="ウェブサイト（入力しないでください）", required=False
+        label=gettext_lazy("ウェブサイト（入力しないでください）"), required=False
     )
 
     class Meta:
@@ -80,8 +84,10 @@ class InvitationRequestForm(forms.ModelForm):
         ]
         help_texts = {
             "registration_number": (
-                "適格請求書発行事業者の方は「T」から始まる番号。"
-                "登録していない場合は空欄。"
+                gettext_lazy(
+                    "適格請求書発行事業者の方は「T」から始まる番号。"
+                    "登録していない場合は空欄。"
+                )
             ),
         }
         widgets = {"message": forms.Textarea(attrs={"rows": 4})}
@@ -94,7 +100,7 @@ class InvitationRequestForm(forms.ModelForm):
 
     def clean_company_name_kana(self):
         return kana_normalize(
-            self.cleaned_data["company_name_kana"], "事業者名（カナ）"
+            self.cleaned_data["company_name_kana"], gettext("事業者名（カナ）")
         )
 
     def clean_phone(self):
@@ -103,19 +109,24 @@ class InvitationRequestForm(forms.ModelForm):
 
 class DeclineForm(forms.Form):
     reason = forms.CharField(
-        label="見送りの理由",
+        label=gettext_lazy("見送りの理由"),
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="申請者にメールで伝わります。",
+        help_text=gettext_lazy("申請者にメールで伝わります。"),
         error_messages={
-            "required": "見送りの理由を入力してください。申請者にメールで伝わります。"
+            "required": gettext_lazy(
+                "見送りの理由を入力してください。申請者にメールで伝わります。"
+            )
         },
     )
 
 
 class InvitationForm(forms.Form):
-    email = forms.EmailField(label="招待先メールアドレス")
+    email = forms.EmailField(label=gettext_lazy("招待先メールアドレス"))
     company_name = forms.CharField(
-        label="事業者名", required=False, max_length=200, help_text="分かる場合のみ。"
+        label=gettext_lazy("事業者名"),
+        required=False,
+        max_length=200,
+        help_text=gettext_lazy("分かる場合のみ。"),
     )
     registration_number = forms.CharField(
         label=gettext_lazy("登録番号"),
@@ -127,9 +138,11 @@ class InvitationForm(forms.Form):
         ),
     )
     departments = DepartmentChoiceField(
-        label="請求先の部署",
+        label=gettext_lazy("請求先の部署"),
         queryset=Department.objects.none(),
-        error_messages={"required": "招待する部署を1つ以上選んでください。"},
+        error_messages={
+            "required": gettext_lazy("招待する部署を1つ以上選んでください。")
+        },
     )
 
     def __init__(self, *args, municipality, **kwargs):
@@ -169,7 +182,7 @@ class SupplierCreateForm(forms.ModelForm):
         ]
 
     def clean_name_kana(self):
-        return kana_normalize(self.cleaned_data["name_kana"], "名称（カナ）")
+        return kana_normalize(self.cleaned_data["name_kana"], gettext("名称（カナ）"))
 
     def clean_phone(self):
         phone = self.cleaned_data["phone"]

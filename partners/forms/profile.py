@@ -3,6 +3,8 @@ import unicodedata
 
 import jaconv
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_lazy as _
 
 from partners.images import SEAL_MAX_BYTES, SEAL_MAX_SIDE, seal_image_clean
 from partners.models import Supplier
@@ -22,15 +24,20 @@ class SupplierProfileForm(forms.ModelForm):
     here (``partners.images``) and saved by the service, never by the form."""
 
     seal = forms.FileField(
-        label="印影の画像",
+        label=_("印影の画像"),
         required=False,
-        help_text=(
-            f"JPEG または GIF、{SEAL_MAX_BYTES // 1024:,}KB以下、"
-            f"縦・横{SEAL_MAX_SIDE}ピクセル以内。"
-        ),
+        help_text=lazy(
+            lambda: (
+                gettext("JPEG または GIF、%(size)sKB以下、縦・横%(side)sピクセル以内。")
+                % {"size": f"{SEAL_MAX_BYTES // 1024:,}", "side": SEAL_MAX_SIDE}
+            ),
+            str,
+        )(),
         widget=forms.FileInput(attrs={"accept": "image/jpeg,image/gif"}),
     )
-    remove_seal = forms.BooleanField(label="登録済みの印影を削除する", required=False)
+    remove_seal = forms.BooleanField(
+        label=_("登録済みの印影を削除する"), required=False
+    )
 
     class Meta:
         model = Supplier
@@ -53,7 +60,7 @@ class SupplierProfileForm(forms.ModelForm):
         digits = value.replace("-", "")
         if not re.fullmatch(r"\d{7}", digits):
             raise forms.ValidationError(
-                "郵便番号は7桁の数字で入力してください（例: 893-8501）。"
+                gettext("郵便番号は7桁の数字で入力してください（例: 893-8501）。")
             )
         return f"{digits[:3]}-{digits[3:]}"
 
@@ -61,7 +68,9 @@ class SupplierProfileForm(forms.ModelForm):
         value = _half_width(self.cleaned_data["phone"])
         if value and not re.fullmatch(r"\+?[\d\-() ]{10,20}", value):
             raise forms.ValidationError(
-                "電話番号は市外局番から数字で入力してください（例: 0994-31-1111）。"
+                gettext(
+                    "電話番号は市外局番から数字で入力してください（例: 0994-31-1111）。"
+                )
             )
         return value
 
@@ -74,6 +83,8 @@ class SupplierProfileForm(forms.ModelForm):
         if cleaned.get("seal") and cleaned.get("remove_seal"):
             self.add_error(
                 "remove_seal",
-                "新しい印影を選んだときは「削除する」のチェックを外してください。",
+                gettext(
+                    "新しい印影を選んだときは「削除する」のチェックを外してください。"
+                ),
             )
         return cleaned

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from accounts.emails import email_send_template
 from accounts.models import User
@@ -108,7 +109,7 @@ def _ensure_unique(account: BankAccount) -> None:
     )
     if duplicate:
         raise BankAccountDuplicateError(
-            "この口座（%(account)s）はすでに登録されています。",
+            gettext("この口座（%(account)s）はすでに登録されています。"),
             code="duplicate",
             params={"account": account},
         )
@@ -132,18 +133,24 @@ def _display(field: str, value) -> str:
     if field == "account_type":
         return AccountType(value).label
     if field == "is_default":
-        return "はい" if value else "いいえ"
+        return gettext("はい") if value else gettext("いいえ")
     return value
 
 
 def _describe(change: BankAccountChange) -> dict:
     state = change.after or change.before
-    label = (
-        f"{state['bank_name']}（{state['bank_code']}） "
-        f"{state['branch_name']}（{state['branch_code']}） "
-        f"{AccountType(state['account_type']).label} "
-        f"{_mask(state['account_number'])} {state['holder_kana']}"
-    )
+    label = gettext(
+        "%(bank)s（%(bank_code)s） %(branch)s（%(branch_code)s） "
+        "%(account_type)s %(account_number)s %(holder)s"
+    ) % {
+        "bank": state["bank_name"],
+        "bank_code": state["bank_code"],
+        "branch": state["branch_name"],
+        "branch_code": state["branch_code"],
+        "account_type": AccountType(state["account_type"]).label,
+        "account_number": _mask(state["account_number"]),
+        "holder": state["holder_kana"],
+    }
     diffs = [
         {
             "label": BankAccount._meta.get_field(field).verbose_name,

@@ -23,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts.emails import email_send_template
 from accounts.models import User
@@ -47,12 +47,16 @@ from partners.selectors import (
 from partners.services.suppliers import connection_create, supplier_member_add
 from partners.tokens import token_digest, token_new
 
-DEPARTMENTS_NOT_ALLOWED = "選べない部署が含まれています。一覧から選び直してください。"
-DEPARTMENTS_REQUIRED = "招待する部署を1つ以上選んでください。"
-DEPARTMENTS_ALL_INACTIVE = (
+DEPARTMENTS_NOT_ALLOWED = gettext_lazy(
+    "選べない部署が含まれています。一覧から選び直してください。"
+)
+DEPARTMENTS_REQUIRED = gettext_lazy("招待する部署を1つ以上選んでください。")
+DEPARTMENTS_ALL_INACTIVE = gettext_lazy(
     "申請された部署はすべて無効になっています。見送りとして理由を伝えてください。"
 )
-DECLINE_REASON_REQUIRED = "見送りの理由を入力してください。申請者にメールで伝わります。"
+DECLINE_REASON_REQUIRED = gettext_lazy(
+    "見送りの理由を入力してください。申請者にメールで伝わります。"
+)
 STAFF_EMAIL = gettext_lazy(
     "このメールアドレスは自治体職員のアカウントで使われています。"
     "取引先の登録には、職員用とは別のメールアドレスを入力してください。"
@@ -224,7 +228,7 @@ def _invitation_new(
     department: Department,
     email: str,
     company_name: str,
-    actor,
+    actor: User,
     registration_number: str = "",
     supplier: Supplier | None = None,
     request: InvitationRequest | None = None,
@@ -251,7 +255,7 @@ def invitation_create(
     email: str,
     company_name: str = "",
     registration_number: str = "",
-    actor,
+    actor: User,
 ) -> list[Invitation]:
     """Invite ``email`` to bill each of ``departments`` (one invitation and
     one email each). A department that already has a pending invitation for
@@ -315,7 +319,9 @@ def _request_locked(request: InvitationRequest) -> InvitationRequest:
     )
     if locked.status != InvitationRequestStatus.PENDING:
         raise ValidationError(
-            "この申請はすでに「%(status)s」です。一覧を更新して確認してください。",
+            gettext(
+                "この申請はすでに「%(status)s」です。一覧を更新して確認してください。"
+            ),
             params={"status": locked.get_status_display()},
         )
     return locked
@@ -323,7 +329,7 @@ def _request_locked(request: InvitationRequest) -> InvitationRequest:
 
 @transaction.atomic
 def invitation_request_approve(
-    *, request: InvitationRequest, actor
+    *, request: InvitationRequest, actor: User
 ) -> list[Invitation]:
     """Approve a pending request: one invitation per requested department
     that is still active.
@@ -369,13 +375,11 @@ def invitation_request_approve(
 
 @transaction.atomic
 def invitation_request_decline(
-    *, request: InvitationRequest, reason: str, actor
+    *, request: InvitationRequest, reason: str, actor: User
 ) -> InvitationRequest:
     """Decline a pending request and email the reason to the requester."""
     if not reason.strip():
-        raise ValidationError(
-            "見送りの理由を入力してください。申請者にメールで伝わります。"
-        )
+        raise ValidationError(DECLINE_REASON_REQUIRED)
     request = _request_locked(request)
     request.status = InvitationRequestStatus.DECLINED
     request.decline_reason = reason.strip()
@@ -399,13 +403,13 @@ def _invitation_locked(invitation: Invitation) -> Invitation:
 
 
 @transaction.atomic
-def invitation_resend(*, invitation: Invitation, actor) -> Invitation:
+def invitation_resend(*, invitation: Invitation, actor: User) -> Invitation:
     """Send a pending (or expired) invitation again with a new link and a
     new expiry."""
     invitation = _invitation_locked(invitation)
     if invitation.status != InvitationStatus.SENT:
         raise ValidationError(
-            "「%(status)s」の招待は再送できません。",
+            gettext("「%(status)s」の招待は再送できません。"),
             params={"status": invitation.get_status_display()},
         )
     _invitation_send(invitation)
@@ -413,12 +417,12 @@ def invitation_resend(*, invitation: Invitation, actor) -> Invitation:
 
 
 @transaction.atomic
-def invitation_revoke(*, invitation: Invitation, actor) -> Invitation:
+def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
     """Revoke a pending invitation: its link stops working at once."""
     invitation = _invitation_locked(invitation)
     if invitation.status != InvitationStatus.SENT:
         raise ValidationError(
-            "「%(status)s」の招待は取り消せません。",
+            gettext("「%(status)s」の招待は取り消せません。"),
             params={"status": invitation.get_status_display()},
         )
     invitation.status = InvitationStatus.REVOKED
@@ -458,7 +462,7 @@ def invitation_check_usable(invitation: Invitation) -> None:
         raise InvitationError("expired", invitation)
 
 
-def invitation_check_acceptor(invitation: Invitation, user) -> None:
+def invitation_check_acceptor(*, invitation: Invitation, user: User | None) -> None:
     """Raise ``InvitationError`` unless ``user`` (``None`` when not logged
     in) may go on to accept ``invitation``.
 
@@ -495,7 +499,7 @@ class AcceptResult:
     created_user: bool
 
 
-def _accept(invitation: Invitation, user, supplier: Supplier) -> Connection:
+def _accept(invitation: Invitation, user: User, supplier: Supplier) -> Connection:
     connection = connection_create(supplier=supplier, department=invitation.department)
     invitation.status = InvitationStatus.ACCEPTED
     invitation.accepted_by = user
@@ -517,7 +521,7 @@ def _accept(invitation: Invitation, user, supplier: Supplier) -> Connection:
 def invitation_accept(
     *,
     invitation: Invitation,
-    user=None,
+    user: User | None = None,
     signup: dict | None = None,
     supplier_fields: dict | None = None,
 ) -> AcceptResult:
@@ -538,7 +542,7 @@ def invitation_accept(
     """
     invitation = _invitation_locked(invitation)
     invitation_check_usable(invitation)
-    invitation_check_acceptor(invitation, user)
+    invitation_check_acceptor(invitation=invitation, user=user)
     if invitation.supplier_id is not None:
         connection = _accept(invitation, user, invitation.supplier)
         return AcceptResult(connection=connection, user=user, created_user=False)

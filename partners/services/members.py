@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.emails import email_send_template
 from accounts.models import User
@@ -139,7 +140,7 @@ def member_invitation_create(
         supplier=supplier, user__email__iexact=email
     ).exists():
         raise ValidationError(
-            {"email": "このメールアドレスの方はすでにこの取引先の利用者です。"}
+            {"email": gettext("このメールアドレスの方はすでにこの取引先の利用者です。")}
         )
     if (
         member_invitation_list_pending(supplier=supplier)
@@ -148,8 +149,10 @@ def member_invitation_create(
     ):
         raise ValidationError(
             {
-                "email": "このメールアドレスにはすでに招待を送っています。"
-                "届いていない場合は、利用者の一覧から再送してください。"
+                "email": gettext(
+                    "このメールアドレスにはすでに招待を送っています。"
+                    "届いていない場合は、利用者の一覧から再送してください。"
+                )
             }
         )
     invitation = MemberInvitation(
@@ -177,7 +180,7 @@ def member_invitation_resend(*, invitation: MemberInvitation) -> MemberInvitatio
     invitation = _invitation_lock(invitation)
     if invitation.status != InvitationStatus.SENT:
         raise ValidationError(
-            "この招待は%(status)sのため、再送できません。",
+            gettext("この招待は%(status)sのため、再送できません。"),
             params={"status": invitation.get_status_display()},
         )
     _invitation_send(invitation=invitation)
@@ -193,8 +196,10 @@ def member_invitation_revoke(*, invitation: MemberInvitation) -> MemberInvitatio
     invitation = _invitation_lock(invitation)
     if invitation.status == InvitationStatus.ACCEPTED:
         raise ValidationError(
-            "この招待はすでに承諾されているため、取り消せません。"
-            "利用をやめてもらう場合は、利用者を削除してください。"
+            gettext(
+                "この招待はすでに承諾されているため、取り消せません。"
+                "利用をやめてもらう場合は、利用者を削除してください。"
+            )
         )
     if invitation.status == InvitationStatus.SENT:
         invitation.status = InvitationStatus.REVOKED
@@ -304,8 +309,10 @@ def member_role_change(
     else:
         membership = _membership_lock_keeping_an_owner(
             membership=membership,
-            message="最後の管理者を担当者に変更することはできません。"
-            "先に別の利用者を管理者にしてください。",
+            message=gettext(
+                "最後の管理者を担当者に変更することはできません。"
+                "先に別の利用者を管理者にしてください。"
+            ),
         )
     before = supplier_role_values(membership)
     membership.role = role
@@ -329,6 +336,8 @@ def member_remove(*, membership: SupplierMembership, actor: User) -> None:
     """
     membership = _membership_lock_keeping_an_owner(
         membership=membership,
-        message="最後の管理者は削除できません。先に別の利用者を管理者にしてください。",
+        message=gettext(
+            "最後の管理者は削除できません。先に別の利用者を管理者にしてください。"
+        ),
     )
     supplier_membership_delete(membership=membership, actor=actor)

@@ -8,7 +8,9 @@ platform admins in the Django admin.
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
+from accounts.models import User
 from invoices.audit import field_changes, field_values, settings_event_append
 from invoices.models import SettingsAction, SettingsEventKind
 from municipality.models import Department
@@ -17,12 +19,16 @@ from partners.models import Connection, Supplier, SupplierMembership, SupplierRo
 _ROLE_FIELDS = ("supplier", "role")
 
 
-def _user_label(user) -> str:
+def _user_label(user: User) -> str:
     return f"{user.name} <{user.email}>" if user.name else user.email
 
 
 def supplier_role_record(
-    *, membership: SupplierMembership, action: str, before: dict, actor
+    *,
+    membership: SupplierMembership,
+    action: str,
+    before: dict,
+    actor: User | None,
 ) -> None:
     """Record a supplier role as it is now against ``before`` (its
     ``supplier_role_values`` before the change; empty for a new role). For
@@ -45,7 +51,7 @@ def supplier_role_values(membership: SupplierMembership) -> dict[str, str]:
 
 @transaction.atomic
 def supplier_member_add(
-    *, supplier: Supplier, user, role: SupplierRole, actor
+    *, supplier: Supplier, user: User, role: SupplierRole, actor: User | None
 ) -> SupplierMembership:
     """Make ``user`` a member of ``supplier`` with ``role`` (recorded when
     it is new or changed).
@@ -58,7 +64,7 @@ def supplier_member_add(
     )
     if membership is not None and membership.supplier_id != supplier.pk:
         raise ValidationError(
-            "この利用者はすでに別の取引先（%(name)s）に所属しています。",
+            gettext("この利用者はすでに別の取引先（%(name)s）に所属しています。"),
             params={"name": membership.supplier},
         )
     before = {}
@@ -80,7 +86,7 @@ def supplier_member_add(
 
 @transaction.atomic
 def supplier_membership_save(
-    *, membership: SupplierMembership, actor
+    *, membership: SupplierMembership, actor: User
 ) -> SupplierMembership:
     """Save a supplier role as edited (Django admin): new, or another role.
     Moving it to another user or supplier is recorded as the old role
@@ -122,7 +128,7 @@ def supplier_membership_save(
 
 
 @transaction.atomic
-def supplier_membership_delete(*, membership: SupplierMembership, actor) -> None:
+def supplier_membership_delete(*, membership: SupplierMembership, actor: User) -> None:
     """Take a member out of the supplier, recording the role removed. No
     owner check: ``member_remove`` keeps the last owner."""
     membership = (

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext, gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
@@ -24,8 +25,6 @@ from partners.services.bank_accounts import (
     bank_account_update,
 )
 from partners.views.mixins import SupplierOwnerRequiredMixin
-
-NOTICE = "取引先の管理者全員に、変更をお知らせするメールを送りました。"
 
 
 def _account_for(request, pk: int) -> BankAccount:
@@ -96,12 +95,14 @@ class BankAccountFormView(SupplierOwnerRequiredMixin, FormView):
         except ValidationError as error:
             form.add_error(None, error.messages)
             return self.form_invalid(form)
-        messages.success(self.request, f"{self.success_message}{NOTICE}")
+        messages.success(self.request, self.success_message)
         return redirect("supplier:bank_accounts")
 
 
 class BankAccountAddView(BankAccountFormView):
-    success_message = "振込先口座を登録しました。"
+    success_message = gettext_lazy(
+        "振込先口座を登録しました。取引先の管理者全員に、変更をお知らせするメールを送りました。"
+    )
 
     def save(self, form):
         bank_account_create(
@@ -112,7 +113,9 @@ class BankAccountAddView(BankAccountFormView):
 
 
 class BankAccountEditView(BankAccountFormView):
-    success_message = "振込先口座を変更しました。"
+    success_message = gettext_lazy(
+        "振込先口座を変更しました。取引先の管理者全員に、変更をお知らせするメールを送りました。"
+    )
 
     def dispatch(self, request, *args, **kwargs):
         self.account = _account_for(request, kwargs["pk"])
@@ -141,7 +144,12 @@ class BankAccountDeleteView(SupplierOwnerRequiredMixin, TemplateView):
 
     def post(self, request, *args, **kwargs):
         bank_account_delete(bank_account=self.account, actor=request.user)
-        messages.success(request, f"振込先口座を削除しました。{NOTICE}")
+        messages.success(
+            request,
+            gettext(
+                "振込先口座を削除しました。取引先の管理者全員に、変更をお知らせするメールを送りました。"
+            ),
+        )
         return redirect("supplier:bank_accounts")
 
 
@@ -154,7 +162,13 @@ class BankAccountDefaultView(SupplierOwnerRequiredMixin, View):
         account = bank_account_set_default(
             bank_account=_account_for(request, kwargs["pk"]), actor=request.user
         )
-        messages.success(request, f"「{account}」を既定の振込先にしました。{NOTICE}")
+        messages.success(
+            request,
+            gettext(
+                "「%(account)s」を既定の振込先にしました。取引先の管理者全員に、変更をお知らせするメールを送りました。"
+            )
+            % {"account": account},
+        )
         return redirect("supplier:bank_accounts")
 
 

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 
@@ -35,10 +35,10 @@ from partners.services.invitations import (
 # Invitation states as staff see them: "expired" is a sent invitation whose
 # link has run out.
 INVITATION_STATES = {
-    "sent": "送信済み（有効）",
-    "expired": "期限切れ",
-    "accepted": "承諾済み",
-    "revoked": "取消済み",
+    "sent": gettext_lazy("送信済み（有効）"),
+    "expired": gettext_lazy("期限切れ"),
+    "accepted": gettext_lazy("承諾済み"),
+    "revoked": gettext_lazy("取消済み"),
 }
 
 
@@ -143,7 +143,12 @@ class InvitationRequestDetailView(ConsoleMixin, DetailView):
                 else:
                     messages.success(
                         request,
-                        f"申請を承認し、{len(invitations)}件の招待メールを送信しました。",
+                        ngettext(
+                            "申請を承認し、%(count)d件の招待メールを送信しました。",
+                            "申請を承認し、%(count)d件の招待メールを送信しました。",
+                            len(invitations),
+                        )
+                        % {"count": len(invitations)},
                     )
             else:
                 form = DeclineForm(request.POST)
@@ -156,7 +161,9 @@ class InvitationRequestDetailView(ConsoleMixin, DetailView):
                     reason=form.cleaned_data["reason"],
                     actor=request.user,
                 )
-                messages.success(request, "申請を見送り、理由をメールで伝えました。")
+                messages.success(
+                    request, gettext("申請を見送り、理由をメールで伝えました。")
+                )
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)
@@ -239,13 +246,20 @@ class InvitationCreateView(ConsoleMixin, FormView):
         elif invitations:
             messages.success(
                 self.request,
-                f"{form.cleaned_data['email']} に{len(invitations)}件の招待メールを"
-                "送信しました。",
+                ngettext(
+                    "%(email)s に%(count)d件の招待メールを送信しました。",
+                    "%(email)s に%(count)d件の招待メールを送信しました。",
+                    len(invitations),
+                )
+                % {"email": form.cleaned_data["email"], "count": len(invitations)},
             )
         else:
             messages.info(
                 self.request,
-                "選んだ部署への有効な招待はすでに送信済みです。必要なら一覧から再送してください。",
+                gettext(
+                    "選んだ部署への有効な招待はすでに送信済みです。"
+                    "必要なら一覧から再送してください。"
+                ),
             )
         return self.redirect_to("city:invitations")
 
@@ -275,13 +289,15 @@ class InvitationActionView(ConsoleMixin, View):
                 else:
                     messages.success(
                         request,
-                        f"{invitation.email} に新しいリンクで"
-                        "招待メールを再送しました。",
+                        gettext("%(email)s に新しいリンクで招待メールを再送しました。")
+                        % {"email": invitation.email},
                     )
             else:
                 invitation_revoke(invitation=invitation, actor=request.user)
                 messages.success(
-                    request, f"{invitation.email} への招待を取り消しました。"
+                    request,
+                    gettext("%(email)s への招待を取り消しました。")
+                    % {"email": invitation.email},
                 )
         except ValidationError as error:
             for message in error.messages:

@@ -5,6 +5,7 @@ from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django_scopes import scope
 
@@ -40,7 +41,7 @@ def _error_page(request, error: InvitationError, token: str):
         and request.user.is_authenticated
         and invitation.accepted_by_id == request.user.pk
     ):
-        messages.info(request, "この招待はすでに承諾済みです。")
+        messages.info(request, gettext("この招待はすでに承諾済みです。"))
         return redirect("supplier:home")
     return render(
         request,
@@ -75,7 +76,7 @@ def _accept(request, invitation, token):
     user = request.user if request.user.is_authenticated else None
     try:
         invitation_check_usable(invitation)
-        invitation_check_acceptor(invitation, user)
+        invitation_check_acceptor(invitation=invitation, user=user)
     except InvitationError as error:
         return _error_page(request, error, token)
 
@@ -123,8 +124,14 @@ def _accept(request, invitation, token):
                 login(request, result.user, backend=_BACKEND)
             messages.success(
                 request,
-                f"{invitation.municipality.name} {invitation.department.name} への"
-                "請求書の送付ができるようになりました。",
+                gettext(
+                    "%(municipality)s %(department)s への"
+                    "請求書の送付ができるようになりました。"
+                )
+                % {
+                    "municipality": invitation.municipality.name,
+                    "department": invitation.department.name,
+                },
             )
             return redirect("supplier:home")
 

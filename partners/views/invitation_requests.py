@@ -4,13 +4,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 from django.views.generic import FormView, TemplateView
 
 from accounts.ratelimit import client_ip, client_network, rate_limit_exceeded
 from partners.forms.invitations import InvitationRequestForm
 from partners.services.invitations import invitation_request_submit
 
-RATE_LIMITED = (
+RATE_LIMITED = gettext_lazy(
     "短時間に多くの申請がありました。1時間ほど待ってからもう一度送信してください。"
 )
 
@@ -76,7 +77,7 @@ class InvitationRequestView(FormView):
         except ValidationError as error:
             form.add_error(None, error)
             return self.form_invalid(form)
-        messages.success(self.request, "招待の申請を受け付けました。")
+        messages.success(self.request, gettext("招待の申請を受け付けました。"))
         return super().form_valid(form)
 
 

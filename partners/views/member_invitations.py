@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views import View
 
 from accounts.forms import InvitedSignupForm
@@ -55,7 +56,9 @@ class MemberInvitationAcceptView(View):
         except MemberInvitationError as error:
             return self._respond(error.step)
         messages.success(
-            request, f"{self.invitation.supplier} の利用者として参加しました。"
+            request,
+            gettext("%(supplier)s の利用者として参加しました。")
+            % {"supplier": self.invitation.supplier},
         )
         return redirect("supplier:home")
 
@@ -63,8 +66,11 @@ class MemberInvitationAcceptView(View):
         if step == AcceptStep.JOINED:
             messages.info(
                 self.request,
-                f"この招待はすでに承諾済みです。{self.invitation.supplier} "
-                "の利用者としてご利用いただけます。",
+                gettext(
+                    "この招待はすでに承諾済みです。"
+                    "%(supplier)s の利用者としてご利用いただけます。"
+                )
+                % {"supplier": self.invitation.supplier},
             )
             return redirect("supplier:home")
         if form is None and step == AcceptStep.SIGNUP:

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse_lazy
+from django.utils.translation import gettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
@@ -68,7 +69,11 @@ class MemberInviteView(SupplierOwnerRequiredMixin, FormView):
         except ValidationError as error:
             form.add_error(None, error)
             return self.form_invalid(form)
-        messages.success(self.request, f"{invitation.email} に招待メールを送りました。")
+        messages.success(
+            self.request,
+            gettext("%(email)s に招待メールを送りました。")
+            % {"email": invitation.email},
+        )
         return super().form_valid(form)
 
 
@@ -79,7 +84,7 @@ class MemberRoleView(SupplierOwnerRequiredMixin, View):
         membership = _membership(request, pk)
         form = MemberRoleForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "役割を選んでください。")
+            messages.error(request, gettext("役割を選んでください。"))
             return redirect("supplier:members")
         try:
             membership = member_role_change(
@@ -92,8 +97,8 @@ class MemberRoleView(SupplierOwnerRequiredMixin, View):
             return redirect("supplier:members")
         messages.success(
             request,
-            f"{membership.user} さんの役割を{membership.get_role_display()}"
-            "にしました。",
+            gettext("%(user)s さんの役割を%(role)sにしました。")
+            % {"user": membership.user, "role": membership.get_role_display()},
         )
         demoted_self = membership.user_id == request.user.pk
         if demoted_self and membership.role != SupplierRole.OWNER:
@@ -120,7 +125,9 @@ class MemberRemoveView(SupplierOwnerRequiredMixin, TemplateView):
             messages.error(request, error.messages[0])
             return redirect("supplier:members")
         messages.success(
-            request, f"{membership.user} さんを取引先の利用者から外しました。"
+            request,
+            gettext("%(user)s さんを取引先の利用者から外しました。")
+            % {"user": membership.user},
         )
         if membership.user_id == request.user.pk:
             # No longer a member: the supplier area would answer 404.
@@ -139,8 +146,11 @@ class MemberInvitationResendView(SupplierOwnerRequiredMixin, View):
         else:
             messages.success(
                 request,
-                f"{invitation.email} に招待メールを再送しました。"
-                "以前のメールのリンクは使えなくなります。",
+                gettext(
+                    "%(email)s に招待メールを再送しました。"
+                    "以前のメールのリンクは使えなくなります。"
+                )
+                % {"email": invitation.email},
             )
         return redirect("supplier:members")
 
@@ -154,5 +164,9 @@ class MemberInvitationRevokeView(SupplierOwnerRequiredMixin, View):
         except ValidationError as error:
             messages.error(request, error.messages[0])
         else:
-            messages.success(request, f"{invitation.email} への招待を取り消しました。")
+            messages.success(
+                request,
+                gettext("%(email)s への招待を取り消しました。")
+                % {"email": invitation.email},
+            )
         return redirect("supplier:members")

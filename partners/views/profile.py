@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
@@ -65,7 +66,7 @@ class ProfileEditView(SupplierOwnerRequiredMixin, FormView):
         except ValidationError as error:
             form.add_error(None, error)
             return self.form_invalid(form)
-        messages.success(self.request, "事業者情報を保存しました。")
+        messages.success(self.request, gettext("事業者情報を保存しました。"))
         return super().form_valid(form)
 
 

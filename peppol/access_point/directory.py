@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from peppol.access_point.base import DeliveryStatus, IncomingDocument, OutgoingDocument
 from peppol.access_point.sbdh import sbdh_wrap
@@ -26,7 +27,7 @@ from peppol.access_point.sbdh import sbdh_wrap
 FOLDERS = ("outbox", "sent", "errors", "inbox", "processed", "failed")
 IN_PROGRESS_SUFFIXES = (".tmp", ".part", ".partial", ".filepart")
 MAX_INBOUND_BYTES = 10 * 1024 * 1024
-TOO_LARGE = (
+TOO_LARGE = _(
     "ファイルが大きすぎます（上限 10 MB）。"
     "送信者に分割または内容の確認を依頼してください。"
 )
@@ -75,7 +76,7 @@ class DirectoryAccessPoint:
                 xml=b"", filename=path.name, reference=path.name
             )
             if path.stat().st_size > MAX_INBOUND_BYTES:
-                self.done(document, error=TOO_LARGE)
+                self.done(document, error=str(TOO_LARGE))
                 continue
             document.xml = path.read_bytes()
             documents.append(document)

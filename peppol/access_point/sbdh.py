@@ -4,6 +4,7 @@ receiver participant IDs, document type, process, instance ID, creation
 time and the country of C1. The participant IDs must equal the document's
 EndpointIDs (PINT compliance, "Enveloping compliance")."""
 
+from django.utils.translation import gettext
 from lxml import etree
 
 from peppol.access_point.base import (
@@ -82,8 +83,10 @@ def sbdh_unwrap(xml: bytes) -> tuple[bytes, dict]:
     ]
     if len(payload) != 1:
         raise EnvelopeError(
-            "SBDH（封筒）の中に請求書の文書が1つもないか、複数あります。"
-            "文書を1つだけ入れて送り直すよう送信者に依頼してください。"
+            gettext(
+                "SBDH（封筒）の中に請求書の文書が1つもないか、複数あります。"
+                "文書を1つだけ入れて送り直すよう送信者に依頼してください。"
+            )
         )
     envelope = {}
     if header is not None:

@@ -7,20 +7,25 @@ from functools import partial
 
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy as _, override
 from django_scopes import scopes_disabled
 
-from invoices.models import InvoiceStatus
+from invoices.models import Invoice, InvoiceStatus
+from municipality.models import Municipality
 from peppol.access_point import OutgoingDocument, TransientError, access_point_for
 from peppol.access_point.base import (
     DOCTYPE_SCHEME_QNS,
     RESPONSE_DOCUMENT_TYPE,
     RESPONSE_PROCESS,
+    AccessPoint,
     DeliveryStatus,
+    IncomingDocument,
 )
 from peppol.access_point.sbdh import EnvelopeError, sbdh_unwrap
 from peppol.models import (
     AccessPointKind,
     AccessPointSettings,
+    InboundDocument,
     MessageStatus,
     OutgoingMessage,
     ResponseCode,
@@ -36,15 +41,17 @@ from peppol.selectors import access_point_settings_get
 
 logger = logging.getLogger(__name__)
 
-NOT_CONFIGURED = "アクセスポイントが設定されていないか、無効になっています。"
+NOT_CONFIGURED = _("アクセスポイントが設定されていないか、無効になっています。")
 
 
-def default_participant_id(municipality) -> str:
+def default_participant_id(municipality: Municipality) -> str:
     """A local government's Peppol ID: 0188 + its corporate number."""
     return f"0188:{municipality.corporate_number}"
 
 
-def access_point_settings_save(*, municipality, values: dict) -> AccessPointSettings:
+def access_point_settings_save(
+    *, municipality: Municipality, values: dict
+) -> AccessPointSettings:
     """Create or update the municipality's access-point settings."""
     settings = access_point_settings_get(municipality=municipality) or (
         AccessPointSettings(municipality=municipality)
@@ -63,14 +70,14 @@ def access_point_settings_save(*, municipality, values: dict) -> AccessPointSett
 
 def peppol_send(
     *,
-    municipality,
+    municipality: Municipality,
     subject: str,
     xml: bytes,
     receiver: str,
     document_type: str,
     process: str,
     response_code: str = "",
-    invoice=None,
+    invoice: Invoice | None = None,
 ) -> OutgoingMessage:
     """Record a document to send and hand it to the municipality's access
     point after commit (``peppol_send_task``, retried on transient errors).
@@ -127,7 +134,7 @@ def peppol_message_deliver(*, message_id: int) -> OutgoingMessage:
     adapter = access_point_for(settings)
     if adapter is None:
         message.status = MessageStatus.FAILED
-        message.error = NOT_CONFIGURED
+        message.error = str(NOT_CONFIGURED)
         message.save(update_fields=["status", "error", "updated_at"])
         return message
     document = OutgoingDocument(
@@ -162,7 +169,7 @@ def peppol_message_failed(*, message_id: int, error: str) -> None:
     )
 
 
-def _statuses_refresh(settings, adapter) -> None:
+def _statuses_refresh(settings: AccessPointSettings, adapter: AccessPoint) -> None:
     for message in OutgoingMessage.objects.filter(
         municipality=settings.municipality, status=MessageStatus.SENT
     ):
@@ -171,7 +178,7 @@ def _statuses_refresh(settings, adapter) -> None:
             message.status = MessageStatus.DELIVERED
         elif status == DeliveryStatus.FAILED:
             message.status = MessageStatus.FAILED
-            message.error = "アクセスポイント事業者が配信できませんでした。"
+            message.error = gettext("アクセスポイント事業者が配信できませんでした。")
         else:
             continue
         message.save(update_fields=["status", "error", "updated_at"])
@@ -189,7 +196,9 @@ DECISION_RESPONSES = {
 }
 
 
-def invoices_decided_respond(sender, *, invoices, status, **kwargs) -> None:
+def invoices_decided_respond(
+    sender: type[Invoice], *, invoices: list[Invoice], status: str, **kwargs
+) -> None:
     """Receiver of ``invoices.signals.invoices_decided``: ask, after commit,
     for the Invoice Response of each invoice (``invoice_response_send``),
     unless the municipality has no active access point; then nothing is
@@ -215,7 +224,7 @@ def invoices_decided_respond(sender, *, invoices, status, **kwargs) -> None:
         )
 
 
-def _peppol_origin(invoice):
+def _peppol_origin(invoice: Invoice) -> InboundDocument | None:
     """The inbound document the invoice came from over Peppol (the access
     point or its inbox folder, not an upload), if any."""
     from peppol.inbound import inbound_for_invoice
@@ -229,7 +238,7 @@ def _peppol_origin(invoice):
     return document
 
 
-def invoice_response_send(*, invoice, code: str) -> OutgoingMessage | None:
+def invoice_response_send(*, invoice: Invoice, code: str) -> OutgoingMessage | None:
     """Send the Invoice Response (T111) for a decision on the invoice, when
     the municipality has an active access point and the invoice came in
     over Peppol (then its sender is a Peppol participant; a supplier who
@@ -276,7 +285,7 @@ def invoice_response_send(*, invoice, code: str) -> OutgoingMessage | None:
     )
 
 
-def inbound_response_request(*, document) -> None:
+def inbound_response_request(*, document: InboundDocument) -> None:
     """Ask, after commit, for the rejection (RE) of a document the city
     refused before it became an invoice (受取拒否 in the 宛先不明 queue)."""
     from peppol.tasks import inbound_response_task
@@ -292,7 +301,7 @@ def inbound_response_request(*, document) -> None:
     )
 
 
-def inbound_response_send(*, document) -> OutgoingMessage | None:
+def inbound_response_send(*, document: InboundDocument) -> OutgoingMessage | None:
     """RE for a refused inbound document, when it came over Peppol and the
     municipality has an active access point. The reason code says whether
     the city could not tell who the document was for (REC) or refused it
@@ -336,7 +345,7 @@ def inbound_response_send(*, document) -> OutgoingMessage | None:
 # Inbound -------------------------------------------------------------------
 
 
-def _inbound_take(settings, incoming) -> str:
+def _inbound_take(settings: AccessPointSettings, incoming: IncomingDocument) -> str:
     """Hand one received file to the import; the reason it was refused, or
     an empty string."""
     from peppol.inbound import inbound_receive
@@ -360,19 +369,29 @@ def _inbound_take(settings, incoming) -> str:
         # A fault of ours with this one file must not hold back the others:
         # it is filed with the reason (and logged) for the operators.
         logger.exception("inbound file %s not taken", incoming.filename)
-        return f"取り込み中にエラーが発生しました（{type(error).__name__}: {error}）。"
+        return gettext("取り込み中にエラーが発生しました（%(error)s）。") % {
+            "error": f"{type(error).__name__}: {error}"
+        }
     if document.status == InboundStatus.FAILED:
         rules = ", ".join(
             p.get("rule", "")
             for p in document.problems
             if not p.get("warning") and p.get("rule")
         )
-        reason = document.reason or "取り込めませんでした。"
-        return f"{reason}\n（ルール: {rules}）" if rules else reason
+        reason = document.reason or gettext("取り込めませんでした。")
+        if rules:
+            return gettext("%(reason)s\n（ルール: %(rules)s）") % {
+                "reason": reason,
+                "rules": rules,
+            }
+        return reason
     return ""
 
 
-def access_point_poll(*, municipality) -> int:
+# Why a file was refused goes back to the access point provider's folder:
+# written in Japanese, whoever started the poll.
+@override("ja")
+def access_point_poll(*, municipality: Municipality) -> int:
     """Take everything the municipality's access point received and refresh
     the delivery status of what was sent. Returns the number of documents
     taken. Each file is imported on its own: one bad file does not hold

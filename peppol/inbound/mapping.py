@@ -5,7 +5,7 @@ or problems that name the line or field."""
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from invoices.models import Invoice, TaxCategory
 from invoices.services import LineInput
@@ -195,30 +195,43 @@ def _allowance_charge_line(
     """A document-level allowance (IBG-20) as a discount line, a charge
     (IBG-21) as a line of its own: quantity 1, the document's amount, its
     tax category and rate."""
-    default = gettext("追加料金") if entry.charge else gettext("値引き")
+    # The line's default name and unit are invoice content: Japanese.
+    default = gettext_noop("追加料金") if entry.charge else gettext_noop("値引き")
     location = f"cac:AllowanceCharge[{position}]"
     if entry.tax_category not in TaxCategory.values:
+        if entry.charge:
+            message = gettext(
+                "%(n)s件目の追加料金（AllowanceCharge）: 税区分「%(category)s」は"
+                "使えません（S・AA・E・O・G のいずれか）。"
+            )
+        else:
+            message = gettext(
+                "%(n)s件目の値引き（AllowanceCharge）: 税区分「%(category)s」は"
+                "使えません（S・AA・E・O・G のいずれか）。"
+            )
         result.problems.append(
             _problem(
                 "portal-tax-category",
-                gettext(
-                    "%(n)s件目の%(kind)s（AllowanceCharge）: 税区分「%(category)s」は"
-                    "使えません（S・AA・E・O・G のいずれか）。"
-                )
-                % {"n": position, "kind": default, "category": entry.tax_category},
+                message % {"n": position, "category": entry.tax_category},
                 f"{location}/cac:TaxCategory",
             )
         )
         return
     if entry.amount != entry.amount.quantize(QUANTITY_PLACES):
+        if entry.charge:
+            message = gettext(
+                "%(n)s件目の追加料金（AllowanceCharge）: 金額 %(amount)s の小数は"
+                "3桁までにしてください。"
+            )
+        else:
+            message = gettext(
+                "%(n)s件目の値引き（AllowanceCharge）: 金額 %(amount)s の小数は"
+                "3桁までにしてください。"
+            )
         result.problems.append(
             _problem(
                 "portal-line-amount",
-                gettext(
-                    "%(n)s件目の%(kind)s（AllowanceCharge）: 金額 %(amount)s の小数は"
-                    "3桁までにしてください。"
-                )
-                % {"n": position, "kind": default, "amount": entry.amount},
+                message % {"n": position, "amount": entry.amount},
                 f"{location}/cbc:Amount",
             )
         )
@@ -229,7 +242,7 @@ def _allowance_charge_line(
             quantity=Decimal(1),
             unit_price=entry.amount if entry.charge else -entry.amount,
             tax_category=entry.tax_category,
-            unit=gettext("式"),
+            unit=gettext_noop("式"),
         )
     )
 
@@ -259,7 +272,7 @@ def _representable(result: CheckResult, document: PintDocument, supplier) -> Non
                     "日本円以外の通貨（%(currency)s）の請求書は受け付けられません。"
                     "自治体への請求書は日本円（JPY）で作成して送り直してください。"
                 )
-                % {"currency": document.currency or "なし"},
+                % {"currency": document.currency or gettext("なし")},
                 "cbc:DocumentCurrencyCode",
             )
         )
@@ -369,12 +382,13 @@ def _representable(result: CheckResult, document: PintDocument, supplier) -> Non
     if problems:
         return
     result.totals = totals
+    # The remarks are invoice content: Japanese, whoever imports it.
     notes = list(document.notes)
     if document.order_reference:
-        notes.append(gettext("注文番号: %(n)s") % {"n": document.order_reference})
+        notes.append(gettext_noop("注文番号: %(n)s") % {"n": document.order_reference})
     if document.billing_references:
         notes.append(
-            gettext("訂正元の請求書: %(n)s")
+            gettext_noop("訂正元の請求書: %(n)s")
             % {"n": "、".join(document.billing_references)}
         )
     end = document.period_end
@@ -391,7 +405,8 @@ def _representable(result: CheckResult, document: PintDocument, supplier) -> Non
 
 
 def _buckets_text(buckets: dict) -> str:
-    return "、".join(
-        f"{category} 対象{taxable}円・税{tax}円"
+    return gettext("、").join(
+        gettext("%(category)s 対象%(taxable)s円・税%(tax)s円")
+        % {"category": category, "taxable": taxable, "tax": tax}
         for category, (taxable, tax) in sorted(buckets.items())
     )

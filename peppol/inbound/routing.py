@@ -46,7 +46,7 @@ def _route(result: CheckResult, document: PintDocument, supplier) -> None:
                 "宛先（買い手のEndpointID）が自治体の法人番号（0188）ではありません"
                 "（%(buyer)s）。"
             )
-            % {"buyer": buyer or "なし"}
+            % {"buyer": buyer or gettext("なし")}
         )
     else:
         result.municipality = Municipality.objects.filter(
@@ -71,8 +71,8 @@ def _route(result: CheckResult, document: PintDocument, supplier) -> None:
                     "できます。"
                 )
                 % {
-                    "name": document.seller_name or "名称なし",
-                    "number": document.seller_registration_number or "なし",
+                    "name": document.seller_name or gettext("名称なし"),
+                    "number": document.seller_registration_number or gettext("なし"),
                 },
                 "AccountingSupplierParty",
             )
@@ -86,8 +86,8 @@ def _route(result: CheckResult, document: PintDocument, supplier) -> None:
                 "登録されていません。"
             )
             % {
-                "number": document.seller_registration_number or "なし",
-                "name": document.seller_name or "名称なし",
+                "number": document.seller_registration_number or gettext("なし"),
+                "name": document.seller_name or gettext("名称なし"),
             }
         )
     if result.municipality is None:

@@ -9,9 +9,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Case, When
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy as _, override
 from django_scopes import scope, scopes_disabled
 
+from accounts.models import User
 from invoices.models import Invoice, InvoiceStatus
 from invoices.services import invoice_draft_save, invoice_issue
 from municipality.models import Department
@@ -62,7 +63,7 @@ def inbound_check(
 # Receiving ------------------------------------------------------------------
 
 
-def _actor_of(supplier: Supplier, actor):
+def _actor_of(supplier: Supplier, actor: User | None) -> User | None:
     """Who the invoice is created by: the uploading member, else one of the
     supplier's owners (a document from the access point is the supplier's
     own act)."""
@@ -88,7 +89,7 @@ class InboundImportError(Exception):
         super().__init__("; ".join(p["message"] for p in problems))
 
 
-def _invoice_create(*, result: CheckResult, actor) -> Invoice:
+def _invoice_create(*, result: CheckResult, actor: User | None) -> Invoice:
     """Create and issue the invoice through the screen-entry services, in
     the municipality's scope. Raises ``InboundImportError``."""
     creator = _actor_of(result.supplier, actor)
@@ -142,7 +143,9 @@ def _document_fill(document: InboundDocument, result: CheckResult) -> None:
     ]
 
 
-def _import_or_queue(document: InboundDocument, result: CheckResult, actor) -> None:
+def _import_or_queue(
+    document: InboundDocument, result: CheckResult, actor: User | None
+) -> None:
     """Set the document's outcome from its check (and import it)."""
     if result.problems:
         document.status = InboundStatus.FAILED
@@ -163,13 +166,16 @@ def _import_or_queue(document: InboundDocument, result: CheckResult, actor) -> N
             document.reason = ""
 
 
+# The kept document is the city's record (and its reason may go back to the
+# access point provider): its problems and reason are stored in Japanese.
+@override("ja")
 def inbound_receive(
     *,
     xml: bytes,
     filename: str,
     source: str,
     supplier: Supplier | None = None,
-    actor=None,
+    actor: User | None = None,
 ) -> InboundDocument:
     """Keep one received document and act on it: import it as an issued
     invoice when its municipality, department and supplier are known and
@@ -219,7 +225,9 @@ QUEUE_STATUSES = (InboundStatus.UNKNOWN_ADDRESSEE, InboundStatus.FAILED)
 
 
 @transaction.atomic
-def inbound_assign(*, document: InboundDocument, department: Department, actor):
+def inbound_assign(
+    *, document: InboundDocument, department: Department, actor: User
+) -> InboundDocument:
     """A city administrator sends a queued document to ``department``:
     imported as an issued invoice when its sender is a supplier connected
     to that department. Raises ``ValidationError`` (nothing changes)."""
@@ -284,15 +292,17 @@ def inbound_assign(*, document: InboundDocument, department: Department, actor):
 
 # Invoice Response status action codes a return asks for (OPStatusAction).
 REJECTION_ACTIONS = {
-    "NIN": "訂正した請求書を新たに発行してください",
-    "PIN": "情報を追加して送り直してください",
-    "CNF": "全額を取り消してください",
-    "OTH": "その他（理由を参照）",
+    "NIN": _("訂正した請求書を新たに発行してください"),
+    "PIN": _("情報を追加して送り直してください"),
+    "CNF": _("全額を取り消してください"),
+    "OTH": _("その他（理由を参照）"),
 }
 
 
 @transaction.atomic
-def inbound_reject(*, document: InboundDocument, actor, reason: str, action: str):
+def inbound_reject(
+    *, document: InboundDocument, actor: User, reason: str, action: str
+) -> InboundDocument:
     """The city refuses a queued document (受取拒否) with a stated reason and
     the action it asks of the sender (an Invoice Response action code). The
     reason is recorded; the access-point adapter hooks in here to send the

@@ -102,8 +102,11 @@ def _category(el: etree._Element | None) -> tuple[str, Decimal | None]:
 
 def _label(category: str, percent: Decimal | None) -> str:
     if percent is None:
-        return f"カテゴリ {category}"
-    return f"カテゴリ {category} {percent.normalize():f}%"
+        return gettext("カテゴリ %(category)s") % {"category": category}
+    return gettext("カテゴリ %(category)s %(percent)s%%") % {
+        "category": category,
+        "percent": f"{percent.normalize():f}",
+    }
 
 
 def _tax_date(root: etree._Element) -> datetime.date | None:
@@ -201,7 +204,9 @@ def _rates(root: etree._Element) -> list[Problem]:
                 )
                 % {
                     "category": category,
-                    "found": "なし" if percent is None else f"{percent.normalize():f}",
+                    "found": gettext("なし")
+                    if percent is None
+                    else f"{percent.normalize():f}",
                     "expected": f"{want.normalize():f}",
                     "date": day.isoformat() if day else "-",
                 },

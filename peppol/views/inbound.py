@@ -22,6 +22,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.functional import lazy
 from django.utils.translation import gettext, gettext_lazy as _
 from django.views import View
 from django.views.generic import DetailView, ListView
@@ -57,14 +58,18 @@ PAGE_SIZE = 100
 # Supplier: upload ------------------------------------------------------------
 
 
+def _file_help() -> str:
+    return gettext(
+        "%(mb)sMBまで。複数の請求書はZIPにまとめてアップロードできます"
+        "（%(members)s件まで、XMLファイルだけ）。"
+    ) % {"mb": UPLOAD_MAX_MB, "members": ZIP_MAX_MEMBERS}
+
+
 class PintUploadForm(forms.Form):
     file = forms.FileField(
         label=_("JP PINTのXMLファイル、またはZIP"),
-        help_text=_(
-            "%(mb)sMBまで。複数の請求書はZIPにまとめてアップロードできます"
-            "（%(members)s件まで、XMLファイルだけ）。"
-        )
-        % {"mb": UPLOAD_MAX_MB, "members": ZIP_MAX_MEMBERS},
+        # Lazy as a whole: ``_() % {}`` would fix the language at import.
+        help_text=lazy(_file_help, str)(),
         widget=forms.ClearableFileInput(
             attrs={"accept": ".xml,.zip,application/xml,text/xml,application/zip"}
         ),
@@ -200,7 +205,8 @@ def original_response(request, invoice):
     response = FileResponse(
         document.file.open("rb"),
         as_attachment=True,
-        filename=f"請求書_{filename_part(invoice.number)}_原本.xml",
+        filename=gettext("請求書_%(number)s_原本.xml")
+        % {"number": filename_part(invoice.number)},
         content_type="application/xml",
     )
     invoices_record_export(
@@ -391,7 +397,7 @@ class InboundOriginalView(InboundQueueMixin, View):
         response = FileResponse(
             document.file.open("rb"),
             as_attachment=True,
-            filename=f"受信文書_{document.pk}.xml",
+            filename=gettext("受信文書_%(id)s.xml") % {"id": document.pk},
             content_type="application/xml",
         )
         response["X-Content-Type-Options"] = "nosniff"

@@ -6,6 +6,7 @@ import io
 from django.db import transaction
 from django.utils.translation import gettext
 
+from accounts.models import User
 from accounts.spreadsheets import csv_cell
 from invoices.audit import events_append
 from invoices.models import EventKind, Invoice, TaxCategory
@@ -63,7 +64,7 @@ def _accounting_row(invoice: Invoice, batch: PaymentBatch) -> list[str]:
     return [csv_cell(value) for value in values]
 
 
-def batch_accounting_csv(*, batch: PaymentBatch, actor) -> bytes:
+def batch_accounting_csv(*, batch: PaymentBatch, actor: User) -> bytes:
     """The batch for the city's 財務会計 system: one row per invoice, in the
     encoding of the treasury settings, recorded in each invoice's history.
     A character the encoding lacks becomes ``?`` rather than failing."""

@@ -12,6 +12,7 @@ twice.
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from datetime import date
 from functools import partial
 
@@ -22,6 +23,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
+from accounts.models import User
 from invoices.audit import events_append
 from invoices.duties import DutyConflictError, invoices_in_conflict
 from invoices.models import EventKind, Invoice, InvoiceStatus
@@ -94,7 +96,13 @@ def _conflict_batch(batch: PaymentBatch, invoice: Invoice, refusal: str) -> str:
     }
 
 
-def _conflicts_refuse(batch: PaymentBatch, invoices, *, actor, refusal: str) -> None:
+def _conflicts_refuse(
+    batch: PaymentBatch,
+    invoices: Iterable[Invoice],
+    *,
+    actor: User | None,
+    refusal: str,
+) -> None:
     """Separation of duties: nobody approves, exports or marks paid a batch
     paying a supplier they belong to. Raises ``DutyConflictError`` naming
     each such invoice."""
@@ -132,7 +140,7 @@ def _batch_number_take(municipality: Municipality, today: date) -> str:
 
 @transaction.atomic
 def batch_create(
-    *, municipality: Municipality, payment_date: date, actor
+    *, municipality: Municipality, payment_date: date, actor: User
 ) -> PaymentBatch:
     """A new draft batch paying on ``payment_date`` (a bank business day).
     Raises ``ValidationError``."""
@@ -154,7 +162,7 @@ def batch_create(
 
 @transaction.atomic
 def batch_add_invoices(
-    *, batch: PaymentBatch, invoice_ids: list[int], actor
+    *, batch: PaymentBatch, invoice_ids: list[int], actor: User
 ) -> list[Invoice]:
     """Add approved invoices of the batch's municipality to a draft batch:
     all of them, or none with every problem in the ``ValidationError``.
@@ -234,7 +242,7 @@ def batch_add_invoices(
     if problems:
         raise ValidationError(problems)
     batch_step(
-        invoices,
+        invoices=invoices,
         batch=batch,
         actor=actor,
         reason=gettext("支払バッチ %(number)s（支払日 %(date)s）に入れました。")
@@ -268,7 +276,9 @@ def _in_other_batch(invoice: Invoice, batch_number: str) -> str:
 
 
 @transaction.atomic
-def batch_remove_invoice(*, batch: PaymentBatch, invoice_id: int, actor) -> Invoice:
+def batch_remove_invoice(
+    *, batch: PaymentBatch, invoice_id: int, actor: User
+) -> Invoice:
     """Take an invoice out of a draft batch (it stays approved)."""
     batch = batch_lock(batch)
     if batch.status != BatchStatus.DRAFT:
@@ -290,7 +300,7 @@ def batch_remove_invoice(*, batch: PaymentBatch, invoice_id: int, actor) -> Invo
         )
     item.delete()
     batch_step(
-        [item.invoice],
+        invoices=[item.invoice],
         batch=batch,
         actor=actor,
         reason=gettext("支払バッチ %(number)s から外しました。")
@@ -301,7 +311,7 @@ def batch_remove_invoice(*, batch: PaymentBatch, invoice_id: int, actor) -> Invo
 
 
 @transaction.atomic
-def batch_approve(*, batch: PaymentBatch, actor) -> PaymentBatch:
+def batch_approve(*, batch: PaymentBatch, actor: User) -> PaymentBatch:
     """二重チェック: a treasury user other than the preparer approves a
     draft batch, after which it can be exported but no longer changed.
     Nobody approves a batch paying a supplier they belong to: the second
@@ -353,7 +363,7 @@ def _transfer(account: dict, *, amount: int, edi: str) -> Transfer:
 
 
 @transaction.atomic
-def batch_export(*, batch: PaymentBatch, actor) -> PaymentBatch:
+def batch_export(*, batch: PaymentBatch, actor: User | None) -> PaymentBatch:
     """振込データの作成: write the batch's Zengin 総合振込 file, create one
     payment notice per transfer (its number is the transfer's EDI) and
     schedule every invoice, all in one transaction.
@@ -425,7 +435,7 @@ def batch_export(*, batch: PaymentBatch, actor) -> PaymentBatch:
     )
 
 
-def batch_zengin_read(*, batch: PaymentBatch, actor) -> bytes:
+def batch_zengin_read(*, batch: PaymentBatch, actor: User | None) -> bytes:
     """The stored Zengin file of an exported or paid batch, recording the
     download in each invoice's history."""
     if batch.status not in (BatchStatus.EXPORTED, BatchStatus.PAID):
@@ -453,7 +463,7 @@ def batch_zengin_read(*, batch: PaymentBatch, actor) -> bytes:
 
 
 @transaction.atomic
-def batch_mark_paid(*, batch: PaymentBatch, actor) -> PaymentBatch:
+def batch_mark_paid(*, batch: PaymentBatch, actor: User) -> PaymentBatch:
     """支払済: the bank has paid an exported batch. Every invoice becomes
     paid, and after commit each payment notice is rendered and sent.
     Nobody attests the payment of a supplier they belong to
@@ -485,7 +495,7 @@ def batch_mark_paid(*, batch: PaymentBatch, actor) -> PaymentBatch:
 
 
 @transaction.atomic
-def batch_cancel(*, batch: PaymentBatch, actor, reason: str) -> PaymentBatch:
+def batch_cancel(*, batch: PaymentBatch, actor: User, reason: str) -> PaymentBatch:
     """取消 of a batch not yet paid: its invoices leave it and are approved
     again (scheduled ones move back). An exported file stays on the batch
     for the record."""

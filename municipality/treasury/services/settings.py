@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext, gettext_noop
 
+from accounts.models import User
 from invoices.audit import field_changes, field_values, settings_event_append
 from invoices.models import SettingsAction, SettingsEventKind
 from municipality.models import Municipality, TreasurySettings
@@ -37,7 +38,12 @@ TREASURY_AUDITED_FIELDS = tuple(
 
 
 def _settings_record(
-    *, settings: TreasurySettings, action: str, before: dict, after: dict, actor
+    *,
+    settings: TreasurySettings,
+    action: str,
+    before: dict,
+    after: dict,
+    actor: User | None,
 ) -> None:
     settings_event_append(
         kind=SettingsEventKind.TREASURY_SETTINGS,
@@ -51,7 +57,7 @@ def _settings_record(
 
 @transaction.atomic
 def treasury_settings_save(
-    *, municipality: Municipality, values: dict, actor
+    *, municipality: Municipality, values: dict, actor: User | None
 ) -> TreasurySettings:
     """Create or update the municipality's treasury settings with
     ``values`` (field name → value), recording every changed field with its
@@ -85,7 +91,7 @@ def treasury_settings_save(
 
 
 @transaction.atomic
-def treasury_settings_delete(*, settings: TreasurySettings, actor) -> None:
+def treasury_settings_delete(*, settings: TreasurySettings, actor: User) -> None:
     """Remove the treasury settings (batches can no longer be made),
     recording what they were."""
     Municipality.objects.select_for_update().get(pk=settings.municipality_id)
