@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext, gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV
 
@@ -44,7 +45,7 @@ class MunicipalityAdmin(admin.ModelAdmin):
         # Through the service, so deadline and reminder changes are audited.
         municipality_save(municipality=obj, actor=request.user)
 
-    @admin.display(description="部署数", ordering="_departments")
+    @admin.display(description=_("部署数"), ordering="_departments")
     def department_count(self, obj):
         return obj._departments
 
@@ -83,11 +84,12 @@ class StaffMembershipForm(forms.ModelForm):
             d.municipality_id != municipality.pk for d in departments
         ):
             self.add_error(
-                "departments", "担当部署には同じ自治体の部署を選んでください。"
+                "departments", gettext("担当部署には同じ自治体の部署を選んでください。")
             )
         if cleaned.get("role") == StaffRole.DEPARTMENT and not departments:
             self.add_error(
-                "departments", "部署担当者には担当部署を1つ以上選んでください。"
+                "departments",
+                gettext("部署担当者には担当部署を1つ以上選んでください。"),
             )
         return cleaned
 
@@ -144,9 +146,9 @@ class StaffMembershipAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("departments")
 
-    @admin.display(description="担当部署")
+    @admin.display(description=_("担当部署"))
     def department_names(self, obj):
-        return "、".join(d.name for d in obj.departments.all()) or "—"
+        return gettext("、").join(d.name for d in obj.departments.all()) or "—"
 
     # Every write goes through the services, which record it.
 

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy as _
 from django_scopes import ScopedManager
 
 from municipality.fields import IdentifierField
@@ -20,65 +20,69 @@ class Municipality(models.Model):
     runs inside ``scope(municipality=…)`` (see ``config.tenancy``).
     """
 
-    name = models.CharField("名称", max_length=100)
-    name_kana = models.CharField("名称（カナ）", max_length=200)
+    name = models.CharField(_("名称"), max_length=100)
+    name_kana = models.CharField(_("名称（カナ）"), max_length=200)
     local_government_code = IdentifierField(
-        "全国地方公共団体コード",
+        _("全国地方公共団体コード"),
         max_length=6,
         unique=True,
         validators=[validate_local_government_code],
-        help_text="6桁（検査数字を含む）。例: 鹿屋市 462039",
+        help_text=_("6桁（検査数字を含む）。例: 鹿屋市 462039"),
     )
     corporate_number = IdentifierField(
-        "法人番号",
+        _("法人番号"),
         max_length=13,
         unique=True,
         validators=[validate_corporate_number],
     )
     slug = models.SlugField(
-        "URL名",
+        _("URL名"),
         unique=True,
-        help_text="画面のURLに使う半角英小文字の名前（例: kanoya）",
+        help_text=_("画面のURLに使う半角英小文字の名前（例: kanoya）"),
     )
-    postal_code = models.CharField("郵便番号", max_length=8, blank=True)
-    address = models.CharField("所在地", max_length=200)
-    phone = models.CharField("電話番号", max_length=20, blank=True)
-    is_active = models.BooleanField("有効", default=True)
+    postal_code = models.CharField(_("郵便番号"), max_length=8, blank=True)
+    address = models.CharField(_("所在地"), max_length=200)
+    phone = models.CharField(_("電話番号"), max_length=20, blank=True)
+    is_active = models.BooleanField(_("有効"), default=True)
     invitation_valid_days = models.PositiveSmallIntegerField(
-        "招待の有効日数",
+        _("招待の有効日数"),
         default=14,
         validators=[MinValueValidator(1), MaxValueValidator(90)],
-        help_text="招待メールのリンクが使える日数。",
+        help_text=_("招待メールのリンクが使える日数。"),
     )
     payment_days = models.PositiveSmallIntegerField(
-        "支払期限の日数",
+        _("支払期限の日数"),
         default=30,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
-        help_text="適法な請求書を受け付けた日から支払期限までの日数"
-        "（支払遅延防止法6条: 30日以内、工事は40日以内）。",
+        help_text=_(
+            "適法な請求書を受け付けた日から支払期限までの日数"
+            "（支払遅延防止法6条: 30日以内、工事は40日以内）。"
+        ),
     )
     reminder_unopened_days = models.PositiveSmallIntegerField(
-        "未開封の催促までの営業日数",
+        _("未開封の催促までの営業日数"),
         default=3,
         validators=[MinValueValidator(1), MaxValueValidator(30)],
-        help_text="この営業日数を過ぎても開封されない請求書を、部署担当者に毎朝まとめて知らせます。",
+        help_text=_(
+            "この営業日数を過ぎても開封されない請求書を、部署担当者に毎朝まとめて知らせます。"
+        ),
     )
     reminder_escalation_days = models.PositiveSmallIntegerField(
-        "自治体管理者へ知らせるまでの追加の営業日数",
+        _("自治体管理者へ知らせるまでの追加の営業日数"),
         default=5,
         validators=[MinValueValidator(1), MaxValueValidator(30)],
     )
     reminder_deadline_days = models.PositiveSmallIntegerField(
-        "支払期限が近いと会計に知らせる日数",
+        _("支払期限が近いと会計に知らせる日数"),
         default=5,
         validators=[MinValueValidator(1), MaxValueValidator(30)],
     )
-    created_at = models.DateTimeField("作成日時", auto_now_add=True)
-    updated_at = models.DateTimeField("更新日時", auto_now=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
 
     class Meta:
-        verbose_name = "自治体"
-        verbose_name_plural = "自治体"
+        verbose_name = _("自治体")
+        verbose_name_plural = _("自治体")
         ordering = ["local_government_code"]
         constraints = [
             models.CheckConstraint(
@@ -95,7 +99,7 @@ class Municipality(models.Model):
         return self.name
 
 
-CYCLE_MESSAGE = "上位部署をたどると自分自身に戻ります。別の部署を選んでください。"
+CYCLE_MESSAGE = _("上位部署をたどると自分自身に戻ります。別の部署を選んでください。")
 
 
 class Department(models.Model):
@@ -105,31 +109,31 @@ class Department(models.Model):
 
     municipality = models.ForeignKey(
         Municipality,
-        verbose_name="自治体",
+        verbose_name=_("自治体"),
         on_delete=models.PROTECT,
         related_name="departments",
     )
-    code = models.CharField("部署コード", max_length=20)
-    name = models.CharField("部署名", max_length=100)
+    code = models.CharField(_("部署コード"), max_length=20)
+    name = models.CharField(_("部署名"), max_length=100)
     parent = models.ForeignKey(
         "self",
-        verbose_name="上位部署",
+        verbose_name=_("上位部署"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="children",
     )
     is_active = models.BooleanField(
-        "有効", default=True, help_text="無効にした部署には請求書を送れません。"
+        _("有効"), default=True, help_text=_("無効にした部署には請求書を送れません。")
     )
-    created_at = models.DateTimeField("作成日時", auto_now_add=True)
-    updated_at = models.DateTimeField("更新日時", auto_now=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
 
     objects = ScopedManager(municipality="municipality")
 
     class Meta:
-        verbose_name = "部署"
-        verbose_name_plural = "部署"
+        verbose_name = _("部署")
+        verbose_name_plural = _("部署")
         ordering = ["municipality", "code"]
         constraints = [
             models.UniqueConstraint(
@@ -149,7 +153,7 @@ class Department(models.Model):
             return
         if self.parent.municipality_id != self.municipality_id:
             raise ValidationError(
-                {"parent": "上位部署には同じ自治体の部署を選んでください。"}
+                {"parent": _("上位部署には同じ自治体の部署を選んでください。")}
             )
         ancestor = self.parent
         while ancestor is not None:
@@ -161,9 +165,9 @@ class Department(models.Model):
 class StaffRole(models.TextChoices):
     """What a city staff member does in the portal."""
 
-    DEPARTMENT = "department", "部署担当者"
-    TREASURY = "treasury", "会計管理者・出納室"
-    CITY_ADMIN = "city_admin", "自治体管理者"
+    DEPARTMENT = "department", _("部署担当者")
+    TREASURY = "treasury", _("会計管理者・出納室")
+    CITY_ADMIN = "city_admin", _("自治体管理者")
 
 
 class StaffMembership(models.Model):
@@ -176,31 +180,31 @@ class StaffMembership(models.Model):
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="利用者",
+        verbose_name=_("利用者"),
         on_delete=models.CASCADE,
         related_name="staff_memberships",
     )
     municipality = models.ForeignKey(
         Municipality,
-        verbose_name="自治体",
+        verbose_name=_("自治体"),
         on_delete=models.PROTECT,
         related_name="staff_memberships",
     )
-    role = models.CharField("役割", max_length=20, choices=StaffRole)
+    role = models.CharField(_("役割"), max_length=20, choices=StaffRole)
     departments = models.ManyToManyField(
         Department,
-        verbose_name="担当部署",
+        verbose_name=_("担当部署"),
         blank=True,
         related_name="staff_memberships",
-        help_text="部署担当者が請求書を受け取る部署。",
+        help_text=_("部署担当者が請求書を受け取る部署。"),
     )
-    created_at = models.DateTimeField("作成日時", auto_now_add=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
 
     objects = ScopedManager(municipality="municipality")
 
     class Meta:
-        verbose_name = "職員の役割"
-        verbose_name_plural = "職員の役割"
+        verbose_name = _("職員の役割")
+        verbose_name_plural = _("職員の役割")
         ordering = ["municipality", "user", "role"]
         constraints = [
             models.UniqueConstraint(
@@ -223,18 +227,18 @@ class StaffMembership(models.Model):
 class FeeBearer(models.TextChoices):
     """振込手数料: who bears the bank fee (zengin.md §5.3)."""
 
-    PAYER = "payer", "当方負担（市が負担）"
-    PAYEE = "payee", "先方負担（振込額から差し引く）"
+    PAYER = "payer", _("当方負担（市が負担）")
+    PAYEE = "payee", _("先方負担（振込額から差し引く）")
 
 
 class LineEnding(models.TextChoices):
-    CRLF = "crlf", "CR+LF（各レコードの後）"
-    NONE = "none", "なし（レコードを連続）"
+    CRLF = "crlf", _("CR+LF（各レコードの後）")
+    NONE = "none", _("なし（レコードを連続）")
 
 
 class CsvEncoding(models.TextChoices):
-    UTF8_BOM = "utf-8-sig", "UTF-8（BOM付き）"
-    CP932 = "cp932", "Shift_JIS（CP932）"
+    UTF8_BOM = "utf-8-sig", _("UTF-8（BOM付き）")
+    CP932 = "cp932", _("Shift_JIS（CP932）")
 
 
 class TreasurySettings(models.Model):
@@ -244,59 +248,75 @@ class TreasurySettings(models.Model):
 
     municipality = models.OneToOneField(
         Municipality,
-        verbose_name="自治体",
+        verbose_name=_("自治体"),
         on_delete=models.CASCADE,
         related_name="treasury_settings",
     )
     originator_code = models.CharField(
-        "委託者コード", max_length=10, help_text="金融機関から指定された10桁のコード。"
+        _("委託者コード"),
+        max_length=10,
+        help_text=_("金融機関から指定された10桁のコード。"),
     )
     originator_name_kana = models.CharField(
-        "委託者名（カナ）",
+        _("委託者名（カナ）"),
         max_length=40,
-        help_text="振込データに記録する半角カナの名義（例: ｶﾉﾔｼｶｲｹｲｶﾝﾘｼﾔ）。",
+        help_text=_("振込データに記録する半角カナの名義（例: ｶﾉﾔｼｶｲｹｲｶﾝﾘｼﾔ）。"),
     )
-    bank_code = models.CharField("金融機関コード", max_length=4)
-    branch_code = models.CharField("支店コード", max_length=3)
+    bank_code = models.CharField(_("金融機関コード"), max_length=4)
+    branch_code = models.CharField(_("支店コード"), max_length=3)
     account_type = models.CharField(
-        "預金種目",
+        _("預金種目"),
         max_length=1,
-        choices=[("1", "普通"), ("2", "当座"), ("9", "その他")],
+        choices=[("1", _("普通")), ("2", _("当座")), ("9", _("その他"))],
         default="1",
     )
-    account_number = models.CharField("口座番号", max_length=7)
+    account_number = models.CharField(_("口座番号"), max_length=7)
     fee_bearer = models.CharField(
-        "振込手数料", max_length=10, choices=FeeBearer, default=FeeBearer.PAYER
+        _("振込手数料"), max_length=10, choices=FeeBearer, default=FeeBearer.PAYER
     )
     # 先方負担の手数料表 (bank contract): same branch / same bank / other bank,
     # below and from 30,000 yen.
-    fee_same_branch_small = models.PositiveIntegerField("同一店宛 3万円未満", default=0)
-    fee_same_branch_large = models.PositiveIntegerField("同一店宛 3万円以上", default=0)
-    fee_same_bank_small = models.PositiveIntegerField("本支店宛 3万円未満", default=110)
-    fee_same_bank_large = models.PositiveIntegerField("本支店宛 3万円以上", default=330)
-    fee_other_bank_small = models.PositiveIntegerField("他行宛 3万円未満", default=440)
-    fee_other_bank_large = models.PositiveIntegerField("他行宛 3万円以上", default=660)
+    fee_same_branch_small = models.PositiveIntegerField(
+        _("同一店宛 3万円未満"), default=0
+    )
+    fee_same_branch_large = models.PositiveIntegerField(
+        _("同一店宛 3万円以上"), default=0
+    )
+    fee_same_bank_small = models.PositiveIntegerField(
+        _("本支店宛 3万円未満"), default=110
+    )
+    fee_same_bank_large = models.PositiveIntegerField(
+        _("本支店宛 3万円以上"), default=330
+    )
+    fee_other_bank_small = models.PositiveIntegerField(
+        _("他行宛 3万円未満"), default=440
+    )
+    fee_other_bank_large = models.PositiveIntegerField(
+        _("他行宛 3万円以上"), default=660
+    )
     line_ending = models.CharField(
-        "振込データの改行", max_length=4, choices=LineEnding, default=LineEnding.CRLF
+        _("振込データの改行"), max_length=4, choices=LineEnding, default=LineEnding.CRLF
     )
     csv_encoding = models.CharField(
-        "財務会計CSVの文字コード",
+        _("財務会計CSVの文字コード"),
         max_length=10,
         choices=CsvEncoding,
         default=CsvEncoding.CP932,
     )
     four_eyes = models.BooleanField(
-        "支払の承認を必須にする",
+        _("支払の承認を必須にする"),
         default=False,
-        help_text="有効にすると、作成者とは別の会計担当者が承認するまで振込データを作成できません。",
+        help_text=_(
+            "有効にすると、作成者とは別の会計担当者が承認するまで振込データを作成できません。"
+        ),
     )
-    updated_at = models.DateTimeField("更新日時", auto_now=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
 
     objects = ScopedManager(municipality="municipality")
 
     class Meta:
-        verbose_name = "会計の設定"
-        verbose_name_plural = "会計の設定"
+        verbose_name = _("会計の設定")
+        verbose_name_plural = _("会計の設定")
         constraints = [
             models.CheckConstraint(
                 condition=Q(originator_code__regex=r"^[0-9]{10}$")
@@ -308,15 +328,17 @@ class TreasurySettings(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.municipality} の会計の設定"
+        return gettext("%(municipality)s の会計の設定") % {
+            "municipality": self.municipality
+        }
 
 
 class BatchStatus(models.TextChoices):
-    DRAFT = "draft", "作成中"
-    APPROVED = "approved", "承認済"
-    EXPORTED = "exported", "振込データ作成済"
-    PAID = "paid", "支払済"
-    CANCELLED = "cancelled", "取消"
+    DRAFT = "draft", _("作成中")
+    APPROVED = "approved", _("承認済")
+    EXPORTED = "exported", _("振込データ作成済")
+    PAID = "paid", _("支払済")
+    CANCELLED = "cancelled", _("取消")
 
 
 class PaymentBatch(models.Model):
@@ -329,52 +351,54 @@ class PaymentBatch(models.Model):
 
     municipality = models.ForeignKey(
         Municipality,
-        verbose_name="自治体",
+        verbose_name=_("自治体"),
         on_delete=models.PROTECT,
         related_name="payment_batches",
     )
-    number = models.CharField("バッチ番号", max_length=20)
-    payment_date = models.DateField("支払日（振込指定日）")
+    number = models.CharField(_("バッチ番号"), max_length=20)
+    payment_date = models.DateField(_("支払日（振込指定日）"))
     status = models.CharField(
-        "状態", max_length=10, choices=BatchStatus, default=BatchStatus.DRAFT
+        _("状態"), max_length=10, choices=BatchStatus, default=BatchStatus.DRAFT
     )
     four_eyes = models.BooleanField(
-        gettext_lazy("承認が必要"),
+        _("承認が必要"),
         default=False,
         editable=False,
-        help_text=gettext_lazy(
+        help_text=_(
             "作成時の「支払の承認を必須にする」。あとで設定を変えても、"
             "このバッチには作成時の決まりが適用されます。"
         ),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="作成した人",
+        verbose_name=_("作成した人"),
         on_delete=models.PROTECT,
         related_name="+",
     )
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="承認した人",
+        verbose_name=_("承認した人"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
     )
-    approved_at = models.DateTimeField("承認日時", null=True, blank=True)
-    exported_at = models.DateTimeField("振込データ作成日時", null=True, blank=True)
-    zengin_file = models.FileField("振込データ", upload_to="zengin/", blank=True)
-    zengin_sha256 = models.CharField("振込データのSHA-256", max_length=64, blank=True)
-    paid_at = models.DateTimeField("支払日時", null=True, blank=True)
-    cancelled_at = models.DateTimeField("取消日時", null=True, blank=True)
-    cancel_reason = models.TextField("取消の理由", blank=True)
-    created_at = models.DateTimeField("作成日時", auto_now_add=True)
+    approved_at = models.DateTimeField(_("承認日時"), null=True, blank=True)
+    exported_at = models.DateTimeField(_("振込データ作成日時"), null=True, blank=True)
+    zengin_file = models.FileField(_("振込データ"), upload_to="zengin/", blank=True)
+    zengin_sha256 = models.CharField(
+        _("振込データのSHA-256"), max_length=64, blank=True
+    )
+    paid_at = models.DateTimeField(_("支払日時"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("取消日時"), null=True, blank=True)
+    cancel_reason = models.TextField(_("取消の理由"), blank=True)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
 
     objects = ScopedManager(municipality="municipality")
 
     class Meta:
-        verbose_name = "支払バッチ"
-        verbose_name_plural = "支払バッチ"
+        verbose_name = _("支払バッチ")
+        verbose_name_plural = _("支払バッチ")
         ordering = ["-payment_date", "-pk"]
         constraints = [
             models.UniqueConstraint(
@@ -387,7 +411,10 @@ class PaymentBatch(models.Model):
         ]
 
     def __str__(self):
-        return f"支払バッチ {self.number}（{self.payment_date}）"
+        return gettext("支払バッチ %(number)s（%(payment_date)s）") % {
+            "number": self.number,
+            "payment_date": self.payment_date,
+        }
 
 
 class PaymentBatchItem(models.Model):
@@ -397,34 +424,39 @@ class PaymentBatchItem(models.Model):
 
     batch = models.ForeignKey(
         PaymentBatch,
-        verbose_name="支払バッチ",
+        verbose_name=_("支払バッチ"),
         on_delete=models.CASCADE,
         related_name="items",
     )
     municipality = models.ForeignKey(
-        Municipality, verbose_name="自治体", on_delete=models.PROTECT, related_name="+"
+        Municipality,
+        verbose_name=_("自治体"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     invoice = models.ForeignKey(
         "invoices.Invoice",
-        verbose_name="請求書",
+        verbose_name=_("請求書"),
         on_delete=models.PROTECT,
         related_name="batch_items",
     )
-    active = models.BooleanField("有効", default=True)
-    added_at = models.DateTimeField("追加日時", auto_now_add=True)
+    active = models.BooleanField(_("有効"), default=True)
+    added_at = models.DateTimeField(_("追加日時"), auto_now_add=True)
 
     objects = ScopedManager(municipality="municipality")
 
     class Meta:
-        verbose_name = "支払バッチの請求書"
-        verbose_name_plural = "支払バッチの請求書"
+        verbose_name = _("支払バッチの請求書")
+        verbose_name_plural = _("支払バッチの請求書")
         ordering = ["batch", "pk"]
         constraints = [
             models.UniqueConstraint(
                 fields=["invoice"],
                 condition=Q(active=True),
                 name="invoice_in_one_active_batch",
-                violation_error_message="この請求書はすでに別の支払バッチに入っています。",
+                violation_error_message=_(
+                    "この請求書はすでに別の支払バッチに入っています。"
+                ),
             ),
         ]
 
@@ -439,35 +471,38 @@ class PaymentNotice(models.Model):
 
     batch = models.ForeignKey(
         PaymentBatch,
-        verbose_name="支払バッチ",
+        verbose_name=_("支払バッチ"),
         on_delete=models.CASCADE,
         related_name="notices",
     )
     municipality = models.ForeignKey(
-        Municipality, verbose_name="自治体", on_delete=models.PROTECT, related_name="+"
+        Municipality,
+        verbose_name=_("自治体"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     supplier = models.ForeignKey(
         "partners.Supplier",
-        verbose_name="取引先",
+        verbose_name=_("取引先"),
         on_delete=models.PROTECT,
         related_name="payment_notices",
     )
-    number = models.CharField("支払通知番号", max_length=20)
-    bank_account = models.JSONField("振込先（記録時）", default=dict)
-    amount = models.DecimalField("請求額合計", max_digits=15, decimal_places=0)
-    fee = models.DecimalField("差し引いた手数料", max_digits=15, decimal_places=0)
-    transfer_amount = models.DecimalField("振込額", max_digits=15, decimal_places=0)
+    number = models.CharField(_("支払通知番号"), max_length=20)
+    bank_account = models.JSONField(_("振込先（記録時）"), default=dict)
+    amount = models.DecimalField(_("請求額合計"), max_digits=15, decimal_places=0)
+    fee = models.DecimalField(_("差し引いた手数料"), max_digits=15, decimal_places=0)
+    transfer_amount = models.DecimalField(_("振込額"), max_digits=15, decimal_places=0)
     invoices = models.ManyToManyField(
-        "invoices.Invoice", verbose_name="請求書", related_name="payment_notices"
+        "invoices.Invoice", verbose_name=_("請求書"), related_name="payment_notices"
     )
     pdf = models.FileField("PDF", upload_to="payment-notices/", blank=True)
-    sent_at = models.DateTimeField("送付日時", null=True, blank=True)
+    sent_at = models.DateTimeField(_("送付日時"), null=True, blank=True)
 
     objects = ScopedManager(municipality="municipality")
 
     class Meta:
-        verbose_name = "支払通知"
-        verbose_name_plural = "支払通知"
+        verbose_name = _("支払通知")
+        verbose_name_plural = _("支払通知")
         ordering = ["batch", "number"]
         constraints = [
             models.UniqueConstraint(
@@ -482,4 +517,7 @@ class PaymentNotice(models.Model):
         ]
 
     def __str__(self):
-        return f"支払通知 {self.number}（{self.supplier}）"
+        return gettext("支払通知 %(number)s（%(supplier)s）") % {
+            "number": self.number,
+            "supplier": self.supplier,
+        }

@@ -9,13 +9,21 @@ imports nothing until every row is valid.
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from import_export import fields, resources, widgets
 
 from municipality.models import Department, Municipality
 from municipality.validators import normalize_identifier
 
+# The column names of the file and the words of its 有効 column: a file
+# format, parsed verbatim, not translated.
 MUNICIPALITY_CODE = "自治体コード"
 DEPARTMENT_CODE = "部署コード"
+DEPARTMENT_NAME = "部署名"
+PARENT_CODE = "上位部署コード"
+ACTIVE = "有効"
+ACTIVE_WORDS = ("有効",)
+INACTIVE_WORDS = ("無効",)
 
 
 def _text(value) -> str:
@@ -37,8 +45,11 @@ class MunicipalityCodeWidget(widgets.ForeignKeyWidget):
             return super().clean(code, row, **kwargs)
         except Municipality.DoesNotExist:
             raise ValueError(
-                f"自治体コード「{value}」の自治体は登録されていません。"
-                "6桁の全国地方公共団体コードを確認してください。"
+                gettext(
+                    "自治体コード「%(value)s」の自治体は登録されていません。"
+                    "6桁の全国地方公共団体コードを確認してください。"
+                )
+                % {"value": value}
             ) from None
 
 
@@ -46,9 +57,9 @@ class DepartmentCodeWidget(widgets.ForeignKeyWidget):
     """A department by its code within the municipality named on the same
     row: a code never reaches another municipality's department."""
 
-    def __init__(self, what: str = "部署"):
+    def __init__(self, column: str = DEPARTMENT_CODE):
         super().__init__(Department, "code")
-        self.what = what
+        self.column = column
 
     def get_queryset(self, value, row, *args, **kwargs):
         return Department.objects.filter(
@@ -65,8 +76,15 @@ class DepartmentCodeWidget(widgets.ForeignKeyWidget):
             return super().clean(code, row, **kwargs)
         except Department.DoesNotExist:
             raise ValueError(
-                f"{self.what}コード「{value}」の部署は、自治体コード"
-                f"「{row.get(MUNICIPALITY_CODE, '')}」の自治体にありません。"
+                gettext(
+                    "%(column)s「%(value)s」の部署は、自治体コード"
+                    "「%(municipality_code)s」の自治体にありません。"
+                )
+                % {
+                    "column": self.column,
+                    "value": value,
+                    "municipality_code": row.get(MUNICIPALITY_CODE, ""),
+                }
             ) from None
 
 
@@ -74,8 +92,8 @@ class ActiveWidget(widgets.BooleanWidget):
     """有効: 1/0, TRUE/FALSE or 有効/無効; anything else is an error rather
     than a silent 無効. Empty cells take the field's default."""
 
-    TRUE_VALUES = [*widgets.BooleanWidget.TRUE_VALUES, "有効"]
-    FALSE_VALUES = [*widgets.BooleanWidget.FALSE_VALUES, "無効"]
+    TRUE_VALUES = [*widgets.BooleanWidget.TRUE_VALUES, *ACTIVE_WORDS]
+    FALSE_VALUES = [*widgets.BooleanWidget.FALSE_VALUES, *INACTIVE_WORDS]
 
     def clean(self, value, row=None, **kwargs):
         if isinstance(value, str):
@@ -87,13 +105,16 @@ class ActiveWidget(widgets.BooleanWidget):
         if value in self.FALSE_VALUES:
             return False
         raise ValueError(
-            f"「{value}」は有効の欄に使えません。1（有効）か0（無効）にしてください。"
+            gettext(
+                "「%(value)s」は有効の欄に使えません。1（有効）か0（無効）にしてください。"
+            )
+            % {"value": value}
         )
 
 
 def active_field() -> fields.Field:
     return fields.Field(
-        attribute="is_active", column_name="有効", widget=ActiveWidget(), default=True
+        attribute="is_active", column_name=ACTIVE, widget=ActiveWidget(), default=True
     )
 
 
@@ -121,11 +142,11 @@ class DepartmentResource(CodeLookupResource):
         widget=MunicipalityCodeWidget(),
     )
     code = fields.Field(attribute="code", column_name=DEPARTMENT_CODE)
-    name = fields.Field(attribute="name", column_name="部署名")
+    name = fields.Field(attribute="name", column_name=DEPARTMENT_NAME)
     parent = fields.Field(
         attribute="parent",
-        column_name="上位部署コード",
-        widget=DepartmentCodeWidget("上位部署"),
+        column_name=PARENT_CODE,
+        widget=DepartmentCodeWidget(PARENT_CODE),
     )
     is_active = active_field()
 

@@ -12,6 +12,7 @@ import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 # Separators people type inside numbers: spaces, hyphens and their
 # full-width and dash-like look-alikes (NFKC leaves some of them alone).
@@ -37,13 +38,17 @@ def _corporate_digits_valid(digits: str) -> bool:
 def validate_corporate_number(value: str) -> None:
     if not re.fullmatch(r"\d{13}", value):
         raise ValidationError(
-            "法人番号は13桁の半角数字で入力してください（例: 7120001168421）。",
+            gettext(
+                "法人番号は13桁の半角数字で入力してください（例: 7120001168421）。"
+            ),
             code="format",
         )
     if not _corporate_digits_valid(value):
         raise ValidationError(
-            "法人番号 %(value)s は検査用数字（先頭の1桁）が一致しません。"
-            "国税庁法人番号公表サイトで番号を確認してください。",
+            gettext(
+                "法人番号 %(value)s は検査用数字（先頭の1桁）が一致しません。"
+                "国税庁法人番号公表サイトで番号を確認してください。"
+            ),
             code="check_digit",
             params={"value": value},
         )
@@ -52,14 +57,18 @@ def validate_corporate_number(value: str) -> None:
 def validate_registration_number(value: str) -> None:
     if not re.fullmatch(r"T\d{13}", value):
         raise ValidationError(
-            "登録番号は「T」に続けて13桁の数字で入力してください"
-            "（例: T7120001168421）。",
+            gettext(
+                "登録番号は「T」に続けて13桁の数字で入力してください"
+                "（例: T7120001168421）。"
+            ),
             code="format",
         )
     if not _corporate_digits_valid(value[1:]):
         raise ValidationError(
-            "登録番号 %(value)s は検査用数字（Tの次の1桁）が一致しません。"
-            "国税庁の適格請求書発行事業者公表サイトで番号を確認してください。",
+            gettext(
+                "登録番号 %(value)s は検査用数字（Tの次の1桁）が一致しません。"
+                "国税庁の適格請求書発行事業者公表サイトで番号を確認してください。"
+            ),
             code="check_digit",
             params={"value": value},
         )
@@ -74,13 +83,18 @@ def local_government_check_digit(body: str) -> int:
 def validate_local_government_code(value: str) -> None:
     if not re.fullmatch(r"\d{6}", value):
         raise ValidationError(
-            "全国地方公共団体コードは6桁の半角数字で入力してください（例: 462039）。",
+            gettext(
+                "全国地方公共団体コードは6桁の半角数字で入力してください"
+                "（例: 462039）。"
+            ),
             code="format",
         )
     if int(value[5]) != local_government_check_digit(value[:5]):
         raise ValidationError(
-            "全国地方公共団体コード %(value)s は検査数字（6桁目）が一致しません。"
-            "総務省の全国地方公共団体コード一覧で確認してください。",
+            gettext(
+                "全国地方公共団体コード %(value)s は検査数字（6桁目）が一致しません。"
+                "総務省の全国地方公共団体コード一覧で確認してください。"
+            ),
             code="check_digit",
             params={"value": value},
         )

@@ -229,6 +229,23 @@ PYTHON_DATA = {
     "invoices/csv_import/cells.py::_ERA_LETTERS": "era names, parsed in dates",
     "municipality/treasury/zengin.py::_ALLOWED": "the Zengin character set "
     "(half-width kana)",
+    "municipality/treasury/services/accounting.py::ACCOUNTING_CSV_HEADER": "the "
+    "column names the city's accounting system imports",
+    "municipality/validators.py::_SEPARATORS": "the dashes people type inside "
+    "numbers (ー among them), removed",
+    "municipality/resources.py::MUNICIPALITY_CODE": "department CSV column "
+    "name, parsed verbatim",
+    "municipality/resources.py::DEPARTMENT_CODE": "department CSV column name, "
+    "parsed verbatim",
+    "municipality/resources.py::DEPARTMENT_NAME": "department CSV column name, "
+    "parsed verbatim",
+    "municipality/resources.py::PARENT_CODE": "department CSV column name, "
+    "parsed verbatim",
+    "municipality/resources.py::ACTIVE": "department CSV column name, parsed verbatim",
+    "municipality/resources.py::ACTIVE_WORDS": "a word the CSV's 有効 column "
+    "accepts, parsed",
+    "municipality/resources.py::INACTIVE_WORDS": "a word the CSV's 有効 column "
+    "accepts, parsed",
     "partners/banking.py::_KAISHA": "Zengin abbreviations of company names "
     "(kana table)",
     "partners/banking.py::_CORPORATE_TERMS": "Zengin abbreviations of "

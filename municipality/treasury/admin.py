@@ -4,6 +4,7 @@ change is audited); batches are read-only (their changes go through the
 services, so that every step is in the invoices' history)."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from municipality.models import PaymentBatchItem, PaymentNotice
 from municipality.treasury.forms import TreasurySettingsForm
@@ -28,7 +29,7 @@ class TreasurySettingsAdmin(admin.ModelAdmin):
     list_select_related = ("municipality",)
     fieldsets = (
         (
-            "委託者と支払口座",
+            _("委託者と支払口座"),
             {
                 "fields": (
                     "municipality",
@@ -42,7 +43,7 @@ class TreasurySettingsAdmin(admin.ModelAdmin):
             },
         ),
         (
-            "振込手数料",
+            _("振込手数料"),
             {
                 "fields": (
                     "fee_bearer",
@@ -52,7 +53,7 @@ class TreasurySettingsAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("ファイルと承認", {"fields": ("line_ending", "csv_encoding", "four_eyes")}),
+        (_("ファイルと承認"), {"fields": ("line_ending", "csv_encoding", "four_eyes")}),
     )
 
     def get_readonly_fields(self, request, obj=None):

@@ -7,6 +7,7 @@ import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, gettext_lazy as _
 
 from invoices.fields import JapaneseDateField
 from municipality.models import PaymentBatch, TreasurySettings
@@ -73,7 +74,9 @@ class TreasurySettingsForm(forms.ModelForm):
         code = code.strip()
         if not re.fullmatch(r"[0-9]{10}", code):
             raise ValidationError(
-                "委託者コードは、金融機関から指定された10桁の数字で入力してください。"
+                gettext(
+                    "委託者コードは、金融機関から指定された10桁の数字で入力してください。"
+                )
             )
         return code
 
@@ -83,9 +86,12 @@ class TreasurySettingsForm(forms.ModelForm):
         )
         if len(kana) > ORIGINATOR_NAME_MAX_LENGTH:
             raise ValidationError(
-                f"委託者名（カナ）は半角で{ORIGINATOR_NAME_MAX_LENGTH}文字以内に"
-                f"してください（いまは{len(kana)}文字: {kana}）。"
-                "金融機関に届け出た略称を使ってください。"
+                gettext(
+                    "委託者名（カナ）は半角で%(max)s文字以内にしてください"
+                    "（いまは%(length)s文字: %(kana)s）。"
+                    "金融機関に届け出た略称を使ってください。"
+                )
+                % {"max": ORIGINATOR_NAME_MAX_LENGTH, "length": len(kana), "kana": kana}
             )
         return kana
 
@@ -107,22 +113,22 @@ class PayablesFilterForm(forms.Form):
     """The payables list's GET parameters."""
 
     department = forms.TypedChoiceField(
-        label="部署", required=False, coerce=int, empty_value=None
+        label=_("部署"), required=False, coerce=int, empty_value=None
     )
     supplier = forms.TypedChoiceField(
-        label="取引先", required=False, coerce=int, empty_value=None
+        label=_("取引先"), required=False, coerce=int, empty_value=None
     )
-    deadline_from = JapaneseDateField(label="支払期限（から）", required=False)
-    deadline_to = JapaneseDateField(label="支払期限（まで）", required=False)
+    deadline_from = JapaneseDateField(label=_("支払期限（から）"), required=False)
+    deadline_to = JapaneseDateField(label=_("支払期限（まで）"), required=False)
 
     def __init__(self, *args, departments, suppliers, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["department"].choices = [
-            ("", "すべての部署"),
+            ("", gettext("すべての部署")),
             *[(d.pk, f"{d.code} {d.name}") for d in departments],
         ]
         self.fields["supplier"].choices = [
-            ("", "すべての取引先"),
+            ("", gettext("すべての取引先")),
             *[(s.pk, s.legal_name) for s in suppliers],
         ]
 
@@ -132,7 +138,9 @@ class PayablesFilterForm(forms.Form):
         if low and high and low > high:
             self.add_error(
                 "deadline_to",
-                "支払期限の「まで」は「から」と同じか、それより後の日付にしてください。",
+                gettext(
+                    "支払期限の「まで」は「から」と同じか、それより後の日付にしてください。"
+                ),
             )
         return data
 
@@ -155,8 +163,10 @@ class InvoiceIdsField(forms.Field):
 
     widget = forms.MultipleHiddenInput
     default_error_messages = {
-        "required": "追加する請求書にチェックを入れてください。",
-        "invalid": "請求書の選択が正しくありません。画面を更新して選び直してください。",
+        "required": _("追加する請求書にチェックを入れてください。"),
+        "invalid": _(
+            "請求書の選択が正しくありません。画面を更新して選び直してください。"
+        ),
     }
 
     def to_python(self, value) -> list[int]:
@@ -172,13 +182,15 @@ class InvoiceIdsField(forms.Field):
 
 class AddToBatchForm(forms.Form):
     batch = forms.ModelChoiceField(
-        label="追加先の支払バッチ",
+        label=_("追加先の支払バッチ"),
         queryset=PaymentBatch.objects.none(),
         empty_label=None,
         error_messages={
-            "required": "追加先の支払バッチを選んでください。",
-            "invalid_choice": "選んだ支払バッチにはもう追加できません。"
-            "作成中のバッチを選ぶか、新しいバッチを作成してください。",
+            "required": _("追加先の支払バッチを選んでください。"),
+            "invalid_choice": _(
+                "選んだ支払バッチにはもう追加できません。"
+                "作成中のバッチを選ぶか、新しいバッチを作成してください。"
+            ),
         },
     )
     invoices = InvoiceIdsField()
@@ -187,21 +199,24 @@ class AddToBatchForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["batch"].queryset = batches
         self.fields["batch"].label_from_instance = lambda b: (
-            f"{b.number}（支払日 {b.payment_date:%Y/%m/%d}）"
+            gettext("%(number)s（支払日 %(date)s）")
+            % {"number": b.number, "date": f"{b.payment_date:%Y/%m/%d}"}
         )
 
 
 class BatchCreateForm(forms.Form):
     payment_date = JapaneseDateField(
-        label="支払日（振込指定日）",
-        help_text="銀行の営業日を指定してください（土日・祝日・12月31日〜1月3日は不可）。",
+        label=_("支払日（振込指定日）"),
+        help_text=_(
+            "銀行の営業日を指定してください（土日・祝日・12月31日〜1月3日は不可）。"
+        ),
     )
 
 
 class BatchCancelForm(forms.Form):
     reason = forms.CharField(
-        label="取消の理由",
+        label=_("取消の理由"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": "取消の理由を入力してください。"},
+        error_messages={"required": _("取消の理由を入力してください。")},
     )

@@ -23,7 +23,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy as _
 
 from accounts.models import User
 from invoices.audit import events_append
@@ -44,14 +44,29 @@ BATCH_TRANSITIONS: dict[str, frozenset[str]] = {
     B.CANCELLED: frozenset(),
 }
 
-# What the user could not do, for the message of a refused move
-# ("支払バッチ … は「支払済」のため、取り消せません。…").
+# The message of a refused move, by its target status (whole sentences, so
+# each translates on its own; see ``batch_status_error``).
 _REFUSALS = {
-    B.DRAFT: "作成中に戻せません",
-    B.APPROVED: "承認できません",
-    B.EXPORTED: "振込データを作成できません",
-    B.PAID: "支払済にできません",
-    B.CANCELLED: "取り消せません",
+    B.DRAFT: _(
+        "支払バッチ %(number)s は「%(status)s」のため、作成中に戻せません。"
+        "画面を更新して状態を確認してください。"
+    ),
+    B.APPROVED: _(
+        "支払バッチ %(number)s は「%(status)s」のため、承認できません。"
+        "画面を更新して状態を確認してください。"
+    ),
+    B.EXPORTED: _(
+        "支払バッチ %(number)s は「%(status)s」のため、振込データを作成できません。"
+        "画面を更新して状態を確認してください。"
+    ),
+    B.PAID: _(
+        "支払バッチ %(number)s は「%(status)s」のため、支払済にできません。"
+        "画面を更新して状態を確認してください。"
+    ),
+    B.CANCELLED: _(
+        "支払バッチ %(number)s は「%(status)s」のため、取り消せません。"
+        "画面を更新して状態を確認してください。"
+    ),
 }
 
 # The moment of each move, stamped by ``batch_transition``.
@@ -64,14 +79,18 @@ _STAMPS = {
 
 
 def date_ja(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+    return gettext("%(year)s年%(month)s月%(day)s日") % {
+        "year": day.year,
+        "month": day.month,
+        "day": day.day,
+    }
 
 
 def batch_status_error(batch: PaymentBatch, refusal: str) -> ValidationError:
-    """What cannot be done with ``batch`` in its status, and what to do."""
+    """What cannot be done with ``batch`` in its status, and what to do:
+    ``refusal`` is the whole message, with ``%(number)s`` and ``%(status)s``."""
     return ValidationError(
-        f"支払バッチ {batch.number} は「{batch.get_status_display()}」のため、"
-        f"{refusal}。画面を更新して状態を確認してください。"
+        refusal % {"number": batch.number, "status": batch.get_status_display()}
     )
 
 
@@ -104,8 +123,11 @@ def batch_transition_check(batch: PaymentBatch, to: str) -> None:
         raise BatchTransitionError(batch, to)
     if batch.status == B.DRAFT and to == B.EXPORTED and batch.four_eyes:
         raise ValidationError(
-            f"支払バッチ {batch.number} はまだ承認されていません。"
-            "作成者とは別の会計担当者が承認してから、振込データを作成してください。"
+            gettext(
+                "支払バッチ %(number)s はまだ承認されていません。"
+                "作成者とは別の会計担当者が承認してから、振込データを作成してください。"
+            )
+            % {"number": batch.number}
         )
     if to == B.PAID and batch_paid_too_early(batch):
         # The payment notice says "お支払いしました": never before the day.
@@ -173,8 +195,10 @@ def _record(
             invoices=invoices,
             batch=batch,
             actor=actor,
-            reason=f"支払バッチ {batch.number} を承認しました"
-            "（作成者とは別の会計担当者）。",
+            reason=gettext(
+                "支払バッチ %(number)s を承認しました（作成者とは別の会計担当者）。"
+            )
+            % {"number": batch.number},
             step="approved",
         )
     elif batch.status == B.EXPORTED:
@@ -184,9 +208,15 @@ def _record(
                     invoice=invoice,
                     to=InvoiceStatus.SCHEDULED,
                     actor=actor,
-                    reason=f"支払バッチ {batch.number} の振込データを作成しました"
-                    f"（支払日 {date_ja(batch.payment_date)}、"
-                    f"支払通知 {notice.number}）。",
+                    reason=gettext(
+                        "支払バッチ %(number)s の振込データを作成しました"
+                        "（支払日 %(payment_date)s、支払通知 %(notice)s）。"
+                    )
+                    % {
+                        "number": batch.number,
+                        "payment_date": date_ja(batch.payment_date),
+                        "notice": notice.number,
+                    },
                     data={
                         "batch": batch.number,
                         "notice": notice.number,
@@ -202,8 +232,13 @@ def _record(
                     invoice=invoice,
                     to=InvoiceStatus.PAID,
                     actor=actor,
-                    reason=f"{date_ja(batch.payment_date)} に支払いました"
-                    f"（支払通知 {notice.number}）。",
+                    reason=gettext(
+                        "%(payment_date)s に支払いました（支払通知 %(notice)s）。"
+                    )
+                    % {
+                        "payment_date": date_ja(batch.payment_date),
+                        "notice": notice.number,
+                    },
                     data={
                         "batch": batch.number,
                         "notice": notice.number,
@@ -211,9 +246,10 @@ def _record(
                     },
                 )
     elif batch.status == B.CANCELLED:
-        text = (
-            f"支払バッチ {batch.number} を取り消しました。理由: {batch.cancel_reason}"
-        )
+        text = gettext("支払バッチ %(number)s を取り消しました。理由: %(reason)s") % {
+            "number": batch.number,
+            "reason": batch.cancel_reason,
+        }
         if from_status == B.EXPORTED:
             # The invoices were scheduled: they are approved again.
             for invoice in invoices:

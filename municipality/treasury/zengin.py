@@ -12,6 +12,7 @@ from datetime import date
 
 import jpholiday
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, gettext_lazy as _
 
 from municipality.models import FeeBearer, LineEnding, TreasurySettings
 from partners.banking import bank_lookup, branch_lookup, holder_kana_normalize
@@ -25,8 +26,8 @@ _ALLOWED = r"0-9A-Zｱ-ﾝﾞﾟ ()\-."
 _RECORD = re.compile(f"[{_ALLOWED}]{{{RECORD_LENGTH}}}")
 _EDI = re.compile(f"[{_ALLOWED}]{{1,20}}")
 _LINE_ENDINGS = {LineEnding.CRLF: "\r\n", LineEnding.NONE: ""}
-_ORIGINATOR_ACCOUNT_TYPES = {"1": "普通", "2": "当座", "9": "その他"}
-_PAYEE_ACCOUNT_TYPES = {"1": "普通", "2": "当座", "4": "貯蓄"}
+_ORIGINATOR_ACCOUNT_TYPES = {"1": _("普通"), "2": _("当座"), "9": _("その他")}
+_PAYEE_ACCOUNT_TYPES = {"1": _("普通"), "2": _("当座"), "4": _("貯蓄")}
 
 
 @dataclass(frozen=True)
@@ -123,9 +124,12 @@ def zengin_file(
     data = [_data(n, t, problems) for n, t in enumerate(transfers, start=1)]
     total = sum(t.amount for t in transfers if _amount_valid(t.amount))
     if not transfers:
-        problems.append("振込がありません。")
+        problems.append(gettext("振込がありません。"))
     if total > MAX_TOTAL:
-        problems.append(f"合計金額 {total:,} 円は {MAX_TOTAL:,} 円を超えています。")
+        problems.append(
+            gettext("合計金額 %(total)s 円は %(max)s 円を超えています。")
+            % {"total": f"{total:,}", "max": f"{MAX_TOTAL:,}"}
+        )
     if problems:
         raise ZenginError(problems)
 
@@ -140,19 +144,23 @@ def zengin_file(
 
 
 def _header(originator: Originator, payment_date: date, problems: list[str]) -> str:
-    who = "委託者"
+    who = gettext("委託者")
     if not re.fullmatch(r"[0-9]{10}", originator.code):
         problems.append(
-            f"{who}: 委託者コード「{originator.code}」は10桁の数字ではありません。"
+            gettext("%(who)s: 委託者コード「%(code)s」は10桁の数字ではありません。")
+            % {"who": who, "code": originator.code}
         )
-    name = _kana(who, "委託者名", originator.name_kana, 40, problems)
+    name = _kana(who, gettext("委託者名"), originator.name_kana, 40, problems)
     bank_branch, account = _account(
         who, originator, _ORIGINATOR_ACCOUNT_TYPES, problems
     )
     if not bank_business_day(payment_date):
         problems.append(
-            f"振込指定日 {payment_date:%Y-%m-%d} は銀行の休業日です"
-            "（土日・祝日・12月31日〜1月3日）。"
+            gettext(
+                "振込指定日 %(date)s は銀行の休業日です"
+                "（土日・祝日・12月31日〜1月3日）。"
+            )
+            % {"date": f"{payment_date:%Y-%m-%d}"}
         )
     return "".join(
         [
@@ -170,21 +178,31 @@ def _header(originator: Originator, payment_date: date, problems: list[str]) -> 
 
 
 def _data(number: int, transfer: Transfer, problems: list[str]) -> str:
-    payee = transfer.payee_name_kana or "受取人名なし"
-    who = f"{number}件目の振込（{payee}、支払通知 {transfer.edi or 'なし'}）"
-    name = _kana(who, "受取人名", transfer.payee_name_kana, 30, problems)
+    who = gettext("%(number)s件目の振込（%(payee)s、支払通知 %(edi)s）") % {
+        "number": number,
+        "payee": transfer.payee_name_kana or gettext("受取人名なし"),
+        "edi": transfer.edi or gettext("なし"),
+    }
+    name = _kana(who, gettext("受取人名"), transfer.payee_name_kana, 30, problems)
     bank_branch, account = _account(who, transfer, _PAYEE_ACCOUNT_TYPES, problems)
     if not _amount_valid(transfer.amount):
         problems.append(
-            f"{who}: 振込金額 {transfer.amount} 円は"
-            f" 1〜{MAX_AMOUNT:,} 円の整数ではありません。"
+            gettext(
+                "%(who)s: 振込金額 %(amount)s 円は 1〜%(max)s 円の整数ではありません。"
+            )
+            % {"who": who, "amount": transfer.amount, "max": f"{MAX_AMOUNT:,}"}
         )
     if not transfer.edi:
-        problems.append(f"{who}: EDI情報（支払通知番号）がありません。")
+        problems.append(
+            gettext("%(who)s: EDI情報（支払通知番号）がありません。") % {"who": who}
+        )
     elif not _EDI.fullmatch(transfer.edi):
         problems.append(
-            f"{who}: EDI情報「{transfer.edi}」は20文字以内の"
-            "半角英大文字・数字・カナ・記号 ( ) - . にしてください。"
+            gettext(
+                "%(who)s: EDI情報「%(edi)s」は20文字以内の"
+                "半角英大文字・数字・カナ・記号 ( ) - . にしてください。"
+            )
+            % {"who": who, "edi": transfer.edi}
         )
     return "".join(
         [
@@ -216,44 +234,67 @@ def _account(
     """(金融機関番号・名・支店番号・名, 預金種目・口座番号) as written in the
     record, the names filled from the Zengin master when blank."""
     if not (account.bank_code or account.branch_code or account.account_number):
-        problems.append(f"{who}: 口座（金融機関・支店・口座番号）がありません。")
+        problems.append(
+            gettext("%(who)s: 口座（金融機関・支店・口座番号）がありません。")
+            % {"who": who}
+        )
         return "", ""
     bank = branch = None
     if not re.fullmatch(r"[0-9]{4}", account.bank_code):
         problems.append(
-            f"{who}: 金融機関コード「{account.bank_code}」は4桁の数字ではありません。"
+            gettext("%(who)s: 金融機関コード「%(code)s」は4桁の数字ではありません。")
+            % {"who": who, "code": account.bank_code}
         )
     elif (bank := bank_lookup(account.bank_code)) is None:
         problems.append(
-            f"{who}: 金融機関コード {account.bank_code} は金融機関マスタにありません。"
+            gettext("%(who)s: 金融機関コード %(code)s は金融機関マスタにありません。")
+            % {"who": who, "code": account.bank_code}
         )
     if not re.fullmatch(r"[0-9]{3}", account.branch_code):
         problems.append(
-            f"{who}: 支店コード「{account.branch_code}」は3桁の数字ではありません。"
+            gettext("%(who)s: 支店コード「%(code)s」は3桁の数字ではありません。")
+            % {"who": who, "code": account.branch_code}
         )
     elif bank and (branch := branch_lookup(bank.code, account.branch_code)) is None:
         problems.append(
-            f"{who}: 支店コード {account.branch_code} は"
-            f"{bank.name}（{bank.code}）の支店マスタにありません。"
+            gettext(
+                "%(who)s: 支店コード %(code)s は"
+                "%(bank)s（%(bank_code)s）の支店マスタにありません。"
+            )
+            % {
+                "who": who,
+                "code": account.branch_code,
+                "bank": bank.name,
+                "bank_code": bank.code,
+            }
         )
     if account.account_type not in account_types:
-        allowed = "・".join(f"{code}（{name}）" for code, name in account_types.items())
+        allowed = gettext("・").join(
+            gettext("%(code)s（%(name)s）") % {"code": code, "name": name}
+            for code, name in account_types.items()
+        )
         problems.append(
-            f"{who}: 預金種目「{account.account_type}」は"
-            f"{allowed}のいずれかにしてください。"
+            gettext(
+                "%(who)s: 預金種目「%(type)s」は%(allowed)sのいずれかにしてください。"
+            )
+            % {"who": who, "type": account.account_type, "allowed": allowed}
         )
     if not re.fullmatch(r"[0-9]{1,7}", account.account_number):
         problems.append(
-            f"{who}: 口座番号「{account.account_number}」は"
-            "7桁以内の数字ではありません。"
+            gettext("%(who)s: 口座番号「%(number)s」は7桁以内の数字ではありません。")
+            % {"who": who, "number": account.account_number}
         )
     bank_name = account.bank_name_kana or (bank.kana if bank else "")
     branch_name = account.branch_name_kana or (branch.kana if branch else "")
     return (
         account.bank_code
-        + _kana(who, "金融機関名", bank_name, 15, problems, required=False).ljust(15)
+        + _kana(
+            who, gettext("金融機関名"), bank_name, 15, problems, required=False
+        ).ljust(15)
         + account.branch_code
-        + _kana(who, "支店名", branch_name, 15, problems, required=False).ljust(15),
+        + _kana(
+            who, gettext("支店名"), branch_name, 15, problems, required=False
+        ).ljust(15),
         account.account_type + account.account_number.zfill(7),
     )
 
@@ -274,10 +315,16 @@ def _kana(
         return holder_kana_normalize(text, max_length=width)
     except ValidationError as error:
         if error.code == "holder_required":
-            problems.append(f"{who}: {field}がありません。")
+            problems.append(
+                gettext("%(who)s: %(field)sがありません。")
+                % {"who": who, "field": field}
+            )
         else:
             problems.append(
-                f"{who}: {field}に全銀データで使えない文字があります:"
-                f" {error.params['chars']}。"
+                gettext(
+                    "%(who)s: %(field)sに全銀データで使えない文字があります:"
+                    " %(chars)s。"
+                )
+                % {"who": who, "field": field, "chars": error.params["chars"]}
             )
         return ""

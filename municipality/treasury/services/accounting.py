@@ -4,6 +4,7 @@ import csv
 import io
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from accounts.models import User
 from accounts.spreadsheets import csv_cell
@@ -14,6 +15,8 @@ from municipality.treasury.selectors import batch_invoices
 from municipality.treasury.services.settings import treasury_settings_require
 from municipality.treasury.workflow import batch_status_error
 
+# Column names the city's accounting system imports: a file format, not
+# translated.
 ACCOUNTING_CSV_HEADER = (
     "受付番号",
     "部署コード",
@@ -66,7 +69,13 @@ def batch_accounting_csv(*, batch: PaymentBatch, actor: User) -> bytes:
     encoding of the treasury settings, recorded in each invoice's history.
     A character the encoding lacks becomes ``?`` rather than failing."""
     if batch.status == BatchStatus.CANCELLED:
-        raise batch_status_error(batch, "財務会計CSVを出力できません")
+        raise batch_status_error(
+            batch,
+            gettext(
+                "支払バッチ %(number)s は「%(status)s」のため、"
+                "財務会計CSVを出力できません。画面を更新して状態を確認してください。"
+            ),
+        )
     settings = treasury_settings_require(batch.municipality)
     invoices = list(batch_invoices(batch=batch))
     out = io.StringIO()

@@ -21,7 +21,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import User
 from invoices.audit import events_append
@@ -63,15 +63,12 @@ from municipality.treasury.zengin import (
 # cancelled before export); the event's reason says which step it was.
 BATCH_STEP = EventKind.BATCH
 
-SELF_APPROVAL = (
+# Marked here, translated where raised (tests compare the Japanese text).
+SELF_APPROVAL = gettext_noop(
     "支払バッチを作成した人は、自分で承認できません。"
     "別の会計担当者に承認を依頼してください。"
 )
-IN_OTHER_BATCH = (
-    "請求書 {number}（受付番号 {receipt}）はすでに別の支払バッチ{batch}に入っています。"
-    "そのバッチから外してから追加してください。"
-)
-CANCEL_REASON_REQUIRED = "取消の理由を入力してください。"
+CANCEL_REASON_REQUIRED = gettext_noop("取消の理由を入力してください。")
 
 
 def _conflict_add(invoice: Invoice) -> str:
@@ -118,15 +115,14 @@ def _conflicts_refuse(
 def payment_date_problem(day: date, *, today: date) -> str | None:
     """Why ``day`` cannot be a batch's payment date (振込指定日), or None."""
     if day < today:
-        return (
-            f"支払日 {date_ja(day)} は過ぎています。"
-            "今日以降の銀行の営業日を指定してください。"
-        )
+        return gettext(
+            "支払日 %(date)s は過ぎています。今日以降の銀行の営業日を指定してください。"
+        ) % {"date": date_ja(day)}
     if not bank_business_day(day):
-        return (
-            f"{date_ja(day)} は銀行の休業日です。支払日には銀行の営業日"
+        return gettext(
+            "%(date)s は銀行の休業日です。支払日には銀行の営業日"
             "（土日・祝日・12月31日〜1月3日を除く日）を指定してください。"
-        )
+        ) % {"date": date_ja(day)}
     return None
 
 
@@ -178,7 +174,13 @@ def batch_add_invoices(
     """
     batch = batch_lock(batch)
     if batch.status != BatchStatus.DRAFT:
-        raise batch_status_error(batch, "請求書を追加できません")
+        raise batch_status_error(
+            batch,
+            gettext(
+                "支払バッチ %(number)s は「%(status)s」のため、請求書を追加できません。"
+                "画面を更新して状態を確認してください。"
+            ),
+        )
     invoices = list(
         Invoice.objects.filter(
             municipality_id=batch.municipality_id, pk__in=invoice_ids
@@ -188,7 +190,9 @@ def batch_add_invoices(
     )
     if len(invoices) != len(set(invoice_ids)):
         raise ValidationError(
-            "選んだ請求書の一部が見つかりません。画面を更新して選び直してください。"
+            gettext(
+                "選んだ請求書の一部が見つかりません。画面を更新して選び直してください。"
+            )
         )
     taken = dict(
         PaymentBatchItem.objects.filter(invoice__in=invoices, active=True).values_list(
@@ -198,18 +202,29 @@ def batch_add_invoices(
     conflicts = set(invoices_in_conflict(actor=actor, invoices=invoices))
     problems = []
     for invoice in invoices:
-        label = f"請求書 {invoice.number}（受付番号 {invoice.receipt_number}）"
+        params = {
+            "number": invoice.number,
+            "receipt": invoice.receipt_number,
+            "status": invoice.get_status_display(),
+        }
         if invoice in conflicts:
             problems.append(_conflict_add(invoice))
         elif invoice.status != InvoiceStatus.APPROVED:
             problems.append(
-                f"{label}は「{invoice.get_status_display()}」です。"
-                "支払バッチには承認済の請求書だけを入れられます。"
+                gettext(
+                    "請求書 %(number)s（受付番号 %(receipt)s）は「%(status)s」です。"
+                    "支払バッチには承認済の請求書だけを入れられます。"
+                )
+                % params
             )
         elif not invoice.snapshot.get("bank_account"):
             problems.append(
-                f"{label}には振込先口座の記載がないため、振込データに入れられません。"
-                "取引先に振込先口座を確認し、別の方法（窓口払など）で支払ってください。"
+                gettext(
+                    "請求書 %(number)s（受付番号 %(receipt)s）には振込先口座の記載が"
+                    "ないため、振込データに入れられません。取引先に振込先口座を確認し、"
+                    "別の方法（窓口払など）で支払ってください。"
+                )
+                % params
             )
         elif invoice.pk in taken:
             problems.append(_in_other_batch(invoice, taken[invoice.pk]))
@@ -230,18 +245,33 @@ def batch_add_invoices(
         invoices=invoices,
         batch=batch,
         actor=actor,
-        reason=f"支払バッチ {batch.number}（支払日 {date_ja(batch.payment_date)}）"
-        "に入れました。",
+        reason=gettext("支払バッチ %(number)s（支払日 %(date)s）に入れました。")
+        % {"number": batch.number, "date": date_ja(batch.payment_date)},
         step="added",
     )
     return invoices
 
 
 def _in_other_batch(invoice: Invoice, batch_number: str) -> str:
-    return IN_OTHER_BATCH.format(
-        number=invoice.number,
-        receipt=invoice.receipt_number,
-        batch=f"（{batch_number}）" if batch_number else "",
+    params = {
+        "number": invoice.number,
+        "receipt": invoice.receipt_number,
+        "batch": batch_number,
+    }
+    if batch_number:
+        return (
+            gettext(
+                "請求書 %(number)s（受付番号 %(receipt)s）はすでに別の支払バッチ"
+                "（%(batch)s）に入っています。そのバッチから外してから追加してください。"
+            )
+            % params
+        )
+    return (
+        gettext(
+            "請求書 %(number)s（受付番号 %(receipt)s）はすでに別の支払バッチに"
+            "入っています。そのバッチから外してから追加してください。"
+        )
+        % params
     )
 
 
@@ -252,7 +282,13 @@ def batch_remove_invoice(
     """Take an invoice out of a draft batch (it stays approved)."""
     batch = batch_lock(batch)
     if batch.status != BatchStatus.DRAFT:
-        raise batch_status_error(batch, "請求書を外せません")
+        raise batch_status_error(
+            batch,
+            gettext(
+                "支払バッチ %(number)s は「%(status)s」のため、請求書を外せません。"
+                "画面を更新して状態を確認してください。"
+            ),
+        )
     item = (
         PaymentBatchItem.objects.filter(batch=batch, invoice_id=invoice_id, active=True)
         .select_related("invoice")
@@ -260,14 +296,15 @@ def batch_remove_invoice(
     )
     if item is None:
         raise ValidationError(
-            "この請求書はこのバッチに入っていません。画面を更新してください。"
+            gettext("この請求書はこのバッチに入っていません。画面を更新してください。")
         )
     item.delete()
     batch_step(
         invoices=[item.invoice],
         batch=batch,
         actor=actor,
-        reason=f"支払バッチ {batch.number} から外しました。",
+        reason=gettext("支払バッチ %(number)s から外しました。")
+        % {"number": batch.number},
         step="removed",
     )
     return item.invoice
@@ -282,10 +319,10 @@ def batch_approve(*, batch: PaymentBatch, actor: User) -> PaymentBatch:
     batch = batch_lock(batch)
     batch_transition_check(batch, BatchStatus.APPROVED)
     if batch.created_by_id == actor.pk:
-        raise ValidationError(SELF_APPROVAL)
+        raise ValidationError(gettext(SELF_APPROVAL))
     invoices = list(batch_invoices(batch=batch))
     if not invoices:
-        raise ValidationError("請求書の入っていないバッチは承認できません。")
+        raise ValidationError(gettext("請求書の入っていないバッチは承認できません。"))
     _conflicts_refuse(batch, invoices, actor=actor, refusal=gettext("承認できません"))
     return batch_transition(batch=batch, to=BatchStatus.APPROVED, actor=actor)
 
@@ -341,7 +378,7 @@ def batch_export(*, batch: PaymentBatch, actor: User | None) -> PaymentBatch:
     invoices = list(batch_invoices(batch=batch))
     if not invoices:
         raise ValidationError(
-            "バッチに請求書がありません。支払対象の請求書を追加してください。"
+            gettext("バッチに請求書がありません。支払対象の請求書を追加してください。")
         )
     _conflicts_refuse(
         batch, invoices, actor=actor, refusal=gettext("振込データを作成できません")
@@ -349,7 +386,10 @@ def batch_export(*, batch: PaymentBatch, actor: User | None) -> PaymentBatch:
     problems = []
     if problem := payment_date_problem(batch.payment_date, today=timezone.localdate()):
         problems.append(
-            f"{problem} このバッチを取り消し、別の支払日で作り直してください。"
+            gettext(
+                "%(problem)s このバッチを取り消し、別の支払日で作り直してください。"
+            )
+            % {"problem": problem}
         )
     plan = transfers_plan(invoices=invoices, settings=settings)
     numbers = [f"{batch.number}-{n:03d}" for n in range(1, len(plan) + 1)]
@@ -399,7 +439,13 @@ def batch_zengin_read(*, batch: PaymentBatch, actor: User | None) -> bytes:
     """The stored Zengin file of an exported or paid batch, recording the
     download in each invoice's history."""
     if batch.status not in (BatchStatus.EXPORTED, BatchStatus.PAID):
-        raise batch_status_error(batch, "振込データをダウンロードできません")
+        raise batch_status_error(
+            batch,
+            gettext(
+                "支払バッチ %(number)s は「%(status)s」のため、"
+                "振込データをダウンロードできません。画面を更新して状態を確認してください。"
+            ),
+        )
     with batch.zengin_file.open("rb") as f:
         data = f.read()
     with transaction.atomic():
@@ -455,7 +501,7 @@ def batch_cancel(*, batch: PaymentBatch, actor: User, reason: str) -> PaymentBat
     for the record."""
     reason = reason.strip()
     if not reason:
-        raise ValidationError({"reason": CANCEL_REASON_REQUIRED})
+        raise ValidationError({"reason": gettext(CANCEL_REASON_REQUIRED)})
     # The invoices' events are written there (approved again if scheduled).
     batch = batch_transition(
         batch=batch, to=BatchStatus.CANCELLED, actor=actor, cancel_reason=reason

@@ -6,6 +6,7 @@ import secrets
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.emails import email_send_template
 from accounts.notifications import Notification, recipients_wanting
@@ -67,7 +68,10 @@ def payment_notice_deliver(*, notice_id: int) -> PaymentNotice:
                     Notification.PAYMENT_NOTICES,
                 ),
                 context={"notice": notice, "batch": notice.batch},
-                attachment=(notice.pdf.name, f"支払通知_{notice.number}.pdf"),
+                attachment=(
+                    notice.pdf.name,
+                    gettext("支払通知_%(number)s.pdf") % {"number": notice.number},
+                ),
             )
             notice.sent_at = timezone.now()
             notice.save(update_fields=["sent_at"])

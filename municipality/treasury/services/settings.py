@@ -4,6 +4,7 @@ Every change is recorded field by field (設定・権限の変更履歴)."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import User
 from invoices.audit import field_changes, field_values, settings_event_append
@@ -11,7 +12,8 @@ from invoices.models import SettingsAction, SettingsEventKind
 from municipality.models import Municipality, TreasurySettings
 from municipality.treasury.selectors import treasury_settings_get
 
-NO_SETTINGS = (
+# Marked here, translated where raised (tests compare the Japanese text).
+NO_SETTINGS = gettext_noop(
     "会計の設定（委託者コード・支払口座）がまだありません。"
     "自治体管理者に「会計の設定」の登録を依頼してください。"
 )
@@ -22,7 +24,7 @@ def treasury_settings_require(municipality: Municipality) -> TreasurySettings:
     (no batch can be made, exported or booked without them)."""
     settings = treasury_settings_get(municipality=municipality)
     if settings is None:
-        raise ValidationError(NO_SETTINGS)
+        raise ValidationError(gettext(NO_SETTINGS))
     return settings
 
 

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
 from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
@@ -161,8 +162,12 @@ class PayablesView(TreasuryRoleMixin, ListView):
             else:
                 messages.success(
                     request,
-                    f"{len(added)} 件の請求書を支払バッチ {batch.number} に"
-                    "追加しました。",
+                    ngettext(
+                        "%(count)s 件の請求書を支払バッチ %(number)s に追加しました。",
+                        "%(count)s 件の請求書を支払バッチ %(number)s に追加しました。",
+                        len(added),
+                    )
+                    % {"count": len(added), "number": batch.number},
                 )
                 return _batch_redirect(batch)
         else:
@@ -204,8 +209,11 @@ class BatchListView(TreasuryRoleMixin, ListView):
             else:
                 messages.success(
                     request,
-                    f"支払バッチ {batch.number} を作成しました。"
-                    "支払対象の請求書を追加してください。",
+                    gettext(
+                        "支払バッチ %(number)s を作成しました。"
+                        "支払対象の請求書を追加してください。"
+                    )
+                    % {"number": batch.number},
                 )
                 return _batch_redirect(batch)
         self.object_list = self.get_queryset()
@@ -279,12 +287,13 @@ class BatchActionView(BatchPageMixin, TemplateView):
     http_method_names = ["post"]
     action = ""
     success_messages = {
-        "remove": "請求書をバッチから外しました。",
-        "approve": "支払バッチを承認しました。振込データを作成できます。",
-        "export": "振込データを作成しました。"
-        "ダウンロードして金融機関に送信してください。",
-        "paid": "支払済にしました。取引先に支払通知を送ります。",
-        "cancel": "支払バッチを取り消しました。請求書は承認済に戻りました。",
+        "remove": _("請求書をバッチから外しました。"),
+        "approve": _("支払バッチを承認しました。振込データを作成できます。"),
+        "export": _(
+            "振込データを作成しました。ダウンロードして金融機関に送信してください。"
+        ),
+        "paid": _("支払済にしました。取引先に支払通知を送ります。"),
+        "cancel": _("支払バッチを取り消しました。請求書は承認済に戻りました。"),
     }
 
     def post(self, request, *args, **kwargs):
@@ -327,7 +336,7 @@ class BatchActionView(BatchPageMixin, TemplateView):
             return int(self.request.POST.get("invoice", ""))
         except ValueError as error:
             raise ValidationError(
-                "外す請求書が指定されていません。画面を更新してください。"
+                gettext("外す請求書が指定されていません。画面を更新してください。")
             ) from error
 
 
@@ -389,7 +398,7 @@ class TreasurySettingsView(CityRoleRequiredMixin, FormView):
             values=form.cleaned_data,
             actor=self.request.user,
         )
-        messages.success(self.request, "会計の設定を保存しました。")
+        messages.success(self.request, gettext("会計の設定を保存しました。"))
         return redirect(
             "city:treasury_settings",
             municipality_slug=self.request.city.municipality.slug,

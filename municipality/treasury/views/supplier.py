@@ -5,6 +5,7 @@ another supplier's notice answers 404 like one that does not exist."""
 from django.contrib import messages
 from django.http import FileResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext
 from django.views import View
 from django.views.generic import DetailView, ListView
 
@@ -48,7 +49,10 @@ class PaymentNoticePdfView(PaymentNoticeMixin, View):
         if not notice.pdf:
             messages.info(
                 request,
-                "支払通知のPDFを作成しています。しばらくしてから、もう一度開いてください。",
+                gettext(
+                    "支払通知のPDFを作成しています。"
+                    "しばらくしてから、もう一度開いてください。"
+                ),
             )
             return redirect("supplier:payment_notice", pk=notice.pk)
         invoices_record_export(
@@ -60,7 +64,7 @@ class PaymentNoticePdfView(PaymentNoticeMixin, View):
         response = FileResponse(
             notice.pdf.open("rb"),
             as_attachment=True,
-            filename=f"支払通知_{notice.number}.pdf",
+            filename=gettext("支払通知_%(number)s.pdf") % {"number": notice.number},
             content_type="application/pdf",
         )
         response["X-Content-Type-Options"] = "nosniff"
