@@ -23,6 +23,7 @@ from municipality.treasury.workflow import (
     BatchTransitionError,
     batch_transition,
 )
+from tests.factories import payment_day_reached
 from tests.municipality.test_treasury_support import (
     business_day_after,
     make_approved,
@@ -138,6 +139,8 @@ def test_every_allowed_move_records_one_event_per_invoice(batch, tenant, start, 
     batch = _put(batch, start)
     if to == B.EXPORTED:
         _notice(batch)
+    if to == B.PAID:
+        payment_day_reached(batch)
     actor = tenant.treasury
     before = InvoiceEvent.objects.count()
     moved = batch_transition(batch=batch, to=to, actor=actor, **_fields(to))
