@@ -101,7 +101,7 @@ def _file_problem(message: str) -> DepartmentCsvError:
     return DepartmentCsvError([CsvProblem(None, "", message)])
 
 
-def _read(data: bytes) -> list[_Row]:
+def _read(data: bytes) -> tuple[list[_Row], list[CsvProblem]]:
     if not data.removeprefix(_BOM).strip():
         raise _file_problem(
             gettext(
@@ -141,7 +141,9 @@ def _read(data: bytes) -> list[_Row]:
 
         def cell(column, cells=cells):
             i = index.get(column)
-            return _text(cells[i]) if i is not None and i < len(cells) else ""
+            value = cells[i].strip() if i is not None and i < len(cells) else ""
+            # Codes as the system compares them; names as typed.
+            return value if column == NAME else _text(value)
 
         active_text = cell(ACTIVE)
         active = None
@@ -162,11 +164,9 @@ def _read(data: bytes) -> list[_Row]:
                 )
             )
         rows.append(_Row(number, cell(CODE), cell(NAME), cell(PARENT), active))
-    if problems:
-        raise DepartmentCsvError(problems)
     if not rows:
         raise _file_problem(gettext("部署の行がありません。2行目から入れてください。"))
-    return rows
+    return rows, problems
 
 
 def _required(row: _Row, column: str, value: str, max_length: int) -> list:
@@ -274,13 +274,7 @@ def _check(
                     },
                 )
             )
-    return sorted(
-        problems,
-        key=lambda p: (
-            p.row or 0,
-            HEADERS.index(p.column) if p.column in HEADERS else -1,
-        ),
-    )
+    return problems
 
 
 @transaction.atomic
@@ -299,14 +293,17 @@ def department_csv_import(
     """
     # Serialises imports and edits of the same municipality's tree.
     Municipality.objects.select_for_update().get(pk=municipality.pk)
-    rows = _read(data)
+    rows, problems = _read(data)
     existing = {
         d.code: d
         for d in Department.objects.select_for_update(of=("self",))
         .select_related("parent")
         .filter(municipality=municipality)
     }
-    problems = _check(rows, existing, open_invoices)
+    problems = sorted(
+        problems + _check(rows, existing, open_invoices),
+        key=lambda p: (p.row or 0, HEADERS.index(p.column) if p.column else -1),
+    )
     if problems:
         raise DepartmentCsvError(problems)
     created = changed = 0

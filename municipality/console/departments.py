@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.functional import cached_property
 from django.utils.translation import gettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
@@ -51,7 +52,8 @@ def open_invoice_counts(municipality) -> dict[int, int]:
 
 
 class DepartmentMixin(CityAdminMixin):
-    def get_department(self) -> Department:
+    @cached_property
+    def department(self) -> Department:
         return get_object_or_404(
             Department.objects.filter(municipality=self.municipality).select_related(
                 "parent"
@@ -104,7 +106,6 @@ class DepartmentEditView(DepartmentMixin, FormView):
     form_class = DepartmentForm
 
     def get_form_kwargs(self):
-        self.department = self.get_department()
         return {
             **super().get_form_kwargs(),
             "municipality": self.municipality,
@@ -142,12 +143,9 @@ class DepartmentDeactivateView(DepartmentMixin, FormView):
     template_name = "municipality/department_deactivate.html"
     form_class = DepartmentDeactivateForm
 
-    def get_form(self, form_class=None):
-        self.department = self.get_department()
-        self.open_invoices = open_invoice_counts(self.municipality).get(
-            self.department.pk, 0
-        )
-        return super().get_form(form_class)
+    @cached_property
+    def open_invoices(self) -> int:
+        return open_invoice_counts(self.municipality).get(self.department.pk, 0)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
@@ -179,9 +177,7 @@ class DepartmentActivateView(DepartmentMixin, View):
     """POST-only: let a deactivated department receive invoices again."""
 
     def post(self, request, *args, **kwargs):
-        department = department_activate(
-            department=self.get_department(), actor=request.user
-        )
+        department = department_activate(department=self.department, actor=request.user)
         messages.success(
             request,
             gettext("部署「%(name)s」を有効にしました。") % {"name": department.name},

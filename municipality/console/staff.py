@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
@@ -124,7 +125,8 @@ class StaffMemberMixin(CityAdminMixin):
     """The person of the URL: a member of this municipality's staff, else
     404 (someone of another municipality does not exist here)."""
 
-    def get_member(self) -> User:
+    @cached_property
+    def member(self) -> User:
         return get_object_or_404(
             User.objects.filter(
                 staff_memberships__municipality=self.municipality
@@ -146,16 +148,14 @@ class StaffEditView(StaffMemberMixin, FormView):
     form_class = StaffRolesForm
 
     def get_form_kwargs(self):
-        self.member = self.get_member()
-        self.current = self.memberships(self.member)
-        department = self.current.get(StaffRole.DEPARTMENT)
+        department = self.memberships(self.member).get(StaffRole.DEPARTMENT)
         current_departments = list(department.departments.all()) if department else []
         return {
             **super().get_form_kwargs(),
             "municipality": self.municipality,
             "current_departments": current_departments,
             "initial": {
-                "roles": list(self.current),
+                "roles": list(self.memberships(self.member)),
                 "departments": current_departments,
             },
         }
@@ -189,15 +189,16 @@ class StaffDeactivateView(StaffMemberMixin, TemplateView):
     template_name = "municipality/staff_deactivate.html"
 
     def get_context_data(self, **kwargs):
-        member = self.get_member()
         return super().get_context_data(
-            member=member,
-            roles=[m.get_role_display() for m in self.memberships(member).values()],
+            member=self.member,
+            roles=[
+                m.get_role_display() for m in self.memberships(self.member).values()
+            ],
             **kwargs,
         )
 
     def post(self, request, *args, **kwargs):
-        member = self.get_member()
+        member = self.member
         try:
             staff_deactivate(
                 municipality=self.municipality, user=member, actor=request.user
