@@ -25,8 +25,8 @@ from municipality.departments import department_record, department_values
 from municipality.models import Department, Municipality
 
 # File-format data: the headers are read verbatim, so they are not marked.
-CODE, NAME, PARENT, ACTIVE = "部署コード", "部署名", "上位部署コード", "有効"
-HEADERS = (CODE, NAME, PARENT, ACTIVE)
+HEADERS = ("部署コード", "部署名", "上位部署コード", "有効")
+CODE, NAME, PARENT, ACTIVE = HEADERS
 _TRUE = {"1", "有効", "TRUE", "true", "○"}
 _FALSE = {"0", "無効", "FALSE", "false", "×"}
 _BOM = b"\xef\xbb\xbf"
