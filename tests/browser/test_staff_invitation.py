@@ -1,6 +1,7 @@
 """A city administrator invites a staff member on a phone (390 px); the
 invitee follows the mail's link, sets a password and reaches the city's
-pages with the role they were given. No page scrolls sideways."""
+pages with the role they were given. No page scrolls sideways, the
+department pages included."""
 
 import re
 
@@ -55,6 +56,14 @@ def test_a_city_admin_invites_staff_who_accept_and_set_a_password(
     expect(page.get_by_test_id("staff-invitation")).to_contain_text(
         "tanto@kanoya.example.jp"
     )
+    _no_sideways_scroll(page)
+    # The department pages fit the phone too.
+    page.get_by_role("link", name="部署の管理").click()
+    _no_sideways_scroll(page)
+    page.get_by_role("link", name="無効にする").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("無効にしますか")
+    _no_sideways_scroll(page)
+    page.goto(f"{live_server.url}/m/kanoya/manage/departments/import/")
     _no_sideways_scroll(page)
     page.locator(".user-menu summary").click()
     page.get_by_role("button", name="ログアウト").click()
