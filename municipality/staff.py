@@ -194,6 +194,8 @@ def staff_invitation_create(
                 )
             }
         )
+    # Saved before sending (the mail lists the departments, a many-to-many);
+    # the placeholder digest is replaced by the one of the mailed token.
     invitation = StaffInvitation(
         municipality=municipality,
         email=email,
