@@ -16,6 +16,7 @@ city_urls = [
     path("invoices/", include("invoices.urls.city")),
     path("", include("peppol.urls.city")),
     path("manage/", include("partners.urls.console")),
+    path("manage/", include("municipality.console.urls")),
 ]
 supplier_urls = [
     path("", include("partners.urls.supplier")),
@@ -38,5 +39,6 @@ urlpatterns = [
     path("supplier/", include((supplier_urls, "supplier"))),
     path("p/<slug:municipality_slug>/", include("partners.urls.requests")),
     path("invitations/", include("partners.urls.invitations")),
+    path("invitations/staff/", include("municipality.console.urls_accept")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

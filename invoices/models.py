@@ -663,6 +663,8 @@ class SettingsEventKind(models.TextChoices):
     MUNICIPALITY_SETTINGS = "municipality", gettext_lazy("支払期限・催促の設定")
     STAFF_ROLE = "staff_role", gettext_lazy("職員の役割")
     SUPPLIER_ROLE = "supplier_role", gettext_lazy("取引先の利用者の役割")
+    STAFF_INVITATION = "staff_invitation", gettext_lazy("職員の招待")
+    DEPARTMENT = "department", gettext_lazy("部署")
 
 
 class SettingsAction(models.TextChoices):

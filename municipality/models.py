@@ -6,6 +6,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext, gettext_lazy as _
 from django_scopes import ScopedManager
 
+from accounts.invitations import InvitationBase, InvitationStatus
 from municipality.fields import IdentifierField
 from municipality.validators import (
     validate_corporate_number,
@@ -219,6 +220,43 @@ class StaffMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} / {self.municipality} / {self.get_role_display()}"
+
+
+class StaffInvitation(InvitationBase):
+    """A city administrator's invitation of a staff member (職員の招待):
+    accepting it grants ``role`` (and, for department staff, the
+    ``departments``) in ``municipality``."""
+
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name=gettext_lazy("自治体"),
+        on_delete=models.CASCADE,
+        related_name="staff_invitations",
+    )
+    role = models.CharField(gettext_lazy("役割"), max_length=20, choices=StaffRole)
+    departments = models.ManyToManyField(
+        Department,
+        verbose_name=gettext_lazy("担当部署"),
+        blank=True,
+        related_name="+",
+    )
+
+    objects = ScopedManager(municipality="municipality")
+
+    class Meta:
+        verbose_name = gettext_lazy("職員の招待")
+        verbose_name_plural = gettext_lazy("職員の招待")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=InvitationStatus.values)
+                & Q(role__in=StaffRole.values),
+                name="staff_invitation_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.email} → {self.municipality}"
 
 
 # Treasury (会計管理者・出納室) ----------------------------------------------

@@ -4,9 +4,17 @@ safety net behind these filters, not a replacement for them."""
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django_scopes import scopes_disabled
 
 from accounts.models import User
-from municipality.models import Department, Municipality, StaffMembership, StaffRole
+from accounts.tokens import token_digest
+from municipality.models import (
+    Department,
+    Municipality,
+    StaffInvitation,
+    StaffMembership,
+    StaffRole,
+)
 from municipality.tenancy import CityAccess
 
 
@@ -56,3 +64,14 @@ def staff_for_department(*, department: Department) -> QuerySet[User]:
         staff_memberships__role=StaffRole.DEPARTMENT,
         staff_memberships__departments=department,
     ).distinct()
+
+
+def staff_invitation_for_token(*, token: str) -> StaffInvitation | None:
+    """The staff invitation an emailed link names, in any municipality:
+    the token is the only key, so the lookup runs outside a scope."""
+    with scopes_disabled():
+        return (
+            StaffInvitation.objects.select_related("municipality", "invited_by")
+            .filter(token_digest=token_digest(token))
+            .first()
+        )

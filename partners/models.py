@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 from django_scopes import ScopedManager
 
+from accounts.invitations import InvitationBase, InvitationStatus
 from municipality.fields import IdentifierField
 from municipality.models import Department, Municipality
 from municipality.validators import (
@@ -351,57 +352,6 @@ class BankAccountChange(models.Model):
 
     def __str__(self):
         return f"{self.supplier} {self.get_action_display()}"
-
-
-class InvitationStatus(models.TextChoices):
-    SENT = "sent", _("送信済み")
-    ACCEPTED = "accepted", _("承諾済み")
-    REVOKED = "revoked", _("取消済み")
-
-
-class InvitationBase(models.Model):
-    """What every emailed invitation has: a single-use link that expires.
-
-    Only the SHA-256 digest of the link's token is stored, so the database
-    alone cannot be used to accept an invitation.
-    """
-
-    email = models.EmailField(_("招待先メールアドレス"))
-    token_digest = models.CharField(max_length=64, unique=True, editable=False)
-    status = models.CharField(
-        _("状態"),
-        max_length=10,
-        choices=InvitationStatus,
-        default=InvitationStatus.SENT,
-    )
-    expires_at = models.DateTimeField(_("有効期限"))
-    sent_count = models.PositiveSmallIntegerField(_("送信回数"), default=0)
-    last_sent_at = models.DateTimeField(_("最終送信日時"), null=True, blank=True)
-    invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("招待した人"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("承諾した人"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    accepted_at = models.DateTimeField(_("承諾日時"), null=True, blank=True)
-    revoked_at = models.DateTimeField(_("取消日時"), null=True, blank=True)
-    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
-
-    class Meta:
-        abstract = True
-
-    def is_expired(self, now) -> bool:
-        return self.status == InvitationStatus.SENT and self.expires_at <= now
 
 
 class InvitationRequestStatus(models.TextChoices):

@@ -6,6 +6,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.db.models.functions import Now
 
 from accounts.models import User
+from accounts.tokens import token_digest
 from municipality.models import Municipality
 from partners.models import (
     Connection,
@@ -15,7 +16,6 @@ from partners.models import (
     SupplierMembership,
     SupplierRole,
 )
-from partners.tokens import token_digest
 
 
 @dataclass(frozen=True)

@@ -360,10 +360,12 @@ def build_world(media_root) -> "World":
 
 
 def _build_world(media_root) -> World:
+    from accounts.tokens import token_new
     from invoices.attachments import attachment_add, attachment_check
     from invoices.imports import invoice_import_create
     from invoices.services import invoice_approve, invoice_issue
-    from municipality.models import PaymentNotice, StaffRole
+    from municipality.models import PaymentNotice, StaffInvitation, StaffRole
+    from municipality.staff import staff_invitation_create
     from municipality.treasury.services.batches import (
         batch_add_invoices,
         batch_create,
@@ -376,7 +378,6 @@ def _build_world(media_root) -> World:
         invitation_request_submit,
     )
     from partners.services.members import member_invitation_create
-    from partners.tokens import token_new
     from peppol.uploads import pint_upload_create
     from tests.conftest import make_tenant
     from tests.factories import (
@@ -655,6 +656,36 @@ def _build_world(media_root) -> World:
     member_token, digest = token_new()
     MemberInvitation.objects.filter(supplier=sa).update(token_digest=digest)
     add("member_invitation_token", "link to join a", {"token": member_token})
+
+    # Staff run by each city's administrator: a department staff member and
+    # a staff invitation of each city, and the link of kanoya's invitation.
+    for tenant, slug, staff_name in (
+        (ka, KANOYA, "kanoya_a2_staff"),
+        (ki, KIRISHIMA, "kirishima_b2_staff"),
+    ):
+        add(
+            "staff",
+            f"staff of {slug}",
+            {"user_pk": users[staff_name].pk},
+            city_slug=slug,
+        )
+        staff_invitation = staff_invitation_create(
+            municipality=tenant.municipality,
+            email=f"new-staff-{slug}@example.jp",
+            role=StaffRole.TREASURY,
+            actor=tenant.city_admin,
+        )
+        add(
+            "staff_invitation",
+            f"staff invitation of {slug}",
+            {"pk": staff_invitation.pk},
+            city_slug=slug,
+        )
+    staff_token, digest = token_new()
+    StaffInvitation.objects.filter(municipality=ka.municipality).update(
+        token_digest=digest
+    )
+    add("staff_invitation_token", "link to join kanoya's staff", {"token": staff_token})
     return World(users=users, objects=objects, media_root=str(media_root))
 
 

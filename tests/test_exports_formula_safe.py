@@ -157,6 +157,7 @@ def world(tenant):
         "supplier_user": owner,
         "department_staff": tenant.department_staff,
         "treasury": tenant.treasury,
+        "city_admin": tenant.city_admin,
         "superuser": UserFactory(is_staff=True, is_superuser=True),
         "batch": batch,
         "tenant": tenant,
@@ -184,6 +185,7 @@ URL_EXPORTS = [
     ("city:batch_accounting_csv", BATCH, {}, T, SJ),
     ("city:batch_accounting_csv", BATCH, {"encoding": U8}, T, U8),
     ("city:batch_zengin", BATCH, {}, T, "zengin"),
+    ("city:department_export", CITY, {}, "city_admin", U8),
 ]
 # URL names that look like exports but serve no spreadsheet, and why.
 NOT_SPREADSHEETS = {
@@ -365,6 +367,8 @@ WRITERS = {
     "invoices/csv_import/decoding.py": "reads uploads only",
     "invoices/forms/imports.py": "reads uploads only",
     "invoices/attachments.py": "checks uploaded attachments, served unchanged",
+    "municipality/departments_csv.py": "department list CSV",
+    "municipality/console/departments.py": "serves municipality/departments_csv.py",
 }
 _WRITES = re.compile(
     r"csv\.writer|csv\.DictWriter|text/csv|tab-separated|tablib|export_formats"

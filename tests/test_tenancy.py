@@ -96,6 +96,7 @@ INVOICES = ("invoice", "draft")
 CSV = "format=csv-utf8"
 INVOICE_ATTACHMENTS = {"closed": ("draft_attachment", "attachment_mismatch")}
 SUPPLIER_ATTACHMENTS = {"closed": "attachment_mismatch"}
+RENAME = {"name": "改名した課"}
 INBOUND_REJECT = {"action": "reject", "reason": "宛先の誤り", "response_action": "NIN"}
 
 MATRIX = {
@@ -175,6 +176,25 @@ MATRIX = {
     "city:invitation_create": city(roles={CITY_ADMIN}),
     "city:invitation_resend": city("invitation", roles={CITY_ADMIN}),
     "city:invitation_revoke": city("invitation", roles={CITY_ADMIN}),
+    "city:staff": city(roles={CITY_ADMIN}),
+    "city:staff_invite": city(
+        roles={CITY_ADMIN}, data={"email": "joining@example.jp", "role": "treasury"}
+    ),
+    "city:staff_edit": city("staff", roles={CITY_ADMIN}, data={"roles": "treasury"}),
+    "city:staff_deactivate": city("staff", roles={CITY_ADMIN}),
+    "city:staff_invitation_resend": city("staff_invitation", roles={CITY_ADMIN}),
+    "city:staff_invitation_revoke": city("staff_invitation", roles={CITY_ADMIN}),
+    "city:departments": city(roles={CITY_ADMIN}),
+    "city:department_create": city(
+        roles={CITY_ADMIN}, data={"code": "NEW-1", "name": "新設課"}
+    ),
+    "city:department_edit": city("department", roles={CITY_ADMIN}, data=RENAME),
+    "city:department_deactivate": city(
+        "department", roles={CITY_ADMIN}, data={"confirm_open_invoices": "on"}
+    ),
+    "city:department_activate": city("department", roles={CITY_ADMIN}),
+    "city:department_export": city(roles={CITY_ADMIN}),
+    "city:department_import": city(roles={CITY_ADMIN}),
     # City: received JP PINT documents (宛先不明 queue, originals).
     "city:inbound_documents": city(roles={CITY_ADMIN}),
     "city:inbound_document": city(
@@ -242,6 +262,7 @@ MATRIX = {
     "invitations:member_accept": token(
         "member_invitation_token", closed="unknown_token"
     ),
+    "staff_invitations:accept": token("staff_invitation_token", closed="unknown_token"),
 }
 
 PATTERNS = url_patterns()

@@ -227,6 +227,10 @@ PYTHON_DATA = {
     "invoices/csv_import/cells.py::_ERA_DATE": "era names, parsed in dates",
     "invoices/csv_import/cells.py::_ERAS": "era names, parsed in dates",
     "invoices/csv_import/cells.py::_ERA_LETTERS": "era names, parsed in dates",
+    "municipality/departments_csv.py::HEADERS": "department CSV column "
+    "headers, parsed verbatim",
+    "municipality/departments_csv.py::_TRUE": "有効 column values, parsed",
+    "municipality/departments_csv.py::_FALSE": "有効 column values, parsed",
     "municipality/treasury/zengin.py::_ALLOWED": "the Zengin character set "
     "(half-width kana)",
     "municipality/treasury/services/accounting.py::ACCOUNTING_CSV_HEADER": "the "

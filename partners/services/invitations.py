@@ -28,6 +28,7 @@ from django.utils.translation import gettext, gettext_lazy
 from accounts.emails import email_send_template
 from accounts.models import User
 from accounts.services import user_create_from_invitation
+from accounts.tokens import token_digest, token_new
 from municipality.models import Department, Municipality, StaffRole
 from municipality.validators import validate_registration_number
 from partners.models import (
@@ -45,7 +46,6 @@ from partners.selectors import (
     supplier_owner_emails,
 )
 from partners.services.suppliers import connection_create, supplier_member_add
-from partners.tokens import token_digest, token_new
 
 DEPARTMENTS_NOT_ALLOWED = gettext_lazy(
     "選べない部署が含まれています。一覧から選び直してください。"

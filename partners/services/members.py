@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from accounts.emails import email_send_template
 from accounts.models import User
 from accounts.services import user_create_from_invitation
+from accounts.tokens import token_new
 from invoices.models import SettingsAction
 from partners.models import (
     InvitationStatus,
@@ -38,7 +39,6 @@ from partners.services.suppliers import (
     supplier_role_record,
     supplier_role_values,
 )
-from partners.tokens import token_new
 
 INVITATION_VALID_DAYS = 14
 

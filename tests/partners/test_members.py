@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.tokens import token_digest, token_new
 from partners.models import (
     InvitationStatus,
     MemberInvitation,
@@ -15,7 +16,6 @@ from partners.models import (
     SupplierRole,
 )
 from partners.services.members import INVITATION_VALID_DAYS
-from partners.tokens import token_digest, token_new
 from tests.factories import PASSWORD, SupplierMembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,5 @@
-"""Tokens for emailed links: random, single-use, stored only as a digest."""
+"""Tokens for emailed links (invitations of suppliers, their members and
+city staff): random, single-use, stored only as a digest."""
 
 import hashlib
 import secrets
