@@ -229,14 +229,14 @@ class StaffInvitation(InvitationBase):
 
     municipality = models.ForeignKey(
         Municipality,
-        verbose_name=gettext_lazy("自治体"),
+        verbose_name=_("自治体"),
         on_delete=models.CASCADE,
         related_name="staff_invitations",
     )
-    role = models.CharField(gettext_lazy("役割"), max_length=20, choices=StaffRole)
+    role = models.CharField(_("役割"), max_length=20, choices=StaffRole)
     departments = models.ManyToManyField(
         Department,
-        verbose_name=gettext_lazy("担当部署"),
+        verbose_name=_("担当部署"),
         blank=True,
         related_name="+",
     )
@@ -244,8 +244,8 @@ class StaffInvitation(InvitationBase):
     objects = ScopedManager(municipality="municipality")
 
     class Meta:
-        verbose_name = gettext_lazy("職員の招待")
-        verbose_name_plural = gettext_lazy("職員の招待")
+        verbose_name = _("職員の招待")
+        verbose_name_plural = _("職員の招待")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(
