@@ -25,9 +25,9 @@ from django_scopes import scopes_disabled
 
 from accounts.models import User
 from tests.browser.helpers import login
+from tests.browser.pages import VISITORS, pages_of
 from tests.factories import PASSWORD
-from tests.tenancy import build_world, targets
-from tests.test_tenancy import MATRIX, PATTERNS
+from tests.tenancy import build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -39,28 +39,6 @@ JAPANESE = re.compile(
 ALLOWED = {
     "日本語",  # the language switcher names each language in itself
 }
-# One role of each kind, in the world's first municipality and supplier.
-VISITORS = (
-    "anonymous",
-    "no_role",
-    "supplier_a_owner",
-    "supplier_a_clerk",
-    "kanoya_a1_staff",
-    "kanoya_treasury",
-    "kanoya_city_admin",
-)
-# URL names of files, not pages (and of the JSON the pages poll).
-DOWNLOADS = re.compile(
-    r"pdf|xml|export|zengin|csv|attachment|seal|template|_status$|bank_lookup"
-)
-ACCOUNT_PAGES = (
-    "notification_settings",
-    "account_change_password",
-    "mfa_index",
-    "account_email",
-    "two_factor_required",
-)
-ANONYMOUS_PAGES = ("account_login", "account_reset_password")
 OUR_APPS = ("accounts", "municipality", "partners", "invoices", "peppol")
 
 
@@ -101,25 +79,6 @@ def _romanise_every_text() -> None:
                 model._base_manager.filter(pk=row.pk).update(**changed)
 
 
-def _pages_of(role_name: str, world) -> list[str]:
-    pages = []
-    for name, entry in MATRIX.items():
-        pattern = PATTERNS.get(name)
-        if not hasattr(entry, "side") or pattern is None:
-            continue
-        if "get" not in pattern.methods or DOWNLOADS.search(name):
-            continue
-        for target in targets(name, entry, world, pattern.params):
-            if role_name in target.allowed:
-                pages.append(target.url)
-                break
-    if role_name == "anonymous":
-        pages += [reverse(n) for n in ANONYMOUS_PAGES]
-    else:
-        pages += [reverse(n) for n in ACCOUNT_PAGES]
-    return pages
-
-
 def _choose_english_on_the_login_page(page, live_server) -> None:
     """As a visitor does: the login page's language switch (no script)."""
     page.goto(f"{live_server.url}{reverse('account_login')}")
@@ -147,7 +106,7 @@ def test_every_page_of_every_role_is_english(page, live_server, tmp_path, settin
             login(page, live_server, world.users[role_name].email, PASSWORD)
         else:
             _choose_english_on_the_login_page(page, live_server)
-        for url in _pages_of(role_name, world):
+        for url in pages_of(role_name, world):
             response = page.goto(f"{live_server.url}{url}")
             if response is None or response.status != 200:
                 continue
