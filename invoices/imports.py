@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext, gettext_lazy as _, pgettext
 
 from invoices import tasks
 from invoices.csv_import import (
@@ -32,7 +34,7 @@ from invoices.models import ImportStatus, InvoiceImport
 # Files up to this many lines are checked in the request; longer ones by a
 # task, with a progress bar.
 IMPORT_INLINE_LINES = 500
-IMPORT_CRASHED = (
+IMPORT_CRASHED = _(
     "処理中にシステムの問題が起きたため、何も取り込んでいません。"
     "システム管理者に通知されています。時間をおいて、もう一度アップロードして"
     "ください。"
@@ -65,8 +67,14 @@ def invoice_import_create(
     if earlier := _already_done(supplier=supplier, sha256=sha256):
         when = timezone.localtime(earlier.finished_at)
         raise ValidationError(
-            f"同じ内容のファイル（{earlier.filename}）は{when:%Y年%m月%d日 %H:%M}に"
-            "取り込み済みです。二重に取り込まないよう、受け付けませんでした。"
+            gettext(
+                "同じ内容のファイル（%(name)s）は%(time)sに"
+                "取り込み済みです。二重に取り込まないよう、受け付けませんでした。"
+            )
+            % {
+                "name": earlier.filename,
+                "time": date_format(when, pgettext("date format", "Y年m月d日 H:i")),
+            }
         )
     lines = data.count(b"\n") + (not data.endswith(b"\n"))
     with transaction.atomic():
