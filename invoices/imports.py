@@ -238,6 +238,6 @@ def invoice_import_crashed(*, import_id: int) -> None:
         status__in=[ImportStatus.VALIDATING, ImportStatus.IMPORTING],
     ).update(
         status=ImportStatus.FAILED,
-        result={"errors": _errors_json([RowError(None, "", "", IMPORT_CRASHED)])},
+        result={"errors": _errors_json([RowError(None, "", "", str(IMPORT_CRASHED))])},
         finished_at=timezone.now(),
     )

@@ -343,7 +343,7 @@ _ISSUE_PROBLEM_MESSAGES = {
 def invoice_issue_problems(invoice: Invoice) -> list[str]:
     """Why the draft cannot be issued yet (empty when it can)."""
     problems = [
-        _ISSUE_PROBLEM_MESSAGES[problem]
+        str(_ISSUE_PROBLEM_MESSAGES[problem])
         for problem in (
             *supplier_issue_problems(supplier=invoice.supplier),
             *content_issue_problems(
