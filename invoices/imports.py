@@ -17,7 +17,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
-from django.utils.translation import gettext, gettext_lazy as _, pgettext
+from django.utils.translation import gettext, gettext_noop, pgettext
 
 from invoices import tasks
 from invoices.csv_import import (
@@ -34,7 +34,8 @@ from invoices.models import ImportStatus, InvoiceImport
 # Files up to this many lines are checked in the request; longer ones by a
 # task, with a progress bar.
 IMPORT_INLINE_LINES = 500
-IMPORT_CRASHED = _(
+# Marked with gettext_noop and translated where it is used: a plain str.
+IMPORT_CRASHED = gettext_noop(
     "処理中にシステムの問題が起きたため、何も取り込んでいません。"
     "システム管理者に通知されています。時間をおいて、もう一度アップロードして"
     "ください。"
@@ -238,6 +239,8 @@ def invoice_import_crashed(*, import_id: int) -> None:
         status__in=[ImportStatus.VALIDATING, ImportStatus.IMPORTING],
     ).update(
         status=ImportStatus.FAILED,
-        result={"errors": _errors_json([RowError(None, "", "", str(IMPORT_CRASHED))])},
+        result={
+            "errors": _errors_json([RowError(None, "", "", gettext(IMPORT_CRASHED))])
+        },
         finished_at=timezone.now(),
     )
