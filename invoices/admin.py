@@ -3,7 +3,7 @@ frozen and their history is append-only); failed PDFs can be retried."""
 
 from django.contrib import admin, messages
 from django.utils.html import format_html_join
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django_scopes import scope
 
 from invoices.models import (
@@ -124,10 +124,18 @@ class InvoicePdfAdmin(ReadOnlyAdmin):
     search_fields = ("invoice__number", "sha256")
     actions = ("retry",)
 
-    @admin.action(description="選んだPDFを作り直す（失敗したもの）")
+    @admin.action(description=gettext_lazy("選んだPDFを作り直す（失敗したもの）"))
     def retry(self, request, queryset):
         failed = queryset.filter(status=PdfStatus.FAILED).select_related("invoice")
         for pdf in failed:
             with scope(municipality=pdf.municipality_id):
                 invoice_pdf_request(invoice=pdf.invoice)
-        messages.success(request, f"{len(failed)}件のPDFの作成を依頼しました。")
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s件のPDFの作成を依頼しました。",
+                "%(count)s件のPDFの作成を依頼しました。",
+                len(failed),
+            )
+            % {"count": len(failed)},
+        )

@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404
+from django.utils.translation import gettext, gettext_lazy as _
 
 from accounts.models import User
 from invoices.models import FrozenInvoiceError, Invoice, InvoiceAttachment
@@ -69,7 +70,7 @@ _OLE2_STREAMS = (
 )
 _OLE2_MACROS = "_VBA_PROJECT".encode("utf-16-le")
 
-ALLOWED_TEXT = "PDF、画像（PNG・JPEG・GIF）、Word・Excel・PowerPoint"
+ALLOWED_TEXT = _("PDF、画像（PNG・JPEG・GIF）、Word・Excel・PowerPoint")
 
 
 @dataclass(frozen=True)
@@ -85,17 +86,23 @@ class CheckedAttachment:
 
 def _not_readable(name: str) -> ValidationError:
     return ValidationError(
-        f"「{name}」は{ALLOWED_TEXT}のファイルとして読み取れません。"
-        "これらの形式で保存し直してから添付してください"
-        "（拡張子を変えるだけでは形式は変わりません）。",
+        gettext(
+            "「%(name)s」は%(allowed)sのファイルとして読み取れません。"
+            "これらの形式で保存し直してから添付してください"
+            "（拡張子を変えるだけでは形式は変わりません）。"
+        )
+        % {"name": name, "allowed": ALLOWED_TEXT},
         code="wrong_format",
     )
 
 
 def _macros(name: str) -> ValidationError:
     return ValidationError(
-        f"「{name}」にはマクロが含まれているため添付できません。"
-        "マクロを含まない形式（.docx・.xlsx・.pptx）で保存し直してください。",
+        gettext(
+            "「%(name)s」にはマクロが含まれているため添付できません。"
+            "マクロを含まない形式（.docx・.xlsx・.pptx）で保存し直してください。"
+        )
+        % {"name": name},
         code="macros",
     )
 
@@ -160,14 +167,24 @@ def attachment_check(upload: UploadedFile) -> CheckedAttachment:
     name = upload.name
     if upload.size > ATTACHMENT_MAX_BYTES:
         raise ValidationError(
-            f"「{name}」は{upload.size / (1024 * 1024):.1f}MBあります。添付できるのは"
-            f"1ファイル{ATTACHMENT_MAX_BYTES // (1024 * 1024)}MBまでです。"
-            "ページを分けるか、解像度を下げて保存し直してください。",
+            gettext(
+                "「%(name)s」は%(size)sMBあります。添付できるのは"
+                "1ファイル%(max)sMBまでです。"
+                "ページを分けるか、解像度を下げて保存し直してください。"
+            )
+            % {
+                "name": name,
+                "size": f"{upload.size / (1024 * 1024):.1f}",
+                "max": ATTACHMENT_MAX_BYTES // (1024 * 1024),
+            },
             code="file_size",
         )
     if not upload.size:
         raise ValidationError(
-            f"「{name}」は空のファイルです。中身のあるファイルを選んでください。",
+            gettext(
+                "「%(name)s」は空のファイルです。中身のあるファイルを選んでください。"
+            )
+            % {"name": name},
             code="empty",
         )
     kind = _sniff(upload, name)

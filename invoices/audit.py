@@ -73,7 +73,7 @@ def event_hash(event: InvoiceEvent) -> str:
 
 def _actor_label(actor: User | None) -> str:
     if actor is None:
-        return "システム"
+        return gettext("システム")
     return f"{actor.name} <{actor.email}>" if actor.name else actor.email
 
 
@@ -266,7 +266,7 @@ class ChainProblem:
             return ""
         if self.table == "settings":
             return gettext("設定・権限の履歴 ID %(id)s") % {"id": self.event_id}
-        return f"履歴 ID {self.event_id}"
+        return gettext("履歴 ID %(id)s") % {"id": self.event_id}
 
 
 class _Stream:
@@ -288,7 +288,7 @@ def _table(event) -> str:
 def _event_label(event) -> str:
     if isinstance(event, SettingsEvent):
         return gettext("設定・権限の履歴 %(id)s") % {"id": event.pk}
-    return f"履歴 {event.pk}"
+    return gettext("履歴 %(id)s") % {"id": event.pk}
 
 
 def chain_verify() -> ChainProblem | None:
@@ -320,8 +320,11 @@ def chain_verify() -> ChainProblem | None:
                 )
                 return ChainProblem(
                     event.pk,
-                    f"{_event_label(event)} の直前のハッシュが一致しません"
-                    "（前の履歴が変更または削除されています）。",
+                    gettext(
+                        "%(event)s の直前のハッシュが一致しません"
+                        "（前の履歴が変更または削除されています）。"
+                    )
+                    % {"event": _event_label(event)},
                     _table(event),
                 )
             stream = linked[0]
@@ -332,21 +335,27 @@ def chain_verify() -> ChainProblem | None:
                 if settings_event_hash(event) != event.hash:
                     return ChainProblem(
                         event.pk,
-                        f"{_event_label(event)} の内容がハッシュと一致しません。",
+                        gettext("%(event)s の内容がハッシュと一致しません。")
+                        % {"event": _event_label(event)},
                         "settings",
                     )
                 prev_hash = event.hash
                 continue
             if event_hash(event) != event.hash:
                 return ChainProblem(
-                    event.pk, f"履歴 {event.pk} の内容がハッシュと一致しません。"
+                    event.pk,
+                    gettext("%(event)s の内容がハッシュと一致しません。")
+                    % {"event": _event_label(event)},
                 )
             invoice = event.invoice
             if event.content_hash != invoice.content_hash:
                 return ChainProblem(
                     event.pk,
-                    f"履歴 {event.pk} の時点の内容ハッシュと請求書 {invoice.pk} の"
-                    "内容ハッシュが一致しません。",
+                    gettext(
+                        "履歴 %(id)s の時点の内容ハッシュと請求書 %(pk)s の"
+                        "内容ハッシュが一致しません。"
+                    )
+                    % {"id": event.pk, "pk": invoice.pk},
                 )
             if invoice.pk not in checked_invoices:
                 checked_invoices.add(invoice.pk)
@@ -358,8 +367,11 @@ def chain_verify() -> ChainProblem | None:
         if (head_hash, head_count) != (prev_hash, count):
             return ChainProblem(
                 None,
-                f"履歴の件数または最新のハッシュが記録と一致しません"
-                f"（記録 {head_count} 件、実際 {count} 件）。"
-                "最後の履歴が削除されている可能性があります。",
+                gettext(
+                    "履歴の件数または最新のハッシュが記録と一致しません"
+                    "（記録 %(recorded)s 件、実際 %(actual)s 件）。"
+                    "最後の履歴が削除されている可能性があります。"
+                )
+                % {"recorded": head_count, "actual": count},
             )
     return None

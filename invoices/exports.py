@@ -19,6 +19,7 @@ from functools import partial
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy as _
 
 from accounts.models import User
 from accounts.spreadsheets import csv_cell
@@ -35,27 +36,27 @@ CSV_CP932 = "csv-cp932"
 ZIP = "zip"
 
 CSV_HEADER = (
-    "請求書番号",
-    "受付番号",
-    "取引先",
-    "登録番号",
-    "自治体",
-    "部署",
-    "請求日",
-    "取引日",
-    "取引終了日",
-    "支払期日",
-    "件名",
-    "税抜/税込",
-    "10%対象",
-    "10%税額",
-    "8%対象",
-    "8%税額",
-    "請求金額",
-    "状態",
-    "受付日時",
-    "開封日時",
-    "支払期限",
+    _("請求書番号"),
+    _("受付番号"),
+    _("取引先"),
+    _("登録番号"),
+    _("自治体"),
+    _("部署"),
+    _("請求日"),
+    _("取引日"),
+    _("取引終了日"),
+    _("支払期日"),
+    _("件名"),
+    _("税抜/税込"),
+    _("10%対象"),
+    _("10%税額"),
+    _("8%対象"),
+    _("8%税額"),
+    _("請求金額"),
+    _("状態"),
+    _("受付日時"),
+    _("開封日時"),
+    _("支払期限"),
 )
 
 _UNSAFE_FILENAME = re.compile(r"[^\w\-]+")
@@ -139,7 +140,7 @@ def invoices_csv(invoices: Iterable[Invoice], *, encoding: str) -> bytes:
 def _document_name(invoice: Invoice, taken: set[str]) -> str:
     stem = "_".join(
         _UNSAFE_FILENAME.sub("_", unicodedata.normalize("NFKC", part)).strip("_")
-        for part in (invoice.receipt_number or "下書き", invoice.number)
+        for part in (invoice.receipt_number or gettext("下書き"), invoice.number)
     )
     name, n = f"{stem}.html", 1
     while name in taken:  # two numbers that differ only in unsafe characters

@@ -17,6 +17,7 @@ from datetime import date
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext
 
 _DATE = re.compile(r"(\d{4})[-/年](\d{1,2})[-/月](\d{1,2})日?")
 AMOUNT_DIGITS = 15  # as Invoice.total (max_digits)
@@ -59,8 +60,10 @@ class JapaneseDateField(forms.DateField):
             except ValueError:
                 pass  # no such day, e.g. 2025-02-30
         raise forms.ValidationError(
-            "日付を正しく入力してください（例: 2025-04-01 または 2025/4/1）。"
-            "存在しない日付は指定できません。",
+            gettext(
+                "日付を正しく入力してください（例: 2025-04-01 または 2025/4/1）。"
+                "存在しない日付は指定できません。"
+            ),
             code="invalid",
         )
 
@@ -76,12 +79,16 @@ class AmountField(forms.Field):
             return None
         if not (text.isascii() and text.isdigit()):
             raise forms.ValidationError(
-                "金額は0以上の整数で入力してください（例: 10000 または 10,000）。",
+                gettext(
+                    "金額は0以上の整数で入力してください（例: 10000 または 10,000）。"
+                ),
                 code="invalid",
             )
         if len(text.lstrip("0")) > AMOUNT_DIGITS:
             raise forms.ValidationError(
-                f"金額は{AMOUNT_DIGITS}桁以内で入力してください。", code="max_digits"
+                gettext("金額は%(digits)s桁以内で入力してください。")
+                % {"digits": AMOUNT_DIGITS},
+                code="max_digits",
             )
         return Decimal(text)
 

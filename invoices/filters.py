@@ -10,6 +10,8 @@ from datetime import date, datetime, time, timedelta
 from django import forms
 from django.db.models import Case, F, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
 
 from invoices.fields import JapaneseDateField
 from invoices.models import Invoice, InvoiceStatus
@@ -32,15 +34,23 @@ DEADLINE_RUNNING = frozenset(
 )
 
 SORTS = {
-    "-received": ("受付日（新しい順）", ["-received_at"]),
-    "received": ("受付日（古い順）", ["received_at"]),
-    "deadline": ("支払期限（近い順）", [F("payment_deadline").asc(nulls_last=True)]),
-    "-deadline": ("支払期限（遠い順）", [F("payment_deadline").desc(nulls_last=True)]),
-    "-amount": ("金額（大きい順）", ["-total"]),
-    "amount": ("金額（小さい順）", ["total"]),
-    "supplier": ("取引先（五十音順）", ["supplier__name_kana"]),
-    "-supplier": ("取引先（五十音の逆順）", ["-supplier__name_kana"]),
+    "-received": (_("受付日（新しい順）"), ["-received_at"]),
+    "received": (_("受付日（古い順）"), ["received_at"]),
+    "deadline": (_("支払期限（近い順）"), [F("payment_deadline").asc(nulls_last=True)]),
+    "-deadline": (
+        _("支払期限（遠い順）"),
+        [F("payment_deadline").desc(nulls_last=True)],
+    ),
+    "-amount": (_("金額（大きい順）"), ["-total"]),
+    "amount": (_("金額（小さい順）"), ["total"]),
+    "supplier": (_("取引先（五十音順）"), ["supplier__name_kana"]),
+    "-supplier": (_("取引先（五十音の逆順）"), ["-supplier__name_kana"]),
 }
+
+
+_page_size_label = lazy(
+    lambda n: ngettext("%(count)s件", "%(count)s件", n) % {"count": n}, str
+)
 
 
 class InboxFilterForm(CityInvoiceSearchForm):
@@ -49,24 +59,24 @@ class InboxFilterForm(CityInvoiceSearchForm):
     size. Bind it with ``inbox_filter_data`` so that an empty query string
     means the defaults."""
 
-    unopened = forms.BooleanField(label="未開封のみ", required=False)
-    received_from = JapaneseDateField(label="受付日（から）", required=False)
-    received_to = JapaneseDateField(label="受付日（まで）", required=False)
+    unopened = forms.BooleanField(label=_("未開封のみ"), required=False)
+    received_from = JapaneseDateField(label=_("受付日（から）"), required=False)
+    received_to = JapaneseDateField(label=_("受付日（まで）"), required=False)
     department = forms.TypedChoiceField(
-        label="部署", required=False, coerce=int, empty_value=None
+        label=_("部署"), required=False, coerce=int, empty_value=None
     )
     sort = forms.TypedChoiceField(
-        label="並び順",
+        label=_("並び順"),
         required=False,
         empty_value=DEFAULT_SORT,
         choices=[(key, label) for key, (label, _) in SORTS.items()],
     )
     per_page = forms.TypedChoiceField(
-        label="表示件数",
+        label=_("表示件数"),
         required=False,
         coerce=int,
         empty_value=DEFAULT_PAGE_SIZE,
-        choices=[(n, f"{n}件") for n in PAGE_SIZES],
+        choices=[(n, _page_size_label(n)) for n in PAGE_SIZES],
     )
 
     field_order = [
@@ -91,7 +101,7 @@ class InboxFilterForm(CityInvoiceSearchForm):
         super().__init__(*args, **kwargs)
         if len(departments) > 1:
             self.fields["department"].choices = [
-                ("", "すべての部署"),
+                ("", gettext("すべての部署")),
                 *[(d.pk, f"{d.code} {d.name}") for d in departments],
             ]
         else:
@@ -103,7 +113,9 @@ class InboxFilterForm(CityInvoiceSearchForm):
         if low and high and low > high:
             self.add_error(
                 "received_to",
-                "受付日の「まで」は「から」と同じか、それより後の日付にしてください。",
+                gettext(
+                    "受付日の「まで」は「から」と同じか、それより後の日付にしてください。"
+                ),
             )
         return data
 

@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext, gettext_noop, pgettext
 
 from accounts.models import User
 from invoices import tasks
@@ -34,7 +36,8 @@ from partners.models import Supplier
 # Files up to this many lines are checked in the request; longer ones by a
 # task, with a progress bar.
 IMPORT_INLINE_LINES = 500
-IMPORT_CRASHED = (
+# Marked with gettext_noop and translated where it is used: a plain str.
+IMPORT_CRASHED = gettext_noop(
     "処理中にシステムの問題が起きたため、何も取り込んでいません。"
     "システム管理者に通知されています。時間をおいて、もう一度アップロードして"
     "ください。"
@@ -67,8 +70,14 @@ def invoice_import_create(
     if earlier := _already_done(supplier=supplier, sha256=sha256):
         when = timezone.localtime(earlier.finished_at)
         raise ValidationError(
-            f"同じ内容のファイル（{earlier.filename}）は{when:%Y年%m月%d日 %H:%M}に"
-            "取り込み済みです。二重に取り込まないよう、受け付けませんでした。"
+            gettext(
+                "同じ内容のファイル（%(name)s）は%(time)sに"
+                "取り込み済みです。二重に取り込まないよう、受け付けませんでした。"
+            )
+            % {
+                "name": earlier.filename,
+                "time": date_format(when, pgettext("date format", "Y年m月d日 H:i")),
+            }
         )
     lines = data.count(b"\n") + (not data.endswith(b"\n"))
     with transaction.atomic():
@@ -232,6 +241,8 @@ def invoice_import_crashed(*, import_id: int) -> None:
         status__in=[ImportStatus.VALIDATING, ImportStatus.IMPORTING],
     ).update(
         status=ImportStatus.FAILED,
-        result={"errors": _errors_json([RowError(None, "", "", IMPORT_CRASHED)])},
+        result={
+            "errors": _errors_json([RowError(None, "", "", gettext(IMPORT_CRASHED))])
+        },
         finished_at=timezone.now(),
     )

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from django_scopes import ScopedManager
 
 from municipality.models import Department, Municipality
@@ -24,11 +24,11 @@ from partners.models import Connection, PriceBasis, Supplier
 class TaxCategory(models.TextChoices):
     """税区分 of a line, coded as in UNCL5305 (JP PINT): S 10%, AA 8%."""
 
-    STANDARD = "S", "10%（標準税率）"
-    REDUCED = "AA", "8%（軽減税率）"
-    EXEMPT = "E", "非課税"
-    OUT_OF_SCOPE = "O", "不課税"
-    EXPORT = "G", "免税（輸出）"
+    STANDARD = "S", gettext_lazy("10%（標準税率）")
+    REDUCED = "AA", gettext_lazy("8%（軽減税率）")
+    EXEMPT = "E", gettext_lazy("非課税")
+    OUT_OF_SCOPE = "O", gettext_lazy("不課税")
+    EXPORT = "G", gettext_lazy("免税（輸出）")
 
 
 TAX_RATES = {
@@ -41,34 +41,34 @@ TAX_RATES = {
 
 
 class InvoiceStatus(models.TextChoices):
-    DRAFT = "draft", "下書き"
-    ISSUED = "issued", "未開封"
-    OPENED = "opened", "開封済"
-    RETURNED = "returned", "差戻し"
-    APPROVED = "approved", "承認済"
-    WITHDRAWN = "withdrawn", "取下げ"
-    SCHEDULED = "scheduled", "支払予定"
-    PAID = "paid", "支払済"
+    DRAFT = "draft", gettext_lazy("下書き")
+    ISSUED = "issued", gettext_lazy("未開封")
+    OPENED = "opened", gettext_lazy("開封済")
+    RETURNED = "returned", gettext_lazy("差戻し")
+    APPROVED = "approved", gettext_lazy("承認済")
+    WITHDRAWN = "withdrawn", gettext_lazy("取下げ")
+    SCHEDULED = "scheduled", gettext_lazy("支払予定")
+    PAID = "paid", gettext_lazy("支払済")
 
 
 class ReturnReason(models.TextChoices):
     """差戻しの理由の区分."""
 
-    AMOUNT = "amount", "金額の誤り"
-    TAX = "tax", "消費税額・税区分の誤り"
-    REGISTRATION = "registration", "登録番号の誤り"
-    ADDRESSEE = "addressee", "宛先の誤り"
-    DESCRIPTION = "description", "品名・内容の誤り"
-    ATTACHMENT = "attachment", "添付書類の不足"
-    OTHER = "other", "その他"
+    AMOUNT = "amount", gettext_lazy("金額の誤り")
+    TAX = "tax", gettext_lazy("消費税額・税区分の誤り")
+    REGISTRATION = "registration", gettext_lazy("登録番号の誤り")
+    ADDRESSEE = "addressee", gettext_lazy("宛先の誤り")
+    DESCRIPTION = "description", gettext_lazy("品名・内容の誤り")
+    ATTACHMENT = "attachment", gettext_lazy("添付書類の不足")
+    OTHER = "other", gettext_lazy("その他")
 
 
 class ReturnSeverity(models.TextChoices):
     """支払遅延防止法6条2項: a minor error pauses the payment clock, a serious
     one (故意又は重大な過失) restarts it at resubmission."""
 
-    MINOR = "minor", "軽微（期間を停止）"
-    SERIOUS = "serious", "重大（再提出から起算）"
+    MINOR = "minor", gettext_lazy("軽微（期間を停止）")
+    SERIOUS = "serious", gettext_lazy("重大（再提出から起算）")
 
 
 class FrozenInvoiceError(Exception):
@@ -76,8 +76,10 @@ class FrozenInvoiceError(Exception):
 
     def __init__(self):
         super().__init__(
-            "発行済みの請求書は変更・削除できません。誤りがある場合は、"
-            "差戻しを受けてから訂正した請求書を発行してください。"
+            gettext(
+                "発行済みの請求書は変更・削除できません。誤りがある場合は、"
+                "差戻しを受けてから訂正した請求書を発行してください。"
+            )
         )
 
 
@@ -115,54 +117,58 @@ class Invoice(models.Model):
 
     municipality = models.ForeignKey(
         Municipality,
-        verbose_name="自治体",
+        verbose_name=gettext_lazy("自治体"),
         on_delete=models.PROTECT,
         related_name="invoices",
     )
     department = models.ForeignKey(
         Department,
-        verbose_name="宛先部署",
+        verbose_name=gettext_lazy("宛先部署"),
         on_delete=models.PROTECT,
         related_name="invoices",
     )
     supplier = models.ForeignKey(
         Supplier,
-        verbose_name="取引先",
+        verbose_name=gettext_lazy("取引先"),
         on_delete=models.PROTECT,
         related_name="invoices",
     )
     connection = models.ForeignKey(
         Connection,
-        verbose_name="支払先",
+        verbose_name=gettext_lazy("支払先"),
         on_delete=models.PROTECT,
         related_name="invoices",
     )
     status = models.CharField(
-        "状態",
+        gettext_lazy("状態"),
         max_length=10,
         choices=InvoiceStatus,
         default=InvoiceStatus.DRAFT,
         editable=False,
     )
-    number = models.CharField("請求書番号", max_length=40)
+    number = models.CharField(gettext_lazy("請求書番号"), max_length=40)
     receipt_number = models.CharField(
-        "受付番号", max_length=20, blank=True, editable=False
+        gettext_lazy("受付番号"), max_length=20, blank=True, editable=False
     )
-    issue_date = models.DateField("請求日")
-    transaction_date = models.DateField("取引日", help_text="期間の場合は開始日。")
-    transaction_end_date = models.DateField("取引期間の終了日", null=True, blank=True)
-    due_date = models.DateField("支払期日", null=True, blank=True)
-    subject = models.CharField("件名", max_length=200, blank=True)
-    notes = models.TextField("備考", blank=True)
+    issue_date = models.DateField(gettext_lazy("請求日"))
+    transaction_date = models.DateField(
+        gettext_lazy("取引日"), help_text=gettext_lazy("期間の場合は開始日。")
+    )
+    transaction_end_date = models.DateField(
+        gettext_lazy("取引期間の終了日"), null=True, blank=True
+    )
+    due_date = models.DateField(gettext_lazy("支払期日"), null=True, blank=True)
+    subject = models.CharField(gettext_lazy("件名"), max_length=200, blank=True)
+    notes = models.TextField(gettext_lazy("備考"), blank=True)
     price_basis = models.CharField(
-        "単価の表示",
+        gettext_lazy("単価の表示"),
         max_length=10,
         choices=PriceBasis,
         default=PriceBasis.EXCLUSIVE,
     )
     corrects = models.ForeignKey(
         "self",
-        verbose_name="訂正元の請求書",
+        verbose_name=gettext_lazy("訂正元の請求書"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -171,69 +177,107 @@ class Invoice(models.Model):
 
     # Totals, computed by invoices.tax and stored (whole yen).
     subtotal = models.DecimalField(
-        "税抜（税込）合計", max_digits=15, decimal_places=0, default=0, editable=False
+        gettext_lazy("税抜（税込）合計"),
+        max_digits=15,
+        decimal_places=0,
+        default=0,
+        editable=False,
     )
     tax_total = models.DecimalField(
-        "消費税額等", max_digits=15, decimal_places=0, default=0, editable=False
+        gettext_lazy("消費税額等"),
+        max_digits=15,
+        decimal_places=0,
+        default=0,
+        editable=False,
     )
     total = models.DecimalField(
-        "請求金額（税込）", max_digits=15, decimal_places=0, default=0, editable=False
+        gettext_lazy("請求金額（税込）"),
+        max_digits=15,
+        decimal_places=0,
+        default=0,
+        editable=False,
     )
 
     # Frozen at issue: everything printed on the invoice.
-    snapshot = models.JSONField("発行時の記載内容", default=dict, editable=False)
+    snapshot = models.JSONField(
+        gettext_lazy("発行時の記載内容"), default=dict, editable=False
+    )
     content_hash = models.CharField(
-        "内容のハッシュ", max_length=64, blank=True, editable=False
+        gettext_lazy("内容のハッシュ"), max_length=64, blank=True, editable=False
     )
 
     # The city's side of the record.
-    received_at = models.DateTimeField("受付日時", null=True, editable=False)
-    opened_at = models.DateTimeField("開封日時", null=True, editable=False)
+    received_at = models.DateTimeField(
+        gettext_lazy("受付日時"), null=True, editable=False
+    )
+    opened_at = models.DateTimeField(
+        gettext_lazy("開封日時"), null=True, editable=False
+    )
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="開封した人",
+        verbose_name=gettext_lazy("開封した人"),
         on_delete=models.PROTECT,
         null=True,
         related_name="+",
         editable=False,
     )
-    returned_at = models.DateTimeField("差戻し日時", null=True, editable=False)
+    returned_at = models.DateTimeField(
+        gettext_lazy("差戻し日時"), null=True, editable=False
+    )
     return_reason = models.CharField(
-        "差戻しの理由", max_length=20, choices=ReturnReason, blank=True, editable=False
+        gettext_lazy("差戻しの理由"),
+        max_length=20,
+        choices=ReturnReason,
+        blank=True,
+        editable=False,
     )
-    return_explanation = models.TextField("差戻しの説明", blank=True, editable=False)
+    return_explanation = models.TextField(
+        gettext_lazy("差戻しの説明"), blank=True, editable=False
+    )
     return_severity = models.CharField(
-        "誤りの程度", max_length=10, choices=ReturnSeverity, blank=True, editable=False
+        gettext_lazy("誤りの程度"),
+        max_length=10,
+        choices=ReturnSeverity,
+        blank=True,
+        editable=False,
     )
-    approved_at = models.DateTimeField("承認日時", null=True, editable=False)
-    inspection_date = models.DateField("検収日", null=True, editable=False)
-    withdrawn_at = models.DateTimeField("取下げ日時", null=True, editable=False)
+    approved_at = models.DateTimeField(
+        gettext_lazy("承認日時"), null=True, editable=False
+    )
+    inspection_date = models.DateField(
+        gettext_lazy("検収日"), null=True, editable=False
+    )
+    withdrawn_at = models.DateTimeField(
+        gettext_lazy("取下げ日時"), null=True, editable=False
+    )
     payment_deadline = models.DateField(
-        "支払期限（支払遅延防止法）", null=True, editable=False
+        gettext_lazy("支払期限（支払遅延防止法）"), null=True, editable=False
     )
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="作成した人",
+        verbose_name=gettext_lazy("作成した人"),
         on_delete=models.PROTECT,
         related_name="+",
         editable=False,
     )
-    created_at = models.DateTimeField("作成日時", auto_now_add=True)
-    updated_at = models.DateTimeField("更新日時", auto_now=True)
+    created_at = models.DateTimeField(gettext_lazy("作成日時"), auto_now_add=True)
+    updated_at = models.DateTimeField(gettext_lazy("更新日時"), auto_now=True)
 
     objects = ScopedManager(municipality="municipality")
 
     class Meta:
-        verbose_name = "請求書"
-        verbose_name_plural = "請求書"
+        verbose_name = gettext_lazy("請求書")
+        verbose_name_plural = gettext_lazy("請求書")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
                 fields=["supplier", "number"],
                 name="invoice_number_unique_per_supplier",
                 violation_error_message=(
-                    "この請求書番号はすでに使われています。別の番号にしてください。"
+                    gettext_lazy(
+                        "この請求書番号はすでに使われています。別の番号にしてください。"
+                    )
                 ),
             ),
             models.UniqueConstraint(
@@ -321,21 +365,31 @@ class InvoiceLine(DraftOnlyMixin, models.Model):
     quantity)."""
 
     invoice = models.ForeignKey(
-        Invoice, verbose_name="請求書", on_delete=models.CASCADE, related_name="lines"
+        Invoice,
+        verbose_name=gettext_lazy("請求書"),
+        on_delete=models.CASCADE,
+        related_name="lines",
     )
-    position = models.PositiveSmallIntegerField("行番号")
-    description = models.CharField("品名・内容", max_length=200)
-    quantity = models.DecimalField("数量", max_digits=12, decimal_places=3)
-    unit = models.CharField("単位", max_length=20, blank=True)
-    unit_price = models.DecimalField("単価", max_digits=15, decimal_places=3)
+    position = models.PositiveSmallIntegerField(gettext_lazy("行番号"))
+    description = models.CharField(gettext_lazy("品名・内容"), max_length=200)
+    quantity = models.DecimalField(
+        gettext_lazy("数量"), max_digits=12, decimal_places=3
+    )
+    unit = models.CharField(gettext_lazy("単位"), max_length=20, blank=True)
+    unit_price = models.DecimalField(
+        gettext_lazy("単価"), max_digits=15, decimal_places=3
+    )
     tax_category = models.CharField(
-        "税区分", max_length=2, choices=TaxCategory, default=TaxCategory.STANDARD
+        gettext_lazy("税区分"),
+        max_length=2,
+        choices=TaxCategory,
+        default=TaxCategory.STANDARD,
     )
-    amount = models.DecimalField("金額", max_digits=15, decimal_places=0)
+    amount = models.DecimalField(gettext_lazy("金額"), max_digits=15, decimal_places=0)
 
     class Meta:
-        verbose_name = "明細"
-        verbose_name_plural = "明細"
+        verbose_name = gettext_lazy("明細")
+        verbose_name_plural = gettext_lazy("明細")
         ordering = ["invoice", "position"]
         constraints = [
             models.UniqueConstraint(
@@ -368,18 +422,24 @@ class InvoiceTaxSummary(DraftOnlyMixin, models.Model):
 
     invoice = models.ForeignKey(
         Invoice,
-        verbose_name="請求書",
+        verbose_name=gettext_lazy("請求書"),
         on_delete=models.CASCADE,
         related_name="tax_summaries",
     )
-    tax_category = models.CharField("税区分", max_length=2, choices=TaxCategory)
-    rate = models.DecimalField("税率", max_digits=4, decimal_places=3)
-    taxable_amount = models.DecimalField("対象金額", max_digits=15, decimal_places=0)
-    tax_amount = models.DecimalField("消費税額等", max_digits=15, decimal_places=0)
+    tax_category = models.CharField(
+        gettext_lazy("税区分"), max_length=2, choices=TaxCategory
+    )
+    rate = models.DecimalField(gettext_lazy("税率"), max_digits=4, decimal_places=3)
+    taxable_amount = models.DecimalField(
+        gettext_lazy("対象金額"), max_digits=15, decimal_places=0
+    )
+    tax_amount = models.DecimalField(
+        gettext_lazy("消費税額等"), max_digits=15, decimal_places=0
+    )
 
     class Meta:
-        verbose_name = "税率ごとの合計"
-        verbose_name_plural = "税率ごとの合計"
+        verbose_name = gettext_lazy("税率ごとの合計")
+        verbose_name_plural = gettext_lazy("税率ごとの合計")
         ordering = ["invoice", "tax_category"]
         constraints = [
             models.UniqueConstraint(
@@ -405,20 +465,20 @@ class InvoiceAttachment(DraftOnlyMixin, models.Model):
 
     invoice = models.ForeignKey(
         Invoice,
-        verbose_name="請求書",
+        verbose_name=gettext_lazy("請求書"),
         on_delete=models.CASCADE,
         related_name="attachments",
     )
-    file = models.FileField("ファイル", upload_to=attachment_upload_to)
-    original_name = models.CharField("ファイル名", max_length=200)
-    content_type = models.CharField("種類", max_length=100)
-    size = models.PositiveIntegerField("サイズ（バイト）")
+    file = models.FileField(gettext_lazy("ファイル"), upload_to=attachment_upload_to)
+    original_name = models.CharField(gettext_lazy("ファイル名"), max_length=200)
+    content_type = models.CharField(gettext_lazy("種類"), max_length=100)
+    size = models.PositiveIntegerField(gettext_lazy("サイズ（バイト）"))
     sha256 = models.CharField("SHA-256", max_length=64)
-    uploaded_at = models.DateTimeField("追加日時", auto_now_add=True)
+    uploaded_at = models.DateTimeField(gettext_lazy("追加日時"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "添付書類"
-        verbose_name_plural = "添付書類"
+        verbose_name = gettext_lazy("添付書類")
+        verbose_name_plural = gettext_lazy("添付書類")
         ordering = ["invoice", "uploaded_at", "pk"]
 
     def __str__(self):
@@ -426,9 +486,9 @@ class InvoiceAttachment(DraftOnlyMixin, models.Model):
 
 
 class PdfStatus(models.TextChoices):
-    PENDING = "pending", "作成中"
-    READY = "ready", "作成済"
-    FAILED = "failed", "作成失敗"
+    PENDING = "pending", gettext_lazy("作成中")
+    READY = "ready", gettext_lazy("作成済")
+    FAILED = "failed", gettext_lazy("作成失敗")
 
 
 def filename_part(text: str) -> str:
@@ -451,26 +511,35 @@ class InvoicePdf(models.Model):
     permission-checked views."""
 
     invoice = models.OneToOneField(
-        Invoice, verbose_name="請求書", on_delete=models.PROTECT, related_name="pdf"
+        Invoice,
+        verbose_name=gettext_lazy("請求書"),
+        on_delete=models.PROTECT,
+        related_name="pdf",
     )
     municipality = models.ForeignKey(
-        Municipality, verbose_name="自治体", on_delete=models.PROTECT, related_name="+"
+        Municipality,
+        verbose_name=gettext_lazy("自治体"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     status = models.CharField(
-        "状態", max_length=10, choices=PdfStatus, default=PdfStatus.PENDING
+        gettext_lazy("状態"),
+        max_length=10,
+        choices=PdfStatus,
+        default=PdfStatus.PENDING,
     )
     file = models.FileField("PDF", upload_to=pdf_upload_to, blank=True)
     sha256 = models.CharField("SHA-256", max_length=64, blank=True)
-    attempts = models.PositiveSmallIntegerField("試行回数", default=0)
-    error = models.TextField("エラー", blank=True)
-    requested_at = models.DateTimeField("依頼日時", auto_now_add=True)
-    rendered_at = models.DateTimeField("作成日時", null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(gettext_lazy("試行回数"), default=0)
+    error = models.TextField(gettext_lazy("エラー"), blank=True)
+    requested_at = models.DateTimeField(gettext_lazy("依頼日時"), auto_now_add=True)
+    rendered_at = models.DateTimeField(gettext_lazy("作成日時"), null=True, blank=True)
 
     objects = ScopedManager(municipality="municipality")
 
     class Meta:
-        verbose_name = "請求書PDF"
-        verbose_name_plural = "請求書PDF"
+        verbose_name = gettext_lazy("請求書PDF")
+        verbose_name_plural = gettext_lazy("請求書PDF")
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=PdfStatus.values),
@@ -483,12 +552,12 @@ class InvoicePdf(models.Model):
 
 
 class ImportStatus(models.TextChoices):
-    VALIDATING = "validating", "確認中"
-    READY = "ready", "確認済（取り込み待ち）"
-    INVALID = "invalid", "誤りあり"
-    IMPORTING = "importing", "取り込み中"
-    DONE = "done", "取り込み済"
-    FAILED = "failed", "取り込み失敗"
+    VALIDATING = "validating", gettext_lazy("確認中")
+    READY = "ready", gettext_lazy("確認済（取り込み待ち）")
+    INVALID = "invalid", gettext_lazy("誤りあり")
+    IMPORTING = "importing", gettext_lazy("取り込み中")
+    DONE = "done", gettext_lazy("取り込み済")
+    FAILED = "failed", gettext_lazy("取り込み失敗")
 
 
 def import_upload_to(upload, filename):
@@ -507,35 +576,40 @@ class InvoiceImport(models.Model):
 
     supplier = models.ForeignKey(
         Supplier,
-        verbose_name="取引先",
+        verbose_name=gettext_lazy("取引先"),
         on_delete=models.CASCADE,
         related_name="imports",
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="アップロードした人",
+        verbose_name=gettext_lazy("アップロードした人"),
         on_delete=models.PROTECT,
         related_name="+",
     )
-    file = models.FileField("ファイル", upload_to=import_upload_to)
-    filename = models.CharField("ファイル名", max_length=200)
+    file = models.FileField(gettext_lazy("ファイル"), upload_to=import_upload_to)
+    filename = models.CharField(gettext_lazy("ファイル名"), max_length=200)
     sha256 = models.CharField("SHA-256", max_length=64)
-    size = models.PositiveIntegerField("サイズ（バイト）")
-    encoding = models.CharField("文字コード", max_length=20, blank=True)
-    issue = models.BooleanField("発行まで行う", default=False)
+    size = models.PositiveIntegerField(gettext_lazy("サイズ（バイト）"))
+    encoding = models.CharField(gettext_lazy("文字コード"), max_length=20, blank=True)
+    issue = models.BooleanField(gettext_lazy("発行まで行う"), default=False)
     status = models.CharField(
-        "状態", max_length=12, choices=ImportStatus, default=ImportStatus.VALIDATING
+        gettext_lazy("状態"),
+        max_length=12,
+        choices=ImportStatus,
+        default=ImportStatus.VALIDATING,
     )
-    progress_done = models.PositiveIntegerField("処理済みの行", default=0)
-    progress_total = models.PositiveIntegerField("行数", default=0)
-    preview = models.JSONField("確認結果", default=dict, blank=True)
-    result = models.JSONField("取り込み結果", default=dict, blank=True)
-    created_at = models.DateTimeField("アップロード日時", auto_now_add=True)
-    finished_at = models.DateTimeField("完了日時", null=True, blank=True)
+    progress_done = models.PositiveIntegerField(gettext_lazy("処理済みの行"), default=0)
+    progress_total = models.PositiveIntegerField(gettext_lazy("行数"), default=0)
+    preview = models.JSONField(gettext_lazy("確認結果"), default=dict, blank=True)
+    result = models.JSONField(gettext_lazy("取り込み結果"), default=dict, blank=True)
+    created_at = models.DateTimeField(
+        gettext_lazy("アップロード日時"), auto_now_add=True
+    )
+    finished_at = models.DateTimeField(gettext_lazy("完了日時"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "一括アップロード"
-        verbose_name_plural = "一括アップロード"
+        verbose_name = gettext_lazy("一括アップロード")
+        verbose_name_plural = gettext_lazy("一括アップロード")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(
@@ -555,18 +629,18 @@ class InvoiceImport(models.Model):
 
 
 class EventKind(models.TextChoices):
-    ISSUED = "issued", "発行"
-    OPENED = "opened", "開封"
-    VIEWED = "viewed", "閲覧"
-    RETURNED = "returned", "差戻し"
-    APPROVED = "approved", "承認"
-    WITHDRAWN = "withdrawn", "取下げ"
-    REMINDED = "reminded", "催促"
-    EXPORTED = "exported", "CSV出力"
-    DOWNLOADED = "downloaded", "ダウンロード"
-    SCHEDULED = "scheduled", "支払予定"
-    PAID = "paid", "支払"
-    BATCH = "batch", "支払バッチ"
+    ISSUED = "issued", gettext_lazy("発行")
+    OPENED = "opened", gettext_lazy("開封")
+    VIEWED = "viewed", gettext_lazy("閲覧")
+    RETURNED = "returned", gettext_lazy("差戻し")
+    APPROVED = "approved", gettext_lazy("承認")
+    WITHDRAWN = "withdrawn", gettext_lazy("取下げ")
+    REMINDED = "reminded", gettext_lazy("催促")
+    EXPORTED = "exported", gettext_lazy("CSV出力")
+    DOWNLOADED = "downloaded", gettext_lazy("ダウンロード")
+    SCHEDULED = "scheduled", gettext_lazy("支払予定")
+    PAID = "paid", gettext_lazy("支払")
+    BATCH = "batch", gettext_lazy("支払バッチ")
 
 
 class InvoiceEvent(models.Model):
@@ -580,37 +654,42 @@ class InvoiceEvent(models.Model):
     """
 
     invoice = models.ForeignKey(
-        Invoice, verbose_name="請求書", on_delete=models.PROTECT, related_name="events"
+        Invoice,
+        verbose_name=gettext_lazy("請求書"),
+        on_delete=models.PROTECT,
+        related_name="events",
     )
     municipality = models.ForeignKey(
         Municipality,
-        verbose_name="自治体",
+        verbose_name=gettext_lazy("自治体"),
         on_delete=models.PROTECT,
         related_name="+",
     )
-    kind = models.CharField("種類", max_length=12, choices=EventKind)
+    kind = models.CharField(gettext_lazy("種類"), max_length=12, choices=EventKind)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="操作した人",
+        verbose_name=gettext_lazy("操作した人"),
         on_delete=models.PROTECT,
         null=True,
         related_name="+",
     )
-    actor_label = models.CharField("操作した人（記録時）", max_length=200, blank=True)
-    from_status = models.CharField("変更前", max_length=10, blank=True)
-    to_status = models.CharField("変更後", max_length=10, blank=True)
-    reason = models.TextField("理由", blank=True)
-    data = models.JSONField("内容", default=dict, blank=True)
-    content_hash = models.CharField("請求書の内容ハッシュ", max_length=64)
-    prev_hash = models.CharField("直前のハッシュ", max_length=64)
-    hash = models.CharField("ハッシュ", max_length=64, unique=True)
-    created_at = models.DateTimeField("日時")
+    actor_label = models.CharField(
+        gettext_lazy("操作した人（記録時）"), max_length=200, blank=True
+    )
+    from_status = models.CharField(gettext_lazy("変更前"), max_length=10, blank=True)
+    to_status = models.CharField(gettext_lazy("変更後"), max_length=10, blank=True)
+    reason = models.TextField(gettext_lazy("理由"), blank=True)
+    data = models.JSONField(gettext_lazy("内容"), default=dict, blank=True)
+    content_hash = models.CharField(gettext_lazy("請求書の内容ハッシュ"), max_length=64)
+    prev_hash = models.CharField(gettext_lazy("直前のハッシュ"), max_length=64)
+    hash = models.CharField(gettext_lazy("ハッシュ"), max_length=64, unique=True)
+    created_at = models.DateTimeField(gettext_lazy("日時"))
 
     objects = ScopedManager(municipality="municipality")
 
     class Meta:
-        verbose_name = "請求書の履歴"
-        verbose_name_plural = "請求書の履歴"
+        verbose_name = gettext_lazy("請求書の履歴")
+        verbose_name_plural = gettext_lazy("請求書の履歴")
         ordering = ["pk"]
 
     def __str__(self):
@@ -625,12 +704,12 @@ class ReceiptCounter(models.Model):
     municipality = models.ForeignKey(
         Municipality, on_delete=models.PROTECT, related_name="+"
     )
-    fiscal_year = models.PositiveSmallIntegerField("会計年度")
+    fiscal_year = models.PositiveSmallIntegerField(gettext_lazy("会計年度"))
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
-        verbose_name = "受付番号の採番"
-        verbose_name_plural = "受付番号の採番"
+        verbose_name = gettext_lazy("受付番号の採番")
+        verbose_name_plural = gettext_lazy("受付番号の採番")
         constraints = [
             models.UniqueConstraint(
                 fields=["municipality", "fiscal_year"], name="receipt_counter_unique"
@@ -649,8 +728,8 @@ class AuditChainHead(models.Model):
     count = models.PositiveBigIntegerField(default=0)
 
     class Meta:
-        verbose_name = "履歴チェーンの先頭"
-        verbose_name_plural = "履歴チェーンの先頭"
+        verbose_name = gettext_lazy("履歴チェーンの先頭")
+        verbose_name_plural = gettext_lazy("履歴チェーンの先頭")
 
     def __str__(self):
         return self.hash

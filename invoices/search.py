@@ -10,12 +10,13 @@ a selector has already narrowed to what the user may see.
 import jaconv
 from django import forms
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext, gettext_lazy as _
 
 from invoices.fields import AmountField, JapaneseDateField, nfkc
 from invoices.models import Invoice, InvoiceStatus
 from municipality.validators import normalize_identifier
 
-STATUS_CHOICES = [("", "すべて")] + [
+STATUS_CHOICES = [("", _("すべて"))] + [
     (value, label)
     for value, label in InvoiceStatus.choices
     if value != InvoiceStatus.DRAFT
@@ -27,23 +28,23 @@ class InvoiceSearchForm(forms.Form):
     the user may see. Subclasses add the ``counterparty`` field and its
     ``counterparty_filter``."""
 
-    date_from = JapaneseDateField(label="取引日（から）", required=False)
+    date_from = JapaneseDateField(label=_("取引日（から）"), required=False)
     date_to = JapaneseDateField(
-        label="取引日（まで）",
+        label=_("取引日（まで）"),
         required=False,
-        help_text="取引期間のある請求書は、期間が範囲と重なれば該当します。",
+        help_text=_("取引期間のある請求書は、期間が範囲と重なれば該当します。"),
     )
-    amount_min = AmountField(label="請求金額（以上）", required=False)
+    amount_min = AmountField(label=_("請求金額（以上）"), required=False)
     amount_max = AmountField(
-        label="請求金額（以下）", required=False, help_text="税込の請求金額。"
+        label=_("請求金額（以下）"), required=False, help_text=_("税込の請求金額。")
     )
     number = forms.CharField(
-        label="請求書番号・受付番号",
+        label=_("請求書番号・受付番号"),
         required=False,
         max_length=40,
-        help_text="番号の一部でも検索できます。",
+        help_text=_("番号の一部でも検索できます。"),
     )
-    status = forms.ChoiceField(label="状態", choices=STATUS_CHOICES, required=False)
+    status = forms.ChoiceField(label=_("状態"), choices=STATUS_CHOICES, required=False)
 
     field_order = ["date_from", "date_to", "amount_min", "amount_max", "counterparty"]
 
@@ -53,7 +54,9 @@ class InvoiceSearchForm(forms.Form):
         if date_from and date_to and date_from > date_to:
             self.add_error(
                 "date_to",
-                "取引日の「まで」は「から」と同じか、それより後の日付にしてください。",
+                gettext(
+                    "取引日の「まで」は「から」と同じか、それより後の日付にしてください。"
+                ),
             )
         amount_min, amount_max = data.get("amount_min"), data.get("amount_max")
         if (
@@ -63,7 +66,9 @@ class InvoiceSearchForm(forms.Form):
         ):
             self.add_error(
                 "amount_max",
-                "請求金額の「以下」は「以上」と同じか、それより大きい金額にしてください。",
+                gettext(
+                    "請求金額の「以下」は「以上」と同じか、それより大きい金額にしてください。"
+                ),
             )
         return data
 
@@ -110,9 +115,9 @@ def _live_or_issued(pairs: list[tuple[str, str, str]]) -> Q:
 
 class SupplierInvoiceSearchForm(InvoiceSearchForm):
     counterparty = forms.CharField(
-        label="取引先（自治体名・部署名）", required=False, max_length=100
+        label=_("取引先（自治体名・部署名）"), required=False, max_length=100
     )
-    include_drafts = forms.BooleanField(label="下書きを含む", required=False)
+    include_drafts = forms.BooleanField(label=_("下書きを含む"), required=False)
 
     def counterparty_filter(self, text: str) -> Q:
         return _live_or_issued(
@@ -130,7 +135,7 @@ class SupplierInvoiceSearchForm(InvoiceSearchForm):
 
 class CityInvoiceSearchForm(InvoiceSearchForm):
     counterparty = forms.CharField(
-        label="取引先（名称・カナ・登録番号）", required=False, max_length=100
+        label=_("取引先（名称・カナ・登録番号）"), required=False, max_length=100
     )
 
     def counterparty_filter(self, text: str) -> Q:

@@ -14,6 +14,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy as _
 
 from accounts.emails import email_send_template
 from accounts.models import User
@@ -62,9 +63,11 @@ DRAFT_FIELDS = (
 LINE_FIELDS = ("description", "quantity", "unit", "unit_price", "tax_category")
 
 REMINDER_INTERVAL = timedelta(hours=24)
-NUMBER_TAKEN = "この請求書番号はすでに使われています。別の番号にしてください。"
-CONNECTION_INACTIVE = "この宛先には現在請求書を送れません。自治体に確認してください。"
-CORRECTION_ISSUED = (
+NUMBER_TAKEN = _("この請求書番号はすでに使われています。別の番号にしてください。")
+CONNECTION_INACTIVE = _(
+    "この宛先には現在請求書を送れません。自治体に確認してください。"
+)
+CORRECTION_ISSUED = _(
     "この請求書を訂正した請求書はすでに発行されています。"
     "訂正の経緯から最新の請求書を開いてください。"
 )
@@ -95,7 +98,9 @@ def invoice_number_suggest(*, supplier: Supplier, today: date | None = None) -> 
 
 def _check_connection(connection: Connection, supplier: Supplier) -> None:
     if connection.supplier_id != supplier.pk:
-        raise ValidationError({"connection": "宛先を一覧から選び直してください。"})
+        raise ValidationError(
+            {"connection": gettext("宛先を一覧から選び直してください。")}
+        )
     if not connection.is_active or not connection.department.is_active:
         raise ValidationError({"connection": CONNECTION_INACTIVE})
 
@@ -110,7 +115,7 @@ def _lines_write(invoice: Invoice, lines: list[LineInput]) -> None:
     """
     rounding = invoice.supplier.tax_rounding
     if problems := [
-        f"{position}行目: {problem}"
+        gettext("%(row)s行目: %(message)s") % {"row": position, "message": problem}
         for position, line in enumerate(lines, start=1)
         if (
             problem := line_sign_problem(
@@ -188,7 +193,7 @@ def invoice_draft_save(
     else:
         invoice = invoice_lock(invoice)
         if invoice.supplier_id != supplier.pk or not invoice.is_draft:
-            raise ValidationError("下書きではない請求書は編集できません。")
+            raise ValidationError(gettext("下書きではない請求書は編集できません。"))
     invoice.connection = connection
     invoice.department = connection.department
     invoice.municipality = connection.municipality
@@ -231,7 +236,7 @@ def invoice_copy(*, invoice: Invoice, actor: User, corrects: bool = False) -> In
     """A new draft with the same content (複製), numbered afresh. With
     ``corrects``, the draft is the correction of a returned invoice."""
     if corrects and invoice.status != InvoiceStatus.RETURNED:
-        raise ValidationError("訂正できるのは差戻しされた請求書だけです。")
+        raise ValidationError(gettext("訂正できるのは差戻しされた請求書だけです。"))
     supplier = invoice.supplier
     today = timezone.localdate()
     fields = {name: getattr(invoice, name) for name in DRAFT_FIELDS}
@@ -328,17 +333,19 @@ def content_issue_problems(*, has_lines: bool, total: Decimal) -> list[IssueProb
 
 _ISSUE_PROBLEM_MESSAGES = {
     IssueProblem.NO_REGISTRATION_NUMBER: (
-        "適格請求書には登録番号が必要です。事業者情報で登録番号を設定してください。"
+        _("適格請求書には登録番号が必要です。事業者情報で登録番号を設定してください。")
     ),
-    IssueProblem.NO_LINES: "明細を1行以上入力してください。",
-    IssueProblem.ZERO_TOTAL: "請求金額が0円です。明細の数量と単価を確認してください。",
+    IssueProblem.NO_LINES: _("明細を1行以上入力してください。"),
+    IssueProblem.ZERO_TOTAL: _(
+        "請求金額が0円です。明細の数量と単価を確認してください。"
+    ),
 }
 
 
 def invoice_issue_problems(invoice: Invoice) -> list[str]:
     """Why the draft cannot be issued yet (empty when it can)."""
     problems = [
-        _ISSUE_PROBLEM_MESSAGES[problem]
+        str(_ISSUE_PROBLEM_MESSAGES[problem])
         for problem in (
             *supplier_issue_problems(supplier=invoice.supplier),
             *content_issue_problems(
@@ -348,14 +355,16 @@ def invoice_issue_problems(invoice: Invoice) -> list[str]:
     ]
     # A correction's own rules (the CSV upload creates no corrections).
     if invoice.corrects_id and invoice.corrects.status != InvoiceStatus.RETURNED:
-        problems.append("訂正元の請求書が差戻しの状態ではありません。")
+        problems.append(gettext("訂正元の請求書が差戻しの状態ではありません。"))
     if (
         invoice.corrects_id
         and invoice.corrects.corrections.exclude(pk=invoice.pk)
         .exclude(status=InvoiceStatus.DRAFT)
         .exists()
     ):
-        problems.append("この差戻しに対する訂正請求書はすでに発行されています。")
+        problems.append(
+            gettext("この差戻しに対する訂正請求書はすでに発行されています。")
+        )
     return problems
 
 
@@ -451,7 +460,9 @@ def invoice_return(
     supplier, ``ValidationError``, ``TransitionError``; nothing changes."""
     invoice_conflict_check(actor=actor, invoice=invoice)
     if not explanation.strip():
-        raise ValidationError({"explanation": "差戻しの説明を入力してください。"})
+        raise ValidationError(
+            {"explanation": gettext("差戻しの説明を入力してください。")}
+        )
     invoice = invoice_view_record(invoice=invoice, actor=actor)
     invoice = invoice_transition(
         invoice=invoice,
@@ -482,7 +493,7 @@ def invoice_approve(*, invoice: Invoice, actor: User, inspection_date: date) -> 
     invoice_conflict_check(actor=actor, invoice=invoice)
     if inspection_date > timezone.localdate():
         raise ValidationError(
-            {"inspection_date": "検収日に未来の日付は指定できません。"}
+            {"inspection_date": gettext("検収日に未来の日付は指定できません。")}
         )
     invoice = invoice_view_record(invoice=invoice, actor=actor)
     invoice = invoice_transition(
@@ -519,13 +530,15 @@ def invoice_remind(*, invoice: Invoice, actor: User) -> Invoice:
     most once a day."""
     invoice = invoice_lock(invoice)
     if invoice.status != InvoiceStatus.ISSUED:
-        raise ValidationError("催促できるのは未開封の請求書だけです。")
+        raise ValidationError(gettext("催促できるのは未開封の請求書だけです。"))
     last = invoice.events.filter(kind=EventKind.REMINDED).aggregate(
         last=Max("created_at")
     )["last"]
     if last and timezone.now() - last < REMINDER_INTERVAL:
         raise ValidationError(
-            "催促は1日に1回までです。前回の催促から24時間たってから送ってください。"
+            gettext(
+                "催促は1日に1回までです。前回の催促から24時間たってから送ってください。"
+            )
         )
     event = event_append(invoice=invoice, kind=EventKind.REMINDED, actor=actor)
     _notify(

@@ -1,5 +1,7 @@
 """What is printed on an issued invoice, frozen as JSON at issue."""
 
+from django.utils.translation import gettext
+
 from invoices.audit import canonical_json, sha256_hex
 from invoices.models import Invoice
 from partners.models import BankAccount
@@ -117,17 +119,21 @@ def invoice_content_problem(invoice: Invoice) -> str | None:
     if not invoice.content_hash:
         return None
     if content_hash(invoice.snapshot) != invoice.content_hash:
-        return f"請求書 {invoice.pk} の記載内容が発行時のハッシュと一致しません。"
+        return gettext("請求書 %(pk)s の記載内容が発行時のハッシュと一致しません。") % {
+            "pk": invoice.pk
+        }
     snapshot = invoice.snapshot
     header = header_snapshot(invoice)
     if {k: snapshot[k] for k in header} != header:
-        return (
-            f"請求書 {invoice.pk} の番号・日付・件名などが発行時の内容と一致しません。"
-        )
+        return gettext(
+            "請求書 %(pk)s の番号・日付・件名などが発行時の内容と一致しません。"
+        ) % {"pk": invoice.pk}
     totals = totals_snapshot(invoice)
     if (
         snapshot["lines"] != lines_snapshot(invoice)
         or {k: snapshot[k] for k in totals} != totals
     ):
-        return f"請求書 {invoice.pk} の明細または合計が発行時の内容と一致しません。"
+        return gettext(
+            "請求書 %(pk)s の明細または合計が発行時の内容と一致しません。"
+        ) % {"pk": invoice.pk}
     return None

@@ -183,8 +183,8 @@ def amount_limit_problems(*, amounts: Iterable[Decimal], totals: Totals) -> list
     (numbered from 1) over the limit, otherwise the first per-rate sum, tax
     or total that is (the later ones follow from it). Empty when all fit."""
     problems = [
-        gettext("%(line)d行目: ") % {"line": number}
-        + amount_over_limit(gettext("金額"))
+        gettext("%(row)s行目: %(message)s")
+        % {"row": number, "message": amount_over_limit(gettext("金額"))}
         for number, amount in enumerate(amounts, start=1)
         if abs(amount) > AMOUNT_MAX
     ]

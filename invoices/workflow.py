@@ -7,6 +7,7 @@ people acting at the same moment end in one consistent state.
 """
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from accounts.models import User
 from invoices.audit import event_append
@@ -63,8 +64,11 @@ class TransitionError(Exception):
         self.invoice = invoice
         self.to = to
         super().__init__(
-            f"この請求書は「{invoice.get_status_display()}」のため、"
-            f"「{S(to).label}」にできません。画面を更新して状態を確認してください。"
+            gettext(
+                "この請求書は「%(status)s」のため、「%(to)s」にできません。"
+                "画面を更新して状態を確認してください。"
+            )
+            % {"status": invoice.get_status_display(), "to": S(to).label}
         )
 
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext, pgettext
 
 from invoices.csv_import.cells import _Row, _row_read
 from invoices.csv_import.decoding import _decode, _FileError, _read_rows
@@ -72,9 +73,17 @@ def _group_add(group: _Group, row: _Row) -> None:
         if row.values[column] != first.values[column]:
             row.error(
                 column,
-                f"同じ請求書（請求書番号 {group.number}）の{first.number}行目の"
-                f"「{first.raw[column]}」と違います。請求書番号が同じ行には、"
-                f"{column}も同じ値を入れてください。",
+                gettext(
+                    "同じ請求書（請求書番号 %(number)s）の%(row)s行目の"
+                    "「%(value)s」と違います。請求書番号が同じ行には、"
+                    "%(column)sも同じ値を入れてください。"
+                )
+                % {
+                    "number": group.number,
+                    "row": first.number,
+                    "value": first.raw[column],
+                    "column": column,
+                },
             )
     group.rows.append(row)
 
@@ -145,10 +154,10 @@ def _zero_hint(addressees: _Addressees, municipality_id: int, code: str) -> str:
     ]
     if len(padded) != 1:
         return ""
-    return (
-        f"「{padded[0]}」のことなら、Excelで先頭の0が消えています。"
+    return gettext(
+        "「%(code)s」のことなら、Excelで先頭の0が消えています。"
         "セルの書式を文字列にして保存し直してください。"
-    )
+    ) % {"code": padded[0]}
 
 
 def _connection_of(group: _Group, addressees: _Addressees) -> tuple | None:
@@ -161,8 +170,11 @@ def _connection_of(group: _Group, addressees: _Addressees) -> tuple | None:
     if code not in addressees.municipalities:
         first.error(
             _MUNICIPALITY,
-            f"全国地方公共団体コード {code} の自治体は、このポータルに登録されて"
-            "いません。宛先の自治体のコードを確認してください。",
+            gettext(
+                "全国地方公共団体コード %(code)s の自治体は、このポータルに登録されて"
+                "いません。宛先の自治体のコードを確認してください。"
+            )
+            % {"code": code},
         )
         return None
     municipality_id, municipality_name = addressees.municipalities[code]
@@ -171,9 +183,15 @@ def _connection_of(group: _Group, addressees: _Addressees) -> tuple | None:
     if department is None:
         first.error(
             _DEPARTMENT,
-            f"{municipality_name}に部署コード「{department_code}」の部署はありません。"
-            "自治体から知らされた部署コードを確認してください。"
-            + _zero_hint(addressees, municipality_id, department_code),
+            gettext(
+                "%(municipality)sに部署コード「%(code)s」の部署はありません。"
+                "自治体から知らされた部署コードを確認してください。%(hint)s"
+            )
+            % {
+                "municipality": municipality_name,
+                "code": department_code,
+                "hint": _zero_hint(addressees, municipality_id, department_code),
+            },
         )
         return None
     department_id, department_name, department_active = department
@@ -182,16 +200,22 @@ def _connection_of(group: _Group, addressees: _Addressees) -> tuple | None:
     if connection is None:
         first.error(
             _DEPARTMENT,
-            f"{addressee} とはまだ取引の登録がありません。"
-            "自治体からの招待を承諾してから取り込んでください。",
+            gettext(
+                "%(addressee)s とはまだ取引の登録がありません。"
+                "自治体からの招待を承諾してから取り込んでください。"
+            )
+            % {"addressee": addressee},
         )
         return None
     connection_id, connection_active = connection
     if not (connection_active and department_active):
         first.error(
             _DEPARTMENT,
-            f"{addressee} には現在請求書を送れません（取引の登録が無効です）。"
-            "自治体に確認してください。",
+            gettext(
+                "%(addressee)s には現在請求書を送れません（取引の登録が無効です）。"
+                "自治体に確認してください。"
+            )
+            % {"addressee": addressee},
         )
         return None
     return connection_id, municipality_name, department_name
@@ -268,7 +292,7 @@ def _invoice_of(
         tax_total=totals.tax_total,
         total=totals.total,
         buckets=tuple(
-            (TaxCategory(b.category).label, b.taxable_amount, b.tax_amount)
+            (str(TaxCategory(b.category).label), b.taxable_amount, b.tax_amount)
             for b in totals.buckets
         ),
     )
@@ -304,8 +328,11 @@ def _rows_grouped(
             # after it moved one column to the right.
             row.error(
                 "",
-                f"セルが{len(cells)}個あり、見出し（{width}列）より多くなっています。"
-                '値に「,」が含まれる場合は、セルを「"」で囲んでください。',
+                gettext(
+                    "セルが%(cells)s個あり、見出し（%(width)s列）より多くなっています。"
+                    '値に「,」が含まれる場合は、セルを「"」で囲んでください。'
+                )
+                % {"cells": len(cells), "width": width},
             )
             loose.append(row)
             continue
@@ -321,9 +348,12 @@ def _rows_grouped(
             if previous != key:
                 row.error(
                     _NUMBER,
-                    f"請求書番号 {key} は{group.first.number}行目からの請求書と"
-                    "同じ番号です。同じ請求書の明細は続けて並べてください。"
-                    "別の請求書なら別の番号にしてください。",
+                    gettext(
+                        "請求書番号 %(number)s は%(row)s行目からの請求書と"
+                        "同じ番号です。同じ請求書の明細は続けて並べてください。"
+                        "別の請求書なら別の番号にしてください。"
+                    )
+                    % {"number": key, "row": group.first.number},
                 )
             _group_add(group, row)
         previous = key
@@ -372,7 +402,9 @@ def csv_parse(
                     None,
                     "",
                     "",
-                    "明細の行がありません。2行目から1行に明細を1つずつ入れてください。",
+                    gettext(
+                        "明細の行がありません。2行目から1行に明細を1つずつ入れてください。"
+                    ),
                 ),
             ),
         )
@@ -384,9 +416,14 @@ def csv_parse(
             day = taken[group.number]
             group.first.error(
                 _NUMBER,
-                f"請求書番号 {group.number} はすでに登録されています"
-                f"（{day.year}年{day.month}月{day.day}日）。"
-                "同じファイルを二度取り込んでいないか確認してください。",
+                gettext(
+                    "請求書番号 %(number)s はすでに登録されています（%(date)s）。"
+                    "同じファイルを二度取り込んでいないか確認してください。"
+                )
+                % {
+                    "number": group.number,
+                    "date": date_format(day, pgettext("date format", "Y年n月j日")),
+                },
             )
         addressee = _connection_of(group, addressees)
         if addressee is not None and not group.has_errors:

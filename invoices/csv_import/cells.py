@@ -13,6 +13,8 @@ from decimal import Decimal
 from functools import partial
 
 from django.core.exceptions import ValidationError
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext, pgettext
 
 from invoices.csv_import.header import (
     _DATE_COLUMNS,
@@ -49,10 +51,14 @@ TAX_CATEGORY_LABELS: dict[str, str] = {
     "免税": TaxCategory.EXPORT,
 }
 # What else sales systems write for the same categories (after NFKC and
-# without spaces): the portal's own labels, 軽減 spelled out, bare rates.
+# without spaces): the portal's own Japanese labels (TaxCategory's, written
+# out: files are read the same whatever the user's language), 軽減 spelled
+# out, bare rates.
 _TAX_ALIASES = {
     **TAX_CATEGORY_LABELS,
-    **{nfkc(c.label): c.value for c in TaxCategory},
+    "10%(標準税率)": TaxCategory.STANDARD,
+    "8%(軽減税率)": TaxCategory.REDUCED,
+    "免税(輸出)": TaxCategory.EXPORT,
     "10": TaxCategory.STANDARD,
     "標準": TaxCategory.STANDARD,
     "8": TaxCategory.REDUCED,
@@ -94,7 +100,10 @@ class _CellError(Exception):
 def _invoice_number(raw: str) -> str:
     number = nfkc(raw)
     if len(number) > _NUMBER_LIMIT:
-        raise _CellError(f"請求書番号は{_NUMBER_LIMIT}文字以内にしてください。")
+        raise _CellError(
+            gettext("請求書番号は%(limit)s文字以内にしてください。")
+            % {"limit": _NUMBER_LIMIT}
+        )
     return number
 
 
@@ -102,9 +111,12 @@ def _municipality_code(raw: str) -> str:
     code = normalize_identifier(raw)
     if re.fullmatch(r"\d{5}", code):
         raise _CellError(
-            f"「{raw}」は5桁です。全国地方公共団体コードは検査数字を含む6桁で"
-            "入力してください（例: 462039）。Excelで先頭の0が消えた場合は、"
-            "セルの書式を文字列にして保存し直してください。"
+            gettext(
+                "「%(value)s」は5桁です。全国地方公共団体コードは検査数字を含む6桁で"
+                "入力してください（例: 462039）。Excelで先頭の0が消えた場合は、"
+                "セルの書式を文字列にして保存し直してください。"
+            )
+            % {"value": raw}
         )
     try:
         validate_local_government_code(code)
@@ -119,10 +131,23 @@ def _era_date(match: re.Match, raw: str) -> date:
     year = 1 if match[2] == "元" else int(match[2])
     day = date(offset + year, int(match[3]), int(match[4]))
     if day < first or (last and day > last):
-        span = f"{first:%Y}年{first.month}月{first.day}日から"
+        day_format = pgettext("date format", "Y年n月j日")
+        values = {
+            "value": raw,
+            "era": era,
+            "first": date_format(first, day_format),
+            "last": last and date_format(last, day_format),
+        }
         if last:
-            span += f"{last:%Y}年{last.month}月{last.day}日まで"
-        raise _CellError(f"「{raw}」は{era}の期間（{span}）にない日付です。")
+            message = gettext(
+                "「%(value)s」は%(era)sの期間（%(first)sから%(last)sまで）に"
+                "ない日付です。"
+            )
+        else:
+            message = gettext(
+                "「%(value)s」は%(era)sの期間（%(first)sから）にない日付です。"
+            )
+        raise _CellError(message % values)
     return day
 
 
@@ -138,8 +163,11 @@ def _date(raw: str) -> date:
         return _DATE_FIELD.to_python(text.replace(".", "/"))
     except (ValueError, ValidationError) as error:
         raise _CellError(
-            f"「{raw}」は日付として読めません。{_DATE_FORMS} のいずれかの形で、"
-            "実在する日付を入力してください。"
+            gettext(
+                "「%(value)s」は日付として読めません。%(forms)s のいずれかの形で、"
+                "実在する日付を入力してください。"
+            )
+            % {"value": raw, "forms": _DATE_FORMS}
         ) from error
 
 
@@ -151,18 +179,26 @@ def _decimal(form_field, raw: str) -> Decimal:
         code = error.error_list[0].code
     if code == "max_decimal_places":
         raise _CellError(
-            f"「{raw}」は小数点以下の桁が多すぎます"
-            f"（{form_field.decimal_places}桁までにしてください）。"
+            gettext(
+                "「%(value)s」は小数点以下の桁が多すぎます"
+                "（%(places)s桁までにしてください）。"
+            )
+            % {"value": raw, "places": form_field.decimal_places}
         )
     if code in ("max_digits", "max_whole_digits"):
         raise _CellError(
-            f"「{raw}」は桁が多すぎます"
-            f"（整数部分は{form_field.max_digits - form_field.decimal_places}"
-            "桁までです）。"
+            gettext("「%(value)s」は桁が多すぎます（整数部分は%(digits)s桁までです）。")
+            % {
+                "value": raw,
+                "digits": form_field.max_digits - form_field.decimal_places,
+            }
         )
     raise _CellError(
-        f"「{raw}」は数値として読めません。半角または全角の数字で入力してください"
-        "（例: 10、1,000）。"
+        gettext(
+            "「%(value)s」は数値として読めません。半角または全角の数字で"
+            "入力してください（例: 10、1,000）。"
+        )
+        % {"value": raw}
     )
 
 
@@ -183,9 +219,16 @@ def _tax_category(raw: str) -> str:
     if key in _TAX_ALIASES:
         return _TAX_ALIASES[key]
     raise _CellError(
-        f"「{raw}」という税区分はありません。"
-        f"{'、'.join(TAX_CATEGORY_LABELS)} のいずれかを入力してください。"
+        gettext(
+            "「%(value)s」という税区分はありません。"
+            "%(labels)s のいずれかを入力してください。"
+        )
+        % {"value": raw, "labels": _tax_labels()}
     )
+
+
+def _tax_labels() -> str:
+    return pgettext("list separator", "、").join(TAX_CATEGORY_LABELS)
 
 
 def _text(column: str, raw: str) -> str:
@@ -193,12 +236,18 @@ def _text(column: str, raw: str) -> str:
     limit = _TEXT_LIMITS[column]
     if limit and len(text) > limit:
         raise _CellError(
-            f"{column}は{limit}文字以内にしてください（いまは{len(text)}文字）。"
+            gettext(
+                "%(column)sは%(limit)s文字以内にしてください（いまは%(length)s文字）。"
+            )
+            % {"column": column, "limit": limit, "length": len(text)}
         )
     if found := _UNPRINTABLE.search(text):
         raise _CellError(
-            f"表示できない文字（U+{ord(found[0]):04X}、外字や制御文字）が"
-            "含まれています。ふつうの文字に置き換えてください。"
+            gettext(
+                "表示できない文字（U+%(code)s、外字や制御文字）が"
+                "含まれています。ふつうの文字に置き換えてください。"
+            )
+            % {"code": f"{ord(found[0]):04X}"}
         )
     return text
 
@@ -240,12 +289,15 @@ def _row_read(row: _Row, columns: set[str]) -> None:
         if not raw.strip():
             row.values[column] = None if column not in _TEXT_LIMITS else ""
             if column in _REQUIRED_COLUMNS:
-                hint = (
-                    f"（{'、'.join(TAX_CATEGORY_LABELS)} のいずれか）"
-                    if column == _TAX
-                    else ""
-                )
-                row.error(column, f"{column}を入力してください{hint}。")
+                if column == _TAX:
+                    message = gettext(
+                        "%(column)sを入力してください（%(labels)s のいずれか）。"
+                    ) % {"column": column, "labels": _tax_labels()}
+                else:
+                    message = gettext("%(column)sを入力してください。") % {
+                        "column": column
+                    }
+                row.error(column, message)
             continue
         try:
             row.values[column] = _PARSERS[column](raw)
@@ -260,7 +312,7 @@ def _row_read(row: _Row, columns: set[str]) -> None:
     elif abs(quantity * unit_price) >= AMOUNT_LIMIT:
         row.error(
             _UNIT_PRICE,
-            "金額（数量×単価）が大きすぎます。数量と単価を確認してください。",
+            gettext("金額（数量×単価）が大きすぎます。数量と単価を確認してください。"),
         )
 
 
@@ -271,28 +323,38 @@ def _row_period(row: _Row) -> None:
     if _DAY in filled and filled & {_START, _END}:
         row.error(
             _START if _START in filled else _END,
-            "取引日と取引期間（取引開始日・取引終了日）の両方に値があります。"
-            "1日の取引なら取引日だけ、期間なら取引開始日と取引終了日だけを"
-            "入力してください。",
+            gettext(
+                "取引日と取引期間（取引開始日・取引終了日）の両方に値があります。"
+                "1日の取引なら取引日だけ、期間なら取引開始日と取引終了日だけを"
+                "入力してください。"
+            ),
         )
     elif not filled:
         row.error(
             _DAY if _DAY in row.raw else _START,
-            "取引日を入力してください。取引が期間の場合は取引開始日と取引終了日を"
-            "入力してください。",
+            gettext(
+                "取引日を入力してください。取引が期間の場合は取引開始日と取引終了日を"
+                "入力してください。"
+            ),
         )
     elif _DAY not in filled and len(filled) == 1:
         (missing,) = {_START, _END} - filled
         row.error(
             missing,
-            f"{missing}を入力してください（取引期間は取引開始日と取引終了日の"
-            "両方で指定します）。",
+            gettext(
+                "%(column)sを入力してください（取引期間は取引開始日と取引終了日の"
+                "両方で指定します）。"
+            )
+            % {"column": missing},
         )
     elif start and end and end < start:
         row.error(
             _END,
-            f"取引終了日（{end:%Y-%m-%d}）が取引開始日（{start:%Y-%m-%d}）より前です。"
-            "取引終了日は取引開始日と同じか、それより後の日付にしてください。",
+            gettext(
+                "取引終了日（%(end)s）が取引開始日（%(start)s）より前です。"
+                "取引終了日は取引開始日と同じか、それより後の日付にしてください。"
+            )
+            % {"end": f"{end:%Y-%m-%d}", "start": f"{start:%Y-%m-%d}"},
         )
     row.values["transaction_date"] = day or start
     row.values["transaction_end_date"] = None if day else end

@@ -13,17 +13,19 @@ shows, and it refuses a row longer than the header without saying which.
 import csv
 import io
 
+from django.utils.translation import gettext, gettext_lazy as _
+
 from invoices.csv_import.results import RowError
 from invoices.fields import nfkc
 
 ENCODING_LABELS = {
-    "utf-8-sig": "UTF-8（BOM付き）",
+    "utf-8-sig": _("UTF-8（BOM付き）"),
     "utf-8": "UTF-8",
     "cp932": "Shift_JIS（CP932）",
 }
 
 _BOM = b"\xef\xbb\xbf"
-_SAVE_AS_CSV = "Excelで「CSV（コンマ区切り）」として保存し直してください。"
+_SAVE_AS_CSV = _("Excelで「CSV（コンマ区切り）」として保存し直してください。")
 
 
 class _FileError(Exception):
@@ -40,23 +42,36 @@ def _file_rejected(message: str) -> _FileError:
 def _check_is_text(data: bytes) -> None:
     if not data.removeprefix(_BOM).strip():
         raise _file_rejected(
-            "ファイルが空です。1行目に見出し、2行目から明細を入れたCSVファイルを"
-            "選んでください。"
+            gettext(
+                "ファイルが空です。1行目に見出し、2行目から明細を入れたCSVファイルを"
+                "選んでください。"
+            )
         )
     if data.startswith(b"PK\x03\x04"):
-        raise _file_rejected(f"Excel形式（.xlsx）のファイルです。{_SAVE_AS_CSV}")
+        raise _file_rejected(
+            gettext("Excel形式（.xlsx）のファイルです。%(save_as)s")
+            % {"save_as": _SAVE_AS_CSV}
+        )
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        raise _file_rejected(f"Excel 97-2003形式（.xls）のファイルです。{_SAVE_AS_CSV}")
+        raise _file_rejected(
+            gettext("Excel 97-2003形式（.xls）のファイルです。%(save_as)s")
+            % {"save_as": _SAVE_AS_CSV}
+        )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise _file_rejected(
-            "UTF-16（Unicodeテキスト）のファイルです。Excelで「CSV UTF-8"
-            "（コンマ区切り）」または「CSV（コンマ区切り）」として保存し直してください。"
+            gettext(
+                "UTF-16（Unicodeテキスト）のファイルです。Excelで「CSV UTF-8"
+                "（コンマ区切り）」または「CSV（コンマ区切り）」として保存し直して"
+                "ください。"
+            )
         )
     if b"\x00" in data:
         raise _file_rejected(
-            "CSVファイルではありません（文字ではないデータが含まれています）。"
-            "Excelで「CSV（コンマ区切り）」または「CSV UTF-8（コンマ区切り）」"
-            "として保存したファイルを選んでください。"
+            gettext(
+                "CSVファイルではありません（文字ではないデータが含まれています）。"
+                "Excelで「CSV（コンマ区切り）」または「CSV UTF-8（コンマ区切り）」"
+                "として保存したファイルを選んでください。"
+            )
         )
 
 
@@ -83,10 +98,13 @@ def _undecodable(error: UnicodeDecodeError) -> _FileError:
             row,
             column,
             " ".join(f"0x{byte:02X}" for byte in bad),
-            f"文字として読めないバイト（{bad.hex(' ').upper()}）があります。"
-            "文字化けした文字や特殊な記号がないか確認し、Excelで「CSV UTF-8"
-            "（コンマ区切り）」または「CSV（コンマ区切り）」として保存し直して"
-            "ください。",
+            gettext(
+                "文字として読めないバイト（%(bytes)s）があります。"
+                "文字化けした文字や特殊な記号がないか確認し、Excelで「CSV UTF-8"
+                "（コンマ区切り）」または「CSV（コンマ区切り）」として保存し直して"
+                "ください。"
+            )
+            % {"bytes": bad.hex(" ").upper()},
         )
     )
 
@@ -130,9 +148,12 @@ def _read_rows(text: str) -> list[list[str]]:
                 len(rows) + 1,
                 "",
                 "",
-                f'この行をCSVとして読めません。「"」で始まるセルが「"」で'
-                "閉じられているか、1つのセルが長すぎないか"
-                f"（{csv.field_size_limit():,}文字まで）確認してください。",
+                gettext(
+                    'この行をCSVとして読めません。「"」で始まるセルが「"」で'
+                    "閉じられているか、1つのセルが長すぎないか"
+                    "（%(limit)s文字まで）確認してください。"
+                )
+                % {"limit": f"{csv.field_size_limit():,}"},
             )
         ) from error
     return rows

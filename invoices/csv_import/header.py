@@ -1,6 +1,8 @@
 """The columns of the upload format and the reading of the header row:
 which column is which, and what is missing, unknown or twice."""
 
+from django.utils.translation import gettext, pgettext
+
 from invoices.csv_import.decoding import _SAVE_AS_CSV
 from invoices.csv_import.results import RowError
 from invoices.fields import nfkc
@@ -72,10 +74,16 @@ def _header_columns(
     """The columns by index, and what is wrong with the header."""
     raw_header = rows[0]
     header = [nfkc(cell) for cell in raw_header]
-    allowed = "、".join(COLUMNS)
+    allowed = pgettext("list separator", "、").join(COLUMNS)
     if len(header) == 1 and "\t" in raw_header[0]:
         return {}, [
-            RowError(1, "", raw_header[0], f"タブ区切りのファイルです。{_SAVE_AS_CSV}")
+            RowError(
+                1,
+                "",
+                raw_header[0],
+                gettext("タブ区切りのファイルです。%(save_as)s")
+                % {"save_as": _SAVE_AS_CSV},
+            )
         ]
     if not set(header) & set(COLUMNS):
         return {}, [
@@ -83,8 +91,11 @@ def _header_columns(
                 1,
                 "",
                 ",".join(raw_header)[:100],
-                f"1行目が見出しになっていません。1行目には列名（{allowed}）を"
-                "入れてください。",
+                gettext(
+                    "1行目が見出しになっていません。1行目には列名（%(allowed)s）を"
+                    "入れてください。"
+                )
+                % {"allowed": allowed},
             )
         ]
     columns: dict[int, str] = {}
@@ -95,11 +106,14 @@ def _header_columns(
                 errors.append(
                     RowError(
                         1,
-                        f"{index + 1}列目",
+                        gettext("%(number)s列目") % {"number": index + 1},
                         "",
-                        f"{index + 1}列目に見出しがないのに値が入っています。"
-                        "見出しを付けるか、この列を削除してください。"
-                        f"使える列: {allowed}",
+                        gettext(
+                            "%(number)s列目に見出しがないのに値が入っています。"
+                            "見出しを付けるか、この列を削除してください。"
+                            "使える列: %(allowed)s"
+                        )
+                        % {"number": index + 1, "allowed": allowed},
                     )
                 )
         elif name not in COLUMNS:
@@ -108,7 +122,8 @@ def _header_columns(
                     1,
                     raw,
                     raw,
-                    f"「{raw}」という列は使えません。使える列: {allowed}",
+                    gettext("「%(column)s」という列は使えません。使える列: %(allowed)s")
+                    % {"column": raw, "allowed": allowed},
                 )
             )
         elif name in columns.values():
@@ -117,7 +132,8 @@ def _header_columns(
                     1,
                     name,
                     raw,
-                    f"「{name}」の列が2つあります。1つにしてください。",
+                    gettext("「%(column)s」の列が2つあります。1つにしてください。")
+                    % {"column": name},
                 )
             )
         else:
@@ -126,7 +142,13 @@ def _header_columns(
     for name in _REQUIRED_COLUMNS:
         if name not in present:
             errors.append(
-                RowError(1, name, "", f"「{name}」の列がありません。追加してください。")
+                RowError(
+                    1,
+                    name,
+                    "",
+                    gettext("「%(column)s」の列がありません。追加してください。")
+                    % {"column": name},
+                )
             )
     if _DAY not in present and _START not in present:
         errors.append(
@@ -134,8 +156,11 @@ def _header_columns(
                 1,
                 _DAY,
                 "",
-                "「取引日」の列がありません。取引が期間の場合は「取引開始日」と"
-                "「取引終了日」の列を入れてください。",
+                gettext(
+                    "「%(day)s」の列がありません。取引が期間の場合は「%(start)s」と"
+                    "「%(end)s」の列を入れてください。"
+                )
+                % {"day": _DAY, "start": _START, "end": _END},
             )
         )
     for have, need in ((_START, _END), (_END, _START)):
@@ -145,8 +170,11 @@ def _header_columns(
                     1,
                     need,
                     "",
-                    f"「{have}」の列があるのに「{need}」の列がありません。"
-                    "取引期間は両方の列で指定してください。",
+                    gettext(
+                        "「%(have)s」の列があるのに「%(need)s」の列がありません。"
+                        "取引期間は両方の列で指定してください。"
+                    )
+                    % {"have": have, "need": need},
                 )
             )
     return columns, errors

@@ -5,6 +5,8 @@ problems found, each at the row and column Excel shows, and the error
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.translation import gettext
+
 from invoices.services import LineInput
 
 
@@ -23,9 +25,17 @@ class RowError:
         if self.row is None:
             return self.message
         if self.row == 1:
-            return f"1行目（見出し）: {self.message}"
-        where = f"{self.row}行目「{self.column}」" if self.column else f"{self.row}行目"
-        return f"{where}: {self.message}"
+            return gettext("1行目（見出し）: %(message)s") % {"message": self.message}
+        if self.column:
+            return gettext("%(row)s行目「%(column)s」: %(message)s") % {
+                "row": self.row,
+                "column": self.column,
+                "message": self.message,
+            }
+        return gettext("%(row)s行目: %(message)s") % {
+            "row": self.row,
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True)
@@ -68,5 +78,6 @@ class CsvImportError(Exception):
     def __init__(self, errors):
         self.errors = tuple(errors)
         super().__init__(
-            f"CSVに{len(self.errors)}件の誤りがあります。何も取り込んでいません。"
+            gettext("CSVに%(count)s件の誤りがあります。何も取り込んでいません。")
+            % {"count": len(self.errors)}
         )

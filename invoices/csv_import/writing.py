@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext, gettext_lazy as _
 from django_scopes import scope
 
 from accounts.models import User
@@ -36,11 +37,11 @@ from partners.models import Connection, Supplier
 # number, and importing as drafts as the way out. A parsed invoice always has
 # lines, so ``IssueProblem.NO_LINES`` cannot come up.
 _ISSUE_PROBLEM_MESSAGES = {
-    IssueProblem.NO_REGISTRATION_NUMBER: (
+    IssueProblem.NO_REGISTRATION_NUMBER: _(
         "適格請求書の発行には登録番号が必要です。事業者情報で登録番号を"
         "設定するか、下書きとして取り込んでください。"
     ),
-    IssueProblem.ZERO_TOTAL: (
+    IssueProblem.ZERO_TOTAL: _(
         "請求書番号 %(number)s は請求金額が0円のため発行できません。"
         "明細の数量と単価を確認するか、下書きとして取り込んでください。"
     ),
@@ -54,7 +55,7 @@ def csv_issue_problems(
     rules of ``invoice_issue_problems``, the supplier's once for the file and
     each invoice's at its first row."""
     errors = [
-        RowError(None, "", "", _ISSUE_PROBLEM_MESSAGES[problem])
+        RowError(None, "", "", str(_ISSUE_PROBLEM_MESSAGES[problem]))
         for problem in supplier_issue_problems(supplier=supplier)
     ]
     errors += [
@@ -77,7 +78,8 @@ def _service_error(invoice: ParsedInvoice, error: ValidationError) -> RowError:
         invoice.rows[0],
         _NUMBER if NUMBER_TAKEN in error.messages else "",
         invoice.number,
-        f"請求書番号 {invoice.number}: {' '.join(error.messages)}",
+        gettext("請求書番号 %(number)s: %(message)s")
+        % {"number": invoice.number, "message": " ".join(error.messages)},
     )
 
 
@@ -152,7 +154,7 @@ def preview_json(result: ParseResult) -> dict:
 
     return {
         "encoding": result.encoding,
-        "encoding_label": ENCODING_LABELS.get(result.encoding, ""),
+        "encoding_label": str(ENCODING_LABELS.get(result.encoding, "")),
         "line_count": result.line_count,
         "invoice_count": len(result.invoices),
         "ok": result.ok,

@@ -3,41 +3,44 @@
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from invoices.models import ReturnReason, ReturnSeverity
 
 
 class ReturnForm(forms.Form):
     reason = forms.ChoiceField(
-        label="差戻しの理由",
-        choices=[("", "選んでください"), *ReturnReason.choices],
-        error_messages={"required": "差戻しの理由を選んでください。"},
+        label=_("差戻しの理由"),
+        choices=[("", _("選んでください")), *ReturnReason.choices],
+        error_messages={"required": _("差戻しの理由を選んでください。")},
     )
     explanation = forms.CharField(
-        label="差戻しの説明",
+        label=_("差戻しの説明"),
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="取引先に伝わります。どこをどう直せばよいかを書いてください。",
-        error_messages={"required": "差戻しの説明を入力してください。"},
+        help_text=_("取引先に伝わります。どこをどう直せばよいかを書いてください。"),
+        error_messages={"required": _("差戻しの説明を入力してください。")},
     )
     severity = forms.ChoiceField(
-        label="誤りの程度",
+        label=_("誤りの程度"),
         choices=ReturnSeverity.choices,
         widget=forms.RadioSelect,
         help_text=(
-            "軽微なら差戻しから訂正請求書の受付までは支払期限に数えず、"
-            "重大（故意・重大な過失）なら訂正請求書の受付日から数え直します。"
+            _(
+                "軽微なら差戻しから訂正請求書の受付までは支払期限に数えず、"
+                "重大（故意・重大な過失）なら訂正請求書の受付日から数え直します。"
+            )
         ),
-        error_messages={"required": "誤りの程度（軽微・重大）を選んでください。"},
+        error_messages={"required": _("誤りの程度（軽微・重大）を選んでください。")},
     )
 
 
 class ApproveForm(forms.Form):
     inspection_date = forms.DateField(
-        label="検収日",
+        label=_("検収日"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={
-            "required": "検収日を入力してください。",
-            "invalid": "検収日は 2025-04-01 のように年-月-日で入力してください。",
+            "required": _("検収日を入力してください。"),
+            "invalid": _("検収日は 2025-04-01 のように年-月-日で入力してください。"),
         },
     )
 

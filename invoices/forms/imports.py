@@ -4,6 +4,7 @@ file; whether it is a readable CSV is ``invoices.csv_import``'s to say."""
 
 from django import forms
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext, gettext_lazy as _
 
 IMPORT_MAX_MB = 20
 IMPORT_MAX_BYTES = IMPORT_MAX_MB * 1024 * 1024
@@ -14,35 +15,43 @@ ISSUE = "issue"
 
 class InvoiceImportForm(forms.Form):
     file = forms.FileField(
-        label="CSVファイル",
-        help_text=(
-            f"{IMPORT_MAX_MB}MBまで。Excelの「CSV（コンマ区切り）」"
-            "「CSV UTF-8」のどちらでも読み込めます。"
-        ),
+        label=_("CSVファイル"),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
         error_messages={
-            "required": "アップロードするCSVファイルを選んでください。",
-            "empty": "ファイルが空です。内容を保存したCSVファイルを選んでください。",
+            "required": _("アップロードするCSVファイルを選んでください。"),
+            "empty": _("ファイルが空です。内容を保存したCSVファイルを選んでください。"),
         },
     )
     mode = forms.ChoiceField(
-        label="取り込み方",
-        choices=[(DRAFT, "下書きとして取り込む"), (ISSUE, "発行まで行う")],
+        label=_("取り込み方"),
+        choices=[(DRAFT, _("下書きとして取り込む")), (ISSUE, _("発行まで行う"))],
         initial=DRAFT,
         widget=forms.RadioSelect,
         help_text=(
-            "下書きなら、内容を画面で確認してから1件ずつ発行できます。"
-            "「発行まで行う」と、すべての請求書が宛先の部署に届きます。"
+            _(
+                "下書きなら、内容を画面で確認してから1件ずつ発行できます。"
+                "「発行まで行う」と、すべての請求書が宛先の部署に届きます。"
+            )
         ),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = gettext(
+            "%(max)sMBまで。Excelの「CSV（コンマ区切り）」"
+            "「CSV UTF-8」のどちらでも読み込めます。"
+        ) % {"max": IMPORT_MAX_MB}
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         # Judged on the size the upload declares, before reading a byte.
         if upload.size > IMPORT_MAX_BYTES:
             raise forms.ValidationError(
-                f"ファイルが大きすぎます（{filesizeformat(upload.size)}）。"
-                f"{IMPORT_MAX_MB}MB以下に分けてアップロードしてください。",
+                gettext(
+                    "ファイルが大きすぎます（%(size)s）。"
+                    "%(max)sMB以下に分けてアップロードしてください。"
+                )
+                % {"size": filesizeformat(upload.size), "max": IMPORT_MAX_MB},
                 code="too_large",
             )
         return upload

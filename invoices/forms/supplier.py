@@ -9,6 +9,7 @@ from functools import cached_property
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.formsets import DELETION_FIELD_NAME, ORDERING_FIELD_NAME
+from django.utils.translation import gettext, gettext_lazy as _
 
 from invoices.attachments import ALLOWED_TEXT, ATTACHMENT_ACCEPT, attachment_check
 from invoices.fields import LooseDecimalField, nfkc
@@ -74,59 +75,63 @@ class InvoiceForm(forms.Form):
     """The invoice's header and new attachments."""
 
     connection = ConnectionChoiceField(
-        label="宛先",
+        label=_("宛先"),
         queryset=Connection.objects.none(),
-        empty_label="選んでください",
+        empty_label=_("選んでください"),
         error_messages={
-            "required": "宛先の自治体と部署を選んでください。",
-            "invalid_choice": "宛先を一覧から選び直してください。",
+            "required": _("宛先の自治体と部署を選んでください。"),
+            "invalid_choice": _("宛先を一覧から選び直してください。"),
         },
     )
     number = forms.CharField(
-        label="請求書番号",
+        label=_("請求書番号"),
         max_length=40,
-        help_text="自動で付けた番号です。自社の番号に変えてもかまいません。",
-        error_messages={"required": "請求書番号を入力してください。"},
+        help_text=_("自動で付けた番号です。自社の番号に変えてもかまいません。"),
+        error_messages={"required": _("請求書番号を入力してください。")},
     )
     issue_date = forms.DateField(
-        label="請求日",
+        label=_("請求日"),
         widget=_date_input(),
-        error_messages={"required": "請求日を入力してください。"},
+        error_messages={"required": _("請求日を入力してください。")},
     )
     transaction_date = forms.DateField(
-        label="取引日",
+        label=_("取引日"),
         widget=_date_input(),
-        help_text="納品日や役務の提供日。期間の場合は開始日。",
-        error_messages={"required": "取引日を入力してください。"},
+        help_text=_("納品日や役務の提供日。期間の場合は開始日。"),
+        error_messages={"required": _("取引日を入力してください。")},
     )
     transaction_end_date = forms.DateField(
-        label="取引期間の終了日",
+        label=_("取引期間の終了日"),
         widget=_date_input(),
         required=False,
-        help_text="1日だけの取引なら空欄のままにしてください。",
+        help_text=_("1日だけの取引なら空欄のままにしてください。"),
     )
-    due_date = forms.DateField(label="支払期日", widget=_date_input(), required=False)
-    subject = forms.CharField(label="件名", max_length=200, required=False)
+    due_date = forms.DateField(
+        label=_("支払期日"), widget=_date_input(), required=False
+    )
+    subject = forms.CharField(label=_("件名"), max_length=200, required=False)
     notes = forms.CharField(
-        label="備考", widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label=_("備考"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
     price_basis = forms.ChoiceField(
-        label="単価の表示",
+        label=_("単価の表示"),
         choices=PriceBasis.choices,
         widget=forms.RadioSelect,
-        help_text="単価を税抜で書くか税込で書くか。消費税は税率ごとに1回だけ計算します。",
+        help_text=_(
+            "単価を税抜で書くか税込で書くか。消費税は税率ごとに1回だけ計算します。"
+        ),
     )
     attachments = AttachmentsField(
-        label="添付書類を追加",
+        label=_("添付書類を追加"),
         required=False,
-        help_text=(
-            f"{ALLOWED_TEXT}。1ファイル10MBまで、複数選べます。"
-            "入力の誤りで画面が再表示されたときは、選び直してください。"
-        ),
     )
 
     def __init__(self, *args, supplier: Supplier, invoice: Invoice | None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["attachments"].help_text = gettext(
+            "%(allowed)s。1ファイル10MBまで、複数選べます。"
+            "入力の誤りで画面が再表示されたときは、選び直してください。"
+        ) % {"allowed": ALLOWED_TEXT}
         self.supplier = supplier
         self.invoice = invoice
         self.fields["connection"].queryset = connection_choices(supplier)
@@ -138,7 +143,11 @@ class InvoiceForm(forms.Form):
             taken = taken.exclude(pk=self.invoice.pk)
         if taken.exists():
             raise ValidationError(
-                f"請求書番号「{number}」はすでに使われています。別の番号にしてください。"
+                gettext(
+                    "請求書番号「%(number)s」はすでに使われています。"
+                    "別の番号にしてください。"
+                )
+                % {"number": number}
             )
         return number
 
@@ -151,7 +160,9 @@ class InvoiceForm(forms.Form):
         if start and end and end < start:
             self.add_error(
                 "transaction_end_date",
-                "取引期間の終了日は取引日（開始日）と同じか、それより後の日付にしてください。",
+                gettext(
+                    "取引期間の終了日は取引日（開始日）と同じか、それより後の日付にしてください。"
+                ),
             )
         return cleaned
 
@@ -179,36 +190,43 @@ class InvoiceForm(forms.Form):
 
 
 def _line_messages(field: forms.Field) -> dict[str, str]:
-    label = field.label
+    # The limits stay placeholders: Django fills them in when it raises.
+    values = {"label": field.label, "max": "%(max)s", "limit": "%(limit_value)d"}
     if isinstance(field, forms.ChoiceField):
-        return {
-            "required": f"{label}を選んでください。",
-            "invalid_choice": f"{label}を一覧から選んでください。",
+        messages = {
+            "required": gettext("%(label)sを選んでください。"),
+            "invalid_choice": gettext("%(label)sを一覧から選んでください。"),
         }
-    if isinstance(field, forms.DecimalField):
-        return {
-            "required": f"{label}を入力してください。",
-            "invalid": f"{label}は数字で入力してください（例: 1.5、1,200）。",
-            "max_digits": f"{label}の桁数が多すぎます（%(max)s桁まで）。",
-            "max_whole_digits": f"{label}の整数部分は%(max)s桁までにしてください。",
-            "max_decimal_places": f"{label}は小数点以下%(max)s桁までにしてください。",
+    elif isinstance(field, forms.DecimalField):
+        messages = {
+            "required": gettext("%(label)sを入力してください。"),
+            "invalid": gettext("%(label)sは数字で入力してください（例: 1.5、1,200）。"),
+            "max_digits": gettext("%(label)sの桁数が多すぎます（%(max)s桁まで）。"),
+            "max_whole_digits": gettext(
+                "%(label)sの整数部分は%(max)s桁までにしてください。"
+            ),
+            "max_decimal_places": gettext(
+                "%(label)sは小数点以下%(max)s桁までにしてください。"
+            ),
         }
-    return {
-        "required": f"{label}を入力してください。",
-        "max_length": f"{label}は%(limit_value)d文字以内で入力してください。",
-    }
+    else:
+        messages = {
+            "required": gettext("%(label)sを入力してください。"),
+            "max_length": gettext("%(label)sは%(limit)s文字以内で入力してください。"),
+        }
+    return {code: message % values for code, message in messages.items()}
 
 
 class InvoiceLineForm(forms.Form):
     """One line (明細). Every message starts with the row it is about, as
     the user sees the rows: 「3行目: 単価を入力してください。」."""
 
-    description = forms.CharField(label="品名・内容", max_length=200)
-    quantity = LooseDecimalField(label="数量", max_digits=12, decimal_places=3)
-    unit = forms.CharField(label="単位", max_length=20, required=False)
-    unit_price = LooseDecimalField(label="単価", max_digits=15, decimal_places=3)
+    description = forms.CharField(label=_("品名・内容"), max_length=200)
+    quantity = LooseDecimalField(label=_("数量"), max_digits=12, decimal_places=3)
+    unit = forms.CharField(label=_("単位"), max_length=20, required=False)
+    unit_price = LooseDecimalField(label=_("単価"), max_digits=15, decimal_places=3)
     tax_category = forms.ChoiceField(
-        label="税区分", choices=TaxCategory.choices, initial=TaxCategory.STANDARD
+        label=_("税区分"), choices=TaxCategory.choices, initial=TaxCategory.STANDARD
     )
 
     def __init__(self, *args, line_number: int | None = None, **kwargs):
@@ -222,7 +240,12 @@ class InvoiceLineForm(forms.Form):
             }
 
     def on_line(self, message: str) -> str:
-        return f"{self.line_number}行目: {message}" if self.line_number else message
+        if not self.line_number:
+            return message
+        return gettext("%(row)s行目: %(message)s") % {
+            "row": self.line_number,
+            "message": message,
+        }
 
     def has_changed(self):
         # Filled in, rather than different from the initial values: a row
@@ -248,7 +271,9 @@ class InvoiceLineForm(forms.Form):
             raise ValidationError(self.on_line(problem))
         if quantity and unit_price and abs(quantity * unit_price) >= AMOUNT_LIMIT:
             raise ValidationError(
-                self.on_line("金額が大きすぎます。数量と単価を確認してください。")
+                self.on_line(
+                    gettext("金額が大きすぎます。数量と単価を確認してください。")
+                )
             )
         return cleaned
 
@@ -300,13 +325,13 @@ class BaseLineFormSet(forms.BaseFormSet):
     def add_fields(self, form, index):
         super().add_fields(form, index)
         order = form.fields[ORDERING_FIELD_NAME]
-        order.label = "順番"
+        order.label = gettext("順番")
         order.error_messages = {
-            "invalid": form.on_line("順番は数字で入力してください。")
+            "invalid": form.on_line(gettext("順番は数字で入力してください。"))
         }
         if index is not None:
             order.initial = form.line_number
-        form.fields[DELETION_FIELD_NAME].label = "削除"
+        form.fields[DELETION_FIELD_NAME].label = gettext("削除")
 
     @property
     def forms_in_order(self) -> list[InvoiceLineForm]:
@@ -398,7 +423,7 @@ def _plain(value: Decimal) -> str:
 
 class InvoiceFilterForm(forms.Form):
     status = forms.ChoiceField(
-        label="状態",
-        choices=[("", "すべて"), *InvoiceStatus.choices],
+        label=_("状態"),
+        choices=[("", _("すべて")), *InvoiceStatus.choices],
         required=False,
     )

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django import template
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -20,7 +21,8 @@ def yen(value) -> str:
     something to hide."""
     if isinstance(value, bool) or not isinstance(value, Decimal | int):
         raise TypeError(f"yen expects Decimal, got {type(value).__name__}")
-    return _signed(value, f"{abs(value):,.0f}円")
+    amount = gettext("%(amount)s円") % {"amount": f"{abs(value):,.0f}"}
+    return _signed(value, amount)
 
 
 @register.filter

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import DetailView
 
@@ -160,7 +161,7 @@ class InvoiceActionView(InvoicePageMixin, DetailView):
 class InvoiceReturnView(InvoiceActionView):
     form_class = ReturnForm
     form_context_name = "return_form"
-    success_message = "請求書を差し戻しました。取引先の画面に理由が表示されます。"
+    success_message = _("請求書を差し戻しました。取引先の画面に理由が表示されます。")
 
     def perform(self, data):
         invoice_return(
@@ -175,7 +176,7 @@ class InvoiceReturnView(InvoiceActionView):
 class InvoiceApproveView(InvoiceActionView):
     form_class = ApproveForm
     form_context_name = "approve_form"
-    success_message = "請求書を承認しました。"
+    success_message = _("請求書を承認しました。")
 
     def perform(self, data):
         invoice_approve(

@@ -3,6 +3,7 @@ permission-checked views only, and every download is in the history."""
 
 from django.http import FileResponse, Http404
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.views import View
 
 from invoices.models import EventKind, InvoicePdf, PdfStatus, filename_part
@@ -12,7 +13,7 @@ from invoices.views.supplier import SupplierInvoiceMixin
 
 
 def _filename(invoice) -> str:
-    return f"請求書_{filename_part(invoice.number)}.pdf"
+    return gettext("請求書_%(number)s.pdf") % {"number": filename_part(invoice.number)}
 
 
 def pdf_response(request, invoice):

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext, gettext_lazy as _
 from django.views import View
 
 from invoices import exports
@@ -21,8 +22,11 @@ class InvoiceExportView(View):
     ``exports.EXPORT_LIMIT`` invoices."""
 
     formats: dict[str, exports.ExportFormat]
-    # What to narrow by, in the message for too many invoices.
-    narrow_by = "条件"
+    # The message for too many invoices, saying what to narrow by.
+    too_many_message = _(
+        "該当する請求書が%(count)s件あります。一度に出力できるのは"
+        "%(limit)s件までです。条件で絞り込んでから、もう一度出力してください。"
+    )
 
     def filter_form(self):
         raise NotImplementedError
@@ -44,15 +48,14 @@ class InvoiceExportView(View):
         count = matching.count()
         if not count:
             messages.info(
-                request, "条件に該当する請求書がないため、出力しませんでした。"
+                request, gettext("条件に該当する請求書がないため、出力しませんでした。")
             )
             return self._back()
         if count > exports.EXPORT_LIMIT:
             messages.error(
                 request,
-                f"該当する請求書が{count:,}件あります。一度に出力できるのは"
-                f"{exports.EXPORT_LIMIT:,}件までです。"
-                f"{self.narrow_by}で絞り込んでから、もう一度出力してください。",
+                self.too_many_message
+                % {"count": f"{count:,}", "limit": f"{exports.EXPORT_LIMIT:,}"},
             )
             return self._back()
         file = exports.invoices_export(

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext, gettext_lazy as _, pgettext
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
@@ -45,62 +46,71 @@ IN_PROGRESS = (ImportStatus.VALIDATING, ImportStatus.IMPORTING)
 # Where the template's examples go when the supplier has no addressee yet.
 EXAMPLE_ADDRESSEE = ("462039", "010")
 
-# The help page's explanation of each column, in the template's order.
+# The help page's explanation of each column, in the template's order
+# (the names are the CSV's own headers, which are data).
 COLUMN_HELP = (
     (
         "請求書番号",
-        "必須",
-        "同じ番号の行が1枚の請求書になります。1枚の請求書の行は続けて並べて"
-        "ください。これまでに使った番号は使えません（40文字まで）。",
+        _("必須"),
+        _(
+            "同じ番号の行が1枚の請求書になります。1枚の請求書の行は続けて並べて"
+            "ください。これまでに使った番号は使えません（40文字まで）。"
+        ),
     ),
     (
         "宛先自治体コード",
-        "必須",
-        "全国地方公共団体コード（検査数字を含む6桁。例: 鹿屋市 462039）。",
+        _("必須"),
+        _("全国地方公共団体コード（検査数字を含む6桁。例: 鹿屋市 462039）。"),
     ),
     (
         "宛先部署コード",
-        "必須",
-        "自治体から知らされた部署コード。取引の登録（招待の承諾）がある部署"
-        "だけを指定できます。",
+        _("必須"),
+        _(
+            "自治体から知らされた部署コード。取引の登録（招待の承諾）がある部署"
+            "だけを指定できます。"
+        ),
     ),
-    ("請求日", "必須", "請求書の日付。"),
+    ("請求日", _("必須"), _("請求書の日付。")),
     (
         "取引日",
-        "取引日か取引期間のどちらか",
-        "1日の取引（納品・役務の提供）の日付。",
+        _("取引日か取引期間のどちらか"),
+        _("1日の取引（納品・役務の提供）の日付。"),
     ),
     (
         "取引開始日",
-        "取引日か取引期間のどちらか",
-        "取引が期間（例: 11月分）の場合の初日。取引終了日と組で入力します。",
+        _("取引日か取引期間のどちらか"),
+        _("取引が期間（例: 11月分）の場合の初日。取引終了日と組で入力します。"),
     ),
-    ("取引終了日", "取引期間の場合は必須", "取引期間の最終日。"),
-    ("支払期日", "任意", "支払ってほしい日。"),
-    ("件名", "任意", "請求書の件名（200文字まで）。"),
-    ("品名", "必須", "明細の品名・内容（200文字まで）。"),
+    ("取引終了日", _("取引期間の場合は必須"), _("取引期間の最終日。")),
+    ("支払期日", _("任意"), _("支払ってほしい日。")),
+    ("件名", _("任意"), _("請求書の件名（200文字まで）。")),
+    ("品名", _("必須"), _("明細の品名・内容（200文字まで）。")),
     (
         "数量",
-        "必須",
-        "0以外の数。返品はマイナス（-2、▲2）。小数は3桁まで。"
-        "全角数字やカンマ付き（1,000）も使えます。",
+        _("必須"),
+        _(
+            "0以外の数。返品はマイナス（-2、▲2）。小数は3桁まで。"
+            "全角数字やカンマ付き（1,000）も使えます。"
+        ),
     ),
-    ("単位", "任意", "個、箱、式など（20文字まで）。"),
+    ("単位", _("任意"), _("個、箱、式など（20文字まで）。")),
     (
         "単価",
-        "必須",
-        "値引きはマイナス（-1000、▲1,000）。小数は3桁まで。"
-        "全角数字、カンマ、¥・円が付いていても"
-        "読み取ります。税抜か税込かは事業者情報の「単価の既定の表示」に"
-        "従います。",
+        _("必須"),
+        _(
+            "値引きはマイナス（-1000、▲1,000）。小数は3桁まで。"
+            "全角数字、カンマ、¥・円が付いていても"
+            "読み取ります。税抜か税込かは事業者情報の「単価の既定の表示」に"
+            "従います。"
+        ),
     ),
     (
         "税区分",
-        "必須",
-        "、".join(csv_import.TAX_CATEGORY_LABELS)
-        + " のいずれか。軽減税率（飲食料品など）の明細は 8% にします。",
+        _("必須"),
+        # %(labels)s: csv_import.TAX_CATEGORY_LABELS, filled in by the view.
+        _("%(labels)s のいずれか。軽減税率（飲食料品など）の明細は 8%% にします。"),
     ),
-    ("備考", "任意", "請求書の備考。"),
+    ("備考", _("任意"), _("請求書の備考。")),
 )
 
 
@@ -236,8 +246,10 @@ class InvoiceImportConfirmView(View):
         except ImportAlreadyStartedError:
             messages.info(
                 request,
-                "このファイルはすでに取り込みを始めています。二重に取り込まれる"
-                "ことはありません。",
+                gettext(
+                    "このファイルはすでに取り込みを始めています。二重に取り込まれる"
+                    "ことはありません。"
+                ),
             )
         return _to_upload(upload)
 
@@ -269,6 +281,14 @@ class InvoiceImportTemplateView(View):
         return response
 
 
+def _column_help() -> list[tuple[str, str, str]]:
+    labels = pgettext("list separator", "、").join(csv_import.TAX_CATEGORY_LABELS)
+    return [
+        (name, required, description % {"labels": labels})
+        for name, required, description in COLUMN_HELP
+    ]
+
+
 class InvoiceImportHelpView(TemplateView):
     """How to write the CSV, column by column, with the codes of the
     supplier's own addressees."""
@@ -277,7 +297,7 @@ class InvoiceImportHelpView(TemplateView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            columns=COLUMN_HELP,
+            columns=_column_help(),
             connections=connection_choices(self.request.supplier_access.supplier),
             encodings=csv_import.ENCODING_LABELS.values(),
             max_mb=IMPORT_MAX_MB,

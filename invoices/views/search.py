@@ -9,6 +9,7 @@ issued invoice concerned (drafts have no history: they are not records yet).
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import ListView
 
@@ -72,7 +73,11 @@ class SearchExportView(InvoiceExportView):
     """The search's results as a file, with the search's own parameters."""
 
     formats = exports.SEARCH_FORMATS
-    narrow_by = "取引日や金額などの条件"
+    too_many_message = _(
+        "該当する請求書が%(count)s件あります。一度に出力できるのは"
+        "%(limit)s件までです。取引日や金額などの条件で絞り込んでから、"
+        "もう一度出力してください。"
+    )
 
     def filter_form(self):
         return self.form_class(data=self.request.GET)

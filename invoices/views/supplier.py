@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy as _
 from django.views import View
 from django.views.generic import DetailView, ListView
 
@@ -44,10 +45,10 @@ from invoices.services import (
 )
 from invoices.workflow import TransitionError
 
-ALREADY_ISSUED = (
+ALREADY_ISSUED = _(
     "この請求書はすでに発行されています。二重に発行されることはありません。"
 )
-WITHDRAW_OPENED = (
+WITHDRAW_OPENED = _(
     "開封済みの請求書は取り下げできません。取り消したい場合は、"
     "宛先の部署に連絡して差戻しを依頼してください。"
 )
@@ -147,7 +148,7 @@ class InvoiceFormView(View):
         formset = LineFormSet(request.POST, prefix="lines")
         if "add_line" in request.POST:
             if request.FILES:
-                messages.info(request, "添付書類は、もう一度選んでください。")
+                messages.info(request, gettext("添付書類は、もう一度選んでください。"))
             return self.render(form.unbound_copy(), formset.with_added_row())
         # Both are validated so that every error shows at once.
         if all([form.is_valid(), formset.is_valid()]):
@@ -165,7 +166,8 @@ class InvoiceFormView(View):
                 form.add_service_errors(error)
             else:
                 messages.success(
-                    request, "下書きを保存しました。内容を確認して発行してください。"
+                    request,
+                    gettext("下書きを保存しました。内容を確認して発行してください。"),
                 )
                 return _to_invoice(invoice)
         return self.render(form, formset)
@@ -239,7 +241,11 @@ class InvoiceDeleteView(View):
         except FrozenInvoiceError as error:
             messages.error(request, str(error))
             return _to_invoice(invoice)
-        messages.success(request, f"下書き「{invoice.number}」を削除しました。")
+        messages.success(
+            request,
+            gettext("下書き「%(number)s」を削除しました。")
+            % {"number": invoice.number},
+        )
         return redirect("supplier:invoices")
 
 
@@ -255,8 +261,11 @@ class InvoiceCopyView(View):
             return _to_invoice(invoice)
         messages.success(
             request,
-            f"請求書「{invoice.number}」を複製しました。"
-            "請求書番号・日付・明細を確認してから保存してください。",
+            gettext(
+                "請求書「%(number)s」を複製しました。"
+                "請求書番号・日付・明細を確認してから保存してください。"
+            )
+            % {"number": invoice.number},
         )
         return redirect("supplier:invoice_edit", pk=copy.pk)
 
@@ -276,11 +285,14 @@ class InvoiceCorrectView(View):
         if created:
             messages.success(
                 request,
-                f"請求書「{invoice.number}」を訂正する下書きを作りました。"
-                "差戻しの理由に沿って直してから保存し、発行してください。",
+                gettext(
+                    "請求書「%(number)s」を訂正する下書きを作りました。"
+                    "差戻しの理由に沿って直してから保存し、発行してください。"
+                )
+                % {"number": invoice.number},
             )
         else:
-            messages.info(request, "作成済みの訂正の下書きを開きました。")
+            messages.info(request, gettext("作成済みの訂正の下書きを開きました。"))
         return redirect("supplier:invoice_edit", pk=draft.pk)
 
 
@@ -300,8 +312,15 @@ class InvoiceIssueView(View):
         else:
             messages.success(
                 request,
-                f"請求書を発行しました（受付番号 {invoice.receipt_number}）。"
-                f"{invoice.municipality.name} {invoice.department.name}に届きました。",
+                gettext(
+                    "請求書を発行しました（受付番号 %(receipt_number)s）。"
+                    "%(municipality)s %(department)sに届きました。"
+                )
+                % {
+                    "receipt_number": invoice.receipt_number,
+                    "municipality": invoice.municipality.name,
+                    "department": invoice.department.name,
+                },
             )
         return _to_invoice(invoice)
 
@@ -317,7 +336,7 @@ class InvoiceWithdrawView(View):
             opened = error.invoice.opened_at is not None
             messages.error(request, WITHDRAW_OPENED if opened else str(error))
         else:
-            messages.success(request, "請求書を取り下げました。")
+            messages.success(request, gettext("請求書を取り下げました。"))
         return _to_invoice(invoice)
 
 
@@ -331,7 +350,7 @@ class InvoiceRemindView(View):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, "宛先の部署に催促のメールを送りました。")
+            messages.success(request, gettext("宛先の部署に催促のメールを送りました。"))
         return _to_invoice(invoice)
 
 
@@ -353,6 +372,8 @@ class AttachmentDeleteView(View):
             messages.error(request, str(error))
         else:
             messages.success(
-                request, f"添付書類「{attachment.original_name}」を削除しました。"
+                request,
+                gettext("添付書類「%(name)s」を削除しました。")
+                % {"name": attachment.original_name},
             )
         return _to_invoice(invoice)

@@ -6,6 +6,8 @@
   const bar = section.querySelector("[data-progress]");
   const text = section.querySelector("[data-progress-text]");
   const number = (n) => n.toLocaleString("ja-JP");
+  // "{total}行中 {done}行", translated by the template.
+  const format = text.dataset.progressFormat;
   const poll = async () => {
     try {
       const response = await fetch(section.dataset.statusUrl, { headers: { Accept: "application/json" } });
@@ -16,7 +18,7 @@
       }
       bar.max = Math.max(state.total, 1);
       bar.value = state.done;
-      text.textContent = `${number(state.total)}行中 ${number(state.done)}行`;
+      text.textContent = format.replace("{total}", number(state.total)).replace("{done}", number(state.done));
     } catch (error) {
       // A dropped request: try again at the next turn.
     }

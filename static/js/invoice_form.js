@@ -16,6 +16,8 @@
   const addButton = form.querySelector("[data-add-line]");
   const taxRows = form.querySelector("[data-tax-rows]");
   const rounding = form.dataset.taxRounding;
+  // How the yen filter writes zero ("0円"), in the page's language.
+  const yenFormat = form.dataset.yenFormat;
 
   // Mirrors invoices/tax.py: the tax fractions per category, tax-exclusive
   // then tax-inclusive. Other categories carry no tax.
@@ -76,7 +78,8 @@
   // invoice_tags.yen: −1,000円 with the minus sign U+2212.
   function yen(amount) {
     const size = amount < 0n ? -amount : amount;
-    return (amount < 0n ? "\u2212" : "") + size.toLocaleString("ja-JP") + "円";
+    const text = yenFormat.replace("0", size.toLocaleString("ja-JP"));
+    return (amount < 0n ? "\u2212" : "") + text;
   }
 
   function field(row, name) {
