@@ -28,12 +28,15 @@ class SupplierProfileForm(forms.ModelForm):
         required=False,
         help_text=lazy(
             lambda: (
-                gettext("JPEG または GIF、%(size)sKB以下、縦・横%(side)sピクセル以内。")
+                gettext(
+                    "PNG（背景が透明なもの）、JPEG または GIF、"
+                    "%(size)sKB以下、縦・横%(side)sピクセル以内。"
+                )
                 % {"size": f"{SEAL_MAX_BYTES // 1024:,}", "side": SEAL_MAX_SIDE}
             ),
             str,
         )(),
-        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/gif"}),
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/gif"}),
     )
     remove_seal = forms.BooleanField(
         label=_("登録済みの印影を削除する"), required=False
