@@ -13,6 +13,7 @@ from municipality.validators import (
     normalize_identifier,
     validate_registration_number,
 )
+from partners.forms.fields import PostalCodeField
 from partners.models import InvitationRequest, Supplier
 from partners.services.invitations import (
     DEPARTMENTS_NOT_ALLOWED,
@@ -166,6 +167,8 @@ class InvitationForm(forms.Form):
 
 class SupplierCreateForm(forms.ModelForm):
     """The supplier a person creates when accepting their first invitation."""
+
+    postal_code = PostalCodeField()
 
     class Meta:
         model = Supplier
