@@ -21,6 +21,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from invoices.models import Invoice
 from invoices.presentation import invoice_document
+from partners.images import seal_content_type
 
 # A base URL that resolves nowhere on the network; the fetcher maps it to
 # the static folder.
@@ -68,7 +69,9 @@ def _seal_data_uri(snapshot: dict) -> str:
         return ""
     with default_storage.open(name) as f:
         data = f.read()
-    content_type = "image/gif" if data[:4] == b"GIF8" else "image/jpeg"
+    content_type = seal_content_type(data)
+    if content_type is None:
+        return ""
     return f"data:{content_type};base64,{base64.b64encode(data).decode()}"
 
 

@@ -8,7 +8,7 @@ Zengin transfer file accepts (``reference/zengin.md`` §2, §5).
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import jaconv
 from django.core.exceptions import ValidationError
@@ -81,6 +81,112 @@ def branch_lookup(bank_code: str, branch_code: str) -> Branch | None:
         name=unicodedata.normalize("NFKC", branch.name),
         kana=_half_width(branch.kana),
     )
+
+
+# Searching by name: 銀行/支店 are not part of the master's names (みずほ,
+# 東京営業部), so a query that ends with them still matches.
+_SEARCH_SUFFIXES = ("銀行", "ギンコウ", "支店", "シテン")
+_SEARCH_DASHES = str.maketrans(dict.fromkeys("ー‐‑‒–—―−ｰ", "-"))
+SEARCH_LIMIT = 30
+
+
+def _search_key(text: str) -> str:
+    """Name or kana in one comparable form: NFKC (half-width kana and
+    full-width letters), katakana, small kana enlarged as in the master,
+    one kind of dash, upper case, no spaces."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = jaconv.enlarge_smallkana(jaconv.hira2kata(text))
+    return "".join(text.translate(_SEARCH_DASHES).upper().split())
+
+
+# The master abbreviates kinds of institution as the bankbook does not:
+# 鹿児島信用金庫 is 鹿児島信金 (カゴシマシンキン) there.
+_SEARCH_ABBREVIATIONS = (
+    ("信用金庫", "信金"),
+    ("シンヨウキンコ", "シンキン"),
+    ("信用組合", "信組"),
+    ("シンヨウクミアイ", "シンクミ"),
+    ("農業協同組合", "農協"),
+    ("ノウギヨウキヨウドウクミアイ", "ノウキヨウ"),
+    ("労働金庫", "労金"),
+    ("ロウドウキンコ", "ロウキン"),
+    ("漁業協同組合", "漁協"),
+    ("ギヨギヨウキヨウドウクミアイ", "ギヨキヨウ"),
+)
+
+
+def _query_key(query: str) -> str:
+    key = _search_key(query)
+    for full, short in _SEARCH_ABBREVIATIONS:
+        key = key.replace(full, short)
+    for suffix in _SEARCH_SUFFIXES:
+        if key.endswith(suffix) and key != suffix:
+            return key.removesuffix(suffix)
+    return key
+
+
+def _index(entries) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(code, search keys of name, kana and romaji) per master entry."""
+    return tuple(
+        (
+            entry.code,
+            tuple(_search_key(n) for n in (entry.name, entry.kana, entry.roma)),
+        )
+        for entry in entries
+    )
+
+
+@cache
+def _bank_index():
+    return _index(_zengin_banks().values())
+
+
+@lru_cache(maxsize=64)
+def _branch_index(bank_code: str):
+    return _index(_zengin_banks()[bank_code].branches.values())
+
+
+def _ranked(index, query: str, limit: int) -> list[str]:
+    """Codes matching ``query`` by code prefix or by name, kana or romaji
+    substring; whole and leading matches first, then by code."""
+    key = _query_key(query)
+    if not key:
+        return []
+    ranked = []
+    for code, keys in index:
+        if key.isdigit() and code.startswith(key):
+            rank = 0
+        elif key in keys:
+            rank = 1
+        elif any(k.startswith(key) for k in keys):
+            rank = 2
+        elif any(key in k for k in keys):
+            rank = 3
+        else:
+            continue
+        ranked.append((rank, code))
+    ranked.sort()
+    return [code for _, code in ranked[:limit]]
+
+
+def bank_search(query: str, *, limit: int = SEARCH_LIMIT) -> list[Bank]:
+    """Banks whose code starts with ``query`` or whose name, kana or
+    romaji contains it (みずほ, ミズホ, ﾐｽﾞﾎ and mizuho all find 0001)."""
+    return [bank_lookup(code) for code in _ranked(_bank_index(), query, limit)]
+
+
+def branch_search(
+    bank_code: str, query: str, *, limit: int = SEARCH_LIMIT
+) -> list[Branch]:
+    """Branches of ``bank_code`` matching ``query`` as ``bank_search``
+    does; an unknown bank has none."""
+    bank_code = _digits(bank_code)
+    if bank_code not in _zengin_banks():
+        return []
+    return [
+        branch_lookup(bank_code, code)
+        for code in _ranked(_branch_index(bank_code), query, limit)
+    ]
 
 
 def bank_validate(code: str) -> Bank:

@@ -1,4 +1,4 @@
-"""Seal images (印影): JPEG or GIF, judged by content and never by name."""
+"""Seal images (印影): PNG, JPEG or GIF, judged by content and never by name."""
 
 import io
 import warnings
@@ -12,7 +12,13 @@ SEAL_MAX_BYTES = 1024 * 1024
 SEAL_MAX_SIDE = 2000
 
 # Accepted formats: Pillow plugin name → (content type, file extension).
-SEAL_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "GIF": ("image/gif", "gif")}
+SEAL_FORMATS = {
+    "PNG": ("image/png", "png"),
+    "JPEG": ("image/jpeg", "jpg"),
+    "GIF": ("image/gif", "gif"),
+}
+# Modes Pillow writes as PNG as they are; others (CMYK, YCbCr…) become RGBA.
+_PNG_MODES = ("1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16")
 
 # Leading bytes of the accepted formats and of those people rename to .jpg.
 _SIGNATURES = (
@@ -27,7 +33,7 @@ _SIGNATURES = (
 )
 
 
-_TRAILERS = {"JPEG": b"\xff\xd9", "GIF": b";"}
+_TRAILERS = {"JPEG": b"\xff\xd9", "GIF": b";", "PNG": b"IEND\xaeB`\x82"}
 
 
 def image_format_sniff(head: bytes) -> str | None:
@@ -41,7 +47,7 @@ def image_format_sniff(head: bytes) -> str | None:
 
 def seal_content_type(data: bytes) -> str | None:
     """The content type to serve a stored seal with, or ``None`` if it is
-    not a JPEG or GIF (e.g. a file put there through the admin)."""
+    not a PNG, JPEG or GIF (e.g. a file put there through the admin)."""
     kind = image_format_sniff(data[:16])
     return SEAL_FORMATS[kind][0] if kind in SEAL_FORMATS else None
 
@@ -73,9 +79,10 @@ def seal_image_clean(upload) -> ContentFile:
     """Check an uploaded seal image and return it re-encoded.
 
     The file must be at most ``SEAL_MAX_BYTES``, start with the signature of
-    JPEG or GIF, and be opened, verified and fully decoded by Pillow as that
-    format. Re-encoding drops EXIF and comments (a photographed seal may carry
-    the place it was taken) and anything appended after the image data.
+    PNG, JPEG or GIF, and be opened, verified and fully decoded by Pillow as
+    that format. Re-encoding drops EXIF, comments and PNG text chunks (a
+    photographed seal may carry the place it was taken) and anything appended
+    after the image data; transparency (alpha channel or tRNS) is kept.
     Raises ``ValidationError`` with a message that says what is wrong.
     """
     name = upload.name
@@ -97,8 +104,8 @@ def seal_image_clean(upload) -> ContentFile:
     if kind is not None and kind not in SEAL_FORMATS:
         raise ValidationError(
             gettext(
-                "「%(name)s」の中身は %(kind)s 形式の画像です。印影は JPEG または GIF "
-                "形式で保存し直してからアップロードしてください"
+                "「%(name)s」の中身は %(kind)s 形式の画像です。印影は PNG、JPEG または "
+                "GIF 形式で保存し直してからアップロードしてください"
                 "（拡張子を変えるだけでは形式は変わりません）。"
             ),
             code="wrong_format",
@@ -108,14 +115,15 @@ def seal_image_clean(upload) -> ContentFile:
         raise ValidationError(
             gettext(
                 "「%(name)s」は画像ファイルとして読み取れません。"
-                "JPEG（.jpg）または GIF（.gif）の画像を選んでください。"
+                "PNG（.png）、JPEG（.jpg）または GIF（.gif）の画像を選んでください。"
             ),
             code="not_image",
             params={"name": name},
         )
     # A cut-off file must be refused whatever Pillow's process-wide
     # LOAD_TRUNCATED_IMAGES says (WeasyPrint turns it on when imported):
-    # JPEG data ends with the EOI marker, GIF data with its trailer.
+    # JPEG data ends with the EOI marker, GIF data with its trailer, PNG
+    # data with the IEND chunk.
     if not data.rstrip(b"\x00").endswith(_TRAILERS[kind]):
         raise _corrupt(name, kind)
     try:
@@ -137,6 +145,8 @@ def seal_image_clean(upload) -> ContentFile:
     clean.info = {k: v for k, v in clean.info.items() if k == "transparency"}
     if kind == "JPEG" and clean.mode not in ("L", "RGB", "CMYK"):
         clean = clean.convert("RGB")
+    if kind == "PNG" and clean.mode not in _PNG_MODES:
+        clean = clean.convert("RGBA")
     out = io.BytesIO()
     clean.save(out, format=kind, **({"quality": 90} if kind == "JPEG" else {}))
     return ContentFile(out.getvalue(), name=f"seal.{SEAL_FORMATS[kind][1]}")

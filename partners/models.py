@@ -87,7 +87,7 @@ class Supplier(models.Model):
         _("印影"),
         upload_to=seal_upload_to,
         blank=True,
-        help_text=_("JPEG または GIF。請求書のPDFに表示します。"),
+        help_text=_("PNG、JPEG または GIF。請求書のPDFに表示します。"),
     )
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新日時"), auto_now=True)

@@ -3,9 +3,11 @@ accepting an invitation."""
 
 import re
 import unicodedata
+from dataclasses import dataclass, field
 
 import jaconv
 from django import forms
+from django.forms.boundfield import BoundWidget
 from django.utils.translation import gettext, gettext_lazy
 
 from municipality.models import Department
@@ -13,6 +15,7 @@ from municipality.validators import (
     normalize_identifier,
     validate_registration_number,
 )
+from partners.forms.fields import PostalCodeField
 from partners.models import InvitationRequest, Supplier
 from partners.services.invitations import (
     DEPARTMENTS_NOT_ALLOWED,
@@ -55,7 +58,40 @@ class DepartmentChoiceField(forms.ModelMultipleChoiceField):
         return obj.name
 
 
-class InvitationRequestForm(forms.ModelForm):
+@dataclass
+class DepartmentGroup:
+    """A department's checkbox and those of the departments under it."""
+
+    choice: BoundWidget
+    children: list[BoundWidget] = field(default_factory=list)
+
+
+class DepartmentGroupsMixin:
+    """Groups the ``departments`` checkboxes by parent department, for
+    templates/partners/_department_choices.html (a city has 50 and more)."""
+
+    def department_groups(self) -> list[DepartmentGroup]:
+        choices = self["departments"].subwidgets
+        by_pk = {choice.data["value"].instance.pk: choice for choice in choices}
+        groups: dict[int, DepartmentGroup] = {}
+        for choice in choices:
+            department = choice.data["value"].instance
+            root = department
+            # Up to the highest ancestor offered too; sub-units of sub-units
+            # join their top unit's group.
+            while root.parent_id in by_pk:
+                root = by_pk[root.parent_id].data["value"].instance
+            if root is department:
+                groups.setdefault(
+                    department.pk, DepartmentGroup(choice)
+                ).choice = choice
+            else:
+                groups.setdefault(root.pk, DepartmentGroup(by_pk[root.pk]))
+                groups[root.pk].children.append(choice)
+        return list(groups.values())
+
+
+class InvitationRequestForm(DepartmentGroupsMixin, forms.ModelForm):
     """The public request form. ``website`` is a honeypot: people never see
     it, form-filling bots usually fill it."""
 
@@ -120,7 +156,7 @@ class DeclineForm(forms.Form):
     )
 
 
-class InvitationForm(forms.Form):
+class InvitationForm(DepartmentGroupsMixin, forms.Form):
     email = forms.EmailField(label=gettext_lazy("招待先メールアドレス"))
     company_name = forms.CharField(
         label=gettext_lazy("事業者名"),
@@ -166,6 +202,8 @@ class InvitationForm(forms.Form):
 
 class SupplierCreateForm(forms.ModelForm):
     """The supplier a person creates when accepting their first invitation."""
+
+    postal_code = PostalCodeField()
 
     class Meta:
         model = Supplier

@@ -6,17 +6,10 @@ from django import forms
 from django.utils.functional import lazy
 from django.utils.translation import gettext, gettext_lazy as _
 
+from partners.forms.fields import PostalCodeField, half_width
 from partners.images import SEAL_MAX_BYTES, SEAL_MAX_SIDE, seal_image_clean
 from partners.models import Supplier
 from partners.services.profile import SUPPLIER_PROFILE_FIELDS
-
-# Dashes an IME produces where a hyphen is meant; NFKC keeps them.
-_DASHES = str.maketrans(dict.fromkeys("ー‐‑–—―−", "-"))
-
-
-def _half_width(value: str) -> str:
-    """Full-width digits and dashes, as typed with a Japanese IME, to ASCII."""
-    return unicodedata.normalize("NFKC", value).translate(_DASHES).strip()
 
 
 class SupplierProfileForm(forms.ModelForm):
@@ -28,13 +21,17 @@ class SupplierProfileForm(forms.ModelForm):
         required=False,
         help_text=lazy(
             lambda: (
-                gettext("JPEG または GIF、%(size)sKB以下、縦・横%(side)sピクセル以内。")
+                gettext(
+                    "PNG（背景が透明なもの）、JPEG または GIF、"
+                    "%(size)sKB以下、縦・横%(side)sピクセル以内。"
+                )
                 % {"size": f"{SEAL_MAX_BYTES // 1024:,}", "side": SEAL_MAX_SIDE}
             ),
             str,
         )(),
-        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/gif"}),
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/gif"}),
     )
+    postal_code = PostalCodeField()
     remove_seal = forms.BooleanField(
         label=_("登録済みの印影を削除する"), required=False
     )
@@ -44,7 +41,6 @@ class SupplierProfileForm(forms.ModelForm):
         fields = SUPPLIER_PROFILE_FIELDS
         widgets = {
             "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
-            "postal_code": forms.TextInput(attrs={"autocomplete": "postal-code"}),
         }
 
     def clean_name_kana(self):
@@ -53,19 +49,8 @@ class SupplierProfileForm(forms.ModelForm):
             unicodedata.normalize("NFKC", self.cleaned_data["name_kana"])
         )
 
-    def clean_postal_code(self):
-        value = _half_width(self.cleaned_data["postal_code"]).lstrip("〒")
-        if not value:
-            return value
-        digits = value.replace("-", "")
-        if not re.fullmatch(r"\d{7}", digits):
-            raise forms.ValidationError(
-                gettext("郵便番号は7桁の数字で入力してください（例: 893-8501）。")
-            )
-        return f"{digits[:3]}-{digits[3:]}"
-
     def clean_phone(self):
-        value = _half_width(self.cleaned_data["phone"])
+        value = half_width(self.cleaned_data["phone"])
         if value and not re.fullmatch(r"\+?[\d\-() ]{10,20}", value):
             raise forms.ValidationError(
                 gettext(

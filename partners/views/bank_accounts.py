@@ -4,6 +4,7 @@ those pages, as anyone does for what they are not granted.
 ``request.supplier_access`` is set by the tenancy middleware."""
 
 from dataclasses import asdict
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -14,7 +15,13 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from partners.banking import bank_validate, branch_validate
+from partners.banking import (
+    bank_lookup,
+    bank_search,
+    bank_validate,
+    branch_search,
+    branch_validate,
+)
 from partners.forms.bank import BankAccountForm
 from partners.models import BankAccount, BankAccountChange
 from partners.services.bank_accounts import (
@@ -69,8 +76,57 @@ class BankAccountFormView(SupplierOwnerRequiredMixin, FormView):
     def save(self, form: BankAccountForm) -> None:
         raise NotImplementedError
 
+    def get_initial(self):
+        # A bank or branch chosen from the name search (a GET link) fills
+        # the form; a new bank clears the branch of the previous one.
+        initial = super().get_initial()
+        chosen = self.request.GET
+        if self.request.method == "GET" and chosen.get("bank_code"):
+            initial["bank_code"] = chosen["bank_code"][:8]
+            initial["branch_code"] = chosen.get("branch_code", "")[:6]
+        return initial
+
     def get_context_data(self, **kwargs):
-        return super().get_context_data(account=self.account, **kwargs)
+        return super().get_context_data(
+            account=self.account, **self._search_context(), **kwargs
+        )
+
+    def _search_context(self) -> dict:
+        """Banks and branches found by name or kana, for the search forms
+        that work without JavaScript (static/js/bank_lookup.js does the
+        same as you type)."""
+        if self.request.method != "GET":
+            return {}
+        params = self.request.GET
+        bank_query = params.get("bank_q", "").strip()[:50]
+        branch_query = params.get("branch_q", "").strip()[:50]
+        chosen = bank_lookup(self.get_initial().get("bank_code", ""))
+
+        def link(**codes) -> str:
+            return f"{self.request.path}?{urlencode(codes)}"
+
+        banks = [
+            {"entry": bank, "url": link(bank_code=bank.code)}
+            for bank in (bank_search(bank_query) if bank_query else [])
+        ]
+        branches = [
+            {
+                "entry": branch,
+                "url": link(bank_code=chosen.code, branch_code=branch.code),
+            }
+            for branch in (
+                branch_search(chosen.code, branch_query)
+                if chosen and branch_query
+                else []
+            )
+        ]
+        return {
+            "bank_query": bank_query,
+            "bank_results": banks,
+            "chosen_bank": chosen,
+            "branch_query": branch_query,
+            "branch_results": branches,
+        }
 
     def form_valid(self, form):
         post = self.request.POST
@@ -122,7 +178,7 @@ class BankAccountEditView(BankAccountFormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_initial(self):
-        return BankAccountForm.initial_for(self.account)
+        return {**BankAccountForm.initial_for(self.account), **super().get_initial()}
 
     def save(self, form):
         bank_account_update(
@@ -174,7 +230,9 @@ class BankAccountDefaultView(SupplierOwnerRequiredMixin, View):
 
 class BankLookupView(View):
     """Bank and branch names for codes, as JSON, for the form's
-    as-you-type display (static/js/bank_lookup.js)."""
+    as-you-type display (static/js/bank_lookup.js). With ``q``, the banks
+    whose name or kana contains it; with ``bank`` and ``branch_q``, that
+    bank's branches likewise."""
 
     http_method_names = ["get"]
 
@@ -182,6 +240,14 @@ class BankLookupView(View):
         data = {"bank": None, "bank_error": "", "branch": None, "branch_error": ""}
         bank_code = request.GET.get("bank", "")
         branch_code = request.GET.get("branch", "")
+        if "q" in request.GET:
+            query = request.GET["q"].strip()[:50]
+            data["banks"] = [asdict(b) for b in bank_search(query)] if query else []
+        if "branch_q" in request.GET:
+            query = request.GET["branch_q"].strip()[:50]
+            data["branches"] = (
+                [asdict(b) for b in branch_search(bank_code, query)] if query else []
+            )
         if not bank_code:
             return JsonResponse(data)
         try:

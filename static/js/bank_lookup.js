@@ -78,4 +78,117 @@
   bankInput.addEventListener("input", schedule);
   branchInput.addEventListener("input", schedule);
   lookup();
+
+  // Search by name or kana: results as you type; choosing one fills the
+  // code fields here instead of following the link (which does the same
+  // through the server when this script is not running).
+  const search = document.querySelector("[data-bank-search]");
+  if (!search) {
+    return;
+  }
+  const noneFound = search.dataset.noneFound;
+  const bankQuery = search.querySelector("[data-search=bank] input[type=search]");
+  const branchQuery = search.querySelector(
+    "[data-search=branch] input[type=search]",
+  );
+  const branchBank = search.querySelector("[data-search=branch] input[type=hidden]");
+  const branchHelp = search.querySelector("[data-branch-help]");
+  const results = {
+    bank: search.querySelector("[data-results=bank]"),
+    branch: search.querySelector("[data-results=branch]"),
+  };
+  const searchTimers = {};
+  const searchLatest = { bank: 0, branch: 0 };
+
+  function render(kind, entries) {
+    const list = results[kind];
+    list.replaceChildren();
+    if (entries.length === 0) {
+      const item = document.createElement("li");
+      item.textContent = noneFound;
+      list.append(item);
+      return;
+    }
+    for (const entry of entries) {
+      const item = document.createElement("li");
+      const link = document.createElement("a");
+      link.href = "#";
+      link.dataset.code = entry.code;
+      link.textContent = describe(entry) + " " + entry.code;
+      item.append(link);
+      list.append(item);
+    }
+  }
+
+  async function find(kind) {
+    const query = (kind === "bank" ? bankQuery : branchQuery).value.trim();
+    const params = new URLSearchParams();
+    if (kind === "bank") {
+      params.set("q", query);
+    } else {
+      params.set("bank", digits(bankInput));
+      params.set("branch_q", query);
+    }
+    if (query === "" || (kind === "branch" && !/^[0-9]{4}$/.test(digits(bankInput)))) {
+      results[kind].replaceChildren();
+      return;
+    }
+    const request = ++searchLatest[kind];
+    let data;
+    try {
+      const response = await fetch(url + "?" + params, {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      if (!response.ok) {
+        return;
+      }
+      data = await response.json();
+    } catch {
+      return;
+    }
+    if (request === searchLatest[kind]) {
+      render(kind, kind === "bank" ? data.banks : data.branches);
+    }
+  }
+
+  function scheduleFind(kind) {
+    window.clearTimeout(searchTimers[kind]);
+    searchTimers[kind] = window.setTimeout(() => find(kind), 250);
+  }
+
+  function choose(kind, code) {
+    if (kind === "bank") {
+      bankInput.value = code;
+      branchInput.value = "";
+      branchBank.value = code;
+      branchHelp.hidden = true; // names a bank no longer chosen
+      results.branch.replaceChildren();
+      branchQuery.focus();
+    } else {
+      branchInput.value = code;
+      form.elements.account_number.focus();
+    }
+    results[kind].replaceChildren();
+    lookup();
+  }
+
+  for (const kind of ["bank", "branch"]) {
+    const input = kind === "bank" ? bankQuery : branchQuery;
+    input.addEventListener("input", () => scheduleFind(kind));
+    input.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      find(kind);
+    });
+    results[kind].addEventListener("click", (event) => {
+      const link = event.target.closest("a[data-code]");
+      if (link) {
+        event.preventDefault();
+        choose(kind, link.dataset.code);
+      }
+    });
+  }
+  bankInput.addEventListener("input", () => {
+    branchBank.value = digits(bankInput);
+  });
 })();

@@ -7,7 +7,9 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django_scopes import scopes_disabled
+from PIL import Image, ImageDraw
 from pypdf import PdfReader
 
 from invoices.pdf import (
@@ -17,6 +19,7 @@ from invoices.pdf import (
     render_invoice_pdf,
 )
 from invoices.services import LineInput
+from partners.images import seal_image_clean
 from tests.factories import make_invoice
 
 pytestmark = pytest.mark.django_db
@@ -144,3 +147,25 @@ def test_fetcher_refuses_everything_outside_static(url):
 def test_fetcher_serves_the_embedded_font():
     response = StaticOnlyFetcher().fetch(STATIC_BASE + "fonts/ipaexg.ttf")
     assert response.read(4) in (b"\x00\x01\x00\x00", b"OTTO")
+
+
+def test_transparent_png_seal_is_drawn_with_its_transparency(connection, supplier_user):
+    buffer = io.BytesIO()
+    seal = Image.new("RGBA", (120, 120), (0, 0, 0, 0))
+    ImageDraw.Draw(seal).ellipse((10, 10, 110, 110), outline=(200, 30, 30, 255))
+    seal.save(buffer, format="PNG")
+    upload = SimpleUploadedFile("hanko.png", buffer.getvalue())
+    supplier = connection.supplier
+    supplier.seal_image.save("seal.png", seal_image_clean(upload))
+    with scopes_disabled():
+        invoice = make_invoice(connection=connection, actor=supplier_user)
+    pdf = render_invoice_pdf(invoice)
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    images = [
+        obj.get_object()
+        for obj in page["/Resources"]["/XObject"].values()
+        if obj.get_object()["/Subtype"] == "/Image"
+    ]
+    assert len(images) == 1
+    assert images[0]["/Width"] == 120
+    assert "/SMask" in images[0], "the transparent background must stay"

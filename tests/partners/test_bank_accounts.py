@@ -463,6 +463,61 @@ def test_lookup_returns_names_for_codes(client, supplier_user):
     )
 
 
+def test_lookup_searches_banks_and_branches_by_name(client, supplier_user):
+    client.force_login(supplier_user)
+    url = reverse("supplier:bank_lookup")
+    banks = client.get(url, {"q": "ﾐｽﾞﾎ"}).json()["banks"]
+    assert banks[0] == {"code": "0001", "name": "みずほ", "kana": "ﾐｽﾞﾎ"}
+    branches = client.get(url, {"bank": "0001", "branch_q": "とうきょう"}).json()
+    assert branches["branches"][0]["code"] == "001"
+    assert client.get(url, {"q": ""}).json()["banks"] == []
+    assert "banks" not in client.get(url, {"bank": "0005"}).json()
+
+
+def test_bank_and_branch_are_chosen_by_name_without_javascript(client, supplier_user):
+    client.force_login(supplier_user)
+    url = reverse("supplier:bank_account_add")
+    page = client.get(url, {"bank_q": "みずほ"}).content.decode()
+    assert f'href="{url}?bank_code=0001"' in page
+    assert "みずほ（ﾐｽﾞﾎ） 0001" in page
+
+    chosen = client.get(url, {"bank_code": "0001"})
+    assert chosen.context["form"]["bank_code"].value() == "0001"
+    assert "みずほ（0001）の支店から探します。" in chosen.content.decode()
+
+    page = client.get(url, {"bank_code": "0001", "branch_q": "東京営業部"})
+    assert f'href="{url}?bank_code=0001&amp;branch_code=001"' in page.content.decode()
+
+    filled = client.get(url, {"bank_code": "0001", "branch_code": "001"})
+    form = filled.context["form"]
+    assert (form["bank_code"].value(), form["branch_code"].value()) == ("0001", "001")
+    confirm = client.post(url, _form_data(bank_code="0001", branch_code="001"))
+    assert "東京営業部" in confirm.content.decode()
+
+
+def test_search_that_finds_nothing_says_so(client, supplier_user):
+    client.force_login(supplier_user)
+    url = reverse("supplier:bank_account_add")
+    page = client.get(url, {"bank_q": "存在しない銀行"}).content.decode()
+    assert "見つかりません。名前やカナを短くして探してください。" in page
+    page = client.get(url, {"branch_q": "本店"}).content.decode()
+    assert "先に金融機関を選ぶと、その支店から探せます。" in page
+
+
+def test_editing_searches_branches_of_the_accounts_bank(
+    client, supplier, supplier_user
+):
+    account = _create(supplier, supplier_user)
+    client.force_login(supplier_user)
+    url = reverse("supplier:bank_account_edit", args=[account.pk])
+    page = client.get(url, {"branch_q": "ほんてん"}).content.decode()
+    assert f'href="{url}?bank_code=0005&amp;branch_code=001"' in page
+    other_bank = client.get(url, {"bank_code": "0001"}).context["form"]
+    assert other_bank["bank_code"].value() == "0001"
+    assert other_bank["branch_code"].value() == ""
+    assert other_bank["account_number"].value() == "0001234"
+
+
 def test_lookup_needs_a_supplier_membership(client, user_factory):
     url = reverse("supplier:bank_lookup")
     response = client.get(url, {"bank": "0005"})

@@ -10,8 +10,10 @@ from hypothesis import given, strategies as st
 from partners.banking import (
     account_number_normalize,
     bank_lookup,
+    bank_search,
     bank_validate,
     branch_lookup,
+    branch_search,
     branch_validate,
     holder_kana_normalize,
     japan_post_to_zengin,
@@ -198,3 +200,62 @@ def test_japan_post_malformed_input_names_the_wrong_part(kigou, bangou, code):
         "ゆうちょ銀行" in excinfo.value.messages[0]
         or "振替口座" in (excinfo.value.messages[0])
     )
+
+
+# Search by name or kana (issue 13.11) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["みずほ", "ミズホ", "ﾐｽﾞﾎ", "みずほ銀行", "ミズホギンコウ", "mizuho", "０００１"],
+)
+def test_bank_is_found_by_name_kana_romaji_or_code(query):
+    assert bank_search(query)[0] == bank_lookup("0001")
+
+
+def test_whole_name_matches_come_before_partial_ones():
+    codes = [bank.code for bank in bank_search("みずほ")]
+    assert codes[0] == "0001"
+    assert "0289" in codes  # みずほ信託
+    assert [bank.code for bank in bank_search("三菱UFJ")][:2] == ["0005", "0288"]
+
+
+def test_kana_with_small_letters_and_long_vowel_marks_is_found():
+    # The master enlarges small kana (ミツビシユ－エフジエイ) and uses －.
+    assert bank_search("ミツビシユーエフジェイ")[0].code == "0005"
+    assert bank_search("ﾛｰｿﾝ")[0].code == "0042"
+
+
+def test_empty_or_unmatched_queries_find_nothing():
+    assert bank_search("") == []
+    assert bank_search("  ") == []
+    assert bank_search("存在しない銀行名") == []
+
+
+def test_results_are_limited():
+    assert len(bank_search("信金", limit=5)) == 5
+
+
+@pytest.mark.parametrize(
+    "query", ["鹿児島信用金庫", "かごしましんようきんこ", "鹿児島信金"]
+)
+def test_kinds_of_institution_are_found_by_their_full_names(query):
+    assert bank_search(query)[0].name == "鹿児島信金"
+
+
+@pytest.mark.parametrize(
+    "query", ["東京営業部", "とうきょう", "ﾄｳｷｮｳ", "東京営業部支店"]
+)
+def test_branch_is_found_by_name_or_kana_within_its_bank(query):
+    found = branch_search("0001", query)
+    assert found[0] == branch_lookup("0001", "001")
+
+
+def test_branch_search_stays_within_the_bank():
+    mizuho = branch_search("0001", "新宿")
+    assert mizuho
+    assert mizuho == [branch_lookup("0001", branch.code) for branch in mizuho]
+    assert all("新宿" in branch.name for branch in mizuho)
+    assert {b.code for b in mizuho} != {b.code for b in branch_search("0005", "新宿")}
+    assert branch_search("9999", "本店") == []
+    assert branch_search("０００５", "本店")[0] == branch_lookup("0005", "001")

@@ -867,3 +867,25 @@ def test_connection_factory_still_usable(tenant):
     with scopes_disabled():
         connection = ConnectionFactory(department=tenant.department)
     assert connection.municipality == tenant.municipality
+
+
+def test_supplier_created_on_acceptance_gets_a_normalised_postal_code(
+    client, tenant, mails
+):
+    link = _invite(client, tenant, mails)
+    response = client.post(
+        link, _supplier_data(**{"supplier-postal_code": "〒８９３－００１４"})
+    )
+    assert response.status_code == 302
+    supplier = SupplierMembership.objects.get(user__email="new@example.jp").supplier
+    assert supplier.postal_code == "893-0014"
+
+
+def test_wrong_postal_code_on_acceptance_is_explained(client, tenant, mails):
+    link = _invite(client, tenant, mails)
+    response = client.post(link, _supplier_data(**{"supplier-postal_code": "893-01"}))
+    assert response.status_code == 200
+    assert "郵便番号は7桁の数字で入力してください（例: 893-8501）。" in (
+        response.content.decode()
+    )
+    assert not SupplierMembership.objects.filter(user__email="new@example.jp").exists()

@@ -3,7 +3,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from partners.images import SEAL_MAX_BYTES
 from partners.models import PriceBasis, SupplierRole, TaxRounding
@@ -180,15 +180,103 @@ def test_gif_seal_is_accepted(client, owner, supplier):
     assert preview["Content-Type"] == "image/gif"
 
 
-def test_png_renamed_to_jpg_is_refused_and_nothing_is_saved(client, owner, supplier):
+def test_bmp_renamed_to_png_is_refused_and_nothing_is_saved(client, owner, supplier):
     client.force_login(owner)
     response = _upload(
-        client, supplier, _image("PNG"), "hanko.jpg", legal_name="変更後"
+        client, supplier, _image("BMP"), "hanko.png", legal_name="変更後"
     )
-    assert "「hanko.jpg」の中身は PNG 形式の画像です" in _errors(response)
+    assert "「hanko.png」の中身は BMP 形式の画像です" in _errors(response)
+    assert "PNG、JPEG または GIF 形式で保存し直して" in _errors(response)
     supplier.refresh_from_db()
     assert not supplier.seal_image
     assert supplier.legal_name != "変更後"
+
+
+def _png_with_metadata(mode: str, color) -> bytes:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "secret-comment")
+    info.add_itxt("Location", "secret-location", zip=True)
+    exif = Image.Exif()
+    exif[0x010E] = "secret-description"
+    buffer = io.BytesIO()
+    image = Image.new(mode, (80, 80), color)
+    image.save(buffer, format="PNG", pnginfo=info, exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+def _stored(supplier) -> bytes:
+    supplier.refresh_from_db()
+    with supplier.seal_image.open("rb") as file:
+        return file.read()
+
+
+def test_transparent_png_seal_is_stored_without_metadata(client, owner, supplier):
+    client.force_login(owner)
+    data = _png_with_metadata("RGBA", (200, 30, 30, 0))
+    assert b"secret-comment" in data
+    assert b"eXIf" in data
+    response = _upload(client, supplier, data, "hanko.png")
+    assert response.status_code == 302
+    stored = _stored(supplier)
+    assert supplier.seal_image.name.endswith(".png")
+    for secret in (b"secret-comment", b"secret-location", b"secret-description"):
+        assert secret not in stored
+    for chunk in (b"tEXt", b"iTXt", b"zTXt", b"eXIf"):
+        assert chunk not in stored
+    with Image.open(io.BytesIO(stored)) as image:
+        assert image.format == "PNG"
+        assert image.mode == "RGBA"
+        assert image.getpixel((0, 0))[3] == 0
+    name = supplier.seal_image.name.split("/")[-1]
+    preview = client.get(reverse("supplier:seal", kwargs={"name": name}))
+    assert preview["Content-Type"] == "image/png"
+
+
+@pytest.mark.parametrize("mode", ["LA", "P"])
+def test_png_transparency_of_other_modes_is_kept(client, owner, supplier, mode):
+    client.force_login(owner)
+    buffer = io.BytesIO()
+    if mode == "LA":
+        Image.new("LA", (40, 40), (0, 0)).save(buffer, format="PNG")
+    else:
+        image = Image.new("P", (40, 40), 0)
+        image.putpalette([255, 255, 255, 200, 30, 30])
+        image.putpixel((5, 5), 1)
+        image.save(buffer, format="PNG", transparency=0)
+    with Image.open(io.BytesIO(buffer.getvalue())) as original:
+        assert original.convert("RGBA").getpixel((0, 0))[3] == 0
+    assert _upload(client, supplier, buffer.getvalue(), "hanko.png").status_code == 302
+    with Image.open(io.BytesIO(_stored(supplier))) as image:
+        assert image.mode == mode
+        assert image.convert("RGBA").getpixel((0, 0))[3] == 0
+
+
+def test_text_file_named_png_is_refused(client, owner, supplier):
+    client.force_login(owner)
+    response = _upload(client, supplier, b"not an image\n", "hanko.png")
+    assert "「hanko.png」は画像ファイルとして読み取れません" in _errors(response)
+
+
+def test_truncated_png_is_refused(client, owner, supplier):
+    client.force_login(owner)
+    data = _image("PNG", size=(400, 400))
+    response = _upload(client, supplier, data[: len(data) // 2], "hanko.png")
+    assert "PNG 画像として壊れているか、読み取れません" in _errors(response)
+
+
+@pytest.mark.parametrize("side", [3000, 40000])
+def test_png_decompression_bomb_is_refused(client, owner, supplier, side):
+    """A few KB that would decode to billions of pixels: refused from the
+    header, before anything is decoded (40000² is past Pillow's own limit)."""
+    client.force_login(owner)
+    buffer = io.BytesIO()
+    Image.new("1", (side, side)).save(buffer, format="PNG", optimize=True)
+    data = buffer.getvalue()
+    assert len(data) < SEAL_MAX_BYTES
+    response = _upload(client, supplier, data, "bomb.png")
+    assert "縦・横それぞれ2000ピクセル以内にしてください" in _errors(response)
+    supplier.refresh_from_db()
+    assert not supplier.seal_image
 
 
 def test_text_file_named_gif_is_refused(client, owner, supplier):
