@@ -44,14 +44,20 @@ class SupplierRegistrationWidget(widgets.ForeignKeyWidget):
             ) from None
 
 
+# The column names of the payee master CSV, parsed on import.
+REGISTRATION_NUMBER = "登録番号"
+SUPPLIER_NAME = "取引先名"
+PAYEE_CODE = "支払先コード"
+
+
 class ConnectionResource(CodeLookupResource):
     supplier = fields.Field(
         attribute="supplier",
-        column_name="登録番号",
+        column_name=REGISTRATION_NUMBER,
         widget=SupplierRegistrationWidget(),
     )
     supplier_name = fields.Field(
-        attribute="supplier__legal_name", column_name="取引先名", readonly=True
+        attribute="supplier__legal_name", column_name=SUPPLIER_NAME, readonly=True
     )
     municipality = fields.Field(
         attribute="municipality",
@@ -63,7 +69,7 @@ class ConnectionResource(CodeLookupResource):
         column_name=DEPARTMENT_CODE,
         widget=DepartmentCodeWidget(),
     )
-    payee_code = fields.Field(attribute="payee_code", column_name="支払先コード")
+    payee_code = fields.Field(attribute="payee_code", column_name=PAYEE_CODE)
     is_active = active_field()
 
     class Meta:

@@ -262,6 +262,36 @@ PYTHON_DATA = {
     "partners/banking.py::_HOLDER_ALLOWED": "the Zengin character set",
     "peppol/ubl.py::UNIT_CODES": "unit words as people type them, mapped to "
     "UN/ECE Recommendation 20 codes",
+    "invoices/exports.py::_EXAMPLE_INVOICES": "example rows of the CSV upload "
+    "template: file content in the upload format, which the upload parses",
+    "invoices/exports.py::upload_template_csv": "the CSV upload template's "
+    "column headers, parsed by the upload",
+    "invoices/exports.py::_upload_rows": "the CSV upload format's column "
+    "headers: the export is read back by the upload",
+    "invoices/views/imports.py::COLUMN_HELP": "the CSV's own column names "
+    "(their explanations are marked)",
+    "invoices/csv_import/cells.py::_DATE_FORMS": "the date forms the upload "
+    "accepts, the same in every language",
+    "invoices/csv_import/cells.py::_era_date": "元 (first year of an era), "
+    "parsed in dates",
+    "invoices/fields.py::_DATE": "date pattern (年月日), parsed",
+    "invoices/fields.py::_AMOUNT_NOISE": "what people type around an amount "
+    "(円), parsed",
+    "invoices/fields.py::_NUMBER_NOISE": "what people type around a number "
+    "(円, ▲, △), parsed",
+    "partners/banking.py::_SEARCH_SUFFIXES": "bank search: words dropped from "
+    "a query (銀行, 支店)",
+    "partners/banking.py::_SEARCH_DASHES": "bank search: dash normalisation",
+    "partners/banking.py::_SEARCH_ABBREVIATIONS": "bank search: the master's "
+    "abbreviations of kinds of institution",
+    "partners/forms/fields.py::_DASHES": "dash normalisation of postal codes",
+    "partners/forms/invitations.py::_KANA": "what a kana field may hold",
+    "partners/forms/invitations.py::_LONG_VOWEL_AS_DASH": "phone number normalisation",
+    "partners/resources.py::REGISTRATION_NUMBER": "payee master CSV column "
+    "name, parsed on import",
+    "partners/resources.py::SUPPLIER_NAME": "payee master CSV column name",
+    "partners/resources.py::PAYEE_CODE": "payee master CSV column name, "
+    "parsed on import",
     "peppol/inbound/mapping.py::UNIT_LABELS": "unit words stored on the lines "
     "of an imported invoice (invoice content, Japanese like the invoice)",
     "peppol/inbound/mapping.py::UNIT_PREFIX": "the 「単位: 」 remark written "
@@ -326,7 +356,9 @@ def _data_nodes(tree: ast.Module, names: set[str]) -> set[int]:
             targets = statement.targets
         elif isinstance(statement, ast.AnnAssign):
             targets = [statement.target]
-        if any(isinstance(t, ast.Name) and t.id in names for t in targets):
+        if any(isinstance(t, ast.Name) and t.id in names for t in targets) or (
+            isinstance(statement, ast.FunctionDef) and statement.name in names
+        ):
             found |= {id(n) for n in ast.walk(statement)}
     return found
 
@@ -377,6 +409,8 @@ def _top_level_names(path: Path) -> set[str]:
             names |= {getattr(t, "id", None) for t in statement.targets}
         elif isinstance(statement, ast.AnnAssign):
             names.add(getattr(statement.target, "id", None))
+        elif isinstance(statement, ast.FunctionDef):
+            names.add(statement.name)
     return names
 
 

@@ -31,17 +31,25 @@ PHONE_MESSAGE = gettext_lazy(
 )
 
 
+# What a kana field may hold once normalised (katakana, letters, digits).
+_KANA = re.compile(r"[ァ-ヶー・ 　A-Za-z0-9（）()]+")
+
+
 def kana_normalize(value: str, field: str) -> str:
     """Full-width katakana from what people type (hiragana, half-width kana).
     Raises a ValidationError naming ``field`` for anything else."""
     value = jaconv.hira2kata(unicodedata.normalize("NFKC", value)).strip()
-    if not re.fullmatch(r"[ァ-ヶー・ 　A-Za-z0-9（）()]+", value):
+    if not _KANA.fullmatch(value):
         raise forms.ValidationError(KANA_MESSAGE, params={"field": field})
     return value
 
 
+# The long vowel mark an IME types for the hyphen of a phone number.
+_LONG_VOWEL_AS_DASH = str.maketrans({"ー": "-"})
+
+
 def phone_normalize(value: str) -> str:
-    value = unicodedata.normalize("NFKC", value).replace("ー", "-").strip()
+    value = unicodedata.normalize("NFKC", value).translate(_LONG_VOWEL_AS_DASH).strip()
     if not re.fullmatch(r"0\d{1,4}-?\d{1,4}-?\d{3,4}", value):
         raise forms.ValidationError(PHONE_MESSAGE)
     return value
