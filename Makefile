@@ -68,6 +68,9 @@ demo: install
 demo-totp: install
 	@$(DEMO) python manage.py demo_totp
 
+# Two workers (the CI machine has two cores); -p no:xdist or -n 0 runs serially.
+PYTEST_ARGS ?= -n 2 --dist loadfile
+
 .PHONY: test
 test: install
 	$(call apt_ensure,$(APT_TEST))
