@@ -2,9 +2,15 @@
 owner inviting a colleague (partners) or a city administrator inviting
 staff (municipality). Tokens are made by ``accounts.tokens``."""
 
+from enum import StrEnum
+
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
 
 
 class InvitationStatus(models.TextChoices):
@@ -56,3 +62,38 @@ class InvitationBase(models.Model):
 
     def is_expired(self, now) -> bool:
         return self.status == InvitationStatus.SENT and self.expires_at <= now
+
+
+class InvitationStep(StrEnum):
+    """Where the person who opened an invitation link stands, as far as
+    every invitation goes; the inviting app may look further at CONFIRM."""
+
+    SIGNUP = "signup"  # no account with the invited address: create one
+    LOGIN = "login"  # an account exists but is not logged in
+    CONFIRM = "confirm"  # logged in with the invited address: may accept
+    JOINED = "joined"  # this user accepted it already
+    WRONG_ACCOUNT = "wrong_account"
+    ACCEPTED = "accepted"  # accepted, but not by the user who is looking
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+def invitation_step(
+    invitation: InvitationBase, user: User | AnonymousUser
+) -> InvitationStep:
+    """Where ``user`` (possibly anonymous) stands with ``invitation``."""
+    if invitation.status == InvitationStatus.REVOKED:
+        return InvitationStep.REVOKED
+    if invitation.status == InvitationStatus.ACCEPTED:
+        if user.is_authenticated and invitation.accepted_by_id == user.pk:
+            return InvitationStep.JOINED
+        return InvitationStep.ACCEPTED
+    if invitation.is_expired(timezone.now()):
+        return InvitationStep.EXPIRED
+    if not user.is_authenticated:
+        if User.objects.filter(email__iexact=invitation.email).exists():
+            return InvitationStep.LOGIN
+        return InvitationStep.SIGNUP
+    if user.email.lower() != invitation.email.lower():
+        return InvitationStep.WRONG_ACCOUNT
+    return InvitationStep.CONFIRM

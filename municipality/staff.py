@@ -11,7 +11,6 @@ administrator, and nobody takes their own administration away.
 
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
-from enum import StrEnum
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -22,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from accounts.emails import email_send_template
-from accounts.invitations import InvitationStatus
+from accounts.invitations import InvitationStatus, InvitationStep, invitation_step
 from accounts.models import User
 from accounts.services import user_create_from_invitation
 from accounts.sessions import user_sessions_end
@@ -52,17 +51,8 @@ OWN_CITY_ADMIN = gettext_lazy(
 )
 
 
-class StaffAcceptStep(StrEnum):
-    """What the person who opened a staff invitation link can do."""
-
-    SIGNUP = "signup"  # no account with the invited address: create one
-    LOGIN = "login"  # an account exists but is not logged in
-    CONFIRM = "confirm"  # logged in with the invited address: may accept
-    JOINED = "joined"  # this user accepted it already
-    WRONG_ACCOUNT = "wrong_account"
-    ACCEPTED = "accepted"  # accepted, but not by the user who is looking
-    EXPIRED = "expired"
-    REVOKED = "revoked"
+# Staff invitations have no steps of their own beyond every invitation's.
+StaffAcceptStep = InvitationStep
 
 
 class StaffInvitationError(Exception):
@@ -276,21 +266,7 @@ def staff_invitation_step(
     *, invitation: StaffInvitation, user: User | AnonymousUser
 ) -> StaffAcceptStep:
     """Where ``user`` (possibly anonymous) stands with ``invitation``."""
-    if invitation.status == InvitationStatus.REVOKED:
-        return StaffAcceptStep.REVOKED
-    if invitation.status == InvitationStatus.ACCEPTED:
-        if user.is_authenticated and invitation.accepted_by_id == user.pk:
-            return StaffAcceptStep.JOINED
-        return StaffAcceptStep.ACCEPTED
-    if invitation.is_expired(timezone.now()):
-        return StaffAcceptStep.EXPIRED
-    if not user.is_authenticated:
-        if User.objects.filter(email__iexact=invitation.email).exists():
-            return StaffAcceptStep.LOGIN
-        return StaffAcceptStep.SIGNUP
-    if user.email.lower() != invitation.email.lower():
-        return StaffAcceptStep.WRONG_ACCOUNT
-    return StaffAcceptStep.CONFIRM
+    return invitation_step(invitation, user)
 
 
 def _invitation_accept(*, invitation: StaffInvitation, user: User) -> StaffMembership:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.emails import email_send_template
+from accounts.invitations import InvitationStep, invitation_step
 from accounts.models import User
 from accounts.services import user_create_from_invitation
 from accounts.tokens import token_new
@@ -70,20 +71,9 @@ def member_invitation_step(
     *, invitation: MemberInvitation, user: User | AnonymousUser
 ) -> AcceptStep:
     """Where ``user`` (possibly anonymous) stands with ``invitation``."""
-    if invitation.status == InvitationStatus.REVOKED:
-        return AcceptStep.REVOKED
-    if invitation.status == InvitationStatus.ACCEPTED:
-        if user.is_authenticated and invitation.accepted_by_id == user.pk:
-            return AcceptStep.JOINED
-        return AcceptStep.ACCEPTED
-    if invitation.is_expired(timezone.now()):
-        return AcceptStep.EXPIRED
-    if not user.is_authenticated:
-        if User.objects.filter(email__iexact=invitation.email).exists():
-            return AcceptStep.LOGIN
-        return AcceptStep.SIGNUP
-    if user.email.lower() != invitation.email.lower():
-        return AcceptStep.WRONG_ACCOUNT
+    step = invitation_step(invitation, user)
+    if step != InvitationStep.CONFIRM:
+        return AcceptStep(step)
     membership = SupplierMembership.objects.filter(user=user).first()
     if membership is None:
         return AcceptStep.CONFIRM
