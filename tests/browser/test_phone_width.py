@@ -150,7 +150,11 @@ WRONG_FORMS = {
             _wrong_invoice,
             "form[data-invoice-form] > button[type=submit]:not([tabindex])",
         ),
-        ("supplier:bank_account_add", None, "main form button[type=submit]"),
+        (
+            "supplier:bank_account_add",
+            None,
+            "button[type=submit]:text-is('入力内容を確認する')",
+        ),
         (
             "supplier:profile_edit",
             lambda page: page.locator("main form input[type=text]").first.fill(""),
