@@ -51,14 +51,10 @@ OWN_CITY_ADMIN = gettext_lazy(
 )
 
 
-# Staff invitations have no steps of their own beyond every invitation's.
-StaffAcceptStep = InvitationStep
-
-
 class StaffInvitationError(Exception):
     """The invitation cannot be accepted now; ``step`` says why."""
 
-    def __init__(self, step: StaffAcceptStep):
+    def __init__(self, step: InvitationStep):
         super().__init__(step)
         self.step = step
 
@@ -264,7 +260,7 @@ def staff_invitation_revoke(
 
 def staff_invitation_step(
     *, invitation: StaffInvitation, user: User | AnonymousUser
-) -> StaffAcceptStep:
+) -> InvitationStep:
     """Where ``user`` (possibly anonymous) stands with ``invitation``."""
     return invitation_step(invitation, user)
 
@@ -299,12 +295,12 @@ def staff_invitation_accept(
     """Grant the logged-in ``user`` the role the invitation names.
 
     Raises ``StaffInvitationError`` unless ``user`` may accept it now
-    (``StaffAcceptStep.CONFIRM``), ``ValidationError`` when every invited
+    (``InvitationStep.CONFIRM``), ``ValidationError`` when every invited
     department has been deactivated since.
     """
     invitation = _invitation_lock(invitation)
     step = staff_invitation_step(invitation=invitation, user=user)
-    if step != StaffAcceptStep.CONFIRM:
+    if step != InvitationStep.CONFIRM:
         raise StaffInvitationError(step)
     return _invitation_accept(invitation=invitation, user=user)
 
@@ -316,11 +312,11 @@ def staff_invitation_accept_new_user(
     """Create the invited person's account and grant the role.
 
     Raises ``StaffInvitationError`` unless the invitation is open and no
-    account uses its address (``StaffAcceptStep.SIGNUP``).
+    account uses its address (``InvitationStep.SIGNUP``).
     """
     invitation = _invitation_lock(invitation)
     step = staff_invitation_step(invitation=invitation, user=AnonymousUser())
-    if step != StaffAcceptStep.SIGNUP:
+    if step != InvitationStep.SIGNUP:
         raise StaffInvitationError(step)
     user = user_create_from_invitation(
         email=invitation.email, name=name, password=password

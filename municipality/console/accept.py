@@ -9,9 +9,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django_scopes import scope
 
 from accounts.forms import InvitedSignupForm
+from accounts.invitations import InvitationStep
 from municipality.selectors import staff_invitation_for_token
 from municipality.staff import (
-    StaffAcceptStep,
     StaffInvitationError,
     staff_invitation_accept,
     staff_invitation_accept_new_user,
@@ -49,7 +49,7 @@ class StaffInvitationAcceptView(View):
                 step = staff_invitation_step(
                     invitation=self.invitation, user=request.user
                 )
-                if step != StaffAcceptStep.SIGNUP:
+                if step != InvitationStep.SIGNUP:
                     return self._respond(step)
                 form = InvitedSignupForm(request.POST, email=self.invitation.email)
                 if not form.is_valid():
@@ -64,7 +64,7 @@ class StaffInvitationAcceptView(View):
             return self._respond(error.step)
         except ValidationError as error:
             return self._respond(
-                StaffAcceptStep.CONFIRM, errors=error.messages, status=409
+                InvitationStep.CONFIRM, errors=error.messages, status=409
             )
         messages.success(
             request,
@@ -74,13 +74,13 @@ class StaffInvitationAcceptView(View):
         return redirect("home")
 
     def _respond(self, step, form=None, errors=(), status=200):
-        if step == StaffAcceptStep.JOINED:
+        if step == InvitationStep.JOINED:
             messages.info(
                 self.request,
                 gettext("この招待はすでに承諾済みです。"),
             )
             return redirect("home")
-        if form is None and step == StaffAcceptStep.SIGNUP:
+        if form is None and step == InvitationStep.SIGNUP:
             form = InvitedSignupForm(email=self.invitation.email)
         return render(
             self.request,

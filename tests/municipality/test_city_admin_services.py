@@ -11,7 +11,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django_scopes import scopes_disabled
 
-from accounts.invitations import InvitationStatus
+from accounts.invitations import InvitationStatus, InvitationStep
 from accounts.tokens import token_digest
 from invoices.models import SettingsAction, SettingsEvent, SettingsEventKind
 from municipality.departments import (
@@ -28,7 +28,6 @@ from municipality.departments_csv import (
 from municipality.models import Department, StaffInvitation, StaffMembership, StaffRole
 from municipality.selectors import staff_invitation_for_token
 from municipality.staff import (
-    StaffAcceptStep,
     StaffInvitationError,
     staff_deactivate,
     staff_invitation_accept,
@@ -106,7 +105,7 @@ def test_an_invitation_mails_a_link_and_accepting_creates_the_account_and_role(
     # The link is single-use.
     with scopes_disabled(), pytest.raises(StaffInvitationError) as error:
         staff_invitation_accept(invitation=invitation, user=user)
-    assert error.value.step == StaffAcceptStep.JOINED
+    assert error.value.step == InvitationStep.JOINED
 
 
 def test_an_existing_account_accepts_with_its_login_and_only_its_own(tenant):
@@ -120,11 +119,11 @@ def test_an_existing_account_accepts_with_its_login_and_only_its_own(tenant):
             actor=tenant.city_admin,
         )
         assert staff_invitation_step(invitation=invitation, user=AnonymousUser()) == (
-            StaffAcceptStep.LOGIN
+            InvitationStep.LOGIN
         )
         with pytest.raises(StaffInvitationError) as error:
             staff_invitation_accept(invitation=invitation, user=other)
-        assert error.value.step == StaffAcceptStep.WRONG_ACCOUNT
+        assert error.value.step == InvitationStep.WRONG_ACCOUNT
         staff_invitation_accept(invitation=invitation, user=existing)
     assert _roles(existing, tenant.municipality) == {StaffRole.TREASURY: set()}
 
@@ -172,7 +171,7 @@ def test_a_revoked_invitation_cannot_be_accepted(tenant):
             staff_invitation_accept_new_user(
                 invitation=invitation, name="x", password="a-long-Passw0rd!"
             )
-    assert error.value.step == StaffAcceptStep.REVOKED
+    assert error.value.step == InvitationStep.REVOKED
     revoked = _events(SettingsEventKind.STAFF_INVITATION)[-1]
     assert _changes(revoked)["status"] == ("送信済み", "取消済み")
 
