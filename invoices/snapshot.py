@@ -11,23 +11,45 @@ def _date(value) -> str:
     return value.isoformat() if value else ""
 
 
+def _line(line) -> dict:
+    row = {
+        "position": line.position,
+        "description": line.description,
+        "quantity": str(line.quantity),
+        "unit": line.unit,
+        "unit_price": str(line.unit_price),
+        "tax_category": line.tax_category,
+        "amount": str(line.amount),
+    }
+    # Only when set, so that the snapshots of invoices issued before
+    # withholding existed still match their lines.
+    if line.withholding:
+        row["withholding"] = True
+    return row
+
+
 def lines_snapshot(invoice: Invoice) -> list[dict]:
-    return [
-        {
-            "position": line.position,
-            "description": line.description,
-            "quantity": str(line.quantity),
-            "unit": line.unit,
-            "unit_price": str(line.unit_price),
-            "tax_category": line.tax_category,
-            "amount": str(line.amount),
+    return [_line(line) for line in invoice.lines.order_by("position")]
+
+
+def _withholding(invoice: Invoice) -> dict:
+    """源泉徴収, when a line is subject to it (absent otherwise, as on
+    invoices issued before withholding existed)."""
+    if not invoice.lines.filter(withholding=True).exists():
+        return {}
+    return {
+        "withholding": {
+            "kind": invoice.withholding_kind,
+            "base": str(invoice.withholding_base),
+            "tax": str(invoice.withholding_tax),
+            "net_total": str(invoice.net_total),
         }
-        for line in invoice.lines.order_by("position")
-    ]
+    }
 
 
 def totals_snapshot(invoice: Invoice) -> dict:
     return {
+        **_withholding(invoice),
         "subtotal": str(invoice.subtotal),
         "tax_total": str(invoice.tax_total),
         "total": str(invoice.total),
@@ -82,6 +104,7 @@ def invoice_snapshot(invoice: Invoice, *, bank_account: BankAccount | None) -> d
         "supplier": {
             "name": supplier.legal_name,
             "name_kana": supplier.name_kana,
+            "legal_form": supplier.legal_form,
             "registration_number": supplier.registration_number,
             "corporate_number": supplier.corporate_number,
             "postal_code": supplier.postal_code,
@@ -131,7 +154,7 @@ def invoice_content_problem(invoice: Invoice) -> str | None:
     totals = totals_snapshot(invoice)
     if (
         snapshot["lines"] != lines_snapshot(invoice)
-        or {k: snapshot[k] for k in totals} != totals
+        or {k: snapshot.get(k) for k in totals} != totals
     ):
         return gettext(
             "請求書 %(pk)s の明細または合計が発行時の内容と一致しません。"
