@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -185,6 +186,19 @@ def test_the_payment_notice_shows_the_withheld_tax(tenant, settings_row):
         "105,290円",
     ):
         assert expected in text, expected
+
+
+def test_the_payment_notice_mail_names_the_withheld_tax(
+    tenant, settings_row, django_capture_on_commit_callbacks
+):
+    user, connection = individual(tenant)
+    invoice = make_approved(tenant, user, connection, lines=[fee(100_000)])
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        _paid(tenant, [invoice])
+    (message,) = mail.outbox
+    assert "差し引いた源泉徴収税額: 10,210円" in message.body
+    assert "振込額: 99,790円" in message.body
 
 
 def test_the_batch_page_shows_the_withheld_tax(client, tenant, settings_row):
