@@ -34,8 +34,13 @@ def lines_snapshot(invoice: Invoice) -> list[dict]:
 
 def _withholding(invoice: Invoice) -> dict:
     """源泉徴収, when a line is subject to it (absent otherwise, as on
-    invoices issued before withholding existed)."""
-    if not invoice.lines.filter(withholding=True).exists():
+    invoices issued before withholding existed). Stored amounts without
+    such a line are stated too, so that the content check notices them."""
+    if not (
+        invoice.withholding_base
+        or invoice.withholding_tax
+        or invoice.lines.filter(withholding=True).exists()
+    ):
         return {}
     return {
         "withholding": {

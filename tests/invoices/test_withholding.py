@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django_scopes import scopes_disabled
 from hypothesis import given, strategies as st
 
-from invoices.models import WithholdingKind
+from invoices.models import Invoice, WithholdingKind
 from invoices.services import (
     LineInput,
     invoice_copy,
@@ -255,3 +255,20 @@ def test_a_copy_keeps_the_lines_subject_to_withholding(
     assert flags == [True, False]
     assert copy.withholding_kind == SCRIVENER
     assert copy.withholding_tax == draft.withholding_tax
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("withheld", [True, False])
+def test_a_changed_withholding_amount_is_noticed(
+    individual, connection, supplier_user, withheld
+):
+    """The treasury pays total − withholding_tax: a row changed behind the
+    application's back no longer matches what was frozen at issue."""
+    lines = [FEE, TRAVEL] if withheld else [TRAVEL]
+    with scopes_disabled():
+        invoice = make_invoice(connection=connection, actor=supplier_user, lines=lines)
+        Invoice.objects.filter(pk=invoice.pk).update(withholding_tax=1)
+        invoice.refresh_from_db()
+        assert "明細または合計が発行時の内容と一致しません" in (
+            invoice_content_problem(invoice) or ""
+        )
