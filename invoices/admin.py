@@ -38,6 +38,7 @@ class InvoiceLineInline(admin.TabularInline):
         "unit_price",
         "tax_category",
         "amount",
+        "withholding",
     )
     readonly_fields = fields
     extra = 0
