@@ -26,11 +26,13 @@ from typing import BinaryIO
 from django.db.models import QuerySet
 from django.db.models.fields.files import FieldFile
 from django.utils.translation import gettext, gettext_lazy as _
+from django_scopes.exceptions import ScopeError
 
 from accounts.spreadsheets import csv_cell
 from invoices.models import Invoice, InvoicePdf, PdfStatus
 from invoices.presentation import invoice_parties
 from invoices.services import invoice_pdf_ensure
+from municipality.tasks_base import DATABASE_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +147,9 @@ def _stored_pdf(invoice: Invoice) -> InvoicePdf | str:
         return pdf
     try:
         return invoice_pdf_ensure(invoice=invoice)
-    except Exception:  # any failure: say so in the index, keep the rest
+    except (ScopeError, *DATABASE_ERRORS):
+        raise  # the caller's mistake, or the database away: not the invoice's
+    except Exception:  # the invoice's PDF fails: say so, keep the others
         logger.exception("PDF of invoice %s could not be rendered", invoice.pk)
         return gettext(PDF_NOT_RENDERED)
 
