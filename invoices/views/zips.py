@@ -35,7 +35,7 @@ from municipality.models import StaffRole
 from municipality.views import CityRoleRequiredMixin
 
 
-class CityZipExportMixin(CityRoleRequiredMixin):
+class CityZipJobMixin(CityRoleRequiredMixin):
     required_roles = (StaffRole.DEPARTMENT, StaffRole.TREASURY, StaffRole.CITY_ADMIN)
 
     def get_job(self) -> ZipExport:
@@ -50,7 +50,7 @@ class CityZipExportMixin(CityRoleRequiredMixin):
         )
 
 
-class SupplierZipExportMixin:
+class SupplierZipJobMixin:
     def get_job(self) -> ZipExport:
         return zip_export_get_for_supplier(
             supplier=self.request.supplier_access.supplier,
@@ -124,27 +124,27 @@ class ZipExportDownloadView(View):
         return response
 
 
-class CityZipExportView(CityZipExportMixin, ZipExportView):
+class CityZipExportView(CityZipJobMixin, ZipExportView):
     pass
 
 
-class CityZipExportStatusView(CityZipExportMixin, ZipExportStatusView):
+class CityZipExportStatusView(CityZipJobMixin, ZipExportStatusView):
     pass
 
 
-class CityZipExportDownloadView(CityZipExportMixin, ZipExportDownloadView):
+class CityZipExportDownloadView(CityZipJobMixin, ZipExportDownloadView):
     pass
 
 
-class SupplierZipExportView(SupplierZipExportMixin, ZipExportView):
+class SupplierZipExportView(SupplierZipJobMixin, ZipExportView):
     pass
 
 
-class SupplierZipExportStatusView(SupplierZipExportMixin, ZipExportStatusView):
+class SupplierZipExportStatusView(SupplierZipJobMixin, ZipExportStatusView):
     pass
 
 
-class SupplierZipExportDownloadView(SupplierZipExportMixin, ZipExportDownloadView):
+class SupplierZipExportDownloadView(SupplierZipJobMixin, ZipExportDownloadView):
     pass
 
 
