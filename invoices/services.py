@@ -612,6 +612,16 @@ def invoice_pdf_render(*, invoice_id: int) -> InvoicePdf:
     return pdf
 
 
+def invoice_pdf_ensure(*, invoice: Invoice) -> InvoicePdf:
+    """The issued invoice's stored PDF, rendered and stored here and now if
+    the task has not done it yet (or failed): for a download that cannot
+    wait. Raises whatever rendering raises."""
+    InvoicePdf.objects.get_or_create(
+        invoice=invoice, defaults={"municipality_id": invoice.municipality_id}
+    )
+    return invoice_pdf_render(invoice_id=invoice.pk)
+
+
 def invoice_pdf_failed(*, invoice_id: int, error: str) -> None:
     """Record that rendering failed for good; admins see it and can retry."""
     InvoicePdf.objects.filter(invoice_id=invoice_id).exclude(

@@ -41,14 +41,20 @@ def supplier_access_for(user) -> SupplierAccess | None:
     )
     if membership is None:
         return None
-    municipality_ids = Municipality.objects.filter(
-        connections__supplier=membership.supplier
-    ).values_list("pk", flat=True)
     return SupplierAccess(
         supplier=membership.supplier,
         role=membership.role,
-        municipality_ids=tuple(sorted(set(municipality_ids))),
+        municipality_ids=supplier_municipality_ids(supplier_id=membership.supplier_id),
     )
+
+
+def supplier_municipality_ids(*, supplier_id: int) -> tuple[int, ...]:
+    """The municipalities the supplier works with (has a connection in):
+    the tenant scope of its pages and of its tasks."""
+    municipality_ids = Municipality.objects.filter(
+        connections__supplier_id=supplier_id
+    ).values_list("pk", flat=True)
+    return tuple(sorted(set(municipality_ids)))
 
 
 def supplier_users_for(*, supplier: Supplier) -> QuerySet[User]:

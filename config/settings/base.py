@@ -152,6 +152,11 @@ STORAGES = {
 
 FILE_UPLOAD_PERMISSIONS = 0o640
 
+# A ZIP of invoices' documents (stored PDFs, attachments and an index CSV)
+# for up to this many invoices is built while the user waits; a larger one
+# by a Celery task, with a progress page and a download link when ready.
+INVOICE_ZIP_INLINE_LIMIT = env.int("INVOICE_ZIP_INLINE_LIMIT", default=50)
+
 # The largest file anyone may upload: the CSV bulk upload (20 MB). The other
 # limits are below it (attachments 10 MB each, seal image 1 MB); a test keeps
 # them there.
