@@ -5,7 +5,7 @@ municipality) or SupplierTask (a supplier's municipalities)."""
 from celery import Task, shared_task
 
 from municipality.tasks_base import TRANSIENT_ERRORS, TenantTask
-from partners.tasks_base import SupplierTask
+from partners.supplier_tasks import SupplierTask
 
 
 class PdfTask(TenantTask):

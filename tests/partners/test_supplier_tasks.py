@@ -8,7 +8,7 @@ from django_scopes import scopes_disabled
 
 from config.celery_app import app
 from municipality.models import Department
-from partners.tasks_base import MissingSupplierError, SupplierTask
+from partners.supplier_tasks import MissingSupplierError, SupplierTask
 from tests.factories import ConnectionFactory
 
 pytestmark = pytest.mark.django_db
