@@ -8,8 +8,8 @@ whole municipality's, read-only. Drafts are the supplier's alone.
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from invoices.models import Invoice, InvoiceStatus, SettingsEvent
-from municipality.models import Municipality, StaffRole
+from invoices.models import Invoice, InvoiceStatus
+from municipality.models import StaffRole
 from municipality.tenancy import CityAccess
 from partners.models import Supplier
 
@@ -69,25 +69,3 @@ def invoice_chain(invoice: Invoice) -> list[Invoice]:
         chain.append(nxt)
         current = nxt
     return chain
-
-
-def settings_event_list_for_municipality(
-    *, municipality: Municipality
-) -> QuerySet[SettingsEvent]:
-    """The municipality's settings and staff-role changes, newest first
-    (for its city administrators). Each row carries what it shows, so the
-    page needs no further queries."""
-    return SettingsEvent.objects.filter(municipality=municipality).order_by("-pk")
-
-
-def settings_event_list_for_supplier(*, supplier: Supplier) -> QuerySet[SettingsEvent]:
-    """The supplier's role changes, newest first (for its owners).
-
-    They belong to no municipality, so the tenant scope (which would hide
-    them) is lifted here and the supplier filter is the only one.
-    """
-    return (
-        SettingsEvent.objects.with_scopes_disabled()
-        .filter(supplier=supplier, municipality__isnull=True)
-        .order_by("-pk")
-    )

@@ -10,14 +10,12 @@ from invoices.filters import (
     inbox_filter_data,
 )
 from invoices.models import Invoice
-from invoices.selectors import (
-    invoice_list_for_access,
-    settings_event_list_for_municipality,
-)
+from invoices.selectors import invoice_list_for_access
 from municipality.models import StaffRole
 from municipality.selectors import (
     department_get_for_access,
     department_list_for_access,
+    settings_event_list_for_municipality,
     staff_membership_list,
 )
 from partners.selectors import connection_list_for_department

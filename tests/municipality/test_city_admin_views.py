@@ -11,8 +11,13 @@ from django.test import Client
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
-from invoices.models import SettingsEvent, SettingsEventKind
-from municipality.models import Department, StaffInvitation, StaffMembership
+from municipality.models import (
+    Department,
+    SettingsEvent,
+    SettingsEventKind,
+    StaffInvitation,
+    StaffMembership,
+)
 from partners.models import Connection
 from tests.factories import PASSWORD, StaffMembershipFactory, make_invoice
 
