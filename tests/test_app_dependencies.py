@@ -36,10 +36,6 @@ LAYER_OF_PREFIX = {
 # (importing module, imported module) -> why it is allowed for now. An entry
 # that no longer matches an import fails test_every_exception_is_still_needed,
 # so this list only shrinks.
-_CITY_PAGES = (
-    "the city's inbox, department page, administration and audit log list "
-    "invoices; they belong above invoices"
-)
 _TREASURY_HOOKS = (
     "the treasury's models, admin and tasks belong to the municipality app "
     "label (README: why the treasury is not an app of its own), so Django "
@@ -51,12 +47,6 @@ _REMINDERS = (
 )
 _DEMO = "seed_demo builds a whole demo world, every app included"
 ALLOWED = {
-    ("municipality.views", "invoices.duties"): _CITY_PAGES,
-    ("municipality.views", "invoices.filters"): _CITY_PAGES,
-    ("municipality.views", "invoices.models"): _CITY_PAGES,
-    ("municipality.views", "invoices.selectors"): _CITY_PAGES,
-    ("municipality.views", "partners.selectors"): _CITY_PAGES,
-    ("municipality.console.departments", "invoices.models"): _CITY_PAGES,
     ("municipality.admin", "municipality.treasury.admin"): _TREASURY_HOOKS,
     ("municipality.tasks", "municipality.treasury.services.notices"): _TREASURY_HOOKS,
     ("municipality.tasks", "invoices.reminders"): _REMINDERS,
