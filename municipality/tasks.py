@@ -1,7 +1,5 @@
 from celery import shared_task
 
-from municipality.tasks_base import TRANSIENT_ERRORS, TenantTask
-
 
 @shared_task(acks_late=True)
 def reminders_send_daily_task() -> int:
@@ -10,18 +8,3 @@ def reminders_send_daily_task() -> int:
     from invoices.reminders import reminders_send_daily
 
     return reminders_send_daily()
-
-
-@shared_task(
-    base=TenantTask,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    max_retries=3,
-)
-def payment_notice_deliver_task(*, notice_id: int, municipality_id: int) -> None:
-    """Render and email one payment notice; safe to run twice."""
-    from municipality.treasury.services.notices import payment_notice_deliver
-
-    payment_notice_deliver(notice_id=notice_id)

@@ -36,19 +36,12 @@ LAYER_OF_PREFIX = {
 # (importing module, imported module) -> why it is allowed for now. An entry
 # that no longer matches an import fails test_every_exception_is_still_needed,
 # so this list only shrinks.
-_TREASURY_HOOKS = (
-    "the treasury's models, admin and tasks belong to the municipality app "
-    "label (README: why the treasury is not an app of its own), so Django "
-    "finds them through municipality's admin and tasks modules"
-)
 _REMINDERS = (
     "the daily reminder task and command sit in municipality but run "
     "invoices.reminders; they belong in invoices"
 )
 _DEMO = "seed_demo builds a whole demo world, every app included"
 ALLOWED = {
-    ("municipality.admin", "municipality.treasury.admin"): _TREASURY_HOOKS,
-    ("municipality.tasks", "municipality.treasury.services.notices"): _TREASURY_HOOKS,
     ("municipality.tasks", "invoices.reminders"): _REMINDERS,
     ("municipality.management.commands.send_reminders", "invoices.reminders"): (
         _REMINDERS
