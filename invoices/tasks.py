@@ -65,3 +65,15 @@ def invoice_import_run_task(*, import_id: int) -> None:
     from invoices.imports import invoice_import_run
 
     invoice_import_run(import_id=import_id)
+
+
+# Reminders (催促): the service is in invoices.reminders.
+
+
+@shared_task(acks_late=True)
+def reminders_send_daily_task() -> int:
+    """Scheduled every morning (CELERY_BEAT_SCHEDULE); safe to run twice.
+    No tenant: it walks every municipality, entering each one's scope."""
+    from invoices.reminders import reminders_send_daily
+
+    return reminders_send_daily()
