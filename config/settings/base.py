@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "partners",
     "invoices",
     "peppol",
+    "demo",
 ]
 
 MIDDLEWARE = [
