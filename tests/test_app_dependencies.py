@@ -35,11 +35,6 @@ LAYER_OF_PREFIX = {
     "municipality.management.commands.export_zengin": "treasury",
 }
 
-# (importing module, imported module) -> why it is allowed for now. An entry
-# that no longer matches an import fails test_every_exception_is_still_needed,
-# so this list only shrinks.
-ALLOWED = {}
-
 
 def _layer(module: str) -> str | None:
     parts = module.split(".")
@@ -115,11 +110,6 @@ def test_no_module_imports_an_app_above_it(app):
     found = [
         f"{module}:{line} imports {imported} ({own} must not depend on {target})"
         for module, line, imported, own, target in _violations()
-        if module.split(".")[0] == app and (module, imported) not in ALLOWED
+        if module.split(".")[0] == app
     ]
     assert found == []
-
-
-def test_every_exception_is_still_needed():
-    seen = {(module, imported) for module, _, imported, _, _ in _violations()}
-    assert set(ALLOWED) - seen == set()
