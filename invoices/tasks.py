@@ -3,7 +3,7 @@ them safe to run twice); the tenant's scope is entered by TenantTask."""
 
 from celery import Task, shared_task
 
-from municipality.tasks_base import TRANSIENT_ERRORS, TenantTask
+from municipality.tenant_tasks import TRANSIENT_ERRORS, TenantTask
 
 
 class PdfTask(TenantTask):

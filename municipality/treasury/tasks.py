@@ -3,7 +3,7 @@
 
 from celery import shared_task
 
-from municipality.tasks_base import TRANSIENT_ERRORS, TenantTask
+from municipality.tenant_tasks import TRANSIENT_ERRORS, TenantTask
 
 
 @shared_task(
