@@ -12,9 +12,9 @@ from invoices.models import (
     InvoiceLine,
     InvoicePdf,
     PdfStatus,
-    SettingsEvent,
 )
 from invoices.services import invoice_pdf_request
+from municipality.models import SettingsEvent
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

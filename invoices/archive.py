@@ -32,7 +32,7 @@ from accounts.spreadsheets import csv_cell
 from invoices.models import Invoice, InvoicePdf, PdfStatus
 from invoices.presentation import invoice_parties
 from invoices.services import invoice_pdf_ensure
-from municipality.tasks_base import DATABASE_ERRORS
+from municipality.tenant_tasks import DATABASE_ERRORS
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import User
-from invoices.models import Invoice, InvoiceStatus, SettingsEvent, ZipExport
-from municipality.models import Municipality, StaffRole
+from invoices.models import Invoice, InvoiceStatus, ZipExport
+from municipality.models import StaffRole
 from municipality.tenancy import CityAccess
 from partners.models import Supplier
 
@@ -74,28 +74,6 @@ def invoice_chain(invoice: Invoice) -> list[Invoice]:
         chain.append(nxt)
         current = nxt
     return chain
-
-
-def settings_event_list_for_municipality(
-    *, municipality: Municipality
-) -> QuerySet[SettingsEvent]:
-    """The municipality's settings and staff-role changes, newest first
-    (for its city administrators). Each row carries what it shows, so the
-    page needs no further queries."""
-    return SettingsEvent.objects.filter(municipality=municipality).order_by("-pk")
-
-
-def settings_event_list_for_supplier(*, supplier: Supplier) -> QuerySet[SettingsEvent]:
-    """The supplier's role changes, newest first (for its owners).
-
-    They belong to no municipality, so the tenant scope (which would hide
-    them) is lifted here and the supplier filter is the only one.
-    """
-    return (
-        SettingsEvent.objects.with_scopes_disabled()
-        .filter(supplier=supplier, municipality__isnull=True)
-        .order_by("-pk")
-    )
 
 
 # ZIP exports: each belongs to the user who asked for it, in the area

@@ -2,8 +2,8 @@
 
 from django.utils.translation import gettext
 
-from invoices.audit import canonical_json, sha256_hex
 from invoices.models import Invoice
+from municipality.audit import canonical_json, sha256_hex
 from partners.models import BankAccount
 
 

@@ -4,7 +4,7 @@ municipality) or SupplierTask (a supplier's municipalities)."""
 
 from celery import Task, shared_task
 
-from municipality.tasks_base import TRANSIENT_ERRORS, TenantTask
+from municipality.tenant_tasks import TRANSIENT_ERRORS, TenantTask
 from partners.supplier_tasks import SupplierTask
 
 
@@ -115,3 +115,15 @@ def supplier_zip_export_build_task(*, job_id: int, supplier_id: int) -> None:
     from invoices.zip_exports import zip_export_build
 
     zip_export_build(job_id=job_id)
+
+
+# Reminders (催促): the service is in invoices.reminders.
+
+
+@shared_task(acks_late=True)
+def reminders_send_daily_task() -> int:
+    """Scheduled every morning (CELERY_BEAT_SCHEDULE); safe to run twice.
+    No tenant: it walks every municipality, entering each one's scope."""
+    from invoices.reminders import reminders_send_daily
+
+    return reminders_send_daily()

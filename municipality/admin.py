@@ -10,10 +10,8 @@ from accounts.spreadsheets import FormulaSafeCSV
 from municipality.models import (
     Department,
     Municipality,
-    PaymentBatch,
     StaffMembership,
     StaffRole,
-    TreasurySettings,
 )
 from municipality.resources import DepartmentResource
 from municipality.services import (
@@ -21,7 +19,6 @@ from municipality.services import (
     staff_membership_revoke,
     staff_membership_save,
 )
-from municipality.treasury.admin import PaymentBatchAdmin, TreasurySettingsAdmin
 
 
 @admin.register(Municipality)
@@ -165,7 +162,3 @@ class StaffMembershipAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for membership in queryset:
             staff_membership_revoke(membership=membership, actor=request.user)
-
-
-admin.site.register(TreasurySettings, TreasurySettingsAdmin)
-admin.site.register(PaymentBatch, PaymentBatchAdmin)

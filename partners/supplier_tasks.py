@@ -5,7 +5,7 @@ A supplier task is called with ``supplier_id=`` as a keyword; the base
 enters the scope of the supplier's municipalities, the same scope the
 tenancy middleware gives the supplier's pages, around the task body and
 around its failure handler. A task called without it fails at once, before
-touching any data. ``tests/municipality/test_tasks_base.py`` checks that
+touching any data. ``tests/partners/test_supplier_tasks.py`` checks that
 every task taking ``supplier_id`` uses this base.
 """
 

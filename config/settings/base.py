@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "partners",
     "invoices",
     "peppol",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -275,7 +276,7 @@ CELERY_TIMEZONE = "Asia/Tokyo"
 CELERY_BEAT_SCHEDULE = {
     # 07:30 every day; the job itself skips weekends and holidays.
     "reminders-daily": {
-        "task": "municipality.tasks.reminders_send_daily_task",
+        "task": "invoices.tasks.reminders_send_daily_task",
         "schedule": crontab(hour=7, minute=30),
     },
     # Every 2 minutes: import what the municipalities' access points

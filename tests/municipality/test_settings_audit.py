@@ -14,8 +14,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
-from invoices.models import SettingsAction, SettingsEvent, SettingsEventKind
-from municipality.models import Municipality, StaffMembership, StaffRole
+from municipality.models import (
+    Municipality,
+    SettingsAction,
+    SettingsEvent,
+    SettingsEventKind,
+    StaffMembership,
+    StaffRole,
+)
 from municipality.treasury.services.settings import treasury_settings_save
 from partners.models import SupplierMembership, SupplierRole
 from tests.factories import (
@@ -597,10 +603,10 @@ def test_platform_admins_read_every_event_in_the_admin(
         reverse("admin:partners_suppliermembership_change", args=[clerk.pk]),
         {"user": clerk.user_id, "supplier": supplier.pk, "role": SupplierRole.OWNER},
     )
-    page = admin_client.get(reverse("admin:invoices_settingsevent_changelist"))
+    page = admin_client.get(reverse("admin:municipality_settingsevent_changelist"))
     assert page.status_code == 200
     assert "役割: 担当者 → 管理者" in page.content.decode()
     (event,) = _events()
-    change = reverse("admin:invoices_settingsevent_change", args=[event.pk])
+    change = reverse("admin:municipality_settingsevent_change", args=[event.pk])
     assert admin_client.get(change).status_code == 200
     assert admin_client.post(change, {}).status_code == 403

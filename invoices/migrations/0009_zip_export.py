@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoices', '0007_settings_event_kinds_staff_department'),
+        ('invoices', '0008_settings_event_to_municipality'),
         ('municipality', '0007_staff_invitation'),
         ('partners', '0005_seal_png_help_text'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
