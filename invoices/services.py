@@ -60,7 +60,14 @@ DRAFT_FIELDS = (
     "notes",
     "price_basis",
 )
-LINE_FIELDS = ("description", "quantity", "unit", "unit_price", "tax_category")
+LINE_FIELDS = (
+    "description",
+    "quantity",
+    "unit",
+    "unit_price",
+    "tax_category",
+    "note",
+)
 
 REMINDER_INTERVAL = timedelta(hours=24)
 NUMBER_TAKEN = _("この請求書番号はすでに使われています。別の番号にしてください。")
@@ -80,6 +87,7 @@ class LineInput:
     unit_price: Decimal
     tax_category: str
     unit: str = ""
+    note: str = ""  # 明細備考
 
 
 def invoice_number_suggest(*, supplier: Supplier, today: date | None = None) -> str:
@@ -129,6 +137,7 @@ def _lines_write(invoice: Invoice, lines: list[LineInput]) -> None:
             invoice=invoice,
             position=position,
             description=line.description,
+            note=line.note,
             quantity=line.quantity,
             unit=line.unit,
             unit_price=line.unit_price,
@@ -226,6 +235,7 @@ def _lines_of(invoice: Invoice) -> list[LineInput]:
             unit_price=line.unit_price,
             tax_category=line.tax_category,
             unit=line.unit,
+            note=line.note,
         )
         for line in invoice.lines.order_by("position")
     ]
