@@ -7,6 +7,7 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV
 
 from accounts.spreadsheets import FormulaSafeCSV
+from municipality.fields import PostalCodeField
 from municipality.models import (
     Department,
     Municipality,
@@ -24,8 +25,18 @@ from municipality.services import (
 from municipality.treasury.admin import PaymentBatchAdmin, TreasurySettingsAdmin
 
 
+class MunicipalityAdminForm(forms.ModelForm):
+    # 〒８９３－００１４ is stored as 893-0014, as on the supplier forms.
+    postal_code = PostalCodeField()
+
+    class Meta:
+        model = Municipality
+        fields = "__all__"
+
+
 @admin.register(Municipality)
 class MunicipalityAdmin(admin.ModelAdmin):
+    form = MunicipalityAdminForm
     list_display = (
         "name",
         "local_government_code",

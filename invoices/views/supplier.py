@@ -266,9 +266,7 @@ class InvoiceCopyView(InvoiceCreateView):
     def initial(self):
         source = self.copied_from
         # The addressee only while the supplier can still send to it.
-        addressable = connection_choices(self.supplier).filter(
-            pk=source.connection_id
-        )
+        addressable = connection_choices(self.supplier).filter(pk=source.connection_id)
         return {
             **{name: getattr(source, name) for name in DRAFT_FIELDS},
             **super().initial(),

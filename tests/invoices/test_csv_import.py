@@ -800,7 +800,9 @@ def test_department_code_that_lost_its_leading_zero_is_read_with_a_notice(
     # More in tests/invoices/test_csv_line_notes.py.
     zero = DepartmentFactory(municipality=tenant.municipality, code="010")
     ConnectionFactory(supplier=supplier, department=zero)
-    result = csv_parse(data=csv_file([line(zero, 宛先部署コード="10")]), supplier=supplier)
+    result = csv_parse(
+        data=csv_file([line(zero, 宛先部署コード="10")]), supplier=supplier
+    )
     assert result.ok
     assert [str(notice) for notice in result.notices] == [
         "2行目「宛先部署コード」: 部署コード 10 を 010 として読み取りました"
