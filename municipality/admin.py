@@ -25,18 +25,8 @@ from municipality.services import (
 from municipality.treasury.admin import PaymentBatchAdmin, TreasurySettingsAdmin
 
 
-class MunicipalityAdminForm(forms.ModelForm):
-    # 〒８９３－００１４ is stored as 893-0014, as on the supplier forms.
-    postal_code = PostalCodeField()
-
-    class Meta:
-        model = Municipality
-        fields = "__all__"
-
-
 @admin.register(Municipality)
 class MunicipalityAdmin(admin.ModelAdmin):
-    form = MunicipalityAdminForm
     list_display = (
         "name",
         "local_government_code",
@@ -51,6 +41,12 @@ class MunicipalityAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_departments=Count("departments"))
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # 〒８９３－００１４ is stored as 893-0014, as on the supplier forms.
+        if db_field.name == "postal_code":
+            return PostalCodeField(label=db_field.verbose_name)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         # Through the service, so deadline and reminder changes are audited.

@@ -7,7 +7,7 @@ on the preview."""
 import csv
 import io
 import re
-from decimal import Decimal as D
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -134,8 +134,10 @@ def test_line_notes_are_printed_sent_and_exported(
             connection=connection,
             actor=supplier_user,
             lines=[
-                LineInput("コピー用紙 A4", D(10), D(450), "S", "箱", "500枚入り"),
-                LineInput("お茶（来客用）", D(3), D(120), "AA", "本"),
+                LineInput(
+                    "コピー用紙 A4", Decimal(10), Decimal(450), "S", "箱", "500枚入り"
+                ),
+                LineInput("お茶（来客用）", Decimal(3), Decimal(120), "AA", "本"),
             ],
         )
         assert invoice.snapshot["lines"][0]["note"] == "500枚入り"
