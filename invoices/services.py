@@ -243,8 +243,10 @@ def _lines_of(invoice: Invoice) -> list[LineInput]:
 
 @transaction.atomic
 def invoice_copy(*, invoice: Invoice, actor: User, corrects: bool = False) -> Invoice:
-    """A new draft with the same content (複製), numbered afresh. With
-    ``corrects``, the draft is the correction of a returned invoice."""
+    """A new draft with the same content, numbered afresh. With
+    ``corrects``, the draft is the correction of a returned invoice (訂正).
+    (複製 on the supplier's pages saves nothing: it fills the new-invoice
+    form, ``invoices.views.supplier.InvoiceCopyView``.)"""
     if corrects and invoice.status != InvoiceStatus.RETURNED:
         raise ValidationError(gettext("訂正できるのは差戻しされた請求書だけです。"))
     supplier = invoice.supplier
