@@ -136,8 +136,8 @@ _EXAMPLE_INVOICES = (
         "件名": "11月分 事務用品",
         "備考": "",
         "lines": (
-            ("コピー用紙 A4", "10", "箱", "450", "10%"),
-            ("ボールペン（黒）", "20", "本", "120", "10%"),
+            ("コピー用紙 A4", "10", "箱", "450", "10%", "500枚入り"),
+            ("ボールペン（黒）", "20", "本", "120", "10%", ""),
         ),
     },
     {
@@ -149,8 +149,8 @@ _EXAMPLE_INVOICES = (
         "件名": "11月分 給食用牛乳",
         "備考": "軽減税率の対象品目には8%を指定します。",
         "lines": (
-            ("牛乳 200ml", "1200", "本", "55", "8%"),
-            ("配送料", "1", "式", "3000", "10%"),
+            ("牛乳 200ml", "1200", "本", "55", "8%", "11月4日〜11月30日の納品分"),
+            ("配送料", "1", "式", "3000", "10%", ""),
         ),
     },
 )
@@ -181,7 +181,7 @@ def upload_template_csv(*, municipality_code: str, department_code: str) -> byte
     rows = [csv_import.COLUMNS]
     for example in _EXAMPLE_INVOICES:
         header = {key: value for key, value in example.items() if key != "lines"}
-        for description, quantity, unit, unit_price, tax in example["lines"]:
+        for description, quantity, unit, unit_price, tax, note in example["lines"]:
             rows.append(
                 _upload_row(
                     {
@@ -193,6 +193,7 @@ def upload_template_csv(*, municipality_code: str, department_code: str) -> byte
                         "単位": unit,
                         "単価": unit_price,
                         "税区分": tax,
+                        "明細備考": note,
                     }
                 )
             )
@@ -229,6 +230,7 @@ def _upload_rows(invoice: Invoice, labels: dict[str, str]) -> Iterator[list[str]
                 "単位": line.unit,
                 "単価": _plain(line.unit_price),
                 "税区分": labels[line.tax_category],
+                "明細備考": line.note,
             }
         )
 

@@ -372,6 +372,8 @@ class InvoiceLine(DraftOnlyMixin, models.Model):
     )
     position = models.PositiveSmallIntegerField(gettext_lazy("行番号"))
     description = models.CharField(gettext_lazy("品名・内容"), max_length=200)
+    # 明細備考: printed under the line's item name.
+    note = models.CharField(gettext_lazy("明細備考"), max_length=200, blank=True)
     quantity = models.DecimalField(
         gettext_lazy("数量"), max_digits=12, decimal_places=3
     )

@@ -60,7 +60,14 @@ DRAFT_FIELDS = (
     "notes",
     "price_basis",
 )
-LINE_FIELDS = ("description", "quantity", "unit", "unit_price", "tax_category")
+LINE_FIELDS = (
+    "description",
+    "quantity",
+    "unit",
+    "unit_price",
+    "tax_category",
+    "note",
+)
 
 REMINDER_INTERVAL = timedelta(hours=24)
 NUMBER_TAKEN = _("この請求書番号はすでに使われています。別の番号にしてください。")
@@ -80,6 +87,7 @@ class LineInput:
     unit_price: Decimal
     tax_category: str
     unit: str = ""
+    note: str = ""  # 明細備考
 
 
 def invoice_number_suggest(*, supplier: Supplier, today: date | None = None) -> str:
@@ -129,6 +137,7 @@ def _lines_write(invoice: Invoice, lines: list[LineInput]) -> None:
             invoice=invoice,
             position=position,
             description=line.description,
+            note=line.note,
             quantity=line.quantity,
             unit=line.unit,
             unit_price=line.unit_price,
@@ -226,6 +235,7 @@ def _lines_of(invoice: Invoice) -> list[LineInput]:
             unit_price=line.unit_price,
             tax_category=line.tax_category,
             unit=line.unit,
+            note=line.note,
         )
         for line in invoice.lines.order_by("position")
     ]
@@ -233,8 +243,10 @@ def _lines_of(invoice: Invoice) -> list[LineInput]:
 
 @transaction.atomic
 def invoice_copy(*, invoice: Invoice, actor: User, corrects: bool = False) -> Invoice:
-    """A new draft with the same content (複製), numbered afresh. With
-    ``corrects``, the draft is the correction of a returned invoice."""
+    """A new draft with the same content, numbered afresh. With
+    ``corrects``, the draft is the correction of a returned invoice (訂正).
+    (複製 on the supplier's pages saves nothing: it fills the new-invoice
+    form, ``invoices.views.supplier.InvoiceCopyView``.)"""
     if corrects and invoice.status != InvoiceStatus.RETURNED:
         raise ValidationError(gettext("訂正できるのは差戻しされた請求書だけです。"))
     supplier = invoice.supplier

@@ -11,19 +11,25 @@ def _date(value) -> str:
     return value.isoformat() if value else ""
 
 
+def _line_snapshot(line) -> dict:
+    snapshot = {
+        "position": line.position,
+        "description": line.description,
+        "quantity": str(line.quantity),
+        "unit": line.unit,
+        "unit_price": str(line.unit_price),
+        "tax_category": line.tax_category,
+        "amount": str(line.amount),
+    }
+    # 明細備考 only when there is one: the snapshots (and content hashes) of
+    # invoices issued before lines had notes stay what they were.
+    if line.note:
+        snapshot["note"] = line.note
+    return snapshot
+
+
 def lines_snapshot(invoice: Invoice) -> list[dict]:
-    return [
-        {
-            "position": line.position,
-            "description": line.description,
-            "quantity": str(line.quantity),
-            "unit": line.unit,
-            "unit_price": str(line.unit_price),
-            "tax_category": line.tax_category,
-            "amount": str(line.amount),
-        }
-        for line in invoice.lines.order_by("position")
-    ]
+    return [_line_snapshot(line) for line in invoice.lines.order_by("position")]
 
 
 def totals_snapshot(invoice: Invoice) -> dict:

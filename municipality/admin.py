@@ -7,6 +7,7 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV
 
 from accounts.spreadsheets import FormulaSafeCSV
+from municipality.fields import PostalCodeField
 from municipality.models import (
     Department,
     Municipality,
@@ -37,6 +38,12 @@ class MunicipalityAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_departments=Count("departments"))
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # 〒８９３－００１４ is stored as 893-0014, as on the supplier forms.
+        if db_field.name == "postal_code":
+            return PostalCodeField(label=db_field.verbose_name)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         # Through the service, so deadline and reminder changes are audited.

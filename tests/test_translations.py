@@ -292,7 +292,7 @@ PYTHON_DATA = {
     "partners/banking.py::_SEARCH_DASHES": "bank search: dash normalisation",
     "partners/banking.py::_SEARCH_ABBREVIATIONS": "bank search: the master's "
     "abbreviations of kinds of institution",
-    "partners/forms/fields.py::_DASHES": "dash normalisation of postal codes",
+    "municipality/fields.py::_DASHES": "dash normalisation of postal codes",
     "partners/forms/invitations.py::_KANA": "what a kana field may hold",
     "partners/forms/invitations.py::_LONG_VOWEL_AS_DASH": "phone number normalisation",
     "partners/resources.py::REGISTRATION_NUMBER": "payee master CSV column "

@@ -40,8 +40,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "allauth",
-    "allauth.account",
-    "allauth.mfa",
+    # allauth.account and allauth.mfa, with names of their own in the admin.
+    "accounts.allauth_apps.AllauthAccountConfig",
+    "accounts.allauth_apps.AllauthMfaConfig",
     "import_export",
     "accounts",
     "municipality",
