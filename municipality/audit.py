@@ -12,9 +12,10 @@ import hashlib
 import json
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django_scopes import scopes_disabled
 
@@ -41,7 +42,9 @@ def sha256_hex(text: str) -> str:
 
 def chain_actor_label(actor: User | None) -> str:
     if actor is None:
-        return gettext("システム")
+        # Stored in the record: the source language, whoever is acting.
+        with translation.override(settings.LANGUAGE_CODE):
+            return gettext("システム")
     return f"{actor.name} <{actor.email}>" if actor.name else actor.email
 
 
@@ -87,14 +90,17 @@ def settings_event_hash(event: SettingsEvent) -> str:
 
 
 def _display(field: models.Field, value) -> str:
-    """A stored value as people read it: choice labels, 有効/無効, names."""
+    """A stored value as people read it: choice labels, 有効/無効, names.
+    The text goes into the audit record, so it is written in the source
+    language (Japanese) whatever language the acting user reads."""
     if value is None or value == "":
         return ""
-    if isinstance(field, models.BooleanField):
-        return gettext("有効") if value else gettext("無効")
-    if field.choices:
-        return str(dict(field.flatchoices).get(value, value))
-    return str(value)
+    with translation.override(settings.LANGUAGE_CODE):
+        if isinstance(field, models.BooleanField):
+            return gettext("有効") if value else gettext("無効")
+        if field.choices:
+            return str(dict(field.flatchoices).get(value, value))
+        return str(value)
 
 
 def field_values(instance: models.Model, names: Iterable[str]) -> dict[str, str]:
@@ -123,9 +129,9 @@ def field_changes(
         old, new = before.get(name, ""), after.get(name, "")
         if old != new:
             label = labels.get(name) or model._meta.get_field(name).verbose_name
-            changes.append(
-                {"field": name, "label": str(label), "before": old, "after": new}
-            )
+            with translation.override(settings.LANGUAGE_CODE):
+                label = str(label)
+            changes.append({"field": name, "label": label, "before": old, "after": new})
     return changes
 
 
