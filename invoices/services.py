@@ -66,7 +66,14 @@ DRAFT_FIELDS = (
     "price_basis",
     "withholding_kind",
 )
-LINE_FIELDS = ("description", "quantity", "unit", "unit_price", "tax_category")
+LINE_FIELDS = (
+    "description",
+    "quantity",
+    "unit",
+    "unit_price",
+    "tax_category",
+    "note",
+)
 
 REMINDER_INTERVAL = timedelta(hours=24)
 NUMBER_TAKEN = _("この請求書番号はすでに使われています。別の番号にしてください。")
@@ -86,6 +93,7 @@ class LineInput:
     unit_price: Decimal
     tax_category: str
     unit: str = ""
+    note: str = ""  # 明細備考
     withholding: bool = False
 
 
@@ -137,6 +145,7 @@ def _lines_write(invoice: Invoice, lines: list[LineInput]) -> None:
             invoice=invoice,
             position=position,
             description=line.description,
+            note=line.note,
             quantity=line.quantity,
             unit=line.unit,
             unit_price=line.unit_price,
@@ -257,6 +266,7 @@ def _lines_of(invoice: Invoice) -> list[LineInput]:
             unit_price=line.unit_price,
             tax_category=line.tax_category,
             unit=line.unit,
+            note=line.note,
             withholding=line.withholding,
         )
         for line in invoice.lines.order_by("position")
@@ -265,8 +275,10 @@ def _lines_of(invoice: Invoice) -> list[LineInput]:
 
 @transaction.atomic
 def invoice_copy(*, invoice: Invoice, actor: User, corrects: bool = False) -> Invoice:
-    """A new draft with the same content (複製), numbered afresh. With
-    ``corrects``, the draft is the correction of a returned invoice."""
+    """A new draft with the same content, numbered afresh. With
+    ``corrects``, the draft is the correction of a returned invoice (訂正).
+    (複製 on the supplier's pages saves nothing: it fills the new-invoice
+    form, ``invoices.views.supplier.InvoiceCopyView``.)"""
     if corrects and invoice.status != InvoiceStatus.RETURNED:
         raise ValidationError(gettext("訂正できるのは差戻しされた請求書だけです。"))
     supplier = invoice.supplier
@@ -648,6 +660,16 @@ def invoice_pdf_render(*, invoice_id: int) -> InvoicePdf:
         pdf.rendered_at = timezone.now()
         pdf.save()
     return pdf
+
+
+def invoice_pdf_ensure(*, invoice: Invoice) -> InvoicePdf:
+    """The issued invoice's stored PDF, rendered and stored here and now if
+    the task has not done it yet (or failed): for a download that cannot
+    wait. Raises whatever rendering raises."""
+    InvoicePdf.objects.get_or_create(
+        invoice=invoice, defaults={"municipality_id": invoice.municipality_id}
+    )
+    return invoice_pdf_render(invoice_id=invoice.pk)
 
 
 def invoice_pdf_failed(*, invoice_id: int, error: str) -> None:

@@ -2,8 +2,8 @@
 
 from django.utils.translation import gettext
 
-from invoices.audit import canonical_json, sha256_hex
 from invoices.models import Invoice
+from municipality.audit import canonical_json, sha256_hex
 from partners.models import BankAccount
 
 
@@ -11,8 +11,8 @@ def _date(value) -> str:
     return value.isoformat() if value else ""
 
 
-def _line(line) -> dict:
-    row = {
+def _line_snapshot(line) -> dict:
+    snapshot = {
         "position": line.position,
         "description": line.description,
         "quantity": str(line.quantity),
@@ -21,15 +21,17 @@ def _line(line) -> dict:
         "tax_category": line.tax_category,
         "amount": str(line.amount),
     }
-    # Only when set, so that the snapshots of invoices issued before
-    # withholding existed still match their lines.
+    # 明細備考 and 源泉徴収 only when there is one: the snapshots (and content
+    # hashes) of invoices issued before lines had them stay what they were.
+    if line.note:
+        snapshot["note"] = line.note
     if line.withholding:
-        row["withholding"] = True
-    return row
+        snapshot["withholding"] = True
+    return snapshot
 
 
 def lines_snapshot(invoice: Invoice) -> list[dict]:
-    return [_line(line) for line in invoice.lines.order_by("position")]
+    return [_line_snapshot(line) for line in invoice.lines.order_by("position")]
 
 
 def _withholding(invoice: Invoice) -> dict:

@@ -35,7 +35,6 @@ from invoices.selectors import (
 )
 from invoices.services import (
     DRAFT_FIELDS,
-    invoice_copy,
     invoice_correct,
     invoice_issue,
     invoice_issue_problems,
@@ -138,8 +137,11 @@ class InvoiceFormView(View):
         form = InvoiceForm(
             supplier=self.supplier, invoice=self.invoice, initial=self.initial()
         )
-        lines = line_initial(self.invoice) if self.invoice else []
-        return self.render(form, self.formset(initial=lines))
+        return self.render(form, self.formset(initial=self.lines()))
+
+    def lines(self) -> list[dict]:
+        """The initial rows of the lines."""
+        return line_initial(self.invoice) if self.invoice else []
 
     def formset(self, data=None, **kwargs):
         return LineFormSet(
@@ -203,8 +205,11 @@ class InvoiceFormView(View):
                 "tax_rows": [(RATE_LABELS[b.category], b) for b in totals.buckets],
                 "chain": invoice_chain(self.invoice) if self.invoice else [],
                 "attachments": self.invoice.attachments.all() if self.invoice else [],
+                "copied_from": self.copied_from,
             },
         )
+
+    copied_from: Invoice | None = None
 
 
 class InvoiceCreateView(InvoiceFormView):
@@ -263,25 +268,28 @@ class InvoiceDeleteView(View):
         return redirect("supplier:invoices")
 
 
-class InvoiceCopyView(View):
-    """複製: a new draft with the invoice's content, issued or not."""
+class InvoiceCopyView(InvoiceCreateView):
+    """複製: the new-invoice form filled with an invoice's content (issued or
+    not), with a fresh number and today's date. Nothing is saved until the
+    user saves the form, which creates a new draft as 「請求書の作成」 does."""
 
-    def post(self, request, pk):
-        invoice = _invoice(request, pk)
-        try:
-            copy = invoice_copy(invoice=invoice, actor=request.user)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-            return _to_invoice(invoice)
-        messages.success(
-            request,
-            gettext(
-                "請求書「%(number)s」を複製しました。"
-                "請求書番号・日付・明細を確認してから保存してください。"
-            )
-            % {"number": invoice.number},
-        )
-        return redirect("supplier:invoice_edit", pk=copy.pk)
+    def dispatch(self, request, *args, **kwargs):
+        self.copied_from = _invoice(request, kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def initial(self):
+        source = self.copied_from
+        # The addressee only while the supplier can still send to it.
+        addressable = connection_choices(self.supplier).filter(pk=source.connection_id)
+        return {
+            **{name: getattr(source, name) for name in DRAFT_FIELDS},
+            **super().initial(),
+            "connection": source.connection_id if addressable.exists() else None,
+            "price_basis": source.price_basis,
+        }
+
+    def lines(self):
+        return line_initial(self.copied_from)
 
 
 class InvoiceCorrectView(View):

@@ -1,12 +1,20 @@
 """Admin for the treasury: settings are edited with the same checks as the
 city administrators' form and saved through the same service (so every
 change is audited); batches are read-only (their changes go through the
-services, so that every step is in the invoices' history)."""
+services, so that every step is in the invoices' history).
+
+The treasury is not an app of its own, so Django's admin autodiscovery does
+not import this module: ``config.apps.PortalAdminConfig`` does."""
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from municipality.models import PaymentBatchItem, PaymentNotice
+from municipality.models import (
+    PaymentBatch,
+    PaymentBatchItem,
+    PaymentNotice,
+    TreasurySettings,
+)
 from municipality.treasury.forms import TreasurySettingsForm
 from municipality.treasury.services.settings import (
     TREASURY_AUDITED_FIELDS,
@@ -128,3 +136,7 @@ class PaymentBatchAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+admin.site.register(TreasurySettings, TreasurySettingsAdmin)
+admin.site.register(PaymentBatch, PaymentBatchAdmin)

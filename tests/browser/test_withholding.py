@@ -84,7 +84,9 @@ def test_the_treasury_reads_the_yearly_summary_on_a_phone(
         connection = individual.connections.get()
         make_bank_account(individual)
         make_settings(tenant.municipality)
-        fee = LineInput("講演料", Decimal(1), Decimal(60_000), "S", "式", True)
+        fee = LineInput(
+            "講演料", Decimal(1), Decimal(60_000), "S", "式", withholding=True
+        )
         invoice = make_approved(tenant, supplier_user, connection, lines=[fee])
         batch = batch_create(
             municipality=tenant.municipality,

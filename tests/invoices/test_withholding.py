@@ -129,7 +129,12 @@ def test_the_base_is_the_sum_of_the_lines_subject_to_withholding(lines, kind):
 
 
 FEE = LineInput(
-    "講演料（11月5日 市民講座）", Decimal(1), Decimal(100_000), "S", "式", True
+    "講演料（11月5日 市民講座）",
+    Decimal(1),
+    Decimal(100_000),
+    "S",
+    "式",
+    withholding=True,
 )
 TRAVEL = LineInput("交通費（実費）", Decimal(1), Decimal(5_000), "S", "式")
 

@@ -150,7 +150,12 @@ def issued(individual, connection, supplier_user):
             actor=supplier_user,
             lines=[
                 LineInput(
-                    "講演料（市民講座）", Decimal(1), Decimal(100_000), "S", "式", True
+                    "講演料（市民講座）",
+                    Decimal(1),
+                    Decimal(100_000),
+                    "S",
+                    "式",
+                    withholding=True,
                 ),
                 LineInput("交通費", Decimal(1), Decimal(5_000), "S", "式"),
             ],

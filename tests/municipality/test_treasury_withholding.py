@@ -53,7 +53,9 @@ def _no_scopes():
 
 
 def fee(amount: int, description="講演料") -> LineInput:
-    return LineInput(description, Decimal(1), Decimal(amount), "S", "式", True)
+    return LineInput(
+        description, Decimal(1), Decimal(amount), "S", "式", withholding=True
+    )
 
 
 def expenses(amount: int) -> LineInput:

@@ -352,7 +352,7 @@ def test_withholding_goes_in_the_note_and_payment_terms_and_still_validates(
         connection,
         supplier_user,
         [
-            LineInput("講演料", Decimal(1), Decimal(fee), "S", "式", True),
+            LineInput("講演料", Decimal(1), Decimal(fee), "S", "式", withholding=True),
             LineInput("交通費", Decimal(1), Decimal(3_000), "S", "式"),
         ],
         withholding_kind=kind,

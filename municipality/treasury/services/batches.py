@@ -469,7 +469,7 @@ def batch_mark_paid(*, batch: PaymentBatch, actor: User) -> PaymentBatch:
     paid, and after commit each payment notice is rendered and sent.
     Nobody attests the payment of a supplier they belong to
     (``DutyConflictError``)."""
-    from municipality.tasks import payment_notice_deliver_task
+    from municipality.treasury.tasks import payment_notice_deliver_task
 
     batch = batch_lock(batch)
     batch_transition_check(batch, BatchStatus.PAID)
