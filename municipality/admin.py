@@ -10,6 +10,7 @@ from accounts.spreadsheets import FormulaSafeCSV
 from municipality.models import (
     Department,
     Municipality,
+    PayeeChoice,
     PaymentBatch,
     StaffMembership,
     StaffRole,
@@ -21,7 +22,11 @@ from municipality.services import (
     staff_membership_revoke,
     staff_membership_save,
 )
-from municipality.treasury.admin import PaymentBatchAdmin, TreasurySettingsAdmin
+from municipality.treasury.admin import (
+    PayeeChoiceAdmin,
+    PaymentBatchAdmin,
+    TreasurySettingsAdmin,
+)
 
 
 @admin.register(Municipality)
@@ -169,3 +174,4 @@ class StaffMembershipAdmin(admin.ModelAdmin):
 
 admin.site.register(TreasurySettings, TreasurySettingsAdmin)
 admin.site.register(PaymentBatch, PaymentBatchAdmin)
+admin.site.register(PayeeChoice, PayeeChoiceAdmin)
