@@ -38,7 +38,7 @@ Add one line to ``MATRIX`` with the URL name as key:
 The strings are object families of the world in ``tests/tenancy.py``
 (``invoice``, ``draft``, ``attachment``, ``batch``, ``payment_notice``,
 ``import``, ``member``, ``bank_account``, ``seal``, ``department``,
-``invitation`` …): each has objects of both suppliers and/or both
+``payable``, ``invitation`` …): each has objects of both suppliers and/or both
 municipalities, named by the URL's parameters (``pk``, ``code``, ``name``,
 ``token``…). A new kind of object needs a family: add a few lines to
 ``_build_world`` that create one per supplier or municipality with
@@ -151,6 +151,13 @@ MATRIX = {
     # City: treasury.
     "city:treasury": city(roles={TREASURY}),
     "city:payables": city(roles={TREASURY}),
+    "city:invoice_payee": city(
+        "payable",
+        "invoice",
+        roles={TREASURY},
+        closed="draft",
+        data={"reason": "電話で口座の変更を確認した。"},
+    ),
     "city:batches": city(roles={TREASURY}, data={"payment_date": TODAY}),
     "city:batch": city("batch", roles={TREASURY}),
     "city:batch_remove": city("batch", roles={TREASURY}),
