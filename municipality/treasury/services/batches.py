@@ -39,7 +39,12 @@ from municipality.models import (
 from municipality.treasury.selectors import (
     batch_invoices,
     batch_notices,
+    payees_of,
     transfers_plan,
+)
+from municipality.treasury.services.payees import (
+    payee_problem_message,
+    payee_problems,
 )
 from municipality.treasury.services.settings import treasury_settings_require
 from municipality.treasury.workflow import (
@@ -200,6 +205,7 @@ def batch_add_invoices(
         )
     )
     conflicts = set(invoices_in_conflict(actor=actor, invoices=invoices))
+    payees = payees_of(invoices)
     problems = []
     for invoice in invoices:
         params = {
@@ -217,15 +223,8 @@ def batch_add_invoices(
                 )
                 % params
             )
-        elif not invoice.snapshot.get("bank_account"):
-            problems.append(
-                gettext(
-                    "請求書 %(number)s（受付番号 %(receipt)s）には振込先口座の記載が"
-                    "ないため、振込データに入れられません。取引先に振込先口座を確認し、"
-                    "別の方法（窓口払など）で支払ってください。"
-                )
-                % params
-            )
+        elif payees[invoice.pk].flagged:
+            problems.append(payee_problem_message(invoice, payees[invoice.pk]))
         elif invoice.pk in taken:
             problems.append(_in_other_batch(invoice, taken[invoice.pk]))
         else:
@@ -324,6 +323,9 @@ def batch_approve(*, batch: PaymentBatch, actor: User) -> PaymentBatch:
     if not invoices:
         raise ValidationError(gettext("請求書の入っていないバッチは承認できません。"))
     _conflicts_refuse(batch, invoices, actor=actor, refusal=gettext("承認できません"))
+    # An account changed since the invoice was added: approve what can be paid.
+    if problems := payee_problems(invoices):
+        raise ValidationError(problems)
     return batch_transition(batch=batch, to=BatchStatus.APPROVED, actor=actor)
 
 
@@ -391,6 +393,9 @@ def batch_export(*, batch: PaymentBatch, actor: User | None) -> PaymentBatch:
             )
             % {"problem": problem}
         )
+    # The supplier may have changed an account since the batch was made.
+    if payee_flagged := payee_problems(invoices):
+        raise ValidationError(problems + payee_flagged)
     plan = transfers_plan(invoices=invoices, settings=settings)
     numbers = [f"{batch.number}-{n:03d}" for n in range(1, len(plan) + 1)]
     try:
