@@ -117,7 +117,7 @@ def _conflicts_refuse(
         )
 
 
-def payment_date_problem(day: date, *, today: date) -> str | None:
+def payment_date_problem(*, day: date, today: date) -> str | None:
     """Why ``day`` cannot be a batch's payment date (振込指定日), or None."""
     if day < today:
         return gettext(
@@ -150,7 +150,7 @@ def batch_create(
     """A new draft batch paying on ``payment_date`` (a bank business day).
     Raises ``ValidationError``."""
     today = timezone.localdate()
-    if problem := payment_date_problem(payment_date, today=today):
+    if problem := payment_date_problem(day=payment_date, today=today):
         raise ValidationError({"payment_date": problem})
     number = _batch_number_take(municipality, today)
     # Read after the municipality's row is locked, so the rule copied is the
@@ -224,7 +224,9 @@ def batch_add_invoices(
                 % params
             )
         elif payees[invoice.pk].flagged:
-            problems.append(payee_problem_message(invoice, payees[invoice.pk]))
+            problems.append(
+                payee_problem_message(invoice=invoice, payee=payees[invoice.pk])
+            )
         elif invoice.pk in taken:
             problems.append(_in_other_batch(invoice, taken[invoice.pk]))
         else:
@@ -386,7 +388,9 @@ def batch_export(*, batch: PaymentBatch, actor: User | None) -> PaymentBatch:
         batch, invoices, actor=actor, refusal=gettext("振込データを作成できません")
     )
     problems = []
-    if problem := payment_date_problem(batch.payment_date, today=timezone.localdate()):
+    if problem := payment_date_problem(
+        day=batch.payment_date, today=timezone.localdate()
+    ):
         problems.append(
             gettext(
                 "%(problem)s このバッチを取り消し、別の支払日で作り直してください。"

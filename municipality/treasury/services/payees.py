@@ -43,7 +43,7 @@ def _params(invoice: Invoice) -> dict:
     return {"number": invoice.number, "receipt": invoice.receipt_number}
 
 
-def payee_problem_message(invoice: Invoice, payee: Payee) -> str:
+def payee_problem_message(*, invoice: Invoice, payee: Payee) -> str:
     """Why ``invoice`` cannot be paid by transfer yet, and what to do."""
     if payee.problem == PayeeProblem.NONE_NAMED:
         return gettext(
@@ -65,7 +65,7 @@ def payee_problems(invoices) -> list[str]:
     invoices = list(invoices)
     payees = payees_of(invoices)
     return [
-        payee_problem_message(invoice, payees[invoice.pk])
+        payee_problem_message(invoice=invoice, payee=payees[invoice.pk])
         for invoice in invoices
         if payees[invoice.pk].flagged
     ]
