@@ -49,7 +49,7 @@ def test_services_are_found():
     assert len(FUNCTIONS) > 50
 
 
-@pytest.mark.parametrize("name,function", FUNCTIONS, ids=[n for n, _ in FUNCTIONS])
+@pytest.mark.parametrize(("name", "function"), FUNCTIONS, ids=[n for n, _ in FUNCTIONS])
 def test_a_service_takes_keyword_only_arguments(name, function):
     parameters = inspect.signature(function).parameters
     positional = [
@@ -64,7 +64,7 @@ def test_a_service_takes_keyword_only_arguments(name, function):
     assert not positional, f"{name}: make {positional} keyword-only (add *,)"
 
 
-@pytest.mark.parametrize("name,function", FUNCTIONS, ids=[n for n, _ in FUNCTIONS])
+@pytest.mark.parametrize(("name", "function"), FUNCTIONS, ids=[n for n, _ in FUNCTIONS])
 def test_the_actor_is_a_user(name, function):
     parameter = inspect.signature(function).parameters.get("actor")
     if parameter is None:
