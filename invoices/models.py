@@ -800,6 +800,7 @@ class EventKind(models.TextChoices):
     SCHEDULED = "scheduled", gettext_lazy("支払予定")
     PAID = "paid", gettext_lazy("支払")
     BATCH = "batch", gettext_lazy("支払バッチ")
+    PAYEE = "payee", gettext_lazy("振込先の指定")
 
 
 class InvoiceEvent(models.Model):

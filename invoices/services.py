@@ -418,14 +418,43 @@ def invoice_issue_problems(invoice: Invoice) -> list[str]:
     return problems
 
 
+BANK_ACCOUNT_GONE = _(
+    "選んだ振込先口座は登録されていません（削除または変更された可能性があります）。"
+    "画面を更新して、振込先口座を選び直してください。"
+)
+
+
+def _payee_account(invoice: Invoice, chosen: BankAccount | None) -> BankAccount | None:
+    """The account the invoice will name: ``chosen`` read again (it must
+    still be one of the supplier's), else the supplier's default; ``None``
+    only for a supplier with no account at all."""
+    accounts = BankAccount.objects.filter(supplier_id=invoice.supplier_id)
+    if chosen is None:
+        return accounts.filter(is_default=True).first()
+    account = accounts.filter(pk=chosen.pk).first()
+    if account is None:
+        raise ValidationError(str(BANK_ACCOUNT_GONE))
+    return account
+
+
 @transaction.atomic
-def invoice_issue(*, invoice: Invoice, actor: User) -> Invoice:
+def invoice_issue(
+    *, invoice: Invoice, actor: User, bank_account: BankAccount | None = None
+) -> Invoice:
     """Issue a draft (発行): check it, freeze its content, give it the
     city's receipt number and deadline, have its PDF rendered and tell the
     department's staff.
 
-    Raises ``ValidationError`` listing every problem, ``TransitionError`` if
-    it is no longer a draft (a second click).
+    The frozen content names ``bank_account`` as the payee account (振込先),
+    or the supplier's default account when none is given (the CSV and
+    JP PINT uploads); the screen makes the supplier choose one. A supplier
+    with no account at all may still issue: the invoice then names none,
+    and the treasury chooses the account once the supplier registers one
+    (or pays by other means).
+
+    Raises ``ValidationError`` listing every problem (also when
+    ``bank_account`` is not, or no longer, one of the supplier's),
+    ``TransitionError`` if it is no longer a draft (a second click).
     """
     invoice = invoice_lock(invoice)
     if not invoice.is_draft:
@@ -433,12 +462,10 @@ def invoice_issue(*, invoice: Invoice, actor: User) -> Invoice:
     _check_connection(invoice.connection, invoice.supplier)
     if problems := invoice_issue_problems(invoice):
         raise ValidationError(problems)
+    account = _payee_account(invoice, bank_account)
     now = timezone.now()
     invoice.receipt_number = _receipt_number_take(invoice, now)
-    bank_account = BankAccount.objects.filter(
-        supplier=invoice.supplier, is_default=True
-    ).first()
-    snapshot = invoice_snapshot(invoice, bank_account=bank_account)
+    snapshot = invoice_snapshot(invoice, bank_account=account)
     invoice = invoice_transition(
         invoice=invoice,
         to=InvoiceStatus.ISSUED,

@@ -72,7 +72,9 @@ def totals_snapshot(invoice: Invoice) -> dict:
     }
 
 
-def _bank_account(account: BankAccount | None) -> dict | None:
+def bank_account_snapshot(account: BankAccount | None) -> dict | None:
+    """A payee account as an invoice names it (and as a payment notice and
+    the treasury's choice of payee record it)."""
     if account is None:
         return None
     return {
@@ -126,7 +128,7 @@ def invoice_snapshot(invoice: Invoice, *, bank_account: BankAccount | None) -> d
             "department": invoice.department.name,
             "department_code": invoice.department.code,
         },
-        "bank_account": _bank_account(bank_account),
+        "bank_account": bank_account_snapshot(bank_account),
         "corrects": {
             "number": corrected.number,
             "receipt_number": corrected.receipt_number,

@@ -701,3 +701,57 @@ class SettingsEvent(models.Model):
     def __str__(self):
         kind, action = self.get_kind_display(), self.get_action_display()
         return f"{kind} {action}: {self.target_label}"
+
+
+class PayeeChoice(models.Model):
+    """The treasury's choice of the account an approved invoice is paid to
+    (振込先の指定), made with a stated reason when the account the invoice
+    names was changed or removed since issue, or it names none.
+
+    The invoice's frozen snapshot is never touched: the Zengin file and the
+    payment notice use the newest choice instead. Append-only; each choice
+    is an invoice event and is mailed to the supplier's owners.
+    ``recently_changed``: the account was added or changed within 30 days
+    of the choice (the usual pattern of invoice fraud).
+    """
+
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name=_("自治体"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    invoice = models.ForeignKey(
+        "invoices.Invoice",
+        verbose_name=_("請求書"),
+        on_delete=models.PROTECT,
+        related_name="payee_choices",
+    )
+    bank_account = models.JSONField(_("振込先（指定時）"))
+    source_account = models.ForeignKey(
+        "partners.BankAccount",
+        verbose_name=_("選んだ口座"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    account_changed_at = models.DateTimeField(_("口座の登録・変更日時"))
+    recently_changed = models.BooleanField(_("30日以内に変更された口座"))
+    reason = models.TextField(_("理由"))
+    chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("指定した人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("指定日時"), auto_now_add=True)
+
+    objects = ScopedManager(municipality="municipality")
+
+    class Meta:
+        verbose_name = _("振込先の指定")
+        verbose_name_plural = _("振込先の指定")
+        ordering = ["invoice", "pk"]
+
+    def __str__(self):
+        return f"{self.invoice} → {self.bank_account.get('account_number', '')}"

@@ -9,6 +9,7 @@ from accounts.models import User
 from accounts.tokens import token_digest
 from municipality.models import Municipality, SettingsEvent
 from partners.models import (
+    BankAccount,
     Connection,
     InvitationStatus,
     MemberInvitation,
@@ -60,6 +61,11 @@ def supplier_municipality_ids(*, supplier_id: int) -> tuple[int, ...]:
 def supplier_users_for(*, supplier: Supplier) -> QuerySet[User]:
     """Every member of the supplier (mail recipients)."""
     return User.objects.filter(supplier_membership__supplier=supplier)
+
+
+def bank_account_list_for_supplier(*, supplier: Supplier) -> QuerySet[BankAccount]:
+    """The supplier's payee accounts (振込先口座), the default first."""
+    return BankAccount.objects.filter(supplier=supplier).order_by("-is_default", "pk")
 
 
 def supplier_owner_emails(*, supplier: Supplier) -> list[str]:

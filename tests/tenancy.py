@@ -378,7 +378,12 @@ def _build_world(media_root) -> World:
         batch_export,
         batch_mark_paid,
     )
-    from partners.models import Invitation, MemberInvitation, SupplierRole
+    from partners.models import (
+        BankAccount,
+        Invitation,
+        MemberInvitation,
+        SupplierRole,
+    )
     from partners.services.invitations import (
         invitation_create,
         invitation_request_submit,
@@ -600,6 +605,32 @@ def _build_world(media_root) -> World:
                 s=s,
                 city_slug=slug,
             )
+
+    # An approved invoice of each city whose named account the supplier
+    # changed since (today): the treasury chooses its payee (振込先の指定).
+    for s, code, staff in (
+        ("a", "A2", users["kanoya_a2_staff"]),
+        ("b", "B1", ki.department_staff),
+    ):
+        payable = invoice_approve(
+            invoice=make_invoice(
+                connection=connections[(s, code)],
+                actor=suppliers[s][1],
+                number=f"TM-{s}-{code}-P",
+            ),
+            actor=staff,
+            inspection_date=timezone.localdate(),
+        )
+        BankAccount.objects.filter(pk=bank_accounts[s].pk).update(
+            account_number="7654321", updated_at=timezone.now()
+        )
+        add(
+            "payable",
+            f"approved invoice of {s} to {code}, account changed",
+            {"pk": payable.pk},
+            s=s,
+            code=code,
+        )
 
     # Every issued invoice above was received as JP PINT (its original is
     # downloadable); one document of each city waits in its 宛先不明 queue.

@@ -38,7 +38,7 @@ Add one line to ``MATRIX`` with the URL name as key:
 The strings are object families of the world in ``tests/tenancy.py``
 (``invoice``, ``draft``, ``attachment``, ``batch``, ``payment_notice``,
 ``import``, ``member``, ``bank_account``, ``seal``, ``department``,
-``invitation``, ``city_zip``, ``supplier_zip`` …): each has objects of
+``payable``, ``invitation``, ``city_zip``, ``supplier_zip`` …): each has objects of
 both suppliers and/or both municipalities, named by the URL's parameters
 (``pk``, ``code``, ``name``, ``token``…). An object made for one user (a
 ZIP export) names its ``requester`` role: nobody else may open it. A new
@@ -157,6 +157,13 @@ MATRIX = {
     # City: treasury.
     "city:treasury": city(roles={TREASURY}),
     "city:payables": city(roles={TREASURY}),
+    "city:invoice_payee": city(
+        "payable",
+        "invoice",
+        roles={TREASURY},
+        closed="draft",
+        data={"reason": "電話で口座の変更を確認した。"},
+    ),
     "city:batches": city(roles={TREASURY}, data={"payment_date": TODAY}),
     "city:batch": city("batch", roles={TREASURY}),
     "city:batch_remove": city("batch", roles={TREASURY}),

@@ -6,6 +6,7 @@ from functools import cached_property
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -43,9 +44,14 @@ from invoices.services import (
     invoice_withdraw,
 )
 from invoices.workflow import TransitionError
+from partners.models import BankAccount
+from partners.selectors import bank_account_list_for_supplier
 
 ALREADY_ISSUED = _(
     "この請求書はすでに発行されています。二重に発行されることはありません。"
+)
+CHOOSE_BANK_ACCOUNT = _(
+    "振込先口座を選んでください。請求書には、選んだ口座が振込先として記載されます。"
 )
 WITHDRAW_OPENED = _(
     "開封済みの請求書は取り下げできません。取り消したい場合は、"
@@ -108,12 +114,18 @@ class InvoiceDetailView(SupplierInvoiceMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         invoice = self.object
+        access = self.request.supplier_access
         return super().get_context_data(
             doc=invoice_document(invoice),
             chain=invoice_chain(invoice),
             events=invoice.events.select_related("actor").order_by("pk"),
             problems=invoice_issue_problems(invoice) if invoice.is_draft else [],
             attachments=invoice.attachments.all(),
+            # The issue step's choice of the account the invoice names.
+            bank_accounts=list(bank_account_list_for_supplier(supplier=access.supplier))
+            if invoice.is_draft
+            else [],
+            is_owner=access.is_owner,
             **kwargs,
         )
 
@@ -318,6 +330,20 @@ class InvoiceCorrectView(View):
         return redirect("supplier:invoice_edit", pk=draft.pk)
 
 
+def _chosen_bank_account(request) -> BankAccount | None:
+    """The payee account chosen on the issue step: required when the
+    supplier has one; another supplier's (or no such) account is 404."""
+    accounts = bank_account_list_for_supplier(supplier=request.supplier_access.supplier)
+    chosen = request.POST.get("bank_account", "").strip()
+    if not chosen:
+        if accounts.exists():
+            raise ValidationError(str(CHOOSE_BANK_ACCOUNT))
+        return None
+    if not chosen.isdigit():
+        raise Http404
+    return get_object_or_404(accounts, pk=int(chosen))
+
+
 class InvoiceIssueView(View):
     """発行. A second click or a resent form finds the invoice issued and
     only says so (the service locks the row and checks the status)."""
@@ -325,7 +351,10 @@ class InvoiceIssueView(View):
     def post(self, request, pk):
         invoice = _invoice(request, pk)
         try:
-            invoice = invoice_issue(invoice=invoice, actor=request.user)
+            account = _chosen_bank_account(request)
+            invoice = invoice_issue(
+                invoice=invoice, actor=request.user, bank_account=account
+            )
         except TransitionError:
             messages.info(request, ALREADY_ISSUED)
         except ValidationError as error:
