@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from django.db import transaction
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from accounts.models import User
@@ -543,3 +544,69 @@ def _connection_ensure(
             supplier=supplier, department=department, payee_code=payee_code
         )
         result.add("支払先（取引先×部署）")
+
+
+def _yen(amount) -> str:
+    return f"{int(amount):,}円"
+
+
+def demo_highlights() -> list[str]:
+    """What the demo shows beyond the logins, as it stands now (a demo
+    user may have moved things on), one line each for ``seed_demo``."""
+    from demo.invoices import DISCOUNT_INVOICE_NUMBER, WITHHOLDING_INVOICE_NUMBER
+    from demo.staff import pending_staff_invitations
+    from invoices.models import Invoice
+    from municipality.models import PaymentBatch
+
+    lines = []
+    with scopes_disabled():
+        yamada = Supplier.objects.filter(registration_number=_YAMADA_NUMBER).first()
+        withholding = Invoice.objects.filter(
+            supplier=yamada, number=WITHHOLDING_INVOICE_NUMBER
+        ).first()
+        if withholding is not None:
+            lines.append(
+                f"源泉徴収: {yamada.legal_name}（個人事業主）の請求書 "
+                f"{withholding.number}（{withholding.department.name}宛・"
+                f"{withholding.get_status_display()}）請求金額 "
+                f"{_yen(withholding.total)}、源泉徴収税額 "
+                f"{_yen(withholding.withholding_tax)}、差引請求額 "
+                f"{_yen(withholding.net_total)}"
+                "（yamada@・kanoya-kenchiku@）"
+            )
+        if yamada is not None and yamada.seal_image:
+            lines.append(f"印影: {yamada.legal_name}（事業者情報と請求書のPDFに表示）")
+        discount = Invoice.objects.filter(
+            supplier__registration_number=_OSUMI_NUMBER,
+            number=DISCOUNT_INVOICE_NUMBER,
+        ).first()
+        if discount is not None:
+            lines.append(
+                f"値引き: {discount.supplier.legal_name}の請求書 {discount.number}"
+                f"（{discount.department.name}宛・{discount.get_status_display()}）"
+                "に単価がマイナスの明細「まとめ買い値引き」"
+                "（supplier-owner@・kanoya-kosodate@）"
+            )
+            batch = PaymentBatch.objects.filter(
+                items__invoice=discount, items__active=True
+            ).first()
+            if batch is not None and batch.payment_date > timezone.localdate():
+                lines.append(
+                    f"支払日前の支払バッチ: {batch.municipality.name} {batch.number}"
+                    f"（支払日 {batch.payment_date:%Y/%m/%d}・"
+                    f"{batch.get_status_display()}）支払日より前は支払済にできません"
+                    "（kanoya-treasury@）"
+                )
+        kanoya = Municipality.objects.filter(local_government_code=KANOYA).first()
+        if kanoya is not None:
+            for invitation in pending_staff_invitations(municipality=kanoya):
+                departments = "・".join(
+                    d.name for d in invitation.departments.order_by("code")
+                )
+                lines.append(
+                    f"承諾待ちの職員の招待: {invitation.email}（{kanoya.name} "
+                    f"{invitation.get_role_display()}・{departments}）"
+                    "招待メールのリンクから登録できます"
+                    "（kanoya-admin@ の職員の管理・変更履歴）"
+                )
+    return lines
