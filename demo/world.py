@@ -1,17 +1,21 @@
 """Demo data (デモデータ) for trying the portal locally.
 
 Kanoya City with its real list of departments, Kirishima City, staff in
-every role and three invented suppliers. ``demo_seed`` looks every row up
-by its natural key and creates only what is missing: a row that exists is
-never changed, so the seed can run again after the demo has been used.
+every role and three invented suppliers; their invoices (``demo.invoices``),
+Kanoya's treasury (``demo.treasury``) and the staff Kanoya's administrator
+invited (``demo.staff``). ``demo_seed`` looks every row up by its natural
+key and creates only what is missing: a row that exists is never changed,
+so the seed can run again after the demo has been used, and a database
+seeded by an older version gains what is new. (One exception: a database
+seeded before suppliers had a legal form has 山田設計事務所 as a
+corporation; it becomes the sole proprietor it always was once, when its
+withholding invoice is made.)
 """
 
 import csv
-import dataclasses
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
 
@@ -22,12 +26,13 @@ from django_scopes import scopes_disabled
 from accounts.models import User
 from accounts.services import user_email_set_verified, user_totp_activate
 from accounts.twofactor import two_factor_enabled
+from demo.staff import KENCHIKU_STAFF
 from municipality.models import Department, Municipality, StaffMembership, StaffRole
 from municipality.services import department_create, staff_membership_grant
 from municipality.validators import corporate_check_digit
 from partners.models import (
-    BankAccount,
     Connection,
+    LegalForm,
     Supplier,
     SupplierMembership,
     SupplierRole,
@@ -104,6 +109,9 @@ class DemoLogin:
     name: str
     role: str
     is_superuser: bool = False
+    # Created by accepting a city administrator's invitation
+    # (``demo.staff``), not by the seed directly.
+    invited: bool = False
 
 
 DEMO_LOGINS = (
@@ -148,7 +156,15 @@ DEMO_LOGINS = (
         "kyushoku@example.jp", "松元 恵子", "取引先 管理者: 有限会社かのや給食サービス"
     ),
     DemoLogin(
-        "yamada@example.jp", "山田 太郎", "取引先 管理者: 山田設計事務所（個人事業主）"
+        "yamada@example.jp",
+        "山田 太郎",
+        "取引先 管理者: 山田設計事務所（個人事業主・源泉徴収あり・印影あり）",
+    ),
+    DemoLogin(
+        KENCHIKU_STAFF.email,
+        KENCHIKU_STAFF.name,
+        "鹿屋市 部署担当者（建築住宅課・都市政策課）: 自治体管理者の招待から登録",
+        invited=True,
     ),
 )
 
@@ -234,9 +250,11 @@ _SUPPLIERS = (
         departments=((KANOYA, "05001"), (KANOYA, "05004"), (KIRISHIMA, "04001")),
     ),
     _SupplierSpec(
-        # A sole proprietor (個人事業主): registered, but no 法人番号.
+        # A sole proprietor (個人事業主): registered, but no 法人番号; its
+        # fees are subject to withholding income tax (demo.invoices).
         fields={
             "legal_name": "山田設計事務所",
+            "legal_form": LegalForm.INDIVIDUAL,
             "name_kana": "ヤマダセッケイジムショ",
             "registration_number": _YAMADA_NUMBER,
             "postal_code": "893-0064",
@@ -288,7 +306,12 @@ def demo_seed() -> DemoSeedResult:
                 municipalities[KIRISHIMA], _KIRISHIMA_DEPARTMENTS, result
             ),
         }
-        users = {login.email: _user_ensure(login, result) for login in DEMO_LOGINS}
+        # Invited staff get their account by accepting the invitation.
+        users = {
+            login.email: _user_ensure(login, result)
+            for login in DEMO_LOGINS
+            if not login.invited
+        }
         for email, code, role, department_codes in _STAFF_ROLES:
             _staff_role_ensure(
                 user=users[email],
@@ -311,141 +334,74 @@ def demo_seed() -> DemoSeedResult:
                     spec.payee_codes[code],
                     result,
                 )
-        _demo_invoices_ensure(users, departments[KANOYA], result)
-        _treasury_settings_ensure(municipalities[KANOYA], result)
+        _features_ensure(
+            kanoya=municipalities[KANOYA],
+            departments=departments[KANOYA],
+            users=users,
+            result=result,
+        )
     return result
 
 
-def _treasury_settings_ensure(municipality: Municipality, result: DemoSeedResult):
-    """Kanoya's (invented) originator data, so the demo treasury can export a
-    Zengin file."""
-    from municipality.models import TreasurySettings
-    from municipality.treasury.services.settings import treasury_settings_save
-
-    if TreasurySettings.objects.filter(municipality=municipality).exists():
-        return
-    treasury_settings_save(
-        municipality=municipality,
-        values={
-            "originator_code": "4620390001",
-            "originator_name_kana": "ｶﾉﾔｼ ｶｲｹｲｶﾝﾘｼﾔ",
-            "bank_code": "0185",
-            "branch_code": "500",
-            "account_type": "1",
-            "account_number": "0000001",
-        },
-        actor=None,
-    )
-    result.add("会計の設定")
-
-
-# 鹿児島銀行 鹿屋支店 (0185-500): the demo invoices carry a real bank and
-# branch from the Zengin master, with an invented account number.
-_OSUMI_BANK_ACCOUNT = {
-    "bank_code": "0185",
-    "branch_code": "500",
-    "account_type": "1",
-    "account_number": "1234567",
-    "holder_input": "カブシキガイシャオオスミブング",
-}
-
-# (number, status to reach, subject) for おおすみ文具 → 子育て支援課.
-_DEMO_INVOICES = (
-    ("DEMO-0001", "draft", "11月分 事務用品（作成中）"),
-    ("DEMO-0002", "issued", "10月分 事務用品"),
-    ("DEMO-0003", "opened", "保育所用 画用紙・クレヨン"),
-    ("DEMO-0004", "returned", "9月分 事務用品"),
-    ("DEMO-0005", "approved", "8月分 事務用品"),
-    ("DEMO-0006", "withdrawn", "重複して送った請求書"),
-)
-
-
-def _demo_invoices_ensure(
-    users: dict[str, User], kanoya: dict[str, Department], result: DemoSeedResult
+def _features_ensure(
+    *,
+    kanoya: Municipality,
+    departments: dict[str, Department],
+    users: dict[str, User],
+    result: DemoSeedResult,
 ) -> None:
-    """Invoices in every state, made through the same services people use,
-    so their histories and audit chain are real."""
-    from datetime import date
-
-    from invoices.models import Invoice, ReturnReason, ReturnSeverity
-    from invoices.services import (
-        LineInput,
-        invoice_approve,
-        invoice_copy,
-        invoice_draft_save,
-        invoice_issue,
-        invoice_return,
-        invoice_view_record,
-        invoice_withdraw,
+    """Kanoya's invoices, treasury and staff administration, each through
+    the services its pages use (imported here: loading them is slow, and
+    ``demo_totp`` needs none of it)."""
+    from demo.invoices import (
+        demo_invoices_ensure,
+        discount_invoice_ensure,
+        withholding_invoice_ensure,
     )
-    from partners.services.bank_accounts import bank_account_create
+    from demo.staff import staff_invitations_ensure
+    from demo.treasury import future_batch_ensure, treasury_settings_ensure
 
-    owner = users["supplier-owner@example.jp"]
-    staff = users["kanoya-kosodate@example.jp"]
-    supplier = Supplier.objects.get(registration_number=_OSUMI_NUMBER)
-    if not BankAccount.objects.filter(supplier=supplier).exists():
-        bank_account_create(supplier=supplier, actor=owner, **_OSUMI_BANK_ACCOUNT)
-        result.add("振込先口座")
-    connection = Connection.objects.get(supplier=supplier, department=kanoya["200"])
-    lines = [
-        LineInput("コピー用紙 A4 500枚×5冊", Decimal(10), Decimal(2480), "S", "箱"),
-        LineInput("ボールペン 黒 10本入", Decimal(5), Decimal("880"), "S", "箱"),
-        LineInput("お茶 500ml（来客用）", Decimal(24), Decimal(108), "AA", "本"),
-    ]
-    today = timezone.localdate()
-    for number, status, subject in _DEMO_INVOICES:
-        if Invoice.objects.filter(supplier=supplier, number=number).exists():
-            continue
-        invoice = invoice_draft_save(
-            supplier=supplier,
-            actor=owner,
-            connection=connection,
-            fields={
-                "number": number,
-                "issue_date": today,
-                "transaction_date": date(today.year, today.month, 1),
-                "transaction_end_date": today,
-                "subject": subject,
-                "price_basis": "exclusive",
-                "notes": "いつもありがとうございます。",
-            },
-            lines=lines,
-        )
-        result.add("請求書")
-        if status == "draft":
-            continue
-        invoice = invoice_issue(invoice=invoice, actor=owner)
-        if status == "withdrawn":
-            invoice_withdraw(invoice=invoice, actor=owner)
-        elif status == "opened":
-            invoice_view_record(invoice=invoice, actor=staff)
-        elif status == "approved":
-            invoice_approve(invoice=invoice, actor=staff, inspection_date=today)
-        elif status == "returned":
-            invoice = invoice_return(
-                invoice=invoice,
-                actor=staff,
-                reason=ReturnReason.AMOUNT,
-                explanation="ボールペンの数量が納品書（4箱）と異なります。"
-                "数量を直した請求書を発行してください。",
-                severity=ReturnSeverity.MINOR,
-            )
-            correction = invoice_copy(invoice=invoice, actor=owner, corrects=True)
-            fixed = [
-                lines[0],
-                dataclasses.replace(lines[1], quantity=Decimal(4)),
-                lines[2],
-            ]
-            correction = invoice_draft_save(
-                supplier=supplier,
-                actor=owner,
-                connection=connection,
-                invoice=correction,
-                fields={"subject": f"{subject}（訂正）"},
-                lines=fixed,
-            )
-            invoice_issue(invoice=correction, actor=owner)
-            result.add("請求書")
+    osumi = Supplier.objects.get(registration_number=_OSUMI_NUMBER)
+    yamada = Supplier.objects.get(registration_number=_YAMADA_NUMBER)
+    osumi_owner = users["supplier-owner@example.jp"]
+    kosodate = users["kanoya-kosodate@example.jp"]
+    to_kosodate = Connection.objects.get(supplier=osumi, department=departments["200"])
+    demo_invoices_ensure(
+        supplier=osumi,
+        owner=osumi_owner,
+        staff=kosodate,
+        connection=to_kosodate,
+        result=result,
+    )
+    treasury_settings_ensure(municipality=kanoya, result=result)
+    staff_invitations_ensure(
+        municipality=kanoya,
+        departments=departments,
+        admin=users["kanoya-admin@example.jp"],
+        password=DEMO_PASSWORD,
+        result=result,
+    )
+    withholding_invoice_ensure(
+        supplier=yamada,
+        owner=users["yamada@example.jp"],
+        connection=Connection.objects.get(
+            supplier=yamada, department=departments["170"]
+        ),
+        result=result,
+    )
+    discounted = discount_invoice_ensure(
+        supplier=osumi,
+        owner=osumi_owner,
+        staff=kosodate,
+        connection=to_kosodate,
+        result=result,
+    )
+    future_batch_ensure(
+        municipality=kanoya,
+        invoices=[discounted] if discounted else [],
+        treasurer=users["kanoya-treasury@example.jp"],
+        result=result,
+    )
 
 
 def _municipality_ensure(
@@ -588,3 +544,69 @@ def _connection_ensure(
             supplier=supplier, department=department, payee_code=payee_code
         )
         result.add("支払先（取引先×部署）")
+
+
+def _yen(amount) -> str:
+    return f"{int(amount):,}円"
+
+
+def demo_highlights() -> list[str]:
+    """What the demo shows beyond the logins, as it stands now (a demo
+    user may have moved things on), one line each for ``seed_demo``."""
+    from demo.invoices import DISCOUNT_INVOICE_NUMBER, WITHHOLDING_INVOICE_NUMBER
+    from demo.staff import pending_staff_invitations
+    from invoices.models import Invoice
+    from municipality.models import PaymentBatch
+
+    lines = []
+    with scopes_disabled():
+        yamada = Supplier.objects.filter(registration_number=_YAMADA_NUMBER).first()
+        withholding = Invoice.objects.filter(
+            supplier=yamada, number=WITHHOLDING_INVOICE_NUMBER
+        ).first()
+        if withholding is not None:
+            lines.append(
+                f"源泉徴収: {yamada.legal_name}（個人事業主）の請求書 "
+                f"{withholding.number}（{withholding.department.name}宛・"
+                f"{withholding.get_status_display()}）請求金額 "
+                f"{_yen(withholding.total)}、源泉徴収税額 "
+                f"{_yen(withholding.withholding_tax)}、差引請求額 "
+                f"{_yen(withholding.net_total)}"
+                "（yamada@・kanoya-kenchiku@）"
+            )
+        if yamada is not None and yamada.seal_image:
+            lines.append(f"印影: {yamada.legal_name}（事業者情報と請求書のPDFに表示）")
+        discount = Invoice.objects.filter(
+            supplier__registration_number=_OSUMI_NUMBER,
+            number=DISCOUNT_INVOICE_NUMBER,
+        ).first()
+        if discount is not None:
+            lines.append(
+                f"値引き: {discount.supplier.legal_name}の請求書 {discount.number}"
+                f"（{discount.department.name}宛・{discount.get_status_display()}）"
+                "に単価がマイナスの明細「まとめ買い値引き」"
+                "（supplier-owner@・kanoya-kosodate@）"
+            )
+            batch = PaymentBatch.objects.filter(
+                items__invoice=discount, items__active=True
+            ).first()
+            if batch is not None and batch.payment_date > timezone.localdate():
+                lines.append(
+                    f"支払日前の支払バッチ: {batch.municipality.name} {batch.number}"
+                    f"（支払日 {batch.payment_date:%Y/%m/%d}・"
+                    f"{batch.get_status_display()}）支払日より前は支払済にできません"
+                    "（kanoya-treasury@）"
+                )
+        kanoya = Municipality.objects.filter(local_government_code=KANOYA).first()
+        if kanoya is not None:
+            for invitation in pending_staff_invitations(municipality=kanoya):
+                departments = "・".join(
+                    d.name for d in invitation.departments.order_by("code")
+                )
+                lines.append(
+                    f"承諾待ちの職員の招待: {invitation.email}（{kanoya.name} "
+                    f"{invitation.get_role_display()}・{departments}）"
+                    "招待メールのリンクから登録できます"
+                    "（kanoya-admin@ の職員の管理・変更履歴）"
+                )
+    return lines

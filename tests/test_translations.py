@@ -225,6 +225,12 @@ PYTHON_DATA = {
     "marked with gettext_noop)",
     "demo/world.py": "demo data: it is user data (names of a city, "
     "its departments, suppliers and invoices)",
+    "demo/invoices.py": "demo data: the demo suppliers' invoices (subjects, "
+    "lines, notes, a return's explanation) and seed-summary labels",
+    "demo/staff.py": "demo data: the name of a demo staff member and "
+    "seed-summary labels",
+    "demo/treasury.py": "demo data: Kanoya's invented originator name in "
+    "Zengin kana and seed-summary labels",
     "demo/data/": "seed data: Kanoya City's departments",
     "invoices/csv_import/header.py::COLUMNS": "CSV upload column headers, "
     "parsed verbatim",

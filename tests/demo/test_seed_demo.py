@@ -13,7 +13,13 @@ from django_scopes import scopes_disabled
 from accounts.models import User
 from demo.world import DEMO_LOGINS, DEMO_PASSWORD, kanoya_department_rows
 from municipality.models import Department, Municipality, StaffMembership, StaffRole
-from partners.models import Connection, Supplier, SupplierMembership, TaxRounding
+from partners.models import (
+    Connection,
+    LegalForm,
+    Supplier,
+    SupplierMembership,
+    TaxRounding,
+)
 from tests.factories import PASSWORD, SupplierMembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -110,6 +116,8 @@ def test_three_suppliers_with_valid_numbers_and_each_rounding_mode(first_output)
     assert osumi.tax_rounding == TaxRounding.FLOOR
     assert suppliers["有限会社かのや給食サービス"].tax_rounding == TaxRounding.HALF_UP
     yamada = suppliers["山田設計事務所"]
+    assert yamada.legal_form == LegalForm.INDIVIDUAL
+    assert osumi.legal_form == LegalForm.CORPORATION
     assert yamada.corporate_number == ""
     assert yamada.registration_number.startswith("T")
     assert yamada.tax_rounding == TaxRounding.CEILING
@@ -203,7 +211,7 @@ def test_only_the_platform_admin_may_use_the_django_admin(first_output):
 
 def test_first_run_prints_what_it_created_and_the_logins(first_output):
     assert (
-        "デモデータを作成しました: 自治体 2件、部署 61件、利用者 13件" in first_output
+        "デモデータを作成しました: 自治体 2件、部署 61件、利用者 14件" in first_output
     )
     assert DEMO_PASSWORD in first_output
     assert "http://127.0.0.1:8000/accounts/login/" in first_output

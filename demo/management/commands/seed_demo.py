@@ -11,6 +11,7 @@ from demo.world import (
     DEMO_LOGINS,
     DEMO_PASSWORD,
     DEMO_TOTP_SECRET,
+    demo_highlights,
     demo_login_needs_two_factor,
     demo_seed,
 )
@@ -74,6 +75,10 @@ class Command(BaseCommand):
             "\n  make demo-totp"
             f"\n  oathtool --totp -b {DEMO_TOTP_SECRET}"
         )
+        if highlights := demo_highlights():
+            self.stdout.write("\nデモで見られるもの:")
+            for line in highlights:
+                self.stdout.write(f"  ・{line}")
 
 
 def _width(text: str) -> int:
