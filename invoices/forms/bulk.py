@@ -17,7 +17,7 @@ class InvoiceIdsField(forms.Field):
     """The ticked invoices' IDs (checkboxes named ``invoices``), sorted and
     without repeats."""
 
-    widget = forms.MultipleHiddenInput
+    widget = hidden_widget = forms.MultipleHiddenInput
     default_error_messages = {
         "required": _("請求書を1件以上選んでください。"),
         "invalid": _("請求書の指定が正しくありません。一覧を開き直してください。"),
