@@ -251,7 +251,8 @@ MATRIX = {
     "supplier:invoice_delete": supplier("invoice", "draft"),
     "supplier:invoice_copy": supplier("invoice", "draft"),
     "supplier:invoice_correct": supplier("invoice", "draft"),
-    "supplier:invoice_issue": supplier("invoice", "draft", data=CONFIRMED),
+    # A draft first: the browser tests visit its confirmation page.
+    "supplier:invoice_issue": supplier("draft", "invoice", data=CONFIRMED),
     "supplier:invoice_bulk_issue": supplier(data=CONFIRMED),
     "supplier:invoice_withdraw": supplier("invoice", "draft", data=CONFIRMED),
     "supplier:invoice_remind": supplier("invoice", "draft"),

@@ -181,7 +181,7 @@ class InvoiceActionView(InvoicePageMixin, DetailView):
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                messages.success(request, self.success_message)
+                messages.success(request, str(self.success_message))
                 return self._to_detail()
         if confirmed(request):
             return self.ask(form)

@@ -47,6 +47,8 @@ from invoices.services import (
 from invoices.views.confirm import Confirmation, confirmation_response, confirmed
 from invoices.workflow import TransitionError
 
+# Lazy: added to messages with str(), so that they are read in the user's
+# language (the message store keeps them after the language middleware ends).
 ALREADY_ISSUED = _(
     "この請求書はすでに発行されています。二重に発行されることはありません。"
 )
@@ -326,7 +328,7 @@ class InvoiceIssueView(View):
 
     def ask(self, request, invoice: Invoice):
         if not invoice.is_draft:
-            messages.info(request, ALREADY_ISSUED)
+            messages.info(request, str(ALREADY_ISSUED))
             return _to_invoice(invoice)
         if problems := invoice_issue_problems(invoice):
             for message in problems:
@@ -341,7 +343,7 @@ class InvoiceIssueView(View):
         try:
             invoice = invoice_issue(invoice=invoice, actor=request.user)
         except TransitionError:
-            messages.info(request, ALREADY_ISSUED)
+            messages.info(request, str(ALREADY_ISSUED))
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)
@@ -362,7 +364,7 @@ class InvoiceIssueView(View):
 
 
 def _withdraw_refusal(invoice: Invoice, error: TransitionError) -> str:
-    return WITHDRAW_OPENED if invoice.opened_at is not None else str(error)
+    return str(WITHDRAW_OPENED) if invoice.opened_at is not None else str(error)
 
 
 class InvoiceWithdrawView(View):

@@ -15,10 +15,22 @@ from playwright.sync_api import Browser, Page, expect
 
 from invoices.models import Invoice, InvoiceStatus
 from invoices.services import LineInput, invoice_view_record
+from municipality.treasury.services.batches import (
+    batch_add_invoices,
+    batch_create,
+    batch_export,
+)
 from tests.browser.conftest import DEFAULT_TIMEOUT_MS
 from tests.browser.helpers import login
 from tests.browser.test_content_security_policy import PolicyWatch
-from tests.factories import PASSWORD, make_invoice
+from tests.browser.test_phone_width import LONG_NAME, PHONE, _overflow
+from tests.factories import PASSWORD, make_invoice, payment_day_reached
+from tests.municipality.test_treasury_support import (
+    business_day_after,
+    make_approved,
+    make_settings,
+    make_supplier,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -196,3 +208,83 @@ def test_bulk_approve_without_javascript(
     expect(success).to_contain_text("2 件の請求書を承認しました")
     assert {_status(invoice) for invoice in invoices} == {InvoiceStatus.APPROVED}
     assert _status(unopened) == InvoiceStatus.ISSUED
+
+
+def test_confirmation_pages_and_dialog_fit_a_phone(
+    page: Page, live_server, tenant, supplier_user
+):
+    """Every confirmation page, with a long supplier name, subject and
+    item, at 390 px: no sideways scroll; nor with the dialog open."""
+    with scopes_disabled():
+        supplier = supplier_user.supplier_membership.supplier
+        supplier.legal_name = "株式会社鹿屋事務機器販売サービスセンター南九州支店営業部"
+        supplier.save(update_fields=["legal_name"])
+        connection = supplier.connections.get()
+        long = {
+            "subject": LONG_NAME,
+            "lines": [LineInput(LONG_NAME, Decimal(3), Decimal(41_152_263), "S", "式")],
+        }
+        draft = make_invoice(
+            connection=connection, actor=supplier_user, issue=False, **long
+        )
+        unopened = make_invoice(connection=connection, actor=supplier_user, **long)
+        opened = invoice_view_record(
+            invoice=make_invoice(connection=connection, actor=supplier_user, **long),
+            actor=tenant.department_staff,
+        )
+        make_settings(tenant.municipality)
+        payee, payee_connection = make_supplier(tenant.department)
+        batch = batch_create(
+            municipality=tenant.municipality,
+            payment_date=business_day_after(timezone.localdate()),
+            actor=tenant.treasury,
+        )
+        batch_add_invoices(
+            batch=batch,
+            invoice_ids=[make_approved(tenant, payee, payee_connection).pk],
+            actor=tenant.treasury,
+        )
+        batch_export(batch=batch, actor=tenant.treasury)
+        payment_day_reached(batch)
+    page.set_viewport_size(PHONE)
+    city = "/m/kanoya"
+    today = timezone.localdate().isoformat()
+    visits = {
+        supplier_user: [
+            f"/supplier/invoices/{draft.pk}/issue/",
+            f"/supplier/invoices/{unopened.pk}/withdraw/",
+            f"/supplier/invoices/bulk-issue/?invoices={draft.pk}",
+        ],
+        tenant.department_staff: [
+            f"{city}/invoices/{opened.pk}/approve/",
+            f"{city}/invoices/{opened.pk}/return/",
+            f"{city}/invoices/bulk-approve/?invoices={opened.pk}"
+            f"&inspection_date={today}",
+        ],
+        tenant.treasury: [
+            f"{city}/treasury/batches/{batch.pk}/paid/",
+            f"{city}/treasury/batches/{batch.pk}/cancel/",
+        ],
+    }
+    offences = {}
+    for user, urls in visits.items():
+        page.context.clear_cookies()
+        login(page, live_server, user.email, PASSWORD)
+        for url in urls:
+            response = page.goto(f"{live_server.url}{url}")
+            assert response.status == 200, url
+            expect(page.locator("[data-confirm-page]")).to_be_visible()
+            if found := _overflow(page):
+                offences[url] = found
+    # The dialog over the staff member's invoice page.
+    page.context.clear_cookies()
+    login(page, live_server, tenant.department_staff.email, PASSWORD)
+    page.goto(f"{live_server.url}{city}/invoices/{opened.pk}/")
+    page.get_by_role("button", name="承認する").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    if found := _overflow(page):
+        offences["the approval dialog"] = found
+    box = page.get_by_role("dialog").bounding_box()
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= PHONE["width"]
+    assert not offences, offences

@@ -316,7 +316,7 @@ class BatchActionView(BatchPageMixin, TemplateView):
             return self.render_to_response(
                 self.batch_context(batch, problems=problems, **extra)
             )
-        messages.success(request, self.success_messages[self.action])
+        messages.success(request, str(self.success_messages[self.action]))
         return _batch_redirect(batch)
 
     def perform(self, batch, extra: dict) -> None:
