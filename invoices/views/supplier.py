@@ -307,12 +307,15 @@ ISSUE = Confirmation(_("請求書の発行"), _("発行を確定する"))
 WITHDRAW = Confirmation(_("請求書の取下げ"), _("取下げを確定する"), danger=True)
 
 
-def _confirm(request, invoice: Invoice, *, template: str, confirmation):
+def _confirm(request, invoice: Invoice, *, template: str, confirmation, form=None):
+    """The confirmation step of ``invoice``'s action; a bound, valid
+    ``form`` (the action's input) is sent again with the confirmation."""
     return confirmation_response(
         request,
         template_name=f"invoices/confirm/{template}.html",
         confirmation=confirmation,
         cancel_url=reverse("supplier:invoice", args=[invoice.pk]),
+        form=form,
         invoice=invoice,
     )
 

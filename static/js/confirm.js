@@ -71,10 +71,20 @@
     show(page, title ? title.textContent.trim() : "");
   }
 
+  let asking = false;
   for (const form of document.querySelectorAll("form[data-confirm]")) {
-    form.addEventListener("submit", (event) => {
+    form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      ask(form);
+      // A second press while the question is on its way or open: one question.
+      if (asking || dialog.open) {
+        return;
+      }
+      asking = true;
+      try {
+        await ask(form);
+      } finally {
+        asking = false;
+      }
     });
   }
 })();
