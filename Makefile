@@ -19,9 +19,10 @@ SITE_URL ?= http://$(HOST):$(PORT)
 DEMO := DJANGO_SETTINGS_MODULE=config.settings.local SITE_URL=$(SITE_URL) $(RUN)
 
 # Debian packages the portal needs: Python 3.11 with venv, a Japanese font for
-# PDFs and screenshots, gettext to compile (and extract) the translations.
+# PDFs and screenshots, gettext to compile (and extract) the translations,
+# Pango and HarfBuzz's subsetter for WeasyPrint.
 # Chromium only for the browser tests.
-APT_BASE := python3 python3-venv fonts-ipaexfont gettext
+APT_BASE := python3 python3-venv fonts-ipaexfont gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 APT_TEST := chromium
 
 .PHONY: help

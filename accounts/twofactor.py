@@ -1,4 +1,4 @@
-"""Two-factor authentication (2段階認証) for privileged roles.
+"""Two-factor authentication (二段階認証) for privileged roles.
 
 Platform administrators (the Django admin) and city administrators (自治体
 管理者) must have an authenticator app (TOTP) set up before they can use

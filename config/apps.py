@@ -9,3 +9,7 @@ class PortalAdminConfig(AdminConfig):
     def ready(self):
         super().ready()  # imports every app's admin module
         import config.user_admin  # noqa: F401
+
+        # The treasury lives inside municipality's package without being an
+        # app, so autodiscovery does not find its admin module.
+        import municipality.treasury.admin  # noqa: F401

@@ -16,3 +16,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Packages with tasks that are not apps: the treasury lives inside
+# municipality (README, "Layout").
+app.autodiscover_tasks(["municipality.treasury"])

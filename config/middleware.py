@@ -26,9 +26,8 @@ NO_STORE = "no-store, private"
 @cache
 def _inline_style_hashes() -> tuple[str, ...]:
     """CSP sources for the ``<style>`` blocks whose content is one of
-    ``settings.CSP_INLINE_STYLE_TEMPLATES`` (the printable invoice must keep
-    its styles inline: the ZIP export stores it as a file that opens with no
-    server)."""
+    ``settings.CSP_INLINE_STYLE_TEMPLATES`` (the printable invoice keeps its
+    styles inline, so that a saved page opens with no server)."""
     sources = []
     for name in settings.CSP_INLINE_STYLE_TEMPLATES:
         digest = hashlib.sha256(render_to_string(name).encode()).digest()

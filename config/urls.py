@@ -11,6 +11,7 @@ from config import views as portal_views
 # together here, so that no app's URLs include those of an app above it (the
 # dependency order is in README.md).
 city_urls = [
+    path("", include("invoices.urls.city_root")),
     path("", include("municipality.urls")),
     path("", include("municipality.treasury.urls.city")),
     path("invoices/", include("invoices.urls.city")),

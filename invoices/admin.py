@@ -12,9 +12,10 @@ from invoices.models import (
     InvoiceLine,
     InvoicePdf,
     PdfStatus,
-    SettingsEvent,
 )
 from invoices.services import invoice_pdf_request
+from invoices.templatetags.invoice_tags import number, yen
+from municipality.models import SettingsEvent
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -28,16 +29,21 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+def _label(model, name: str):
+    return model._meta.get_field(name).verbose_name
+
+
 class InvoiceLineInline(admin.TabularInline):
     model = InvoiceLine
     fields = (
         "position",
         "description",
-        "quantity",
+        "note",
+        "quantity_display",
         "unit",
-        "unit_price",
+        "unit_price_display",
         "tax_category",
-        "amount",
+        "amount_display",
     )
     readonly_fields = fields
     extra = 0
@@ -45,6 +51,20 @@ class InvoiceLineInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    # Amounts as on the invoice: 1,234円, quantities and prices with
+    # thousands separators.
+    @admin.display(description=_label(InvoiceLine, "quantity"))
+    def quantity_display(self, line):
+        return number(line.quantity)
+
+    @admin.display(description=_label(InvoiceLine, "unit_price"))
+    def unit_price_display(self, line):
+        return number(line.unit_price)
+
+    @admin.display(description=_label(InvoiceLine, "amount"))
+    def amount_display(self, line):
+        return yen(line.amount)
 
 
 @admin.register(Invoice)
@@ -56,7 +76,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
         "municipality",
         "department",
         "status",
-        "total",
+        "total_display",
         "received_at",
     )
     list_filter = ("status", "municipality", "price_basis")
@@ -69,6 +89,10 @@ class InvoiceAdmin(ReadOnlyAdmin):
     )
     date_hierarchy = "created_at"
     inlines = (InvoiceLineInline,)
+
+    @admin.display(description=_label(Invoice, "total"), ordering="total")
+    def total_display(self, invoice):
+        return yen(invoice.total)
 
 
 @admin.register(InvoiceEvent)

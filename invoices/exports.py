@@ -1,15 +1,13 @@
 """Files made from search results: a CSV for Excel and other systems, a
-ZIP of the invoices' printable documents (電子帳簿保存法's download in a
-usual format), and the invoices in the upload format. The builders are
-pure (invoices in, bytes out); ``invoices_export`` is the one path from a
-query to a file: it loads, renders and records the export in each issued
-invoice's history, and the view then serves the file."""
+ZIP of the invoices' documents (電子帳簿保存法's download in a usual
+format; built in ``invoices.archive``), and the invoices in the upload
+format. The CSV builders are pure (invoices in, bytes out);
+``invoices_export`` is the one path from a query to a file: it loads,
+renders and records the export in each issued invoice's history, and the
+view then serves the file."""
 
 import csv
 import io
-import re
-import unicodedata
-import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,16 +17,18 @@ from functools import partial
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.spreadsheets import csv_cell
 from invoices import csv_import
+from invoices.archive import archive_load, invoices_zip
 from invoices.models import EventKind, Invoice, TaxCategory
-from invoices.presentation import invoice_document
+from invoices.presentation import invoice_document, invoice_parties
 from invoices.services import invoices_record_export
 
-# More at once belongs to a background job (a later issue).
+# The most invoices one export may hold (a ZIP of more than
+# settings.INVOICE_ZIP_INLINE_LIMIT is built in the background).
 EXPORT_LIMIT = 5000
 
 CSV_UTF8 = "csv-utf8"
@@ -59,8 +59,6 @@ CSV_HEADER = (
     _("支払期限"),
 )
 
-_UNSAFE_FILENAME = re.compile(r"[^\w\-]+")
-
 
 def export_load(invoices: QuerySet[Invoice]) -> list[Invoice]:
     """The invoices with what the files need, read once, so that the file
@@ -76,32 +74,13 @@ def _local(moment: datetime | None) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M:%S}" if moment else ""
 
 
-def _parties(invoice: Invoice) -> tuple[str, str, str, str]:
-    """Supplier, registration number, municipality and department as printed
-    on the invoice once issued (they may have changed since), else live."""
-    if invoice.is_draft:
-        return (
-            invoice.supplier.legal_name,
-            invoice.supplier.registration_number,
-            invoice.municipality.name,
-            invoice.department.name,
-        )
-    supplier, addressee = invoice.snapshot["supplier"], invoice.snapshot["addressee"]
-    return (
-        supplier["name"],
-        supplier["registration_number"],
-        addressee["municipality"],
-        addressee["department"],
-    )
-
-
 def _row(invoice: Invoice) -> list[str]:
     taxes = {s.tax_category: s for s in invoice.tax_summaries.all()}
     standard, reduced = taxes.get(TaxCategory.STANDARD), taxes.get(TaxCategory.REDUCED)
     values = [
         invoice.number,
         invoice.receipt_number,
-        *_parties(invoice),
+        *invoice_parties(invoice),
         invoice.issue_date,
         invoice.transaction_date,
         invoice.transaction_end_date,
@@ -137,36 +116,11 @@ def invoices_csv(invoices: Iterable[Invoice], *, encoding: str) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def _document_name(invoice: Invoice, taken: set[str]) -> str:
-    stem = "_".join(
-        _UNSAFE_FILENAME.sub("_", unicodedata.normalize("NFKC", part)).strip("_")
-        for part in (invoice.receipt_number or gettext("下書き"), invoice.number)
-    )
-    name, n = f"{stem}.html", 1
-    while name in taken:  # two numbers that differ only in unsafe characters
-        n += 1
-        name = f"{stem}_{n}.html"
-    taken.add(name)
-    return name
-
-
 def invoice_print_html(invoice: Invoice) -> str:
     """The invoice as a standalone printable page (its styles inline)."""
     return render_to_string(
         "invoices/print.html", {"invoice": invoice, "doc": invoice_document(invoice)}
     )
-
-
-def invoices_zip(invoices: Iterable[Invoice]) -> bytes:
-    """One printable HTML file per invoice, named ``<受付番号>_<請求書番号>.html``."""
-    buffer = io.BytesIO()
-    taken: set[str] = set()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for invoice in invoices:
-            archive.writestr(
-                _document_name(invoice, taken), invoice_print_html(invoice)
-            )
-    return buffer.getvalue()
 
 
 # The upload format (一括アップロードの形式) ----------------------------------
@@ -182,8 +136,8 @@ _EXAMPLE_INVOICES = (
         "件名": "11月分 事務用品",
         "備考": "",
         "lines": (
-            ("コピー用紙 A4", "10", "箱", "450", "10%"),
-            ("ボールペン（黒）", "20", "本", "120", "10%"),
+            ("コピー用紙 A4", "10", "箱", "450", "10%", "500枚入り"),
+            ("ボールペン（黒）", "20", "本", "120", "10%", ""),
         ),
     },
     {
@@ -195,8 +149,8 @@ _EXAMPLE_INVOICES = (
         "件名": "11月分 給食用牛乳",
         "備考": "軽減税率の対象品目には8%を指定します。",
         "lines": (
-            ("牛乳 200ml", "1200", "本", "55", "8%"),
-            ("配送料", "1", "式", "3000", "10%"),
+            ("牛乳 200ml", "1200", "本", "55", "8%", "11月4日〜11月30日の納品分"),
+            ("配送料", "1", "式", "3000", "10%", ""),
         ),
     },
 )
@@ -227,7 +181,7 @@ def upload_template_csv(*, municipality_code: str, department_code: str) -> byte
     rows = [csv_import.COLUMNS]
     for example in _EXAMPLE_INVOICES:
         header = {key: value for key, value in example.items() if key != "lines"}
-        for description, quantity, unit, unit_price, tax in example["lines"]:
+        for description, quantity, unit, unit_price, tax, note in example["lines"]:
             rows.append(
                 _upload_row(
                     {
@@ -239,6 +193,7 @@ def upload_template_csv(*, municipality_code: str, department_code: str) -> byte
                         "単位": unit,
                         "単価": unit_price,
                         "税区分": tax,
+                        "明細備考": note,
                     }
                 )
             )
@@ -275,6 +230,7 @@ def _upload_rows(invoice: Invoice, labels: dict[str, str]) -> Iterator[list[str]
                 "単位": line.unit,
                 "単価": _plain(line.unit_price),
                 "税区分": labels[line.tax_category],
+                "明細備考": line.note,
             }
         )
 
@@ -307,6 +263,9 @@ class ExportFormat:
     suffix: str  # after the date
     event: str  # the history event
     recorded_as: str  # ``data["format"]`` of the event
+    # Built by a Celery task above ``settings.INVOICE_ZIP_INLINE_LIMIT``
+    # invoices (``invoices.zip_exports``).
+    background: bool = False
 
 
 @dataclass(frozen=True)
@@ -340,13 +299,14 @@ SEARCH_FORMATS = {
         recorded_as=CSV_CP932,
     ),
     ZIP: ExportFormat(
-        load=export_load,
+        load=archive_load,
         render=invoices_zip,
         content_type="application/zip",
         filename="invoices",
-        suffix="html.zip",
+        suffix="pdf.zip",
         event=EventKind.DOWNLOADED,
         recorded_as=ZIP,
+        background=True,
     ),
 }
 

@@ -372,6 +372,8 @@ class InvoiceLine(DraftOnlyMixin, models.Model):
     )
     position = models.PositiveSmallIntegerField(gettext_lazy("行番号"))
     description = models.CharField(gettext_lazy("品名・内容"), max_length=200)
+    # 明細備考: printed under the line's item name.
+    note = models.CharField(gettext_lazy("明細備考"), max_length=200, blank=True)
     quantity = models.DecimalField(
         gettext_lazy("数量"), max_digits=12, decimal_places=3
     )
@@ -628,6 +630,101 @@ class InvoiceImport(models.Model):
         return f"{self.filename}（{self.get_status_display()}）"
 
 
+class ZipExportStatus(models.TextChoices):
+    PENDING = "pending", gettext_lazy("待機中")
+    RUNNING = "running", gettext_lazy("作成中")
+    READY = "ready", gettext_lazy("作成済")
+    FAILED = "failed", gettext_lazy("作成失敗")
+
+
+def zip_export_upload_to(job, filename):
+    owner = f"m{job.municipality_id}" if job.municipality_id else f"s{job.supplier_id}"
+    return f"exports/{owner}/{secrets.token_hex(16)}.zip"
+
+
+class ZipExport(models.Model):
+    """A ZIP of invoices' documents (電子帳簿保存法's download: the stored
+    PDFs, the attachments and an index CSV) too large to build while the
+    user waits, built by a Celery task that counts ``progress_done`` of
+    ``progress_total`` invoices.
+
+    It belongs to the user who asked for it, in the area they asked from:
+    a city job carries its ``municipality``, a supplier job its
+    ``supplier``; nobody else opens it. ``invoice_ids`` are the invoices
+    chosen when it was asked for, so the file and the history (recorded at
+    each download) hold the same set.
+    """
+
+    municipality = models.ForeignKey(
+        Municipality,
+        verbose_name=gettext_lazy("自治体"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    supplier = models.ForeignKey(
+        Supplier,
+        verbose_name=gettext_lazy("取引先"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=gettext_lazy("依頼した人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    invoice_ids = models.JSONField(gettext_lazy("請求書"), default=list)
+    # SHA-256 of the sorted ids: the same request again finds this job.
+    selection = models.CharField(gettext_lazy("選択のハッシュ"), max_length=64)
+    status = models.CharField(
+        gettext_lazy("状態"),
+        max_length=10,
+        choices=ZipExportStatus,
+        default=ZipExportStatus.PENDING,
+    )
+    progress_done = models.PositiveIntegerField(
+        gettext_lazy("処理済みの請求書"), default=0
+    )
+    progress_total = models.PositiveIntegerField(gettext_lazy("請求書の数"), default=0)
+    file = models.FileField(
+        gettext_lazy("ファイル"), upload_to=zip_export_upload_to, blank=True
+    )
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(gettext_lazy("サイズ（バイト）"), default=0)
+    error = models.TextField(gettext_lazy("エラー"), blank=True)
+    created_at = models.DateTimeField(gettext_lazy("依頼日時"), auto_now_add=True)
+    finished_at = models.DateTimeField(gettext_lazy("完了日時"), null=True, blank=True)
+
+    objects = ScopedManager(municipality="municipality")
+
+    class Meta:
+        verbose_name = gettext_lazy("ZIPの作成")
+        verbose_name_plural = gettext_lazy("ZIPの作成")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ZipExportStatus.values),
+                name="zip_export_status_valid",
+            ),
+            # A city's job or a supplier's, never both nor neither.
+            models.CheckConstraint(
+                condition=Q(municipality__isnull=True, supplier__isnull=False)
+                | Q(municipality__isnull=False, supplier__isnull=True),
+                name="zip_export_one_owner",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["created_by", "-created_at"]),
+        ]
+
+    def __str__(self):
+        return f"ZIP {self.pk}（{self.get_status_display()}）"
+
+
 class EventKind(models.TextChoices):
     ISSUED = "issued", gettext_lazy("発行")
     OPENED = "opened", gettext_lazy("開封")
@@ -641,6 +738,7 @@ class EventKind(models.TextChoices):
     SCHEDULED = "scheduled", gettext_lazy("支払予定")
     PAID = "paid", gettext_lazy("支払")
     BATCH = "batch", gettext_lazy("支払バッチ")
+    PAYEE = "payee", gettext_lazy("振込先の指定")
 
 
 class InvoiceEvent(models.Model):
@@ -718,129 +816,3 @@ class ReceiptCounter(models.Model):
 
     def __str__(self):
         return f"{self.municipality} {self.fiscal_year}: {self.last}"
-
-
-class AuditChainHead(models.Model):
-    """The hash of the newest event. Writers lock this single row, so that
-    events are chained one after another even under concurrent requests."""
-
-    hash = models.CharField(max_length=64)
-    count = models.PositiveBigIntegerField(default=0)
-
-    class Meta:
-        verbose_name = gettext_lazy("履歴チェーンの先頭")
-        verbose_name_plural = gettext_lazy("履歴チェーンの先頭")
-
-    def __str__(self):
-        return self.hash
-
-
-class SettingsEventKind(models.TextChoices):
-    """What a settings event (設定・権限の変更履歴) is about."""
-
-    TREASURY_SETTINGS = "treasury", gettext_lazy("会計の設定")
-    MUNICIPALITY_SETTINGS = "municipality", gettext_lazy("支払期限・催促の設定")
-    STAFF_ROLE = "staff_role", gettext_lazy("職員の役割")
-    SUPPLIER_ROLE = "supplier_role", gettext_lazy("取引先の利用者の役割")
-    STAFF_INVITATION = "staff_invitation", gettext_lazy("職員の招待")
-    DEPARTMENT = "department", gettext_lazy("部署")
-
-
-class SettingsAction(models.TextChoices):
-    CREATED = "created", gettext_lazy("登録・付与")
-    CHANGED = "changed", gettext_lazy("変更")
-    DELETED = "deleted", gettext_lazy("削除・取消")
-
-
-class SettingsEvent(models.Model):
-    """A change of a setting that weakens or strengthens a control, or of a
-    role (設定・権限の変更履歴): treasury settings (four-eyes, accounts,
-    fees), payment-deadline and reminder settings, staff and supplier roles.
-
-    Chained with the invoices' events through the same ``AuditChainHead``
-    (see ``invoices.audit``), so ``verify_audit_chain`` detects an altered or
-    removed row. ``changes`` lists each changed field with its label and the
-    values before and after, as shown to people when the change was made.
-    City events carry their ``municipality``; supplier-role events their
-    ``supplier``. Rows are never updated or deleted by the application.
-    """
-
-    municipality = models.ForeignKey(
-        Municipality,
-        verbose_name=gettext_lazy("自治体"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    supplier = models.ForeignKey(
-        Supplier,
-        verbose_name=gettext_lazy("取引先"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    kind = models.CharField(
-        gettext_lazy("種類"), max_length=16, choices=SettingsEventKind
-    )
-    action = models.CharField(
-        gettext_lazy("操作"), max_length=10, choices=SettingsAction
-    )
-    subject_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=gettext_lazy("役割を持つ人"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text=gettext_lazy(
-            "役割の変更のとき、その役割を持つ（持っていた）利用者。"
-            "履歴のある利用者は削除できません（無効にしてください）。"
-        ),
-    )
-    target_label = models.CharField(gettext_lazy("対象"), max_length=300)
-    changes = models.JSONField(gettext_lazy("変更内容"), default=list)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=gettext_lazy("操作した人"),
-        on_delete=models.PROTECT,
-        null=True,
-        related_name="+",
-    )
-    actor_label = models.CharField(
-        gettext_lazy("操作した人（記録時）"), max_length=200, blank=True
-    )
-    prev_hash = models.CharField(gettext_lazy("直前のハッシュ"), max_length=64)
-    hash = models.CharField(gettext_lazy("ハッシュ"), max_length=64, unique=True)
-    created_at = models.DateTimeField(gettext_lazy("日時"))
-
-    objects = ScopedManager(municipality="municipality")
-
-    class Meta:
-        verbose_name = gettext_lazy("設定・権限の変更履歴")
-        verbose_name_plural = gettext_lazy("設定・権限の変更履歴")
-        ordering = ["pk"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(municipality__isnull=False) | Q(supplier__isnull=False),
-                name="settings_event_has_owner",
-            ),
-            models.CheckConstraint(
-                condition=Q(kind__in=SettingsEventKind.values)
-                & Q(action__in=SettingsAction.values),
-                name="settings_event_kind_valid",
-            ),
-        ]
-        indexes = [
-            models.Index(
-                fields=["municipality", "-id"], name="settings_event_city_idx"
-            ),
-            models.Index(
-                fields=["supplier", "-id"], name="settings_event_supplier_idx"
-            ),
-        ]
-
-    def __str__(self):
-        kind, action = self.get_kind_display(), self.get_action_display()
-        return f"{kind} {action}: {self.target_label}"

@@ -50,3 +50,22 @@ def invoice_document(invoice: Invoice) -> dict:
     data["has_reduced"] = any(line["reduced"] for line in data["lines"])
     data["inclusive"] = data["price_basis"] == "inclusive"
     return data
+
+
+def invoice_parties(invoice: Invoice) -> tuple[str, str, str, str]:
+    """Supplier, registration number, municipality and department as printed
+    on the invoice once issued (they may have changed since), else live."""
+    if invoice.is_draft:
+        return (
+            invoice.supplier.legal_name,
+            invoice.supplier.registration_number,
+            invoice.municipality.name,
+            invoice.department.name,
+        )
+    supplier, addressee = invoice.snapshot["supplier"], invoice.snapshot["addressee"]
+    return (
+        supplier["name"],
+        supplier["registration_number"],
+        addressee["municipality"],
+        addressee["department"],
+    )

@@ -5,11 +5,16 @@ see their departments' invoices; treasury and city administrators see the
 whole municipality's, read-only. Drafts are the supplier's alone.
 """
 
-from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
+from datetime import timedelta
 
-from invoices.models import Invoice, InvoiceStatus, SettingsEvent
-from municipality.models import Municipality, StaffRole
+from django.db.models import QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from accounts.models import User
+from invoices.models import Invoice, InvoiceStatus, ZipExport
+from municipality.models import StaffRole
 from municipality.tenancy import CityAccess
 from partners.models import Supplier
 
@@ -71,23 +76,58 @@ def invoice_chain(invoice: Invoice) -> list[Invoice]:
     return chain
 
 
-def settings_event_list_for_municipality(
-    *, municipality: Municipality
-) -> QuerySet[SettingsEvent]:
-    """The municipality's settings and staff-role changes, newest first
-    (for its city administrators). Each row carries what it shows, so the
-    page needs no further queries."""
-    return SettingsEvent.objects.filter(municipality=municipality).order_by("-pk")
+# ZIP exports: each belongs to the user who asked for it, in the area
+# (municipality or supplier) they asked from. A supplier's has no
+# municipality, so the tenant scope is lifted and the owner is the filter.
+
+RECENT_ZIP_EXPORTS = timedelta(days=7)
 
 
-def settings_event_list_for_supplier(*, supplier: Supplier) -> QuerySet[SettingsEvent]:
-    """The supplier's role changes, newest first (for its owners).
+def _zip_exports_for_access(*, access: CityAccess, user: User) -> QuerySet[ZipExport]:
+    return ZipExport.objects.filter(municipality=access.municipality, created_by=user)
 
-    They belong to no municipality, so the tenant scope (which would hide
-    them) is lifted here and the supplier filter is the only one.
-    """
-    return (
-        SettingsEvent.objects.with_scopes_disabled()
-        .filter(supplier=supplier, municipality__isnull=True)
-        .order_by("-pk")
+
+def _zip_exports_for_supplier(*, supplier: Supplier, user: User) -> QuerySet[ZipExport]:
+    return ZipExport.objects.with_scopes_disabled().filter(
+        supplier=supplier, municipality__isnull=True, created_by=user
+    )
+
+
+def zip_export_get_for_access(*, access: CityAccess, user: User, pk: int) -> ZipExport:
+    """The staff member's own ZIP export in this municipality, while they
+    may still see every invoice in it (a department taken away since
+    takes its invoices' ZIP with it)."""
+    job = get_object_or_404(_zip_exports_for_access(access=access, user=user), pk=pk)
+    visible = invoice_list_for_access(access=access).values("pk")
+    if Invoice.objects.filter(pk__in=job.invoice_ids).exclude(pk__in=visible).exists():
+        raise Http404
+    return job
+
+
+def zip_export_get_for_supplier(
+    *, supplier: Supplier, user: User, pk: int
+) -> ZipExport:
+    """The member's own ZIP export of their supplier's invoices."""
+    return get_object_or_404(
+        _zip_exports_for_supplier(supplier=supplier, user=user), pk=pk
+    )
+
+
+def zip_export_list_recent_for_access(
+    *, access: CityAccess, user: User
+) -> QuerySet[ZipExport]:
+    """The staff member's ZIP exports here of the last days, newest first."""
+    since = timezone.now() - RECENT_ZIP_EXPORTS
+    return _zip_exports_for_access(access=access, user=user).filter(
+        created_at__gte=since
+    )
+
+
+def zip_export_list_recent_for_supplier(
+    *, supplier: Supplier, user: User
+) -> QuerySet[ZipExport]:
+    """The member's ZIP exports of the last days, newest first."""
+    since = timezone.now() - RECENT_ZIP_EXPORTS
+    return _zip_exports_for_supplier(supplier=supplier, user=user).filter(
+        created_at__gte=since
     )

@@ -60,7 +60,14 @@ DRAFT_FIELDS = (
     "notes",
     "price_basis",
 )
-LINE_FIELDS = ("description", "quantity", "unit", "unit_price", "tax_category")
+LINE_FIELDS = (
+    "description",
+    "quantity",
+    "unit",
+    "unit_price",
+    "tax_category",
+    "note",
+)
 
 REMINDER_INTERVAL = timedelta(hours=24)
 NUMBER_TAKEN = _("この請求書番号はすでに使われています。別の番号にしてください。")
@@ -80,6 +87,7 @@ class LineInput:
     unit_price: Decimal
     tax_category: str
     unit: str = ""
+    note: str = ""  # 明細備考
 
 
 def invoice_number_suggest(*, supplier: Supplier, today: date | None = None) -> str:
@@ -129,6 +137,7 @@ def _lines_write(invoice: Invoice, lines: list[LineInput]) -> None:
             invoice=invoice,
             position=position,
             description=line.description,
+            note=line.note,
             quantity=line.quantity,
             unit=line.unit,
             unit_price=line.unit_price,
@@ -226,6 +235,7 @@ def _lines_of(invoice: Invoice) -> list[LineInput]:
             unit_price=line.unit_price,
             tax_category=line.tax_category,
             unit=line.unit,
+            note=line.note,
         )
         for line in invoice.lines.order_by("position")
     ]
@@ -233,8 +243,10 @@ def _lines_of(invoice: Invoice) -> list[LineInput]:
 
 @transaction.atomic
 def invoice_copy(*, invoice: Invoice, actor: User, corrects: bool = False) -> Invoice:
-    """A new draft with the same content (複製), numbered afresh. With
-    ``corrects``, the draft is the correction of a returned invoice."""
+    """A new draft with the same content, numbered afresh. With
+    ``corrects``, the draft is the correction of a returned invoice (訂正).
+    (複製 on the supplier's pages saves nothing: it fills the new-invoice
+    form, ``invoices.views.supplier.InvoiceCopyView``.)"""
     if corrects and invoice.status != InvoiceStatus.RETURNED:
         raise ValidationError(gettext("訂正できるのは差戻しされた請求書だけです。"))
     supplier = invoice.supplier
@@ -368,14 +380,43 @@ def invoice_issue_problems(invoice: Invoice) -> list[str]:
     return problems
 
 
+BANK_ACCOUNT_GONE = _(
+    "選んだ振込先口座は登録されていません（削除または変更された可能性があります）。"
+    "画面を更新して、振込先口座を選び直してください。"
+)
+
+
+def _payee_account(invoice: Invoice, chosen: BankAccount | None) -> BankAccount | None:
+    """The account the invoice will name: ``chosen`` read again (it must
+    still be one of the supplier's), else the supplier's default; ``None``
+    only for a supplier with no account at all."""
+    accounts = BankAccount.objects.filter(supplier_id=invoice.supplier_id)
+    if chosen is None:
+        return accounts.filter(is_default=True).first()
+    account = accounts.filter(pk=chosen.pk).first()
+    if account is None:
+        raise ValidationError(str(BANK_ACCOUNT_GONE))
+    return account
+
+
 @transaction.atomic
-def invoice_issue(*, invoice: Invoice, actor: User) -> Invoice:
+def invoice_issue(
+    *, invoice: Invoice, actor: User, bank_account: BankAccount | None = None
+) -> Invoice:
     """Issue a draft (発行): check it, freeze its content, give it the
     city's receipt number and deadline, have its PDF rendered and tell the
     department's staff.
 
-    Raises ``ValidationError`` listing every problem, ``TransitionError`` if
-    it is no longer a draft (a second click).
+    The frozen content names ``bank_account`` as the payee account (振込先),
+    or the supplier's default account when none is given (the CSV and
+    JP PINT uploads); the screen makes the supplier choose one. A supplier
+    with no account at all may still issue: the invoice then names none,
+    and the treasury chooses the account once the supplier registers one
+    (or pays by other means).
+
+    Raises ``ValidationError`` listing every problem (also when
+    ``bank_account`` is not, or no longer, one of the supplier's),
+    ``TransitionError`` if it is no longer a draft (a second click).
     """
     invoice = invoice_lock(invoice)
     if not invoice.is_draft:
@@ -383,12 +424,10 @@ def invoice_issue(*, invoice: Invoice, actor: User) -> Invoice:
     _check_connection(invoice.connection, invoice.supplier)
     if problems := invoice_issue_problems(invoice):
         raise ValidationError(problems)
+    account = _payee_account(invoice, bank_account)
     now = timezone.now()
     invoice.receipt_number = _receipt_number_take(invoice, now)
-    bank_account = BankAccount.objects.filter(
-        supplier=invoice.supplier, is_default=True
-    ).first()
-    snapshot = invoice_snapshot(invoice, bank_account=bank_account)
+    snapshot = invoice_snapshot(invoice, bank_account=account)
     invoice = invoice_transition(
         invoice=invoice,
         to=InvoiceStatus.ISSUED,
@@ -610,6 +649,16 @@ def invoice_pdf_render(*, invoice_id: int) -> InvoicePdf:
         pdf.rendered_at = timezone.now()
         pdf.save()
     return pdf
+
+
+def invoice_pdf_ensure(*, invoice: Invoice) -> InvoicePdf:
+    """The issued invoice's stored PDF, rendered and stored here and now if
+    the task has not done it yet (or failed): for a download that cannot
+    wait. Raises whatever rendering raises."""
+    InvoicePdf.objects.get_or_create(
+        invoice=invoice, defaults={"municipality_id": invoice.municipality_id}
+    )
+    return invoice_pdf_render(invoice_id=invoice.pk)
 
 
 def invoice_pdf_failed(*, invoice_id: int, error: str) -> None:

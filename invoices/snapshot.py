@@ -2,8 +2,8 @@
 
 from django.utils.translation import gettext
 
-from invoices.audit import canonical_json, sha256_hex
 from invoices.models import Invoice
+from municipality.audit import canonical_json, sha256_hex
 from partners.models import BankAccount
 
 
@@ -11,19 +11,25 @@ def _date(value) -> str:
     return value.isoformat() if value else ""
 
 
+def _line_snapshot(line) -> dict:
+    snapshot = {
+        "position": line.position,
+        "description": line.description,
+        "quantity": str(line.quantity),
+        "unit": line.unit,
+        "unit_price": str(line.unit_price),
+        "tax_category": line.tax_category,
+        "amount": str(line.amount),
+    }
+    # 明細備考 only when there is one: the snapshots (and content hashes) of
+    # invoices issued before lines had notes stay what they were.
+    if line.note:
+        snapshot["note"] = line.note
+    return snapshot
+
+
 def lines_snapshot(invoice: Invoice) -> list[dict]:
-    return [
-        {
-            "position": line.position,
-            "description": line.description,
-            "quantity": str(line.quantity),
-            "unit": line.unit,
-            "unit_price": str(line.unit_price),
-            "tax_category": line.tax_category,
-            "amount": str(line.amount),
-        }
-        for line in invoice.lines.order_by("position")
-    ]
+    return [_line_snapshot(line) for line in invoice.lines.order_by("position")]
 
 
 def totals_snapshot(invoice: Invoice) -> dict:
@@ -43,7 +49,9 @@ def totals_snapshot(invoice: Invoice) -> dict:
     }
 
 
-def _bank_account(account: BankAccount | None) -> dict | None:
+def bank_account_snapshot(account: BankAccount | None) -> dict | None:
+    """A payee account as an invoice names it (and as a payment notice and
+    the treasury's choice of payee record it)."""
     if account is None:
         return None
     return {
@@ -96,7 +104,7 @@ def invoice_snapshot(invoice: Invoice, *, bank_account: BankAccount | None) -> d
             "department": invoice.department.name,
             "department_code": invoice.department.code,
         },
-        "bank_account": _bank_account(bank_account),
+        "bank_account": bank_account_snapshot(bank_account),
         "corrects": {
             "number": corrected.number,
             "receipt_number": corrected.receipt_number,

@@ -1,9 +1,11 @@
 """Celery tasks for invoices: thin wrappers that call a service (which makes
-them safe to run twice); the tenant's scope is entered by TenantTask."""
+them safe to run twice); the tenant's scope is entered by TenantTask (a
+municipality) or SupplierTask (a supplier's municipalities)."""
 
 from celery import Task, shared_task
 
-from municipality.tasks_base import TRANSIENT_ERRORS, TenantTask
+from municipality.tenant_tasks import TRANSIENT_ERRORS, TenantTask
+from partners.supplier_tasks import SupplierTask
 
 
 class PdfTask(TenantTask):
@@ -65,3 +67,63 @@ def invoice_import_run_task(*, import_id: int) -> None:
     from invoices.imports import invoice_import_run
 
     invoice_import_run(import_id=import_id)
+
+
+# ZIPs of invoices' documents (電子帳簿保存法's download): the services are
+# in invoices.zip_exports. A city's job runs in its municipality's scope, a
+# supplier's in the scope of its municipalities.
+
+
+def _record_zip_failure(exc, job_id):
+    from invoices.zip_exports import zip_export_failed
+
+    zip_export_failed(job_id=job_id, error=repr(exc))
+
+
+class ZipTask(TenantTask):
+    def record_failure(self, exc, *, job_id, **kwargs):
+        # Nobody should watch a progress bar that will never move again.
+        _record_zip_failure(exc, job_id)
+
+
+class SupplierZipTask(SupplierTask):
+    def record_failure(self, exc, *, job_id, **kwargs):
+        _record_zip_failure(exc, job_id)
+
+
+# Thousands of PDFs take longer than the default time limits.
+_ZIP_TASK_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": True,
+    "max_retries": 3,
+    "time_limit": 60 * 60,
+    "soft_time_limit": 55 * 60,
+}
+
+
+@shared_task(base=ZipTask, **_ZIP_TASK_OPTIONS)
+def zip_export_build_task(*, job_id: int, municipality_id: int) -> None:
+    from invoices.zip_exports import zip_export_build
+
+    zip_export_build(job_id=job_id)
+
+
+@shared_task(base=SupplierZipTask, **_ZIP_TASK_OPTIONS)
+def supplier_zip_export_build_task(*, job_id: int, supplier_id: int) -> None:
+    from invoices.zip_exports import zip_export_build
+
+    zip_export_build(job_id=job_id)
+
+
+# Reminders (催促): the service is in invoices.reminders.
+
+
+@shared_task(acks_late=True)
+def reminders_send_daily_task() -> int:
+    """Scheduled every morning (CELERY_BEAT_SCHEDULE); safe to run twice.
+    No tenant: it walks every municipality, entering each one's scope."""
+    from invoices.reminders import reminders_send_daily
+
+    return reminders_send_daily()

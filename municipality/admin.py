@@ -7,13 +7,12 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV
 
 from accounts.spreadsheets import FormulaSafeCSV
+from municipality.fields import PostalCodeField
 from municipality.models import (
     Department,
     Municipality,
-    PaymentBatch,
     StaffMembership,
     StaffRole,
-    TreasurySettings,
 )
 from municipality.resources import DepartmentResource
 from municipality.services import (
@@ -21,7 +20,6 @@ from municipality.services import (
     staff_membership_revoke,
     staff_membership_save,
 )
-from municipality.treasury.admin import PaymentBatchAdmin, TreasurySettingsAdmin
 
 
 @admin.register(Municipality)
@@ -40,6 +38,12 @@ class MunicipalityAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_departments=Count("departments"))
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # 〒８９３－００１４ is stored as 893-0014, as on the supplier forms.
+        if db_field.name == "postal_code":
+            return PostalCodeField(label=db_field.verbose_name)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         # Through the service, so deadline and reminder changes are audited.
@@ -165,7 +169,3 @@ class StaffMembershipAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for membership in queryset:
             staff_membership_revoke(membership=membership, actor=request.user)
-
-
-admin.site.register(TreasurySettings, TreasurySettingsAdmin)
-admin.site.register(PaymentBatch, PaymentBatchAdmin)

@@ -13,9 +13,13 @@ from django.db import transaction
 from django.utils.translation import gettext, gettext_lazy
 
 from accounts.models import User
-from invoices.audit import field_changes, field_values, settings_event_append
-from invoices.models import SettingsAction, SettingsEventKind
-from municipality.models import Department, Municipality
+from municipality.audit import field_changes, field_values, settings_event_append
+from municipality.models import (
+    Department,
+    Municipality,
+    SettingsAction,
+    SettingsEventKind,
+)
 from municipality.services import department_create
 
 DEPARTMENT_FIELDS = ("code", "name", "parent", "is_active")

@@ -20,9 +20,8 @@ from django.utils.translation import gettext
 
 from accounts.models import User
 from accounts.spreadsheets import csv_cell
-from invoices.models import SettingsAction
 from municipality.departments import department_record, department_values
-from municipality.models import Department, Municipality
+from municipality.models import Department, Municipality, SettingsAction
 
 # File-format data: the headers are read verbatim, so they are not marked.
 HEADERS = ("部署コード", "部署名", "上位部署コード", "有効")

@@ -11,6 +11,7 @@ from accounts.tokens import token_digest
 from municipality.models import (
     Department,
     Municipality,
+    SettingsEvent,
     StaffInvitation,
     StaffMembership,
     StaffRole,
@@ -75,3 +76,12 @@ def staff_invitation_for_token(*, token: str) -> StaffInvitation | None:
             .filter(token_digest=token_digest(token))
             .first()
         )
+
+
+def settings_event_list_for_municipality(
+    *, municipality: Municipality
+) -> QuerySet[SettingsEvent]:
+    """The municipality's settings and staff-role changes, newest first
+    (for its city administrators). Each row carries what it shows, so the
+    page needs no further queries."""
+    return SettingsEvent.objects.filter(municipality=municipality).order_by("-pk")

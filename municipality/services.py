@@ -14,9 +14,15 @@ from django.db import transaction
 from django.utils.translation import gettext, gettext_lazy
 
 from accounts.models import User
-from invoices.audit import field_changes, field_values, settings_event_append
-from invoices.models import SettingsAction, SettingsEventKind
-from municipality.models import Department, Municipality, StaffMembership, StaffRole
+from municipality.audit import field_changes, field_values, settings_event_append
+from municipality.models import (
+    Department,
+    Municipality,
+    SettingsAction,
+    SettingsEventKind,
+    StaffMembership,
+    StaffRole,
+)
 
 # Municipality fields whose changes are audited: the payment deadline and
 # the reminders (支払遅延防止法,催促), and how long invitation links last.

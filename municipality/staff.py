@@ -26,11 +26,12 @@ from accounts.models import User
 from accounts.services import user_create_from_invitation
 from accounts.sessions import user_sessions_end
 from accounts.tokens import token_new
-from invoices.audit import field_changes, settings_event_append
-from invoices.models import SettingsAction, SettingsEventKind
+from municipality.audit import field_changes, settings_event_append
 from municipality.models import (
     Department,
     Municipality,
+    SettingsAction,
+    SettingsEventKind,
     StaffInvitation,
     StaffMembership,
     StaffRole,

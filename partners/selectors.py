@@ -7,8 +7,9 @@ from django.db.models.functions import Now
 
 from accounts.models import User
 from accounts.tokens import token_digest
-from municipality.models import Municipality
+from municipality.models import Municipality, SettingsEvent
 from partners.models import (
+    BankAccount,
     Connection,
     InvitationStatus,
     MemberInvitation,
@@ -41,19 +42,30 @@ def supplier_access_for(user) -> SupplierAccess | None:
     )
     if membership is None:
         return None
-    municipality_ids = Municipality.objects.filter(
-        connections__supplier=membership.supplier
-    ).values_list("pk", flat=True)
     return SupplierAccess(
         supplier=membership.supplier,
         role=membership.role,
-        municipality_ids=tuple(sorted(set(municipality_ids))),
+        municipality_ids=supplier_municipality_ids(supplier_id=membership.supplier_id),
     )
+
+
+def supplier_municipality_ids(*, supplier_id: int) -> tuple[int, ...]:
+    """The municipalities the supplier works with (has a connection in):
+    the tenant scope of its pages and of its tasks."""
+    municipality_ids = Municipality.objects.filter(
+        connections__supplier_id=supplier_id
+    ).values_list("pk", flat=True)
+    return tuple(sorted(set(municipality_ids)))
 
 
 def supplier_users_for(*, supplier: Supplier) -> QuerySet[User]:
     """Every member of the supplier (mail recipients)."""
     return User.objects.filter(supplier_membership__supplier=supplier)
+
+
+def bank_account_list_for_supplier(*, supplier: Supplier) -> QuerySet[BankAccount]:
+    """The supplier's payee accounts (振込先口座), the default first."""
+    return BankAccount.objects.filter(supplier=supplier).order_by("-is_default", "pk")
 
 
 def supplier_owner_emails(*, supplier: Supplier) -> list[str]:
@@ -139,4 +151,17 @@ def member_invitation_for_token(*, token: str) -> MemberInvitation | None:
         MemberInvitation.objects.select_related("supplier", "invited_by")
         .filter(token_digest=token_digest(token))
         .first()
+    )
+
+
+def settings_event_list_for_supplier(*, supplier: Supplier) -> QuerySet[SettingsEvent]:
+    """The supplier's role changes, newest first (for its owners).
+
+    They belong to no municipality, so the tenant scope (which would hide
+    them) is lifted here and the supplier filter is the only one.
+    """
+    return (
+        SettingsEvent.objects.with_scopes_disabled()
+        .filter(supplier=supplier, municipality__isnull=True)
+        .order_by("-pk")
     )

@@ -51,6 +51,7 @@ class DocumentLine:
     tax_category: str
     percent: Decimal | None
     allowance_charges: int
+    note: str = ""  # IBT-127
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,7 @@ def _line(position: int, node) -> DocumentLine:
             node, "cbc:InvoicedQuantity", gettext("%(position)s行目の明細の数量") % row
         ),
         item_description=_text(node, "cac:Item/cbc:Description"),
+        note=_text(node, "cbc:Note"),
         unit_code=(
             quantity_node.get("unitCode", "") if quantity_node is not None else ""
         ),

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from municipality.tasks_base import TRANSIENT_ERRORS, TenantTask
+from municipality.tenant_tasks import TRANSIENT_ERRORS, TenantTask
 from peppol.access_point.base import TransientError
 
 # Worth a retry: the shared folder or the provider is away for a moment, or

@@ -406,6 +406,8 @@ def invoice_ubl(invoice) -> bytes:
         amount = exclusive_amounts[line["position"]]
         el = _cac(root, "InvoiceLine")
         _cbc(el, "ID", line["position"])
+        if line.get("note"):
+            _cbc(el, "Note", line["note"])  # IBT-127, the line's 明細備考
         unit = line.get("unit", "")
         # A net price is never negative (ibr-027): a discount (negative unit
         # price) goes out as a negative quantity at a positive price.

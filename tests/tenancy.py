@@ -80,6 +80,9 @@ class Obj:
     department: str = ""
     supplier: str = ""
     marker: str = ""  # text a page listing it shows (an invoice number)
+    # A role name: only this role may open it, where its memberships let it
+    # (a ZIP export belongs to the user who asked for it).
+    requester: str = ""
 
 
 # Entries --------------------------------------------------------------------
@@ -216,6 +219,8 @@ def listing_problems(entry, role_name, slug, content: str, world) -> list[str]:
 
 def _may(entry: Entry, role: Role, obj: Obj | None, slug: str) -> bool:
     if role.kind not in entry.roles:
+        return False
+    if obj is not None and obj.requester and ROLES[obj.requester] != role:
         return False
     if entry.side in (PUBLIC, TOKEN):
         return True
@@ -364,6 +369,7 @@ def _build_world(media_root) -> World:
     from invoices.attachments import attachment_add, attachment_check
     from invoices.imports import invoice_import_create
     from invoices.services import invoice_approve, invoice_issue
+    from invoices.zip_exports import zip_export_create
     from municipality.models import PaymentNotice, StaffInvitation, StaffRole
     from municipality.staff import staff_invitation_create
     from municipality.treasury.services.batches import (
@@ -372,7 +378,12 @@ def _build_world(media_root) -> World:
         batch_export,
         batch_mark_paid,
     )
-    from partners.models import Invitation, MemberInvitation, SupplierRole
+    from partners.models import (
+        BankAccount,
+        Invitation,
+        MemberInvitation,
+        SupplierRole,
+    )
     from partners.services.invitations import (
         invitation_create,
         invitation_request_submit,
@@ -451,7 +462,9 @@ def _build_world(media_root) -> World:
     png = _image("PNG")
     objects: dict[str, list[Obj]] = {}
 
-    def add(family, label, kwargs, *, s="", code="", city_slug="", marker=""):
+    def add(
+        family, label, kwargs, *, s="", code="", city_slug="", marker="", requester=""
+    ):
         objects.setdefault(family, []).append(
             Obj(
                 label,
@@ -460,6 +473,7 @@ def _build_world(media_root) -> World:
                 department=code,
                 supplier=s,
                 marker=marker,
+                requester=requester,
             )
         )
 
@@ -523,6 +537,40 @@ def _build_world(media_root) -> World:
     for code, department in departments.items():
         add("department", f"department {code}", {"code": department.code}, code=code)
 
+    # ZIP exports of an issued invoice: a department staff member's of each
+    # city, and each supplier owner's. Only the one who asked opens it.
+    for key, requester in (
+        (("a", "A1"), "kanoya_a1_staff"),
+        (("b", "B1"), "kirishima_b1_staff"),
+    ):
+        invoice = issued[key][0]
+        job = zip_export_create(
+            actor=users[requester],
+            invoice_ids=[invoice.pk],
+            municipality=invoice.municipality,
+        )
+        add(
+            "city_zip",
+            f"ZIP of {requester}",
+            {"pk": job.pk},
+            code=key[1],
+            requester=requester,
+        )
+    for s, requester in (("a", "supplier_a_owner"), ("b", "supplier_b_owner")):
+        invoice = issued[(s, "A1")][0]
+        job = zip_export_create(
+            actor=users[requester],
+            invoice_ids=[invoice.pk],
+            supplier=suppliers[s][0],
+        )
+        add(
+            "supplier_zip",
+            f"ZIP of {requester}",
+            {"pk": job.pk},
+            s=s,
+            requester=requester,
+        )
+
     # Paid batches (kanoya pays both suppliers, kirishima supplier b), of
     # the issued invoices above: fewer PDFs to render.
     payday = business_day_after(timezone.localdate())
@@ -557,6 +605,32 @@ def _build_world(media_root) -> World:
                 s=s,
                 city_slug=slug,
             )
+
+    # An approved invoice of each city whose named account the supplier
+    # changed since (today): the treasury chooses its payee (振込先の指定).
+    for s, code, staff in (
+        ("a", "A2", users["kanoya_a2_staff"]),
+        ("b", "B1", ki.department_staff),
+    ):
+        payable = invoice_approve(
+            invoice=make_invoice(
+                connection=connections[(s, code)],
+                actor=suppliers[s][1],
+                number=f"TM-{s}-{code}-P",
+            ),
+            actor=staff,
+            inspection_date=timezone.localdate(),
+        )
+        BankAccount.objects.filter(pk=bank_accounts[s].pk).update(
+            account_number="7654321", updated_at=timezone.now()
+        )
+        add(
+            "payable",
+            f"approved invoice of {s} to {code}, account changed",
+            {"pk": payable.pk},
+            s=s,
+            code=code,
+        )
 
     # Every issued invoice above was received as JP PINT (its original is
     # downloadable); one document of each city waits in its 宛先不明 queue.

@@ -118,3 +118,22 @@ def test_admin_is_closed_to_portal_users(client, tenant):
     response = client.get("/admin/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_admin_normalises_a_municipality_postal_code(admin_client, tenant):
+    municipality = tenant.municipality
+    url = f"/admin/municipality/municipality/{municipality.pk}/change/"
+    form = admin_client.get(url).context["adminform"].form
+    data = {
+        name: value
+        for name, value in ((name, form[name].value()) for name in form.fields)
+        if value is not None
+    }
+    data["postal_code"] = "〒８９３－００１４"
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    municipality.refresh_from_db()
+    assert municipality.postal_code == "893-0014"
+    data["postal_code"] = "893-00"
+    page = admin_client.post(url, data).content.decode()
+    assert "郵便番号は7桁の数字で入力してください" in page

@@ -4,10 +4,11 @@ formula someone typed (CSV injection).
 With a formula in every free-text field (supplier name, department name and
 code, payee code, invoice number, subject, notes, line text and unit), each
 export is fetched the way a user fetches it and every cell is checked:
-the supplier's and the staff's search CSV (UTF-8 with BOM and CP932) and ZIP,
-the upload-format exports and template, the treasury's 財務会計 CSV in both
-encodings and its Zengin file, and every export of every admin page, in
-every format each offers.
+the supplier's and the staff's search CSV (UTF-8 with BOM and CP932) and
+ZIP (its index CSV), the ZIPs built by a job and the supplier's ZIP of
+ticked invoices, the upload-format exports and template, the treasury's
+財務会計 CSV in both encodings and its Zengin file, and every export of
+every admin page, in every format each offers.
 
 An export cannot slip past: the URL names and admin pages are enumerated,
 and so are the source files that write CSV."""
@@ -25,10 +26,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 from import_export.admin import ExportMixin
 
 from invoices.services import LineInput
+from invoices.zip_exports import zip_export_build, zip_export_create
 from municipality.models import StaffRole, TreasurySettings
 from municipality.treasury.services.batches import (
     batch_add_invoices,
@@ -153,6 +155,18 @@ def world(tenant):
         ).user
         batch_approve(batch=batch, actor=colleague)
         batch_export(batch=batch, actor=colleague)
+        ids = [invoice.pk for invoice in invoices]
+        supplier_zip = zip_export_create(
+            actor=owner, invoice_ids=ids, supplier=supplier
+        )
+        city_zip = zip_export_create(
+            actor=tenant.department_staff,
+            invoice_ids=ids,
+            municipality=tenant.municipality,
+        )
+        for job in (supplier_zip, city_zip):
+            with scope(municipality=tenant.municipality.pk):
+                zip_export_build(job_id=job.pk)
     return {
         "supplier_user": owner,
         "department_staff": tenant.department_staff,
@@ -161,6 +175,9 @@ def world(tenant):
         "superuser": UserFactory(is_staff=True, is_superuser=True),
         "batch": batch,
         "tenant": tenant,
+        "invoice_ids": ids,
+        "supplier_zip": supplier_zip,
+        "city_zip": city_zip,
     }
 
 
@@ -168,6 +185,7 @@ def world(tenant):
 # a file must be here or in NOT_SPREADSHEETS.
 CITY = {"municipality_slug": "kanoya"}
 BATCH = {**CITY, "pk": "batch"}
+CITY_ZIP = {**CITY, "pk": "city_zip"}
 S, D, T = "supplier_user", "department_staff", "treasury"
 U8, SJ = "utf-8-sig", "cp932"
 URL_EXPORTS = [
@@ -177,6 +195,9 @@ URL_EXPORTS = [
     ("city:invoice_export", CITY, {"format": "csv-utf8"}, D, U8),
     ("city:invoice_export", CITY, {"format": "csv-cp932"}, D, SJ),
     ("city:invoice_export", CITY, {"format": "zip"}, D, "zip"),
+    ("city:invoice_zip_download", CITY_ZIP, {}, D, "zip"),
+    ("supplier:invoice_zip_download", {"pk": "supplier_zip"}, {}, S, "zip"),
+    ("supplier:invoice_pdf_zip", {}, {"invoice": "invoice_ids"}, S, "zip"),
     ("supplier:invoice_export_upload_format", {}, {"format": "csv-utf8"}, S, U8),
     ("supplier:invoice_export_upload_format", {}, {"format": "csv-cp932"}, S, SJ),
     ("city:invoice_export_upload_format", CITY, {"format": "csv-utf8"}, D, U8),
@@ -191,6 +212,10 @@ URL_EXPORTS = [
 NOT_SPREADSHEETS = {
     "city:batch_export": "a POST that writes the Zengin file (fetched as batch_zengin)",
     "mfa_download_recovery_codes": "the user's own recovery codes, no typed text",
+    "city:invoice_zip": "a ZIP job's page (the file is invoice_zip_download)",
+    "city:invoice_zip_status": "a ZIP job's progress as JSON",
+    "supplier:invoice_zip": "a ZIP job's page (the file is invoice_zip_download)",
+    "supplier:invoice_zip_status": "a ZIP job's progress as JSON",
 }
 # Words in a URL name, or endings of its path, that mean a file download.
 _EXPORT_WORDS = {
@@ -201,13 +226,22 @@ _EXPORT_PATH = re.compile(r"\.(csv|tsv|txt|xlsx?|zip|ods)/?$")
 
 
 def _check_zip(label: str, data: bytes) -> None:
+    """The invoices' PDFs and the index CSV (UTF-8 with a BOM), whose
+    cells are checked; anything else inside would need checking."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = archive.namelist()
-        assert names, label
+        assert "index.csv" in names, label
+        assert len(names) > 3, label
         for name in names:
-            # Printable HTML documents only; a CSV inside would need checking.
-            assert name.endswith(".html"), f"{label}: {name}"
-            assert "<html" in archive.read(name).decode()
+            content = archive.read(name)
+            if name == "index.csv":
+                assert content.startswith(b"\xef\xbb\xbf"), label
+                rows = _csv_rows(content, "utf-8-sig")
+                assert len(rows) > 3, label
+                assert_formula_safe(f"{label} {name}", rows)
+            else:
+                assert name.endswith(".pdf"), f"{label}: {name}"
+                assert content.startswith(b"%PDF"), f"{label}: {name}"
 
 
 def _check_zengin(label: str, data: bytes) -> None:
@@ -225,7 +259,8 @@ def _check_zengin(label: str, data: bytes) -> None:
 def test_every_export_is_formula_safe(client, world):
     fetched = set()
     for name, kwargs, query, who, reading in URL_EXPORTS:
-        kwargs = {k: world[v].pk if v == "batch" else v for k, v in kwargs.items()}
+        kwargs = {k: world[v].pk if v in world else v for k, v in kwargs.items()}
+        query = {k: world.get(v, v) for k, v in query.items()}
         if "encoding" in query:  # the treasury setting, not a parameter
             with scopes_disabled():
                 TreasurySettings.objects.filter(
@@ -236,7 +271,10 @@ def test_every_export_is_formula_safe(client, world):
         response = client.get(reverse(name, kwargs=kwargs), query)
         label = f"{name} {query}"
         assert response.status_code == 200, label
-        data = response.content
+        if response.streaming:  # read to the end: the client closes the file
+            data = b"".join(response.streaming_content)
+        else:
+            data = response.content
         if reading == "zip":
             _check_zip(label, data)
         elif reading == "zengin":
@@ -359,6 +397,7 @@ def test_the_admin_export_keeps_what_was_typed(client, world):
 WRITERS = {
     "accounts/spreadsheets.py": "the escape itself",
     "invoices/exports.py": "search CSV, ZIP, upload format and template",
+    "invoices/archive.py": "the ZIP's index CSV (search ZIP, jobs, supplier ZIP)",
     "invoices/views/imports.py": "serves invoices/exports.py",
     "municipality/treasury/services/accounting.py": "財務会計 CSV",
     "municipality/treasury/views/city.py": "serves treasury/services/accounting.py",

@@ -38,13 +38,15 @@ Add one line to ``MATRIX`` with the URL name as key:
 The strings are object families of the world in ``tests/tenancy.py``
 (``invoice``, ``draft``, ``attachment``, ``batch``, ``payment_notice``,
 ``import``, ``member``, ``bank_account``, ``seal``, ``department``,
-``invitation`` …): each has objects of both suppliers and/or both
-municipalities, named by the URL's parameters (``pk``, ``code``, ``name``,
-``token``…). A new kind of object needs a family: add a few lines to
-``_build_world`` that create one per supplier or municipality with
-``add(family, label, kwargs, s=..., code=..., city_slug=...)``. Objects of
-``closed=`` families are tried too and nobody may open them (a draft on
-the city side, an attachment of another invoice). ``data`` is the POST body
+``payable``, ``invitation``, ``city_zip``, ``supplier_zip`` …): each has objects of
+both suppliers and/or both municipalities, named by the URL's parameters
+(``pk``, ``code``, ``name``, ``token``…). An object made for one user (a
+ZIP export) names its ``requester`` role: nobody else may open it. A new
+kind of object needs a family: add a few lines to ``_build_world`` that
+create one per supplier or municipality with
+``add(family, label, kwargs, s=..., code=..., city_slug=..., requester=...)``.
+Objects of ``closed=`` families are tried too and nobody may open them (a
+draft on the city side, an attachment of another invoice). ``data`` is the POST body
 (make it valid, so that a missing check would act); ``query`` a query string
 the page needs; ``lists=INVOICES`` for a page or export that lists invoices
 (it must show the role's own issued invoices and no invoice it may not see).
@@ -145,6 +147,10 @@ MATRIX = {
     "city:invoice_export": city(roles=STAFF, query=CSV, lists=INVOICES),
     "city:invoice_export_upload_format": city(roles=STAFF, query=CSV, lists=INVOICES),
     "city:invoice": city("invoice", roles=STAFF, closed="draft"),
+    # A ZIP export: only the staff member who asked for it opens it.
+    "city:invoice_zip": city("city_zip", roles=STAFF),
+    "city:invoice_zip_status": city("city_zip", roles=STAFF),
+    "city:invoice_zip_download": city("city_zip", roles=STAFF),
     "city:invoice_print": city("invoice", roles=STAFF, closed="draft"),
     "city:invoice_pdf": city("invoice", roles=STAFF, closed="draft"),
     "city:invoice_xml": city("invoice", roles=STAFF, closed="draft"),
@@ -167,6 +173,13 @@ MATRIX = {
     # City: treasury.
     "city:treasury": city(roles={TREASURY}),
     "city:payables": city(roles={TREASURY}),
+    "city:invoice_payee": city(
+        "payable",
+        "invoice",
+        roles={TREASURY},
+        closed="draft",
+        data={"reason": "電話で口座の変更を確認した。"},
+    ),
     "city:batches": city(roles={TREASURY}, data={"payment_date": TODAY}),
     "city:batch": city("batch", roles={TREASURY}),
     "city:batch_remove": city("batch", roles={TREASURY}),
@@ -243,6 +256,13 @@ MATRIX = {
     "supplier:invoice_search": supplier(),
     "supplier:invoice_export": supplier(query=CSV, lists=INVOICES),
     "supplier:invoice_export_upload_format": supplier(query=CSV, lists=INVOICES),
+    # A ZIP export: only the member who asked for it opens it.
+    "supplier:invoice_zip": supplier("supplier_zip"),
+    "supplier:invoice_zip_status": supplier("supplier_zip"),
+    "supplier:invoice_zip_download": supplier("supplier_zip"),
+    # Nothing ticked: back to the list (tested with invoices in
+    # tests/invoices/test_zip_exports.py).
+    "supplier:invoice_pdf_zip": supplier(),
     "supplier:invoice": supplier("invoice", "draft"),
     "supplier:invoice_print": supplier("invoice", "draft"),
     "supplier:invoice_pdf": supplier("invoice", closed="draft"),

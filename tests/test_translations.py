@@ -29,7 +29,15 @@ from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parents[1]
 PO = Path("locale", "en", "LC_MESSAGES", "django.po")
-APPS = ("accounts", "config", "municipality", "partners", "invoices", "peppol")
+APPS = (
+    "accounts",
+    "config",
+    "municipality",
+    "partners",
+    "invoices",
+    "peppol",
+    "demo",
+)
 TEMPLATE_DIRS = ("templates",)
 
 # Kana (full and half width) and CJK ideographs.
@@ -215,9 +223,9 @@ PYTHON_DATA = {
     "config/settings/": "configuration: the sender's name in From and the "
     "language names each in its own language (the mail subject prefix is "
     "marked with gettext_noop)",
-    "municipality/demo.py": "demo data: it is user data (names of a city, "
+    "demo/world.py": "demo data: it is user data (names of a city, "
     "its departments, suppliers and invoices)",
-    "municipality/data/": "seed data: Kanoya City's departments",
+    "demo/data/": "seed data: Kanoya City's departments",
     "invoices/csv_import/header.py::COLUMNS": "CSV upload column headers, "
     "parsed verbatim",
     "invoices/csv_import/cells.py::TAX_CATEGORY_LABELS": "tax category words "
@@ -284,7 +292,7 @@ PYTHON_DATA = {
     "partners/banking.py::_SEARCH_DASHES": "bank search: dash normalisation",
     "partners/banking.py::_SEARCH_ABBREVIATIONS": "bank search: the master's "
     "abbreviations of kinds of institution",
-    "partners/forms/fields.py::_DASHES": "dash normalisation of postal codes",
+    "municipality/fields.py::_DASHES": "dash normalisation of postal codes",
     "partners/forms/invitations.py::_KANA": "what a kana field may hold",
     "partners/forms/invitations.py::_LONG_VOWEL_AS_DASH": "phone number normalisation",
     "partners/resources.py::REGISTRATION_NUMBER": "payee master CSV column "

@@ -40,14 +40,16 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "allauth",
-    "allauth.account",
-    "allauth.mfa",
+    # allauth.account and allauth.mfa, with names of their own in the admin.
+    "accounts.allauth_apps.AllauthAccountConfig",
+    "accounts.allauth_apps.AllauthMfaConfig",
     "import_export",
     "accounts",
     "municipality",
     "partners",
     "invoices",
     "peppol",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -151,6 +153,11 @@ STORAGES = {
 }
 
 FILE_UPLOAD_PERMISSIONS = 0o640
+
+# A ZIP of invoices' documents (stored PDFs, attachments and an index CSV)
+# for up to this many invoices is built while the user waits; a larger one
+# by a Celery task, with a progress page and a download link when ready.
+INVOICE_ZIP_INLINE_LIMIT = env.int("INVOICE_ZIP_INLINE_LIMIT", default=50)
 
 # The largest file anyone may upload: the CSV bulk upload (20 MB). The other
 # limits are below it (attachments 10 MB each, seal image 1 MB); a test keeps
@@ -270,7 +277,7 @@ CELERY_TIMEZONE = "Asia/Tokyo"
 CELERY_BEAT_SCHEDULE = {
     # 07:30 every day; the job itself skips weekends and holidays.
     "reminders-daily": {
-        "task": "municipality.tasks.reminders_send_daily_task",
+        "task": "invoices.tasks.reminders_send_daily_task",
         "schedule": crontab(hour=7, minute=30),
     },
     # Every 2 minutes: import what the municipalities' access points

@@ -19,6 +19,7 @@ from invoices.csv_import.header import (
     _DUE,
     _HEADER_LEVEL,
     _ISSUE_DATE,
+    _LINE_NOTE,
     _MUNICIPALITY,
     _NOTES,
     _NUMBER,
@@ -140,24 +141,65 @@ def _numbers_taken(supplier: Supplier, numbers: list[str]) -> dict[str, date]:
     return taken
 
 
-def _zero_hint(addressees: _Addressees, municipality_id: int, code: str) -> str:
-    """A hint when Excel dropped the leading zeros of a department code."""
+def _zero_padded(addressees: _Addressees, municipality_id: int, code: str) -> list:
+    """The municipality's department codes that ``code`` is, once the
+    leading zeros Excel drops from a number are put back (``50`` → ``050``
+    where its codes are three digits wide)."""
     if not code.isdigit():
-        return ""
-    padded = [
+        return []
+    return sorted(
         known
-        for (m, known), _ in addressees.departments.items()
+        for (m, known) in addressees.departments
         if m == municipality_id
         and known.isdigit()
-        and known != code
-        and known.lstrip("0") == code.lstrip("0")
-    ]
-    if len(padded) != 1:
-        return ""
-    return gettext(
-        "「%(code)s」のことなら、Excelで先頭の0が消えています。"
-        "セルの書式を文字列にして保存し直してください。"
-    ) % {"code": padded[0]}
+        and len(known) > len(code)
+        and known == code.zfill(len(known))
+    )
+
+
+def _department_of(group: _Group, addressees: _Addressees, municipality: tuple):
+    """(department id, name, active) of the group's department code, or
+    ``None`` after recording why there is none. A code that lost its
+    leading zeros in Excel is read as the one department it matches, with
+    a notice on every row."""
+    first = group.first
+    municipality_id, municipality_name = municipality
+    code = first.values[_DEPARTMENT]
+    department = addressees.departments.get((municipality_id, code))
+    if department is not None:
+        return department
+    padded = _zero_padded(addressees, municipality_id, code)
+    if len(padded) == 1:
+        (full,) = padded
+        for row in group.rows:
+            row.notice(
+                _DEPARTMENT,
+                gettext(
+                    "部署コード %(code)s を %(full)s として読み取りました"
+                    "（Excelで先頭の0が消えたものとみなしました）。"
+                )
+                % {"code": code, "full": full},
+            )
+        return addressees.departments[(municipality_id, full)]
+    hint = ""
+    if padded:
+        hint = gettext(
+            "%(codes)s のどれかのことなら、Excelで先頭の0が消えています。"
+            "セルの書式を文字列にして保存し直してください。"
+        ) % {
+            "codes": pgettext("list separator", "、").join(
+                f"「{known}」" for known in padded
+            )
+        }
+    first.error(
+        _DEPARTMENT,
+        gettext(
+            "%(municipality)sに部署コード「%(code)s」の部署はありません。"
+            "自治体から知らされた部署コードを確認してください。%(hint)s"
+        )
+        % {"municipality": municipality_name, "code": code, "hint": hint},
+    )
+    return None
 
 
 def _connection_of(group: _Group, addressees: _Addressees) -> tuple | None:
@@ -177,22 +219,9 @@ def _connection_of(group: _Group, addressees: _Addressees) -> tuple | None:
             % {"code": code},
         )
         return None
-    municipality_id, municipality_name = addressees.municipalities[code]
-    department_code = first.values[_DEPARTMENT]
-    department = addressees.departments.get((municipality_id, department_code))
+    municipality_name = addressees.municipalities[code][1]
+    department = _department_of(group, addressees, addressees.municipalities[code])
     if department is None:
-        first.error(
-            _DEPARTMENT,
-            gettext(
-                "%(municipality)sに部署コード「%(code)s」の部署はありません。"
-                "自治体から知らされた部署コードを確認してください。%(hint)s"
-            )
-            % {
-                "municipality": municipality_name,
-                "code": department_code,
-                "hint": _zero_hint(addressees, municipality_id, department_code),
-            },
-        )
         return None
     department_id, department_name, department_active = department
     addressee = f"{municipality_name} {department_name}"
@@ -233,6 +262,7 @@ def _invoice_of(
             unit_price=row.values[_UNIT_PRICE],
             tax_category=row.values[_TAX],
             unit=row.values.get(_UNIT, ""),
+            note=row.values.get(_LINE_NOTE, ""),
         )
         for row in group.rows
     )
@@ -434,4 +464,11 @@ def csv_parse(
         progress(line_count, line_count)
     errors = [e for row in loose for e in row.errors]
     errors += [e for group in groups for row in group.rows for e in row.errors]
-    return ParseResult(encoding, line_count, tuple(invoices), _errors_sorted(errors))
+    notices = [n for group in groups for row in group.rows for n in row.notices]
+    return ParseResult(
+        encoding,
+        line_count,
+        tuple(invoices),
+        _errors_sorted(errors),
+        _errors_sorted(notices),
+    )

@@ -22,6 +22,7 @@ from invoices.csv_import.header import (
     _DEPARTMENT,
     _DESCRIPTION,
     _END,
+    _LINE_NOTE,
     _MUNICIPALITY,
     _NOTES,
     _NUMBER,
@@ -89,7 +90,13 @@ _DATE_FORMS = "2026-11-01、2026/11/1、20261101、R8.11.1、令和8年11月1日
 _UNPRINTABLE = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ue000-\uf8ff\U000f0000-\U0010ffff]"
 )
-_TEXT_LIMITS = {_SUBJECT: 200, _DESCRIPTION: 200, _UNIT: 20, _NOTES: None}
+_TEXT_LIMITS = {
+    _SUBJECT: 200,
+    _DESCRIPTION: 200,
+    _UNIT: 20,
+    _NOTES: None,
+    _LINE_NOTE: 200,  # as InvoiceLine.note
+}
 _NUMBER_LIMIT = 40  # as Invoice.number
 
 
@@ -266,15 +273,22 @@ _PARSERS: dict[str, Callable[[str], object]] = {
 
 @dataclass
 class _Row:
-    """One data row: its cells as typed, what they mean, and its problems."""
+    """One data row: its cells as typed, what they mean, its problems, and
+    what was read differently from how it was typed (``notices``)."""
 
     number: int
     raw: dict[str, str]
     values: dict[str, object] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
+    notices: list[RowError] = field(default_factory=list)
 
     def error(self, column: str, message: str) -> None:
         self.errors.append(
+            RowError(self.number, column, self.raw.get(column, ""), message)
+        )
+
+    def notice(self, column: str, message: str) -> None:
+        self.notices.append(
             RowError(self.number, column, self.raw.get(column, ""), message)
         )
 

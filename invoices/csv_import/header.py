@@ -23,6 +23,7 @@ COLUMNS: tuple[str, ...] = (
     "単価",
     "税区分",
     "備考",
+    "明細備考",
 )
 (
     _NUMBER,
@@ -40,6 +41,7 @@ COLUMNS: tuple[str, ...] = (
     _UNIT_PRICE,
     _TAX,
     _NOTES,
+    _LINE_NOTE,
 ) = COLUMNS
 # Columns that must be in the header; the transaction date is 取引日 or the
 # period 取引開始日 + 取引終了日 (checked separately).
@@ -53,7 +55,8 @@ _REQUIRED_COLUMNS = (
     _UNIT_PRICE,
     _TAX,
 )
-# The invoice's own columns: the same on every row of one invoice.
+# The invoice's own columns: the same on every row of one invoice (明細備考
+# is the line's own, and may differ between them).
 _HEADER_LEVEL = (
     _MUNICIPALITY,
     _DEPARTMENT,

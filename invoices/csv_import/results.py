@@ -60,12 +60,16 @@ class ParsedInvoice:
 @dataclass(frozen=True)
 class ParseResult:
     """``invoices`` are those without problems, in file order; the file can
-    be imported only when there are no ``errors`` at all."""
+    be imported only when there are no ``errors`` at all. ``notices`` say
+    where a cell was read differently from how it was typed (a department
+    code whose leading zeros Excel dropped); they do not keep the file from
+    being imported."""
 
     encoding: str
     line_count: int
     invoices: tuple[ParsedInvoice, ...]
     errors: tuple[RowError, ...]
+    notices: tuple[RowError, ...] = ()
 
     @property
     def ok(self) -> bool:

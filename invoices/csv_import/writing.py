@@ -183,14 +183,16 @@ def preview_json(result: ParseResult) -> dict:
             }
             for invoice in result.invoices
         ],
-        "errors": [
-            {
-                "row": error.row,
-                "column": error.column,
-                "value": error.value,
-                "message": error.message,
-                "text": str(error),
-            }
-            for error in result.errors
-        ],
+        "errors": [_row_error_json(error) for error in result.errors],
+        "notices": [_row_error_json(notice) for notice in result.notices],
+    }
+
+
+def _row_error_json(error: RowError) -> dict:
+    return {
+        "row": error.row,
+        "column": error.column,
+        "value": error.value,
+        "message": error.message,
+        "text": str(error),
     }

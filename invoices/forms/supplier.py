@@ -30,7 +30,7 @@ EXTRA_LINES = 3
 # Line amounts are stored in 15 digits of whole yen.
 AMOUNT_LIMIT = Decimal(10) ** 15
 # Fields of a line the user types into; a row with none of them is empty.
-_TYPED_LINE_FIELDS = ("description", "quantity", "unit", "unit_price")
+_TYPED_LINE_FIELDS = ("description", "note", "quantity", "unit", "unit_price")
 
 
 def connection_choices(supplier: Supplier):
@@ -222,6 +222,12 @@ class InvoiceLineForm(forms.Form):
     the user sees the rows: 「3行目: 単価を入力してください。」."""
 
     description = forms.CharField(label=_("品名・内容"), max_length=200)
+    note = forms.CharField(
+        label=_("明細備考"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("明細備考（任意）")}),
+    )
     quantity = LooseDecimalField(label=_("数量"), max_digits=12, decimal_places=3)
     unit = forms.CharField(label=_("単位"), max_length=20, required=False)
     unit_price = LooseDecimalField(label=_("単価"), max_digits=15, decimal_places=3)
@@ -407,6 +413,7 @@ def line_initial(invoice: Invoice) -> list[dict]:
     return [
         {
             "description": line.description,
+            "note": line.note,
             "quantity": _plain(line.quantity),
             "unit": line.unit,
             "unit_price": _plain(line.unit_price),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from invoices.views import bulk, city, documents, imports, search
+from invoices.views import bulk, city, documents, imports, search, zips
 
 urlpatterns = [
     path("search/", search.CityInvoiceSearchView.as_view(), name="invoice_search"),
@@ -10,6 +10,17 @@ urlpatterns = [
         "search/export/",
         search.CityInvoiceExportView.as_view(),
         name="invoice_export",
+    ),
+    path("zips/<int:pk>/", zips.CityZipExportView.as_view(), name="invoice_zip"),
+    path(
+        "zips/<int:pk>/status/",
+        zips.CityZipExportStatusView.as_view(),
+        name="invoice_zip_status",
+    ),
+    path(
+        "zips/<int:pk>/download/",
+        zips.CityZipExportDownloadView.as_view(),
+        name="invoice_zip_download",
     ),
     path(
         "<int:pk>/print/",

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from invoices.views import bulk, documents, imports, search, supplier
+from invoices.views import bulk, documents, imports, search, supplier, zips
 
 urlpatterns = [
     path("search/", search.SupplierInvoiceSearchView.as_view(), name="invoice_search"),
@@ -11,6 +11,18 @@ urlpatterns = [
         search.SupplierInvoiceExportView.as_view(),
         name="invoice_export",
     ),
+    path("zips/<int:pk>/", zips.SupplierZipExportView.as_view(), name="invoice_zip"),
+    path(
+        "zips/<int:pk>/status/",
+        zips.SupplierZipExportStatusView.as_view(),
+        name="invoice_zip_status",
+    ),
+    path(
+        "zips/<int:pk>/download/",
+        zips.SupplierZipExportDownloadView.as_view(),
+        name="invoice_zip_download",
+    ),
+    path("pdf-zip/", zips.SupplierInvoicePdfZipView.as_view(), name="invoice_pdf_zip"),
     path(
         "<int:pk>/print/",
         search.SupplierInvoicePrintView.as_view(),

@@ -29,6 +29,7 @@ from invoices.selectors import invoice_list_for_access, invoice_list_for_supplie
 from invoices.views.confirm import Confirmation, confirmation_response, confirmed
 from municipality.models import StaffRole
 from municipality.views import CityRoleRequiredMixin
+from partners.selectors import bank_account_list_for_supplier
 
 
 def _all_or_404(queryset, ids: list[int]) -> list[Invoice]:
@@ -133,6 +134,17 @@ class BulkIssueView(BulkActionView):
 
     def perform(self, invoices, form):
         return invoices_issue(invoices=invoices, actor=self.request.user)
+
+    def extra_context(self):
+        # Each draft names the supplier's default account, as the uploads'
+        # drafts do (``invoice_issue`` without a chosen account).
+        access = self.request.supplier_access
+        accounts = list(bank_account_list_for_supplier(supplier=access.supplier))
+        return {
+            "bank_accounts": accounts,
+            "payee_account": next((a for a in accounts if a.is_default), None),
+            "is_owner": access.is_owner,
+        }
 
     def success_message(self, done):
         return ngettext(

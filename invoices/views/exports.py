@@ -1,24 +1,64 @@
 """The one view path for exporting invoices as a file: parse the request,
 refuse what cannot be exported, let ``exports.invoices_export`` load,
-render and record, then serve."""
+render and record, then serve; or, for a ZIP of many invoices, ask a worker
+for it (``invoices.zip_exports``) and send the user to its page."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext, gettext_lazy as _
 from django.views import View
 
 from invoices import exports
-from invoices.models import Invoice
+from invoices.models import Invoice, ZipExport
+from invoices.zip_exports import zip_export_create
+
+
+def export_file_response(file: exports.ExportFile) -> HttpResponse:
+    response = HttpResponse(file.content, content_type=file.content_type)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=file.filename
+    )
+    return response
+
+
+def zip_export_url(request, job: ZipExport, name: str = "invoice_zip") -> str:
+    """The URL ``name`` of the job, on the side (city or supplier) of the
+    request."""
+    if city := getattr(request, "city", None):
+        return reverse(
+            f"city:{name}",
+            kwargs={"municipality_slug": city.municipality.slug, "pk": job.pk},
+        )
+    return reverse(f"supplier:{name}", kwargs={"pk": job.pk})
+
+
+def zip_export_start(request, *, invoices: QuerySet[Invoice]):
+    """Ask a worker for the ZIP of ``invoices`` (chosen through what the
+    user may see) and go to its page, where it is downloaded when ready."""
+    if city := getattr(request, "city", None):
+        owner = {"municipality": city.municipality}
+    else:
+        owner = {"supplier": request.supplier_access.supplier}
+    job = zip_export_create(
+        actor=request.user,
+        invoice_ids=list(invoices.values_list("pk", flat=True)),
+        **owner,
+    )
+    return redirect(zip_export_url(request, job))
 
 
 class InvoiceExportView(View):
     """The invoices the user may see (``visible_invoices``), narrowed by the
     conditions of ``filter_form``, as a file (``?format=`` a key of
-    ``formats``). Refused, back on ``back_url`` with the conditions kept,
-    when the conditions are invalid, match nothing or match more than
+    ``formats``); a format built in the background, for more than
+    ``settings.INVOICE_ZIP_INLINE_LIMIT`` invoices, as a job's page.
+    Refused, back on ``back_url`` with the conditions kept, when the
+    conditions are invalid, match nothing or match more than
     ``exports.EXPORT_LIMIT`` invoices."""
 
     formats: dict[str, exports.ExportFormat]
@@ -58,14 +98,12 @@ class InvoiceExportView(View):
                 % {"count": f"{count:,}", "limit": f"{exports.EXPORT_LIMIT:,}"},
             )
             return self._back()
+        if file_format.background and count > settings.INVOICE_ZIP_INLINE_LIMIT:
+            return zip_export_start(request, invoices=matching)
         file = exports.invoices_export(
             invoices=matching, file_format=file_format, actor=request.user
         )
-        response = HttpResponse(file.content, content_type=file.content_type)
-        response["Content-Disposition"] = content_disposition_header(
-            as_attachment=True, filename=file.filename
-        )
-        return response
+        return export_file_response(file)
 
     def _back(self):
         query = self.request.GET.copy()

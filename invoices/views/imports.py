@@ -42,6 +42,9 @@ from municipality.views import CityRoleRequiredMixin
 
 RECENT_IMPORTS = 20
 PREVIEW_PAGE_SIZE = 100
+# Notices (a department code read with its leading zeros put back) shown
+# on the preview; the rest are counted.
+NOTICES_SHOWN = 50
 IN_PROGRESS = (ImportStatus.VALIDATING, ImportStatus.IMPORTING)
 # Where the template's examples go when the supplier has no addressee yet.
 EXAMPLE_ADDRESSEE = ("462039", "010")
@@ -111,6 +114,14 @@ COLUMN_HELP = (
         _("%(labels)s のいずれか。軽減税率（飲食料品など）の明細は 8%% にします。"),
     ),
     ("備考", _("任意"), _("請求書の備考。")),
+    (
+        "明細備考",
+        _("任意"),
+        _(
+            "明細ごとの備考（200文字まで）。同じ請求書の行でも行ごとに違う値を"
+            "入れられます。品名の下に表示されます。"
+        ),
+    ),
 )
 
 
@@ -193,6 +204,10 @@ class InvoiceImportDetailView(DetailView):
     def get_context_data(self, **kwargs):
         upload = self.object
         context = {"in_progress": upload.status in IN_PROGRESS}
+        if upload.status in (ImportStatus.READY, ImportStatus.INVALID):
+            notices = upload.preview.get("notices", [])
+            context["notices"] = notices[:NOTICES_SHOWN]
+            context["notices_more"] = max(len(notices) - NOTICES_SHOWN, 0)
         if context["in_progress"]:
             context["done"], context["total"] = invoice_import_progress(upload)
         elif upload.status == ImportStatus.READY:

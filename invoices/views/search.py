@@ -6,6 +6,7 @@ form narrows it. Every export and print is recorded in the history of each
 issued invoice concerned (drafts have no history: they are not records yet).
 """
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.urls import reverse
@@ -14,9 +15,14 @@ from django.views import View
 from django.views.generic import ListView
 
 from invoices import exports
-from invoices.models import EventKind, Invoice
+from invoices.models import EventKind, Invoice, ZipExport
 from invoices.search import CityInvoiceSearchForm, SupplierInvoiceSearchForm
-from invoices.selectors import invoice_list_for_access, invoice_list_for_supplier
+from invoices.selectors import (
+    invoice_list_for_access,
+    invoice_list_for_supplier,
+    zip_export_list_recent_for_access,
+    zip_export_list_recent_for_supplier,
+)
 from invoices.views.city import CityInvoiceMixin
 from invoices.views.exports import InvoiceExportView
 from invoices.views.supplier import SupplierInvoiceMixin
@@ -24,6 +30,8 @@ from municipality.models import StaffRole
 from municipality.views import CityRoleRequiredMixin
 
 PRINT_FORMAT = "print"
+# The user's ZIPs of the last days shown on the search page, at most.
+RECENT_ZIP_EXPORTS = 10
 
 
 class SupplierSearchMixin:
@@ -34,6 +42,11 @@ class SupplierSearchMixin:
 
     def search_url(self) -> str:
         return reverse("supplier:invoice_search")
+
+    def recent_zip_exports(self) -> QuerySet[ZipExport]:
+        return zip_export_list_recent_for_supplier(
+            supplier=self.request.supplier_access.supplier, user=self.request.user
+        )
 
 
 class CitySearchMixin(CityRoleRequiredMixin):
@@ -47,6 +60,11 @@ class CitySearchMixin(CityRoleRequiredMixin):
         return reverse(
             "city:invoice_search",
             kwargs={"municipality_slug": self.request.city.municipality.slug},
+        )
+
+    def recent_zip_exports(self) -> QuerySet[ZipExport]:
+        return zip_export_list_recent_for_access(
+            access=self.request.city, user=self.request.user
         )
 
 
@@ -65,7 +83,11 @@ class InvoiceSearchView(ListView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            form=self.form, export_limit=exports.EXPORT_LIMIT, **kwargs
+            form=self.form,
+            export_limit=exports.EXPORT_LIMIT,
+            zip_inline_limit=settings.INVOICE_ZIP_INLINE_LIMIT,
+            zip_exports=list(self.recent_zip_exports()[:RECENT_ZIP_EXPORTS]),
+            **kwargs,
         )
 
 

@@ -6,6 +6,7 @@ from functools import cached_property
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -36,7 +37,6 @@ from invoices.selectors import (
 )
 from invoices.services import (
     DRAFT_FIELDS,
-    invoice_copy,
     invoice_correct,
     invoice_issue,
     invoice_issue_problems,
@@ -46,11 +46,16 @@ from invoices.services import (
 )
 from invoices.views.confirm import Confirmation, confirmation_response, confirmed
 from invoices.workflow import TransitionError
+from partners.models import BankAccount
+from partners.selectors import bank_account_list_for_supplier
 
 # Lazy: added to messages with str(), so that they are read in the user's
 # language (the message store keeps them after the language middleware ends).
 ALREADY_ISSUED = _(
     "この請求書はすでに発行されています。二重に発行されることはありません。"
+)
+CHOOSE_BANK_ACCOUNT = _(
+    "振込先口座を選んでください。請求書には、選んだ口座が振込先として記載されます。"
 )
 WITHDRAW_OPENED = _(
     "開封済みの請求書は取り下げできません。取り消したい場合は、"
@@ -116,12 +121,18 @@ class InvoiceDetailView(SupplierInvoiceMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         invoice = self.object
+        access = self.request.supplier_access
         return super().get_context_data(
             doc=invoice_document(invoice),
             chain=invoice_chain(invoice),
             events=invoice.events.select_related("actor").order_by("pk"),
             problems=invoice_issue_problems(invoice) if invoice.is_draft else [],
             attachments=invoice.attachments.all(),
+            # The issue step's choice of the account the invoice names.
+            bank_accounts=list(bank_account_list_for_supplier(supplier=access.supplier))
+            if invoice.is_draft
+            else [],
+            is_owner=access.is_owner,
             **kwargs,
         )
 
@@ -145,8 +156,11 @@ class InvoiceFormView(View):
         form = InvoiceForm(
             supplier=self.supplier, invoice=self.invoice, initial=self.initial()
         )
-        lines = line_initial(self.invoice) if self.invoice else []
-        return self.render(form, LineFormSet(prefix="lines", initial=lines))
+        return self.render(form, LineFormSet(prefix="lines", initial=self.lines()))
+
+    def lines(self) -> list[dict]:
+        """The initial rows of the lines."""
+        return line_initial(self.invoice) if self.invoice else []
 
     def post(self, request, *args, **kwargs):
         form = InvoiceForm(
@@ -196,8 +210,11 @@ class InvoiceFormView(View):
                 "tax_rows": [(RATE_LABELS[b.category], b) for b in totals.buckets],
                 "chain": invoice_chain(self.invoice) if self.invoice else [],
                 "attachments": self.invoice.attachments.all() if self.invoice else [],
+                "copied_from": self.copied_from,
             },
         )
+
+    copied_from: Invoice | None = None
 
 
 class InvoiceCreateView(InvoiceFormView):
@@ -256,25 +273,28 @@ class InvoiceDeleteView(View):
         return redirect("supplier:invoices")
 
 
-class InvoiceCopyView(View):
-    """複製: a new draft with the invoice's content, issued or not."""
+class InvoiceCopyView(InvoiceCreateView):
+    """複製: the new-invoice form filled with an invoice's content (issued or
+    not), with a fresh number and today's date. Nothing is saved until the
+    user saves the form, which creates a new draft as 「請求書の作成」 does."""
 
-    def post(self, request, pk):
-        invoice = _invoice(request, pk)
-        try:
-            copy = invoice_copy(invoice=invoice, actor=request.user)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-            return _to_invoice(invoice)
-        messages.success(
-            request,
-            gettext(
-                "請求書「%(number)s」を複製しました。"
-                "請求書番号・日付・明細を確認してから保存してください。"
-            )
-            % {"number": invoice.number},
-        )
-        return redirect("supplier:invoice_edit", pk=copy.pk)
+    def dispatch(self, request, *args, **kwargs):
+        self.copied_from = _invoice(request, kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def initial(self):
+        source = self.copied_from
+        # The addressee only while the supplier can still send to it.
+        addressable = connection_choices(self.supplier).filter(pk=source.connection_id)
+        return {
+            **{name: getattr(source, name) for name in DRAFT_FIELDS},
+            **super().initial(),
+            "connection": source.connection_id if addressable.exists() else None,
+            "price_basis": source.price_basis,
+        }
+
+    def lines(self):
+        return line_initial(self.copied_from)
 
 
 class InvoiceCorrectView(View):
@@ -303,33 +323,50 @@ class InvoiceCorrectView(View):
         return redirect("supplier:invoice_edit", pk=draft.pk)
 
 
+def _chosen_bank_account(request) -> BankAccount | None:
+    """The payee account chosen on the issue step: required when the
+    supplier has one; another supplier's (or no such) account is 404."""
+    accounts = bank_account_list_for_supplier(supplier=request.supplier_access.supplier)
+    chosen = request.POST.get("bank_account", "").strip()
+    if not chosen:
+        if accounts.exists():
+            raise ValidationError(str(CHOOSE_BANK_ACCOUNT))
+        return None
+    if not chosen.isdigit():
+        raise Http404
+    return get_object_or_404(accounts, pk=int(chosen))
+
+
 ISSUE = Confirmation(_("請求書の発行"), _("発行を確定する"))
 WITHDRAW = Confirmation(_("請求書の取下げ"), _("取下げを確定する"), danger=True)
 
 
-def _confirm(request, invoice: Invoice, *, template: str, confirmation, form=None):
-    """The confirmation step of ``invoice``'s action; a bound, valid
-    ``form`` (the action's input) is sent again with the confirmation."""
+def _confirm(request, invoice: Invoice, *, template: str, confirmation, **context):
+    """The confirmation step of ``invoice``'s action."""
     return confirmation_response(
         request,
         template_name=f"invoices/confirm/{template}.html",
         confirmation=confirmation,
         cancel_url=reverse("supplier:invoice", args=[invoice.pk]),
-        form=form,
         invoice=invoice,
+        **context,
     )
 
 
 class InvoiceIssueView(View):
     """発行, after the confirmation step (``invoices.views.confirm``): GET
-    and an unconfirmed POST show what will be sent to whom. A second click
-    or a resent form finds the invoice issued and only says so (the service
-    locks the row and checks the status)."""
+    shows what will be sent to whom with the choice of the payee account;
+    an unconfirmed POST shows the account chosen on the invoice page and
+    sends it again with the confirmation. A second click or a resent form
+    finds the invoice issued and only says so (the service locks the row
+    and checks the status)."""
 
     def get(self, request, pk):
-        return self.ask(request, _invoice(request, pk))
+        return self.ask(request, _invoice(request, pk), choose=True)
 
-    def ask(self, request, invoice: Invoice):
+    def ask(self, request, invoice: Invoice, *, choose: bool = False):
+        """The confirmation page, the account to be chosen on it
+        (``choose``) or the one chosen in the POST."""
         if not invoice.is_draft:
             messages.info(request, str(ALREADY_ISSUED))
             return _to_invoice(invoice)
@@ -337,14 +374,33 @@ class InvoiceIssueView(View):
             for message in problems:
                 messages.error(request, message)
             return _to_invoice(invoice)
-        return _confirm(request, invoice, template="issue", confirmation=ISSUE)
+        access = request.supplier_access
+        accounts = list(bank_account_list_for_supplier(supplier=access.supplier))
+        chosen = None
+        if not choose:
+            try:
+                chosen = _chosen_bank_account(request)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+        return _confirm(
+            request,
+            invoice,
+            template="issue",
+            confirmation=ISSUE,
+            bank_accounts=accounts,
+            chosen_account=chosen,
+            is_owner=access.is_owner,
+        )
 
     def post(self, request, pk):
         invoice = _invoice(request, pk)
         if not confirmed(request):
             return self.ask(request, invoice)
         try:
-            invoice = invoice_issue(invoice=invoice, actor=request.user)
+            account = _chosen_bank_account(request)
+            invoice = invoice_issue(
+                invoice=invoice, actor=request.user, bank_account=account
+            )
         except TransitionError:
             messages.info(request, str(ALREADY_ISSUED))
         except ValidationError as error:

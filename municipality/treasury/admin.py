@@ -1,12 +1,21 @@
 """Admin for the treasury: settings are edited with the same checks as the
 city administrators' form and saved through the same service (so every
 change is audited); batches are read-only (their changes go through the
-services, so that every step is in the invoices' history)."""
+services, so that every step is in the invoices' history).
+
+The treasury is not an app of its own, so Django's admin autodiscovery does
+not import this module: ``config.apps.PortalAdminConfig`` does."""
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from municipality.models import PaymentBatchItem, PaymentNotice
+from municipality.models import (
+    PayeeChoice,
+    PaymentBatch,
+    PaymentBatchItem,
+    PaymentNotice,
+    TreasurySettings,
+)
 from municipality.treasury.forms import TreasurySettingsForm
 from municipality.treasury.services.settings import (
     TREASURY_AUDITED_FIELDS,
@@ -120,3 +129,33 @@ class PaymentBatchAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class PayeeChoiceAdmin(admin.ModelAdmin):
+    """振込先の指定: read-only; choices are made on the treasury's page
+    (``payee_choose``), which records the event and mails the owners."""
+
+    list_display = (
+        "created_at",
+        "municipality",
+        "invoice",
+        "recently_changed",
+        "chosen_by",
+    )
+    list_filter = ("municipality", "recently_changed")
+    list_select_related = ("municipality", "invoice", "chosen_by")
+    search_fields = ("invoice__number", "invoice__receipt_number")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+admin.site.register(TreasurySettings, TreasurySettingsAdmin)
+admin.site.register(PaymentBatch, PaymentBatchAdmin)
+admin.site.register(PayeeChoice, PayeeChoiceAdmin)

@@ -220,3 +220,33 @@ class BatchCancelForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": _("取消の理由を入力してください。")},
     )
+
+
+class PayeeChoiceForm(forms.Form):
+    """振込先の指定: one of the supplier's current accounts (the template
+    renders the radios; the view looks the account up among the
+    supplier's) and the reason, which is required."""
+
+    bank_account = forms.IntegerField(
+        min_value=1,
+        error_messages={
+            "required": _("振込先にする口座を選んでください。"),
+            "invalid": _("振込先にする口座を選んでください。"),
+            "min_value": _("振込先にする口座を選んでください。"),
+        },
+    )
+    reason = forms.CharField(
+        label=_("この口座に振り込む理由"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "請求書の履歴に残り、取引先も見られます。"
+            "例: 取引先に以前から把握している電話番号で連絡し、口座の変更を確認した。"
+        ),
+        error_messages={
+            "required": _(
+                "この口座に振り込む理由を入力してください"
+                "（例: 取引先に電話で口座の変更を確認した）。"
+            )
+        },
+    )

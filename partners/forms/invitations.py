@@ -10,12 +10,12 @@ from django import forms
 from django.forms.boundfield import BoundWidget
 from django.utils.translation import gettext, gettext_lazy
 
+from municipality.fields import PostalCodeField
 from municipality.models import Department
 from municipality.validators import (
     normalize_identifier,
     validate_registration_number,
 )
-from partners.forms.fields import PostalCodeField
 from partners.models import InvitationRequest, Supplier
 from partners.services.invitations import (
     DEPARTMENTS_NOT_ALLOWED,

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.functional import lazy
 from django.utils.translation import gettext, gettext_lazy as _
 
-from partners.forms.fields import PostalCodeField, half_width
+from municipality.fields import PostalCodeField, half_width
 from partners.images import SEAL_MAX_BYTES, SEAL_MAX_SIDE, seal_image_clean
 from partners.models import Supplier
 from partners.services.profile import SUPPLIER_PROFILE_FIELDS

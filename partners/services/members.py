@@ -22,7 +22,7 @@ from accounts.invitations import InvitationStep, invitation_step
 from accounts.models import User
 from accounts.services import user_create_from_invitation
 from accounts.tokens import token_new
-from invoices.models import SettingsAction
+from municipality.models import SettingsAction
 from partners.models import (
     InvitationStatus,
     MemberInvitation,

@@ -11,9 +11,8 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from accounts.models import User
-from invoices.audit import field_changes, field_values, settings_event_append
-from invoices.models import SettingsAction, SettingsEventKind
-from municipality.models import Department
+from municipality.audit import field_changes, field_values, settings_event_append
+from municipality.models import Department, SettingsAction, SettingsEventKind
 from partners.models import Connection, Supplier, SupplierMembership, SupplierRole
 
 _ROLE_FIELDS = ("supplier", "role")

@@ -6,10 +6,13 @@ from django.utils.translation import gettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from invoices.selectors import settings_event_list_for_supplier
 from partners.forms.members import MemberInviteForm, MemberRoleForm
 from partners.models import MemberInvitation, SupplierMembership, SupplierRole
-from partners.selectors import member_invitation_list_pending, member_list_for_supplier
+from partners.selectors import (
+    member_invitation_list_pending,
+    member_list_for_supplier,
+    settings_event_list_for_supplier,
+)
 from partners.services.members import (
     member_invitation_create,
     member_invitation_resend,

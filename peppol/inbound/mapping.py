@@ -183,6 +183,7 @@ def _lines(result: CheckResult, document: PintDocument, rounding: str) -> None:
                 unit_price=price,
                 tax_category=line.tax_category,
                 unit=_unit(line),
+                note=line.note[:TEXT_LIMIT],
             )
         )
     for position, entry in enumerate(document.allowance_charges, start=1):

@@ -1,6 +1,7 @@
-// The import page while a worker checks or imports the file: moves the
-// progress bar without reloading, and reloads once the work ends. Without
-// JavaScript the page refreshes itself (<noscript> meta refresh).
+// A page while a worker does the work (the CSV import checking or importing
+// the file, a ZIP of invoices being built): moves the progress bar without
+// reloading, and reloads once the work ends. Without JavaScript the page
+// refreshes itself (<noscript> meta refresh).
 (() => {
   const section = document.querySelector("[data-status-url]");
   const bar = section.querySelector("[data-progress]");

@@ -49,7 +49,7 @@ def test_platform_admin_without_two_factor_is_sent_to_the_explanation(
 
     assert response.redirect_chain[-1][0] == f"{REQUIRED}?next=%2Fadmin%2F"
     page = response.content.decode()
-    assert "2段階認証の設定が必要です" in page
+    assert "二段階認証の設定が必要です" in page
     assert reverse("mfa_activate_totp") in page
     assert client.get("/admin/accounts/user/").status_code == 302
 
@@ -65,7 +65,7 @@ def test_platform_admin_uses_the_admin_after_enabling_two_factor(
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/accounts/user/").status_code == 200
     page = client.get(f"{REQUIRED}?next=/admin/").content.decode()
-    assert "2段階認証は設定済みです" in page
+    assert "二段階認証は設定済みです" in page
     assert 'href="/admin/"' in page
 
 
@@ -96,7 +96,7 @@ def test_city_admin_without_two_factor_is_sent_to_the_explanation(
     assert response.status_code == 302
     assert response["Location"] == f"{REQUIRED}?next={path.replace('/', '%2F')}"
     page = client.get(response["Location"]).content.decode()
-    assert "2段階認証の設定が必要です" in page
+    assert "二段階認証の設定が必要です" in page
     assert f'href="{path}"' in page
 
 

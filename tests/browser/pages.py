@@ -26,7 +26,8 @@ VISITORS = (
 )
 # URL names of files, not pages (and of the JSON the pages poll).
 DOWNLOADS = re.compile(
-    r"pdf|xml|export|zengin|csv|attachment|seal|template|_status$|bank_lookup"
+    r"pdf|xml|export|zengin|csv|attachment|seal|template|download|_status$"
+    r"|bank_lookup"
 )
 ACCOUNT_PAGES = (
     "notification_settings",

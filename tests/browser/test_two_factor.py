@@ -25,10 +25,10 @@ def test_city_admin_without_two_factor_sees_how_to_set_it_up(
 
     expect(page).to_have_url(re.compile(r"/accounts/two-factor-required/\?next="))
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        "2段階認証の設定が必要です"
+        "二段階認証の設定が必要です"
     )
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
-    page.get_by_role("link", name="2段階認証を設定する").click()
+    page.get_by_role("link", name="二段階認証を設定する").click()
     # Changing security settings asks for the password first.
     expect(page).to_have_url(re.compile(r"/accounts/reauthenticate/"))

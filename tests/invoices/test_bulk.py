@@ -31,6 +31,7 @@ from tests.factories import (
     SupplierMembershipFactory,
     make_invoice,
 )
+from tests.municipality.test_treasury_support import make_bank_account
 
 pytestmark = pytest.mark.django_db
 
@@ -168,6 +169,24 @@ def test_bulk_issue_confirmed_issues_each_as_alone(
         assert (event.from_status, event.to_status) == ("draft", "issued")
     # One notice per invoice to the department, as when issued one by one.
     assert len(mail.outbox) == 3
+
+
+def test_bulk_issue_names_the_default_account_on_every_invoice(
+    member, drafts, supplier_user
+):
+    supplier = supplier_user.supplier_membership.supplier
+    make_bank_account(supplier, account_number="1111111", is_default=False)
+    make_bank_account(supplier, account_number="2222222")  # the default
+    data = {"invoices": _ids(*drafts)}
+
+    page = member.post(BULK_ISSUE, data).content.decode()
+    assert 'data-testid="confirm-bank-account"' in page
+    assert "2222222" in page
+    assert "1111111" not in page
+
+    member.post(BULK_ISSUE, {**data, **CONFIRMED})
+    for invoice in _fresh(*drafts):
+        assert invoice.snapshot["bank_account"]["account_number"] == "2222222"
 
 
 def test_bulk_issue_with_one_bad_draft_issues_none_and_names_it(

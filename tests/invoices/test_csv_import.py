@@ -132,6 +132,7 @@ def test_columns_and_tax_labels_are_those_of_the_template():
         "単価",
         "税区分",
         "備考",
+        "明細備考",
     )
     assert TAX_CATEGORY_LABELS == {
         "10%": TaxCategory.STANDARD,
@@ -412,7 +413,7 @@ def test_unknown_column_lists_the_allowed_ones(supplier, department):
     assert texts(result) == [
         "1行目（見出し）: 「金額」という列は使えません。使える列: "
         "請求書番号、宛先自治体コード、宛先部署コード、請求日、取引日、取引開始日、"
-        "取引終了日、支払期日、件名、品名、数量、単位、単価、税区分、備考"
+        "取引終了日、支払期日、件名、品名、数量、単位、単価、税区分、備考、明細備考"
     ]
     assert result.invoices == ()
 
@@ -793,15 +794,20 @@ def test_unknown_department(supplier, department):
     ]
 
 
-def test_department_code_that_lost_its_leading_zero(supplier, tenant):
+def test_department_code_that_lost_its_leading_zero_is_read_with_a_notice(
+    supplier, tenant
+):
+    # More in tests/invoices/test_csv_line_notes.py.
     zero = DepartmentFactory(municipality=tenant.municipality, code="010")
     ConnectionFactory(supplier=supplier, department=zero)
-    rows = [line(zero, 宛先部署コード="10")]
-    (text,) = texts(csv_parse(data=csv_file(rows), supplier=supplier))
-    assert text.endswith(
-        "「010」のことなら、Excelで先頭の0が消えています。"
-        "セルの書式を文字列にして保存し直してください。"
+    result = csv_parse(
+        data=csv_file([line(zero, 宛先部署コード="10")]), supplier=supplier
     )
+    assert result.ok
+    assert [str(notice) for notice in result.notices] == [
+        "2行目「宛先部署コード」: 部署コード 10 を 010 として読み取りました"
+        "（Excelで先頭の0が消えたものとみなしました）。"
+    ]
 
 
 def test_department_without_connection(supplier, tenant):

@@ -362,19 +362,65 @@ def test_delete_asks_then_deletes_the_draft(member, supplier, draft):
     assert _invoices(supplier) == []
 
 
-def test_copy_of_an_issued_invoice_is_a_new_draft_to_edit(
+def test_copy_opens_a_filled_form_and_saves_nothing_until_saved(
     member, supplier, issued_invoice
 ):
-    response = member.post(_url("invoice_copy", issued_invoice))
+    with scopes_disabled():
+        invoice_count = Invoice.objects.count()
+    page = member.get(_url("invoice_copy", issued_invoice))
+    assert page.status_code == 200
+    with scopes_disabled():
+        assert Invoice.objects.count() == invoice_count  # nothing made by opening
+    form = page.context["form"]
+    assert form["connection"].value() == issued_invoice.connection_id
+    assert form["subject"].value() == issued_invoice.subject
+    assert form["number"].value() != issued_invoice.number
+    assert form["issue_date"].value() == timezone.localdate()
+    rows = [row.initial for row in page.context["formset"].forms if row.initial]
+    assert [row["description"] for row in rows] == [
+        line[1] for line in _lines(issued_invoice)
+    ]
+    html = page.content.decode()
+    assert "保存するまでは何も作られません" in html
+    # Saving the form (posted to the same page) makes the new draft.
+    data = form_data(
+        issued_invoice.connection,
+        number=form["number"].value(),
+        lines=[
+            {
+                "description": row["description"],
+                "quantity": row["quantity"],
+                "unit": row["unit"],
+                "unit_price": row["unit_price"],
+                "tax_category": row["tax_category"],
+            }
+            for row in rows
+        ],
+    )
+    response = member.post(_url("invoice_copy", issued_invoice), data)
     original, copy = _invoices(supplier)
-    assert response["Location"] == _url("invoice_edit", copy)
+    assert response["Location"] == _url("invoice", copy)
     assert copy.status == InvoiceStatus.DRAFT
-    assert copy.number != original.number
     assert copy.corrects is None
     assert [line[1:] for line in _lines(copy)] == [
         line[1:] for line in _lines(original)
     ]
     assert copy.total == original.total
+
+
+def test_the_invoice_page_links_to_the_copy_form(member, issued_invoice):
+    html = member.get(_url("invoice", issued_invoice)).content.decode()
+    assert f'href="{_url("invoice_copy", issued_invoice)}"' in html
+
+
+def test_copy_leaves_out_an_addressee_no_longer_open(
+    member, supplier, issued_invoice, connection
+):
+    with scopes_disabled():
+        connection.is_active = False
+        connection.save()
+    page = member.get(_url("invoice_copy", issued_invoice))
+    assert page.context["form"]["connection"].value() is None
 
 
 # Issue ---------------------------------------------------------------------
@@ -668,6 +714,7 @@ def _every_url(invoice, attachment_pk):
         ("post", "invoice_edit"),
         ("get", "invoice_delete"),
         ("post", "invoice_delete"),
+        ("get", "invoice_copy"),
         ("post", "invoice_copy"),
         ("post", "invoice_correct"),
         ("get", "invoice_issue"),

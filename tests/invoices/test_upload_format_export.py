@@ -92,6 +92,7 @@ def test_supplier_export_has_a_row_per_line_with_codes_and_tax_labels(
         "単価": "450",
         "税区分": "10%",
         "備考": "11月分",
+        "明細備考": "",
     }
     assert (second["品名"], second["数量"], second["税区分"]) == (
         "お茶（来客用）",

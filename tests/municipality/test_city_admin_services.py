@@ -13,7 +13,6 @@ from django_scopes import scopes_disabled
 
 from accounts.invitations import InvitationStatus, InvitationStep
 from accounts.tokens import token_digest
-from invoices.models import SettingsAction, SettingsEvent, SettingsEventKind
 from municipality.departments import (
     department_activate,
     department_add,
@@ -25,7 +24,15 @@ from municipality.departments_csv import (
     department_csv_export,
     department_csv_import,
 )
-from municipality.models import Department, StaffInvitation, StaffMembership, StaffRole
+from municipality.models import (
+    Department,
+    SettingsAction,
+    SettingsEvent,
+    SettingsEventKind,
+    StaffInvitation,
+    StaffMembership,
+    StaffRole,
+)
 from municipality.selectors import staff_invitation_for_token
 from municipality.staff import (
     StaffInvitationError,

@@ -11,8 +11,15 @@ from django.test import Client
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
-from invoices.models import SettingsEvent, SettingsEventKind
-from municipality.models import Department, StaffInvitation, StaffMembership
+from invoices.models import InvoiceStatus
+from municipality.console.departments import OPEN_STATUSES, open_invoice_counts
+from municipality.models import (
+    Department,
+    SettingsEvent,
+    SettingsEventKind,
+    StaffInvitation,
+    StaffMembership,
+)
 from partners.models import Connection
 from tests.factories import PASSWORD, StaffMembershipFactory, make_invoice
 
@@ -184,6 +191,26 @@ def test_deactivating_a_department_with_open_invoices_asks_to_confirm(
         (event,) = SettingsEvent.objects.filter(kind=SettingsEventKind.DEPARTMENT)
     assert not tenant.department.is_active
     assert event.actor == tenant.city_admin
+
+
+def test_open_invoices_are_counted_per_department_drafts_not(tenant, supplier_user):
+    _open_invoice(tenant, supplier_user)
+    with scopes_disabled():
+        connection = Connection.objects.get(department=tenant.department)
+        make_invoice(connection=connection, actor=supplier_user, issue=False)
+        counts = open_invoice_counts(tenant.municipality)
+    assert counts == {tenant.department.pk: 1}
+
+
+def test_open_statuses_are_the_invoice_statuses_a_department_still_handles():
+    """municipality cannot import InvoiceStatus, so it names the values."""
+    closed = {
+        InvoiceStatus.DRAFT,
+        InvoiceStatus.RETURNED,
+        InvoiceStatus.WITHDRAWN,
+        InvoiceStatus.PAID,
+    }
+    assert set(OPEN_STATUSES) == set(InvoiceStatus.values) - closed
 
 
 def test_a_department_is_added_and_re_parented_without_cycles(client, tenant):

@@ -14,8 +14,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
-from invoices.models import SettingsAction, SettingsEvent, SettingsEventKind
-from municipality.models import Municipality, StaffMembership, StaffRole
+from municipality.models import (
+    Municipality,
+    SettingsAction,
+    SettingsEvent,
+    SettingsEventKind,
+    StaffMembership,
+    StaffRole,
+)
 from municipality.treasury.services.settings import treasury_settings_save
 from partners.models import SupplierMembership, SupplierRole
 from tests.factories import (
@@ -597,10 +603,30 @@ def test_platform_admins_read_every_event_in_the_admin(
         reverse("admin:partners_suppliermembership_change", args=[clerk.pk]),
         {"user": clerk.user_id, "supplier": supplier.pk, "role": SupplierRole.OWNER},
     )
-    page = admin_client.get(reverse("admin:invoices_settingsevent_changelist"))
+    page = admin_client.get(reverse("admin:municipality_settingsevent_changelist"))
     assert page.status_code == 200
     assert "役割: 担当者 → 管理者" in page.content.decode()
     (event,) = _events()
-    change = reverse("admin:invoices_settingsevent_change", args=[event.pk])
+    change = reverse("admin:municipality_settingsevent_change", args=[event.pk])
     assert admin_client.get(change).status_code == 200
     assert admin_client.post(change, {}).status_code == 403
+
+
+def test_the_record_is_written_in_japanese_whatever_the_actor_reads(client, tenant):
+    """The audit record is the city's permanent record: an administrator
+    reading English still writes labels and values in the source language."""
+    with scopes_disabled():
+        make_settings(tenant.municipality, four_eyes=True)
+    tenant.city_admin.language = "en"
+    tenant.city_admin.save(update_fields=["language"])
+    _login(client, tenant.city_admin)
+    data = _settings_data()
+    del data["four_eyes"]
+    response = client.post(
+        reverse("city:treasury_settings", args=[tenant.municipality.slug]), data
+    )
+    assert response.status_code == 302
+    (event,) = _events(kind=SettingsEventKind.TREASURY_SETTINGS)
+    assert _changes(event)["four_eyes"] == ("有効", "無効")
+    labels = {c["field"]: c["label"] for c in event.changes}
+    assert labels["four_eyes"] == "支払の承認を必須にする"

@@ -30,7 +30,6 @@ from municipality.models import (
     PaymentNotice,
     StaffRole,
 )
-from municipality.tasks import payment_notice_deliver_task
 from municipality.treasury.selectors import transfers_plan
 from municipality.treasury.services.accounting import (
     ACCOUNTING_CSV_HEADER,
@@ -52,6 +51,7 @@ from municipality.treasury.services.batches import (
 )
 from municipality.treasury.services.notices import render_payment_notice_pdf
 from municipality.treasury.services.settings import NO_SETTINGS, treasury_settings_save
+from municipality.treasury.tasks import payment_notice_deliver_task
 from tests.factories import (
     ConnectionFactory,
     StaffMembershipFactory,

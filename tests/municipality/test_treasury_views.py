@@ -145,7 +145,7 @@ def test_payables_lists_approved_invoices_overdue_first_with_filters(
     _login(client, tenant.treasury)
     response = client.get("/m/kanoya/treasury/payables/")
     assert response.status_code == 200
-    numbers = [invoice.pk for invoice, _ in response.context["rows"]]
+    numbers = [invoice.pk for invoice, *_ in response.context["rows"]]
     assert numbers[0] == late.pk
     assert set(numbers) == {late.pk, *(i.pk for i in world["invoices"])}
     assert issued.pk not in numbers
@@ -153,7 +153,7 @@ def test_payables_lists_approved_invoices_overdue_first_with_filters(
 
     def listed(query):
         page = client.get(f"/m/kanoya/treasury/payables/?{query}")
-        return {invoice.pk for invoice, _ in page.context["rows"]}
+        return {invoice.pk for invoice, *_ in page.context["rows"]}
 
     assert listed(f"department={tenant.other_department.pk}") == {late.pk}
     assert listed(f"supplier={connection.supplier.pk}") == {late.pk}

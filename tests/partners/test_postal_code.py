@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from partners.forms.fields import postal_code_normalize
+from municipality.fields import postal_code_normalize
 
 
 @pytest.mark.parametrize(

@@ -71,6 +71,8 @@ class Command(BaseCommand):
             for error in errors:
                 self.stderr.write(str(error))
             raise CommandError(f"誤りが{len(errors)}件あります。何も保存していません。")
+        for notice in result.notices:
+            self.stdout.write(str(notice))
         if options["verbosity"] >= 2:
             for invoice in result.invoices:
                 self.stdout.write(

@@ -5,7 +5,8 @@ settings or role change (設定・権限の変更履歴) was altered or removed.
 from django.core.management.base import BaseCommand, CommandError
 
 from invoices.audit import chain_verify
-from invoices.models import InvoiceEvent, SettingsEvent
+from invoices.models import InvoiceEvent
+from municipality.models import SettingsEvent
 
 
 class Command(BaseCommand):

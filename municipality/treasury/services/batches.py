@@ -39,7 +39,12 @@ from municipality.models import (
 from municipality.treasury.selectors import (
     batch_invoices,
     batch_notices,
+    payees_of,
     transfers_plan,
+)
+from municipality.treasury.services.payees import (
+    payee_problem_message,
+    payee_problems,
 )
 from municipality.treasury.services.settings import treasury_settings_require
 from municipality.treasury.workflow import (
@@ -112,7 +117,7 @@ def _conflicts_refuse(
         )
 
 
-def payment_date_problem(day: date, *, today: date) -> str | None:
+def payment_date_problem(*, day: date, today: date) -> str | None:
     """Why ``day`` cannot be a batch's payment date (振込指定日), or None."""
     if day < today:
         return gettext(
@@ -145,7 +150,7 @@ def batch_create(
     """A new draft batch paying on ``payment_date`` (a bank business day).
     Raises ``ValidationError``."""
     today = timezone.localdate()
-    if problem := payment_date_problem(payment_date, today=today):
+    if problem := payment_date_problem(day=payment_date, today=today):
         raise ValidationError({"payment_date": problem})
     number = _batch_number_take(municipality, today)
     # Read after the municipality's row is locked, so the rule copied is the
@@ -200,6 +205,7 @@ def batch_add_invoices(
         )
     )
     conflicts = set(invoices_in_conflict(actor=actor, invoices=invoices))
+    payees = payees_of(invoices)
     problems = []
     for invoice in invoices:
         params = {
@@ -217,14 +223,9 @@ def batch_add_invoices(
                 )
                 % params
             )
-        elif not invoice.snapshot.get("bank_account"):
+        elif payees[invoice.pk].flagged:
             problems.append(
-                gettext(
-                    "請求書 %(number)s（受付番号 %(receipt)s）には振込先口座の記載が"
-                    "ないため、振込データに入れられません。取引先に振込先口座を確認し、"
-                    "別の方法（窓口払など）で支払ってください。"
-                )
-                % params
+                payee_problem_message(invoice=invoice, payee=payees[invoice.pk])
             )
         elif invoice.pk in taken:
             problems.append(_in_other_batch(invoice, taken[invoice.pk]))
@@ -324,6 +325,9 @@ def batch_approve(*, batch: PaymentBatch, actor: User) -> PaymentBatch:
     if not invoices:
         raise ValidationError(gettext("請求書の入っていないバッチは承認できません。"))
     _conflicts_refuse(batch, invoices, actor=actor, refusal=gettext("承認できません"))
+    # An account changed since the invoice was added: approve what can be paid.
+    if problems := payee_problems(invoices):
+        raise ValidationError(problems)
     return batch_transition(batch=batch, to=BatchStatus.APPROVED, actor=actor)
 
 
@@ -384,13 +388,18 @@ def batch_export(*, batch: PaymentBatch, actor: User | None) -> PaymentBatch:
         batch, invoices, actor=actor, refusal=gettext("振込データを作成できません")
     )
     problems = []
-    if problem := payment_date_problem(batch.payment_date, today=timezone.localdate()):
+    if problem := payment_date_problem(
+        day=batch.payment_date, today=timezone.localdate()
+    ):
         problems.append(
             gettext(
                 "%(problem)s このバッチを取り消し、別の支払日で作り直してください。"
             )
             % {"problem": problem}
         )
+    # The supplier may have changed an account since the batch was made.
+    if payee_flagged := payee_problems(invoices):
+        raise ValidationError(problems + payee_flagged)
     plan = transfers_plan(invoices=invoices, settings=settings)
     numbers = [f"{batch.number}-{n:03d}" for n in range(1, len(plan) + 1)]
     try:
@@ -468,7 +477,7 @@ def batch_mark_paid(*, batch: PaymentBatch, actor: User) -> PaymentBatch:
     paid, and after commit each payment notice is rendered and sent.
     Nobody attests the payment of a supplier they belong to
     (``DutyConflictError``)."""
-    from municipality.tasks import payment_notice_deliver_task
+    from municipality.treasury.tasks import payment_notice_deliver_task
 
     batch = batch_lock(batch)
     batch_transition_check(batch, BatchStatus.PAID)

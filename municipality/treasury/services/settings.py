@@ -7,9 +7,13 @@ from django.db import transaction
 from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import User
-from invoices.audit import field_changes, field_values, settings_event_append
-from invoices.models import SettingsAction, SettingsEventKind
-from municipality.models import Municipality, TreasurySettings
+from municipality.audit import field_changes, field_values, settings_event_append
+from municipality.models import (
+    Municipality,
+    SettingsAction,
+    SettingsEventKind,
+    TreasurySettings,
+)
 from municipality.treasury.selectors import treasury_settings_get
 
 # Marked here, translated where raised (tests compare the Japanese text).

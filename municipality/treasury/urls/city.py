@@ -3,7 +3,7 @@ namespace."""
 
 from django.urls import path
 
-from municipality.treasury.views import city as views
+from municipality.treasury.views import city as views, payees
 
 urlpatterns = [
     path("treasury/", views.TreasuryView.as_view(), name="treasury"),
@@ -11,6 +11,11 @@ urlpatterns = [
         "treasury/payables/",
         views.PayablesView.as_view(),
         name="payables",
+    ),
+    path(
+        "treasury/payables/<int:pk>/payee/",
+        payees.PayeeView.as_view(),
+        name="invoice_payee",
     ),
     path("treasury/batches/", views.BatchListView.as_view(), name="batches"),
     path(

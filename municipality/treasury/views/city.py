@@ -37,6 +37,7 @@ from municipality.treasury.selectors import (
     payables_list,
     payables_suppliers,
     payables_waiting_count,
+    payees_of,
     transfer_totals,
     transfers_plan,
     treasury_settings_get,
@@ -133,14 +134,18 @@ class PayablesView(TreasuryRoleMixin, ListView):
         # Invoices of a supplier the user belongs to cannot be picked
         # (separation of duties); the service refuses them anyway.
         conflict_supplier_ids = supplier_ids_of(self.request.user)
+        # Flagged: the account the invoice names (or the one chosen) was
+        # changed or removed since, or it names none; cannot be picked.
+        payees = payees_of(context["object_list"])
         context.update(
             filter_form=self.filter_form,
             add_form=add_form,
             has_draft_batches=add_form.fields["batch"].queryset.exists(),
             rows=[
-                (invoice, deadline_alert(invoice, today=today))
+                (invoice, deadline_alert(invoice, today=today), payees[invoice.pk])
                 for invoice in context["object_list"]
             ],
+            has_flagged=any(payee.flagged for payee in payees.values()),
             conflict_supplier_ids=conflict_supplier_ids,
             has_conflicts=any(
                 invoice.supplier_id in conflict_supplier_ids

@@ -8,7 +8,7 @@ from django.db import OperationalError
 
 from config.celery_app import app
 from municipality.models import Department
-from municipality.tasks_base import (
+from municipality.tenant_tasks import (
     TRANSIENT_ERRORS,
     MissingMunicipalityError,
     TenantTask,

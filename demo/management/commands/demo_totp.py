@@ -6,12 +6,12 @@ from allauth.mfa.utils import decrypt
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.twofactor import totp_code
-from municipality.demo import DEMO_TOTP_SECRET
+from demo.world import DEMO_TOTP_SECRET
 
 
 class Command(BaseCommand):
     help = (
-        "デモの管理者（2段階認証あり）がログインに使う、認証アプリの現在のコードを"
+        "デモの管理者（二段階認証あり）がログインに使う、認証アプリの現在のコードを"
         "表示します。コードは30秒ごとに変わります。"
     )
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
             ).first()
             if authenticator is None:
                 raise CommandError(
-                    f"{email} には認証アプリ（2段階認証）が設定されていません。"
+                    f"{email} には認証アプリ（二段階認証）が設定されていません。"
                     "seed_demo で作成したデモの管理者のメールアドレスを"
                     "指定してください。"
                 )

@@ -1,15 +1,9 @@
+"""The treasury's Celery tasks. The treasury is not an app of its own, so
+``config/celery_app.py`` names this module for the worker to discover."""
+
 from celery import shared_task
 
-from municipality.tasks_base import TRANSIENT_ERRORS, TenantTask
-
-
-@shared_task(acks_late=True)
-def reminders_send_daily_task() -> int:
-    """Scheduled every morning (CELERY_BEAT_SCHEDULE); safe to run twice.
-    No tenant: it walks every municipality, entering each one's scope."""
-    from invoices.reminders import reminders_send_daily
-
-    return reminders_send_daily()
+from municipality.tenant_tasks import TRANSIENT_ERRORS, TenantTask
 
 
 @shared_task(

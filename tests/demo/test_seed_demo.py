@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from django_scopes import scopes_disabled
 
 from accounts.models import User
-from municipality.demo import DEMO_LOGINS, DEMO_PASSWORD, kanoya_department_rows
+from demo.world import DEMO_LOGINS, DEMO_PASSWORD, kanoya_department_rows
 from municipality.models import Department, Municipality, StaffMembership, StaffRole
 from partners.models import Connection, Supplier, SupplierMembership, TaxRounding
 from tests.factories import PASSWORD, SupplierMembershipFactory, UserFactory

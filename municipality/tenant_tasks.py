@@ -7,7 +7,7 @@ it fails at once, before touching any data.
 
 Tasks with no tenant (the mail task, the beat fan-outs, the supplier's CSV
 import, which may span municipalities) stay plain Celery tasks and say so in
-their docstring; ``tests/municipality/test_tasks_base.py`` checks that every
+their docstring; ``tests/municipality/test_tenant_tasks.py`` checks that every
 task taking ``municipality_id`` uses this base.
 
 Retries are for transient errors only: a programming error (a ``TypeError``,

@@ -523,7 +523,7 @@ def _two_factor_ensure(user: User, result: DemoSeedResult) -> None:
     if two_factor_enabled(user) or not user.check_password(DEMO_PASSWORD):
         return
     user_totp_activate(user=user, secret=DEMO_TOTP_SECRET)
-    result.add("2段階認証")
+    result.add("二段階認証")
 
 
 def _staff_role_ensure(

@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from accounts.twofactor import totp_code
-from municipality.demo import DEMO_LOGINS, DEMO_PASSWORD, DEMO_TOTP_SECRET
+from demo.world import DEMO_LOGINS, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +52,7 @@ def test_seed_prints_the_secret_and_how_to_get_a_code(output):
     assert "make demo-totp" in output
     assert f"oathtool --totp -b {DEMO_TOTP_SECRET}" in output
     admin_line = next(line for line in output.splitlines() if "admin@" in line)
-    assert "2段階認証" in admin_line
+    assert "二段階認証" in admin_line
 
 
 def test_demo_admin_logs_in_with_the_code_demo_totp_prints(client, output):

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
-from municipality.demo import (
+from demo.world import (
     DEMO_LOGINS,
     DEMO_PASSWORD,
     DEMO_TOTP_SECRET,
@@ -58,7 +58,7 @@ class Command(BaseCommand):
             start = reverse("admin:index" if login.is_superuser else "account_login")
             role = login.role
             if demo_login_needs_two_factor(login):
-                role += " ※2段階認証"
+                role += " ※二段階認証"
             rows.append((login.email, DEMO_PASSWORD, site_url + start, role))
         widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
         self.stdout.write("\nデモ用ログイン:")
@@ -68,7 +68,7 @@ class Command(BaseCommand):
             ]
             self.stdout.write("  ".join([*padded, row[-1]]))
         self.stdout.write(
-            "\n※2段階認証: パスワードのあとに認証アプリの6桁のコードを入力します。"
+            "\n※二段階認証: パスワードのあとに認証アプリの6桁のコードを入力します。"
             f"\n  秘密鍵 {DEMO_TOTP_SECRET} を認証アプリに登録するか、"
             "次のどちらかで現在のコードを表示してください。"
             "\n  make demo-totp"
