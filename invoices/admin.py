@@ -44,6 +44,7 @@ class InvoiceLineInline(admin.TabularInline):
         "unit_price_display",
         "tax_category",
         "amount_display",
+        "withholding",
     )
     readonly_fields = fields
     extra = 0

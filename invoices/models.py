@@ -40,6 +40,22 @@ TAX_RATES = {
 }
 
 
+class WithholdingKind(models.TextChoices):
+    """How the withholding income tax (源泉徴収税額, 所得税法204条) on an
+    individual's fees is computed (jp-invoice-law.md §1.6)."""
+
+    GENERAL = (
+        "general",
+        gettext_lazy("報酬・料金（10.21%、100万円を超える部分は20.42%）"),
+    )
+    SCRIVENER = (
+        "scrivener",
+        gettext_lazy(
+            "司法書士・土地家屋調査士・海事代理士の報酬（1万円を超える部分の10.21%）"
+        ),
+    )
+
+
 class InvoiceStatus(models.TextChoices):
     DRAFT = "draft", gettext_lazy("下書き")
     ISSUED = "issued", gettext_lazy("未開封")
@@ -166,6 +182,13 @@ class Invoice(models.Model):
         choices=PriceBasis,
         default=PriceBasis.EXCLUSIVE,
     )
+    withholding_kind = models.CharField(
+        gettext_lazy("源泉徴収の区分"),
+        max_length=10,
+        choices=WithholdingKind,
+        default=WithholdingKind.GENERAL,
+        help_text=gettext_lazy("源泉徴収の対象の明細があるときだけ使います。"),
+    )
     corrects = models.ForeignKey(
         "self",
         verbose_name=gettext_lazy("訂正元の請求書"),
@@ -192,6 +215,22 @@ class Invoice(models.Model):
     )
     total = models.DecimalField(
         gettext_lazy("請求金額（税込）"),
+        max_digits=15,
+        decimal_places=0,
+        default=0,
+        editable=False,
+    )
+    # 源泉徴収 (invoices.withholding): the tax-exclusive sum of the lines
+    # subject to it, and the tax the city withholds from the payment.
+    withholding_base = models.DecimalField(
+        gettext_lazy("源泉徴収の対象額（税抜）"),
+        max_digits=15,
+        decimal_places=0,
+        default=0,
+        editable=False,
+    )
+    withholding_tax = models.DecimalField(
+        gettext_lazy("源泉徴収税額"),
         max_digits=15,
         decimal_places=0,
         default=0,
@@ -299,6 +338,16 @@ class Invoice(models.Model):
                 name="invoice_total_consistent",
             ),
             models.CheckConstraint(
+                condition=Q(withholding_base__gte=0)
+                & Q(withholding_tax__gte=0)
+                & Q(withholding_tax__lte=F("total")),
+                name="invoice_withholding_consistent",
+            ),
+            models.CheckConstraint(
+                condition=Q(withholding_kind__in=WithholdingKind.values),
+                name="invoice_withholding_kind_valid",
+            ),
+            models.CheckConstraint(
                 condition=Q(transaction_end_date__isnull=True)
                 | Q(transaction_end_date__gte=F("transaction_date")),
                 name="invoice_period_ordered",
@@ -342,6 +391,12 @@ class Invoice(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == InvoiceStatus.DRAFT
+
+    @property
+    def net_total(self) -> Decimal:
+        """差引請求額: what the city transfers, the total less the
+        withholding income tax it pays to the tax office instead."""
+        return self.total - self.withholding_tax
 
 
 class DraftOnlyMixin:
@@ -388,6 +443,13 @@ class InvoiceLine(DraftOnlyMixin, models.Model):
         default=TaxCategory.STANDARD,
     )
     amount = models.DecimalField(gettext_lazy("金額"), max_digits=15, decimal_places=0)
+    withholding = models.BooleanField(
+        gettext_lazy("源泉徴収の対象"),
+        default=False,
+        help_text=gettext_lazy(
+            "個人事業主の報酬・料金（所得税法204条）で、源泉徴収の対象となる明細。"
+        ),
+    )
 
     class Meta:
         verbose_name = gettext_lazy("明細")

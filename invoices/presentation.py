@@ -4,11 +4,12 @@ issued, from its live rows while a draft."""
 from datetime import date
 from decimal import Decimal
 
-from invoices.models import Invoice, TaxCategory
+from invoices.models import Invoice, TaxCategory, WithholdingKind
 from invoices.snapshot import invoice_snapshot
 from partners.models import BankAccount
 
 RATE_LABELS = dict(TaxCategory.choices)
+WITHHOLDING_LABELS = dict(WithholdingKind.choices)
 
 
 def invoice_document(invoice: Invoice) -> dict:
@@ -28,6 +29,7 @@ def invoice_document(invoice: Invoice) -> dict:
             "amount": Decimal(line["amount"]),
             "reduced": line["tax_category"] == TaxCategory.REDUCED,
             "tax_label": RATE_LABELS[line["tax_category"]],
+            "withholding": line.get("withholding", False),
         }
         for line in data["lines"]
     ]
@@ -47,6 +49,12 @@ def invoice_document(invoice: Invoice) -> dict:
         data[key] = Decimal(data[key])
     for key in ("issue_date", "transaction_date", "transaction_end_date", "due_date"):
         data[key] = date.fromisoformat(data[key]) if data[key] else None
+    if withholding := data.get("withholding"):
+        data["withholding"] = {
+            "kind": withholding["kind"],
+            "label": WITHHOLDING_LABELS.get(withholding["kind"], withholding["kind"]),
+            **{key: Decimal(withholding[key]) for key in ("base", "tax", "net_total")},
+        }
     data["has_reduced"] = any(line["reduced"] for line in data["lines"])
     data["inclusive"] = data["price_basis"] == "inclusive"
     return data

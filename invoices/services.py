@@ -44,6 +44,11 @@ from invoices.tax import (
     line_sign_problem,
     negative_total_problems,
 )
+from invoices.withholding import (
+    corporation_problem,
+    invoice_withholding,
+    withholding_problems,
+)
 from invoices.workflow import TransitionError, invoice_lock, invoice_transition
 from municipality.selectors import staff_for_department
 from partners.models import BankAccount, Connection, Supplier
@@ -59,6 +64,7 @@ DRAFT_FIELDS = (
     "subject",
     "notes",
     "price_basis",
+    "withholding_kind",
 )
 LINE_FIELDS = (
     "description",
@@ -88,6 +94,7 @@ class LineInput:
     tax_category: str
     unit: str = ""
     note: str = ""  # 明細備考
+    withholding: bool = False
 
 
 def invoice_number_suggest(*, supplier: Supplier, today: date | None = None) -> str:
@@ -118,8 +125,9 @@ def _lines_write(invoice: Invoice, lines: list[LineInput]) -> None:
 
     Raises ``ValidationError`` naming the amount when a line, a per-rate
     sum or a total would not fit its column, when a line's signs do not go
-    together, or when discounts and returns make a per-rate net or the
-    total negative; nothing is written then.
+    together, when discounts and returns make a per-rate net or the
+    total negative, or when lines subject to withholding are not allowed
+    (``invoices.withholding``); nothing is written then.
     """
     rounding = invoice.supplier.tax_rounding
     if problems := [
@@ -145,6 +153,7 @@ def _lines_write(invoice: Invoice, lines: list[LineInput]) -> None:
             amount=line_amount(
                 quantity=line.quantity, unit_price=line.unit_price, rounding=rounding
             ),
+            withholding=line.withholding,
         )
         for position, line in enumerate(lines, start=1)
     ]
@@ -153,9 +162,20 @@ def _lines_write(invoice: Invoice, lines: list[LineInput]) -> None:
         price_basis=invoice.price_basis,
         rounding=rounding,
     )
-    if problems := amount_limit_problems(
-        amounts=[r.amount for r in rows], totals=totals
-    ) or negative_total_problems(totals):
+    withholding = invoice_withholding(
+        lines=[(r.withholding, r.amount) for r in rows],
+        kind=invoice.withholding_kind,
+        total=totals.total,
+    )
+    if problems := (
+        amount_limit_problems(amounts=[r.amount for r in rows], totals=totals)
+        or negative_total_problems(totals)
+        or withholding_problems(
+            legal_form=invoice.supplier.legal_form,
+            price_basis=invoice.price_basis,
+            withholding=withholding,
+        )
+    ):
         raise ValidationError(problems)
     invoice.lines.all().delete()
     invoice.tax_summaries.all().delete()
@@ -177,7 +197,18 @@ def _lines_write(invoice: Invoice, lines: list[LineInput]) -> None:
     invoice.subtotal = totals.subtotal
     invoice.tax_total = totals.tax_total
     invoice.total = totals.total
-    invoice.save(update_fields=["subtotal", "tax_total", "total", "updated_at"])
+    invoice.withholding_base = withholding.base if withholding else 0
+    invoice.withholding_tax = withholding.tax if withholding else 0
+    invoice.save(
+        update_fields=[
+            "subtotal",
+            "tax_total",
+            "total",
+            "withholding_base",
+            "withholding_tax",
+            "updated_at",
+        ]
+    )
 
 
 @transaction.atomic
@@ -236,6 +267,7 @@ def _lines_of(invoice: Invoice) -> list[LineInput]:
             tax_category=line.tax_category,
             unit=line.unit,
             note=line.note,
+            withholding=line.withholding,
         )
         for line in invoice.lines.order_by("position")
     ]
@@ -365,6 +397,12 @@ def invoice_issue_problems(invoice: Invoice) -> list[str]:
             ),
         )
     ]
+    # The supplier's legal form may have changed since the draft was saved.
+    if (
+        not invoice.supplier.is_individual
+        and invoice.lines.filter(withholding=True).exists()
+    ):
+        problems.append(corporation_problem())
     # A correction's own rules (the CSV upload creates no corrections).
     if invoice.corrects_id and invoice.corrects.status != InvoiceStatus.RETURNED:
         problems.append(gettext("訂正元の請求書が差戻しの状態ではありません。"))

@@ -505,7 +505,9 @@ class PaymentBatchItem(models.Model):
 class PaymentNotice(models.Model):
     """支払通知: one transfer of a batch — one supplier and bank account —
     listing the invoices it pays. Its number is written into the transfer's
-    EDI field, so the supplier's bank statement shows it."""
+    EDI field, so the supplier's bank statement shows it. The transfer is
+    the invoices' total less the withholding income tax (源泉徴収税額) the
+    city pays to the tax office and less the fee the supplier bears."""
 
     batch = models.ForeignKey(
         PaymentBatch,
@@ -528,6 +530,13 @@ class PaymentNotice(models.Model):
     number = models.CharField(_("支払通知番号"), max_length=20)
     bank_account = models.JSONField(_("振込先（記録時）"), default=dict)
     amount = models.DecimalField(_("請求額合計"), max_digits=15, decimal_places=0)
+    withholding_tax = models.DecimalField(
+        _("源泉徴収税額"),
+        max_digits=15,
+        decimal_places=0,
+        default=0,
+        help_text=_("請求額から差し引き、自治体が税務署に納める所得税。"),
+    )
     fee = models.DecimalField(_("差し引いた手数料"), max_digits=15, decimal_places=0)
     transfer_amount = models.DecimalField(_("振込額"), max_digits=15, decimal_places=0)
     invoices = models.ManyToManyField(
@@ -547,8 +556,11 @@ class PaymentNotice(models.Model):
                 fields=["municipality", "number"], name="payment_notice_number_unique"
             ),
             models.CheckConstraint(
-                condition=Q(transfer_amount=F("amount") - F("fee"))
+                condition=Q(
+                    transfer_amount=F("amount") - F("withholding_tax") - F("fee")
+                )
                 & Q(fee__gte=0)
+                & Q(withholding_tax__gte=0)
                 & Q(transfer_amount__gt=0),
                 name="payment_notice_amounts_consistent",
             ),

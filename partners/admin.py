@@ -77,10 +77,11 @@ class SupplierAdmin(admin.ModelAdmin):
         "legal_name",
         "name_kana",
         "registration_number",
+        "legal_form",
         "tax_rounding",
         "created_at",
     )
-    list_filter = ("tax_rounding",)
+    list_filter = ("legal_form", "tax_rounding")
     search_fields = (
         "legal_name",
         "name_kana",

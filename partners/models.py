@@ -33,6 +33,17 @@ class PriceBasis(models.TextChoices):
     INCLUSIVE = "inclusive", _("税込")
 
 
+class LegalForm(models.TextChoices):
+    """Whether the supplier is a corporation (法人) or a sole proprietor
+    (個人事業主). Only payments to an individual for the fees of
+    所得税法204条 are subject to withholding income tax (源泉徴収), so only
+    an individual's invoice may have lines subject to it
+    (jp-invoice-law.md §1.6)."""
+
+    CORPORATION = "corporation", _("法人")
+    INDIVIDUAL = "individual", _("個人事業主")
+
+
 def seal_upload_to(supplier, filename):
     # A random name: the file is served only through a permission-checked
     # view, but its name should not be guessable either.
@@ -64,6 +75,16 @@ class Supplier(models.Model):
         max_length=13,
         blank=True,
         validators=[validate_corporate_number],
+    )
+    legal_form = models.CharField(
+        _("事業者の区分"),
+        max_length=12,
+        choices=LegalForm,
+        default=LegalForm.CORPORATION,
+        help_text=_(
+            "個人事業主の場合、報酬・料金（講演料・原稿料・士業の報酬など）の明細に"
+            "源泉徴収を設定できます。"
+        ),
     )
     postal_code = models.CharField(_("郵便番号"), max_length=8, blank=True)
     address = models.CharField(_("所在地"), max_length=200)
@@ -122,10 +143,30 @@ class Supplier(models.Model):
                 condition=Q(default_price_basis__in=PriceBasis.values),
                 name="supplier_price_basis_valid",
             ),
+            models.CheckConstraint(
+                condition=Q(legal_form__in=LegalForm.values),
+                name="supplier_legal_form_valid",
+            ),
         ]
 
     def __str__(self):
         return self.legal_name
+
+    def clean(self):
+        super().clean()
+        if self.legal_form == LegalForm.INDIVIDUAL and self.corporate_number:
+            raise ValidationError(
+                {
+                    "corporate_number": _(
+                        "個人事業主には法人番号がありません。法人番号を空欄にするか、"
+                        "事業者の区分を「法人」にしてください。"
+                    )
+                }
+            )
+
+    @property
+    def is_individual(self) -> bool:
+        return self.legal_form == LegalForm.INDIVIDUAL
 
 
 class SupplierRole(models.TextChoices):

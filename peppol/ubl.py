@@ -71,6 +71,12 @@ UNIT_CODES = {
 # The portal's categories are JP PINT's codes (S 10, AA 8, E, O, G).
 PORTAL_CATEGORIES = {c.value for c in TaxCategory}
 
+# 源泉徴収の区分 as written in the XML (document content: Japanese).
+WITHHOLDING_KINDS = {
+    "general": gettext_noop("報酬・料金"),
+    "scrivener": gettext_noop("司法書士・土地家屋調査士・海事代理士の報酬"),
+}
+
 
 class JpPintUnavailable(Exception):  # noqa: N818
     """This invoice cannot be stated as a JP PINT billing invoice; the
@@ -238,6 +244,46 @@ def _check_issuable(invoice, snapshot: dict) -> None:
         )
 
 
+def _withholding_texts(snapshot: dict) -> tuple[str, str] | None:
+    """(the invoice note's sentence, the payment terms) for an invoice with
+    withholding income tax (源泉徴収), or ``None``.
+
+    JP PINT has no element for withholding income tax: it is neither a
+    consumption tax (TaxTotal) nor a payment already made. PayableAmount
+    stays what the rules require, TaxInclusiveAmount − PrepaidAmount +
+    PayableRoundingAmount (ibr-co-16), i.e. the invoice's total; stating the
+    withheld tax as PrepaidAmount would claim a payment nobody made. The
+    amount the city transfers (差引請求額) is stated in words instead: in the
+    note (ibt-022) and in the payment terms (ibt-020), the place BIS gives
+    for how the invoice is to be paid."""
+    withholding = snapshot.get("withholding")
+    if not withholding:
+        return None
+    values = {
+        "kind": WITHHOLDING_KINDS.get(withholding["kind"], withholding["kind"]),
+        "base": f"{int(Decimal(withholding['base'])):,}",
+        "tax": f"{int(Decimal(withholding['tax'])):,}",
+        "net": f"{int(Decimal(withholding['net_total'])):,}",
+        "total": f"{int(Decimal(snapshot['total'])):,}",
+    }
+    note = (
+        gettext_noop(
+            "源泉徴収税額 %(tax)s円（%(kind)s、対象額（税抜）%(base)s円）。"
+            "差引請求額 %(net)s円。"
+        )
+        % values
+    )
+    terms = (
+        gettext_noop(
+            "差引請求額 %(net)s円をお支払いください（請求金額 %(total)s円から"
+            "源泉徴収税額 %(tax)s円を差し引いた額。源泉徴収税額は支払者が"
+            "税務署に納付します）。"
+        )
+        % values
+    )
+    return note, terms
+
+
 def invoice_ubl(invoice) -> bytes:
     """The JP PINT billing invoice (UBL 2.1 XML, UTF-8) of an issued
     invoice, from its frozen ``snapshot``. Raises :class:`JpPintUnavailable`
@@ -268,6 +314,9 @@ def invoice_ubl(invoice) -> bytes:
     # tax-inclusive invoice how its amounts are stated.
     # Text inside the XML is document content: Japanese, whoever downloads.
     notes = [snapshot.get("subject", ""), snapshot.get("notes", "")]
+    withholding = _withholding_texts(snapshot)
+    if withholding:
+        notes.append(withholding[0])
     if inclusive:
         notes.append(
             gettext_noop(
@@ -379,6 +428,9 @@ def invoice_ubl(invoice) -> bytes:
         branch = _cac(payee, "FinancialInstitutionBranch")
         _cbc(branch, "ID", f"{account['bank_code']}{account['branch_code']}")
         _cbc(branch, "Name", f"{account['bank_name']} {account['branch_name']}")
+    if withholding:
+        # One payment terms note at most (ibr-sr-05).
+        _cbc(_cac(root, "PaymentTerms"), "Note", withholding[1])
 
     # Tax breakdown: one subtotal per category and rate.
     tax_total = _cac(root, "TaxTotal")
@@ -400,6 +452,7 @@ def invoice_ubl(invoice) -> bytes:
     _amount(totals, "TaxInclusiveAmount", line_total + tax_sum)
     if rounding:
         _amount(totals, "PayableRoundingAmount", rounding)
+    # The total, also with withholding (see _withholding_texts).
     _amount(totals, "PayableAmount", line_total + tax_sum + rounding)
 
     for line in sorted(snapshot["lines"], key=lambda item: item["position"]):

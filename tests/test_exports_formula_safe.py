@@ -7,8 +7,8 @@ export is fetched the way a user fetches it and every cell is checked:
 the supplier's and the staff's search CSV (UTF-8 with BOM and CP932) and
 ZIP (its index CSV), the ZIPs built by a job and the supplier's ZIP of
 ticked invoices, the upload-format exports and template, the treasury's
-財務会計 CSV in both encodings and its Zengin file, and every export of
-every admin page, in every format each offers.
+財務会計 CSV in both encodings, its Zengin file and the 支払調書 summary,
+and every export of every admin page, in every format each offers.
 
 An export cannot slip past: the URL names and admin pages are enumerated,
 and so are the source files that write CSV."""
@@ -37,8 +37,9 @@ from municipality.treasury.services.batches import (
     batch_approve,
     batch_create,
     batch_export,
+    batch_mark_paid,
 )
-from partners.models import Connection
+from partners.models import Connection, LegalForm
 from tests.factories import (
     ConnectionFactory,
     DepartmentFactory,
@@ -46,6 +47,7 @@ from tests.factories import (
     SupplierFactory,
     SupplierMembershipFactory,
     UserFactory,
+    payment_day_reached,
 )
 from tests.municipality.test_treasury_support import (
     business_day_after,
@@ -167,6 +169,7 @@ def world(tenant):
         for job in (supplier_zip, city_zip):
             with scope(municipality=tenant.municipality.pk):
                 zip_export_build(job_id=job.pk)
+        _paid_fees(tenant, department, colleague)
     return {
         "supplier_user": owner,
         "department_staff": tenant.department_staff,
@@ -179,6 +182,40 @@ def world(tenant):
         "supplier_zip": supplier_zip,
         "city_zip": city_zip,
     }
+
+
+# The 支払調書 summary of the year the world's fees are paid in.
+THIS_YEAR = str(timezone.localdate().year)
+
+
+def _paid_fees(tenant, department, colleague) -> None:
+    """Fees paid this year to three individuals (源泉徴収) with a formula in
+    their name and address: the 支払調書 summary lists them."""
+    invoices = []
+    for n in range(3):
+        supplier = SupplierFactory(
+            legal_name=_formula(10 + n),
+            address=_formula(11 + n),
+            legal_form=LegalForm.INDIVIDUAL,
+        )
+        owner = SupplierMembershipFactory(supplier=supplier).user
+        connection = ConnectionFactory(supplier=supplier, department=department)
+        make_bank_account(supplier)
+        fee = LineInput(
+            _formula(12 + n), Decimal(1), Decimal(60_000), "S", "", withholding=True
+        )
+        invoices.append(make_approved(tenant, owner, connection, lines=[fee]))
+    batch = batch_create(
+        municipality=tenant.municipality,
+        payment_date=business_day_after(timezone.localdate() + timedelta(days=3)),
+        actor=tenant.treasury,
+    )
+    batch_add_invoices(
+        batch=batch, invoice_ids=[i.pk for i in invoices], actor=tenant.treasury
+    )
+    batch_approve(batch=batch, actor=colleague)
+    batch_export(batch=batch, actor=colleague)
+    batch_mark_paid(batch=payment_day_reached(batch), actor=colleague)
 
 
 # (URL name, kwargs, query, who, how to read it). Each URL name that serves
@@ -203,6 +240,7 @@ URL_EXPORTS = [
     ("city:invoice_export_upload_format", CITY, {"format": "csv-utf8"}, D, U8),
     ("city:invoice_export_upload_format", CITY, {"format": "csv-cp932"}, D, SJ),
     ("supplier:invoice_import_template", {}, {}, S, U8),
+    ("city:withholding_statement_csv", CITY, {"year": THIS_YEAR}, T, SJ),
     ("city:batch_accounting_csv", BATCH, {}, T, SJ),
     ("city:batch_accounting_csv", BATCH, {"encoding": U8}, T, U8),
     ("city:batch_zengin", BATCH, {}, T, "zengin"),
@@ -400,6 +438,7 @@ WRITERS = {
     "invoices/archive.py": "the ZIP's index CSV (search ZIP, jobs, supplier ZIP)",
     "invoices/views/imports.py": "serves invoices/exports.py",
     "municipality/treasury/services/accounting.py": "財務会計 CSV",
+    "municipality/treasury/services/statements.py": "支払調書 summary CSV",
     "municipality/treasury/views/city.py": "serves treasury/services/accounting.py",
     "municipality/admin.py": "admin export, enumerated",
     "partners/admin.py": "admin export, enumerated",

@@ -191,6 +191,8 @@ MATRIX = {
     ),
     "city:batch_zengin": city("batch", roles={TREASURY}),
     "city:batch_accounting_csv": city("batch", roles={TREASURY}),
+    "city:withholding_statement": city(roles={TREASURY}, query="year=2026"),
+    "city:withholding_statement_csv": city(roles={TREASURY}, query="year=2026"),
     # City: administration.
     "city:manage": city(roles={CITY_ADMIN}),
     "city:audit_log": city(roles={CITY_ADMIN}),

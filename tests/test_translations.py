@@ -243,6 +243,13 @@ PYTHON_DATA = {
     "(half-width kana)",
     "municipality/treasury/services/accounting.py::ACCOUNTING_CSV_HEADER": "the "
     "column names the city's accounting system imports",
+    "municipality/treasury/services/statements.py::WITHHOLDING_STATEMENT_HEADER": (
+        "the column names of the 支払調書 summary, a file for the tax filing"
+    ),
+    "municipality/treasury/services/statements.py::STATEMENT_KINDS": "the 区分 "
+    "values of the 支払調書 summary file",
+    "municipality/treasury/services/statements.py::FILING_MARKS": "the 提出 "
+    "values of the 支払調書 summary file",
     "municipality/validators.py::_SEPARATORS": "the dashes people type inside "
     "numbers (ー among them), removed",
     "municipality/resources.py::MUNICIPALITY_CODE": "department CSV column "

@@ -13,7 +13,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from invoices.attachments import ALLOWED_TEXT, ATTACHMENT_ACCEPT, attachment_check
 from invoices.fields import LooseDecimalField, nfkc
-from invoices.models import Invoice, InvoiceStatus, TaxCategory
+from invoices.models import Invoice, InvoiceStatus, TaxCategory, WithholdingKind
 from invoices.selectors import invoice_list_for_supplier
 from invoices.services import LINE_FIELDS, LineInput
 from invoices.tax import (
@@ -23,6 +23,7 @@ from invoices.tax import (
     line_amount,
     line_sign_problem,
 )
+from invoices.withholding import Withholding, corporation_problem, invoice_withholding
 from partners.models import Connection, PriceBasis, Supplier
 from partners.selectors import connection_list_for_supplier
 
@@ -121,6 +122,17 @@ class InvoiceForm(forms.Form):
             "単価を税抜で書くか税込で書くか。消費税は税率ごとに1回だけ計算します。"
         ),
     )
+    withholding_kind = forms.ChoiceField(
+        label=_("源泉徴収の区分"),
+        choices=WithholdingKind.choices,
+        initial=WithholdingKind.GENERAL,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "「源泉徴収」に印を付けた明細（報酬・料金）の税抜の合計から、"
+            "源泉徴収税額を計算します（1円未満切り捨て）。"
+        ),
+    )
     attachments = AttachmentsField(
         label=_("添付書類を追加"),
         required=False,
@@ -128,6 +140,9 @@ class InvoiceForm(forms.Form):
 
     def __init__(self, *args, supplier: Supplier, invoice: Invoice | None, **kwargs):
         super().__init__(*args, **kwargs)
+        if not supplier.is_individual:
+            # Only an individual's fees are withheld on (所得税法204条).
+            del self.fields["withholding_kind"]
         self.fields["attachments"].help_text = gettext(
             "%(allowed)s。1ファイル10MBまで、複数選べます。"
             "入力の誤りで画面が再表示されたときは、選び直してください。"
@@ -150,6 +165,9 @@ class InvoiceForm(forms.Form):
                 % {"number": number}
             )
         return number
+
+    def clean_withholding_kind(self):
+        return self.cleaned_data["withholding_kind"] or WithholdingKind.GENERAL
 
     def clean(self):
         cleaned = super().clean()
@@ -234,11 +252,21 @@ class InvoiceLineForm(forms.Form):
     tax_category = forms.ChoiceField(
         label=_("税区分"), choices=TaxCategory.choices, initial=TaxCategory.STANDARD
     )
+    withholding = forms.BooleanField(label=_("源泉徴収"), required=False)
 
-    def __init__(self, *args, line_number: int | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        line_number: int | None = None,
+        withholding_allowed: bool = False,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.line_number = line_number
         self.amount: Decimal | None = None
+        self.withholding_allowed = withholding_allowed
+        if not withholding_allowed:
+            del self.fields["withholding"]
         for field in self.fields.values():
             field.error_messages = {
                 code: self.on_line(message)
@@ -281,7 +309,16 @@ class InvoiceLineForm(forms.Form):
                     gettext("金額が大きすぎます。数量と単価を確認してください。")
                 )
             )
+        if not self.withholding_allowed and self.withholding_requested():
+            # A corporation never sees the box; a crafted request is refused.
+            raise ValidationError(self.on_line(corporation_problem()))
         return cleaned
+
+    def withholding_requested(self) -> bool:
+        """Whether the row is marked as subject to withholding, as typed."""
+        return forms.CheckboxInput().value_from_datadict(
+            self.data, self.files, self.add_prefix("withholding")
+        )
 
 
 class BaseLineFormSet(forms.BaseFormSet):
@@ -290,7 +327,16 @@ class BaseLineFormSet(forms.BaseFormSet):
     deletion and empty rows are left out. ``extra_rows`` empty rows follow
     the given ``initial`` lines."""
 
-    def __init__(self, *args, extra_rows: int = EXTRA_LINES, **kwargs):
+    def __init__(
+        self,
+        *args,
+        extra_rows: int = EXTRA_LINES,
+        withholding: bool = False,
+        **kwargs,
+    ):
+        # ``withholding``: rows may be marked as subject to withholding
+        # (the supplier is an individual).
+        self.withholding_allowed = withholding
         super().__init__(*args, **kwargs)
         self.extra = len(self.initial or ()) + extra_rows
 
@@ -326,7 +372,10 @@ class BaseLineFormSet(forms.BaseFormSet):
         return {index: number for number, index in enumerate(kept, start=1)}
 
     def get_form_kwargs(self, index):
-        return {"line_number": self._line_numbers.get(index)}
+        return {
+            "line_number": self._line_numbers.get(index),
+            "withholding_allowed": self.withholding_allowed,
+        }
 
     def add_fields(self, form, index):
         super().add_fields(form, index)
@@ -346,7 +395,10 @@ class BaseLineFormSet(forms.BaseFormSet):
     def lines(self) -> list[LineInput]:
         """The valid formset's lines, in order."""
         return [
-            LineInput(**{name: form.cleaned_data[name] for name in LINE_FIELDS})
+            LineInput(
+                **{name: form.cleaned_data[name] for name in LINE_FIELDS},
+                withholding=form.cleaned_data.get("withholding", False),
+            )
             for form in self.forms_in_order
             if form.line_number and form.has_changed()
         ]
@@ -384,15 +436,39 @@ class BaseLineFormSet(forms.BaseFormSet):
             price_basis = PriceBasis.EXCLUSIVE
         return invoice_totals(lines=amounts, price_basis=price_basis, rounding=rounding)
 
+    def withholding_preview(self, *, kind: str, total: Decimal) -> Withholding | None:
+        """The withholding of what is typed so far, after ``preview``."""
+        if not self.withholding_allowed:
+            return None
+        if kind not in WithholdingKind.values:
+            kind = WithholdingKind.GENERAL
+        return invoice_withholding(
+            lines=[
+                (bool(form["withholding"].value()), form.amount)
+                for form in self.forms_in_order
+                if form.line_number and form.amount is not None
+            ],
+            kind=kind,
+            total=total,
+        )
+
     def with_added_row(self) -> "BaseLineFormSet":
         """「行を追加」 without the script: the rows as typed, in their order
         and without those marked for deletion, plus one empty row."""
+        names = (
+            (*LINE_FIELDS, "withholding") if self.withholding_allowed else LINE_FIELDS
+        )
         initial = [
-            {name: form[name].value() for name in LINE_FIELDS}
+            {name: form[name].value() for name in names}
             for form in self.forms_in_order
             if form.line_number
         ]
-        return type(self)(initial=initial, prefix=self.prefix, extra_rows=1)
+        return type(self)(
+            initial=initial,
+            prefix=self.prefix,
+            extra_rows=1,
+            withholding=self.withholding_allowed,
+        )
 
 
 def _preview_number(form: InvoiceLineForm, name: str) -> Decimal | None:
@@ -418,6 +494,7 @@ def line_initial(invoice: Invoice) -> list[dict]:
             "unit": line.unit,
             "unit_price": _plain(line.unit_price),
             "tax_category": line.tax_category,
+            "withholding": line.withholding,
         }
         for line in invoice.lines.order_by("position")
     ]

@@ -156,17 +156,25 @@ class InvoiceFormView(View):
         form = InvoiceForm(
             supplier=self.supplier, invoice=self.invoice, initial=self.initial()
         )
-        return self.render(form, LineFormSet(prefix="lines", initial=self.lines()))
+        return self.render(form, self.formset(initial=self.lines()))
 
     def lines(self) -> list[dict]:
         """The initial rows of the lines."""
         return line_initial(self.invoice) if self.invoice else []
 
+    def formset(self, data=None, **kwargs):
+        return LineFormSet(
+            data,
+            prefix="lines",
+            withholding=self.supplier.is_individual,
+            **kwargs,
+        )
+
     def post(self, request, *args, **kwargs):
         form = InvoiceForm(
             request.POST, request.FILES, supplier=self.supplier, invoice=self.invoice
         )
-        formset = LineFormSet(request.POST, prefix="lines")
+        formset = self.formset(request.POST)
         if "add_line" in request.POST:
             if request.FILES:
                 messages.info(request, gettext("添付書類は、もう一度選んでください。"))
@@ -198,6 +206,11 @@ class InvoiceFormView(View):
             rounding=self.supplier.tax_rounding,
             price_basis=form["price_basis"].value(),
         )
+        withholding = None
+        if "withholding_kind" in form.fields:
+            withholding = formset.withholding_preview(
+                kind=form["withholding_kind"].value(), total=totals.total
+            )
         return TemplateResponse(
             self.request,
             self.template_name,
@@ -207,6 +220,7 @@ class InvoiceFormView(View):
                 "invoice": self.invoice,
                 "supplier": self.supplier,
                 "totals": totals,
+                "withholding": withholding,
                 "tax_rows": [(RATE_LABELS[b.category], b) for b in totals.buckets],
                 "chain": invoice_chain(self.invoice) if self.invoice else [],
                 "attachments": self.invoice.attachments.all() if self.invoice else [],

@@ -98,7 +98,15 @@ class PaymentBatchItemInline(admin.TabularInline):
 
 class PaymentNoticeInline(admin.TabularInline):
     model = PaymentNotice
-    fields = ("number", "supplier", "amount", "fee", "transfer_amount", "sent_at")
+    fields = (
+        "number",
+        "supplier",
+        "amount",
+        "withholding_tax",
+        "fee",
+        "transfer_amount",
+        "sent_at",
+    )
     readonly_fields = fields
     extra = 0
     can_delete = False

@@ -250,3 +250,19 @@ class PayeeChoiceForm(forms.Form):
             )
         },
     )
+
+
+class WithholdingStatementForm(forms.Form):
+    """The calendar year of the 支払調書 summary (by payment date)."""
+
+    year = forms.IntegerField(
+        label=_("支払の年（1月〜12月）"),
+        min_value=2000,
+        max_value=2100,
+        widget=forms.NumberInput(attrs=NUMERIC),
+        error_messages={
+            "invalid": _("年は西暦の4桁の数字で入力してください（例: 2026）。"),
+            "min_value": _("年は2000年以降を入力してください。"),
+            "max_value": _("年は2100年までを入力してください。"),
+        },
+    )

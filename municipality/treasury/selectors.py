@@ -19,7 +19,8 @@ from django.db.models import (
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from invoices.models import Invoice, InvoiceStatus
+from invoices.models import Invoice, InvoiceStatus, WithholdingKind
+from invoices.withholding import FILING_THRESHOLD
 from municipality.models import (
     BatchStatus,
     Municipality,
@@ -273,10 +274,13 @@ class PlannedTransfer:
     invoices: tuple[Invoice, ...]
     amount: int
     fee: int
+    withholding_tax: int = 0
 
     @property
     def transfer_amount(self) -> int:
-        return self.amount - self.fee
+        """差引支払額: the invoices' total less the withholding income tax
+        (paid to the tax office, not to the supplier) and the fee."""
+        return self.amount - self.withholding_tax - self.fee
 
 
 def transfers_plan(
@@ -285,7 +289,8 @@ def transfers_plan(
     """Group ``invoices`` by supplier and by the account each is paid to
     (``payees_of``: the one frozen on the invoice at issue, or the one the
     treasury chose instead); the amount is their sum, less the fee when the
-    supplier bears it. Ordered by supplier (kana), then account."""
+    supplier bears it, and less the withholding income tax (源泉徴収税額)
+    of individuals' fees. Ordered by supplier (kana), then account."""
     payees = payees_of(invoices)
     groups: dict[tuple, list[Invoice]] = {}
     accounts: dict[tuple, dict] = {}
@@ -301,9 +306,10 @@ def transfers_plan(
     plan = []
     for (supplier_id, key), members in ordered:
         amount = int(sum(invoice.total for invoice in members))
+        withholding = int(sum(invoice.withholding_tax for invoice in members))
         same_bank = key[0] == settings.bank_code
         fee = transfer_fee(
-            amount=amount,
+            amount=amount - withholding,
             same_bank=same_bank,
             same_branch=same_bank and key[1] == settings.branch_code,
             settings=settings,
@@ -315,6 +321,7 @@ def transfers_plan(
                 invoices=tuple(members),
                 amount=amount,
                 fee=fee,
+                withholding_tax=withholding,
             )
         )
     return plan
@@ -326,12 +333,14 @@ class Totals:
     fee: int
     transfer_amount: int
     count: int
+    withholding_tax: int = 0
 
 
 def _totals(rows) -> Totals:
     rows = list(rows)
     return Totals(
         amount=int(sum(row.amount for row in rows)),
+        withholding_tax=int(sum(row.withholding_tax for row in rows)),
         fee=int(sum(row.fee for row in rows)),
         transfer_amount=int(sum(row.transfer_amount for row in rows)),
         count=len(rows),
@@ -340,8 +349,8 @@ def _totals(rows) -> Totals:
 
 def transfer_totals(transfers) -> tuple[Totals, list[tuple[Supplier, Totals]]]:
     """The batch's totals and each supplier's, for planned transfers and
-    stored payment notices alike (both have supplier, amount, fee and
-    transfer_amount)."""
+    stored payment notices alike (both have supplier, amount,
+    withholding_tax, fee and transfer_amount)."""
     transfers = list(transfers)
     by_supplier: dict[int, list] = {}
     for transfer in transfers:
@@ -378,3 +387,83 @@ def payment_notice_get_for_supplier(*, supplier: Supplier, pk: int) -> PaymentNo
         ),
         pk=pk,
     )
+
+
+# Withholding income tax (支払調書) -------------------------------------------
+
+
+def withholding_paid_invoices(*, municipality: Municipality, year: int):
+    """The municipality's paid invoices with lines subject to withholding
+    (源泉徴収), paid in calendar ``year`` (by the payment date of the paid
+    batch), by payee."""
+    return (
+        Invoice.objects.filter(
+            municipality=municipality,
+            status=InvoiceStatus.PAID,
+            withholding_base__gt=0,
+            payment_notices__batch__status=BatchStatus.PAID,
+            payment_notices__batch__payment_date__year=year,
+        )
+        .select_related("supplier")
+        .distinct()
+        .order_by("supplier__name_kana", "supplier_id", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    """One payee and kind of fee of a year's 支払調書 summary: what was paid
+    (支払金額, tax-exclusive, the base of the withholding) and withheld.
+    ``payee_amount`` is the payee's 支払金額 over every kind; above
+    ``FILING_THRESHOLD`` the city files a 支払調書 for the payee."""
+
+    supplier: Supplier
+    kind: str
+    amount: int
+    withholding_tax: int
+    invoice_count: int
+    payee_amount: int
+
+    @property
+    def kind_label(self) -> str:
+        return WithholdingKind(self.kind).label
+
+    @property
+    def must_file(self) -> bool:
+        return self.payee_amount > FILING_THRESHOLD
+
+
+def withholding_statement_rows(invoices) -> list[StatementRow]:
+    """``invoices`` (``withholding_paid_invoices``) summed per payee and
+    kind, payees in kana order, kinds in their fixed order."""
+    groups: dict[tuple[int, str], list[Invoice]] = {}
+    suppliers: dict[int, Supplier] = {}
+    for invoice in invoices:
+        suppliers[invoice.supplier_id] = invoice.supplier
+        groups.setdefault((invoice.supplier_id, invoice.withholding_kind), []).append(
+            invoice
+        )
+    payee_amounts: dict[int, int] = {}
+    for (supplier_id, _kind), members in groups.items():
+        payee_amounts[supplier_id] = payee_amounts.get(supplier_id, 0) + int(
+            sum(invoice.withholding_base for invoice in members)
+        )
+    order = WithholdingKind.values
+    return [
+        StatementRow(
+            supplier=suppliers[supplier_id],
+            kind=kind,
+            amount=int(sum(invoice.withholding_base for invoice in members)),
+            withholding_tax=int(sum(invoice.withholding_tax for invoice in members)),
+            invoice_count=len(members),
+            payee_amount=payee_amounts[supplier_id],
+        )
+        for (supplier_id, kind), members in sorted(
+            groups.items(),
+            key=lambda item: (
+                suppliers[item[0][0]].name_kana,
+                item[0][0],
+                order.index(item[0][1]),
+            ),
+        )
+    ]

@@ -218,6 +218,7 @@ class SupplierCreateForm(forms.ModelForm):
         fields = [
             "legal_name",
             "name_kana",
+            "legal_form",
             "registration_number",
             "corporate_number",
             "postal_code",
@@ -226,6 +227,7 @@ class SupplierCreateForm(forms.ModelForm):
             "tax_rounding",
             "default_price_basis",
         ]
+        widgets = {"legal_form": forms.RadioSelect}
 
     def clean_name_kana(self):
         return kana_normalize(self.cleaned_data["name_kana"], gettext("名称（カナ）"))

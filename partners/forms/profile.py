@@ -40,6 +40,7 @@ class SupplierProfileForm(forms.ModelForm):
         model = Supplier
         fields = SUPPLIER_PROFILE_FIELDS
         widgets = {
+            "legal_form": forms.RadioSelect,
             "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
         }
 

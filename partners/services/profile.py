@@ -14,6 +14,7 @@ from partners.models import Supplier
 SUPPLIER_PROFILE_FIELDS = (
     "legal_name",
     "name_kana",
+    "legal_form",
     "registration_number",
     "corporate_number",
     "postal_code",

@@ -35,6 +35,22 @@
   // with integers only, as the server does.
   const SCALE = 1000n;
 
+  // Mirrors invoices/withholding.py: 10.21%, and 20.42% for the part of a
+  // fee over 1,000,000 yen; 司法書士 etc.: 10.21% of the part over 10,000
+  // yen. Rounded down.
+  function withholdingTax(base, kind) {
+    if (kind === "scrivener") {
+      return base > 10000n ? ((base - 10000n) * 1021n) / 10000n : 0n;
+    }
+    if (base <= 0n) {
+      return 0n;
+    }
+    if (base <= 1000000n) {
+      return (base * 1021n) / 10000n;
+    }
+    return 102100n + ((base - 1000000n) * 2042n) / 10000n;
+  }
+
   // Category codes and labels, in the server's order, from the select.
   const CATEGORIES = Array.from(
     template.content.querySelector("select").options,
@@ -97,6 +113,7 @@
       form.querySelector('input[name="price_basis"]:checked')?.value ===
       "inclusive";
     const sums = new Map();
+    let withheldBase = 0n;
     for (const row of visibleRows()) {
       const output = row.querySelector("[data-line-amount]");
       const quantity = parse(field(row, "quantity").value);
@@ -109,6 +126,9 @@
       output.textContent = yen(amount);
       const category = field(row, "tax_category").value;
       sums.set(category, (sums.get(category) || 0n) + amount);
+      if (field(row, "withholding")?.checked) {
+        withheldBase += amount;
+      }
     }
     let subtotal = 0n;
     let taxTotal = 0n;
@@ -134,9 +154,16 @@
     }
     form.querySelector("[data-subtotal]").textContent = yen(subtotal);
     form.querySelector("[data-tax-total]").textContent = yen(taxTotal);
-    form.querySelector("[data-total]").textContent = yen(
-      inclusive ? subtotal : subtotal + taxTotal,
-    );
+    const total = inclusive ? subtotal : subtotal + taxTotal;
+    form.querySelector("[data-total]").textContent = yen(total);
+    if ("withholding" in form.dataset) {
+      const kind = form.querySelector(
+        'input[name="withholding_kind"]:checked',
+      )?.value;
+      const withheld = withholdingTax(withheldBase, kind);
+      form.querySelector("[data-withholding-tax]").textContent = yen(withheld);
+      form.querySelector("[data-net-total]").textContent = yen(total - withheld);
+    }
   }
 
   // The order field follows the rows as shown, and so do the numbers that

@@ -91,6 +91,7 @@ def _supplier_data(**overrides):
         "password2": "a-long-unique-password",
         "supplier-legal_name": "株式会社あたらし",
         "supplier-name_kana": "カブシキガイシャアタラシ",
+        "supplier-legal_form": "corporation",
         "supplier-registration_number": "T9011101097073",
         "supplier-corporate_number": "",
         "supplier-postal_code": "893-0000",

@@ -6,7 +6,7 @@ from django.urls import reverse
 from PIL import Image, PngImagePlugin
 
 from partners.images import SEAL_MAX_BYTES
-from partners.models import PriceBasis, SupplierRole, TaxRounding
+from partners.models import LegalForm, PriceBasis, SupplierRole, TaxRounding
 from tests.factories import SupplierFactory, SupplierMembershipFactory, corporate_number
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +45,7 @@ def _data(supplier, **changes):
     data = {
         "legal_name": supplier.legal_name,
         "name_kana": supplier.name_kana,
+        "legal_form": supplier.legal_form,
         "registration_number": supplier.registration_number,
         "corporate_number": supplier.corporate_number,
         "postal_code": supplier.postal_code,
@@ -134,6 +135,28 @@ def test_registration_number_format_is_explained(client, owner, supplier):
     client.force_login(owner)
     response = client.post(EDIT_URL, _data(supplier, registration_number="T123"))
     assert "「T」に続けて13桁の数字" in _errors(response)
+
+
+def test_owner_sets_the_legal_form_to_sole_proprietor(client, owner, supplier):
+    client.force_login(owner)
+    page = client.get(EDIT_URL).content.decode()
+    assert 'name="legal_form"' in page
+    response = client.post(EDIT_URL, _data(supplier, legal_form="individual"))
+    assert response.status_code == 302
+    supplier.refresh_from_db()
+    assert supplier.legal_form == LegalForm.INDIVIDUAL
+    assert "個人事業主" in client.get(reverse("supplier:profile")).content.decode()
+
+
+def test_a_sole_proprietor_has_no_corporate_number(client, owner, supplier):
+    client.force_login(owner)
+    response = client.post(
+        EDIT_URL,
+        _data(supplier, legal_form="individual", corporate_number=corporate_number(9)),
+    )
+    assert "個人事業主には法人番号がありません。" in _errors(response)
+    supplier.refresh_from_db()
+    assert supplier.legal_form == LegalForm.CORPORATION
 
 
 def test_registration_number_of_another_supplier_is_refused(client, owner, supplier):

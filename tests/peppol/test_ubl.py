@@ -24,7 +24,13 @@ from invoices.services import (
     invoice_return,
 )
 from invoices.tax import line_amount
-from partners.models import BankAccount, Connection, PriceBasis, TaxRounding
+from partners.models import (
+    BankAccount,
+    Connection,
+    LegalForm,
+    PriceBasis,
+    TaxRounding,
+)
 from peppol.ubl import invoice_ubl
 from peppol.validation import official_problems, portal_problems
 from tests.factories import make_invoice
@@ -323,3 +329,49 @@ def test_discount_and_return_lines_go_out_as_negative_quantities(
     assert texts(xml, "cac:LegalMonetaryTotal/cbc:PayableAmount") == [
         str(invoice.total)
     ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "fee", "tax"),
+    [
+        ("general", 100_000, 10_210),
+        ("general", 1_000_001, 102_100),
+        ("scrivener", 50_000, 4_084),
+    ],
+)
+def test_withholding_goes_in_the_note_and_payment_terms_and_still_validates(
+    connection, supplier_user, kind, fee, tax
+):
+    """源泉徴収 is not a consumption tax and JP PINT has no element for it:
+    PayableAmount stays the total (ibr-co-16), and the net the city
+    transfers is stated in the note and the payment terms."""
+    supplier = connection.supplier
+    supplier.legal_form = LegalForm.INDIVIDUAL
+    supplier.save()
+    invoice = issue(
+        connection,
+        supplier_user,
+        [
+            LineInput("講演料", Decimal(1), Decimal(fee), "S", "式", withholding=True),
+            LineInput("交通費", Decimal(1), Decimal(3_000), "S", "式"),
+        ],
+        withholding_kind=kind,
+    )
+    assert invoice.withholding_tax == tax
+    xml = invoice_ubl(invoice)
+    assert_valid(xml)
+    net = f"{invoice.total - tax:,}円"
+    (note,) = texts(xml, "cbc:Note")
+    assert f"源泉徴収税額 {tax:,}円" in note
+    assert f"差引請求額 {net}" in note
+    (terms,) = texts(xml, "cac:PaymentTerms/cbc:Note")
+    assert terms.startswith(f"差引請求額 {net}をお支払いください")
+    assert texts(xml, "cac:LegalMonetaryTotal/cbc:PayableAmount") == [
+        str(invoice.total)
+    ]
+    assert texts(xml, "cac:LegalMonetaryTotal/cbc:PrepaidAmount") == []
+
+
+def test_an_invoice_without_withholding_has_no_payment_terms(connection, supplier_user):
+    xml = invoice_ubl(issue(connection, supplier_user, None))
+    assert texts(xml, "cac:PaymentTerms/cbc:Note") == []

@@ -34,6 +34,10 @@ ACCOUNTING_CSV_HEADER = (
     "請求金額",
     "支払日",
     "バッチ番号",
+    # Added at the end, so that imports reading the columns above by
+    # position keep working.
+    "源泉徴収税額",
+    "差引支払額",
 )
 _NOT_TAXED = (TaxCategory.EXEMPT, TaxCategory.OUT_OF_SCOPE, TaxCategory.EXPORT)
 
@@ -60,6 +64,8 @@ def _accounting_row(invoice: Invoice, batch: PaymentBatch) -> list[str]:
         invoice.total,
         batch.payment_date,
         batch.number,
+        invoice.withholding_tax,
+        invoice.net_total,
     ]
     return [csv_cell(value) for value in values]
 

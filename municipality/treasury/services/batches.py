@@ -425,6 +425,7 @@ def batch_export(*, batch: PaymentBatch, actor: User | None) -> PaymentBatch:
             number=number,
             bank_account=transfer.bank_account,
             amount=transfer.amount,
+            withholding_tax=transfer.withholding_tax,
             fee=transfer.fee,
             transfer_amount=transfer.transfer_amount,
         )

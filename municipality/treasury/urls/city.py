@@ -59,6 +59,16 @@ urlpatterns = [
         name="batch_accounting_csv",
     ),
     path(
+        "treasury/withholding/",
+        views.WithholdingStatementView.as_view(),
+        name="withholding_statement",
+    ),
+    path(
+        "treasury/withholding/statement.csv",
+        views.WithholdingStatementCsvView.as_view(),
+        name="withholding_statement_csv",
+    ),
+    path(
         "manage/treasury-settings/",
         views.TreasurySettingsView.as_view(),
         name="treasury_settings",

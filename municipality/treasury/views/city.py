@@ -26,6 +26,7 @@ from municipality.treasury.forms import (
     BatchCreateForm,
     PayablesFilterForm,
     TreasurySettingsForm,
+    WithholdingStatementForm,
 )
 from municipality.treasury.selectors import (
     batch_get,
@@ -41,6 +42,8 @@ from municipality.treasury.selectors import (
     transfer_totals,
     transfers_plan,
     treasury_settings_get,
+    withholding_paid_invoices,
+    withholding_statement_rows,
 )
 from municipality.treasury.services.accounting import batch_accounting_csv
 from municipality.treasury.services.batches import (
@@ -55,6 +58,7 @@ from municipality.treasury.services.batches import (
     batch_zengin_read,
 )
 from municipality.treasury.services.settings import treasury_settings_save
+from municipality.treasury.services.statements import withholding_statement_csv
 from municipality.treasury.workflow import (
     batch_paid_too_early,
     batch_transition_check,
@@ -460,6 +464,57 @@ class BatchAccountingCsvView(TreasuryRoleMixin, View):
                 messages.error(request, message)
             return _batch_redirect(batch)
         return _attachment(data, f"accounting_{batch.number}.csv", "text/csv")
+
+
+class WithholdingStatementMixin(TreasuryRoleMixin):
+    def statement_form(self) -> WithholdingStatementForm:
+        data = self.request.GET if "year" in self.request.GET else None
+        return WithholdingStatementForm(
+            data, initial={"year": timezone.localdate().year}
+        )
+
+    def statement_year(self, form: WithholdingStatementForm) -> int | None:
+        if not form.is_bound:
+            return form.initial["year"]
+        return form.cleaned_data["year"] if form.is_valid() else None
+
+
+class WithholdingStatementView(WithholdingStatementMixin, TemplateView):
+    """源泉徴収（支払調書の集計）: per payee and kind of fee, what the city
+    paid individuals in a calendar year and withheld, with the payees over
+    the filing threshold marked, and the CSV of it."""
+
+    template_name = "municipality/withholding_statement.html"
+
+    def get_context_data(self, **kwargs):
+        form = self.statement_form()
+        year = self.statement_year(form)
+        rows = []
+        if year is not None:
+            rows = withholding_statement_rows(
+                withholding_paid_invoices(municipality=self.municipality, year=year)
+            )
+        return super().get_context_data(form=form, year=year, rows=rows, **kwargs)
+
+
+class WithholdingStatementCsvView(WithholdingStatementMixin, View):
+    """The 支払調書 summary of a year as CSV; the download is recorded."""
+
+    def get(self, request, *args, **kwargs):
+        form = self.statement_form()
+        year = self.statement_year(form)
+        if year is None:
+            for errors in form.errors.values():
+                for message in errors:
+                    messages.error(request, message)
+            return redirect(
+                "city:withholding_statement",
+                municipality_slug=self.municipality.slug,
+            )
+        data = withholding_statement_csv(
+            municipality=self.municipality, year=year, actor=request.user
+        )
+        return _attachment(data, f"withholding_{year}.csv", "text/csv")
 
 
 def _attachment(data: bytes, filename: str, content_type: str) -> HttpResponse:
