@@ -92,7 +92,15 @@ from tests.tenancy import (
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate().isoformat()
-RETURN = {"reason": "amount", "explanation": "金額が違います。", "severity": "minor"}
+# The confirmation step's field: a POST without it only asks, so the
+# matrix sends it, and a missing check would act.
+CONFIRMED = {"confirmed": "1"}
+RETURN = {
+    "reason": "amount",
+    "explanation": "金額が違います。",
+    "severity": "minor",
+    **CONFIRMED,
+}
 # Pages that list invoices must show the role's own and no others.
 INVOICES = ("invoice", "draft")
 CSV = "format=csv-utf8"
@@ -152,7 +160,15 @@ MATRIX = {
         "invoice", roles={DEPARTMENT}, closed="draft", data=RETURN
     ),
     "city:invoice_approve": city(
-        "invoice", roles={DEPARTMENT}, closed="draft", data={"inspection_date": TODAY}
+        "invoice",
+        roles={DEPARTMENT},
+        closed="draft",
+        data={"inspection_date": TODAY, **CONFIRMED},
+    ),
+    # The ticked invoices are in the body: foreign ones answer 404 too
+    # (tests/invoices/test_bulk.py).
+    "city:invoice_bulk_approve": city(
+        roles={DEPARTMENT}, data={"inspection_date": TODAY, **CONFIRMED}
     ),
     # City: treasury.
     "city:treasury": city(roles={TREASURY}),
@@ -169,8 +185,10 @@ MATRIX = {
     "city:batch_remove": city("batch", roles={TREASURY}),
     "city:batch_approve": city("batch", roles={TREASURY}),
     "city:batch_export": city("batch", roles={TREASURY}),
-    "city:batch_paid": city("batch", roles={TREASURY}),
-    "city:batch_cancel": city("batch", roles={TREASURY}, data={"reason": "誤り"}),
+    "city:batch_paid": city("batch", roles={TREASURY}, data=CONFIRMED),
+    "city:batch_cancel": city(
+        "batch", roles={TREASURY}, data={"reason": "誤り", **CONFIRMED}
+    ),
     "city:batch_zengin": city("batch", roles={TREASURY}),
     "city:batch_accounting_csv": city("batch", roles={TREASURY}),
     "city:withholding_statement": city(roles={TREASURY}, query="year=2026"),
@@ -255,8 +273,10 @@ MATRIX = {
     "supplier:invoice_delete": supplier("invoice", "draft"),
     "supplier:invoice_copy": supplier("invoice", "draft"),
     "supplier:invoice_correct": supplier("invoice", "draft"),
-    "supplier:invoice_issue": supplier("invoice", "draft"),
-    "supplier:invoice_withdraw": supplier("invoice", "draft"),
+    # A draft first: the browser tests visit its confirmation page.
+    "supplier:invoice_issue": supplier("draft", "invoice", data=CONFIRMED),
+    "supplier:invoice_bulk_issue": supplier(data=CONFIRMED),
+    "supplier:invoice_withdraw": supplier("invoice", "draft", data=CONFIRMED),
     "supplier:invoice_remind": supplier("invoice", "draft"),
     "supplier:invoice_attachment": supplier(
         "attachment", "draft_attachment", **SUPPLIER_ATTACHMENTS

@@ -1,6 +1,7 @@
 """Invoice forms: ``supplier`` (entry, lines, filters), ``city`` (return and
-approve), ``imports`` (the CSV upload). The supplier's entry forms are
-re-exported here, where they were imported from before the split."""
+approve), ``bulk`` (issue and approve several at once), ``imports`` (the CSV
+upload). The supplier's entry forms are re-exported here, where they were
+imported from before the split."""
 
 from invoices.forms.supplier import (
     AMOUNT_LIMIT,

@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from invoices.models import ReturnReason, ReturnSeverity
 
+FUTURE_INSPECTION_DATE = _("検収日に未来の日付は指定できません。")
+
 
 class ReturnForm(forms.Form):
     reason = forms.ChoiceField(
@@ -33,6 +35,15 @@ class ReturnForm(forms.Form):
         error_messages={"required": _("誤りの程度（軽微・重大）を選んでください。")},
     )
 
+    def chosen(self) -> dict[str, str]:
+        """The labels of the chosen reason and severity, for the
+        confirmation step."""
+        data = self.cleaned_data
+        return {
+            "reason": ReturnReason(data["reason"]).label,
+            "severity": ReturnSeverity(data["severity"]).label,
+        }
+
 
 class ApproveForm(forms.Form):
     inspection_date = forms.DateField(
@@ -49,3 +60,11 @@ class ApproveForm(forms.Form):
         today = timezone.localdate()
         self.fields["inspection_date"].initial = today
         self.fields["inspection_date"].widget.attrs["max"] = today.isoformat()
+
+    def clean_inspection_date(self):
+        # The service refuses it too; here it is refused before the
+        # confirmation step asks about it.
+        day = self.cleaned_data["inspection_date"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(FUTURE_INSPECTION_DATE)
+        return day

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from invoices.views import city, documents, imports, search, zips
+from invoices.views import bulk, city, documents, imports, search, zips
 
 urlpatterns = [
     path("search/", search.CityInvoiceSearchView.as_view(), name="invoice_search"),
@@ -26,6 +26,11 @@ urlpatterns = [
         "<int:pk>/print/",
         search.CityInvoicePrintView.as_view(),
         name="invoice_print",
+    ),
+    path(
+        "bulk-approve/",
+        bulk.BulkApproveView.as_view(),
+        name="invoice_bulk_approve",
     ),
     path("<int:pk>/", city.InvoiceDetailView.as_view(), name="invoice"),
     path("<int:pk>/pdf/", documents.CityInvoicePdfView.as_view(), name="invoice_pdf"),

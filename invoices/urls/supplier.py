@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from invoices.views import documents, imports, search, supplier, zips
+from invoices.views import bulk, documents, imports, search, supplier, zips
 
 urlpatterns = [
     path("search/", search.SupplierInvoiceSearchView.as_view(), name="invoice_search"),
@@ -45,6 +45,7 @@ urlpatterns = [
         name="invoice_correct",
     ),
     path("<int:pk>/issue/", supplier.InvoiceIssueView.as_view(), name="invoice_issue"),
+    path("bulk-issue/", bulk.BulkIssueView.as_view(), name="invoice_bulk_issue"),
     path(
         "<int:pk>/withdraw/",
         supplier.InvoiceWithdrawView.as_view(),

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views import View
@@ -28,6 +29,7 @@ from invoices.services import (
     invoice_view_record,
     invoices_record_export,
 )
+from invoices.views.confirm import Confirmation, confirmation_response, confirmed
 from invoices.workflow import TRANSITIONS, TransitionError
 from municipality.models import StaffRole
 from municipality.views import CityRoleRequiredMixin
@@ -103,15 +105,22 @@ class InvoiceDetailView(InvoicePageMixin, DetailView):
 
 
 class InvoiceActionView(InvoicePageMixin, DetailView):
-    """POST only: validate ``form_class`` and call ``perform``. Only the
-    department's own staff may act; for anyone else the invoice does not
-    exist here (404). An invalid form shows the page again with its errors.
-    """
+    """Return and approve, after the confirmation step
+    (``invoices.views.confirm``). Only the department's own staff may act;
+    for anyone else the invoice does not exist here (404).
 
-    http_method_names = ["post"]
+    GET shows the confirmation page with the form to fill in; a POST
+    without the confirmation validates the form and shows what will happen
+    (an invalid form shows the invoice page again with its errors); only
+    the confirmed POST calls ``perform``."""
+
     form_class: type[forms.Form]
     form_context_name = ""
     success_message = ""
+    # The status the action moves the invoice to, and its confirmation.
+    target = ""
+    confirmation: Confirmation
+    confirm_template_name = ""
 
     def get_object(self, queryset=None):
         invoice = super().get_object(queryset)
@@ -122,13 +131,41 @@ class InvoiceActionView(InvoicePageMixin, DetailView):
     def perform(self, data: dict) -> None:
         raise NotImplementedError
 
+    def refusal(self):
+        """The invoice page with the reason, when the action cannot be taken
+        on this invoice now (separation of duties, its status), or None."""
+        if conflict := self.duty_conflict():
+            messages.error(self.request, conflict)
+            return self._to_detail()
+        # An unopened invoice is opened on the way (``invoice_view_record``).
+        if self.object.status not in (InvoiceStatus.ISSUED, InvoiceStatus.OPENED):
+            messages.error(self.request, str(TransitionError(self.object, self.target)))
+            return self._to_detail()
+        return None
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return self.refusal() or self.ask(self.form_class())
+
+    def ask(self, form: forms.Form):
+        return confirmation_response(
+            self.request,
+            template_name=self.confirm_template_name,
+            confirmation=self.confirmation,
+            cancel_url=self._detail_url(),
+            form=form,
+            invoice=self.object,
+            city=self.request.city,
+        )
+
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
-        if conflict := self.duty_conflict():
-            messages.error(request, conflict)
-            return self._to_detail()
+        if refused := self.refusal():
+            return refused
         form = self.form_class(request.POST)
         if form.is_valid():
+            if not confirmed(request):
+                return self.ask(form)
             try:
                 self.perform(form.cleaned_data)
             except DutyConflictError as error:
@@ -144,24 +181,34 @@ class InvoiceActionView(InvoicePageMixin, DetailView):
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                messages.success(request, self.success_message)
+                messages.success(request, str(self.success_message))
                 return self._to_detail()
+        if confirmed(request):
+            return self.ask(form)
         return self.render_to_response(
             self.get_context_data(**{self.form_context_name: form})
         )
 
-    def _to_detail(self):
-        return redirect(
+    def _detail_url(self) -> str:
+        return reverse(
             "city:invoice",
-            municipality_slug=self.request.city.municipality.slug,
-            pk=self.object.pk,
+            kwargs={
+                "municipality_slug": self.request.city.municipality.slug,
+                "pk": self.object.pk,
+            },
         )
+
+    def _to_detail(self):
+        return redirect(self._detail_url())
 
 
 class InvoiceReturnView(InvoiceActionView):
     form_class = ReturnForm
     form_context_name = "return_form"
     success_message = _("請求書を差し戻しました。取引先の画面に理由が表示されます。")
+    target = InvoiceStatus.RETURNED
+    confirmation = Confirmation(_("請求書の差戻し"), _("差戻しを確定する"), danger=True)
+    confirm_template_name = "invoices/confirm/return.html"
 
     def perform(self, data):
         invoice_return(
@@ -177,6 +224,9 @@ class InvoiceApproveView(InvoiceActionView):
     form_class = ApproveForm
     form_context_name = "approve_form"
     success_message = _("請求書を承認しました。")
+    target = InvoiceStatus.APPROVED
+    confirmation = Confirmation(_("請求書の承認"), _("承認を確定する"))
+    confirm_template_name = "invoices/confirm/approve.html"
 
     def perform(self, data):
         invoice_approve(

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy as _
 from django.views import View
@@ -27,7 +28,7 @@ from invoices.forms import (
     connection_choices,
     line_initial,
 )
-from invoices.models import FrozenInvoiceError, Invoice
+from invoices.models import FrozenInvoiceError, Invoice, InvoiceStatus
 from invoices.presentation import RATE_LABELS, invoice_document
 from invoices.selectors import (
     invoice_chain,
@@ -43,10 +44,13 @@ from invoices.services import (
     invoice_remind,
     invoice_withdraw,
 )
+from invoices.views.confirm import Confirmation, confirmation_response, confirmed
 from invoices.workflow import TransitionError
 from partners.models import BankAccount
 from partners.selectors import bank_account_list_for_supplier
 
+# Lazy: added to messages with str(), so that they are read in the user's
+# language (the message store keeps them after the language middleware ends).
 ALREADY_ISSUED = _(
     "この請求書はすでに発行されています。二重に発行されることはありません。"
 )
@@ -101,7 +105,10 @@ class InvoiceListView(ListView):
         return invoices
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(filter_form=self.filter_form, **kwargs)
+        context = super().get_context_data(filter_form=self.filter_form, **kwargs)
+        # Drafts on the page get checkboxes for まとめて発行.
+        context["has_drafts"] = any(i.is_draft for i in context["object_list"])
+        return context
 
 
 class InvoiceDetailView(SupplierInvoiceMixin, DetailView):
@@ -344,19 +351,72 @@ def _chosen_bank_account(request) -> BankAccount | None:
     return get_object_or_404(accounts, pk=int(chosen))
 
 
+ISSUE = Confirmation(_("請求書の発行"), _("発行を確定する"))
+WITHDRAW = Confirmation(_("請求書の取下げ"), _("取下げを確定する"), danger=True)
+
+
+def _confirm(request, invoice: Invoice, *, template: str, confirmation, **context):
+    """The confirmation step of ``invoice``'s action."""
+    return confirmation_response(
+        request,
+        template_name=f"invoices/confirm/{template}.html",
+        confirmation=confirmation,
+        cancel_url=reverse("supplier:invoice", args=[invoice.pk]),
+        invoice=invoice,
+        **context,
+    )
+
+
 class InvoiceIssueView(View):
-    """発行. A second click or a resent form finds the invoice issued and
-    only says so (the service locks the row and checks the status)."""
+    """発行, after the confirmation step (``invoices.views.confirm``): GET
+    shows what will be sent to whom with the choice of the payee account;
+    an unconfirmed POST shows the account chosen on the invoice page and
+    sends it again with the confirmation. A second click or a resent form
+    finds the invoice issued and only says so (the service locks the row
+    and checks the status)."""
+
+    def get(self, request, pk):
+        return self.ask(request, _invoice(request, pk), choose=True)
+
+    def ask(self, request, invoice: Invoice, *, choose: bool = False):
+        """The confirmation page, the account to be chosen on it
+        (``choose``) or the one chosen in the POST."""
+        if not invoice.is_draft:
+            messages.info(request, str(ALREADY_ISSUED))
+            return _to_invoice(invoice)
+        if problems := invoice_issue_problems(invoice):
+            for message in problems:
+                messages.error(request, message)
+            return _to_invoice(invoice)
+        access = request.supplier_access
+        accounts = list(bank_account_list_for_supplier(supplier=access.supplier))
+        chosen = None
+        if not choose:
+            try:
+                chosen = _chosen_bank_account(request)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+        return _confirm(
+            request,
+            invoice,
+            template="issue",
+            confirmation=ISSUE,
+            bank_accounts=accounts,
+            chosen_account=chosen,
+            is_owner=access.is_owner,
+        )
 
     def post(self, request, pk):
         invoice = _invoice(request, pk)
+        if not confirmed(request):
+            return self.ask(request, invoice)
         try:
             account = _chosen_bank_account(request)
             invoice = invoice_issue(
                 invoice=invoice, actor=request.user, bank_account=account
             )
         except TransitionError:
-            messages.info(request, ALREADY_ISSUED)
+            messages.info(request, str(ALREADY_ISSUED))
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)
@@ -376,16 +436,32 @@ class InvoiceIssueView(View):
         return _to_invoice(invoice)
 
 
+def _withdraw_refusal(invoice: Invoice, error: TransitionError) -> str:
+    return str(WITHDRAW_OPENED) if invoice.opened_at is not None else str(error)
+
+
 class InvoiceWithdrawView(View):
-    """取下げ, only while nobody at the city has opened the invoice."""
+    """取下げ, only while nobody at the city has opened the invoice, after
+    the confirmation step."""
+
+    def get(self, request, pk):
+        return self.ask(request, _invoice(request, pk))
+
+    def ask(self, request, invoice: Invoice):
+        if invoice.status != InvoiceStatus.ISSUED:
+            error = TransitionError(invoice, InvoiceStatus.WITHDRAWN)
+            messages.error(request, _withdraw_refusal(invoice, error))
+            return _to_invoice(invoice)
+        return _confirm(request, invoice, template="withdraw", confirmation=WITHDRAW)
 
     def post(self, request, pk):
         invoice = _invoice(request, pk)
+        if not confirmed(request):
+            return self.ask(request, invoice)
         try:
             invoice_withdraw(invoice=invoice, actor=request.user)
         except TransitionError as error:
-            opened = error.invoice.opened_at is not None
-            messages.error(request, WITHDRAW_OPENED if opened else str(error))
+            messages.error(request, _withdraw_refusal(error.invoice, error))
         else:
             messages.success(request, gettext("請求書を取り下げました。"))
         return _to_invoice(invoice)

@@ -1,6 +1,7 @@
 """The heart of the portal as people click it: a supplier types and issues an
 invoice, the department opens and returns it, the supplier issues the
-correction, the department approves it."""
+correction, the department approves it. Each irreversible step is confirmed
+in its dialog (tests/browser/test_confirm.py)."""
 
 import re
 
@@ -12,6 +13,12 @@ from tests.browser.helpers import login
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _confirm(page: Page, button: str) -> None:
+    """Press ``button`` in the confirmation dialog and wait for the page."""
+    with page.expect_navigation():
+        page.get_by_role("dialog").get_by_role("button", name=button).click()
 
 
 def _logout(page: Page):
@@ -44,6 +51,7 @@ def test_issue_return_correct_and_approve(
     page.get_by_role("button", name="下書きを保存").last.click()
     expect(page.get_by_role("heading", level=2, name="下書き")).to_be_visible()
     page.get_by_role("button", name="発行する").click()
+    _confirm(page, "発行を確定する")
     expect(page.get_by_role("main")).to_contain_text("まだ開封されていません")
     _logout(page)
 
@@ -58,6 +66,7 @@ def test_issue_return_correct_and_approve(
     page.get_by_label("差戻しの説明").fill("コピー用紙は8箱の納品でした。")
     page.get_by_label("軽微（期間を停止）").check()
     page.get_by_role("button", name="差し戻す").click()
+    _confirm(page, "差戻しを確定する")
     expect(page.get_by_role("main")).to_contain_text("差戻し")
     _logout(page)
 
@@ -71,6 +80,7 @@ def test_issue_return_correct_and_approve(
     expect(page.locator("[data-total]")).to_have_text("10,948円")
     page.get_by_role("button", name="下書きを保存").last.click()
     page.get_by_role("button", name="発行する").click()
+    _confirm(page, "発行を確定する")
     expect(page.get_by_role("navigation", name="訂正の経緯")).to_be_visible()
     _logout(page)
 
@@ -80,6 +90,7 @@ def test_issue_return_correct_and_approve(
     expect(page.get_by_role("navigation", name="訂正の経緯")).to_be_visible()
     page.get_by_label("検収日").fill(today)
     page.get_by_role("button", name="承認する").click()
+    _confirm(page, "承認を確定する")
     expect(page.get_by_role("main")).to_contain_text("承認済")
 
 

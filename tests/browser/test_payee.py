@@ -42,6 +42,9 @@ def test_an_invoice_without_an_account_is_paid_to_the_one_chosen_later(
     expect(warning).to_contain_text("振込先口座が登録されていません")
     expect(warning.get_by_role("link", name="振込先口座を登録する")).to_be_visible()
     page.get_by_role("button", name="発行する").click()
+    dialog = page.get_by_role("dialog", name="請求書の発行")
+    expect(dialog.get_by_test_id("no-bank-account")).to_be_visible()
+    dialog.get_by_role("button", name="発行を確定する").click()
     expect(page.locator(".message--success")).to_contain_text("請求書を発行しました")
 
     with scopes_disabled():
@@ -85,5 +88,8 @@ def test_the_supplier_chooses_the_account_its_invoice_names(
     expect(page.get_by_label(re.compile("2222222"))).to_be_checked()
     page.get_by_label(re.compile("1111111")).check()
     page.get_by_role("button", name="発行する").click()
+    dialog = page.get_by_role("dialog", name="請求書の発行")
+    expect(dialog.get_by_test_id("confirm-bank-account")).to_contain_text("1111111")
+    dialog.get_by_role("button", name="発行を確定する").click()
     expect(page.locator(".message--success")).to_contain_text("請求書を発行しました")
     expect(page.locator(".invoice-document__bank")).to_contain_text("1111111")

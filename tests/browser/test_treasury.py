@@ -61,6 +61,10 @@ def test_treasury_pays_and_the_supplier_sees_the_notice(
         payment_day_reached(PaymentBatch.objects.get(municipality=tenant.municipality))
     page.reload()
     page.get_by_role("button", name="支払済にする").click()
+    dialog = page.get_by_role("dialog", name="支払済にする")
+    expect(dialog).to_contain_text("元に戻せません")
+    with page.expect_navigation():
+        dialog.get_by_role("button", name="支払済を確定する").click()
     expect(page.get_by_test_id("batch-status")).to_have_text("支払済")
 
     page.context.clear_cookies()

@@ -460,10 +460,13 @@ def test_detail_shows_the_payment_deadline_and_its_urgency(
 # Returning
 
 
+# Confirmed (the confirmation step's field): without it nothing would act.
+CONFIRMED = {"confirmed": "1"}
 RETURN = {
     "reason": "amount",
     "explanation": "単価が契約と異なります。契約書の単価で再発行してください。",
     "severity": "minor",
+    **CONFIRMED,
 }
 
 
@@ -579,7 +582,7 @@ def test_approve_with_an_inspection_date_notifies_the_supplier(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             _url("invoice_approve", issued_invoice),
-            {"inspection_date": inspected.isoformat()},
+            {"inspection_date": inspected.isoformat(), **CONFIRMED},
         )
 
     assert response.status_code == 302
@@ -607,7 +610,7 @@ def test_approve_refuses_a_future_inspection_date(client, tenant, issued_invoice
 
     response = client.post(
         _url("invoice_approve", issued_invoice),
-        {"inspection_date": tomorrow.isoformat()},
+        {"inspection_date": tomorrow.isoformat(), **CONFIRMED},
     )
 
     assert response.status_code == 200
@@ -628,7 +631,7 @@ def test_double_submit_approves_once_and_explains_the_second(
     client, tenant, issued_invoice
 ):
     client.force_login(tenant.department_staff)
-    data = {"inspection_date": timezone.localdate().isoformat()}
+    data = {"inspection_date": timezone.localdate().isoformat(), **CONFIRMED}
 
     client.post(_url("invoice_approve", issued_invoice), data)
     response = client.post(_url("invoice_approve", issued_invoice), data, follow=True)
@@ -649,7 +652,7 @@ def test_return_after_a_colleague_approved_changes_nothing(
     client.force_login(colleague)
     client.post(
         _url("invoice_approve", issued_invoice),
-        {"inspection_date": timezone.localdate().isoformat()},
+        {"inspection_date": timezone.localdate().isoformat(), **CONFIRMED},
     )
     client.force_login(tenant.department_staff)
 
@@ -677,7 +680,10 @@ def test_treasury_and_city_admin_read_but_cannot_act(
     assert "閲覧のみ" in page
     for name, data in (
         ("invoice_return", RETURN),
-        ("invoice_approve", {"inspection_date": timezone.localdate().isoformat()}),
+        (
+            "invoice_approve",
+            {"inspection_date": timezone.localdate().isoformat(), **CONFIRMED},
+        ),
     ):
         assert client.post(_url(name, issued_invoice), data).status_code == 404
     # Reading along does not open it: the department still sees it unopened.
@@ -697,7 +703,7 @@ def test_department_staff_get_404_for_another_departments_invoice(
     assert (
         client.post(
             _url("invoice_approve", sibling),
-            {"inspection_date": timezone.localdate().isoformat()},
+            {"inspection_date": timezone.localdate().isoformat(), **CONFIRMED},
         ).status_code
         == 404
     )

@@ -25,15 +25,17 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 REFUSAL = "この請求書の発行元（取引先 {supplier}）に所属しているため"
+# Confirmed (the confirmation step's field): without it nothing would act.
 RETURN = {
     "reason": "amount",
     "explanation": "単価が契約と異なります。契約書の単価で再発行してください。",
     "severity": "minor",
+    "confirmed": "1",
 }
 
 
 def _approve_data():
-    return {"inspection_date": timezone.localdate().isoformat()}
+    return {"inspection_date": timezone.localdate().isoformat(), "confirmed": "1"}
 
 
 @pytest.fixture

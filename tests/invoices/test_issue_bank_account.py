@@ -17,6 +17,9 @@ from tests.municipality.test_treasury_support import make_bank_account
 
 pytestmark = pytest.mark.django_db
 
+# The confirmation step's field: without it, issuing only asks.
+CONFIRMED = {"confirmed": "1"}
+
 
 @pytest.fixture
 def supplier(supplier_user):
@@ -72,7 +75,7 @@ def test_the_invoice_names_the_account_chosen_on_the_issue_step(
     chosen = make_bank_account(supplier, account_number="1111111")
     make_bank_account(supplier, account_number="2222222")  # the default
     response = member.post(
-        _issue_url(draft), {"bank_account": str(chosen.pk)}, follow=True
+        _issue_url(draft), {"bank_account": str(chosen.pk), **CONFIRMED}, follow=True
     )
     assert "請求書を発行しました" in _messages(response)[0]
     invoice = _refresh(draft)
@@ -86,7 +89,7 @@ def test_issuing_without_choosing_an_account_is_refused_when_there_is_one(
     member, supplier, draft
 ):
     make_bank_account(supplier)
-    response = member.post(_issue_url(draft), follow=True)
+    response = member.post(_issue_url(draft), CONFIRMED, follow=True)
     assert _messages(response) == [str(CHOOSE_BANK_ACCOUNT)]
     assert _refresh(draft).status == InvoiceStatus.DRAFT
 
@@ -99,8 +102,9 @@ def test_another_suppliers_account_is_404_and_issues_nothing(
         other_supplier_user.supplier_membership.supplier, account_number="9999999"
     )
     for value in (str(foreign.pk), "not-a-number", "999999"):
-        response = member.post(_issue_url(draft), {"bank_account": value})
-        assert response.status_code == 404, value
+        for data in ({"bank_account": value}, {"bank_account": value, **CONFIRMED}):
+            response = member.post(_issue_url(draft), data)
+            assert response.status_code == 404, data
     assert _refresh(draft).status == InvoiceStatus.DRAFT
 
 
@@ -121,7 +125,9 @@ def test_without_an_account_the_owner_is_told_and_may_still_issue(member, draft)
     assert f'href="{reverse("supplier:bank_account_add")}"' in page
     assert "発行する</button>" in page
 
-    response = member.post(_issue_url(draft), follow=True)
+    asked = member.post(_issue_url(draft)).content.decode()
+    assert 'data-testid="no-bank-account"' in asked  # said again when asked
+    response = member.post(_issue_url(draft), CONFIRMED, follow=True)
     assert "請求書を発行しました" in _messages(response)[0]
     invoice = _refresh(draft)
     assert invoice.status == InvoiceStatus.ISSUED
@@ -145,3 +151,34 @@ def test_the_warning_shows_on_a_draft_that_cannot_be_issued_yet(
     page = member.get(_detail_url(draft)).content.decode()
     assert "登録番号が必要です" in page
     assert 'data-testid="no-bank-account"' in page
+
+
+def test_the_confirmation_names_the_chosen_account_and_sends_it_again(
+    member, supplier, draft
+):
+    chosen = make_bank_account(supplier, account_number="1111111")
+    make_bank_account(supplier, account_number="2222222")  # the default
+
+    response = member.post(_issue_url(draft), {"bank_account": str(chosen.pk)})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-testid="confirm-bank-account"' in page
+    assert "1111111" in page
+    assert "2222222" not in page
+    assert f'<input type="hidden" name="bank_account" value="{chosen.pk}">' in page
+    assert _refresh(draft).status == InvoiceStatus.DRAFT
+
+
+def test_the_confirmation_page_without_a_choice_offers_every_account(
+    member, supplier, draft
+):
+    first = make_bank_account(supplier, account_number="1111111")
+    default = make_bank_account(supplier, account_number="2222222")
+
+    page = member.get(_issue_url(draft)).content.decode()
+
+    assert 'data-testid="issue-bank-account"' in page
+    assert f'value="{first.pk}" required>' in page
+    assert f'value="{default.pk}" required checked>' in page
+    assert _refresh(draft).status == InvoiceStatus.DRAFT

@@ -36,6 +36,9 @@ from tests.factories import ConnectionFactory, DepartmentFactory, make_invoice
 
 pytestmark = pytest.mark.django_db
 
+# The confirmation step's field: without it, issue and withdraw only ask.
+CONFIRMED = {"confirmed": "1"}
+
 TWO_LINES = [
     {
         "description": "コピー用紙 A4",
@@ -428,7 +431,7 @@ def test_issue_freezes_numbers_and_notifies_the_department(
 ):
     assert "発行する" in member.get(_url("invoice", draft)).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        response = member.post(_url("invoice_issue", draft), follow=True)
+        response = member.post(_url("invoice_issue", draft), CONFIRMED, follow=True)
     with scopes_disabled():
         draft.refresh_from_db()
     assert draft.status == InvoiceStatus.ISSUED
@@ -441,8 +444,8 @@ def test_issue_freezes_numbers_and_notifies_the_department(
 
 def test_issuing_twice_issues_once(member, draft, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        member.post(_url("invoice_issue", draft), follow=True)
-        response = member.post(_url("invoice_issue", draft), follow=True)
+        member.post(_url("invoice_issue", draft), CONFIRMED, follow=True)
+        response = member.post(_url("invoice_issue", draft), CONFIRMED, follow=True)
     assert _messages(response) == [ALREADY_ISSUED]
     with scopes_disabled():
         assert draft.events.filter(kind=EventKind.ISSUED).count() == 1
@@ -455,7 +458,7 @@ def test_problems_are_listed_and_block_issuing(member, supplier, draft):
     page = member.get(_url("invoice", draft)).content.decode()
     assert "登録番号が必要です" in page
     assert 'action="{}"'.format(_url("invoice_issue", draft)) not in page
-    response = member.post(_url("invoice_issue", draft), follow=True)
+    response = member.post(_url("invoice_issue", draft), CONFIRMED, follow=True)
     assert any("登録番号が必要です" in m for m in _messages(response))
     with scopes_disabled():
         draft.refresh_from_db()
@@ -541,7 +544,9 @@ def test_remind_once_then_refused_within_a_day(
 
 
 def test_withdraw_an_unopened_invoice(member, issued_invoice):
-    response = member.post(_url("invoice_withdraw", issued_invoice), follow=True)
+    response = member.post(
+        _url("invoice_withdraw", issued_invoice), CONFIRMED, follow=True
+    )
     assert _messages(response) == ["請求書を取り下げました。"]
     with scopes_disabled():
         issued_invoice.refresh_from_db()
@@ -550,7 +555,9 @@ def test_withdraw_an_unopened_invoice(member, issued_invoice):
 
 def test_withdraw_an_opened_invoice_is_refused(member, issued_invoice, tenant):
     _open(issued_invoice, tenant)
-    response = member.post(_url("invoice_withdraw", issued_invoice), follow=True)
+    response = member.post(
+        _url("invoice_withdraw", issued_invoice), CONFIRMED, follow=True
+    )
     assert _messages(response) == [WITHDRAW_OPENED]
     with scopes_disabled():
         issued_invoice.refresh_from_db()
@@ -588,7 +595,7 @@ def test_correction_of_a_returned_invoice_references_it_and_shows_the_chain(
     assert again["Location"] == _url("invoice_edit", draft)
     assert len(_invoices(supplier)) == 2
 
-    member.post(_url("invoice_issue", draft))
+    member.post(_url("invoice_issue", draft), CONFIRMED)
     for invoice in (draft, returned):
         chain = member.get(_url("invoice", invoice)).context["chain"]
         assert [i.pk for i in chain] == [returned.pk, draft.pk]
@@ -710,6 +717,7 @@ def _every_url(invoice, attachment_pk):
         ("get", "invoice_copy"),
         ("post", "invoice_copy"),
         ("post", "invoice_correct"),
+        ("get", "invoice_issue"),
         ("post", "invoice_issue"),
         ("post", "invoice_withdraw"),
         ("post", "invoice_remind"),

@@ -137,8 +137,9 @@ def _page(client, world) -> str:
 
 
 def _post(client, world, action):
+    """The action's button, confirmed (paid asks first)."""
     url = f"/m/kanoya/treasury/batches/{world['batch'].pk}/{action}/"
-    return client.post(url)
+    return client.post(url, {"confirmed": "1"})
 
 
 # Adding to a batch --------------------------------------------------------------------

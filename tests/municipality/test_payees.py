@@ -127,7 +127,7 @@ def test_an_invoice_issued_without_an_account_is_paid_to_the_one_registered_late
     client.force_login(owner)
     page = client.get(reverse("supplier:invoice", args=[draft.pk]))
     assert 'data-testid="no-bank-account"' in page.content.decode()
-    client.post(reverse("supplier:invoice_issue", args=[draft.pk]))
+    client.post(reverse("supplier:invoice_issue", args=[draft.pk]), {"confirmed": "1"})
     invoice = _refresh(draft)
     assert invoice.snapshot["bank_account"] is None
     frozen, frozen_hash = dict(invoice.snapshot), invoice.content_hash

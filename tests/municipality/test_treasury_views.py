@@ -96,7 +96,8 @@ def test_only_the_municipalitys_treasury_opens_treasury_pages(
         assert client.get(url).status_code == 404, url
     for action in _POST_ACTIONS:
         url = f"/m/kanoya/treasury/batches/{batch.pk}/{action}/"
-        assert client.post(url, {"reason": "x"}).status_code == 404, url
+        data = {"reason": "x", "confirmed": "1"}
+        assert client.post(url, data).status_code == 404, url
     assert client.post("/m/kanoya/treasury/batches/", {}).status_code == 404
     with scopes_disabled():
         assert PaymentBatch.objects.get(pk=batch.pk).status == BatchStatus.DRAFT
@@ -122,7 +123,8 @@ def test_another_municipalitys_batch_is_404_for_treasury(
     for url in _treasury_urls(foreign)[2:]:
         assert client.get(url).status_code == 404, url
     response = client.post(
-        f"/m/kanoya/treasury/batches/{foreign.pk}/cancel/", {"reason": "x"}
+        f"/m/kanoya/treasury/batches/{foreign.pk}/cancel/",
+        {"reason": "x", "confirmed": "1"},
     )
     assert response.status_code == 404
 
@@ -371,11 +373,11 @@ def test_remove_paid_and_cancel_from_the_page(
     client.post(f"{url}export/")
     payment_day_reached(batch)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"{url}paid/")
+        response = client.post(f"{url}paid/", {"confirmed": "1"})
     assert response["Location"] == url
     with scopes_disabled():
         assert Invoice.objects.get(pk=invoices[0].pk).status == InvoiceStatus.PAID
-    response = client.post(f"{url}cancel/", {"reason": "誤り"})
+    response = client.post(f"{url}cancel/", {"reason": "誤り", "confirmed": "1"})
     assert "取り消せません" in response.content.decode()
 
 

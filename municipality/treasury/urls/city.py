@@ -40,12 +40,12 @@ urlpatterns = [
     ),
     path(
         "treasury/batches/<int:pk>/paid/",
-        views.BatchActionView.as_view(action="paid"),
+        views.BatchDecisionView.as_view(action="paid"),
         name="batch_paid",
     ),
     path(
         "treasury/batches/<int:pk>/cancel/",
-        views.BatchActionView.as_view(action="cancel"),
+        views.BatchDecisionView.as_view(action="cancel"),
         name="batch_cancel",
     ),
     path(

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy as _, ngettext
 from django.views import View
@@ -15,6 +16,7 @@ from django.views.generic import FormView, ListView, TemplateView
 
 from invoices.duties import invoices_in_conflict, supplier_ids_of
 from invoices.filters import deadline_alert
+from invoices.views.confirm import Confirmation, confirmation_response, confirmed
 from invoices.workflow import TransitionError
 from municipality.models import BatchStatus, StaffRole
 from municipality.selectors import department_list_for_access
@@ -57,7 +59,10 @@ from municipality.treasury.services.batches import (
 )
 from municipality.treasury.services.settings import treasury_settings_save
 from municipality.treasury.services.statements import withholding_statement_csv
-from municipality.treasury.workflow import batch_paid_too_early
+from municipality.treasury.workflow import (
+    batch_paid_too_early,
+    batch_transition_check,
+)
 from municipality.views import CityRoleRequiredMixin
 from partners.selectors import connection_list_for_municipality
 
@@ -320,7 +325,7 @@ class BatchActionView(BatchPageMixin, TemplateView):
             return self.render_to_response(
                 self.batch_context(batch, problems=problems, **extra)
             )
-        messages.success(request, self.success_messages[self.action])
+        messages.success(request, str(self.success_messages[self.action]))
         return _batch_redirect(batch)
 
     def perform(self, batch, extra: dict) -> None:
@@ -347,6 +352,88 @@ class BatchActionView(BatchPageMixin, TemplateView):
             raise ValidationError(
                 gettext("外す請求書が指定されていません。画面を更新してください。")
             ) from error
+
+
+class BatchDecisionView(BatchActionView):
+    """支払済 and 取消, after the confirmation step
+    (``invoices.views.confirm``): GET and a POST without the confirmation
+    show the batch's payment date, invoices, suppliers and totals and what
+    will happen; only the confirmed POST acts. A cancellation's reason is
+    asked first (on the batch page or here); without one the batch page
+    shows the problem, as before."""
+
+    http_method_names = ["get", "post"]
+    targets = {"paid": BatchStatus.PAID, "cancel": BatchStatus.CANCELLED}
+    confirmations = {
+        "paid": Confirmation(_("支払済にする"), _("支払済を確定する")),
+        "cancel": Confirmation(_("支払バッチの取消"), _("取消を確定する"), danger=True),
+    }
+
+    def get(self, request, *args, **kwargs):
+        batch = self.get_batch()
+        return self.refusal(batch) or self.ask(
+            batch, BatchCancelForm() if self.action == "cancel" else None
+        )
+
+    def post(self, request, *args, **kwargs):
+        if confirmed(request):
+            return super().post(request, *args, **kwargs)
+        batch = self.get_batch()
+        if refused := self.refusal(batch):
+            return refused
+        form = None
+        if self.action == "cancel":
+            form = BatchCancelForm(request.POST)
+            if not form.is_valid():
+                return self.render_to_response(
+                    self.batch_context(
+                        batch,
+                        problems=[m for ms in form.errors.values() for m in ms],
+                        cancel_form=form,
+                    )
+                )
+        return self.ask(batch, form)
+
+    def refusal(self, batch):
+        """The batch page with the reason, when its status does not allow
+        the move now, or None."""
+        try:
+            batch_transition_check(batch, self.targets[self.action])
+        except ValidationError as error:
+            for message in _error_messages(error):
+                messages.error(self.request, message)
+            return _batch_redirect(batch)
+        if self.action == "paid" and invoices_in_conflict(
+            actor=self.request.user, invoices=batch_invoices(batch=batch)
+        ):
+            # The batch page says why (separation of duties).
+            return _batch_redirect(batch)
+        return None
+
+    def ask(self, batch, form):
+        context = self.batch_context(batch)
+        return confirmation_response(
+            self.request,
+            template_name=f"municipality/batch_confirm_{self.action}.html",
+            confirmation=self.confirmations[self.action],
+            cancel_url=reverse(
+                "city:batch",
+                kwargs={"municipality_slug": self.municipality.slug, "pk": batch.pk},
+            ),
+            form=form,
+            **{
+                name: context[name]
+                for name in (
+                    "city",
+                    "batch",
+                    "invoices",
+                    "totals",
+                    "supplier_totals",
+                    "duty_conflicts",
+                    "duty_conflict_suppliers",
+                )
+            },
+        )
 
 
 class BatchZenginView(TreasuryRoleMixin, View):
