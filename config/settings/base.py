@@ -65,12 +65,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After the user is known: their chosen language, else the one chosen
+    # on the login page, else Japanese. Before the messages middleware, so
+    # that messages (often lazy strings) are stored in that language.
+    "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    # After the user is known: their chosen language, else the session's
-    # or the browser's, else Japanese.
-    "accounts.middleware.UserLanguageMiddleware",
     # Last, so that every view and every template render runs in its scope.
     "config.tenancy.TenantScopeMiddleware",
 ]

@@ -155,3 +155,13 @@ def test_stored_pdfs_are_rendered_in_japanese_whoever_asks(monkeypatch):
     with translation.override("en"):
         assert pdf.render_pdf("any.html", {}) == b"ja"
         assert translation.get_language() == "en"
+
+
+@pytest.mark.urls("tests.accounts.lazy_message_urls")
+def test_a_message_given_as_a_lazy_string_is_read_in_the_users_language(client):
+    """Messages are stored when the response leaves the messages
+    middleware: the user's language must still be active then."""
+    client.force_login(UserFactory(language="en"))
+    page = client.get("/lazy/", follow=True).content.decode()
+    assert "Your email settings were saved." in page
+    assert "メール受信設定を保存しました。" not in page
