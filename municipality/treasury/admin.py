@@ -9,6 +9,7 @@ not import this module: ``config.apps.PortalAdminConfig`` does."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from invoices.templatetags.invoice_tags import yen
 from municipality.models import (
     PayeeChoice,
     PaymentBatch,
@@ -96,18 +97,33 @@ class PaymentBatchItemInline(admin.TabularInline):
         return False
 
 
+def _yen_column(name: str):
+    """A read-only column showing the notice's ``name`` as ``1,234円``."""
+
+    @admin.display(description=PaymentNotice._meta.get_field(name).verbose_name)
+    def column(self, notice):
+        return yen(getattr(notice, name))
+
+    column.__name__ = f"{name}_yen"
+    return column
+
+
 class PaymentNoticeInline(admin.TabularInline):
     model = PaymentNotice
     fields = (
         "number",
         "supplier",
-        "amount",
-        "withholding_tax",
-        "fee",
-        "transfer_amount",
+        "amount_yen",
+        "withholding_tax_yen",
+        "fee_yen",
+        "transfer_amount_yen",
         "sent_at",
     )
     readonly_fields = fields
+    amount_yen = _yen_column("amount")
+    withholding_tax_yen = _yen_column("withholding_tax")
+    fee_yen = _yen_column("fee")
+    transfer_amount_yen = _yen_column("transfer_amount")
     extra = 0
     can_delete = False
 

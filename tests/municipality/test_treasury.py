@@ -57,6 +57,7 @@ from tests.factories import (
     StaffMembershipFactory,
     SupplierFactory,
     SupplierMembershipFactory,
+    UserFactory,
     make_invoice,
     payment_day_reached,
 )
@@ -742,3 +743,18 @@ def test_the_command_refuses_a_draft_and_reports_export_problems(
         call_command("export_zengin", str(batch.pk), "--output", str(output))
     assert not output.exists()
     assert _refresh(batch).status == BatchStatus.APPROVED
+
+
+def test_the_admin_shows_a_batchs_notice_amounts_in_yen(client, tenant, filled_batch):
+    batch, _invoices = filled_batch
+    batch_export(batch=batch, actor=tenant.treasury)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    response = client.get(
+        reverse("admin:municipality_paymentbatch_change", args=[batch.pk])
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    with scopes_disabled():
+        notice = PaymentNotice.objects.filter(batch=batch).order_by("number").first()
+    assert f"{notice.transfer_amount:,}円" in page
+    assert f"{notice.amount:,}円" in page
