@@ -25,7 +25,7 @@ from django.core.management import call_command
 from django_scopes import scopes_disabled
 
 from invoices.pdf import html_to_pdf, invoice_pdf_html, render_invoice_pdf
-from invoices.services import LineInput
+from invoices.services.drafts import LineInput
 from tests.factories import (
     ConnectionFactory,
     SupplierMembershipFactory,

@@ -25,16 +25,14 @@ from django.utils import timezone
 from accounts.models import User
 from demo.seal import seal_png
 from invoices.models import Invoice, ReturnReason, ReturnSeverity, WithholdingKind
-from invoices.services import (
-    LineInput,
+from invoices.services.decisions import (
     invoice_approve,
-    invoice_copy,
-    invoice_draft_save,
-    invoice_issue,
     invoice_return,
     invoice_view_record,
     invoice_withdraw,
 )
+from invoices.services.drafts import LineInput, invoice_copy, invoice_draft_save
+from invoices.services.issue import invoice_issue
 from partners.images import seal_image_clean
 from partners.models import BankAccount, Connection, LegalForm, Supplier
 from partners.services.bank_accounts import bank_account_create

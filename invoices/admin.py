@@ -13,7 +13,7 @@ from invoices.models import (
     InvoicePdf,
     PdfStatus,
 )
-from invoices.services import invoice_pdf_request
+from invoices.services.pdf import invoice_pdf_request
 from invoices.templatetags.invoice_tags import number, yen
 from municipality.models import SettingsEvent
 

@@ -31,7 +31,7 @@ from django_scopes.exceptions import ScopeError
 from accounts.spreadsheets import csv_cell
 from invoices.models import Invoice, InvoicePdf, PdfStatus
 from invoices.presentation import invoice_parties
-from invoices.services import invoice_pdf_ensure
+from invoices.services.pdf import invoice_pdf_ensure
 from municipality.tenant_tasks import DATABASE_ERRORS
 
 logger = logging.getLogger(__name__)

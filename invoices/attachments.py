@@ -20,7 +20,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from accounts.models import User
 from invoices.models import FrozenInvoiceError, Invoice, InvoiceAttachment
-from invoices.services import LineInput, invoice_draft_delete, invoice_draft_save
+from invoices.services.drafts import LineInput, invoice_draft_delete, invoice_draft_save
 from invoices.workflow import invoice_lock
 from partners.images import image_format_sniff
 from partners.models import Connection, Supplier

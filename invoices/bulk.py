@@ -25,12 +25,9 @@ from django.utils.translation import gettext
 from accounts.models import User
 from invoices.duties import invoice_conflict_message, invoice_in_conflict
 from invoices.models import Invoice, InvoiceStatus
-from invoices.services import (
-    CONNECTION_INACTIVE,
-    invoice_approve,
-    invoice_issue,
-    invoice_issue_problems,
-)
+from invoices.services.decisions import invoice_approve
+from invoices.services.drafts import CONNECTION_INACTIVE
+from invoices.services.issue import invoice_issue, invoice_issue_problems
 from invoices.workflow import TransitionError, invoice_lock
 
 

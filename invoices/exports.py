@@ -25,7 +25,7 @@ from invoices import csv_import
 from invoices.archive import archive_load, invoices_zip
 from invoices.models import EventKind, Invoice, TaxCategory
 from invoices.presentation import invoice_document, invoice_parties
-from invoices.services import invoices_record_export
+from invoices.services.records import invoices_record_export
 
 # The most invoices one export may hold (a ZIP of more than
 # settings.INVOICE_ZIP_INLINE_LIMIT is built in the background).

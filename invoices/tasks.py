@@ -12,7 +12,7 @@ class PdfTask(TenantTask):
     def record_failure(self, exc, *, invoice_id, **kwargs):
         # Retries used up, or an error not worth one: make it visible (the
         # admin lists failed PDFs with a retry action).
-        from invoices.services import invoice_pdf_failed
+        from invoices.services.pdf import invoice_pdf_failed
 
         invoice_pdf_failed(invoice_id=invoice_id, error=repr(exc))
 
@@ -26,7 +26,7 @@ class PdfTask(TenantTask):
     max_retries=3,
 )
 def invoice_render_pdf_task(*, invoice_id: int, municipality_id: int) -> None:
-    from invoices.services import invoice_pdf_render
+    from invoices.services.pdf import invoice_pdf_render
 
     invoice_pdf_render(invoice_id=invoice_id)
 

@@ -32,7 +32,7 @@ from invoices.models import (
     ZipExport,
     ZipExportStatus,
 )
-from invoices.services import invoices_record_export
+from invoices.services.records import invoices_record_export
 from municipality.models import Municipality
 from partners.models import Supplier
 

@@ -194,12 +194,12 @@ def make_invoice(*, connection, actor, lines=None, issue=True, **fields):
 
     from django.utils import timezone
 
-    from invoices.services import (
+    from invoices.services.drafts import (
         LineInput,
         invoice_draft_save,
-        invoice_issue,
         invoice_number_suggest,
     )
+    from invoices.services.issue import invoice_issue
 
     today = timezone.localdate()
     values = {

@@ -368,7 +368,8 @@ def _build_world(media_root) -> World:
     from accounts.tokens import token_new
     from invoices.attachments import attachment_add, attachment_check
     from invoices.imports import invoice_import_create
-    from invoices.services import invoice_approve, invoice_issue
+    from invoices.services.decisions import invoice_approve
+    from invoices.services.issue import invoice_issue
     from invoices.zip_exports import zip_export_create
     from municipality.models import PaymentNotice, StaffInvitation, StaffRole
     from municipality.staff import staff_invitation_create

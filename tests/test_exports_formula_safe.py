@@ -29,7 +29,7 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 from import_export.admin import ExportMixin
 
-from invoices.services import LineInput
+from invoices.services.drafts import LineInput
 from invoices.zip_exports import zip_export_build, zip_export_create
 from municipality.models import StaffRole, TreasurySettings
 from municipality.treasury.services.batches import (

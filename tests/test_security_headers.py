@@ -26,7 +26,8 @@ from PIL import Image
 from invoices.attachments import ATTACHMENT_MAX_BYTES, attachment_add, attachment_check
 from invoices.forms.imports import IMPORT_MAX_BYTES
 from invoices.models import InvoiceImport
-from invoices.services import invoice_approve, invoice_issue
+from invoices.services.decisions import invoice_approve
+from invoices.services.issue import invoice_issue
 from municipality.models import PaymentNotice
 from municipality.treasury.services.batches import (
     batch_add_invoices,

@@ -33,7 +33,7 @@ from invoices.csv_import.header import (
 )
 from invoices.csv_import.results import ParsedInvoice, ParseResult, RowError
 from invoices.models import Invoice, TaxCategory
-from invoices.services import LineInput
+from invoices.services.drafts import LineInput
 from invoices.tax import (
     AMOUNT_MAX,
     amount_limit_problems,

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext
 
-from invoices.services import LineInput
+from invoices.services.drafts import LineInput
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,10 @@ from invoices.csv_import.results import (
     RowError,
 )
 from invoices.models import Invoice
-from invoices.services import (
-    NUMBER_TAKEN,
+from invoices.services.drafts import NUMBER_TAKEN, invoice_draft_save
+from invoices.services.issue import (
     IssueProblem,
     content_issue_problems,
-    invoice_draft_save,
     invoice_issue,
     supplier_issue_problems,
 )

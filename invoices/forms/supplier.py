@@ -15,7 +15,7 @@ from invoices.attachments import ALLOWED_TEXT, ATTACHMENT_ACCEPT, attachment_che
 from invoices.fields import LooseDecimalField, nfkc
 from invoices.models import Invoice, InvoiceStatus, TaxCategory, WithholdingKind
 from invoices.selectors import invoice_list_for_supplier
-from invoices.services import LINE_FIELDS, LineInput
+from invoices.services.drafts import LINE_FIELDS, LineInput
 from invoices.tax import (
     QUANTITY_ZERO,
     Totals,

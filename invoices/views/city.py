@@ -23,12 +23,12 @@ from invoices.forms.city import ApproveForm, ReturnForm
 from invoices.models import EventKind, InvoiceStatus
 from invoices.presentation import invoice_document
 from invoices.selectors import invoice_can_act, invoice_chain, invoice_get_for_access
-from invoices.services import (
+from invoices.services.decisions import (
     invoice_approve,
     invoice_return,
     invoice_view_record,
-    invoices_record_export,
 )
+from invoices.services.records import invoices_record_export
 from invoices.views.confirm import Confirmation, confirmation_response, confirmed
 from invoices.workflow import TRANSITIONS, TransitionError
 from municipality.models import StaffRole

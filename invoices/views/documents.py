@@ -7,7 +7,7 @@ from django.utils.translation import gettext
 from django.views import View
 
 from invoices.models import EventKind, InvoicePdf, PdfStatus, filename_part
-from invoices.services import invoices_record_export
+from invoices.services.records import invoices_record_export
 from invoices.views.city import CityInvoiceMixin
 from invoices.views.supplier import SupplierInvoiceMixin
 

@@ -35,15 +35,13 @@ from invoices.selectors import (
     invoice_get_for_supplier,
     invoice_list_for_supplier,
 )
-from invoices.services import (
+from invoices.services.decisions import invoice_remind, invoice_withdraw
+from invoices.services.drafts import (
     DRAFT_FIELDS,
     invoice_correct,
-    invoice_issue,
-    invoice_issue_problems,
     invoice_number_suggest,
-    invoice_remind,
-    invoice_withdraw,
 )
+from invoices.services.issue import invoice_issue, invoice_issue_problems
 from invoices.views.confirm import Confirmation, confirmation_response, confirmed
 from invoices.workflow import TransitionError
 from partners.models import BankAccount

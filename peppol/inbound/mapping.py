@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.utils.translation import gettext, gettext_noop
 
 from invoices.models import Invoice, TaxCategory
-from invoices.services import LineInput
+from invoices.services.drafts import LineInput
 from invoices.tax import (
     invoice_totals,
     line_amount,

@@ -14,7 +14,8 @@ from django_scopes import scope, scopes_disabled
 
 from accounts.models import User
 from invoices.models import Invoice, InvoiceStatus
-from invoices.services import invoice_draft_save, invoice_issue
+from invoices.services.drafts import invoice_draft_save
+from invoices.services.issue import invoice_issue
 from municipality.models import Department
 from partners.models import (
     Connection,

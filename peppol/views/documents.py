@@ -10,7 +10,7 @@ from django.utils.http import content_disposition_header
 from django.views import View
 
 from invoices.models import EventKind, filename_part
-from invoices.services import invoices_record_export
+from invoices.services.records import invoices_record_export
 from invoices.views.city import CityInvoiceMixin
 from invoices.views.supplier import SupplierInvoiceMixin
 from peppol.services import invoice_jp_pint

@@ -28,7 +28,7 @@ from django.views import View
 from django.views.generic import DetailView, ListView
 
 from invoices.models import EventKind, TaxCategory, filename_part
-from invoices.services import invoices_record_export
+from invoices.services.records import invoices_record_export
 from invoices.views.city import CityInvoiceMixin
 from invoices.views.supplier import SupplierInvoiceMixin
 from municipality.models import Department, StaffRole

@@ -26,7 +26,7 @@ from django_scopes import scopes_disabled
 from accounts.emails import email_queue, email_send_template
 from accounts.models import EmailNotification
 from invoices.models import ReturnReason, ReturnSeverity
-from invoices.services import invoice_approve, invoice_remind, invoice_return
+from invoices.services.decisions import invoice_approve, invoice_remind, invoice_return
 from partners.services.bank_accounts import bank_account_create
 from tests.factories import (
     ConnectionFactory,

@@ -14,7 +14,8 @@ from django_scopes import scopes_disabled
 from playwright.sync_api import Browser, Page, expect
 
 from invoices.models import Invoice, InvoiceStatus
-from invoices.services import LineInput, invoice_view_record
+from invoices.services.decisions import invoice_view_record
+from invoices.services.drafts import LineInput
 from municipality.treasury.services.batches import (
     batch_add_invoices,
     batch_create,

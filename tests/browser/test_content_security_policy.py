@@ -28,7 +28,7 @@ from playwright.sync_api import Error as PlaywrightError, Page, expect
 
 from invoices.attachments import attachment_add, attachment_check
 from invoices.models import InvoiceImport, ReturnReason, ReturnSeverity
-from invoices.services import invoice_return
+from invoices.services.decisions import invoice_return
 from municipality.treasury.services.batches import (
     batch_add_invoices,
     batch_create,

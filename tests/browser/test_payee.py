@@ -12,7 +12,7 @@ from django_scopes import scopes_disabled
 from playwright.sync_api import Page, expect
 
 from invoices.models import Invoice
-from invoices.services import invoice_approve
+from invoices.services.decisions import invoice_approve
 from municipality.models import PayeeChoice
 from tests.browser.helpers import login
 from tests.factories import (

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from invoices.models import Invoice
-from invoices.services import LineInput
+from invoices.services.drafts import LineInput
 from tests.browser.helpers import login
 from tests.browser.pages import VISITORS, pages_of
 from tests.factories import PASSWORD, make_invoice

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 from playwright.sync_api import Page, expect
 
-from invoices.services import LineInput
+from invoices.services.drafts import LineInput
 from municipality.models import PaymentBatch
 from municipality.treasury.services.batches import (
     batch_add_invoices,

@@ -13,7 +13,7 @@ from django_scopes import scopes_disabled
 
 from invoices.csv_import import CsvImportError, csv_import, csv_parse
 from invoices.models import Invoice, InvoiceLine, InvoiceTaxSummary
-from invoices.services import LineInput, invoice_draft_save
+from invoices.services.drafts import LineInput, invoice_draft_save
 from invoices.tax import AMOUNT_MAX, amount_limit_problems, invoice_totals
 from partners.models import PriceBasis, TaxRounding
 from tests.invoices.test_csv_import import csv_file, line

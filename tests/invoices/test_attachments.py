@@ -20,7 +20,7 @@ from invoices.attachments import (
     attachment_check,
 )
 from invoices.models import Invoice, InvoiceAttachment
-from invoices.services import invoice_issue
+from invoices.services.issue import invoice_issue
 from tests.factories import make_invoice
 from tests.invoices.test_supplier_invoices import form_data
 

@@ -17,12 +17,8 @@ from django_scopes import scopes_disabled
 
 from invoices.bulk import BulkError, invoices_approve, invoices_issue
 from invoices.models import EventKind, Invoice, InvoiceEvent, InvoiceStatus
-from invoices.services import (
-    LineInput,
-    invoice_approve,
-    invoice_draft_save,
-    invoice_view_record,
-)
+from invoices.services.decisions import invoice_approve, invoice_view_record
+from invoices.services.drafts import LineInput, invoice_draft_save
 from municipality.models import StaffRole
 from partners.models import SupplierRole
 from tests.factories import (

@@ -21,12 +21,9 @@ from invoices.models import (
     InvoiceEvent,
     InvoiceStatus,
 )
-from invoices.services import (
-    LineInput,
-    invoice_copy,
-    invoice_issue,
-    invoice_view_record,
-)
+from invoices.services.decisions import invoice_view_record
+from invoices.services.drafts import LineInput, invoice_copy
+from invoices.services.issue import invoice_issue
 from municipality.models import StaffRole
 from tests.factories import (
     ConnectionFactory,

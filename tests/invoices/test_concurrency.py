@@ -10,12 +10,12 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from invoices.models import EventKind, Invoice, InvoiceEvent, InvoiceStatus
-from invoices.services import (
+from invoices.services.decisions import (
     invoice_approve,
-    invoice_correct,
     invoice_return,
     invoice_view_record,
 )
+from invoices.services.drafts import invoice_correct
 from invoices.workflow import TransitionError
 from municipality.models import StaffRole
 from tests.factories import StaffMembershipFactory

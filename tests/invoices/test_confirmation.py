@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from invoices.models import EventKind, Invoice, InvoiceEvent, InvoiceStatus
-from invoices.services import invoice_view_record
+from invoices.services.decisions import invoice_view_record
 from invoices.views.supplier import ALREADY_ISSUED, WITHDRAW_OPENED
 from tests.factories import make_invoice
 

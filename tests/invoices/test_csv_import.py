@@ -38,7 +38,7 @@ from invoices.models import (
     InvoiceStatus,
     TaxCategory,
 )
-from invoices.services import LineInput
+from invoices.services.drafts import LineInput
 from invoices.tax import invoice_totals, line_amount
 from partners.models import Connection
 from tests.factories import ConnectionFactory, DepartmentFactory, make_invoice

@@ -18,7 +18,8 @@ from invoices import csv_import
 from invoices.csv_import import csv_parse
 from invoices.models import ImportStatus, Invoice, InvoiceImport, InvoiceLine
 from invoices.pdf import render_invoice_pdf
-from invoices.services import LineInput, invoice_issue
+from invoices.services.drafts import LineInput
+from invoices.services.issue import invoice_issue
 from invoices.snapshot import lines_snapshot
 from peppol.ubl import invoice_ubl
 from tests.factories import ConnectionFactory, DepartmentFactory, make_invoice

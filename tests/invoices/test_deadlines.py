@@ -7,7 +7,9 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from invoices.models import Invoice, ReturnReason, ReturnSeverity
-from invoices.services import invoice_copy, invoice_issue, invoice_return
+from invoices.services.decisions import invoice_return
+from invoices.services.drafts import invoice_copy
+from invoices.services.issue import invoice_issue
 
 pytestmark = pytest.mark.django_db
 

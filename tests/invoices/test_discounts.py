@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from invoices.csv_import import csv_import, csv_parse
 from invoices.models import Invoice, InvoiceLine
 from invoices.pdf import render_invoice_pdf
-from invoices.services import LineInput, invoice_draft_save
+from invoices.services.drafts import LineInput, invoice_draft_save
 from tests.factories import make_invoice
 from tests.invoices.test_csv_import import csv_file, line, texts
 from tests.invoices.test_supplier_invoices import form_data

@@ -13,7 +13,11 @@ from django_scopes import scopes_disabled
 
 from invoices.duties import DutyConflictError, invoice_in_conflict
 from invoices.models import EventKind, Invoice, InvoiceEvent, InvoiceStatus
-from invoices.services import invoice_approve, invoice_return, invoice_view_record
+from invoices.services.decisions import (
+    invoice_approve,
+    invoice_return,
+    invoice_view_record,
+)
 from municipality.models import StaffRole
 from partners.models import SupplierRole
 from tests.factories import (

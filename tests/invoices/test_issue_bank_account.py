@@ -9,7 +9,7 @@ from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from invoices.models import InvoiceStatus
-from invoices.services import invoice_issue
+from invoices.services.issue import invoice_issue
 from invoices.views.supplier import CHOOSE_BANK_ACCOUNT
 from partners.models import SupplierRole
 from tests.factories import SupplierMembershipFactory, make_invoice

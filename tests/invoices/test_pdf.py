@@ -18,7 +18,7 @@ from invoices.pdf import (
     html_to_pdf,
     render_invoice_pdf,
 )
-from invoices.services import LineInput
+from invoices.services.drafts import LineInput
 from partners.images import seal_image_clean
 from tests.factories import make_invoice
 

@@ -8,7 +8,7 @@ from django_scopes import scope, scopes_disabled
 
 from config import celery_app
 from invoices.models import InvoicePdf, PdfStatus
-from invoices.services import invoice_pdf_request
+from invoices.services.pdf import invoice_pdf_request
 from invoices.tasks import invoice_render_pdf_task
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,8 @@ from django_scopes import scopes_disabled
 
 from invoices.models import EventKind, Invoice, InvoiceEvent, InvoiceStatus
 from invoices.search import CityInvoiceSearchForm, SupplierInvoiceSearchForm
-from invoices.services import LineInput, invoice_approve
+from invoices.services.decisions import invoice_approve
+from invoices.services.drafts import LineInput
 from partners.models import Connection, Supplier
 from tests.factories import (
     ConnectionFactory,

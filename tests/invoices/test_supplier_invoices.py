@@ -22,15 +22,13 @@ from invoices.models import (
     ReturnReason,
     ReturnSeverity,
 )
-from invoices.services import (
+from invoices.services.decisions import invoice_return, invoice_view_record
+from invoices.services.drafts import (
     CORRECTION_ISSUED,
     invoice_correct,
     invoice_draft_save,
-    invoice_issue,
-    invoice_issue_problems,
-    invoice_return,
-    invoice_view_record,
 )
+from invoices.services.issue import invoice_issue, invoice_issue_problems
 from invoices.views.supplier import ALREADY_ISSUED, WITHDRAW_OPENED
 from tests.factories import ConnectionFactory, DepartmentFactory, make_invoice
 

@@ -13,7 +13,7 @@ from django_scopes import scopes_disabled
 
 from invoices import csv_import
 from invoices.models import EventKind, ImportStatus, InvoiceEvent, InvoiceImport
-from invoices.services import LineInput
+from invoices.services.drafts import LineInput
 from tests.factories import ConnectionFactory, StaffMembershipFactory, make_invoice
 
 pytestmark = pytest.mark.django_db

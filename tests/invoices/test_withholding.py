@@ -12,12 +12,8 @@ from django_scopes import scopes_disabled
 from hypothesis import given, strategies as st
 
 from invoices.models import Invoice, WithholdingKind
-from invoices.services import (
-    LineInput,
-    invoice_copy,
-    invoice_issue,
-    invoice_issue_problems,
-)
+from invoices.services.drafts import LineInput, invoice_copy
+from invoices.services.issue import invoice_issue, invoice_issue_problems
 from invoices.snapshot import invoice_content_problem
 from invoices.withholding import invoice_withholding, withholding_tax
 from partners.models import LegalForm, PriceBasis

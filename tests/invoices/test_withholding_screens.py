@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from invoices.models import Invoice, WithholdingKind
 from invoices.pdf import render_invoice_pdf
-from invoices.services import LineInput
+from invoices.services.drafts import LineInput
 from partners.models import LegalForm
 from tests.factories import make_invoice
 from tests.invoices.test_supplier_invoices import form_data

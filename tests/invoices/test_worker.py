@@ -11,7 +11,7 @@ from django.db import connection as db_connection
 from django_scopes import scopes_disabled
 
 from invoices.models import InvoicePdf, PdfStatus
-from invoices.services import LineInput
+from invoices.services.drafts import LineInput
 from partners.models import Connection
 from tests.celery_worker import running_worker
 from tests.factories import make_invoice

@@ -17,7 +17,7 @@ from pypdf import PdfReader
 from invoices import archive
 from invoices.attachments import attachment_add, attachment_check
 from invoices.models import Invoice, InvoicePdf, PdfStatus
-from invoices.services import invoice_issue
+from invoices.services.issue import invoice_issue
 from tests.factories import make_invoice
 from tests.invoices.test_attachments import _pdf, _png
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from invoices.models import EventKind, InvoiceEvent
-from invoices.services import invoice_approve
+from invoices.services.decisions import invoice_approve
 from municipality.models import (
     BatchStatus,
     PayeeChoice,

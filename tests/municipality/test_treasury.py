@@ -21,7 +21,7 @@ from pypdf import PdfReader
 from accounts.models import NotificationSettings
 from invoices.models import EventKind, Invoice, InvoiceEvent, InvoiceStatus
 from invoices.pdf import STATIC_BASE, StaticOnlyFetcher
-from invoices.services import LineInput
+from invoices.services.drafts import LineInput
 from municipality.models import (
     BatchStatus,
     FeeBearer,

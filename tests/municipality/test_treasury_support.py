@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
-from invoices.services import invoice_approve
+from invoices.services.decisions import invoice_approve
 from municipality.models import TreasurySettings
 from municipality.treasury.zengin import bank_business_day
 from partners.models import BankAccount

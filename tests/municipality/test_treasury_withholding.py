@@ -16,7 +16,7 @@ from django_scopes import scopes_disabled
 from pypdf import PdfReader
 
 from invoices.models import EventKind, InvoiceEvent, WithholdingKind
-from invoices.services import LineInput
+from invoices.services.drafts import LineInput
 from municipality.models import FeeBearer, PaymentBatch, PaymentNotice
 from municipality.treasury.selectors import (
     withholding_paid_invoices,

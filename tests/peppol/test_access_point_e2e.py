@@ -17,7 +17,7 @@ from django_scopes import scope, scopes_disabled
 from lxml import etree
 
 from invoices.models import InvoiceStatus, ReturnReason, ReturnSeverity
-from invoices.services import invoice_approve, invoice_return
+from invoices.services.decisions import invoice_approve, invoice_return
 from municipality.models import StaffRole
 from municipality.treasury.services.batches import (
     batch_add_invoices,

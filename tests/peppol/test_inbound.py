@@ -225,7 +225,7 @@ def test_round_trip_export_then_import_keeps_every_amount_and_line(
     H87 (個, 本, 枚…) come back as 個."""
     from django.db import transaction
 
-    from invoices.services import LineInput
+    from invoices.services.drafts import LineInput
     from peppol.ubl import invoice_ubl
     from tests.factories import make_invoice
 

@@ -17,12 +17,9 @@ from hypothesis import (
 from lxml import etree
 
 from invoices.models import Invoice, InvoiceStatus, TaxCategory
-from invoices.services import (
-    LineInput,
-    invoice_copy,
-    invoice_issue,
-    invoice_return,
-)
+from invoices.services.decisions import invoice_return
+from invoices.services.drafts import LineInput, invoice_copy
+from invoices.services.issue import invoice_issue
 from invoices.tax import line_amount
 from partners.models import (
     BankAccount,

@@ -10,7 +10,7 @@ from django.views import View
 from django.views.generic import DetailView, ListView
 
 from invoices.models import EventKind
-from invoices.services import invoices_record_export
+from invoices.services.records import invoices_record_export
 from municipality.treasury.selectors import (
     payment_notice_get_for_supplier,
     payment_notice_list_for_supplier,

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django_scopes import scopes_disabled
 
 from invoices.models import EventKind, Invoice
-from invoices.services import invoices_record_export
+from invoices.services.records import invoices_record_export
 from peppol.services import JpPintInvalid, invoice_jp_pint
 from peppol.ubl import JpPintUnavailable
 

@@ -1,0 +1,281 @@
+"""Drafts (下書き): create, update, delete, copy and correct."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy as _
+
+from accounts.models import User
+from invoices.models import Invoice, InvoiceLine, InvoiceStatus, InvoiceTaxSummary
+from invoices.tax import (
+    amount_limit_problems,
+    invoice_totals,
+    line_amount,
+    line_sign_problem,
+    negative_total_problems,
+)
+from invoices.withholding import invoice_withholding, withholding_problems
+from invoices.workflow import invoice_lock
+from partners.models import Connection, Supplier
+
+# Fields of an invoice a supplier fills in (the rest is the city's or derived).
+DRAFT_FIELDS = (
+    "number",
+    "issue_date",
+    "transaction_date",
+    "transaction_end_date",
+    "due_date",
+    "subject",
+    "notes",
+    "price_basis",
+    "withholding_kind",
+)
+LINE_FIELDS = (
+    "description",
+    "quantity",
+    "unit",
+    "unit_price",
+    "tax_category",
+    "note",
+)
+
+NUMBER_TAKEN = _("この請求書番号はすでに使われています。別の番号にしてください。")
+CONNECTION_INACTIVE = _(
+    "この宛先には現在請求書を送れません。自治体に確認してください。"
+)
+CORRECTION_ISSUED = _(
+    "この請求書を訂正した請求書はすでに発行されています。"
+    "訂正の経緯から最新の請求書を開いてください。"
+)
+
+
+@dataclass(frozen=True)
+class LineInput:
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    tax_category: str
+    unit: str = ""
+    note: str = ""  # 明細備考
+    withholding: bool = False
+
+
+def invoice_number_suggest(*, supplier: Supplier, today: date | None = None) -> str:
+    """The next free number in the supplier's ``YYYYMM-NNNN`` series."""
+    prefix = f"{(today or timezone.localdate()):%Y%m}-"
+    taken = set(
+        Invoice.objects.with_scopes_disabled()
+        .filter(supplier=supplier, number__startswith=prefix)
+        .values_list("number", flat=True)
+    )
+    n = len(taken) + 1
+    while f"{prefix}{n:04d}" in taken:
+        n += 1
+    return f"{prefix}{n:04d}"
+
+
+def _check_connection(connection: Connection, supplier: Supplier) -> None:
+    if connection.supplier_id != supplier.pk:
+        raise ValidationError(
+            {"connection": gettext("宛先を一覧から選び直してください。")}
+        )
+    if not connection.is_active or not connection.department.is_active:
+        raise ValidationError({"connection": CONNECTION_INACTIVE})
+
+
+def _lines_write(invoice: Invoice, lines: list[LineInput]) -> None:
+    """Replace the draft's lines and recompute its totals.
+
+    Raises ``ValidationError`` naming the amount when a line, a per-rate
+    sum or a total would not fit its column, when a line's signs do not go
+    together, when discounts and returns make a per-rate net or the
+    total negative, or when lines subject to withholding are not allowed
+    (``invoices.withholding``); nothing is written then.
+    """
+    rounding = invoice.supplier.tax_rounding
+    if problems := [
+        gettext("%(row)s行目: %(message)s") % {"row": position, "message": problem}
+        for position, line in enumerate(lines, start=1)
+        if (
+            problem := line_sign_problem(
+                quantity=line.quantity, unit_price=line.unit_price
+            )
+        )
+    ]:
+        raise ValidationError(problems)
+    rows = [
+        InvoiceLine(
+            invoice=invoice,
+            position=position,
+            description=line.description,
+            note=line.note,
+            quantity=line.quantity,
+            unit=line.unit,
+            unit_price=line.unit_price,
+            tax_category=line.tax_category,
+            amount=line_amount(
+                quantity=line.quantity, unit_price=line.unit_price, rounding=rounding
+            ),
+            withholding=line.withholding,
+        )
+        for position, line in enumerate(lines, start=1)
+    ]
+    totals = invoice_totals(
+        lines=[(r.tax_category, r.amount) for r in rows],
+        price_basis=invoice.price_basis,
+        rounding=rounding,
+    )
+    withholding = invoice_withholding(
+        lines=[(r.withholding, r.amount) for r in rows],
+        kind=invoice.withholding_kind,
+        total=totals.total,
+    )
+    if problems := (
+        amount_limit_problems(amounts=[r.amount for r in rows], totals=totals)
+        or negative_total_problems(totals)
+        or withholding_problems(
+            legal_form=invoice.supplier.legal_form,
+            price_basis=invoice.price_basis,
+            withholding=withholding,
+        )
+    ):
+        raise ValidationError(problems)
+    invoice.lines.all().delete()
+    invoice.tax_summaries.all().delete()
+    for row in rows:
+        # The database enforces the line constraints; checking them here too
+        # would cost two queries per line (CSV imports have thousands).
+        row.full_clean(exclude=["invoice"], validate_constraints=False)
+    InvoiceLine.objects.bulk_create(rows)
+    InvoiceTaxSummary.objects.bulk_create(
+        InvoiceTaxSummary(
+            invoice=invoice,
+            tax_category=b.category,
+            rate=b.rate,
+            taxable_amount=b.taxable_amount,
+            tax_amount=b.tax_amount,
+        )
+        for b in totals.buckets
+    )
+    invoice.subtotal = totals.subtotal
+    invoice.tax_total = totals.tax_total
+    invoice.total = totals.total
+    invoice.withholding_base = withholding.base if withholding else 0
+    invoice.withholding_tax = withholding.tax if withholding else 0
+    invoice.save(
+        update_fields=[
+            "subtotal",
+            "tax_total",
+            "total",
+            "withholding_base",
+            "withholding_tax",
+            "updated_at",
+        ]
+    )
+
+
+@transaction.atomic
+def invoice_draft_save(
+    *,
+    supplier: Supplier,
+    actor: User,
+    connection: Connection,
+    fields: dict,
+    lines: list[LineInput],
+    invoice: Invoice | None = None,
+    corrects: Invoice | None = None,
+) -> Invoice:
+    """Create or update a draft (下書き) with its lines and totals.
+
+    Raises ``ValidationError`` (field errors in Japanese) and nothing is
+    saved; ``FrozenInvoiceError`` if ``invoice`` is no longer a draft.
+    """
+    _check_connection(connection, supplier)
+    if invoice is None:
+        invoice = Invoice(supplier=supplier, created_by=actor, corrects=corrects)
+    else:
+        invoice = invoice_lock(invoice)
+        if invoice.supplier_id != supplier.pk or not invoice.is_draft:
+            raise ValidationError(gettext("下書きではない請求書は編集できません。"))
+    invoice.connection = connection
+    invoice.department = connection.department
+    invoice.municipality = connection.municipality
+    for name in DRAFT_FIELDS:
+        if name in fields:
+            setattr(invoice, name, fields[name])
+    invoice.full_clean(exclude=["created_by"])
+    try:
+        with transaction.atomic():
+            invoice.save()
+    except IntegrityError as error:
+        # Two saves of one number at the same moment: full_clean passed for
+        # both, the unique constraint stops the second.
+        raise ValidationError({"number": NUMBER_TAKEN}) from error
+    _lines_write(invoice, lines)
+    return invoice
+
+
+@transaction.atomic
+def invoice_draft_delete(*, invoice: Invoice, actor: User) -> None:
+    invoice = invoice_lock(invoice)
+    invoice.delete()  # refuses anything but a draft
+
+
+def _lines_of(invoice: Invoice) -> list[LineInput]:
+    return [
+        LineInput(
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            tax_category=line.tax_category,
+            unit=line.unit,
+            note=line.note,
+            withholding=line.withholding,
+        )
+        for line in invoice.lines.order_by("position")
+    ]
+
+
+@transaction.atomic
+def invoice_copy(*, invoice: Invoice, actor: User, corrects: bool = False) -> Invoice:
+    """A new draft with the same content, numbered afresh. With
+    ``corrects``, the draft is the correction of a returned invoice (訂正).
+    (複製 on the supplier's pages saves nothing: it fills the new-invoice
+    form, ``invoices.views.supplier.InvoiceCopyView``.)"""
+    if corrects and invoice.status != InvoiceStatus.RETURNED:
+        raise ValidationError(gettext("訂正できるのは差戻しされた請求書だけです。"))
+    supplier = invoice.supplier
+    today = timezone.localdate()
+    fields = {name: getattr(invoice, name) for name in DRAFT_FIELDS}
+    fields.update(number=invoice_number_suggest(supplier=supplier), issue_date=today)
+    return invoice_draft_save(
+        supplier=supplier,
+        actor=actor,
+        connection=invoice.connection,
+        fields=fields,
+        lines=_lines_of(invoice),
+        corrects=invoice if corrects else None,
+    )
+
+
+@transaction.atomic
+def invoice_correct(*, invoice: Invoice, actor: User) -> tuple[Invoice, bool]:
+    """訂正: the draft that corrects a returned invoice, prefilled with its
+    content, and whether it was made now. A returned invoice has at most
+    one correction: a second call (a second click) returns the draft
+    already made. The returned invoice's row is locked, so two calls at
+    the same moment make one draft.
+
+    Raises ``ValidationError`` if the invoice is not returned or its
+    correction is already issued; nothing is created then."""
+    invoice = invoice_lock(invoice)
+    corrections = invoice.corrections.all()
+    if corrections.exclude(status=InvoiceStatus.DRAFT).exists():
+        raise ValidationError(CORRECTION_ISSUED)
+    if (draft := corrections.first()) is not None:
+        return draft, False
+    return invoice_copy(invoice=invoice, actor=actor, corrects=True), True

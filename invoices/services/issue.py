@@ -1,0 +1,180 @@
+"""Issuing a draft (発行): what keeps it from being issued, its receipt
+number, the payee account it names.
+"""
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy as _
+
+from accounts.models import User
+from invoices.deadlines import payment_deadline
+from invoices.models import Invoice, InvoiceStatus, ReceiptCounter
+from invoices.services.drafts import _check_connection
+from invoices.services.notifications import _notify
+from invoices.services.pdf import invoice_pdf_request
+from invoices.signals import invoices_decided
+from invoices.snapshot import content_hash, invoice_snapshot
+from invoices.withholding import corporation_problem
+from invoices.workflow import TransitionError, invoice_lock, invoice_transition
+from municipality.selectors import staff_for_department
+from partners.models import BankAccount, Supplier
+
+
+def _fiscal_year(day: date) -> int:
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def _receipt_number_take(invoice: Invoice, when: datetime) -> str:
+    """The next 受付番号 of the municipality's fiscal year, without gaps."""
+    fiscal_year = _fiscal_year(timezone.localdate(when))
+    counter, _ = ReceiptCounter.objects.select_for_update().get_or_create(
+        municipality=invoice.municipality, fiscal_year=fiscal_year
+    )
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{fiscal_year}-{counter.last:06d}"
+
+
+class IssueProblem(enum.StrEnum):
+    """A rule a draft breaks that keeps it from being issued. The rules are
+    decided here only; the invoice screens (``invoice_issue_problems``) and
+    the CSV upload (``csv_issue_problems``) word them for their user."""
+
+    NO_REGISTRATION_NUMBER = enum.auto()
+    NO_LINES = enum.auto()
+    ZERO_TOTAL = enum.auto()
+
+
+def supplier_issue_problems(*, supplier: Supplier) -> list[IssueProblem]:
+    """What keeps the supplier from issuing any invoice."""
+    if not supplier.registration_number:
+        return [IssueProblem.NO_REGISTRATION_NUMBER]
+    return []
+
+
+def content_issue_problems(*, has_lines: bool, total: Decimal) -> list[IssueProblem]:
+    """What keeps an invoice with these lines and this total from being issued."""
+    problems = []
+    if not has_lines:
+        problems.append(IssueProblem.NO_LINES)
+    if total <= 0:
+        problems.append(IssueProblem.ZERO_TOTAL)
+    return problems
+
+
+_ISSUE_PROBLEM_MESSAGES = {
+    IssueProblem.NO_REGISTRATION_NUMBER: (
+        _("適格請求書には登録番号が必要です。事業者情報で登録番号を設定してください。")
+    ),
+    IssueProblem.NO_LINES: _("明細を1行以上入力してください。"),
+    IssueProblem.ZERO_TOTAL: _(
+        "請求金額が0円です。明細の数量と単価を確認してください。"
+    ),
+}
+
+
+def invoice_issue_problems(invoice: Invoice) -> list[str]:
+    """Why the draft cannot be issued yet (empty when it can)."""
+    problems = [
+        str(_ISSUE_PROBLEM_MESSAGES[problem])
+        for problem in (
+            *supplier_issue_problems(supplier=invoice.supplier),
+            *content_issue_problems(
+                has_lines=invoice.lines.exists(), total=invoice.total
+            ),
+        )
+    ]
+    # The supplier's legal form may have changed since the draft was saved.
+    if (
+        not invoice.supplier.is_individual
+        and invoice.lines.filter(withholding=True).exists()
+    ):
+        problems.append(corporation_problem())
+    # A correction's own rules (the CSV upload creates no corrections).
+    if invoice.corrects_id and invoice.corrects.status != InvoiceStatus.RETURNED:
+        problems.append(gettext("訂正元の請求書が差戻しの状態ではありません。"))
+    if (
+        invoice.corrects_id
+        and invoice.corrects.corrections.exclude(pk=invoice.pk)
+        .exclude(status=InvoiceStatus.DRAFT)
+        .exists()
+    ):
+        problems.append(
+            gettext("この差戻しに対する訂正請求書はすでに発行されています。")
+        )
+    return problems
+
+
+BANK_ACCOUNT_GONE = _(
+    "選んだ振込先口座は登録されていません（削除または変更された可能性があります）。"
+    "画面を更新して、振込先口座を選び直してください。"
+)
+
+
+def _payee_account(invoice: Invoice, chosen: BankAccount | None) -> BankAccount | None:
+    """The account the invoice will name: ``chosen`` read again (it must
+    still be one of the supplier's), else the supplier's default; ``None``
+    only for a supplier with no account at all."""
+    accounts = BankAccount.objects.filter(supplier_id=invoice.supplier_id)
+    if chosen is None:
+        return accounts.filter(is_default=True).first()
+    account = accounts.filter(pk=chosen.pk).first()
+    if account is None:
+        raise ValidationError(str(BANK_ACCOUNT_GONE))
+    return account
+
+
+@transaction.atomic
+def invoice_issue(
+    *, invoice: Invoice, actor: User, bank_account: BankAccount | None = None
+) -> Invoice:
+    """Issue a draft (発行): check it, freeze its content, give it the
+    city's receipt number and deadline, have its PDF rendered and tell the
+    department's staff.
+
+    The frozen content names ``bank_account`` as the payee account (振込先),
+    or the supplier's default account when none is given (the CSV and
+    JP PINT uploads); the screen makes the supplier choose one. A supplier
+    with no account at all may still issue: the invoice then names none,
+    and the treasury chooses the account once the supplier registers one
+    (or pays by other means).
+
+    Raises ``ValidationError`` listing every problem (also when
+    ``bank_account`` is not, or no longer, one of the supplier's),
+    ``TransitionError`` if it is no longer a draft (a second click).
+    """
+    invoice = invoice_lock(invoice)
+    if not invoice.is_draft:
+        raise TransitionError(invoice, InvoiceStatus.ISSUED)
+    _check_connection(invoice.connection, invoice.supplier)
+    if problems := invoice_issue_problems(invoice):
+        raise ValidationError(problems)
+    account = _payee_account(invoice, bank_account)
+    now = timezone.now()
+    invoice.receipt_number = _receipt_number_take(invoice, now)
+    snapshot = invoice_snapshot(invoice, bank_account=account)
+    invoice = invoice_transition(
+        invoice=invoice,
+        to=InvoiceStatus.ISSUED,
+        actor=actor,
+        receipt_number=invoice.receipt_number,
+        received_at=now,
+        snapshot=snapshot,
+        content_hash=content_hash(snapshot),
+        payment_deadline=payment_deadline(invoice, received_at=now),
+    )
+    invoice_pdf_request(invoice=invoice)
+    _notify(
+        invoice,
+        event="issued",
+        users=staff_for_department(department=invoice.department),
+    )
+    invoices_decided.send(
+        sender=Invoice, invoices=[invoice], status=InvoiceStatus.ISSUED
+    )
+    return invoice

@@ -1,0 +1,44 @@
+"""The municipality app's models, one module per concern."""
+
+from municipality.models.audit import (
+    AuditChainHead,
+    SettingsAction,
+    SettingsEvent,
+    SettingsEventKind,
+)
+from municipality.models.departments import CYCLE_MESSAGE, Department
+from municipality.models.municipality import Municipality
+from municipality.models.staff import StaffInvitation, StaffMembership, StaffRole
+from municipality.models.treasury import (
+    BatchStatus,
+    CsvEncoding,
+    FeeBearer,
+    LineEnding,
+    PayeeChoice,
+    PaymentBatch,
+    PaymentBatchItem,
+    PaymentNotice,
+    TreasurySettings,
+)
+
+__all__ = [
+    "CYCLE_MESSAGE",
+    "AuditChainHead",
+    "BatchStatus",
+    "CsvEncoding",
+    "Department",
+    "FeeBearer",
+    "LineEnding",
+    "Municipality",
+    "PayeeChoice",
+    "PaymentBatch",
+    "PaymentBatchItem",
+    "PaymentNotice",
+    "SettingsAction",
+    "SettingsEvent",
+    "SettingsEventKind",
+    "StaffInvitation",
+    "StaffMembership",
+    "StaffRole",
+    "TreasurySettings",
+]
