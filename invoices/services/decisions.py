@@ -21,7 +21,7 @@ from invoices.models import (
     ReturnReason,
     ReturnSeverity,
 )
-from invoices.services.notifications import _notify
+from invoices.services.notifications import invoice_notify
 from invoices.signals import invoices_decided
 from invoices.workflow import invoice_lock, invoice_transition
 from municipality.selectors import staff_for_department
@@ -53,8 +53,8 @@ def invoice_view_record(
             opened_at=timezone.now(),
             opened_by=actor,
         )
-        _notify(
-            invoice,
+        invoice_notify(
+            invoice=invoice,
             event="opened",
             users=supplier_users_for(supplier=invoice.supplier),
         )
@@ -94,8 +94,10 @@ def invoice_return(
         return_explanation=explanation.strip(),
         return_severity=severity,
     )
-    _notify(
-        invoice, event="returned", users=supplier_users_for(supplier=invoice.supplier)
+    invoice_notify(
+        invoice=invoice,
+        event="returned",
+        users=supplier_users_for(supplier=invoice.supplier),
     )
     invoices_decided.send(
         sender=Invoice, invoices=[invoice], status=InvoiceStatus.RETURNED
@@ -123,8 +125,10 @@ def invoice_approve(*, invoice: Invoice, actor: User, inspection_date: date) -> 
         approved_at=timezone.now(),
         inspection_date=inspection_date,
     )
-    _notify(
-        invoice, event="approved", users=supplier_users_for(supplier=invoice.supplier)
+    invoice_notify(
+        invoice=invoice,
+        event="approved",
+        users=supplier_users_for(supplier=invoice.supplier),
     )
     invoices_decided.send(
         sender=Invoice, invoices=[invoice], status=InvoiceStatus.APPROVED
@@ -160,8 +164,8 @@ def invoice_remind(*, invoice: Invoice, actor: User) -> Invoice:
             )
         )
     event = event_append(invoice=invoice, kind=EventKind.REMINDED, actor=actor)
-    _notify(
-        invoice,
+    invoice_notify(
+        invoice=invoice,
         event="reminder",
         users=staff_for_department(department=invoice.department),
         kind=Notification.REMINDERS,

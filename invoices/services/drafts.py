@@ -78,7 +78,8 @@ def invoice_number_suggest(*, supplier: Supplier, today: date | None = None) -> 
     return f"{prefix}{n:04d}"
 
 
-def _check_connection(connection: Connection, supplier: Supplier) -> None:
+def connection_check(*, connection: Connection, supplier: Supplier) -> None:
+    """Refuse an addressee that is not the supplier's or no longer active."""
     if connection.supplier_id != supplier.pk:
         raise ValidationError(
             {"connection": gettext("宛先を一覧から選び直してください。")}
@@ -194,7 +195,7 @@ def invoice_draft_save(
     Raises ``ValidationError`` (field errors in Japanese) and nothing is
     saved; ``FrozenInvoiceError`` if ``invoice`` is no longer a draft.
     """
-    _check_connection(connection, supplier)
+    connection_check(connection=connection, supplier=supplier)
     if invoice is None:
         invoice = Invoice(supplier=supplier, created_by=actor, corrects=corrects)
     else:

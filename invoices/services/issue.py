@@ -14,8 +14,8 @@ from django.utils.translation import gettext, gettext_lazy as _
 from accounts.models import User
 from invoices.deadlines import payment_deadline
 from invoices.models import Invoice, InvoiceStatus, ReceiptCounter
-from invoices.services.drafts import _check_connection
-from invoices.services.notifications import _notify
+from invoices.services.drafts import connection_check
+from invoices.services.notifications import invoice_notify
 from invoices.services.pdf import invoice_pdf_request
 from invoices.signals import invoices_decided
 from invoices.snapshot import content_hash, invoice_snapshot
@@ -151,7 +151,7 @@ def invoice_issue(
     invoice = invoice_lock(invoice)
     if not invoice.is_draft:
         raise TransitionError(invoice, InvoiceStatus.ISSUED)
-    _check_connection(invoice.connection, invoice.supplier)
+    connection_check(connection=invoice.connection, supplier=invoice.supplier)
     if problems := invoice_issue_problems(invoice):
         raise ValidationError(problems)
     account = _payee_account(invoice, bank_account)
@@ -169,8 +169,8 @@ def invoice_issue(
         payment_deadline=payment_deadline(invoice, received_at=now),
     )
     invoice_pdf_request(invoice=invoice)
-    _notify(
-        invoice,
+    invoice_notify(
+        invoice=invoice,
         event="issued",
         users=staff_for_department(department=invoice.department),
     )

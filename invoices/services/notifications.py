@@ -8,9 +8,9 @@ from accounts.notifications import Notification, recipients_wanting
 from invoices.models import Invoice
 
 
-def _notify(
-    invoice: Invoice,
+def invoice_notify(
     *,
+    invoice: Invoice,
     event: str,
     users: QuerySet[User],
     kind: Notification = Notification.INVOICE_EVENTS,
