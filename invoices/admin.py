@@ -12,6 +12,7 @@ from invoices.models import (
     InvoiceLine,
     InvoicePdf,
     PdfStatus,
+    ZipExport,
 )
 from invoices.services.pdf import invoice_pdf_request
 from invoices.templatetags.invoice_tags import number, yen
@@ -164,3 +165,26 @@ class InvoicePdfAdmin(ReadOnlyAdmin):
             )
             % {"count": len(failed)},
         )
+
+
+@admin.register(ZipExport)
+class ZipExportAdmin(ReadOnlyAdmin):
+    """ZIP exports, to see what was asked for and how the jobs went; the
+    files are the requesters' to download, and expire by themselves
+    (``INVOICE_ZIP_KEEP_DAYS``)."""
+
+    list_display = (
+        "pk",
+        "status",
+        "municipality",
+        "supplier",
+        "created_by",
+        "progress_done",
+        "progress_total",
+        "size",
+        "created_at",
+        "finished_at",
+    )
+    list_filter = ("status", "municipality")
+    list_select_related = ("municipality", "supplier", "created_by")
+    exclude = ("file",)

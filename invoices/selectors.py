@@ -7,6 +7,7 @@ whole municipality's, read-only. Drafts are the supplier's alone.
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -80,8 +81,6 @@ def invoice_chain(invoice: Invoice) -> list[Invoice]:
 # (municipality or supplier) they asked from. A supplier's has no
 # municipality, so the tenant scope is lifted and the owner is the filter.
 
-RECENT_ZIP_EXPORTS = timedelta(days=7)
-
 
 def _zip_exports_for_access(*, access: CityAccess, user: User) -> QuerySet[ZipExport]:
     return ZipExport.objects.filter(municipality=access.municipality, created_by=user)
@@ -117,7 +116,7 @@ def zip_export_list_recent_for_access(
     *, access: CityAccess, user: User
 ) -> QuerySet[ZipExport]:
     """The staff member's ZIP exports here of the last days, newest first."""
-    since = timezone.now() - RECENT_ZIP_EXPORTS
+    since = timezone.now() - timedelta(days=settings.INVOICE_ZIP_KEEP_DAYS)
     return _zip_exports_for_access(access=access, user=user).filter(
         created_at__gte=since
     )
@@ -127,7 +126,7 @@ def zip_export_list_recent_for_supplier(
     *, supplier: Supplier, user: User
 ) -> QuerySet[ZipExport]:
     """The member's ZIP exports of the last days, newest first."""
-    since = timezone.now() - RECENT_ZIP_EXPORTS
+    since = timezone.now() - timedelta(days=settings.INVOICE_ZIP_KEEP_DAYS)
     return _zip_exports_for_supplier(supplier=supplier, user=user).filter(
         created_at__gte=since
     )

@@ -127,3 +127,12 @@ def reminders_send_daily_task() -> int:
     from invoices.reminders import reminders_send_daily
 
     return reminders_send_daily()
+
+
+@shared_task(acks_late=True)
+def zip_exports_expire_task() -> int:
+    """Scheduled every night (CELERY_BEAT_SCHEDULE); safe to run twice.
+    No tenant: ZIP exports of every municipality and supplier expire alike."""
+    from invoices.zip_exports import zip_exports_expire
+
+    return zip_exports_expire()

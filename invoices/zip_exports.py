@@ -203,3 +203,18 @@ def zip_export_record_download(*, job: ZipExport, actor: User) -> None:
         kind=EventKind.DOWNLOADED,
         data={"format": RECORDED_AS, "sha256": job.sha256},
     )
+
+
+def zip_exports_expire() -> int:
+    """Delete the ZIP exports (file and row) asked for longer ago than
+    ``settings.INVOICE_ZIP_KEEP_DAYS``: they are copies of stored documents,
+    made to be downloaded, and their downloads are already in each
+    invoice's history. Returns how many went. Run daily by Celery beat."""
+    before = timezone.now() - timedelta(days=settings.INVOICE_ZIP_KEEP_DAYS)
+    expired = 0
+    for job in _jobs().filter(created_at__lt=before).exclude(status__in=IN_PROGRESS):
+        if job.file:
+            job.file.delete(save=False)
+        job.delete()
+        expired += 1
+    return expired

@@ -159,6 +159,9 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 # for up to this many invoices is built while the user waits; a larger one
 # by a Celery task, with a progress page and a download link when ready.
 INVOICE_ZIP_INLINE_LIMIT = env.int("INVOICE_ZIP_INLINE_LIMIT", default=50)
+# Such ZIPs are listed to the user who asked for them, then deleted (file
+# and row) by a daily job after this many days.
+INVOICE_ZIP_KEEP_DAYS = env.int("INVOICE_ZIP_KEEP_DAYS", default=7)
 
 # The largest file anyone may upload: the CSV bulk upload (20 MB). The other
 # limits are below it (attachments 10 MB each, seal image 1 MB); a test keeps
@@ -284,6 +287,11 @@ CELERY_BEAT_SCHEDULE = {
     # Every 2 minutes: import what the municipalities' access points
     # received (inbox folders) and refresh the delivery status of what was
     # sent.
+    # 03:15 every day: delete ZIP exports older than INVOICE_ZIP_KEEP_DAYS.
+    "zip-exports-expire": {
+        "task": "invoices.tasks.zip_exports_expire_task",
+        "schedule": crontab(hour=3, minute=15),
+    },
     "peppol-access-points-poll": {
         "task": "peppol.tasks.access_points_poll_task",
         "schedule": crontab(minute="*/2"),

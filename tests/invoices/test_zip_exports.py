@@ -9,16 +9,18 @@ import io
 import os
 import time
 import zipfile
+from datetime import timedelta
 
 import pytest
 from django.contrib.messages import get_messages
 from django.db import connection as db_connection
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from config.celery_app import app
 from invoices import archive
 from invoices.models import EventKind, InvoiceEvent, ZipExport, ZipExportStatus
-from invoices.tasks import supplier_zip_export_build_task
+from invoices.tasks import supplier_zip_export_build_task, zip_exports_expire_task
 from invoices.zip_exports import zip_export_create
 from municipality.models import StaffRole
 from partners.models import Connection, SupplierRole
@@ -26,6 +28,7 @@ from tests.celery_worker import running_worker
 from tests.factories import (
     StaffMembershipFactory,
     SupplierMembershipFactory,
+    UserFactory,
     make_invoice,
 )
 from tests.invoices.test_zip_archive import H, index_rows, make_zip_invoices
@@ -414,3 +417,51 @@ def test_a_worker_builds_the_zip_of_a_supplier(tmp_path, tenant, supplier_user):
     for invoice in invoices:
         name = f"{invoice.receipt_number}_{invoice.number}.pdf"
         assert zip_file.read(name).startswith(b"%PDF")
+
+
+# Expiry ----------------------------------------------------------------------
+
+
+def test_zips_older_than_the_keeping_time_are_deleted_with_their_files(
+    client, supplier_user, invoices, settings, django_capture_on_commit_callbacks
+):
+    settings.INVOICE_ZIP_INLINE_LIMIT = 1
+    client.force_login(supplier_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(SUPPLIER_EXPORT, {"format": "zip"})
+    jobs = ZipExport.objects.with_scopes_disabled()
+    old = jobs.get()
+    assert old.status == ZipExportStatus.READY
+    storage, name = old.file.storage, old.file.name
+    assert storage.exists(name)
+    jobs.filter(pk=old.pk).update(
+        created_at=timezone.now()
+        - timedelta(days=settings.INVOICE_ZIP_KEEP_DAYS, hours=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(SUPPLIER_EXPORT, {"format": "zip", "include_drafts": "on"})
+    assert jobs.count() == 2
+
+    assert zip_exports_expire_task.delay().get() == 1
+
+    assert jobs.count() == 1
+    assert not jobs.filter(pk=old.pk).exists()
+    assert not storage.exists(name)
+    assert client.get(f"/supplier/invoices/zips/{old.pk}/").status_code == 404
+    # The downloads stay in the invoices' history; nothing else went.
+    assert zip_exports_expire_task.delay().get() == 0
+    assert jobs.count() == 1
+
+
+def test_the_admin_lists_zip_exports_read_only(
+    client, supplier_user, invoices, settings
+):
+    settings.INVOICE_ZIP_INLINE_LIMIT = 1
+    client.force_login(supplier_user)
+    client.get(SUPPLIER_EXPORT, {"format": "zip"})
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    response = client.get("/admin/invoices/zipexport/")
+    assert response.status_code == 200
+    job = ZipExport.objects.with_scopes_disabled().get()
+    assert f"/admin/invoices/zipexport/{job.pk}/change/" in response.content.decode()
+    assert client.get("/admin/invoices/zipexport/add/").status_code == 403
