@@ -264,7 +264,7 @@ class ExportFormat:
     event: str  # the history event
     recorded_as: str  # ``data["format"]`` of the event
     # Built by a Celery task above ``settings.INVOICE_ZIP_INLINE_LIMIT``
-    # invoices (``invoices.zip_exports``).
+    # invoices (``invoices.services.zip_exports``).
     background: bool = False
 
 

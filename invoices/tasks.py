@@ -70,12 +70,12 @@ def invoice_import_run_task(*, import_id: int) -> None:
 
 
 # ZIPs of invoices' documents (電子帳簿保存法's download): the services are
-# in invoices.zip_exports. A city's job runs in its municipality's scope, a
+# in invoices.services.zip_exports. A city's job runs in its municipality's scope, a
 # supplier's in the scope of its municipalities.
 
 
 def _record_zip_failure(exc, job_id):
-    from invoices.zip_exports import zip_export_failed
+    from invoices.services.zip_exports import zip_export_failed
 
     zip_export_failed(job_id=job_id, error=repr(exc))
 
@@ -105,14 +105,14 @@ _ZIP_TASK_OPTIONS = {
 
 @shared_task(base=ZipTask, **_ZIP_TASK_OPTIONS)
 def zip_export_build_task(*, job_id: int, municipality_id: int) -> None:
-    from invoices.zip_exports import zip_export_build
+    from invoices.services.zip_exports import zip_export_build
 
     zip_export_build(job_id=job_id)
 
 
 @shared_task(base=SupplierZipTask, **_ZIP_TASK_OPTIONS)
 def supplier_zip_export_build_task(*, job_id: int, supplier_id: int) -> None:
-    from invoices.zip_exports import zip_export_build
+    from invoices.services.zip_exports import zip_export_build
 
     zip_export_build(job_id=job_id)
 
@@ -133,6 +133,6 @@ def reminders_send_daily_task() -> int:
 def zip_exports_expire_task() -> int:
     """Scheduled every night (CELERY_BEAT_SCHEDULE); safe to run twice.
     No tenant: ZIP exports of every municipality and supplier expire alike."""
-    from invoices.zip_exports import zip_exports_expire
+    from invoices.services.zip_exports import zip_exports_expire
 
     return zip_exports_expire()

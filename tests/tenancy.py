@@ -370,7 +370,7 @@ def _build_world(media_root) -> World:
     from invoices.imports import invoice_import_create
     from invoices.services.decisions import invoice_approve
     from invoices.services.issue import invoice_issue
-    from invoices.zip_exports import zip_export_create
+    from invoices.services.zip_exports import zip_export_create
     from municipality.models import PaymentNotice, StaffInvitation, StaffRole
     from municipality.staff import staff_invitation_create
     from municipality.treasury.services.batches import (

@@ -30,7 +30,7 @@ from django_scopes import scope, scopes_disabled
 from import_export.admin import ExportMixin
 
 from invoices.services.drafts import LineInput
-from invoices.zip_exports import zip_export_build, zip_export_create
+from invoices.services.zip_exports import zip_export_build, zip_export_create
 from municipality.models import StaffRole, TreasurySettings
 from municipality.treasury.services.batches import (
     batch_add_invoices,

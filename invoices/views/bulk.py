@@ -5,7 +5,7 @@ through the user's own access: an ID the user may not see (another
 supplier's, another department's or municipality's) answers 404 and nothing
 is done. The confirmation page lists every invoice and, when some cannot be
 acted on, every problem by invoice, with no button: all or nothing
-(``invoices.bulk``)."""
+(``invoices.services.bulk``)."""
 
 from decimal import Decimal
 
@@ -16,16 +16,16 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _, ngettext
 from django.views import View
 
-from invoices.bulk import (
+from invoices.forms.bulk import BulkApproveForm, BulkIssueForm
+from invoices.models import Invoice
+from invoices.selectors import invoice_list_for_access, invoice_list_for_supplier
+from invoices.services.bulk import (
     BulkError,
     invoices_approve,
     invoices_approve_problems,
     invoices_issue,
     invoices_issue_problems,
 )
-from invoices.forms.bulk import BulkApproveForm, BulkIssueForm
-from invoices.models import Invoice
-from invoices.selectors import invoice_list_for_access, invoice_list_for_supplier
 from invoices.views.confirm import Confirmation, confirmation_response, confirmed
 from municipality.models import StaffRole
 from municipality.views import CityRoleRequiredMixin

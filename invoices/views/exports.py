@@ -1,7 +1,7 @@
 """The one view path for exporting invoices as a file: parse the request,
 refuse what cannot be exported, let ``exports.invoices_export`` load,
 render and record, then serve; or, for a ZIP of many invoices, ask a worker
-for it (``invoices.zip_exports``) and send the user to its page."""
+for it (``invoices.services.zip_exports``) and send the user to its page."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,7 +15,7 @@ from django.views import View
 
 from invoices import exports
 from invoices.models import Invoice, ZipExport
-from invoices.zip_exports import zip_export_create
+from invoices.services.zip_exports import zip_export_create
 
 
 def export_file_response(file: exports.ExportFile) -> HttpResponse:

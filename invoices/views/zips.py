@@ -25,12 +25,12 @@ from invoices.selectors import (
     zip_export_get_for_access,
     zip_export_get_for_supplier,
 )
+from invoices.services.zip_exports import IN_PROGRESS, zip_export_record_download
 from invoices.views.exports import (
     export_file_response,
     zip_export_start,
     zip_export_url,
 )
-from invoices.zip_exports import IN_PROGRESS, zip_export_record_download
 from municipality.models import StaffRole
 from municipality.views import CityRoleRequiredMixin
 

@@ -127,6 +127,23 @@ def _mask(number: str) -> str:
     return "*" * (len(number) - 3) + number[-3:]
 
 
+def bank_account_masked_label(account: dict) -> str:
+    """An account (its recorded fields) as mail names it: bank, branch,
+    type, the number masked but for its last three digits, holder."""
+    return gettext(
+        "%(bank)s（%(bank_code)s） %(branch)s（%(branch_code)s） "
+        "%(account_type)s %(account_number)s %(holder)s"
+    ) % {
+        "bank": account["bank_name"],
+        "bank_code": account["bank_code"],
+        "branch": account["branch_name"],
+        "branch_code": account["branch_code"],
+        "account_type": AccountType(account["account_type"]).label,
+        "account_number": _mask(account["account_number"]),
+        "holder": account["holder_kana"],
+    }
+
+
 def _display(field: str, value) -> str:
     if field == "account_number":
         return _mask(value)
@@ -138,19 +155,7 @@ def _display(field: str, value) -> str:
 
 
 def _describe(change: BankAccountChange) -> dict:
-    state = change.after or change.before
-    label = gettext(
-        "%(bank)s（%(bank_code)s） %(branch)s（%(branch_code)s） "
-        "%(account_type)s %(account_number)s %(holder)s"
-    ) % {
-        "bank": state["bank_name"],
-        "bank_code": state["bank_code"],
-        "branch": state["branch_name"],
-        "branch_code": state["branch_code"],
-        "account_type": AccountType(state["account_type"]).label,
-        "account_number": _mask(state["account_number"]),
-        "holder": state["holder_kana"],
-    }
+    label = bank_account_masked_label(change.after or change.before)
     diffs = [
         {
             "label": BankAccount._meta.get_field(field).verbose_name,

@@ -11,8 +11,8 @@ import pytest
 from django_scopes import scope, scopes_disabled
 from playwright.sync_api import Page, expect
 
-from invoices import zip_exports
 from invoices.models import ZipExport
+from invoices.services import zip_exports
 from partners.models import Connection
 from tests.browser.helpers import login
 from tests.factories import PASSWORD, make_invoice

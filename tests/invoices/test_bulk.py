@@ -1,4 +1,4 @@
-"""Bulk work (invoices/bulk.py, invoices/views/bulk.py): a supplier issues
+"""Bulk work (invoices/services/bulk.py, invoices/views/bulk.py): a supplier issues
 several drafts at once from the invoice list (まとめて発行), department staff
 approve several opened invoices at once from the inbox with one inspection
 date (まとめて承認). Both go through the confirmation step, are all or
@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from invoices.bulk import BulkError, invoices_approve, invoices_issue
 from invoices.models import EventKind, Invoice, InvoiceEvent, InvoiceStatus
+from invoices.services.bulk import BulkError, invoices_approve, invoices_issue
 from invoices.services.decisions import invoice_approve, invoice_view_record
 from invoices.services.drafts import LineInput, invoice_draft_save
 from municipality.models import StaffRole

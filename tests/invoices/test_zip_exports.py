@@ -20,8 +20,8 @@ from django_scopes import scopes_disabled
 from config.celery_app import app
 from invoices import archive
 from invoices.models import EventKind, InvoiceEvent, ZipExport, ZipExportStatus
+from invoices.services.zip_exports import zip_export_create
 from invoices.tasks import supplier_zip_export_build_task, zip_exports_expire_task
-from invoices.zip_exports import zip_export_create
 from municipality.models import StaffRole
 from partners.models import Connection, SupplierRole
 from tests.celery_worker import running_worker
@@ -203,7 +203,7 @@ def test_the_search_page_lists_the_users_recent_zips(
 def test_a_failed_build_says_so_and_may_be_asked_again(
     client, supplier_user, invoices, settings, monkeypatch
 ):
-    from invoices import zip_exports
+    from invoices.services import zip_exports
 
     settings.INVOICE_ZIP_INLINE_LIMIT = 1
     client.force_login(supplier_user)

@@ -29,8 +29,9 @@ from municipality.treasury.selectors import (
     PayeeProblem,
     payees_of,
 )
-from partners.models import AccountType, BankAccount, Supplier
+from partners.models import BankAccount, Supplier
 from partners.selectors import supplier_owner_emails
+from partners.services.bank_accounts import bank_account_masked_label
 
 # Marked here, translated where raised (tests compare the Japanese text).
 REASON_REQUIRED = gettext_noop(
@@ -69,27 +70,6 @@ def payee_problems(invoices) -> list[str]:
         for invoice in invoices
         if payees[invoice.pk].flagged
     ]
-
-
-def _mask(number: str) -> str:
-    return "*" * (len(number) - 3) + number[-3:]
-
-
-def _account_label(account: dict) -> str:
-    """The account as the owners' mail shows it (number masked, as in the
-    mail about a changed account)."""
-    return gettext(
-        "%(bank)s（%(bank_code)s） %(branch)s（%(branch_code)s） "
-        "%(account_type)s %(account_number)s %(holder)s"
-    ) % {
-        "bank": account["bank_name"],
-        "bank_code": account["bank_code"],
-        "branch": account["branch_name"],
-        "branch_code": account["branch_code"],
-        "account_type": AccountType(account["account_type"]).label,
-        "account_number": _mask(account["account_number"]),
-        "holder": account["holder_kana"],
-    }
 
 
 def _refuse_unless_choosable(invoice: Invoice, actor: User) -> Payee:
@@ -205,7 +185,7 @@ def payee_choose(
             "supplier": invoice.supplier,
             "invoice": invoice,
             "municipality": invoice.municipality,
-            "account": _account_label(details),
+            "account": bank_account_masked_label(details),
             "no_account_named": previous.problem == PayeeProblem.NONE_NAMED,
             "url": settings.SITE_URL
             + reverse("supplier:invoice", kwargs={"pk": invoice.pk}),

@@ -26,7 +26,7 @@ from accounts.models import User
 from invoices.duties import invoice_conflict_message, invoice_in_conflict
 from invoices.models import Invoice, InvoiceStatus
 from invoices.services.decisions import invoice_approve
-from invoices.services.drafts import CONNECTION_INACTIVE
+from invoices.services.drafts import connection_check
 from invoices.services.issue import invoice_issue, invoice_issue_problems
 from invoices.workflow import TransitionError, invoice_lock
 
@@ -80,9 +80,10 @@ def invoices_issue_problems(*, invoices: Iterable[Invoice]) -> list[BulkProblem]
         if not invoice.is_draft:
             problems.append(BulkProblem(invoice, _not_draft()))
             continue
-        connection = invoice.connection
-        if not connection.is_active or not connection.department.is_active:
-            problems.append(BulkProblem(invoice, str(CONNECTION_INACTIVE)))
+        try:
+            connection_check(connection=invoice.connection, supplier=invoice.supplier)
+        except ValidationError as error:
+            problems += _problems(invoice, error)
         problems += [
             BulkProblem(invoice, message) for message in invoice_issue_problems(invoice)
         ]
