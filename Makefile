@@ -111,6 +111,11 @@ prod-up: $(if $(findstring .tools,$(UV)),.tools/bin/uv)
 prod-down:
 	$(PROD) down
 
+# A management command with the topology's settings and database.
+.PHONY: prod-manage
+prod-manage:
+	$(PROD) manage $(ARGS)
+
 # The fault drills (README, "Drills"): a web process killed under load, and
 # PostgreSQL restarted (DRILLS="web" leaves PostgreSQL alone). Starts the
 # topology, prints a report, stops it; fails when a drill fails.
