@@ -50,7 +50,7 @@ from django_scopes import scopes_disabled
 from accounts.models import User
 from accounts.services import user_email_set_verified
 from invoices.audit import chain_verify
-from invoices.models import EventKind, Invoice, InvoiceStatus
+from invoices.models import EventKind, Invoice, InvoicePdf, InvoiceStatus, PdfStatus
 from municipality.models import (
     Department,
     Municipality,
@@ -565,7 +565,10 @@ def drill_postgres(args, world: World, report: list[str]) -> bool:
     deadline = time.monotonic() + args.pdf_wait
     with scopes_disabled():
         while time.monotonic() < deadline:
-            missing = Invoice.objects.filter(pk__in=approved, pdf="").count()
+            ready = InvoicePdf.objects.filter(
+                invoice_id__in=approved, status=PdfStatus.READY
+            ).count()
+            missing = len(approved) - ready
             if not missing:
                 break
             time.sleep(2)
@@ -599,9 +602,10 @@ def drill_postgres(args, world: World, report: list[str]) -> bool:
         + (", ".join(restarted) or "なし（同じ pid のまま）"),
         "  監査チェーン: " + ("検証OK" if chain is None else f"失敗 {chain.message}"),
     ]
+    # A 503 is seen only if a probe falls into the restart's few seconds:
+    # reported, not required (tests/test_health.py covers the 503).
     ok = (
-        saw_503
-        and ready_again is not None
+        ready_again is not None
         and not failures_after
         and not problems
         and len(approved) == 4
