@@ -122,6 +122,6 @@ prod-manage:
 DRILLS ?= web postgres
 .PHONY: drill
 drill: prod-up
-	$(PROD) drill $(DRILLS) --host $(PROD_HOST) --port $(PROD_PORT) \
+	$(PROD) drill $(DRILLS) \
 	  || { $(PROD) down; exit 1; }
 	$(PROD) down
