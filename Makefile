@@ -24,12 +24,21 @@ DEMO := DJANGO_SETTINGS_MODULE=config.settings.local SITE_URL=$(SITE_URL) $(RUN)
 # Chromium only for the browser tests.
 APT_BASE := python3 python3-venv fonts-ipaexfont gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 APT_TEST := chromium
+# The production topology (`make prod-up`): nginx terminating TLS (and
+# envsubst for its configuration), supervisor over the processes, curl and
+# psql for the start-up checks. The container image installs APT_BASE and,
+# for its proxy, APT_PROXY: tests/test_deploy.py keeps the Dockerfile's
+# lists equal to these.
+APT_PROXY := nginx openssl gettext-base
+APT_PROD := $(APT_PROXY) supervisor curl postgresql-client
 
 .PHONY: help
 help:
 	@echo "make demo   - install, load demo data and serve on http://$(HOST):$(PORT)"
 	@echo "make test   - install and run ruff, the migration check and the whole test suite"
 	@echo "make demo-totp - the demo administrators' current two-factor code"
+	@echo "make prod-up   - the production topology on https://$(PROD_HOST):$(PROD_PORT) (make prod-down stops it)"
+	@echo "make drill     - fault drills against that topology (starts and stops it)"
 
 # Installs only what is missing; apt-get update runs only when needed.
 define apt_ensure
@@ -79,3 +88,40 @@ test: install
 	$(RUN) ruff format --check .
 	$(RUN) python manage.py makemigrations --check --dry-run --settings=config.settings.test
 	DJANGO_SETTINGS_MODULE=config.settings.test $(RUN) pytest $(PYTEST_ARGS)
+
+# The production topology on this machine (README, "Production"): nginx with
+# TLS on PROD_HOST:PROD_PORT, gunicorn on PROD_WEB_PORTS, two Celery
+# workers and beat under supervisord, from var/prod/venv (no dev tools),
+# on its own PostgreSQL database and Redis database number.
+PROD_HOST ?= 127.0.0.1
+PROD_PORT ?= 8443
+PROD_WEB_PORTS ?= 8101 8102
+PROD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_prod
+PROD_REDIS_URL ?= redis://127.0.0.1:6379/5
+PROD := UV=$(abspath $(UV)) PROD_HOST=$(PROD_HOST) PROD_PORT=$(PROD_PORT) \
+	PROD_WEB_PORTS="$(PROD_WEB_PORTS)" PROD_DATABASE_URL=$(PROD_DATABASE_URL) \
+	PROD_REDIS_URL=$(PROD_REDIS_URL) deploy/prod.sh
+
+.PHONY: prod-up
+prod-up: $(if $(findstring .tools,$(UV)),.tools/bin/uv)
+	$(call apt_ensure,$(APT_BASE) $(APT_PROD))
+	$(PROD) up
+
+.PHONY: prod-down
+prod-down:
+	$(PROD) down
+
+# A management command with the topology's settings and database.
+.PHONY: prod-manage
+prod-manage:
+	$(PROD) manage $(ARGS)
+
+# The fault drills (README, "Drills"): a web process killed under load, and
+# PostgreSQL restarted (DRILLS="web" leaves PostgreSQL alone). Starts the
+# topology, prints a report, stops it; fails when a drill fails.
+DRILLS ?= web postgres
+.PHONY: drill
+drill: prod-up
+	$(PROD) drill $(DRILLS) \
+	  || { $(PROD) down; exit 1; }
+	$(PROD) down

@@ -9,6 +9,8 @@
 - ``RequestBodyLimitMiddleware``: a request whose body is longer than
   ``settings.REQUEST_BODY_MAX_BYTES`` is refused (413) from its
   ``Content-Length`` header, before a byte of the body is read.
+- ``RequestIdMiddleware``: the request's id (``config.request_ids``) in the
+  response's ``X-Request-ID`` and in every log line written meanwhile.
 """
 
 import base64
@@ -19,6 +21,8 @@ from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
+
+from config.request_ids import HEADER, request_id_get, request_id_reset, request_id_set
 
 NO_STORE = "no-store, private"
 
@@ -119,3 +123,20 @@ class RequestBodyLimitMiddleware:
             },
         )
         return HttpResponse(content, status=413)
+
+
+class RequestIdMiddleware:
+    """First of all, so that every response carries the id, redirects and
+    refusals included, and every log line of the request shows it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = request_id_set(request.headers.get(HEADER))
+        try:
+            response = self.get_response(request)
+            response[HEADER] = request_id_get()
+            return response
+        finally:
+            request_id_reset(token)

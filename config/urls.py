@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from config import views as portal_views
+from config import health, views as portal_views
 
 # admin.site is config.admin.PortalAdminSite (config.apps.PortalAdminConfig).
 
@@ -27,6 +27,9 @@ supplier_urls = [
 ]
 
 urlpatterns = [
+    # For load balancers: no login, no tenancy (config.health).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("", portal_views.home, name="home"),
     path("role/", portal_views.switch_role, name="switch_role"),
     # Django's language switch (a cookie) for visitors not signed in: the

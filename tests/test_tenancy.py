@@ -116,6 +116,8 @@ MATRIX = {
     "notification_settings": no_object("the user's own settings"),
     "account_language": no_object("the user's own language"),
     "set_language": no_object("Django's language cookie of the visitor"),
+    "healthz": no_object("load balancers' liveness check (tests/test_health.py)"),
+    "readyz": no_object("load balancers' readiness check (tests/test_health.py)"),
     "account_login": no_object("allauth"),
     "account_logout": no_object("allauth"),
     "account_inactive": no_object("allauth"),

@@ -53,6 +53,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response carries the request's id, redirects included.
+    "config.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything else that answers, so that every page and refusal has
     # them (static files from WhiteNoise are not pages).
@@ -339,10 +341,21 @@ ADMIN_URL = env("DJANGO_ADMIN_URL", default="admin/")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Every line names the request (or the task it queued) it was written
+    # for: config.request_ids.
+    "filters": {"request_id": {"()": "config.request_ids.RequestIdFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+        "plain": {
+            "format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"
+        }
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     # Replaces Django's own console handler, which would print every line twice.
     "loggers": {

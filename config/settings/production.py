@@ -1,7 +1,7 @@
 """Production: debug off, HTTPS only, SECRET_KEY and ALLOWED_HOSTS required."""
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import env
+from config.settings.base import DATABASES, env
 
 DEBUG = False
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
@@ -17,3 +17,17 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+# The balancer's health checks may come over plain HTTP to a web process.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
+# Database connections are kept between requests, and checked before a
+# request uses one: after a PostgreSQL restart or failover a web process
+# drops the dead connection and opens a new one, with no restart of its own.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"].setdefault("OPTIONS", {})
+DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
+
+# Celery's worker keeps the portal's log format (with request ids) rather
+# than its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
