@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "partners",
     "invoices",
     "peppol",
+    # django-ninja for its OpenAPI reference page's static files.
+    "ninja",
+    "api",
     "demo",
 ]
 
@@ -69,6 +72,8 @@ MIDDLEWARE = [
     # on the login page, else Japanese. Before the messages middleware, so
     # that messages (often lazy strings) are stored in that language.
     "accounts.middleware.UserLanguageMiddleware",
+    # Logs calls made with an API key once their answer is known.
+    "api.middleware.ApiCallLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -125,6 +130,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The suppliers' REST API: calls per key (django-ninja's "N/s|m|h|d"),
+# counted in the cache (Redis when several processes serve the API).
+API_RATE_LIMIT = env("API_RATE_LIMIT", default="120/m")
 
 # Files --------------------------------------------------------------------
 # Uploaded and generated files (PDFs, attachments) go to local disk unless an
