@@ -34,7 +34,6 @@ from invoices.views.documents import pdf_attachment, pdf_ready
 from invoices.workflow import TransitionError
 from partners.models import BankAccount
 from partners.selectors import bank_account_list_for_supplier
-from partners.services.bank_accounts import bank_account_masked_label
 from peppol.ubl import JpPintUnavailable
 from peppol.views.documents import xml_attachment
 
@@ -147,14 +146,7 @@ def departments(request):
 def bank_accounts(request):
     """登録済みの振込先口座。
     発行時に ``bank_account`` で選べます（省略時は既定の口座）。"""
-    return [
-        {
-            "id": account.pk,
-            "label": bank_account_masked_label(account=account),
-            "is_default": account.is_default,
-        }
-        for account in bank_account_list_for_supplier(supplier=request.auth.supplier)
-    ]
+    return bank_account_list_for_supplier(supplier=request.auth.supplier)
 
 
 class InvoiceFilter(Schema):

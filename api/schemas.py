@@ -32,7 +32,13 @@ class DepartmentOut(Schema):
 
 class BankAccountOut(Schema):
     id: int
-    label: str
+    bank_code: str
+    bank_name: str
+    branch_code: str
+    branch_name: str
+    account_type: str
+    account_number: str
+    holder_kana: str
     is_default: bool
 
 

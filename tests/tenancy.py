@@ -11,6 +11,7 @@ municipality and across municipalities.
 
 import io
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.apps import apps
 from django.core import mail
@@ -88,6 +89,7 @@ class Obj:
 # Entries --------------------------------------------------------------------
 
 CITY, SUPPLIER, PUBLIC, TOKEN = "city", "supplier", "public", "token"
+API = "api"
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ class Entry:
     data: dict = field(default_factory=dict)
     query: str = ""
     lists: tuple[str, ...] = ()
+    method: str = ""  # the API's: the one method the operation takes
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,23 @@ def supplier(*families, roles=MEMBERS, closed=(), data=None, query="", lists=())
         data or {},
         query,
         _families(lists),
+    )
+
+
+def api(*families, method="get", data=None, lists=()):
+    """An operation of the suppliers' REST API (``/api/v1/``), called with
+    a key of the role's supplier (owners make keys; a key acts as its
+    owner). Without a key the API answers 401; another supplier's object
+    answers 404."""
+    return Entry(
+        API,
+        families,
+        frozenset({OWNER}),
+        (),
+        data or {},
+        "",
+        _families(lists),
+        method,
     )
 
 
@@ -199,6 +219,8 @@ def area_refuses(entry: Entry, role: Role, slug: str) -> bool:
         return role.city != slug
     if entry.side == SUPPLIER:
         return role.kind not in MEMBERS
+    if entry.side == API:
+        return role.kind != OWNER
     return False
 
 
@@ -212,7 +234,8 @@ def listing_problems(entry, role_name, slug, content: str, world) -> list[str]:
             visible = _may(entry, role, obj, slug)
             if not visible and obj.marker in content:
                 problems.append(f"shows {obj.label} ({obj.marker})")
-            if visible and family == "invoice" and obj.marker not in content:
+            own_invoice = family in ("invoice", "api_invoice")
+            if visible and own_invoice and obj.marker not in content:
                 problems.append(f"does not show its own {obj.label} ({obj.marker})")
     return problems
 
@@ -224,6 +247,8 @@ def _may(entry: Entry, role: Role, obj: Obj | None, slug: str) -> bool:
         return False
     if entry.side in (PUBLIC, TOKEN):
         return True
+    if entry.side == API:
+        return obj is None or obj.supplier == role.supplier
     if entry.side == CITY:
         return _city_may(role, obj, slug)
     return obj is None or obj.supplier == role.supplier
@@ -321,6 +346,7 @@ class World:
     users: dict  # role name → User (no entry for anonymous)
     objects: dict[str, list[Obj]]
     media_root: str
+    api_keys: dict  # role name → the text of an API key (owners)
 
 
 def _image(image_format: str) -> bytes:
@@ -366,6 +392,8 @@ def build_world(media_root) -> "World":
 
 def _build_world(media_root) -> World:
     from accounts.tokens import token_new
+    from api.models import ApiScope
+    from api.services.keys import api_key_create
     from invoices.attachments import attachment_add, attachment_check
     from invoices.imports import invoice_import_create
     from invoices.services.decisions import invoice_approve
@@ -500,6 +528,14 @@ def _build_world(media_root) -> World:
         label = f"invoice of {s} to {code}"
         add("invoice", label, {"pk": invoice.pk}, s=s, code=code, marker=invoice.number)
         add(
+            "api_invoice",
+            label,
+            {"invoice_id": invoice.pk},
+            s=s,
+            code=code,
+            marker=invoice.number,
+        )
+        add(
             "attachment",
             f"attachment of {label}",
             {"pk": invoice.pk, "attachment_pk": attachment.pk},
@@ -512,6 +548,14 @@ def _build_world(media_root) -> World:
             "draft",
             f"draft of {s} to A1",
             {"pk": draft.pk},
+            s=s,
+            code="A1",
+            marker=draft.number,
+        )
+        add(
+            "api_draft",
+            f"draft of {s} to A1",
+            {"invoice_id": draft.pk},
             s=s,
             code="A1",
             marker=draft.number,
@@ -761,7 +805,21 @@ def _build_world(media_root) -> World:
         token_digest=digest
     )
     add("staff_invitation_token", "link to join kanoya's staff", {"token": staff_token})
-    return World(users=users, objects=objects, media_root=str(media_root))
+    api_keys = {}
+    for name, role in ROLES.items():
+        if role.kind != OWNER:
+            continue
+        key, api_keys[name] = api_key_create(
+            supplier=users[name].supplier_membership.supplier,
+            actor=users[name],
+            name="tenancy",
+            scope=ApiScope.ISSUE,
+            expires_at=timezone.now() + timedelta(days=1),
+        )
+        add("api_key", f"API key of {role.supplier}", {"pk": key.pk}, s=role.supplier)
+    return World(
+        users=users, objects=objects, media_root=str(media_root), api_keys=api_keys
+    )
 
 
 # Proof that nothing changed -------------------------------------------------
