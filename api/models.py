@@ -123,3 +123,95 @@ class IdempotentRequest(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class WebhookEvent(models.TextChoices):
+    """What a supplier's system can be told of (the invoice's history
+    events of the same names)."""
+
+    OPENED = "opened", _("開封")
+    RETURNED = "returned", _("差戻し")
+    APPROVED = "approved", _("承認")
+    SCHEDULED = "scheduled", _("支払予定")
+    PAID = "paid", _("支払")
+
+
+class WebhookEndpoint(models.Model):
+    """An HTTPS address of the supplier's system that is told of its
+    invoices' events (Webhook). ``secret`` signs every delivery (HMAC-SHA256,
+    see ``api.services.webhooks``); it must be kept to sign, so it is stored
+    and shown to the supplier's owners. ``last_event_id`` is how far the
+    invoices' history has been read for it: events are collected from the
+    history itself, so none is missed however it was written."""
+
+    supplier = models.ForeignKey(
+        Supplier,
+        verbose_name=_("取引先"),
+        on_delete=models.CASCADE,
+        related_name="webhook_endpoints",
+    )
+    url = models.URLField(_("送信先URL"), max_length=500)
+    events = models.JSONField(_("通知する出来事"), default=list)
+    secret = models.CharField(_("署名の鍵"), max_length=64)
+    is_active = models.BooleanField(_("有効"), default=True)
+    last_event_id = models.PositiveBigIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登録した人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("登録日時"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("Webhook")
+        verbose_name_plural = _("Webhook")
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.url
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("送信待ち")
+    SUCCEEDED = "succeeded", _("成功")
+    FAILED = "failed", _("失敗（再送しません）")
+
+
+class WebhookDelivery(models.Model):
+    """One message to an endpoint, with every attempt's outcome. A failed
+    attempt is tried again later (``next_attempt_at``, growing backoff);
+    after the last it stays failed and can be sent again by hand."""
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint,
+        verbose_name=_("Webhook"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    event = models.CharField(_("出来事"), max_length=12)
+    payload = models.JSONField(_("内容"))
+    status = models.CharField(
+        _("状態"),
+        max_length=10,
+        choices=DeliveryStatus,
+        default=DeliveryStatus.PENDING,
+    )
+    attempts = models.PositiveSmallIntegerField(_("送信回数"), default=0)
+    next_attempt_at = models.DateTimeField(_("次の送信"), null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField(
+        _("応答コード"), null=True, blank=True
+    )
+    response_body = models.TextField(_("応答の内容"), blank=True)
+    error = models.CharField(_("エラー"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("作成日時"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("送信成功日時"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Webhookの送信")
+        verbose_name_plural = _("Webhookの送信")
+        ordering = ["-pk"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self):
+        return f"{self.event} → {self.endpoint}"

@@ -2,15 +2,32 @@
 
 from django.urls import path
 
-from api import views
+from api.views import keys, webhooks
 
 urlpatterns = [
-    path("api-keys/", views.ApiKeyListView.as_view(), name="api_keys"),
-    path("api-keys/<int:pk>/", views.ApiKeyDetailView.as_view(), name="api_key"),
+    path("api-keys/", keys.ApiKeyListView.as_view(), name="api_keys"),
+    path("api-keys/<int:pk>/", keys.ApiKeyDetailView.as_view(), name="api_key"),
     path(
         "api-keys/<int:pk>/revoke/",
-        views.ApiKeyRevokeView.as_view(),
+        keys.ApiKeyRevokeView.as_view(),
         name="api_key_revoke",
     ),
-    path("api-guide/", views.ApiGuideView.as_view(), name="api_guide"),
+    path("api-guide/", keys.ApiGuideView.as_view(), name="api_guide"),
+    path("webhooks/", webhooks.WebhookListView.as_view(), name="webhooks"),
+    path("webhooks/<int:pk>/", webhooks.WebhookDetailView.as_view(), name="webhook"),
+    path(
+        "webhooks/<int:pk>/delete/",
+        webhooks.WebhookDeleteView.as_view(),
+        name="webhook_delete",
+    ),
+    path(
+        "webhooks/<int:pk>/ping/",
+        webhooks.WebhookPingView.as_view(),
+        name="webhook_ping",
+    ),
+    path(
+        "webhooks/<int:pk>/deliveries/<int:delivery_pk>/replay/",
+        webhooks.WebhookReplayView.as_view(),
+        name="webhook_replay",
+    ),
 ]

@@ -330,6 +330,13 @@ MATRIX = {
     "supplier:api_key": supplier("api_key", roles={OWNER}),
     "supplier:api_key_revoke": supplier("api_key", roles={OWNER}),
     "supplier:api_guide": supplier(),
+    "supplier:webhooks": supplier(
+        roles={OWNER}, data={"url": "https://8.8.8.8/hook", "events": ["paid"]}
+    ),
+    "supplier:webhook": supplier("webhook", roles={OWNER}),
+    "supplier:webhook_delete": supplier("webhook", roles={OWNER}),
+    "supplier:webhook_ping": supplier("webhook", roles={OWNER}),
+    "supplier:webhook_replay": supplier("webhook_delivery", roles={OWNER}),
 }
 
 PATTERNS = url_patterns()

@@ -134,6 +134,11 @@ else:
 # The suppliers' REST API: calls per key (django-ninja's "N/s|m|h|d"),
 # counted in the cache (Redis when several processes serve the API).
 API_RATE_LIMIT = env("API_RATE_LIMIT", default="120/m")
+# Webhooks go to HTTPS addresses on the internet only; development and the
+# tests send to a receiver on this machine.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool(
+    "WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=False
+)
 
 # Files --------------------------------------------------------------------
 # Uploaded and generated files (PDFs, attachments) go to local disk unless an
@@ -304,6 +309,11 @@ CELERY_BEAT_SCHEDULE = {
     "peppol-access-points-poll": {
         "task": "peppol.tasks.access_points_poll_task",
         "schedule": crontab(minute="*/2"),
+    },
+    # Every minute: suppliers' webhooks, new events and retries.
+    "webhooks-tick": {
+        "task": "api.tasks.webhooks_tick_task",
+        "schedule": crontab(),
     },
 }
 
