@@ -6,12 +6,13 @@ from ninja.security import HttpBearer
 from api.models import ApiKey
 from api.services.keys import api_key_authenticate
 
+SCHEME_DESCRIPTION = (
+    "取引先の管理者がポータルの「API連携」で作成したキー (Authorization: Bearer ipk_…)"
+)
+
 
 class ApiKeyAuth(HttpBearer):
-    openapi_description = (
-        "取引先の管理者がポータルの「API連携」で作成したキー "
-        "(Authorization: Bearer ipk_…)"
-    )
+    openapi_description = SCHEME_DESCRIPTION
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
         key = api_key_authenticate(token=token)

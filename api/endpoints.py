@@ -39,6 +39,10 @@ from peppol.views.documents import xml_attachment
 
 router = Router()
 
+# The reference's sections (OpenAPI tags).
+TAG_DEPARTMENTS = "宛先"
+TAG_INVOICES = "請求書"
+
 PAGE_SIZE_MAX = 100
 REFUSALS = {
     400: ErrorOut,
@@ -122,7 +126,7 @@ def _invoice(request, invoice_id: int) -> Invoice:
     return invoice_get_for_supplier(supplier=request.auth.supplier, pk=invoice_id)
 
 
-@router.get("/departments", response=list[DepartmentOut], tags=["宛先"])
+@router.get("/departments", response=list[DepartmentOut], tags=[TAG_DEPARTMENTS])
 @operation(ApiScope.READ)
 def departments(request):
     """請求書を送れる宛先（自治体の部署）。
@@ -141,7 +145,7 @@ def departments(request):
     ]
 
 
-@router.get("/bank-accounts", response=list[BankAccountOut], tags=["宛先"])
+@router.get("/bank-accounts", response=list[BankAccountOut], tags=[TAG_DEPARTMENTS])
 @operation(ApiScope.READ)
 def bank_accounts(request):
     """登録済みの振込先口座。
@@ -159,7 +163,7 @@ class InvoiceFilter(Schema):
 @router.get(
     "/invoices",
     response={200: InvoicePage, **REFUSALS},
-    tags=["請求書"],
+    tags=[TAG_INVOICES],
     url_name="invoices",
 )
 @operation(ApiScope.READ)
@@ -185,7 +189,7 @@ def invoice_list(request, filters: Query[InvoiceFilter]):
     return {"items": [_summary(request, i) for i in page], "next": next_url}
 
 
-@router.post("/invoices", response={201: InvoiceOut, **REFUSALS}, tags=["請求書"])
+@router.post("/invoices", response={201: InvoiceOut, **REFUSALS}, tags=[TAG_INVOICES])
 @operation(ApiScope.DRAFT)
 @idempotent
 def invoice_create(request, payload: InvoiceIn):
@@ -247,7 +251,7 @@ def _bank_account(request, pk: int | None) -> BankAccount | None:
 @router.get(
     "/invoices/{invoice_id}",
     response={200: InvoiceOut, **REFUSALS},
-    tags=["請求書"],
+    tags=[TAG_INVOICES],
     url_name="invoice",
 )
 @operation(ApiScope.READ)
@@ -259,7 +263,7 @@ def invoice_detail(request, invoice_id: int):
 @router.post(
     "/invoices/{invoice_id}/issue",
     response={200: InvoiceOut, **REFUSALS},
-    tags=["請求書"],
+    tags=[TAG_INVOICES],
 )
 @operation(ApiScope.ISSUE)
 @idempotent
@@ -284,7 +288,7 @@ def invoice_issue_endpoint(request, invoice_id: int, payload: IssueIn):
 @router.get(
     "/invoices/{invoice_id}/history",
     response={200: list[EventOut], **REFUSALS},
-    tags=["請求書"],
+    tags=[TAG_INVOICES],
 )
 @operation(ApiScope.READ)
 def invoice_history(request, invoice_id: int):
@@ -307,7 +311,7 @@ def invoice_history(request, invoice_id: int):
 @router.get(
     "/invoices/{invoice_id}/pdf",
     response={200: None, **REFUSALS},
-    tags=["請求書"],
+    tags=[TAG_INVOICES],
     url_name="invoice_pdf",
 )
 @operation(ApiScope.READ)
@@ -325,7 +329,7 @@ def invoice_pdf(request, invoice_id: int) -> HttpResponse:
 @router.get(
     "/invoices/{invoice_id}/xml",
     response={200: None, **REFUSALS},
-    tags=["請求書"],
+    tags=[TAG_INVOICES],
     url_name="invoice_xml",
 )
 @operation(ApiScope.READ)

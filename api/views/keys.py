@@ -1,5 +1,7 @@
 """API連携: the supplier owners' pages for API keys, and the guide."""
 
+import json
+
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
@@ -15,6 +17,24 @@ from api.selectors import (
 )
 from api.services.keys import api_key_create, api_key_revoke
 from partners.views.mixins import SupplierOwnerRequiredMixin
+
+# The guide's example request (user data, not UI text).
+EXAMPLE_INVOICE = {
+    "department": 12,
+    "number": "INV-2026-0001",
+    "issue_date": "2026-11-30",
+    "transaction_date": "2026-11-30",
+    "lines": [
+        {
+            "description": "コピー用紙 A4",
+            "quantity": "10",
+            "unit": "箱",
+            "unit_price": "2500",
+            "tax_category": "S",
+        }
+    ],
+    "issue": True,
+}
 
 # The new key's text is shown on the next page only, then forgotten.
 _NEW_KEY = "api_new_key"
@@ -93,5 +113,6 @@ class ApiGuideView(TemplateView):
         return super().get_context_data(
             base=self.request.build_absolute_uri(reverse("api:api-root")),
             rate=settings.API_RATE_LIMIT,
+            example=json.dumps(EXAMPLE_INVOICE, ensure_ascii=False, indent=2),
             **kwargs,
         )
