@@ -9,6 +9,7 @@ from ninja.throttling import AuthRateThrottle
 from api import errors
 from api.auth import ApiKeyAuth
 from api.endpoints import router
+from api.imports import router as imports_router
 
 
 class KeyRateThrottle(AuthRateThrottle):
@@ -37,4 +38,5 @@ api = NinjaAPI(
     docs_url="/reference/",
 )
 api.add_router("/", router)
+api.add_router("/", imports_router)
 errors.register(api)

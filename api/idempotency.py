@@ -17,8 +17,19 @@ HEADER = "Idempotency-Key"
 
 
 def _request_hash(request) -> str:
+    """What the request asks: its method, path and body; for an upload
+    (the body is already read into files) its fields and files' contents."""
     digest = hashlib.sha256()
-    for part in (request.method.encode(), request.path.encode(), request.body):
+    parts = [request.method.encode(), request.path.encode()]
+    if request.content_type == "multipart/form-data":
+        parts += [f"{k}={v}".encode() for k, v in sorted(request.POST.items())]
+        for name, upload in sorted(request.FILES.items()):
+            parts.append(name.encode())
+            parts += list(upload.chunks())
+            upload.seek(0)
+    else:
+        parts.append(request.body)
+    for part in parts:
         digest.update(part)
         digest.update(b"\0")
     return digest.hexdigest()

@@ -706,6 +706,12 @@ def _build_world(media_root) -> World:
             data=f"<not-an-invoice>{s}</not-an-invoice>".encode(),
         )
         add("pint_upload", f"JP PINT upload of {s}", {"pk": pint_upload.pk}, s=s)
+        add(
+            "api_pint_upload",
+            f"JP PINT upload of {s}",
+            {"import_id": pint_upload.pk},
+            s=s,
+        )
         upload = invoice_import_create(
             supplier=supplier_obj,
             actor=owner,
@@ -714,6 +720,7 @@ def _build_world(media_root) -> World:
             issue=False,
         )
         add("import", f"upload of {s}", {"pk": upload.pk}, s=s)
+        add("api_import", f"upload of {s}", {"import_id": upload.pk}, s=s)
         supplier_obj.seal_image.save(f"{s}.gif", ContentFile(_image("GIF")))
         add(
             "seal",
