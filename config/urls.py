@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from api.api import api as supplier_api
 from config import health, views as portal_views
 
 # admin.site is config.admin.PortalAdminSite (config.apps.PortalAdminConfig).
@@ -24,6 +25,7 @@ supplier_urls = [
     path("invoices/", include("invoices.urls.supplier")),
     path("", include("peppol.urls.supplier")),
     path("", include("municipality.treasury.urls.supplier")),
+    path("", include("api.urls")),
 ]
 
 urlpatterns = [
@@ -41,6 +43,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("m/<slug:municipality_slug>/", include((city_urls, "city"))),
     path("supplier/", include((supplier_urls, "supplier"))),
+    path("api/v1/", supplier_api.urls),
     path("p/<slug:municipality_slug>/", include("partners.urls.requests")),
     path("invitations/", include("partners.urls.invitations")),
     path("invitations/staff/", include("municipality.console.urls_accept")),

@@ -11,6 +11,7 @@ municipality and across municipalities.
 
 import io
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.apps import apps
 from django.core import mail
@@ -41,7 +42,7 @@ KANOYA, KIRISHIMA = "kanoya", "kirishima"
 NOWHERE = "nowhere"
 
 # The apps whose rows the fingerprint compares.
-OUR_APPS = ("accounts", "municipality", "partners", "invoices")
+OUR_APPS = ("accounts", "municipality", "partners", "invoices", "api")
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class Obj:
 # Entries --------------------------------------------------------------------
 
 CITY, SUPPLIER, PUBLIC, TOKEN = "city", "supplier", "public", "token"
+API = "api"
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ class Entry:
     data: dict = field(default_factory=dict)
     query: str = ""
     lists: tuple[str, ...] = ()
+    method: str = ""  # the API's: the one method the operation takes
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,23 @@ def supplier(*families, roles=MEMBERS, closed=(), data=None, query="", lists=())
         data or {},
         query,
         _families(lists),
+    )
+
+
+def api(*families, method="get", data=None, lists=()):
+    """An operation of the suppliers' REST API (``/api/v1/``), called with
+    a key of the role's supplier (owners make keys; a key acts as its
+    owner). Without a key the API answers 401; another supplier's object
+    answers 404."""
+    return Entry(
+        API,
+        families,
+        frozenset({OWNER}),
+        (),
+        data or {},
+        "",
+        _families(lists),
+        method,
     )
 
 
@@ -199,6 +219,8 @@ def area_refuses(entry: Entry, role: Role, slug: str) -> bool:
         return role.city != slug
     if entry.side == SUPPLIER:
         return role.kind not in MEMBERS
+    if entry.side == API:
+        return role.kind != OWNER
     return False
 
 
@@ -212,7 +234,8 @@ def listing_problems(entry, role_name, slug, content: str, world) -> list[str]:
             visible = _may(entry, role, obj, slug)
             if not visible and obj.marker in content:
                 problems.append(f"shows {obj.label} ({obj.marker})")
-            if visible and family == "invoice" and obj.marker not in content:
+            own_invoice = family in ("invoice", "api_invoice")
+            if visible and own_invoice and obj.marker not in content:
                 problems.append(f"does not show its own {obj.label} ({obj.marker})")
     return problems
 
@@ -224,6 +247,8 @@ def _may(entry: Entry, role: Role, obj: Obj | None, slug: str) -> bool:
         return False
     if entry.side in (PUBLIC, TOKEN):
         return True
+    if entry.side == API:
+        return obj is None or obj.supplier == role.supplier
     if entry.side == CITY:
         return _city_may(role, obj, slug)
     return obj is None or obj.supplier == role.supplier
@@ -321,6 +346,7 @@ class World:
     users: dict  # role name → User (no entry for anonymous)
     objects: dict[str, list[Obj]]
     media_root: str
+    api_keys: dict  # role name → the text of an API key (owners)
 
 
 def _image(image_format: str) -> bytes:
@@ -366,6 +392,9 @@ def build_world(media_root) -> "World":
 
 def _build_world(media_root) -> World:
     from accounts.tokens import token_new
+    from api.models import ApiScope, WebhookEndpoint
+    from api.services.keys import api_key_create
+    from api.services.webhooks import webhook_ping
     from invoices.attachments import attachment_add, attachment_check
     from invoices.imports import invoice_import_create
     from invoices.services.decisions import invoice_approve
@@ -500,6 +529,14 @@ def _build_world(media_root) -> World:
         label = f"invoice of {s} to {code}"
         add("invoice", label, {"pk": invoice.pk}, s=s, code=code, marker=invoice.number)
         add(
+            "api_invoice",
+            label,
+            {"invoice_id": invoice.pk},
+            s=s,
+            code=code,
+            marker=invoice.number,
+        )
+        add(
             "attachment",
             f"attachment of {label}",
             {"pk": invoice.pk, "attachment_pk": attachment.pk},
@@ -512,6 +549,14 @@ def _build_world(media_root) -> World:
             "draft",
             f"draft of {s} to A1",
             {"pk": draft.pk},
+            s=s,
+            code="A1",
+            marker=draft.number,
+        )
+        add(
+            "api_draft",
+            f"draft of {s} to A1",
+            {"invoice_id": draft.pk},
             s=s,
             code="A1",
             marker=draft.number,
@@ -661,6 +706,12 @@ def _build_world(media_root) -> World:
             data=f"<not-an-invoice>{s}</not-an-invoice>".encode(),
         )
         add("pint_upload", f"JP PINT upload of {s}", {"pk": pint_upload.pk}, s=s)
+        add(
+            "api_pint_upload",
+            f"JP PINT upload of {s}",
+            {"import_id": pint_upload.pk},
+            s=s,
+        )
         upload = invoice_import_create(
             supplier=supplier_obj,
             actor=owner,
@@ -669,6 +720,7 @@ def _build_world(media_root) -> World:
             issue=False,
         )
         add("import", f"upload of {s}", {"pk": upload.pk}, s=s)
+        add("api_import", f"upload of {s}", {"import_id": upload.pk}, s=s)
         supplier_obj.seal_image.save(f"{s}.gif", ContentFile(_image("GIF")))
         add(
             "seal",
@@ -761,14 +813,54 @@ def _build_world(media_root) -> World:
         token_digest=digest
     )
     add("staff_invitation_token", "link to join kanoya's staff", {"token": staff_token})
-    return World(users=users, objects=objects, media_root=str(media_root))
+    api_keys = {}
+    for name, role in ROLES.items():
+        if role.kind != OWNER:
+            continue
+        key, api_keys[name] = api_key_create(
+            supplier=users[name].supplier_membership.supplier,
+            actor=users[name],
+            name="tenancy",
+            scope=ApiScope.ISSUE,
+            expires_at=timezone.now() + timedelta(days=1),
+        )
+        add("api_key", f"API key of {role.supplier}", {"pk": key.pk}, s=role.supplier)
+        # Made directly: the service would look the address up in the DNS.
+        endpoint = WebhookEndpoint.objects.create(
+            supplier=key.supplier,
+            url=f"https://hooks.example.com/{role.supplier}",
+            events=["paid"],
+            secret="0" * 64,
+            created_by=users[name],
+        )
+        delivery = webhook_ping(endpoint=endpoint, actor=users[name])
+        add(
+            "webhook",
+            f"webhook of {role.supplier}",
+            {"pk": endpoint.pk},
+            s=role.supplier,
+        )
+        add(
+            "webhook_delivery",
+            f"webhook delivery of {role.supplier}",
+            {"pk": endpoint.pk, "delivery_pk": delivery.pk},
+            s=role.supplier,
+        )
+    return World(
+        users=users, objects=objects, media_root=str(media_root), api_keys=api_keys
+    )
 
 
 # Proof that nothing changed -------------------------------------------------
 
 
 # A login sets this; it is not a change a request made.
-_NOT_COMPARED = {"accounts.User": {"last_login"}}
+_NOT_COMPARED = {
+    "accounts.User": {"last_login"},
+    # Every API call is logged, refused ones too (by design).
+    "api.ApiKey": {"last_used_at"},
+}
+_NOT_COMPARED_MODELS = {"api.ApiCall"}
 
 
 def fingerprint() -> dict[str, str]:
@@ -779,7 +871,7 @@ def fingerprint() -> dict[str, str]:
     with connection.cursor() as cursor:
         for model in apps.get_models(include_auto_created=True):
             meta = model._meta
-            if meta.app_label not in OUR_APPS:
+            if meta.app_label not in OUR_APPS or meta.label in _NOT_COMPARED_MODELS:
                 continue
             skip = _NOT_COMPARED.get(meta.label, set())
             columns = ", ".join(

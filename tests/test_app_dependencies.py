@@ -22,9 +22,11 @@ ORDER = {
     "invoices": 3,
     "peppol": 4,
     "treasury": 4,
-    "config": 5,
+    # The suppliers' REST API calls the same services as the pages.
+    "api": 5,
+    "config": 6,
     # The demo world (seed_demo) is built through every app's services.
-    "demo": 6,
+    "demo": 7,
 }
 
 # Modules whose layer is not their package's: the treasury is a package

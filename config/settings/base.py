@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "partners",
     "invoices",
     "peppol",
+    # django-ninja for its OpenAPI reference page's static files.
+    "ninja",
+    "api",
     "demo",
 ]
 
@@ -71,6 +74,8 @@ MIDDLEWARE = [
     # on the login page, else Japanese. Before the messages middleware, so
     # that messages (often lazy strings) are stored in that language.
     "accounts.middleware.UserLanguageMiddleware",
+    # Logs calls made with an API key once their answer is known.
+    "api.middleware.ApiCallLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -127,6 +132,15 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The suppliers' REST API: calls per key (django-ninja's "N/s|m|h|d"),
+# counted in the cache (Redis when several processes serve the API).
+API_RATE_LIMIT = env("API_RATE_LIMIT", default="120/m")
+# Webhooks go to HTTPS addresses on the internet only; development and the
+# tests send to a receiver on this machine.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool(
+    "WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=False
+)
 
 # Files --------------------------------------------------------------------
 # Uploaded and generated files (PDFs, attachments) go to local disk unless an
@@ -297,6 +311,11 @@ CELERY_BEAT_SCHEDULE = {
     "peppol-access-points-poll": {
         "task": "peppol.tasks.access_points_poll_task",
         "schedule": crontab(minute="*/2"),
+    },
+    # Every minute: suppliers' webhooks, new events and retries.
+    "webhooks-tick": {
+        "task": "api.tasks.webhooks_tick_task",
+        "schedule": crontab(),
     },
 }
 

@@ -35,3 +35,6 @@ if _outside := [host for host in ALLOWED_HOSTS if not _is_loopback(host)]:
         "DJANGO_SETTINGS_MODULE=config.settings.production (SECRET_KEY and "
         "ALLOWED_HOSTS required), or leave ALLOWED_HOSTS to 127.0.0.1/localhost."
     )
+
+# A webhook receiver on this machine, for trying the API out.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = True

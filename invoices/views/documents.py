@@ -16,19 +16,16 @@ def _filename(invoice) -> str:
     return gettext("請求書_%(number)s.pdf") % {"number": filename_part(invoice.number)}
 
 
-def pdf_response(request, invoice):
-    """The PDF when it is ready (recording the download); otherwise a page
-    that says it is being made or that making it failed."""
-    if invoice.is_draft:
-        raise Http404
+def pdf_ready(invoice) -> InvoicePdf | None:
+    """The invoice's PDF if it has been made, else ``None``."""
     pdf = InvoicePdf.objects.filter(invoice=invoice).first()
     if pdf is None or pdf.status != PdfStatus.READY or not pdf.file:
-        return render(
-            request,
-            "invoices/pdf_status.html",
-            {"invoice": invoice, "pdf": pdf},
-            status=202 if pdf is None or pdf.status == PdfStatus.PENDING else 200,
-        )
+        return None
+    return pdf
+
+
+def pdf_attachment(request, invoice, pdf: InvoicePdf) -> FileResponse:
+    """The ready ``pdf`` as a download, recorded in the invoice's history."""
     response = FileResponse(
         pdf.file.open("rb"),
         as_attachment=True,
@@ -43,6 +40,22 @@ def pdf_response(request, invoice):
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def pdf_response(request, invoice):
+    """The PDF when it is ready (recording the download); otherwise a page
+    that says it is being made or that making it failed."""
+    if invoice.is_draft:
+        raise Http404
+    if pdf := pdf_ready(invoice):
+        return pdf_attachment(request, invoice, pdf)
+    pdf = InvoicePdf.objects.filter(invoice=invoice).first()
+    return render(
+        request,
+        "invoices/pdf_status.html",
+        {"invoice": invoice, "pdf": pdf},
+        status=202 if pdf is None or pdf.status == PdfStatus.PENDING else 200,
+    )
 
 
 class SupplierInvoicePdfView(SupplierInvoiceMixin, View):

@@ -19,19 +19,10 @@ from peppol.ubl import JpPintUnavailable
 logger = logging.getLogger(__name__)
 
 
-def xml_response(request, invoice):
-    if invoice.is_draft:
-        raise Http404
-    try:
-        xml = invoice_jp_pint(invoice)
-    except JpPintUnavailable as exc:
-        logger.warning("JP PINT for invoice %s not served: %s", invoice.pk, exc)
-        return render(
-            request,
-            "peppol/xml_unavailable.html",
-            {"invoice": invoice, "message": str(exc)},
-            status=409,
-        )
+def xml_attachment(request, invoice) -> HttpResponse:
+    """The issued invoice's XML as a download, recorded in its history;
+    raises ``JpPintUnavailable`` when it cannot be made."""
+    xml = invoice_jp_pint(invoice)
     response = HttpResponse(xml, content_type="application/xml; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=f"{filename_part(invoice.number)}.xml"
@@ -44,6 +35,21 @@ def xml_response(request, invoice):
         data={"format": "jp-pint", "sha256": hashlib.sha256(xml).hexdigest()},
     )
     return response
+
+
+def xml_response(request, invoice):
+    if invoice.is_draft:
+        raise Http404
+    try:
+        return xml_attachment(request, invoice)
+    except JpPintUnavailable as exc:
+        logger.warning("JP PINT for invoice %s not served: %s", invoice.pk, exc)
+        return render(
+            request,
+            "peppol/xml_unavailable.html",
+            {"invoice": invoice, "message": str(exc)},
+            status=409,
+        )
 
 
 class SupplierInvoiceXmlView(SupplierInvoiceMixin, View):
