@@ -266,3 +266,61 @@ class WithholdingStatementForm(forms.Form):
             "max_value": _("年は2100年までを入力してください。"),
         },
     )
+
+
+REMITTANCE_MAX_DAYS = 366
+REMITTANCE_FORMAT_CHOICES = [
+    ("csv-cp932", _("CSV（Excel向け・Shift_JIS）")),
+    ("csv-utf8", _("CSV（UTF-8・BOM付き）")),
+    ("json", "JSON"),
+]
+
+
+class RemittanceFormatForm(forms.Form):
+    """The format of a remittance data download (取引明細データ)."""
+
+    format = forms.ChoiceField(
+        label=_("形式"),
+        choices=REMITTANCE_FORMAT_CHOICES,
+        initial="csv-cp932",
+        error_messages={
+            "required": _("形式を選んでください。"),
+            "invalid_choice": _(
+                "形式は CSV（Shift_JIS）・CSV（UTF-8）・JSON から選んでください。"
+            ),
+        },
+    )
+
+
+class RemittancePeriodForm(RemittanceFormatForm):
+    """Every payment notice paid in a period (by payment date), at most
+    ``REMITTANCE_MAX_DAYS`` days."""
+
+    date_from = JapaneseDateField(
+        label=_("支払日（から）"),
+        error_messages={"required": _("期間の初日を入力してください。")},
+    )
+    date_to = JapaneseDateField(
+        label=_("支払日（まで）"),
+        error_messages={"required": _("期間の末日を入力してください。")},
+    )
+
+    field_order = ("date_from", "date_to", "format")
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end:
+            if end < start:
+                raise ValidationError(
+                    gettext("期間の末日が初日より前です。日付を入れ替えてください。")
+                )
+            if (end - start).days >= REMITTANCE_MAX_DAYS:
+                raise ValidationError(
+                    gettext(
+                        "期間は%(days)s日以内にしてください。"
+                        "長い期間は分けてダウンロードしてください。"
+                    )
+                    % {"days": REMITTANCE_MAX_DAYS}
+                )
+        return cleaned

@@ -20,4 +20,14 @@ urlpatterns = [
         payment_notices.PaymentNoticePdfView.as_view(),
         name="payment_notice_pdf",
     ),
+    path(
+        "payment-notices/<int:pk>/export/",
+        payment_notices.PaymentNoticeExportView.as_view(),
+        name="payment_notice_export",
+    ),
+    path(
+        "payment-notices/export/",
+        payment_notices.PaymentNoticePeriodExportView.as_view(),
+        name="payment_notices_export",
+    ),
 ]
