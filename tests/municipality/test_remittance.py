@@ -158,7 +158,9 @@ def test_an_unknown_format_is_explained(client, world):
     notice = world["notice"]
     _login(client, world["user"])
     response = client.get(
-        f"/supplier/payment-notices/{notice.pk}/export/", {"format": "xlsx"}, follow=True
+        f"/supplier/payment-notices/{notice.pk}/export/",
+        {"format": "xlsx"},
+        follow=True,
     )
     assert "形式は CSV（Shift_JIS）・CSV（UTF-8）・JSON から選んでください。" in (
         response.content.decode()
@@ -233,7 +235,7 @@ def test_the_treasury_downloads_a_batch_and_a_period(client, tenant, world):
     response = client.get(
         f"/m/kanoya/treasury/batches/{batch.pk}/remittance/", {"format": "csv-utf8"}
     )
-    header, *rows = _rows(response.content, "utf-8-sig")
+    _header, *rows = _rows(response.content, "utf-8-sig")
     assert {row[0] for row in rows} == {world["notice"].number}
     period = client.get(
         "/m/kanoya/treasury/remittance/",

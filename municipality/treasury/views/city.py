@@ -59,6 +59,7 @@ from municipality.treasury.services.batches import (
     batch_zengin_read,
 )
 from municipality.treasury.services.settings import treasury_settings_save
+from municipality.treasury.services.statements import withholding_statement_csv
 from municipality.treasury.views.downloads import (
     remittance_format,
     remittance_period,
@@ -66,7 +67,6 @@ from municipality.treasury.views.downloads import (
     remittance_response,
 )
 from municipality.treasury.views.supplier import NO_NOTICES_IN_PERIOD
-from municipality.treasury.services.statements import withholding_statement_csv
 from municipality.treasury.workflow import (
     batch_paid_too_early,
     batch_transition_check,
@@ -527,8 +527,7 @@ class RemittancePeriodExportView(TreasuryRoleMixin, View):
             notices=notices,
             fmt=period["format"],
             basename=(
-                f"remittance_{period['date_from']:%Y%m%d}"
-                f"-{period['date_to']:%Y%m%d}"
+                f"remittance_{period['date_from']:%Y%m%d}-{period['date_to']:%Y%m%d}"
             ),
         )
 

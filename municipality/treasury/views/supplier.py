@@ -39,9 +39,7 @@ class PaymentNoticeListView(ListView):
         )
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            period_form=remittance_period_form(), **kwargs
-        )
+        return super().get_context_data(period_form=remittance_period_form(), **kwargs)
 
 
 class PaymentNoticeMixin:
@@ -123,7 +121,6 @@ class PaymentNoticePeriodExportView(View):
             notices=notices,
             fmt=period["format"],
             basename=(
-                f"remittance_{period['date_from']:%Y%m%d}"
-                f"-{period['date_to']:%Y%m%d}"
+                f"remittance_{period['date_from']:%Y%m%d}-{period['date_to']:%Y%m%d}"
             ),
         )
