@@ -14,8 +14,8 @@ from datetime import date
 from django.utils.translation import gettext
 
 from municipality.treasury.reconciliation.credits import (
-    Credit,
     BankFileError,
+    Credit,
     ParsedFile,
 )
 from municipality.treasury.reconciliation.incoming import looks_like_zengin

@@ -14,8 +14,8 @@ from datetime import date
 from django.utils.translation import gettext, gettext_lazy as _
 
 from municipality.treasury.reconciliation.credits import (
-    Credit,
     BankFileError,
+    Credit,
     ParsedFile,
 )
 
