@@ -29,6 +29,8 @@ _ERA_DATE = re.compile(
 )
 _ERA_BASE = {"R": 2018, "令和": 2018, "H": 1988, "平成": 1988}
 _AMOUNT = re.compile(r"-?[0-9]+")
+# Thousands separators, currency marks and spaces around an amount.
+_AMOUNT_NOISE = re.compile(r"[,円¥\\\s]")
 
 
 @dataclass(frozen=True)
@@ -196,7 +198,7 @@ def parse_bank_csv(data: bytes, *, mapping: CsvMapping) -> ParsedFile:
             )
 
         row_problems = []
-        amount_text = re.sub(r"[,円¥\\\s]", "", cell("amount"))
+        amount_text = _AMOUNT_NOISE.sub("", cell("amount"))
         if not amount_text:
             skipped += 1
             continue
