@@ -371,7 +371,11 @@ def payment_notice_list_for_supplier(*, supplier: Supplier) -> QuerySet[PaymentN
     return (
         PaymentNotice.objects.filter(supplier=supplier, batch__status=BatchStatus.PAID)
         .select_related("batch", "municipality")
-        .annotate(invoice_count=Count("invoices"))
+        .annotate(
+            invoice_count=Count("invoices"),
+            # 入金確認済 by the supplier's reconciliation (one per invoice).
+            confirmed_count=Count("invoices__payment_confirmation"),
+        )
         .order_by("-batch__payment_date", "-pk")
     )
 
@@ -383,9 +387,9 @@ def payment_notice_get_for_supplier(*, supplier: Supplier, pk: int) -> PaymentNo
         .prefetch_related(
             Prefetch(
                 "invoices",
-                queryset=Invoice.objects.select_related("department").order_by(
-                    "receipt_number", "pk"
-                ),
+                queryset=Invoice.objects.select_related(
+                    "department", "payment_confirmation"
+                ).order_by("receipt_number", "pk"),
             )
         ),
         pk=pk,

@@ -14,6 +14,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -380,3 +382,46 @@ def test_another_supplier_sees_nothing(client, world, other_supplier_user):
 def test_kana_keys_ignore_width_small_kana_and_prefixes():
     assert kana_key("ｶﾉﾔｼｶｲｹｲｶﾝﾘｼﾔ") == kana_key("カノヤシカイケイカンリシャ")
     assert kana_key("1234567890 ｶ)ﾃｽﾄ") == "ｶﾃｽﾄ"
+
+
+def test_confirmed_invoices_show_on_the_notice_and_the_invoice(client, world):
+    _login(client, world["user"])
+    _upload(client, file_01(_rows(world), today=timezone.localdate()))
+    notice = world["notices"]["E"]
+    with scopes_disabled():
+        invoice = notice.invoices.get()
+    listing = client.get("/supplier/payment-notices/").content.decode()
+    assert listing.count("入金確認済") == 4  # E, C1, C2, S; not A1, A2
+    detail = client.get(f"/supplier/payment-notices/{notice.pk}/").content.decode()
+    assert "入金確認済" in detail
+    page = client.get(f"/supplier/invoices/{invoice.pk}/").content.decode()
+    assert "入金確認済" in page
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx)
+
+
+def test_reconciliation_pages_use_a_constant_number_of_queries(client, world):
+    today = timezone.localdate()
+    _login(client, world["user"])
+    counts = []
+    extra = [Row(today, 7_700, CITY_KANA)] * 5 + [
+        Row(today, 100 + n, "ﾍﾞﾂﾉｶｲｼﾔ") for n in range(10)
+    ]
+    for rows in (_rows(world), _rows(world) + extra):
+        with transaction.atomic():
+            _upload(client, file_01(rows, today=today))
+            with scopes_disabled():
+                pk = Reconciliation.objects.get().pk
+            counts.append(
+                (
+                    _queries(client, f"/supplier/reconciliations/{pk}/"),
+                    _queries(client, "/supplier/reconciliations/"),
+                    _queries(client, "/supplier/payment-notices/"),
+                )
+            )
+            transaction.set_rollback(True)
+    assert counts[0] == counts[1]
