@@ -28,6 +28,7 @@ from municipality.models import (
     PaymentNotice,
     Reconciliation,
 )
+from municipality.treasury.reconciliation.incoming import parse_incoming
 from municipality.treasury.reconciliation.matching import kana_key
 from tests.factories import PASSWORD
 from tests.municipality.test_remittance import paid_batch
@@ -36,7 +37,7 @@ from tests.municipality.test_treasury_support import (
     make_settings,
     make_supplier,
 )
-from tests.municipality.zengin_incoming_files import Row, file_01, file_03
+from tests.municipality.zengin_incoming_files import Row, file_01, file_03, record
 
 pytestmark = pytest.mark.django_db
 
@@ -425,3 +426,29 @@ def test_reconciliation_pages_use_a_constant_number_of_queries(client, world):
             )
             transaction.set_rollback(True)
     assert counts[0] == counts[1]
+
+
+def test_format_b_and_heisei_dates_are_read():
+    """振込入金通知 format B (zengin.md §3.1: 金額 129-140, EDI 153-172) and
+    a YYMMDD that would lie in the future as 令和 is read as 平成."""
+    today = timezone.localdate()
+    header = record((1, 1, 1, "N"), (2, 2, "01", "N"), (4, 1, 0, "N"))
+    data = record(
+        (1, 1, 2, "N"),
+        (8, 6, "301225", "N"),  # 令和30年 is ahead: 平成30年12月25日
+        (20, 10, 0, "N"),
+        (50, 48, CITY_KANA, "C"),
+        (128, 1, 0, "N"),
+        (129, 12, 123_456_789_012, "N"),
+        (141, 12, 0, "N"),
+        (153, 20, "2026-0001-001", "C"),
+    )
+    trailer = record((1, 1, 8, "N"), (2, 6, 1, "N"), (8, 12, 123_456_789_012, "N"))
+    parsed = parse_incoming(
+        header + data + trailer + record((1, 1, 9, "N")) + b"\x1a", today=today
+    )
+    (credit,) = parsed.credits
+    assert credit.amount == 123_456_789_012
+    assert credit.edi == "2026-0001-001"
+    assert credit.booking_date.isoformat() == "2018-12-25"
+    assert credit.payer_name == CITY_KANA
