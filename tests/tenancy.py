@@ -652,6 +652,41 @@ def _build_world(media_root) -> World:
                 city_slug=slug,
             )
 
+    # A bank file each supplier reconciled (売掛金消込), with one credit;
+    # and a URL naming a's upload with b's credit.
+    from municipality.models import IncomingCredit
+    from municipality.treasury.reconciliation.bank_csv import CsvMapping
+    from municipality.treasury.services.reconciliation import reconciliation_create
+
+    credits = {}
+    for s, (supplier_obj, owner) in suppliers.items():
+        reconciliation = reconciliation_create(
+            supplier=supplier_obj,
+            actor=owner,
+            filename=f"{s}.csv",
+            data=f"{payday:%Y/%m/%d},1000,ﾃｽﾄ {s}\n".encode(),
+            kind="csv",
+            mapping=CsvMapping(date="1", amount="2", payer="3", has_header=False),
+        )
+        credits[s] = IncomingCredit.objects.get(reconciliation=reconciliation)
+        add(
+            "reconciliation",
+            f"reconciliation of {s}",
+            {"pk": reconciliation.pk},
+            s=s,
+        )
+        add(
+            "reconciliation_credit",
+            f"credit of {s}",
+            {"pk": reconciliation.pk, "credit_pk": credits[s].pk},
+            s=s,
+        )
+    add(
+        "credit_mismatch",
+        "reconciliation of a with the credit of b",
+        {"pk": credits["a"].reconciliation_id, "credit_pk": credits["b"].pk},
+    )
+
     # An approved invoice of each city whose named account the supplier
     # changed since (today): the treasury chooses its payee (振込先の指定).
     for s, code, staff in (

@@ -31,7 +31,8 @@ from import_export.admin import ExportMixin
 
 from invoices.services.drafts import LineInput
 from invoices.services.zip_exports import zip_export_build, zip_export_create
-from municipality.models import StaffRole, TreasurySettings
+from municipality.models import PaymentNotice, StaffRole, TreasurySettings
+from municipality.treasury.reconciliation.bank_csv import CsvMapping
 from municipality.treasury.services.batches import (
     batch_add_invoices,
     batch_approve,
@@ -39,6 +40,7 @@ from municipality.treasury.services.batches import (
     batch_export,
     batch_mark_paid,
 )
+from municipality.treasury.services.reconciliation import reconciliation_create
 from partners.models import Connection, LegalForm
 from tests.factories import (
     ConnectionFactory,
@@ -170,6 +172,26 @@ def world(tenant):
             with scope(municipality=tenant.municipality.pk):
                 zip_export_build(job_id=job.pk)
         _paid_fees(tenant, department, colleague)
+        # Paid: the supplier's remittance data and reconciliation list the
+        # invoices; the payer name of a credit is typed text too.
+        batch_mark_paid(batch=payment_day_reached(batch), actor=colleague)
+        notice = PaymentNotice.objects.get(batch=batch, supplier=supplier)
+        reconciliation = reconciliation_create(
+            supplier=supplier,
+            actor=owner,
+            filename="meisai.csv",
+            data=_csv_text(
+                [
+                    [batch.payment_date, notice.transfer_amount, _formula(0)],
+                    [batch.payment_date, 1234, _formula(1), _formula(2)],
+                ],
+                edi=notice.number,
+            ),
+            kind="csv",
+            mapping=CsvMapping(
+                date="1", amount="2", payer="3", edi="4", has_header=False
+            ),
+        )
     return {
         "supplier_user": owner,
         "department_staff": tenant.department_staff,
@@ -181,7 +203,18 @@ def world(tenant):
         "invoice_ids": ids,
         "supplier_zip": supplier_zip,
         "city_zip": city_zip,
+        "notice": notice,
+        "reconciliation": reconciliation,
     }
+
+
+def _csv_text(rows, *, edi: str) -> bytes:
+    """A net-banking CSV of ``rows``, the first naming ``edi``."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    rows[0].append(edi)
+    writer.writerows(rows)
+    return out.getvalue().encode()
 
 
 # The 支払調書 summary of the year the world's fees are paid in.
@@ -223,6 +256,12 @@ def _paid_fees(tenant, department, colleague) -> None:
 CITY = {"municipality_slug": "kanoya"}
 BATCH = {**CITY, "pk": "batch"}
 CITY_ZIP = {**CITY, "pk": "city_zip"}
+NOTICE = {"pk": "notice"}
+RECONCILIATION = {"pk": "reconciliation"}
+PERIOD = {
+    "date_from": f"{timezone.localdate() - timedelta(days=30):%Y-%m-%d}",
+    "date_to": f"{timezone.localdate() + timedelta(days=30):%Y-%m-%d}",
+}
 S, D, T = "supplier_user", "department_staff", "treasury"
 U8, SJ = "utf-8-sig", "cp932"
 URL_EXPORTS = [
@@ -245,6 +284,14 @@ URL_EXPORTS = [
     ("city:batch_accounting_csv", BATCH, {"encoding": U8}, T, U8),
     ("city:batch_zengin", BATCH, {}, T, "zengin"),
     ("city:department_export", CITY, {}, "city_admin", U8),
+    ("supplier:payment_notice_export", NOTICE, {"format": "csv-cp932"}, S, SJ),
+    ("supplier:payment_notice_export", NOTICE, {"format": "csv-utf8"}, S, U8),
+    ("supplier:payment_notices_export", {}, {**PERIOD, "format": "csv-utf8"}, S, U8),
+    ("supplier:payment_notices_export", {}, PERIOD, S, SJ),
+    ("city:batch_remittance_export", BATCH, {"format": "csv-cp932"}, T, SJ),
+    ("city:remittance_export", CITY, {**PERIOD, "format": "csv-utf8"}, T, U8),
+    ("supplier:reconciliation_csv", RECONCILIATION, {}, S, SJ),
+    ("supplier:reconciliation_csv", RECONCILIATION, {"format": "csv-utf8"}, S, U8),
 ]
 # URL names that look like exports but serve no spreadsheet, and why.
 NOT_SPREADSHEETS = {
@@ -447,6 +494,10 @@ WRITERS = {
     "invoices/attachments.py": "checks uploaded attachments, served unchanged",
     "municipality/departments_csv.py": "department list CSV",
     "municipality/console/departments.py": "serves municipality/departments_csv.py",
+    "municipality/treasury/services/remittance.py": "remittance data CSV",
+    "municipality/treasury/services/reconciliation.py": "reconciliation result CSV",
+    "municipality/treasury/reconciliation/bank_csv.py": "reads uploads only",
+    "municipality/treasury/views/reconciliation.py": "serves the reconciliation CSV",
 }
 _WRITES = re.compile(
     r"csv\.writer|csv\.DictWriter|text/csv|tab-separated|tablib|export_formats"

@@ -57,6 +57,8 @@ a redirect to the login page for anonymous visitors of the city and supplier
 areas; public pages and links answer 404 for an unknown slug or token.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.contrib import admin
 from django.core import mail
@@ -97,6 +99,11 @@ TODAY = timezone.localdate().isoformat()
 # The confirmation step's field: a POST without it only asks, so the
 # matrix sends it, and a missing check would act.
 CONFIRMED = {"confirmed": "1"}
+# A period of payment dates around today (remittance data downloads).
+PERIOD = (
+    f"date_from={timezone.localdate() - timedelta(days=30):%Y-%m-%d}"
+    f"&date_to={timezone.localdate() + timedelta(days=30):%Y-%m-%d}"
+)
 RETURN = {
     "reason": "amount",
     "explanation": "金額が違います。",
@@ -198,6 +205,10 @@ MATRIX = {
     ),
     "city:batch_zengin": city("batch", roles={TREASURY}),
     "city:batch_accounting_csv": city("batch", roles={TREASURY}),
+    "city:batch_remittance_export": city(
+        "batch", roles={TREASURY}, query="format=csv-utf8"
+    ),
+    "city:remittance_export": city(roles={TREASURY}, query=PERIOD),
     "city:withholding_statement": city(roles={TREASURY}, query="year=2026"),
     "city:withholding_statement_csv": city(roles={TREASURY}, query="year=2026"),
     # City: administration.
@@ -304,6 +315,16 @@ MATRIX = {
     "supplier:payment_notices": supplier(),
     "supplier:payment_notice": supplier("payment_notice"),
     "supplier:payment_notice_pdf": supplier("payment_notice"),
+    "supplier:payment_notice_export": supplier("payment_notice", query="format=json"),
+    "supplier:payment_notices_export": supplier(query=PERIOD),
+    "supplier:reconciliations": supplier(),
+    "supplier:reconciliation": supplier("reconciliation"),
+    "supplier:reconciliation_credit": supplier(
+        "reconciliation_credit",
+        closed="credit_mismatch",
+        data={"option": "none", **CONFIRMED},
+    ),
+    "supplier:reconciliation_csv": supplier("reconciliation"),
     # Public pages and emailed links.
     "public:invitation_request": public(),
     "public:invitation_request_done": public(),

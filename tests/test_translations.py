@@ -265,6 +265,25 @@ PYTHON_DATA = {
     "values of the 支払調書 summary file",
     "municipality/treasury/services/statements.py::FILING_MARKS": "the 提出 "
     "values of the 支払調書 summary file",
+    "municipality/treasury/services/remittance.py::REMITTANCE_CSV_HEADER": "the "
+    "column names of the remittance data file, mapped by accounting software",
+    "municipality/treasury/services/reconciliation.py::RECONCILIATION_CSV_HEADER": (
+        "the column names of the reconciliation result file"
+    ),
+    "municipality/treasury/reconciliation/matching.py::_SMALL": "kana "
+    "normalisation table",
+    "municipality/treasury/reconciliation/matching.py::_NOT_NAME": "the kana "
+    "kept when payer names are compared",
+    "municipality/treasury/reconciliation/matching.py::_DASHES": "the dashes "
+    "banks write in EDI text, normalised",
+    "municipality/treasury/reconciliation/bank_csv.py::_DATE": "date words "
+    "(年月日), parsed in bank CSVs",
+    "municipality/treasury/reconciliation/bank_csv.py::_ERA_DATE": "era names, "
+    "parsed in bank CSVs",
+    "municipality/treasury/reconciliation/bank_csv.py::_ERA_BASE": "era names, "
+    "parsed in bank CSVs",
+    "municipality/treasury/reconciliation/bank_csv.py::_AMOUNT_NOISE": "the yen "
+    "mark 円 removed from amounts",
     "municipality/validators.py::_SEPARATORS": "the dashes people type inside "
     "numbers (ー among them), removed",
     "municipality/resources.py::MUNICIPALITY_CODE": "department CSV column "

@@ -8,6 +8,14 @@ from municipality.models.audit import (
 )
 from municipality.models.departments import CYCLE_MESSAGE, Department
 from municipality.models.municipality import Municipality
+from municipality.models.reconciliation import (
+    CreditOutcome,
+    IncomingCredit,
+    InvoicePaymentConfirmation,
+    MatchMethod,
+    Reconciliation,
+    ReconciliationSource,
+)
 from municipality.models.staff import StaffInvitation, StaffMembership, StaffRole
 from municipality.models.treasury import (
     BatchStatus,
@@ -25,15 +33,21 @@ __all__ = [
     "CYCLE_MESSAGE",
     "AuditChainHead",
     "BatchStatus",
+    "CreditOutcome",
     "CsvEncoding",
     "Department",
     "FeeBearer",
+    "IncomingCredit",
+    "InvoicePaymentConfirmation",
     "LineEnding",
+    "MatchMethod",
     "Municipality",
     "PayeeChoice",
     "PaymentBatch",
     "PaymentBatchItem",
     "PaymentNotice",
+    "Reconciliation",
+    "ReconciliationSource",
     "SettingsAction",
     "SettingsEvent",
     "SettingsEventKind",

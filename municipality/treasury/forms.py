@@ -7,6 +7,7 @@ import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext, gettext_lazy as _
 
 from invoices.fields import JapaneseDateField
@@ -266,3 +267,191 @@ class WithholdingStatementForm(forms.Form):
             "max_value": _("年は2100年までを入力してください。"),
         },
     )
+
+
+REMITTANCE_MAX_DAYS = 366
+REMITTANCE_FORMAT_CHOICES = [
+    ("csv-cp932", _("CSV（Excel向け・Shift_JIS）")),
+    ("csv-utf8", _("CSV（UTF-8・BOM付き）")),
+    ("json", "JSON"),
+]
+
+
+class RemittanceFormatForm(forms.Form):
+    """The format of a remittance data download (取引明細データ)."""
+
+    format = forms.ChoiceField(
+        label=_("形式"),
+        choices=REMITTANCE_FORMAT_CHOICES,
+        initial="csv-cp932",
+        error_messages={
+            "required": _("形式を選んでください。"),
+            "invalid_choice": _(
+                "形式は CSV（Shift_JIS）・CSV（UTF-8）・JSON から選んでください。"
+            ),
+        },
+    )
+
+
+class RemittancePeriodForm(RemittanceFormatForm):
+    """Every payment notice paid in a period (by payment date), at most
+    ``REMITTANCE_MAX_DAYS`` days."""
+
+    date_from = JapaneseDateField(
+        label=_("支払日（から）"),
+        error_messages={"required": _("期間の初日を入力してください。")},
+    )
+    date_to = JapaneseDateField(
+        label=_("支払日（まで）"),
+        error_messages={"required": _("期間の末日を入力してください。")},
+    )
+
+    field_order = ("date_from", "date_to", "format")
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end:
+            if end < start:
+                raise ValidationError(
+                    gettext("期間の末日が初日より前です。日付を入れ替えてください。")
+                )
+            if (end - start).days >= REMITTANCE_MAX_DAYS:
+                raise ValidationError(
+                    gettext(
+                        "期間は%(days)s日以内にしてください。"
+                        "長い期間は分けてダウンロードしてください。"
+                    )
+                    % {"days": REMITTANCE_MAX_DAYS}
+                )
+        return cleaned
+
+
+class ReconciliationUploadForm(forms.Form):
+    """入金明細の取込: the bank file, its kind and, for a net-banking CSV,
+    which column holds what. The size is checked before a byte is read;
+    the content is the service's to judge."""
+
+    ZENGIN, CSV = "zengin", "csv"
+
+    file = forms.FileField(
+        label=_("入金明細のファイル"),
+        error_messages={
+            "required": _("取り込むファイルを選んでください。"),
+            "empty": _(
+                "ファイルが空です。金融機関からダウンロードしたファイルを選んでください。"
+            ),
+        },
+    )
+    kind = forms.ChoiceField(
+        label=_("ファイルの種類"),
+        choices=[
+            (ZENGIN, _("全銀協形式（振込入金通知・入出金取引明細、固定長）")),
+            (CSV, _("ネットバンキングのCSV（列を下で指定）")),
+        ],
+        initial=ZENGIN,
+        widget=forms.RadioSelect,
+    )
+    has_header = forms.BooleanField(
+        label=_("1行目は見出し"), required=False, initial=True
+    )
+    date_column = forms.CharField(
+        label=_("入金日の列"),
+        required=False,
+        max_length=50,
+        help_text=_("列の番号（左から1、2…）か、見出しの文字（例: 取引日）。"),
+    )
+    amount_column = forms.CharField(
+        label=_("入金額の列"),
+        required=False,
+        max_length=50,
+        help_text=_("入金と出金が別の列なら、入金の列。"),
+    )
+    payer_column = forms.CharField(
+        label=_("振込依頼人名（カナ）の列"), required=False, max_length=50
+    )
+    edi_column = forms.CharField(
+        label=_("EDI情報・摘要の列（任意）"), required=False, max_length=50
+    )
+
+    def __init__(self, *args, max_mb: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_mb = max_mb
+        self.fields["file"].help_text = gettext(
+            "%(max)sMBまで。全銀協形式（Shift_JIS、1レコード200バイト、"
+            "改行あり・なし）か、CSV（UTF-8またはShift_JIS）。"
+        ) % {"max": max_mb}
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.max_mb * 1024 * 1024:
+            raise ValidationError(
+                gettext(
+                    "ファイルが大きすぎます（%(size)s）。"
+                    "%(max)sMB以下になるよう期間を分けてダウンロードしてください。"
+                )
+                % {"size": filesizeformat(upload.size), "max": self.max_mb},
+                code="too_large",
+            )
+        return upload
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") == self.CSV:
+            for name in ("date_column", "amount_column", "payer_column"):
+                if not cleaned.get(name, "").strip():
+                    self.add_error(
+                        name,
+                        gettext("CSVでは「%(label)s」を指定してください。")
+                        % {"label": self.fields[name].label},
+                    )
+        return cleaned
+
+    def mapping_values(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "date": data["date_column"].strip(),
+            "amount": data["amount_column"].strip(),
+            "payer": data["payer_column"].strip(),
+            "edi": data["edi_column"].strip(),
+            "has_header": data["has_header"],
+        }
+
+
+class CreditDecideForm(forms.Form):
+    """The supplier's choice for an ambiguous credit: one of its options,
+    or none of them."""
+
+    NONE = "none"
+
+    option = forms.ChoiceField(
+        label=_("この入金で支払われた支払通知"),
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("候補を1つ選ぶか、「該当なし」を選んでください。")
+        },
+    )
+
+    def __init__(self, *args, credit, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [
+            (
+                str(index),
+                gettext("・").join(
+                    gettext("%(number)s（%(date)s、%(amount)s円）")
+                    % {
+                        "number": notice.number,
+                        "date": f"{notice.batch.payment_date:%Y/%m/%d}",
+                        "amount": f"{notice.transfer_amount:,}",
+                    }
+                    for notice in notices
+                ),
+            )
+            for index, notices in enumerate(credit.option_notices)
+        ]
+        choices.append((self.NONE, gettext("該当なし（どの支払通知でもない）")))
+        self.fields["option"].choices = choices
+
+    def chosen(self) -> int | None:
+        value = self.cleaned_data["option"]
+        return None if value == self.NONE else int(value)

@@ -23,11 +23,14 @@ from invoices.models import Invoice, InvoiceStatus, WithholdingKind
 from invoices.withholding import FILING_THRESHOLD
 from municipality.models import (
     BatchStatus,
+    CreditOutcome,
+    IncomingCredit,
     Municipality,
     PayeeChoice,
     PaymentBatch,
     PaymentBatchItem,
     PaymentNotice,
+    Reconciliation,
     TreasurySettings,
 )
 from municipality.treasury.zengin import transfer_fee
@@ -368,7 +371,11 @@ def payment_notice_list_for_supplier(*, supplier: Supplier) -> QuerySet[PaymentN
     return (
         PaymentNotice.objects.filter(supplier=supplier, batch__status=BatchStatus.PAID)
         .select_related("batch", "municipality")
-        .annotate(invoice_count=Count("invoices"))
+        .annotate(
+            invoice_count=Count("invoices"),
+            # 入金確認済 by the supplier's reconciliation (one per invoice).
+            confirmed_count=Count("invoices__payment_confirmation"),
+        )
         .order_by("-batch__payment_date", "-pk")
     )
 
@@ -380,9 +387,9 @@ def payment_notice_get_for_supplier(*, supplier: Supplier, pk: int) -> PaymentNo
         .prefetch_related(
             Prefetch(
                 "invoices",
-                queryset=Invoice.objects.select_related("department").order_by(
-                    "receipt_number", "pk"
-                ),
+                queryset=Invoice.objects.select_related(
+                    "department", "payment_confirmation"
+                ).order_by("receipt_number", "pk"),
             )
         ),
         pk=pk,
@@ -467,3 +474,118 @@ def withholding_statement_rows(invoices) -> list[StatementRow]:
             ),
         )
     ]
+
+
+# Remittance data (取引明細情報) ----------------------------------------------
+
+
+def _remittance_notices(notices) -> QuerySet[PaymentNotice]:
+    return (
+        notices.select_related("batch", "municipality")
+        .prefetch_related(
+            Prefetch(
+                "invoices",
+                queryset=Invoice.objects.select_related("department").order_by(
+                    "receipt_number", "pk"
+                ),
+            )
+        )
+        .order_by("batch__payment_date", "number", "pk")
+    )
+
+
+def remittance_notices_for_supplier(
+    *, supplier: Supplier, date_from, date_to
+) -> QuerySet[PaymentNotice]:
+    """The supplier's notices of paid batches whose payment date lies in
+    ``date_from``..``date_to`` (both included), oldest first, with their
+    invoices."""
+    return _remittance_notices(
+        PaymentNotice.objects.filter(
+            supplier=supplier,
+            batch__status=BatchStatus.PAID,
+            batch__payment_date__range=(date_from, date_to),
+        )
+    )
+
+
+def remittance_notices_for_municipality(
+    *, municipality: Municipality, date_from=None, date_to=None, batch=None
+) -> QuerySet[PaymentNotice]:
+    """The municipality's notices: of one batch (exported or paid), or of
+    the paid batches of a period, with their invoices."""
+    notices = PaymentNotice.objects.filter(municipality=municipality)
+    if batch is not None:
+        notices = notices.filter(
+            batch=batch, batch__status__in=(BatchStatus.EXPORTED, BatchStatus.PAID)
+        )
+    else:
+        notices = notices.filter(
+            batch__status=BatchStatus.PAID,
+            batch__payment_date__range=(date_from, date_to),
+        )
+    return _remittance_notices(notices)
+
+
+# Reconciliation of incoming payments (売掛金消込) ----------------------------
+
+
+def reconciliation_list_for_supplier(*, supplier: Supplier):
+    """The supplier's uploads, newest first, with their credits counted by
+    outcome."""
+
+    def counted(outcome):
+        return Count("credits", filter=Q(credits__outcome=outcome))
+
+    return (
+        Reconciliation.objects.filter(supplier=supplier)
+        .select_related("created_by")
+        .annotate(
+            credit_count=Count("credits"),
+            matched_count=counted(CreditOutcome.MATCHED),
+            ambiguous_count=counted(CreditOutcome.AMBIGUOUS),
+            unmatched_count=counted(CreditOutcome.UNMATCHED),
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+def reconciliation_get_for_supplier(*, supplier: Supplier, pk: int):
+    return get_object_or_404(Reconciliation.objects.filter(supplier=supplier), pk=pk)
+
+
+def reconciliation_credits(*, reconciliation) -> list:
+    """The upload's credits in file order, each with its notices (and their
+    invoices) and, for an ambiguous one, ``option_notices``: a list of
+    notice lists, one per option. A fixed number of queries."""
+    credits = list(
+        reconciliation.credits.prefetch_related(
+            Prefetch(
+                "notices",
+                queryset=PaymentNotice.objects.select_related(
+                    "batch", "municipality"
+                ).prefetch_related("invoices"),
+            )
+        ).order_by("row", "pk")
+    )
+    ids = {i for credit in credits for option in credit.options for i in option}
+    by_id = {
+        notice.pk: notice
+        for notice in PaymentNotice.objects.filter(
+            pk__in=ids, supplier_id=reconciliation.supplier_id
+        ).select_related("batch", "municipality")
+    }
+    for credit in credits:
+        credit.option_notices = [
+            [by_id[i] for i in option if i in by_id] for option in credit.options
+        ]
+    return credits
+
+
+def reconciliation_credit_get(*, reconciliation, pk: int):
+    return get_object_or_404(
+        IncomingCredit.objects.filter(
+            reconciliation=reconciliation, supplier_id=reconciliation.supplier_id
+        ),
+        pk=pk,
+    )

@@ -59,6 +59,16 @@ urlpatterns = [
         name="batch_accounting_csv",
     ),
     path(
+        "treasury/batches/<int:pk>/remittance/",
+        views.BatchRemittanceExportView.as_view(),
+        name="batch_remittance_export",
+    ),
+    path(
+        "treasury/remittance/",
+        views.RemittancePeriodExportView.as_view(),
+        name="remittance_export",
+    ),
+    path(
         "treasury/withholding/",
         views.WithholdingStatementView.as_view(),
         name="withholding_statement",

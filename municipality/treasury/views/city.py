@@ -39,6 +39,7 @@ from municipality.treasury.selectors import (
     payables_suppliers,
     payables_waiting_count,
     payees_of,
+    remittance_notices_for_municipality,
     transfer_totals,
     transfers_plan,
     treasury_settings_get,
@@ -59,6 +60,13 @@ from municipality.treasury.services.batches import (
 )
 from municipality.treasury.services.settings import treasury_settings_save
 from municipality.treasury.services.statements import withholding_statement_csv
+from municipality.treasury.views.downloads import (
+    remittance_format,
+    remittance_period,
+    remittance_period_form,
+    remittance_response,
+)
+from municipality.treasury.views.supplier import NO_NOTICES_IN_PERIOD
 from municipality.treasury.workflow import (
     batch_paid_too_early,
     batch_transition_check,
@@ -204,6 +212,7 @@ class BatchListView(TreasuryRoleMixin, ListView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             create_form=kwargs.pop("create_form", None) or BatchCreateForm(),
+            period_form=remittance_period_form(),
             settings_missing=treasury_settings_get(municipality=self.municipality)
             is None,
             **kwargs,
@@ -464,6 +473,63 @@ class BatchAccountingCsvView(TreasuryRoleMixin, View):
                 messages.error(request, message)
             return _batch_redirect(batch)
         return _attachment(data, f"accounting_{batch.number}.csv", "text/csv")
+
+
+class BatchRemittanceExportView(TreasuryRoleMixin, View):
+    """The remittance data (取引明細データ) of an exported or paid batch's
+    payment notices, as the suppliers receive it."""
+
+    def get(self, request, *args, **kwargs):
+        batch = batch_get(municipality=self.municipality, pk=kwargs["pk"])
+        fmt = remittance_format(request)
+        if fmt is None:
+            return _batch_redirect(batch)
+        notices = remittance_notices_for_municipality(
+            municipality=self.municipality, batch=batch
+        )
+        if not notices.exists():
+            messages.error(
+                request,
+                gettext(
+                    "支払バッチ %(number)s には支払通知がありません"
+                    "（振込データの作成後にできます）。"
+                )
+                % {"number": batch.number},
+            )
+            return _batch_redirect(batch)
+        return remittance_response(
+            request,
+            notices=notices,
+            fmt=fmt,
+            basename=f"remittance_{batch.number}",
+        )
+
+
+class RemittancePeriodExportView(TreasuryRoleMixin, View):
+    """The remittance data of every notice the municipality paid in a
+    period."""
+
+    def get(self, request, *args, **kwargs):
+        period = remittance_period(request)
+        back = redirect("city:batches", municipality_slug=self.municipality.slug)
+        if period is None:
+            return back
+        notices = remittance_notices_for_municipality(
+            municipality=self.municipality,
+            date_from=period["date_from"],
+            date_to=period["date_to"],
+        )
+        if not notices.exists():
+            messages.info(request, gettext(NO_NOTICES_IN_PERIOD))
+            return back
+        return remittance_response(
+            request,
+            notices=notices,
+            fmt=period["format"],
+            basename=(
+                f"remittance_{period['date_from']:%Y%m%d}-{period['date_to']:%Y%m%d}"
+            ),
+        )
 
 
 class WithholdingStatementMixin(TreasuryRoleMixin):

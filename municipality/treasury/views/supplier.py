@@ -5,7 +5,7 @@ another supplier's notice answers 404 like one that does not exist."""
 from django.contrib import messages
 from django.http import FileResponse
 from django.shortcuts import redirect
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.views import View
 from django.views.generic import DetailView, ListView
 
@@ -14,6 +14,17 @@ from invoices.services.records import invoices_record_export
 from municipality.treasury.selectors import (
     payment_notice_get_for_supplier,
     payment_notice_list_for_supplier,
+    remittance_notices_for_supplier,
+)
+from municipality.treasury.views.downloads import (
+    remittance_format,
+    remittance_period,
+    remittance_period_form,
+    remittance_response,
+)
+
+NO_NOTICES_IN_PERIOD = gettext_noop(
+    "この期間に支払日のある支払通知はありません。期間を確認してください。"
 )
 
 
@@ -26,6 +37,9 @@ class PaymentNoticeListView(ListView):
         return payment_notice_list_for_supplier(
             supplier=self.request.supplier_access.supplier
         )
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(period_form=remittance_period_form(), **kwargs)
 
 
 class PaymentNoticeMixin:
@@ -69,3 +83,44 @@ class PaymentNoticePdfView(PaymentNoticeMixin, View):
         )
         response["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+class PaymentNoticeExportView(PaymentNoticeMixin, View):
+    """One notice's remittance data (取引明細データ) as CSV or JSON."""
+
+    def get(self, request, *args, **kwargs):
+        notice = self.get_object()
+        fmt = remittance_format(request)
+        if fmt is None:
+            return redirect("supplier:payment_notice", pk=notice.pk)
+        return remittance_response(
+            request,
+            notices=[notice],
+            fmt=fmt,
+            basename=f"remittance_{notice.number}",
+        )
+
+
+class PaymentNoticePeriodExportView(View):
+    """Every notice paid in a period, in one file."""
+
+    def get(self, request, *args, **kwargs):
+        period = remittance_period(request)
+        if period is None:
+            return redirect("supplier:payment_notices")
+        notices = remittance_notices_for_supplier(
+            supplier=request.supplier_access.supplier,
+            date_from=period["date_from"],
+            date_to=period["date_to"],
+        )
+        if not notices.exists():
+            messages.info(request, gettext(NO_NOTICES_IN_PERIOD))
+            return redirect("supplier:payment_notices")
+        return remittance_response(
+            request,
+            notices=notices,
+            fmt=period["format"],
+            basename=(
+                f"remittance_{period['date_from']:%Y%m%d}-{period['date_to']:%Y%m%d}"
+            ),
+        )
