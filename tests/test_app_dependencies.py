@@ -23,6 +23,8 @@ ORDER = {
     "peppol": 4,
     "treasury": 4,
     "config": 5,
+    # Backup, restore and the sweeper read every app (no models of its own).
+    "operations": 5,
     # The demo world (seed_demo) is built through every app's services.
     "demo": 6,
 }

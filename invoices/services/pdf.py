@@ -1,13 +1,15 @@
 """The issued invoice's stored PDF."""
 
 import hashlib
+from datetime import timedelta
 from functools import partial
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
-from invoices.models import Invoice, InvoicePdf, PdfStatus
+from invoices.models import Invoice, InvoicePdf, InvoiceStatus, PdfStatus
 from invoices.pdf import render_invoice_pdf
 
 
@@ -30,9 +32,43 @@ def invoice_pdf_request(*, invoice: Invoice) -> InvoicePdf:
             invoice_render_pdf_task.delay,
             invoice_id=invoice.pk,
             municipality_id=invoice.municipality_id,
-        )
+        ),
+        # Redis away: the row is committed, and the sweeper
+        # (invoice_pdfs_requeue_stalled) queues it later.
+        robust=True,
     )
     return pdf
+
+
+def invoice_pdfs_requeue_stalled(*, older_than: timedelta) -> int:
+    """Queue again the PDF of every issued invoice still not rendered
+    ``older_than`` after it was requested, and request the PDF of an issued
+    invoice that has none (the sweeper): its task was lost with a restarted
+    Redis, or never queued while Redis was away. Rendering is idempotent,
+    so a task that was only slow costs nothing. Failed ones wait for an
+    admin (the admin's retry action). Across every municipality."""
+    from invoices.tasks import invoice_render_pdf_task
+
+    cutoff = timezone.now() - older_than
+    with scopes_disabled():
+        stalled = list(
+            InvoicePdf.objects.filter(
+                status=PdfStatus.PENDING, requested_at__lt=cutoff
+            ).values_list("invoice_id", "municipality_id")
+        )
+        missing = list(
+            Invoice.objects.exclude(status=InvoiceStatus.DRAFT)
+            .filter(pdf__isnull=True, received_at__lt=cutoff)
+            .order_by("pk")
+        )
+        for invoice in missing:
+            with transaction.atomic():
+                invoice_pdf_request(invoice=invoice)
+    for invoice_id, municipality_id in stalled:
+        invoice_render_pdf_task.delay(
+            invoice_id=invoice_id, municipality_id=municipality_id
+        )
+    return len(stalled) + len(missing)
 
 
 def invoice_pdf_render(*, invoice_id: int) -> InvoicePdf:
