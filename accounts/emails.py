@@ -9,7 +9,6 @@ import mimetypes
 import re
 import uuid
 from datetime import timedelta
-from functools import partial
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -23,6 +22,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
+from accounts.enqueue import enqueue_on_commit
 from accounts.models import EmailNotification, EmailStatus
 
 _SUBJECT_MAX = EmailNotification._meta.get_field("subject").max_length
@@ -112,12 +112,9 @@ def email_queue(
             },
         )
         if created:
-            transaction.on_commit(
-                partial(email_notification_send_task.delay, notification.pk),
-                # Redis away: the row is committed, and the sweeper
-                # (emails_requeue_stalled) queues it later.
-                robust=True,
-            )
+            # Redis away: the row is committed, and the sweeper
+            # (emails_requeue_stalled) queues it later.
+            enqueue_on_commit(email_notification_send_task, notification.pk)
             queued.append(notification)
     return queued
 

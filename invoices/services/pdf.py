@@ -2,13 +2,13 @@
 
 import hashlib
 from datetime import timedelta
-from functools import partial
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from accounts.enqueue import enqueue_on_commit
 from invoices.models import Invoice, InvoicePdf, InvoiceStatus, PdfStatus
 from invoices.pdf import render_invoice_pdf
 
@@ -27,15 +27,12 @@ def invoice_pdf_request(*, invoice: Invoice) -> InvoicePdf:
         pdf.status = PdfStatus.PENDING
         pdf.error = ""
         pdf.save(update_fields=["status", "error"])
-    transaction.on_commit(
-        partial(
-            invoice_render_pdf_task.delay,
-            invoice_id=invoice.pk,
-            municipality_id=invoice.municipality_id,
-        ),
-        # Redis away: the row is committed, and the sweeper
-        # (invoice_pdfs_requeue_stalled) queues it later.
-        robust=True,
+    # Redis away: the row is committed, and the sweeper
+    # (invoice_pdfs_requeue_stalled) queues it later.
+    enqueue_on_commit(
+        invoice_render_pdf_task,
+        invoice_id=invoice.pk,
+        municipality_id=invoice.municipality_id,
     )
     return pdf
 
