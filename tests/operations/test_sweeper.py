@@ -74,14 +74,17 @@ def test_failed_work_waits_for_an_admin(lost):
     assert "請求書PDF 0件、メール 0件" in _requeue()
 
 
-def test_an_issued_invoice_without_a_pdf_row_gets_one(lost):
+def test_an_issued_invoice_without_a_pdf_row_gets_one(
+    lost, django_capture_on_commit_callbacks
+):
     with scopes_disabled():
         InvoicePdf.objects.all().delete()
         assert Invoice.objects.get().status == InvoiceStatus.ISSUED
         Invoice.objects.filter(pk=lost.pk).update(
             received_at=timezone.now() - timedelta(hours=1)
         )
-    assert "請求書PDF 1件" in _requeue()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert "請求書PDF 1件" in _requeue()
     assert _pdf(lost).status == PdfStatus.READY
 
 
