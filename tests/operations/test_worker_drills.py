@@ -133,7 +133,7 @@ def test_a_worker_killed_while_rendering_and_mailing_loses_and_repeats_nothing(
     # (two hours in production, where the sweeper is the faster net).
     env = {"CELERY_VISIBILITY_TIMEOUT": "3"}
     with running_worker(tmp_path, pool="prefork", env=env, name="first") as first:
-        invoices = _issue(connection, supplier_user, 6)
+        invoices = _issue(connection, supplier_user, 4)
 
         def rendering_after_a_mail():
             mailed = EmailNotification.objects.filter(status=EmailStatus.SENT)
