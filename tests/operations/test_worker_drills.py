@@ -9,8 +9,8 @@
   and the sweeper (``manage.py requeue_stalled``) has every PDF rendered and
   every mail sent, each once.
 
-The Redis of the second drill is a ``redis-server`` of the test's own on a
-free port; the shared one is never touched."""
+Each drill runs on a ``redis-server`` of its own on a free port; the shared
+one is never touched."""
 
 import hashlib
 import os
@@ -127,12 +127,17 @@ def _assert_each_done_once(invoices, mail_dir: Path) -> None:
 
 
 def test_a_worker_killed_while_rendering_and_mailing_loses_and_repeats_nothing(
-    tmp_path, connection, supplier_user
+    tmp_path, connection, supplier_user, private_redis
 ):
     # A message of a worker that died with it returns after this timeout
-    # (two hours in production, where the sweeper is the faster net).
-    env = {"CELERY_VISIBILITY_TIMEOUT": "3"}
-    with running_worker(tmp_path, pool="prefork", env=env, name="first") as first:
+    # (two hours in production, where the sweeper is the faster net). On a
+    # Redis of its own: a worker restores every unacknowledged message of
+    # its Redis database that is older, other tests' included.
+    env = {"CELERY_VISIBILITY_TIMEOUT": "3", "REDIS_URL": private_redis.url}
+    with (
+        broker(private_redis.url),
+        running_worker(tmp_path, pool="prefork", env=env, name="first") as first,
+    ):
         invoices = _issue(connection, supplier_user, 4)
 
         def rendering_after_a_mail():
@@ -153,7 +158,10 @@ def test_a_worker_killed_while_rendering_and_mailing_loses_and_repeats_nothing(
     assert cut.status == PdfStatus.PENDING, "killed in the middle of a rendering"
     assert not _all_done(invoices), "work was left for the second worker"
 
-    with running_worker(tmp_path, pool="prefork", queue=queue, env=env, name="second"):
+    with (
+        broker(private_redis.url),
+        running_worker(tmp_path, pool="prefork", queue=queue, env=env, name="second"),
+    ):
         _wait_for(lambda: _all_done(invoices), what="everything done")
     with scopes_disabled():
         cut.refresh_from_db()
