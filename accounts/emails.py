@@ -4,21 +4,25 @@ rolled-back transaction sends nothing, SMTP being slow or down never fails
 the request, each notification is sent once, and failures are visible in
 the admin."""
 
+import hashlib
 import mimetypes
 import re
 import uuid
-from functools import partial
+from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import TemplateDoesNotExist, render_to_string
 from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
+from accounts.enqueue import enqueue_on_commit
 from accounts.models import EmailNotification, EmailStatus
 
 _SUBJECT_MAX = EmailNotification._meta.get_field("subject").max_length
@@ -108,9 +112,9 @@ def email_queue(
             },
         )
         if created:
-            transaction.on_commit(
-                partial(email_notification_send_task.delay, notification.pk)
-            )
+            # Redis away: the row is committed, and the sweeper
+            # (emails_requeue_stalled) queues it later.
+            enqueue_on_commit(email_notification_send_task, notification.pk)
             queued.append(notification)
     return queued
 
@@ -197,22 +201,65 @@ def _render_mail(template: str, context: dict) -> tuple[str, str, str]:
     return subject, body, html
 
 
-def email_deliver(*, notification_id: int) -> EmailNotification:
-    """Send one stored notification, once: a retried or duplicated task
-    finds it sent and does nothing. SMTP errors propagate (the task retries)."""
+def email_message_id(notification: EmailNotification) -> str:
+    """The notification's Message-ID, the same on every attempt: should a
+    worker die after the mail server accepted the message but before the
+    portal recorded it (the one moment no portal can close), the second
+    copy carries the same Message-ID and mail systems that deduplicate on
+    it show one message."""
+    digest = hashlib.sha256(notification.key.encode()).hexdigest()[:32]
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"<notification-{notification.pk}.{digest}@{domain}>"
+
+
+def email_deliver(*, notification_id: int) -> EmailNotification | None:
+    """Send one stored notification, once. The row stays locked while the
+    message goes out and is marked sent in the same transaction: a second
+    task for it (a redelivered message after a worker was killed, the
+    sweeper's) skips it while the first sends and finds it sent after; a
+    worker killed before the commit leaves it unsent, to be sent again.
+    Returns ``None`` when another worker is sending it. SMTP errors are
+    counted and propagate (the task retries)."""
+    error = None
     with transaction.atomic():
-        notification = EmailNotification.objects.select_for_update().get(
-            pk=notification_id
+        notification = (
+            EmailNotification.objects.select_for_update(skip_locked=True)
+            .filter(pk=notification_id)
+            .first()
         )
+        if notification is None:
+            if EmailNotification.objects.filter(pk=notification_id).exists():
+                return None  # locked: another worker is sending it
+            raise EmailNotification.DoesNotExist(notification_id)
         if notification.status == EmailStatus.SENT:
             return notification
         notification.attempts += 1
-        notification.save(update_fields=["attempts"])
+        try:
+            _message(notification).send()
+        except Exception as exc:  # recorded, then raised below
+            error = exc
+        else:
+            notification.status = EmailStatus.SENT
+            notification.sent_at = timezone.now()
+            notification.last_error = ""
+            notification.save(
+                update_fields=["attempts", "status", "sent_at", "last_error"]
+            )
+            return notification
+    # Counted outside the failed send's transaction, so that it sticks.
+    EmailNotification.objects.filter(pk=notification_id).update(
+        attempts=F("attempts") + 1, last_error=repr(error)[:2000]
+    )
+    raise error
+
+
+def _message(notification: EmailNotification) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=notification.subject,
         body=notification.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.to],
+        headers={"Message-ID": email_message_id(notification)},
     )
     if notification.html:
         message.attach_alternative(notification.html, "text/html")
@@ -224,11 +271,24 @@ def email_deliver(*, notification_id: int) -> EmailNotification:
                 mimetypes.guess_type(notification.attachment_filename)[0]
                 or "application/octet-stream",
             )
-    message.send()
-    EmailNotification.objects.filter(pk=notification.pk).update(
-        status=EmailStatus.SENT, sent_at=timezone.now(), last_error=""
+    return message
+
+
+def emails_requeue_stalled(*, older_than: timedelta) -> int:
+    """Queue again every notification still waiting ``older_than`` after it
+    was stored (the sweeper): its task was lost with a restarted Redis, or
+    never queued while Redis was away. Sending is idempotent, so a task
+    that was only slow costs nothing. Failed ones wait for an admin."""
+    from accounts.tasks import email_notification_send_task
+
+    stalled = list(
+        EmailNotification.objects.filter(
+            status=EmailStatus.PENDING, created_at__lt=timezone.now() - older_than
+        ).values_list("pk", flat=True)
     )
-    return notification
+    for pk in stalled:
+        email_notification_send_task.delay(pk)
+    return len(stalled)
 
 
 def email_failed(*, notification_id: int, error: str) -> None:

@@ -25,6 +25,8 @@ ORDER = {
     # The suppliers' REST API calls the same services as the pages.
     "api": 5,
     "config": 6,
+    # Backup, restore and the sweeper read every app (no models of its own).
+    "operations": 6,
     # The demo world (seed_demo) is built through every app's services.
     "demo": 7,
 }

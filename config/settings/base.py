@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     # django-ninja for its OpenAPI reference page's static files.
     "ninja",
     "api",
+    "operations",
     "demo",
 ]
 
@@ -289,10 +290,26 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
+# A task is acknowledged once done, and given back when the process running
+# it dies (SIGKILL, out of memory), so another worker does it again; every
+# task is idempotent. A message whose whole worker died (no one left to give
+# it back) returns after the visibility timeout, which must outlast the
+# longest task (a ZIP export: 60 minutes), or a slow task would be run twice
+# at once. The sweeper (STALLED_WORK_GRACE_MINUTES) is the faster safety net
+# for PDFs and mail.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 60 * 60)
+}
+# Nothing reads task results (state lives in the database rows).
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Asia/Tokyo"
+# How long a PDF or mail may wait for its task before the sweeper queues it
+# again (a task only slow is harmless: both are idempotent).
+STALLED_WORK_GRACE_MINUTES = env.int("STALLED_WORK_GRACE_MINUTES", default=10)
 # Every schedule in one place; run `celery -A config beat` beside the worker.
 CELERY_BEAT_SCHEDULE = {
     # 07:30 every day; the job itself skips weekends and holidays.
@@ -307,6 +324,12 @@ CELERY_BEAT_SCHEDULE = {
     "zip-exports-expire": {
         "task": "invoices.tasks.zip_exports_expire_task",
         "schedule": crontab(hour=3, minute=15),
+    },
+    # Every 5 minutes: queue again PDFs and mails still waiting after
+    # STALLED_WORK_GRACE_MINUTES (their task lost with a restarted Redis).
+    "stalled-work-requeue": {
+        "task": "operations.tasks.stalled_work_requeue_task",
+        "schedule": crontab(minute="*/5"),
     },
     "peppol-access-points-poll": {
         "task": "peppol.tasks.access_points_poll_task",

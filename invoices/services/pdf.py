@@ -1,13 +1,15 @@
 """The issued invoice's stored PDF."""
 
 import hashlib
-from functools import partial
+from datetime import timedelta
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
-from invoices.models import Invoice, InvoicePdf, PdfStatus
+from accounts.enqueue import enqueue_on_commit
+from invoices.models import Invoice, InvoicePdf, InvoiceStatus, PdfStatus
 from invoices.pdf import render_invoice_pdf
 
 
@@ -25,14 +27,45 @@ def invoice_pdf_request(*, invoice: Invoice) -> InvoicePdf:
         pdf.status = PdfStatus.PENDING
         pdf.error = ""
         pdf.save(update_fields=["status", "error"])
-    transaction.on_commit(
-        partial(
-            invoice_render_pdf_task.delay,
-            invoice_id=invoice.pk,
-            municipality_id=invoice.municipality_id,
-        )
+    # Redis away: the row is committed, and the sweeper
+    # (invoice_pdfs_requeue_stalled) queues it later.
+    enqueue_on_commit(
+        invoice_render_pdf_task,
+        invoice_id=invoice.pk,
+        municipality_id=invoice.municipality_id,
     )
     return pdf
+
+
+def invoice_pdfs_requeue_stalled(*, older_than: timedelta) -> int:
+    """Queue again the PDF of every issued invoice still not rendered
+    ``older_than`` after it was requested, and request the PDF of an issued
+    invoice that has none (the sweeper): its task was lost with a restarted
+    Redis, or never queued while Redis was away. Rendering is idempotent,
+    so a task that was only slow costs nothing. Failed ones wait for an
+    admin (the admin's retry action). Across every municipality."""
+    from invoices.tasks import invoice_render_pdf_task
+
+    cutoff = timezone.now() - older_than
+    with scopes_disabled():
+        stalled = list(
+            InvoicePdf.objects.filter(
+                status=PdfStatus.PENDING, requested_at__lt=cutoff
+            ).values_list("invoice_id", "municipality_id")
+        )
+        missing = list(
+            Invoice.objects.exclude(status=InvoiceStatus.DRAFT)
+            .filter(pdf__isnull=True, received_at__lt=cutoff)
+            .order_by("pk")
+        )
+        for invoice in missing:
+            with transaction.atomic():
+                invoice_pdf_request(invoice=invoice)
+    for invoice_id, municipality_id in stalled:
+        invoice_render_pdf_task.delay(
+            invoice_id=invoice_id, municipality_id=municipality_id
+        )
+    return len(stalled) + len(missing)
 
 
 def invoice_pdf_render(*, invoice_id: int) -> InvoicePdf:
