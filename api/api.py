@@ -10,6 +10,7 @@ from api import errors
 from api.auth import ApiKeyAuth
 from api.endpoints import router
 from api.imports import router as imports_router
+from api.notices import router as notices_router
 
 
 class KeyRateThrottle(AuthRateThrottle):
@@ -39,4 +40,5 @@ api = NinjaAPI(
 )
 api.add_router("/", router)
 api.add_router("/", imports_router)
+api.add_router("/", notices_router)
 errors.register(api)

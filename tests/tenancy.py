@@ -651,6 +651,13 @@ def _build_world(media_root) -> World:
                 s=s,
                 city_slug=slug,
             )
+            add(
+                "api_payment_notice",
+                f"payment notice of {slug} to {s}",
+                {"notice_id": notice.pk},
+                s=s,
+                city_slug=slug,
+            )
 
     # A bank file each supplier reconciled (売掛金消込), with one credit;
     # and a URL naming a's upload with b's credit.

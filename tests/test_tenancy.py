@@ -346,6 +346,8 @@ MATRIX = {
     "api:invoice_history": api("api_invoice"),
     "api:invoice_pdf": api("api_invoice"),
     "api:invoice_xml": api("api_invoice"),
+    "api:payment_notices": api(),
+    "api:payment_notice_remittance": api("api_payment_notice"),
     "api:csv_upload": api(method="post"),
     "api:csv_import": api("api_import"),
     "api:csv_confirm": api("api_import", method="post"),

@@ -240,6 +240,7 @@ PYTHON_DATA = {
     "api/endpoints.py::TAG_DEPARTMENTS": "an OpenAPI section name",
     "api/endpoints.py::TAG_INVOICES": "an OpenAPI section name",
     "api/imports.py::TAG_IMPORTS": "an OpenAPI section name",
+    "api/notices.py::TAG_NOTICES": "an OpenAPI section name",
     "api/views/keys.py::EXAMPLE_INVOICE": "the guide's example request: user data",
     "invoices/csv_import/header.py::COLUMNS": "CSV upload column headers, "
     "parsed verbatim",
