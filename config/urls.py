@@ -18,12 +18,14 @@ city_urls = [
     path("", include("peppol.urls.city")),
     path("manage/", include("partners.urls.console")),
     path("manage/", include("municipality.console.urls")),
+    path("procurement/", include("procurement.urls.city")),
 ]
 supplier_urls = [
     path("", include("partners.urls.supplier")),
     path("invoices/", include("invoices.urls.supplier")),
     path("", include("peppol.urls.supplier")),
     path("", include("municipality.treasury.urls.supplier")),
+    path("orders/", include("procurement.urls.supplier")),
 ]
 
 urlpatterns = [

@@ -14,7 +14,7 @@ import pytest
 from accounts.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("accounts", "municipality", "partners", "invoices", "peppol")
+APPS = ("accounts", "municipality", "partners", "invoices", "peppol", "procurement")
 
 
 def _service_modules() -> list[str]:

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "partners",
     "invoices",
     "peppol",
+    "procurement",
     "demo",
 ]
 

@@ -1,0 +1,169 @@
+"""Input of the procurement pages; validation of content is the services'."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from invoices.models import TaxCategory
+from procurement.models import BudgetCode, Order
+
+CSV_MAX_BYTES = 5 * 1024 * 1024
+
+
+class BudgetCodeForm(forms.ModelForm):
+    class Meta:
+        model = BudgetCode
+        fields = [
+            "fiscal_year",
+            "account",
+            "kan",
+            "kan_name",
+            "kou",
+            "kou_name",
+            "moku",
+            "moku_name",
+            "setsu",
+            "setsu_name",
+            "saisetsu",
+            "saisetsu_name",
+            "is_active",
+        ]
+
+    def validate_unique(self):
+        # The service checks uniqueness (inside the tenant scope).
+        pass
+
+
+class CsvUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSVファイル"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        help_text=_("UTF-8（BOM付き）とShift_JIS（CP932）に対応しています。"),
+        error_messages={"required": _("取り込むCSVファイルを選んでください。")},
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > CSV_MAX_BYTES:
+            raise forms.ValidationError(
+                _("ファイルが大きすぎます（5MBまで）。分けて取り込んでください。")
+            )
+        return upload
+
+
+class FiscalYearFilterForm(forms.Form):
+    fiscal_year = forms.TypedChoiceField(
+        label=_("会計年度"), coerce=int, required=False, empty_value=None
+    )
+
+    def __init__(self, *args, years, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["fiscal_year"].choices = [("", _("すべて"))] + [
+            (y, str(y)) for y in years
+        ]
+
+
+class BudgetCodeChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.fiscal_year} {obj.account} {obj.code} {obj.name}"
+
+
+class ConnectionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.supplier.legal_name}（{obj.department.name}）"
+
+
+class OrderForm(forms.ModelForm):
+    """The order's header. ``connections`` are the supplier registrations
+    of the user's departments; ``budget_codes`` the municipality's active
+    codes."""
+
+    connection = ConnectionChoiceField(
+        label=_("取引先（発注部署）"), queryset=None, empty_label=_("選んでください")
+    )
+    budget_code = BudgetCodeChoiceField(
+        label=_("予算科目"), queryset=None, empty_label=_("選んでください")
+    )
+
+    class Meta:
+        model = Order
+        fields = [
+            "connection",
+            "kind",
+            "number",
+            "order_date",
+            "fiscal_year",
+            "budget_code",
+            "subject",
+            "delivery_place",
+            "delivery_date",
+            "period_start",
+            "period_end",
+            "ceiling_amount",
+            "is_works",
+            "notes",
+        ]
+        widgets = {
+            "kind": forms.RadioSelect,
+            "order_date": forms.DateInput(attrs={"type": "date"}),
+            "delivery_date": forms.DateInput(attrs={"type": "date"}),
+            "period_start": forms.DateInput(attrs={"type": "date"}),
+            "period_end": forms.DateInput(attrs={"type": "date"}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, connections, budget_codes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["connection"].queryset = connections
+        self.fields["budget_code"].queryset = budget_codes
+
+    def _post_clean(self):
+        # The service validates the order as a whole (inside the scope).
+        pass
+
+
+class OrderLineForm(forms.Form):
+    description = forms.CharField(label=_("品名・内容"), max_length=200, required=False)
+    quantity = forms.DecimalField(
+        label=_("数量"), max_digits=12, decimal_places=3, required=False
+    )
+    unit = forms.CharField(label=_("単位"), max_length=20, required=False)
+    unit_price = forms.DecimalField(
+        label=_("単価（税抜）"), max_digits=15, decimal_places=3, required=False
+    )
+    tax_category = forms.ChoiceField(
+        label=_("税区分"), choices=TaxCategory.choices, initial=TaxCategory.STANDARD
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("description") and data.get("unit_price") is None:
+            self.add_error("unit_price", _("単価を入れてください。"))
+        if data.get("unit_price") is not None and not data.get("description"):
+            self.add_error("description", _("品名・内容を入れてください。"))
+        return data
+
+    @property
+    def is_blank(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return not data.get("description") and data.get("unit_price") is None
+
+
+OrderLineFormSet = forms.formset_factory(OrderLineForm, extra=0, max_num=200)
+
+
+class MessageForm(forms.Form):
+    message = forms.CharField(
+        label=_("内容"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=2000,
+        error_messages={"required": _("内容を入力してください。")},
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("理由"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        error_messages={"required": _("理由を入力してください。")},
+    )
