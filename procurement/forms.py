@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from invoices.fields import AmountField, JapaneseDateField, LooseDecimalField
 from invoices.models import TaxCategory
 from procurement.models import BudgetCode, Order
 
@@ -83,6 +84,11 @@ class OrderForm(forms.ModelForm):
     budget_code = BudgetCodeChoiceField(
         label=_("予算科目"), queryset=None, empty_label=_("選んでください")
     )
+    ceiling_amount = AmountField(
+        label=_("上限額（税込）"),
+        required=False,
+        help_text=_("単価契約の契約金額の上限。"),
+    )
 
     class Meta:
         model = Order
@@ -102,12 +108,14 @@ class OrderForm(forms.ModelForm):
             "is_works",
             "notes",
         ]
+        field_classes = {
+            "order_date": JapaneseDateField,
+            "delivery_date": JapaneseDateField,
+            "period_start": JapaneseDateField,
+            "period_end": JapaneseDateField,
+        }
         widgets = {
             "kind": forms.RadioSelect,
-            "order_date": forms.DateInput(attrs={"type": "date"}),
-            "delivery_date": forms.DateInput(attrs={"type": "date"}),
-            "period_start": forms.DateInput(attrs={"type": "date"}),
-            "period_end": forms.DateInput(attrs={"type": "date"}),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
@@ -123,11 +131,11 @@ class OrderForm(forms.ModelForm):
 
 class OrderLineForm(forms.Form):
     description = forms.CharField(label=_("品名・内容"), max_length=200, required=False)
-    quantity = forms.DecimalField(
+    quantity = LooseDecimalField(
         label=_("数量"), max_digits=12, decimal_places=3, required=False
     )
     unit = forms.CharField(label=_("単位"), max_length=20, required=False)
-    unit_price = forms.DecimalField(
+    unit_price = LooseDecimalField(
         label=_("単価（税抜）"), max_digits=15, decimal_places=3, required=False
     )
     tax_category = forms.ChoiceField(

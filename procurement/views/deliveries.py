@@ -16,6 +16,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from invoices.fields import JapaneseDateField, LooseDecimalField
 from invoices.models import filename_part
 from invoices.services.drafts import invoice_number_suggest
 from invoices.views.confirm import Confirmation
@@ -58,9 +59,7 @@ class DeliveryForm(forms.Form):
     """A delivery against ``order``: a quantity field per order line."""
 
     number = forms.CharField(label=_("納品書番号"), max_length=40)
-    delivered_on = forms.DateField(
-        label=_("納品日"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    delivered_on = JapaneseDateField(label=_("納品日"))
     notes = forms.CharField(
         label=_("備考"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -69,7 +68,7 @@ class DeliveryForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.order_lines = list(order.lines.all())
         for line in self.order_lines:
-            self.fields[f"line_{line.pk}"] = forms.DecimalField(
+            self.fields[f"line_{line.pk}"] = LooseDecimalField(
                 label=line.description,
                 max_digits=12,
                 decimal_places=3,
@@ -231,9 +230,7 @@ class OrderInvoiceView(TemplateView):
 
 class BillForm(forms.Form):
     number = forms.CharField(label=_("請求書番号"), max_length=40)
-    issue_date = forms.DateField(
-        label=_("請求日"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    issue_date = JapaneseDateField(label=_("請求日"))
 
 
 class InspectionListView(CityRoleRequiredMixin, TemplateView):
@@ -295,9 +292,7 @@ class InspectForm(forms.Form):
             (InspectionResult.REJECTED, _("不合格")),
         ],
     )
-    inspected_on = forms.DateField(
-        label=_("検収日"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    inspected_on = JapaneseDateField(label=_("検収日"))
     reason = forms.CharField(
         label=_("不合格の理由・訂正の理由"),
         required=False,
@@ -309,7 +304,7 @@ class InspectForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.delivery_lines = list(delivery.lines.select_related("order_line"))
         for line in self.delivery_lines:
-            self.fields[f"accepted_{line.pk}"] = forms.DecimalField(
+            self.fields[f"accepted_{line.pk}"] = LooseDecimalField(
                 label=gettext("%(item)s の検収数量（納品 %(quantity)s）")
                 % {"item": line.order_line.description, "quantity": f"{line.quantity.normalize():f}"},
                 max_digits=12,
