@@ -41,7 +41,7 @@ KANOYA, KIRISHIMA = "kanoya", "kirishima"
 NOWHERE = "nowhere"
 
 # The apps whose rows the fingerprint compares.
-OUR_APPS = ("accounts", "municipality", "partners", "invoices")
+OUR_APPS = ("accounts", "municipality", "partners", "invoices", "procurement")
 
 
 @dataclass(frozen=True)
@@ -761,7 +761,79 @@ def _build_world(media_root) -> World:
         token_digest=digest
     )
     add("staff_invitation_token", "link to join kanoya's staff", {"token": staff_token})
+    _build_procurement(add, connections, suppliers, departments, city_of)
     return World(users=users, objects=objects, media_root=str(media_root))
+
+
+def _build_procurement(add, connections, suppliers, departments, city_of):
+    """A budget code of each city; per connection a confirmed order with a
+    delivery awaiting inspection; a draft order of each city."""
+    from decimal import Decimal
+
+    from municipality.models import StaffRole, StaffMembership
+    from procurement.services.deliveries import DeliveryLineInput, delivery_record
+    from procurement.services.orders import order_confirm
+    from tests.procurement.conftest import make_budget_code, make_order
+
+    codes = {}
+    for slug in (KANOYA, KIRISHIMA):
+        department = next(d for c, d in departments.items() if city_of[c] == slug)
+        codes[slug] = make_budget_code(department.municipality)
+        add("budget_code", f"budget code of {slug}", {"pk": codes[slug].pk}, city_slug=slug)
+
+    def staff_of(department):
+        return (
+            StaffMembership.objects.filter(
+                role=StaffRole.DEPARTMENT, departments=department
+            )
+            .first()
+            .user
+        )
+
+    for (s, code), connection in connections.items():
+        staff = staff_of(connection.department)
+        order = make_order(
+            connection=connection,
+            actor=staff,
+            budget_code=codes[city_of[code]],
+            number=f"TM-ORD-{s}-{code}",
+        )
+        order = order_confirm(
+            order=order, supplier=connection.supplier, actor=suppliers[s][1]
+        )
+        label = f"order of {s} from {code}"
+        add("order", label, {"pk": order.pk}, s=s, code=code, marker=order.number)
+        delivery = delivery_record(
+            order=order,
+            supplier=connection.supplier,
+            actor=suppliers[s][1],
+            number=f"TM-DLV-{s}-{code}",
+            delivered_on=order.order_date,
+            lines=[
+                DeliveryLineInput(
+                    order_line=order.lines.order_by("position").first(),
+                    quantity=Decimal(1),
+                )
+            ],
+        )
+        add("delivery", f"delivery of {label}", {"pk": delivery.pk}, s=s, code=code)
+    for s, code in (("a", "A1"), ("b", "B1")):
+        connection = connections[(s, code)]
+        draft = make_order(
+            connection=connection,
+            actor=staff_of(connection.department),
+            budget_code=codes[city_of[code]],
+            number=f"TM-ORD-DRAFT-{s}-{code}",
+            send=False,
+        )
+        add(
+            "order_draft",
+            f"draft order to {s} from {code}",
+            {"pk": draft.pk},
+            s=s,
+            code=code,
+            marker=draft.number,
+        )
 
 
 # Proof that nothing changed -------------------------------------------------

@@ -39,6 +39,7 @@ from procurement.services.orders import (
     order_send,
 )
 from procurement.views.common import ConfirmedActionView, error_messages
+from procurement.workflow import OrderTransitionError
 
 STAFF = (StaffRole.DEPARTMENT, StaffRole.TREASURY, StaffRole.CITY_ADMIN)
 
@@ -238,6 +239,8 @@ class OrderAnswerView(CityOrderActionMixin, View):
             except ValidationError as error:
                 for text in error_messages(error):
                     messages.error(request, text)
+            except OrderTransitionError as error:
+                messages.error(request, str(error))
             else:
                 messages.success(request, gettext("回答を送りました。取引先の請書を待っています。"))
         else:
