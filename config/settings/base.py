@@ -293,6 +293,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "invoices.tasks.zip_exports_expire_task",
         "schedule": crontab(hour=3, minute=15),
     },
+    # 07:40 every day: suppliers are reminded of orders awaiting their 請書.
+    "order-reminders-daily": {
+        "task": "procurement.tasks.order_reminders_daily_task",
+        "schedule": crontab(hour=7, minute=40),
+    },
     "peppol-access-points-poll": {
         "task": "peppol.tasks.access_points_poll_task",
         "schedule": crontab(minute="*/2"),

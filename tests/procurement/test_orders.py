@@ -308,3 +308,40 @@ def test_other_departments_staff_see_no_order(client, tenant, connection, budget
     client.force_login(tenant.treasury)
     assert client.get(_city(tenant, "order", pk=order.pk)).status_code == 200
     assert client.get(_city(tenant, "order_send", pk=order.pk)).status_code == 404
+
+
+def test_unconfirmed_orders_are_reminded_once_a_day(
+    tenant, connection, budget_code, supplier_user, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from invoices.reminders import is_business_day
+    from procurement.reminders import order_reminders_send_daily
+
+    with scopes_disabled():
+        order = make_order(
+            connection=connection, actor=tenant.department_staff, budget_code=budget_code
+        )
+        fresh = make_order(
+            connection=connection,
+            actor=tenant.department_staff,
+            budget_code=budget_code,
+            number="R8-0002",
+        )
+        Order.objects.filter(pk=order.pk).update(
+            ordered_at=timezone.now() - timedelta(days=30)
+        )
+    today = timezone.localdate()
+    while not is_business_day(today):
+        today += timedelta(days=1)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert order_reminders_send_daily(today=today) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        order_reminders_send_daily(today=today)
+    reminders = [m for m in mail.outbox if "請書をお待ちしている発注" in m.subject]
+    assert len(reminders) == 1
+    assert order.number in reminders[0].body and fresh.number not in reminders[0].body
+    assert reminders[0].to == [supplier_user.email]
