@@ -358,6 +358,7 @@ def _features_ensure(
         discount_invoice_ensure,
         withholding_invoice_ensure,
     )
+    from demo.procurement import demo_procurement_ensure
     from demo.staff import staff_invitations_ensure
     from demo.treasury import future_batch_ensure, treasury_settings_ensure
 
@@ -374,6 +375,14 @@ def _features_ensure(
         result=result,
     )
     treasury_settings_ensure(municipality=kanoya, result=result)
+    demo_procurement_ensure(
+        municipality=kanoya,
+        connection=to_kosodate,
+        staff=kosodate,
+        owner=osumi_owner,
+        admin=users["kanoya-admin@example.jp"],
+        result=result,
+    )
     staff_invitations_ensure(
         municipality=kanoya,
         departments=departments,
@@ -598,6 +607,13 @@ def demo_highlights() -> list[str]:
                     "（kanoya-treasury@）"
                 )
         kanoya = Municipality.objects.filter(local_government_code=KANOYA).first()
+        if kanoya is not None and kanoya.orders.exists():
+            lines.append(
+                "発注・検収: 子育て支援課から株式会社おおすみ文具への発注"
+                f" {kanoya.orders.count()}件（作成中・請書待ち・照会中・受注済・"
+                "完了・取消）、検収待ちの納品、単価契約の納品から作った請求書の下書き"
+                "（kanoya-kosodate@・supplier-owner@）"
+            )
         if kanoya is not None:
             for invitation in pending_staff_invitations(municipality=kanoya):
                 departments = "・".join(

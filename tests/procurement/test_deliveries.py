@@ -48,7 +48,7 @@ def _record(order, user, number, quantities, day=None):
         lines=[
             DeliveryLineInput(order_line=line, quantity=Decimal(q))
             for line, q in zip(lines, quantities, strict=False)
-            if q
+            if Decimal(q)
         ],
     )
 
