@@ -39,9 +39,42 @@ if TYPE_CHECKING:
 
 FIRST_ORDER = "R-DEMO-001"
 _CODES = (
-    ("02", "総務費", "01", "総務管理費", "01", "一般管理費", "10", "需用費", "01", "消耗品費"),
-    ("03", "民生費", "02", "児童福祉費", "01", "児童福祉総務費", "10", "需用費", "01", "消耗品費"),
-    ("03", "民生費", "02", "児童福祉費", "01", "児童福祉総務費", "13", "委託料", "", ""),
+    (
+        "02",
+        "総務費",
+        "01",
+        "総務管理費",
+        "01",
+        "一般管理費",
+        "10",
+        "需用費",
+        "01",
+        "消耗品費",
+    ),
+    (
+        "03",
+        "民生費",
+        "02",
+        "児童福祉費",
+        "01",
+        "児童福祉総務費",
+        "10",
+        "需用費",
+        "01",
+        "消耗品費",
+    ),
+    (
+        "03",
+        "民生費",
+        "02",
+        "児童福祉費",
+        "01",
+        "児童福祉総務費",
+        "13",
+        "委託料",
+        "",
+        "",
+    ),
 )
 
 
@@ -67,9 +100,10 @@ def _budget_codes(municipality: Municipality, actor: User, year: int) -> list:
             )
         )
         existing = BudgetCode.objects.filter(
-            municipality=municipality, fiscal_year=year, account="一般会計", **{
-                k: fields[k] for k in ("kan", "kou", "moku", "setsu", "saisetsu")
-            }
+            municipality=municipality,
+            fiscal_year=year,
+            account="一般会計",
+            **{k: fields[k] for k in ("kan", "kou", "moku", "setsu", "saisetsu")},
         ).first()
         codes.append(
             existing
@@ -119,13 +153,19 @@ def demo_procurement_ensure(
             fields=values,
             lines=lines
             or [
-                OrderLineInput("コピー用紙 A4 2500枚", Decimal(10), Decimal(2800), "S", "箱"),
-                OrderLineInput("ボールペン 黒 10本入", Decimal(5), Decimal(900), "S", "箱"),
+                OrderLineInput(
+                    "コピー用紙 A4 2500枚", Decimal(10), Decimal(2800), "S", "箱"
+                ),
+                OrderLineInput(
+                    "ボールペン 黒 10本入", Decimal(5), Decimal(900), "S", "箱"
+                ),
             ],
         )
 
     def confirmed(o):
-        return order_confirm(order=order_send(order=o, actor=staff), supplier=supplier, actor=owner)
+        return order_confirm(
+            order=order_send(order=o, actor=staff), supplier=supplier, actor=owner
+        )
 
     def deliver(o, number, quantities):
         lines = list(o.lines.order_by("position"))
@@ -154,7 +194,9 @@ def demo_procurement_ensure(
     order(FIRST_ORDER, "事務用品（作成中）")
     order_send(order=order("R-DEMO-002", "事務用品（請書待ち）"), actor=staff)
     order_ask(
-        order=order_send(order=order("R-DEMO-003", "絵本の購入（照会中）"), actor=staff),
+        order=order_send(
+            order=order("R-DEMO-003", "絵本の購入（照会中）"), actor=staff
+        ),
         supplier=supplier,
         actor=owner,
         message="納品は分割でもよろしいでしょうか。",
@@ -203,3 +245,15 @@ def demo_procurement_ensure(
     order_complete(order=done, actor=staff)
     result.add("発注", 7)
     result.add("納品", 7)
+
+
+def procurement_highlights(*, municipality: Municipality) -> list[str]:
+    """The demo line about orders, for ``seed_demo``."""
+    count = Order.objects.filter(municipality=municipality).count()
+    if not count:
+        return []
+    return [
+        f"発注・検収: 子育て支援課から株式会社おおすみ文具への発注 {count}件"
+        "（作成中・請書待ち・照会中・受注済・完了・取消）、検収待ちの納品、"
+        "単価契約の納品から作った請求書の下書き（kanoya-kosodate@・supplier-owner@）"
+    ]

@@ -563,6 +563,7 @@ def demo_highlights() -> list[str]:
     """What the demo shows beyond the logins, as it stands now (a demo
     user may have moved things on), one line each for ``seed_demo``."""
     from demo.invoices import DISCOUNT_INVOICE_NUMBER, WITHHOLDING_INVOICE_NUMBER
+    from demo.procurement import procurement_highlights
     from demo.staff import pending_staff_invitations
     from invoices.models import Invoice
     from municipality.models import PaymentBatch
@@ -607,13 +608,8 @@ def demo_highlights() -> list[str]:
                     "（kanoya-treasury@）"
                 )
         kanoya = Municipality.objects.filter(local_government_code=KANOYA).first()
-        if kanoya is not None and kanoya.orders.exists():
-            lines.append(
-                "発注・検収: 子育て支援課から株式会社おおすみ文具への発注"
-                f" {kanoya.orders.count()}件（作成中・請書待ち・照会中・受注済・"
-                "完了・取消）、検収待ちの納品、単価契約の納品から作った請求書の下書き"
-                "（kanoya-kosodate@・supplier-owner@）"
-            )
+        if kanoya is not None:
+            lines += procurement_highlights(municipality=kanoya)
         if kanoya is not None:
             for invitation in pending_staff_invitations(municipality=kanoya):
                 departments = "・".join(

@@ -98,12 +98,17 @@ def csv_rows(*, data: bytes, headers: tuple[str, ...]) -> list[tuple[int, dict]]
                     CsvProblem(
                         number,
                         "",
-                        gettext("1回に取り込めるのは%(max)s行までです。分けてください。")
+                        gettext(
+                            "1回に取り込めるのは%(max)s行までです。分けてください。"
+                        )
                         % {"max": MAX_ROWS},
                     )
                 ]
             )
-        values = {h: cell_text(cells[i]) if i < len(cells) else "" for i, h in enumerate(header)}
+        values = {
+            h: cell_text(cells[i]) if i < len(cells) else ""
+            for i, h in enumerate(header)
+        }
         rows.append((number, values))
     if not rows:
         raise CsvError(

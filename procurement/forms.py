@@ -1,11 +1,12 @@
 """Input of the procurement pages; validation of content is the services'."""
 
 from django import forms
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
 from invoices.fields import AmountField, JapaneseDateField, LooseDecimalField
 from invoices.models import TaxCategory
 from procurement.models import BudgetCode, Order
+from procurement.services.deliveries import DeliveryLineInput, InspectionResult
 
 CSV_MAX_BYTES = 5 * 1024 * 1024
 
@@ -175,3 +176,83 @@ class ReasonForm(forms.Form):
         max_length=2000,
         error_messages={"required": _("理由を入力してください。")},
     )
+
+
+class DeliveryForm(forms.Form):
+    """A delivery against ``order``: a quantity field per order line."""
+
+    number = forms.CharField(label=_("納品書番号"), max_length=40)
+    delivered_on = JapaneseDateField(label=_("納品日"))
+    notes = forms.CharField(
+        label=_("備考"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, order, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order_lines = list(order.lines.all())
+        for line in self.order_lines:
+            self.fields[f"line_{line.pk}"] = LooseDecimalField(
+                label=line.description,
+                max_digits=12,
+                decimal_places=3,
+                required=False,
+                min_value=0,
+                help_text=line.unit,
+            )
+
+    def line_fields(self):
+        return [self[f"line_{line.pk}"] for line in self.order_lines]
+
+    def lines(self) -> list[DeliveryLineInput]:
+        return [
+            DeliveryLineInput(order_line=line, quantity=quantity)
+            for line in self.order_lines
+            if (quantity := self.cleaned_data.get(f"line_{line.pk}"))
+        ]
+
+
+class BillForm(forms.Form):
+    number = forms.CharField(label=_("請求書番号"), max_length=40)
+    issue_date = JapaneseDateField(label=_("請求日"))
+
+
+class InspectForm(forms.Form):
+    result = forms.ChoiceField(
+        label=_("検収の結果"),
+        widget=forms.RadioSelect,
+        choices=[
+            (InspectionResult.ACCEPTED, _("合格（納品どおり）")),
+            (InspectionResult.CORRECTED, _("合格（数量を訂正）")),
+            (InspectionResult.REJECTED, _("不合格")),
+        ],
+    )
+    inspected_on = JapaneseDateField(label=_("検収日"))
+    reason = forms.CharField(
+        label=_("不合格の理由・訂正の理由"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
+
+    def __init__(self, *args, delivery, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.delivery_lines = list(delivery.lines.select_related("order_line"))
+        for line in self.delivery_lines:
+            self.fields[f"accepted_{line.pk}"] = LooseDecimalField(
+                label=gettext("%(item)s の検収数量（納品 %(quantity)s）")
+                % {
+                    "item": line.order_line.description,
+                    "quantity": f"{line.quantity.normalize():f}",
+                },
+                max_digits=12,
+                decimal_places=3,
+                required=False,
+                min_value=0,
+            )
+
+    def accepted_quantities(self) -> dict:
+        return {
+            line.pk: value
+            for line in self.delivery_lines
+            if (value := self.cleaned_data.get(f"accepted_{line.pk}")) is not None
+        }

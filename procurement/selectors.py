@@ -29,7 +29,11 @@ def budget_code_list(*, municipality: Municipality) -> QuerySet[BudgetCode]:
 
 def budget_code_fiscal_years(*, municipality: Municipality) -> list[int]:
     return sorted(
-        set(budget_code_list(municipality=municipality).values_list("fiscal_year", flat=True)),
+        set(
+            budget_code_list(municipality=municipality).values_list(
+                "fiscal_year", flat=True
+            )
+        ),
         reverse=True,
     )
 

@@ -15,28 +15,28 @@ from procurement.models import (
     OrderStatus,
 )
 
-O = OrderStatus
+OS = OrderStatus
 ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
-    O.DRAFT: frozenset({O.ORDERED, O.CANCELLED}),
-    O.ORDERED: frozenset({O.CONFIRMED, O.QUESTION, O.CANCELLED}),
-    O.QUESTION: frozenset({O.ORDERED, O.CANCELLED}),
-    O.CONFIRMED: frozenset({O.COMPLETED}),
-    O.COMPLETED: frozenset(),
-    O.CANCELLED: frozenset(),
+    OS.DRAFT: frozenset({OS.ORDERED, OS.CANCELLED}),
+    OS.ORDERED: frozenset({OS.CONFIRMED, OS.QUESTION, OS.CANCELLED}),
+    OS.QUESTION: frozenset({OS.ORDERED, OS.CANCELLED}),
+    OS.CONFIRMED: frozenset({OS.COMPLETED}),
+    OS.COMPLETED: frozenset(),
+    OS.CANCELLED: frozenset(),
 }
 _ORDER_EVENTS = {
-    O.ORDERED: OrderEventKind.ORDERED,
-    O.QUESTION: OrderEventKind.QUESTION,
-    O.CONFIRMED: OrderEventKind.CONFIRMED,
-    O.COMPLETED: OrderEventKind.COMPLETED,
-    O.CANCELLED: OrderEventKind.CANCELLED,
+    OS.ORDERED: OrderEventKind.ORDERED,
+    OS.QUESTION: OrderEventKind.QUESTION,
+    OS.CONFIRMED: OrderEventKind.CONFIRMED,
+    OS.COMPLETED: OrderEventKind.COMPLETED,
+    OS.CANCELLED: OrderEventKind.CANCELLED,
 }
 
-D = DeliveryStatus
+DS = DeliveryStatus
 DELIVERY_TRANSITIONS: dict[str, frozenset[str]] = {
-    D.PENDING: frozenset({D.ACCEPTED, D.REJECTED}),
-    D.ACCEPTED: frozenset(),
-    D.REJECTED: frozenset(),
+    DS.PENDING: frozenset({DS.ACCEPTED, DS.REJECTED}),
+    DS.ACCEPTED: frozenset(),
+    DS.REJECTED: frozenset(),
 }
 
 
@@ -91,7 +91,7 @@ def order_transition(
     Raises ``OrderTransitionError`` when the table does not allow it."""
     locked = order_lock(order)
     if to not in ORDER_TRANSITIONS[locked.status]:
-        raise OrderTransitionError(locked.get_status_display(), O(to).label)
+        raise OrderTransitionError(locked.get_status_display(), OS(to).label)
     from_status = locked.status
     locked.status = to
     for name, value in fields.items():
@@ -119,10 +119,9 @@ def delivery_transition(
         .get(pk=delivery.pk)
     )
     if to not in DELIVERY_TRANSITIONS[locked.status]:
-        raise OrderTransitionError(locked.get_status_display(), D(to).label)
+        raise OrderTransitionError(locked.get_status_display(), DS(to).label)
     locked.status = to
     for name, value in fields.items():
         setattr(locked, name, value)
     locked.save(update_fields=["status", *fields])
     return locked
-

@@ -770,7 +770,7 @@ def _build_procurement(add, connections, suppliers, departments, city_of):
     delivery awaiting inspection; a draft order of each city."""
     from decimal import Decimal
 
-    from municipality.models import StaffRole, StaffMembership
+    from municipality.models import StaffMembership, StaffRole
     from procurement.services.deliveries import DeliveryLineInput, delivery_record
     from procurement.services.orders import order_confirm
     from tests.procurement.conftest import make_budget_code, make_order
@@ -779,7 +779,12 @@ def _build_procurement(add, connections, suppliers, departments, city_of):
     for slug in (KANOYA, KIRISHIMA):
         department = next(d for c, d in departments.items() if city_of[c] == slug)
         codes[slug] = make_budget_code(department.municipality)
-        add("budget_code", f"budget code of {slug}", {"pk": codes[slug].pk}, city_slug=slug)
+        add(
+            "budget_code",
+            f"budget code of {slug}",
+            {"pk": codes[slug].pk},
+            city_slug=slug,
+        )
 
     def staff_of(department):
         return (
@@ -790,22 +795,20 @@ def _build_procurement(add, connections, suppliers, departments, city_of):
             .user
         )
 
-    for (s, code), connection in connections.items():
-        staff = staff_of(connection.department)
+    for (s, code), to in connections.items():
+        staff = staff_of(to.department)
         order = make_order(
-            connection=connection,
+            connection=to,
             actor=staff,
             budget_code=codes[city_of[code]],
             number=f"TM-ORD-{s}-{code}",
         )
-        order = order_confirm(
-            order=order, supplier=connection.supplier, actor=suppliers[s][1]
-        )
+        order = order_confirm(order=order, supplier=to.supplier, actor=suppliers[s][1])
         label = f"order of {s} from {code}"
         add("order", label, {"pk": order.pk}, s=s, code=code, marker=order.number)
         delivery = delivery_record(
             order=order,
-            supplier=connection.supplier,
+            supplier=to.supplier,
             actor=suppliers[s][1],
             number=f"TM-DLV-{s}-{code}",
             delivered_on=order.order_date,
@@ -818,10 +821,10 @@ def _build_procurement(add, connections, suppliers, departments, city_of):
         )
         add("delivery", f"delivery of {label}", {"pk": delivery.pk}, s=s, code=code)
     for s, code in (("a", "A1"), ("b", "B1")):
-        connection = connections[(s, code)]
+        to = connections[(s, code)]
         draft = make_order(
-            connection=connection,
-            actor=staff_of(connection.department),
+            connection=to,
+            actor=staff_of(to.department),
             budget_code=codes[city_of[code]],
             number=f"TM-ORD-DRAFT-{s}-{code}",
             send=False,

@@ -36,6 +36,7 @@ APPS = (
     "partners",
     "invoices",
     "peppol",
+    "procurement",
     "demo",
 )
 TEMPLATE_DIRS = ("templates",)
@@ -232,6 +233,15 @@ PYTHON_DATA = {
     "demo/treasury.py": "demo data: Kanoya's invented originator name in "
     "Zengin kana and seed-summary labels",
     "demo/data/": "seed data: Kanoya City's departments",
+    "demo/procurement.py": "demo data: Kanoya's budget codes, orders and "
+    "deliveries, and seed-summary labels",
+    "procurement/services/budget_codes.py::CSV_HEADERS": "budget code CSV "
+    "column headers (the 財務会計 export), parsed verbatim",
+    "procurement/services/budget_codes.py::_row_problems": "budget code CSV "
+    "column names, parsed verbatim (the messages are marked)",
+    "procurement/services/order_import.py": "the 財務会計 order CSV: column "
+    "names and the words of its 種類, 税区分 and 工事 columns, parsed "
+    "verbatim (the messages are marked)",
     "invoices/csv_import/header.py::COLUMNS": "CSV upload column headers, "
     "parsed verbatim",
     "invoices/csv_import/cells.py::TAX_CATEGORY_LABELS": "tax category words "

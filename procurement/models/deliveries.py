@@ -27,42 +27,65 @@ class Delivery(models.Model):
     days 支払遅延防止法9条 takes off the payment period)."""
 
     municipality = models.ForeignKey(
-        Municipality, verbose_name=_("自治体"), on_delete=models.PROTECT,
+        Municipality,
+        verbose_name=_("自治体"),
+        on_delete=models.PROTECT,
         related_name="deliveries",
     )
     order = models.ForeignKey(
-        Order, verbose_name=_("発注"), on_delete=models.PROTECT,
+        Order,
+        verbose_name=_("発注"),
+        on_delete=models.PROTECT,
         related_name="deliveries",
     )
     supplier = models.ForeignKey(
-        Supplier, verbose_name=_("取引先"), on_delete=models.PROTECT,
+        Supplier,
+        verbose_name=_("取引先"),
+        on_delete=models.PROTECT,
         related_name="deliveries",
     )
     number = models.CharField(_("納品書番号"), max_length=40)
     delivered_on = models.DateField(_("納品日"))
     status = models.CharField(
-        _("状態"), max_length=10, choices=DeliveryStatus,
-        default=DeliveryStatus.PENDING, editable=False,
+        _("状態"),
+        max_length=10,
+        choices=DeliveryStatus,
+        default=DeliveryStatus.PENDING,
+        editable=False,
     )
     inspection_deadline = models.DateField(_("検査期限"), editable=False)
     notes = models.TextField(_("備考"), blank=True)
     inspected_on = models.DateField(_("検収日"), null=True, editable=False)
     inspected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("検査員"), on_delete=models.PROTECT,
-        null=True, related_name="+", editable=False,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("検査員"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        editable=False,
     )
-    corrected = models.BooleanField(_("数量を訂正して検収"), default=False, editable=False)
+    corrected = models.BooleanField(
+        _("数量を訂正して検収"), default=False, editable=False
+    )
     rejection_reason = models.TextField(_("不合格の理由"), blank=True, editable=False)
     late_days = models.PositiveSmallIntegerField(
         _("検査の遅延日数"), default=0, editable=False
     )
     invoice = models.ForeignKey(
-        "invoices.Invoice", verbose_name=_("請求書"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="deliveries", editable=False,
+        "invoices.Invoice",
+        verbose_name=_("請求書"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        editable=False,
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("登録した人"),
-        on_delete=models.PROTECT, related_name="+", editable=False,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登録した人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
     )
     created_at = models.DateTimeField(_("登録日時"), auto_now_add=True)
 
@@ -94,7 +117,9 @@ class Delivery(models.Model):
                 name="delivery_rejection_has_reason",
             ),
         ]
-        indexes = [models.Index(fields=["municipality", "status", "inspection_deadline"])]
+        indexes = [
+            models.Index(fields=["municipality", "status", "inspection_deadline"])
+        ]
 
     def __str__(self):
         return f"{self.number}（{self.order.number}）"
@@ -106,11 +131,15 @@ class DeliveryLine(models.Model):
     corrected)."""
 
     delivery = models.ForeignKey(
-        Delivery, verbose_name=_("納品"), on_delete=models.CASCADE,
+        Delivery,
+        verbose_name=_("納品"),
+        on_delete=models.CASCADE,
         related_name="lines",
     )
     order_line = models.ForeignKey(
-        OrderLine, verbose_name=_("発注の明細"), on_delete=models.PROTECT,
+        OrderLine,
+        verbose_name=_("発注の明細"),
+        on_delete=models.PROTECT,
         related_name="delivery_lines",
     )
     quantity = models.DecimalField(_("納品数量"), max_digits=12, decimal_places=3)
@@ -142,15 +171,21 @@ class InvoiceOrder(models.Model):
     on the invoice: procurement sits above invoices (README, "Layout")."""
 
     municipality = models.ForeignKey(
-        Municipality, verbose_name=_("自治体"), on_delete=models.PROTECT,
+        Municipality,
+        verbose_name=_("自治体"),
+        on_delete=models.PROTECT,
         related_name="+",
     )
     invoice = models.OneToOneField(
-        "invoices.Invoice", verbose_name=_("請求書"), on_delete=models.CASCADE,
+        "invoices.Invoice",
+        verbose_name=_("請求書"),
+        on_delete=models.CASCADE,
         related_name="order_link",
     )
     order = models.ForeignKey(
-        Order, verbose_name=_("発注"), on_delete=models.PROTECT,
+        Order,
+        verbose_name=_("発注"),
+        on_delete=models.PROTECT,
         related_name="invoice_links",
     )
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)

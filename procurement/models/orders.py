@@ -39,36 +39,50 @@ class Order(models.Model):
     """
 
     municipality = models.ForeignKey(
-        Municipality, verbose_name=_("自治体"), on_delete=models.PROTECT,
+        Municipality,
+        verbose_name=_("自治体"),
+        on_delete=models.PROTECT,
         related_name="orders",
     )
     department = models.ForeignKey(
-        Department, verbose_name=_("発注部署"), on_delete=models.PROTECT,
+        Department,
+        verbose_name=_("発注部署"),
+        on_delete=models.PROTECT,
         related_name="orders",
     )
     supplier = models.ForeignKey(
-        Supplier, verbose_name=_("取引先"), on_delete=models.PROTECT,
+        Supplier,
+        verbose_name=_("取引先"),
+        on_delete=models.PROTECT,
         related_name="orders",
     )
     connection = models.ForeignKey(
-        Connection, verbose_name=_("支払先"), on_delete=models.PROTECT,
+        Connection,
+        verbose_name=_("支払先"),
+        on_delete=models.PROTECT,
         related_name="orders",
     )
     kind = models.CharField(
         _("発注の種類"), max_length=12, choices=OrderKind, default=OrderKind.ONE_OFF
     )
     status = models.CharField(
-        _("状態"), max_length=10, choices=OrderStatus, default=OrderStatus.DRAFT,
+        _("状態"),
+        max_length=10,
+        choices=OrderStatus,
+        default=OrderStatus.DRAFT,
         editable=False,
     )
     number = models.CharField(
-        _("支出負担行為番号・契約番号"), max_length=40,
+        _("支出負担行為番号・契約番号"),
+        max_length=40,
         help_text=_("財務会計システムの番号。自治体の中で重複できません。"),
     )
     order_date = models.DateField(_("負担行為日（発注日）"))
     fiscal_year = models.PositiveSmallIntegerField(_("会計年度"))
     budget_code = models.ForeignKey(
-        BudgetCode, verbose_name=_("予算科目"), on_delete=models.PROTECT,
+        BudgetCode,
+        verbose_name=_("予算科目"),
+        on_delete=models.PROTECT,
         related_name="orders",
     )
     subject = models.CharField(_("件名"), max_length=200)
@@ -79,11 +93,16 @@ class Order(models.Model):
     period_start = models.DateField(_("契約期間の開始日"), null=True, blank=True)
     period_end = models.DateField(_("契約期間の終了日"), null=True, blank=True)
     ceiling_amount = models.DecimalField(
-        _("上限額（税込）"), max_digits=15, decimal_places=0, null=True, blank=True,
+        _("上限額（税込）"),
+        max_digits=15,
+        decimal_places=0,
+        null=True,
+        blank=True,
         help_text=_("単価契約の契約金額の上限。"),
     )
     is_works = models.BooleanField(
-        _("工事"), default=False,
+        _("工事"),
+        default=False,
         help_text=_("工事の検査期限は14日、その他は10日です（支払遅延防止法5条）。"),
     )
     notes = models.TextField(_("備考"), blank=True)
@@ -95,19 +114,29 @@ class Order(models.Model):
         _("消費税額等"), max_digits=15, decimal_places=0, default=0, editable=False
     )
     amount = models.DecimalField(
-        _("契約金額（税込）"), max_digits=15, decimal_places=0, default=0,
+        _("契約金額（税込）"),
+        max_digits=15,
+        decimal_places=0,
+        default=0,
         editable=False,
     )
     ordered_at = models.DateTimeField(_("発注日時"), null=True, editable=False)
     confirmed_at = models.DateTimeField(_("請書の日時"), null=True, editable=False)
     confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("請書を出した人"),
-        on_delete=models.PROTECT, null=True, related_name="+", editable=False,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("請書を出した人"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        editable=False,
     )
     imported = models.BooleanField(_("CSVから取り込み"), default=False, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("作成した人"),
-        on_delete=models.PROTECT, related_name="+", editable=False,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("作成した人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
     )
     created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
@@ -220,7 +249,9 @@ class OrderEvent(models.Model):
     answer with who, when and the message."""
 
     municipality = models.ForeignKey(
-        Municipality, verbose_name=_("自治体"), on_delete=models.PROTECT,
+        Municipality,
+        verbose_name=_("自治体"),
+        on_delete=models.PROTECT,
         related_name="+",
     )
     order = models.ForeignKey(
@@ -231,8 +262,11 @@ class OrderEvent(models.Model):
     to_status = models.CharField(_("変更後"), max_length=10, blank=True)
     message = models.TextField(_("内容"), blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作した人"),
-        on_delete=models.PROTECT, null=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作した人"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("日時"), auto_now_add=True)
 

@@ -116,7 +116,9 @@ def _row_problems(number: int, values: dict) -> tuple[dict, list[CsvProblem]]:
         fields[field] = value
     if values.get("細節") and not values.get("細節名"):
         problems.append(
-            CsvProblem(number, "細節名", gettext("細節があるときは細節名も入れてください。"))
+            CsvProblem(
+                number, "細節名", gettext("細節があるときは細節名も入れてください。")
+            )
         )
     return fields, problems
 

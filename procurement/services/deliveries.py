@@ -74,7 +74,10 @@ def _check_quantities(order: Order, lines: list[DeliveryLineInput]) -> None:
                         "「%(item)s」: 発注数量の残りは %(left)s です。"
                         "それを超えて納品できません。"
                     )
-                    % {"item": line.order_line.description, "left": f"{left.normalize():f}"}
+                    % {
+                        "item": line.order_line.description,
+                        "left": f"{left.normalize():f}",
+                    }
                 )
     if problems:
         raise ValidationError(problems)
@@ -114,10 +117,17 @@ def _check_ceiling(order: Order, lines: list[DeliveryLineInput]) -> None:
 
 def _check_date(order: Order, delivered_on: date) -> None:
     if delivered_on > timezone.localdate():
-        raise ValidationError({"delivered_on": gettext("納品日に未来の日付は入れられません。")})
+        raise ValidationError(
+            {"delivered_on": gettext("納品日に未来の日付は入れられません。")}
+        )
     if delivered_on < order.order_date:
-        raise ValidationError({"delivered_on": gettext("納品日は発注日以後にしてください。")})
-    if order.is_unit_price and not order.period_start <= delivered_on <= order.period_end:
+        raise ValidationError(
+            {"delivered_on": gettext("納品日は発注日以後にしてください。")}
+        )
+    if (
+        order.is_unit_price
+        and not order.period_start <= delivered_on <= order.period_end
+    ):
         raise ValidationError(
             {
                 "delivered_on": gettext(
@@ -169,14 +179,17 @@ def delivery_record(
     except IntegrityError as error:
         raise ValidationError({"number": NUMBER_TAKEN}) from error
     DeliveryLine.objects.bulk_create(
-        DeliveryLine(delivery=delivery, order_line=line.order_line, quantity=line.quantity)
+        DeliveryLine(
+            delivery=delivery, order_line=line.order_line, quantity=line.quantity
+        )
         for line in lines
     )
     email_send_template(
         template="delivery_recorded",
         key=f"delivery:{delivery.pk}:recorded",
         to=recipients_wanting(
-            staff_for_department(department=order.department), Notification.INVOICE_EVENTS
+            staff_for_department(department=order.department),
+            Notification.INVOICE_EVENTS,
         ),
         context={"delivery": delivery, "order": order},
     )
@@ -214,14 +227,24 @@ def delivery_inspect(
         )
     if inspected_on > timezone.localdate() or inspected_on < delivery.delivered_on:
         raise ValidationError(
-            {"inspected_on": gettext("検収日は納品日から今日までの日付にしてください。")}
+            {
+                "inspected_on": gettext(
+                    "検収日は納品日から今日までの日付にしてください。"
+                )
+            }
         )
     late_days = max(0, (inspected_on - delivery.inspection_deadline).days)
-    common = {"inspected_on": inspected_on, "inspected_by": actor, "late_days": late_days}
+    common = {
+        "inspected_on": inspected_on,
+        "inspected_by": actor,
+        "late_days": late_days,
+    }
     lines = list(delivery.lines.select_related("order_line"))
     if result == InspectionResult.REJECTED:
         if not reason.strip():
-            raise ValidationError({"reason": gettext("不合格の理由を入力してください。")})
+            raise ValidationError(
+                {"reason": gettext("不合格の理由を入力してください。")}
+            )
         delivery = delivery_transition(
             delivery=delivery,
             to=DeliveryStatus.REJECTED,
@@ -235,14 +258,18 @@ def delivery_inspect(
         corrected = result == InspectionResult.CORRECTED
         quantities = accepted_quantities or {}
         for line in lines:
-            quantity = quantities.get(line.pk, line.quantity) if corrected else line.quantity
+            quantity = (
+                quantities.get(line.pk, line.quantity) if corrected else line.quantity
+            )
             if quantity < 0 or quantity > line.quantity:
                 raise ValidationError(
                     gettext("「%(item)s」: 検収数量は0から納品数量までにしてください。")
                     % {"item": line.order_line.description}
                 )
             line.accepted_quantity = quantity
-        corrected = corrected and any(line.accepted_quantity != line.quantity for line in lines)
+        corrected = corrected and any(
+            line.accepted_quantity != line.quantity for line in lines
+        )
         delivery = delivery_transition(
             delivery=delivery,
             to=DeliveryStatus.ACCEPTED,

@@ -80,7 +80,9 @@ def invoice_draft_from_deliveries(
         raise ValidationError(gettext("選んだ納品に検収された数量がありません。"))
     first = min(d.delivered_on for d in chosen)
     last = max(d.delivered_on for d in chosen)
-    notes = gettext("注文番号（支出負担行為番号）: %(order)s／納品書番号: %(deliveries)s") % {
+    notes = gettext(
+        "注文番号（支出負担行為番号）: %(order)s／納品書番号: %(deliveries)s"
+    ) % {
         "order": order.number,
         "deliveries": "、".join(d.number for d in chosen),
     }

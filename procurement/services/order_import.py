@@ -48,7 +48,11 @@ CSV_HEADERS = (
     "単価",
     "税区分",
 )
-_KINDS = {"単発": OrderKind.ONE_OFF, "": OrderKind.ONE_OFF, "単価契約": OrderKind.UNIT_PRICE}
+_KINDS = {
+    "単発": OrderKind.ONE_OFF,
+    "": OrderKind.ONE_OFF,
+    "単価契約": OrderKind.UNIT_PRICE,
+}
 _TAX = {
     "10%": TaxCategory.STANDARD,
     "S": TaxCategory.STANDARD,
@@ -96,16 +100,26 @@ def _header(number, values, municipality, departments, problems):
     found = len(problems)
     kind = _KINDS.get(values["種類"])
     if kind is None:
-        problems.append(_problem(number, "種類", gettext("「単発」か「単価契約」にしてください。")))
+        problems.append(
+            _problem(number, "種類", gettext("「単発」か「単価契約」にしてください。"))
+        )
     order_date = parse_date(values["負担行為日"])
     if order_date is None:
         problems.append(
-            _problem(number, "負担行為日", gettext("日付は 2026-04-01 の形で入れてください。"))
+            _problem(
+                number,
+                "負担行為日",
+                gettext("日付は 2026-04-01 の形で入れてください。"),
+            )
         )
     fiscal_year = int(values["会計年度"]) if values["会計年度"].isdigit() else None
     if fiscal_year is None:
         problems.append(
-            _problem(number, "会計年度", gettext("会計年度は西暦4桁で入れてください（例: 2026）。"))
+            _problem(
+                number,
+                "会計年度",
+                gettext("会計年度は西暦4桁で入れてください（例: 2026）。"),
+            )
         )
     department = departments.get(values["部署コード"])
     if department is None:
@@ -113,7 +127,9 @@ def _header(number, values, municipality, departments, problems):
             _problem(
                 number,
                 "部署コード",
-                gettext("部署コード「%(code)s」の部署はないか、取り込める部署ではありません。")
+                gettext(
+                    "部署コード「%(code)s」の部署はないか、取り込める部署ではありません。"
+                )
                 % {"code": values["部署コード"]},
             )
         )
@@ -143,47 +159,73 @@ def _header(number, values, municipality, departments, problems):
                         "%(year)s年度の「%(account)s」に科目コード「%(code)s」の有効な"
                         "予算科目がありません。先に予算科目を取り込んでください。"
                     )
-                    % {"year": fiscal_year, "account": values["会計区分"], "code": values["科目コード"]},
+                    % {
+                        "year": fiscal_year,
+                        "account": values["会計区分"],
+                        "code": values["科目コード"],
+                    },
                 )
             )
     dates = {}
-    for column, field in (("納期", "delivery_date"), ("契約期間開始", "period_start"), ("契約期間終了", "period_end")):
+    for column, field in (
+        ("納期", "delivery_date"),
+        ("契約期間開始", "period_start"),
+        ("契約期間終了", "period_end"),
+    ):
         dates[field] = parse_date(values[column]) if values[column] else None
         if values[column] and dates[field] is None:
             problems.append(
-                _problem(number, column, gettext("日付は 2026-04-01 の形で入れてください。"))
+                _problem(
+                    number, column, gettext("日付は 2026-04-01 の形で入れてください。")
+                )
             )
     ceiling = parse_decimal(values["上限額"]) if values["上限額"] else None
     if values["上限額"] and (ceiling is None or ceiling != ceiling.to_integral_value()):
-        problems.append(_problem(number, "上限額", gettext("上限額は円単位の整数で入れてください。")))
+        problems.append(
+            _problem(
+                number, "上限額", gettext("上限額は円単位の整数で入れてください。")
+            )
+        )
     if len(problems) > found:
         return None
-    return connection, department, {
-        "kind": kind,
-        "number": values["支出負担行為番号"],
-        "order_date": order_date,
-        "fiscal_year": fiscal_year,
-        "budget_code": budget_code,
-        "subject": values["件名"],
-        "delivery_place": values["納入場所"],
-        "ceiling_amount": ceiling,
-        "is_works": values["工事"] in _YES,
-        **dates,
-    }
+    return (
+        connection,
+        department,
+        {
+            "kind": kind,
+            "number": values["支出負担行為番号"],
+            "order_date": order_date,
+            "fiscal_year": fiscal_year,
+            "budget_code": budget_code,
+            "subject": values["件名"],
+            "delivery_place": values["納入場所"],
+            "ceiling_amount": ceiling,
+            "is_works": values["工事"] in _YES,
+            **dates,
+        },
+    )
 
 
 def _line(number, values, problems) -> OrderLineInput | None:
     found = len(problems)
     quantity = parse_decimal(values["数量"]) if values["数量"] else None
     if values["数量"] and quantity is None:
-        problems.append(_problem(number, "数量", gettext("数量は数字で入れてください。")))
+        problems.append(
+            _problem(number, "数量", gettext("数量は数字で入れてください。"))
+        )
     unit_price = parse_decimal(values["単価"])
     if unit_price is None:
-        problems.append(_problem(number, "単価", gettext("単価は数字で入れてください。")))
+        problems.append(
+            _problem(number, "単価", gettext("単価は数字で入れてください。"))
+        )
     tax = _TAX.get(values["税区分"].upper())
     if tax is None:
         problems.append(
-            _problem(number, "税区分", gettext("税区分は 10%、8%、非課税、不課税 のどれかにしてください。"))
+            _problem(
+                number,
+                "税区分",
+                gettext("税区分は 10%、8%、非課税、不課税 のどれかにしてください。"),
+            )
         )
     if not values["品名"]:
         problems.append(_problem(number, "品名", gettext("品名を入れてください。")))
@@ -226,7 +268,11 @@ def orders_import(
     for number, values in rows:
         if not values["支出負担行為番号"]:
             problems.append(
-                _problem(number, "支出負担行為番号", gettext("支出負担行為番号を入れてください。"))
+                _problem(
+                    number,
+                    "支出負担行為番号",
+                    gettext("支出負担行為番号を入れてください。"),
+                )
             )
             continue
         groups.setdefault(values["支出負担行為番号"], []).append((number, values))

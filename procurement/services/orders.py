@@ -70,7 +70,9 @@ def _check_header(order: Order, connection: Connection, department: Department):
         ) % {"date": order.order_date, "year": year}
     code: BudgetCode = order.budget_code
     if code.municipality_id != department.municipality_id or not code.is_active:
-        errors["budget_code"] = gettext("予算科目は一覧の有効なものから選んでください。")
+        errors["budget_code"] = gettext(
+            "予算科目は一覧の有効なものから選んでください。"
+        )
     elif code.fiscal_year != order.fiscal_year:
         errors["budget_code"] = gettext(
             "予算科目は %(year)s 年度のものを選んでください"
@@ -82,9 +84,13 @@ def _check_header(order: Order, connection: Connection, department: Department):
                 "単価契約には契約期間の開始日と終了日を入れてください。"
             )
         elif order.period_end < order.period_start:
-            errors["period_end"] = gettext("契約期間の終了日は開始日以後にしてください。")
+            errors["period_end"] = gettext(
+                "契約期間の終了日は開始日以後にしてください。"
+            )
         if not order.ceiling_amount or order.ceiling_amount <= 0:
-            errors["ceiling_amount"] = gettext("単価契約には上限額（税込）を入れてください。")
+            errors["ceiling_amount"] = gettext(
+                "単価契約には上限額（税込）を入れてください。"
+            )
     else:
         order.period_start = order.period_end = order.ceiling_amount = None
     if errors:
@@ -103,7 +109,8 @@ def _lines_write(order: Order, lines: list[OrderLineInput]) -> None:
             )
         if line.quantity is not None and line.quantity <= 0:
             problems.append(
-                gettext("%(row)s行目: 数量は0より大きくしてください。") % {"row": position}
+                gettext("%(row)s行目: 数量は0より大きくしてください。")
+                % {"row": position}
             )
         if line.unit_price < 0:
             problems.append(

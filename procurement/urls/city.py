@@ -46,9 +46,7 @@ urlpatterns = [
         city_orders.OrderAnswerView.as_view(),
         name="order_answer",
     ),
-    path(
-        "inspections/", deliveries.InspectionListView.as_view(), name="inspections"
-    ),
+    path("inspections/", deliveries.InspectionListView.as_view(), name="inspections"),
     path(
         "deliveries/<int:pk>/",
         deliveries.CityDeliveryDetailView.as_view(),

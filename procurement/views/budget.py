@@ -35,8 +35,12 @@ class BudgetCodeListView(CityRoleRequiredMixin, ListView):
         )
         codes = budget_code_list(municipality=municipality)
         if self.filter_form.is_valid() and self.filter_form.cleaned_data["fiscal_year"]:
-            codes = codes.filter(fiscal_year=self.filter_form.cleaned_data["fiscal_year"])
-        return codes.order_by("-fiscal_year", "account", "kan", "kou", "moku", "setsu", "saisetsu")
+            codes = codes.filter(
+                fiscal_year=self.filter_form.cleaned_data["fiscal_year"]
+            )
+        return codes.order_by(
+            "-fiscal_year", "account", "kan", "kou", "moku", "setsu", "saisetsu"
+        )
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
@@ -103,7 +107,9 @@ class BudgetCodeImportView(CityRoleRequiredMixin, FormView):
             )
         messages.success(
             self.request,
-            gettext("予算科目を取り込みました（追加 %(added)s 件、更新 %(updated)s 件）。")
+            gettext(
+                "予算科目を取り込みました（追加 %(added)s 件、更新 %(updated)s 件）。"
+            )
             % {"added": added, "updated": updated},
         )
         return redirect(

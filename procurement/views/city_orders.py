@@ -21,7 +21,13 @@ from municipality.views import CityRoleRequiredMixin
 from partners.models import Connection
 from procurement.csv_files import CsvError
 from procurement.fiscal import fiscal_year_of
-from procurement.forms import CsvUploadForm, MessageForm, OrderForm, OrderLineFormSet, ReasonForm
+from procurement.forms import (
+    CsvUploadForm,
+    MessageForm,
+    OrderForm,
+    OrderLineFormSet,
+    ReasonForm,
+)
 from procurement.models import BudgetCode, OrderStatus
 from procurement.selectors import (
     order_balance,
@@ -46,7 +52,8 @@ STAFF = (StaffRole.DEPARTMENT, StaffRole.TREASURY, StaffRole.CITY_ADMIN)
 
 def _order_url(order) -> str:
     return reverse(
-        "city:order", kwargs={"municipality_slug": order.municipality.slug, "pk": order.pk}
+        "city:order",
+        kwargs={"municipality_slug": order.municipality.slug, "pk": order.pk},
     )
 
 
@@ -99,18 +106,27 @@ class OrderFormView(CityRoleRequiredMixin, TemplateView):
         budget_codes = BudgetCode.objects.filter(
             municipality=city.municipality, is_active=True
         ).order_by("-fiscal_year", "account", "kan", "kou", "moku", "setsu", "saisetsu")
-        initial = {"order_date": timezone.localdate(), "fiscal_year": fiscal_year_of(timezone.localdate())}
+        initial = {
+            "order_date": timezone.localdate(),
+            "fiscal_year": fiscal_year_of(timezone.localdate()),
+        }
         lines_initial = []
         if self.order is not None:
-            initial = {name: getattr(self.order, name) for name in OrderForm.Meta.fields}
+            initial = {
+                name: getattr(self.order, name) for name in OrderForm.Meta.fields
+            }
             lines_initial = list(
-                self.order.lines.values("description", "quantity", "unit", "unit_price", "tax_category")
+                self.order.lines.values(
+                    "description", "quantity", "unit", "unit_price", "tax_category"
+                )
             )
         form = OrderForm(
             data, initial=initial, connections=connections, budget_codes=budget_codes
         )
         # Three empty rows for more lines; a saved draft offers three more.
-        formset = OrderLineFormSet(data, initial=[*lines_initial, *[{}] * 3], prefix="lines")
+        formset = OrderLineFormSet(
+            data, initial=[*lines_initial, *[{}] * 3], prefix="lines"
+        )
         return form, formset
 
     def render(self, form, formset):
@@ -178,7 +194,9 @@ class OrderDetailView(CityRoleRequiredMixin, TemplateView):
             deliveries=order.deliveries.order_by("-delivered_on", "-pk"),
             balance=order_balance(order=order),
             can_act=can_act,
-            answer_form=MessageForm() if can_act and order.status == OrderStatus.QUESTION else None,
+            answer_form=MessageForm()
+            if can_act and order.status == OrderStatus.QUESTION
+            else None,
             **kwargs,
         )
 
@@ -209,7 +227,9 @@ class OrderSendView(CityOrderActionMixin, ConfirmedActionView):
 
 
 class OrderCancelView(CityOrderActionMixin, ConfirmedActionView):
-    confirmation = Confirmation(title=_("発注の取消"), button=_("取り消す"), danger=True)
+    confirmation = Confirmation(
+        title=_("発注の取消"), button=_("取り消す"), danger=True
+    )
     template_name = "procurement/confirm_order_cancel.html"
     form_class = ReasonForm
 
@@ -235,14 +255,20 @@ class OrderAnswerView(CityOrderActionMixin, View):
         form = MessageForm(request.POST)
         if form.is_valid():
             try:
-                order_answer(order=order, actor=request.user, message=form.cleaned_data["message"])
+                order_answer(
+                    order=order,
+                    actor=request.user,
+                    message=form.cleaned_data["message"],
+                )
             except ValidationError as error:
                 for text in error_messages(error):
                     messages.error(request, text)
             except OrderTransitionError as error:
                 messages.error(request, str(error))
             else:
-                messages.success(request, gettext("回答を送りました。取引先の請書を待っています。"))
+                messages.success(
+                    request, gettext("回答を送りました。取引先の請書を待っています。")
+                )
         else:
             messages.error(request, gettext("回答の内容を入力してください。"))
         return redirect(_order_url(order))
@@ -263,7 +289,9 @@ class OrderImportView(CityRoleRequiredMixin, FormView):
                 municipality=city.municipality,
                 actor=self.request.user,
                 data=form.cleaned_data["file"].read(),
-                department_ids=None if city.has_role(StaffRole.CITY_ADMIN) else city.department_ids,
+                department_ids=None
+                if city.has_role(StaffRole.CITY_ADMIN)
+                else city.department_ids,
             )
         except CsvError as error:
             return self.render_to_response(
@@ -271,6 +299,7 @@ class OrderImportView(CityRoleRequiredMixin, FormView):
             )
         messages.success(
             self.request,
-            gettext("発注を %(count)s 件取り込み、取引先に送りました。") % {"count": count},
+            gettext("発注を %(count)s 件取り込み、取引先に送りました。")
+            % {"count": count},
         )
         return redirect("city:orders", municipality_slug=city.municipality.slug)

@@ -5,7 +5,6 @@ invoice of inspected deliveries (月締め)."""
 
 from urllib.parse import quote
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -16,12 +15,12 @@ from django.utils.translation import gettext, gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from invoices.fields import JapaneseDateField, LooseDecimalField
 from invoices.models import filename_part
 from invoices.services.drafts import invoice_number_suggest
 from invoices.views.confirm import Confirmation
 from municipality.models import StaffRole
 from municipality.views import CityRoleRequiredMixin
+from procurement.forms import BillForm, DeliveryForm, InspectForm
 from procurement.models import DeliveryStatus, OrderStatus
 from procurement.pdf import delivery_note_pdf
 from procurement.selectors import (
@@ -32,12 +31,7 @@ from procurement.selectors import (
     order_can_act,
     order_get_for_supplier,
 )
-from procurement.services.deliveries import (
-    DeliveryLineInput,
-    InspectionResult,
-    delivery_inspect,
-    delivery_record,
-)
+from procurement.services.deliveries import delivery_inspect, delivery_record
 from procurement.services.invoicing import (
     deliveries_billable,
     invoice_draft_from_deliveries,
@@ -55,39 +49,6 @@ def _pdf_response(delivery) -> HttpResponse:
     return response
 
 
-class DeliveryForm(forms.Form):
-    """A delivery against ``order``: a quantity field per order line."""
-
-    number = forms.CharField(label=_("納品書番号"), max_length=40)
-    delivered_on = JapaneseDateField(label=_("納品日"))
-    notes = forms.CharField(
-        label=_("備考"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
-
-    def __init__(self, *args, order, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.order_lines = list(order.lines.all())
-        for line in self.order_lines:
-            self.fields[f"line_{line.pk}"] = LooseDecimalField(
-                label=line.description,
-                max_digits=12,
-                decimal_places=3,
-                required=False,
-                min_value=0,
-                help_text=line.unit,
-            )
-
-    def line_fields(self):
-        return [self[f"line_{line.pk}"] for line in self.order_lines]
-
-    def lines(self) -> list[DeliveryLineInput]:
-        return [
-            DeliveryLineInput(order_line=line, quantity=quantity)
-            for line in self.order_lines
-            if (quantity := self.cleaned_data.get(f"line_{line.pk}"))
-        ]
-
-
 class DeliveryCreateView(TemplateView):
     """納品の登録 (supplier), against a confirmed order."""
 
@@ -101,7 +62,10 @@ class DeliveryCreateView(TemplateView):
     def get(self, request, pk):
         order = self.get_order()
         if order.status != OrderStatus.CONFIRMED:
-            messages.error(request, gettext("納品は、請書を出した（受注済の）発注にだけ登録できます。"))
+            messages.error(
+                request,
+                gettext("納品は、請書を出した（受注済の）発注にだけ登録できます。"),
+            )
             return redirect("supplier:order", pk=order.pk)
         form = DeliveryForm(order=order, initial={"delivered_on": timezone.localdate()})
         return self.render_to_response({"order": order, "form": form})
@@ -129,7 +93,9 @@ class DeliveryCreateView(TemplateView):
             else:
                 messages.success(
                     request,
-                    gettext("納品 %(number)s を登録しました。部署の検収を待っています。")
+                    gettext(
+                        "納品 %(number)s を登録しました。部署の検収を待っています。"
+                    )
                     % {"number": delivery.number},
                 )
                 return redirect("supplier:delivery", pk=delivery.pk)
@@ -228,11 +194,6 @@ class OrderInvoiceView(TemplateView):
         return redirect("supplier:invoice", pk=invoice.pk)
 
 
-class BillForm(forms.Form):
-    number = forms.CharField(label=_("請求書番号"), max_length=40)
-    issue_date = JapaneseDateField(label=_("請求日"))
-
-
 class InspectionListView(CityRoleRequiredMixin, TemplateView):
     """検収: deliveries awaiting inspection with their statutory deadline
     (overdue first), the late inspections counted, and the latest
@@ -279,46 +240,9 @@ class CityDeliveryPdfView(CityRoleRequiredMixin, View):
     required_roles = STAFF
 
     def get(self, request, **kwargs):
-        return _pdf_response(delivery_get_for_access(access=request.city, pk=kwargs["pk"]))
-
-
-class InspectForm(forms.Form):
-    result = forms.ChoiceField(
-        label=_("検収の結果"),
-        widget=forms.RadioSelect,
-        choices=[
-            (InspectionResult.ACCEPTED, _("合格（納品どおり）")),
-            (InspectionResult.CORRECTED, _("合格（数量を訂正）")),
-            (InspectionResult.REJECTED, _("不合格")),
-        ],
-    )
-    inspected_on = JapaneseDateField(label=_("検収日"))
-    reason = forms.CharField(
-        label=_("不合格の理由・訂正の理由"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=2000,
-    )
-
-    def __init__(self, *args, delivery, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.delivery_lines = list(delivery.lines.select_related("order_line"))
-        for line in self.delivery_lines:
-            self.fields[f"accepted_{line.pk}"] = LooseDecimalField(
-                label=gettext("%(item)s の検収数量（納品 %(quantity)s）")
-                % {"item": line.order_line.description, "quantity": f"{line.quantity.normalize():f}"},
-                max_digits=12,
-                decimal_places=3,
-                required=False,
-                min_value=0,
-            )
-
-    def accepted_quantities(self) -> dict:
-        return {
-            line.pk: value
-            for line in self.delivery_lines
-            if (value := self.cleaned_data.get(f"accepted_{line.pk}")) is not None
-        }
+        return _pdf_response(
+            delivery_get_for_access(access=request.city, pk=kwargs["pk"])
+        )
 
 
 class DeliveryInspectView(CityRoleRequiredMixin, ConfirmedActionView):
@@ -335,7 +259,9 @@ class DeliveryInspectView(CityRoleRequiredMixin, ConfirmedActionView):
 
     def get(self, request, **kwargs):
         delivery = self.get_object()
-        form = InspectForm(delivery=delivery, initial={"inspected_on": timezone.localdate()})
+        form = InspectForm(
+            delivery=delivery, initial={"inspected_on": timezone.localdate()}
+        )
         return self.ask(delivery, form)
 
     def post(self, request, **kwargs):
@@ -367,6 +293,7 @@ class DeliveryInspectView(CityRoleRequiredMixin, ConfirmedActionView):
             return gettext("不合格として記録し、取引先に知らせました。")
         if delivery.late_days:
             return gettext(
-                "検収を記録しました。検査期限を %(days)s 日過ぎています（遅延として記録）。"
+                "検収を記録しました。検査期限を %(days)s 日過ぎています"
+                "（遅延として記録）。"
             ) % {"days": delivery.late_days}
         return gettext("検収を記録しました。取引先は請求書を作成できます。")

@@ -54,7 +54,9 @@ class SupplierOrderDetailView(TemplateView):
             deliveries=order.deliveries.order_by("-delivered_on", "-pk"),
             balance=order_balance(order=order),
             billable=deliveries_billable(order=order).exists(),
-            question_form=MessageForm() if order.status == OrderStatus.ORDERED else None,
+            question_form=MessageForm()
+            if order.status == OrderStatus.ORDERED
+            else None,
             **kwargs,
         )
 
@@ -62,7 +64,9 @@ class SupplierOrderDetailView(TemplateView):
 class SupplierOrderConfirmView(ConfirmedActionView):
     """請書: the supplier accepts the order, after the confirmation step."""
 
-    confirmation = Confirmation(title=_("請書の提出"), button=_("請書を出す（受注する）"))
+    confirmation = Confirmation(
+        title=_("請書の提出"), button=_("請書を出す（受注する）")
+    )
     template_name = "procurement/confirm_order_accept.html"
 
     def get_object(self):
@@ -76,7 +80,9 @@ class SupplierOrderConfirmView(ConfirmedActionView):
 
     def perform(self, obj, data):
         order_confirm(
-            order=obj, supplier=self.request.supplier_access.supplier, actor=self.request.user
+            order=obj,
+            supplier=self.request.supplier_access.supplier,
+            actor=self.request.user,
         )
         return gettext("請書を出しました。納品を登録できます。")
 
@@ -103,5 +109,7 @@ class SupplierOrderQuestionView(View):
         except OrderTransitionError as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, gettext("照会を送りました。部署からの回答を待っています。"))
+            messages.success(
+                request, gettext("照会を送りました。部署からの回答を待っています。")
+            )
         return redirect("supplier:order", pk=order.pk)

@@ -17,7 +17,6 @@ from procurement.services.orders import (
     order_send,
 )
 
-
 # Orders are dated this many days ago, so that deliveries fit after them.
 ORDER_AGE = timedelta(days=20)
 

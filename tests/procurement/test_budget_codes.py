@@ -74,7 +74,9 @@ def test_a_duplicate_row_is_refused(tenant):
 def test_a_code_in_use_keeps_its_codes(tenant, connection, budget_code):
     with scopes_disabled():
         make_order(
-            connection=connection, actor=tenant.department_staff, budget_code=budget_code
+            connection=connection,
+            actor=tenant.department_staff,
+            budget_code=budget_code,
         )
         with pytest.raises(ValidationError) as caught:
             budget_code_save(
@@ -106,7 +108,8 @@ def test_the_city_admin_imports_through_the_page(client, tenant):
     response = client.post(_url(tenant, "budget_code_import"), {"file": upload})
     assert response.status_code == 302
     page = client.get(_url(tenant, "budget_codes")).content.decode()
-    assert "消耗品費" in page and "02-01-01-13" in page
+    assert "消耗品費" in page
+    assert "02-01-01-13" in page
 
 
 def test_the_import_page_lists_the_problems(client, tenant):
@@ -148,7 +151,8 @@ def test_another_city_never_sees_the_codes(client, tenant, other_tenant, budget_
     page = client.get(
         reverse("city:budget_codes", kwargs={"municipality_slug": "kirishima"})
     ).content.decode()
-    assert "霧島の消耗品費" in page and "09-01-01-10-01" in page
+    assert "霧島の消耗品費" in page
+    assert "09-01-01-10-01" in page
     assert "02-01-01-10-01" not in page
     response = client.get(
         reverse(

@@ -9,7 +9,13 @@ from django.core.management import call_command
 from django_scopes import scopes_disabled
 
 from invoices.models import InvoiceStatus
-from procurement.models import Delivery, DeliveryStatus, InvoiceOrder, Order, OrderStatus
+from procurement.models import (
+    Delivery,
+    DeliveryStatus,
+    InvoiceOrder,
+    Order,
+    OrderStatus,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,11 @@ from procurement.csv_files import CsvError
 from procurement.models import Order, OrderEventKind, OrderKind, OrderStatus
 from procurement.services.order_import import orders_import
 from procurement.services.orders import order_ask, order_confirm
-from procurement.workflow import ORDER_TRANSITIONS, OrderTransitionError, order_transition
+from procurement.workflow import (
+    ORDER_TRANSITIONS,
+    OrderTransitionError,
+    order_transition,
+)
 from tests.procurement.conftest import make_budget_code, make_order, order_day
 
 
@@ -54,7 +58,9 @@ def test_department_staff_create_and_send_an_order_on_screen(
     client, tenant, connection, budget_code, django_capture_on_commit_callbacks
 ):
     client.force_login(tenant.department_staff)
-    response = client.post(_city(tenant, "order_new"), _order_form(connection, budget_code))
+    response = client.post(
+        _city(tenant, "order_new"), _order_form(connection, budget_code)
+    )
     assert response.status_code == 302, response.content.decode()
     with scopes_disabled():
         order = Order.objects.get(number="R8-支-0042")
@@ -63,7 +69,8 @@ def test_department_staff_create_and_send_an_order_on_screen(
     assert (order.subtotal, order.tax_total, order.amount) == (36000, 3600, 39600)
     send_url = _city(tenant, "order_send", pk=order.pk)
     page = client.get(send_url).content.decode()
-    assert "発注の確認" in page and 'name="confirmed"' in page
+    assert "発注の確認" in page
+    assert 'name="confirmed"' in page
     client.post(send_url)  # not confirmed: nothing happens
     with scopes_disabled():
         order.refresh_from_db()
@@ -92,13 +99,18 @@ def test_a_budget_code_of_another_year_is_refused_with_the_reason(
     assert f"予算科目は {budget_code.fiscal_year} 年度のものを選んでください" in page
 
 
-def test_the_fiscal_year_must_be_the_order_dates(client, tenant, connection, budget_code):
+def test_the_fiscal_year_must_be_the_order_dates(
+    client, tenant, connection, budget_code
+):
     client.force_login(tenant.department_staff)
     response = client.post(
         _city(tenant, "order_new"),
         _order_form(connection, budget_code, fiscal_year=budget_code.fiscal_year + 1),
     )
-    assert "支出負担行為は、その日の属する会計年度でしか行えません" in response.content.decode()
+    assert (
+        "支出負担行為は、その日の属する会計年度でしか行えません"
+        in response.content.decode()
+    )
 
 
 def test_a_unit_price_contract_needs_period_and_ceiling(
@@ -136,7 +148,9 @@ def test_the_transition_table_both_ways(tenant, connection, budget_code, status)
                 assert moved.status == target
             else:
                 with pytest.raises(OrderTransitionError):
-                    order_transition(order=order, to=target, actor=tenant.department_staff)
+                    order_transition(
+                        order=order, to=target, actor=tenant.department_staff
+                    )
 
 
 def test_the_supplier_confirms_after_the_confirmation_step(
@@ -144,11 +158,14 @@ def test_the_supplier_confirms_after_the_confirmation_step(
 ):
     with scopes_disabled():
         order = make_order(
-            connection=connection, actor=tenant.department_staff, budget_code=budget_code
+            connection=connection,
+            actor=tenant.department_staff,
+            budget_code=budget_code,
         )
     client.force_login(supplier_user)
     listing = client.get(reverse("supplier:orders")).content.decode()
-    assert order.number in listing and tenant.municipality.name in listing
+    assert order.number in listing
+    assert tenant.municipality.name in listing
     url = reverse("supplier:order_confirm", kwargs={"pk": order.pk})
     assert "請書の提出" in client.get(url).content.decode()
     mail.outbox.clear()
@@ -159,10 +176,14 @@ def test_the_supplier_confirms_after_the_confirmation_step(
     assert order.confirmed_by == supplier_user
 
 
-def test_a_question_and_its_answer(client, tenant, connection, budget_code, supplier_user):
+def test_a_question_and_its_answer(
+    client, tenant, connection, budget_code, supplier_user
+):
     with scopes_disabled():
         order = make_order(
-            connection=connection, actor=tenant.department_staff, budget_code=budget_code
+            connection=connection,
+            actor=tenant.department_staff,
+            budget_code=budget_code,
         )
     client.force_login(supplier_user)
     client.post(
@@ -175,7 +196,10 @@ def test_a_question_and_its_answer(client, tenant, connection, budget_code, supp
     client.force_login(tenant.department_staff)
     page = client.get(_city(tenant, "order", pk=order.pk)).content.decode()
     assert "納品は午前中でよろしいですか。" in page
-    client.post(_city(tenant, "order_answer", pk=order.pk), {"message": "はい、9時から12時です。"})
+    client.post(
+        _city(tenant, "order_answer", pk=order.pk),
+        {"message": "はい、9時から12時です。"},
+    )
     with scopes_disabled():
         order.refresh_from_db()
         kinds = list(order.events.values_list("kind", flat=True))
@@ -183,16 +207,22 @@ def test_a_question_and_its_answer(client, tenant, connection, budget_code, supp
     assert kinds[-2:] == [OrderEventKind.QUESTION, OrderEventKind.ANSWER]
 
 
-def test_another_supplier_cannot_confirm(tenant, connection, budget_code, other_supplier_user):
+def test_another_supplier_cannot_confirm(
+    tenant, connection, budget_code, other_supplier_user
+):
     with scopes_disabled():
         order = make_order(
-            connection=connection, actor=tenant.department_staff, budget_code=budget_code
+            connection=connection,
+            actor=tenant.department_staff,
+            budget_code=budget_code,
         )
         other = other_supplier_user.supplier_membership.supplier
         with pytest.raises(ValidationError):
             order_confirm(order=order, supplier=other, actor=other_supplier_user)
         with pytest.raises(ValidationError):
-            order_ask(order=order, supplier=other, actor=other_supplier_user, message="?")
+            order_ask(
+                order=order, supplier=other, actor=other_supplier_user, message="?"
+            )
 
 
 def test_drafts_and_other_suppliers_orders_are_404_for_a_supplier(
@@ -212,9 +242,14 @@ def test_drafts_and_other_suppliers_orders_are_404_for_a_supplier(
             number="R8-0002",
         )
     client.force_login(supplier_user)
-    assert client.get(reverse("supplier:order", kwargs={"pk": draft.pk})).status_code == 404
+    assert (
+        client.get(reverse("supplier:order", kwargs={"pk": draft.pk})).status_code
+        == 404
+    )
     client.force_login(other_supplier_user)
-    assert client.get(reverse("supplier:order", kwargs={"pk": sent.pk})).status_code == 404
+    assert (
+        client.get(reverse("supplier:order", kwargs={"pk": sent.pk})).status_code == 404
+    )
 
 
 CSV_HEADER = (
@@ -250,7 +285,8 @@ def test_orders_are_imported_from_the_financial_system(
     with scopes_disabled():
         one_off = Order.objects.get(number="R8-100")
         contract = Order.objects.get(number="R8-101")
-    assert one_off.status == OrderStatus.ORDERED and one_off.imported
+    assert one_off.status == OrderStatus.ORDERED
+    assert one_off.imported
     assert one_off.lines.count() == 2
     # 4,500 at 10% and 2,400 at 8%: 450 + 192 of tax.
     assert one_off.amount == 4500 + 2400 + 450 + 192
@@ -295,7 +331,9 @@ def test_other_departments_staff_see_no_order(client, tenant, connection, budget
 
     with scopes_disabled():
         order = make_order(
-            connection=connection, actor=tenant.department_staff, budget_code=budget_code
+            connection=connection,
+            actor=tenant.department_staff,
+            budget_code=budget_code,
         )
         other = StaffMembershipFactory(
             municipality=tenant.municipality,
@@ -322,7 +360,9 @@ def test_unconfirmed_orders_are_reminded_once_a_day(
 
     with scopes_disabled():
         order = make_order(
-            connection=connection, actor=tenant.department_staff, budget_code=budget_code
+            connection=connection,
+            actor=tenant.department_staff,
+            budget_code=budget_code,
         )
         fresh = make_order(
             connection=connection,
@@ -343,5 +383,6 @@ def test_unconfirmed_orders_are_reminded_once_a_day(
         order_reminders_send_daily(today=today)
     reminders = [m for m in mail.outbox if "請書をお待ちしている発注" in m.subject]
     assert len(reminders) == 1
-    assert order.number in reminders[0].body and fresh.number not in reminders[0].body
+    assert order.number in reminders[0].body
+    assert fresh.number not in reminders[0].body
     assert reminders[0].to == [supplier_user.email]
