@@ -13,6 +13,7 @@ from invoices.models import InvoiceStatus
 from municipality.models import Municipality, StaffRole
 from municipality.tenancy import CityAccess
 from partners.models import Supplier
+from procurement.fiscal import fiscal_year_of
 from procurement.models import (
     BudgetCode,
     Delivery,
@@ -131,4 +132,24 @@ def order_balance(*, order: Order) -> OrderBalance:
         invoiced=int(sums["invoiced"] or 0),
         approved=int(sums["approved"] or 0),
         paid=int(sums["paid"] or 0),
+    )
+
+
+def invoice_fiscal_year(*, invoice) -> int:
+    """The 会計年度 an invoice is paid from: its order's (a commitment's
+    invoices belong to its year, also when paid in the 出納整理期間), else
+    the year of its transaction date (the end of its period)."""
+    link = InvoiceOrder.objects.filter(invoice=invoice).select_related("order").first()
+    if link is not None:
+        return link.order.fiscal_year
+    return fiscal_year_of(invoice.transaction_end_date or invoice.transaction_date)
+
+
+def order_invoices(*, order: Order) -> QuerySet[InvoiceOrder]:
+    """The invoices that bill the order, newest first."""
+    return (
+        InvoiceOrder.objects.filter(order=order)
+        .exclude(invoice__status=InvoiceStatus.DRAFT)
+        .select_related("invoice")
+        .order_by("-invoice__created_at")
     )

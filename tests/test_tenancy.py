@@ -299,6 +299,7 @@ MATRIX = {
         "order", closed="order_draft", data={"number": "D-NEW", "delivered_on": TODAY}
     ),
     "supplier:order_invoice": supplier("order", closed="order_draft"),
+    "supplier:delivery_import": supplier(),
     "supplier:delivery": supplier("delivery"),
     "supplier:delivery_pdf": supplier("delivery"),
     "supplier:invoices": supplier(lists=INVOICES),

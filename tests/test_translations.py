@@ -239,6 +239,8 @@ PYTHON_DATA = {
     "column headers (the 財務会計 export), parsed verbatim",
     "procurement/services/budget_codes.py::_row_problems": "budget code CSV "
     "column names, parsed verbatim (the messages are marked)",
+    "procurement/services/delivery_import.py": "the delivery CSV's column "
+    "names, parsed verbatim (the messages are marked)",
     "procurement/services/order_import.py": "the 財務会計 order CSV: column "
     "names and the words of its 種類, 税区分 and 工事 columns, parsed "
     "verbatim (the messages are marked)",

@@ -26,6 +26,11 @@ urlpatterns = [
         "<int:pk>/invoice/", deliveries.OrderInvoiceView.as_view(), name="order_invoice"
     ),
     path(
+        "deliveries/import/",
+        deliveries.DeliveryImportView.as_view(),
+        name="delivery_import",
+    ),
+    path(
         "deliveries/<int:pk>/",
         deliveries.SupplierDeliveryDetailView.as_view(),
         name="delivery",

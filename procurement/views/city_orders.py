@@ -33,6 +33,7 @@ from procurement.selectors import (
     order_balance,
     order_can_act,
     order_get_for_access,
+    order_invoices,
     order_list_for_access,
 )
 from procurement.services.order_import import CSV_HEADERS, orders_import
@@ -193,6 +194,7 @@ class OrderDetailView(CityRoleRequiredMixin, TemplateView):
             events=order.events.select_related("actor"),
             deliveries=order.deliveries.order_by("-delivered_on", "-pk"),
             balance=order_balance(order=order),
+            invoices=order_invoices(order=order),
             can_act=can_act,
             answer_form=MessageForm()
             if can_act and order.status == OrderStatus.QUESTION

@@ -13,14 +13,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy as _
 from django.views import View
-from django.views.generic import TemplateView
+from django.views.generic import FormView, TemplateView
 
 from invoices.models import filename_part
 from invoices.services.drafts import invoice_number_suggest
 from invoices.views.confirm import Confirmation
 from municipality.models import StaffRole
 from municipality.views import CityRoleRequiredMixin
-from procurement.forms import BillForm, DeliveryForm, InspectForm
+from procurement.csv_files import CsvError
+from procurement.forms import BillForm, CsvUploadForm, DeliveryForm, InspectForm
 from procurement.models import DeliveryStatus, OrderStatus
 from procurement.pdf import delivery_note_pdf
 from procurement.selectors import (
@@ -32,6 +33,10 @@ from procurement.selectors import (
     order_get_for_supplier,
 )
 from procurement.services.deliveries import delivery_inspect, delivery_record
+from procurement.services.delivery_import import (
+    CSV_HEADERS as DELIVERY_CSV_HEADERS,
+    deliveries_import,
+)
 from procurement.services.invoicing import (
     deliveries_billable,
     invoice_draft_from_deliveries,
@@ -297,3 +302,31 @@ class DeliveryInspectView(CityRoleRequiredMixin, ConfirmedActionView):
                 "（遅延として記録）。"
             ) % {"days": delivery.late_days}
         return gettext("検収を記録しました。取引先は請求書を作成できます。")
+
+
+class DeliveryImportView(FormView):
+    """納品のCSV取り込み (supplier): deliveries from the sales system."""
+
+    template_name = "procurement/supplier_delivery_import.html"
+    form_class = CsvUploadForm
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(headers=DELIVERY_CSV_HEADERS, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            count = deliveries_import(
+                supplier=self.request.supplier_access.supplier,
+                actor=self.request.user,
+                data=form.cleaned_data["file"].read(),
+            )
+        except CsvError as error:
+            return self.render_to_response(
+                self.get_context_data(form=form, problems=error.problems)
+            )
+        messages.success(
+            self.request,
+            gettext("納品を %(count)s 件登録しました。部署の検収を待っています。")
+            % {"count": count},
+        )
+        return redirect("supplier:orders")

@@ -16,6 +16,7 @@ from procurement.models import OrderStatus
 from procurement.selectors import (
     order_balance,
     order_get_for_supplier,
+    order_invoices,
     order_list_for_supplier,
 )
 from procurement.services.invoicing import deliveries_billable
@@ -53,6 +54,7 @@ class SupplierOrderDetailView(TemplateView):
             events=order.events.select_related("actor"),
             deliveries=order.deliveries.order_by("-delivered_on", "-pk"),
             balance=order_balance(order=order),
+            invoices=order_invoices(order=order),
             billable=deliveries_billable(order=order).exists(),
             question_form=MessageForm()
             if order.status == OrderStatus.ORDERED

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -345,3 +346,46 @@ def test_completing_an_order_stops_deliveries(
         assert confirmed_order.status == OrderStatus.COMPLETED
         with pytest.raises(ValidationError):
             _record(confirmed_order, supplier_user, "D-009", ["1"])
+
+
+DELIVERY_CSV = "自治体コード,注文番号,納品書番号,納品日,行番号,数量,備考\r\n"
+
+
+def test_deliveries_are_imported_by_csv(client, tenant, confirmed_order, supplier_user):
+    code = tenant.municipality.local_government_code
+    day = timezone.localdate().isoformat()
+    data = DELIVERY_CSV + (
+        f"{code},{confirmed_order.number},CSV-1,{day},1,3,午前納品\r\n"
+        f"{code},{confirmed_order.number},CSV-1,{day},2,10,\r\n"
+        f"{code},{confirmed_order.number},CSV-2,{day},1,２,\r\n"
+    )
+    client.force_login(supplier_user)
+    upload = SimpleUploadedFile("d.csv", data.encode("cp932"), "text/csv")
+    response = client.post(reverse("supplier:delivery_import"), {"file": upload})
+    assert response.status_code == 302
+    with scopes_disabled():
+        first = Delivery.objects.get(number="CSV-1")
+        assert sorted(first.lines.values_list("quantity", flat=True)) == [3, 10]
+        assert first.notes == "午前納品"
+        assert Delivery.objects.get(number="CSV-2").lines.get().quantity == 2
+
+
+def test_a_delivery_csv_with_problems_saves_nothing(
+    client, tenant, confirmed_order, supplier_user
+):
+    code = tenant.municipality.local_government_code
+    day = timezone.localdate().isoformat()
+    data = DELIVERY_CSV + (
+        f"{code},{confirmed_order.number},CSV-1,{day},1,3,\r\n"
+        f"{code},{confirmed_order.number},CSV-1,{day},9,1,\r\n"
+        f"{code},NO-SUCH,CSV-2,{day},1,1,\r\n"
+        f"{code},{confirmed_order.number},CSV-3,{day},1,99,\r\n"
+    )
+    client.force_login(supplier_user)
+    upload = SimpleUploadedFile("d.csv", data.encode("utf-8"), "text/csv")
+    page = client.post(reverse("supplier:delivery_import"), {"file": upload})
+    content = page.content.decode()
+    assert "発注に9行目の明細がありません。" in content
+    assert "注文番号「NO-SUCH」の発注が見つかりません。" in content
+    with scopes_disabled():
+        assert not Delivery.objects.exists()
