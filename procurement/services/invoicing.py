@@ -9,7 +9,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext
 
 from accounts.models import User
@@ -23,7 +23,7 @@ from procurement.models import Delivery, DeliveryStatus, InvoiceOrder, Order
 REBILLABLE = (InvoiceStatus.RETURNED, InvoiceStatus.WITHDRAWN)
 
 
-def deliveries_billable(*, order: Order) -> Delivery:
+def deliveries_billable(*, order: Order) -> QuerySet[Delivery]:
     """The order's accepted deliveries not yet on a live invoice."""
     return (
         Delivery.objects.filter(order=order, status=DeliveryStatus.ACCEPTED)

@@ -48,13 +48,17 @@ class ConfirmedActionView(View):
             **self.context(obj),
         )
 
+    def build_form(self, obj, data=None):
+        """The action's input form, or None when it takes none."""
+        return self.form_class(data) if self.form_class else None
+
     def get(self, request, **kwargs):
         obj = self.get_object()
-        return self.ask(obj, self.form_class() if self.form_class else None)
+        return self.ask(obj, self.build_form(obj))
 
     def post(self, request, **kwargs):
         obj = self.get_object()
-        form = self.form_class(request.POST) if self.form_class else None
+        form = self.form = self.build_form(obj, request.POST)
         if not confirmed(request) or (form is not None and not form.is_valid()):
             return self.ask(obj, form)
         try:

@@ -262,17 +262,10 @@ class DeliveryInspectView(CityRoleRequiredMixin, ConfirmedActionView):
             raise Http404
         return delivery
 
-    def get(self, request, **kwargs):
-        delivery = self.get_object()
-        form = InspectForm(
-            delivery=delivery, initial={"inspected_on": timezone.localdate()}
+    def build_form(self, obj, data=None):
+        return InspectForm(
+            data, delivery=obj, initial={"inspected_on": timezone.localdate()}
         )
-        return self.ask(delivery, form)
-
-    def post(self, request, **kwargs):
-        delivery = self.get_object()
-        self.form_class = lambda data: InspectForm(data, delivery=delivery)
-        return super().post(request, **kwargs)
 
     def success_url(self, obj):
         return reverse(
@@ -284,14 +277,12 @@ class DeliveryInspectView(CityRoleRequiredMixin, ConfirmedActionView):
         return {"delivery": obj, "order": obj.order, "city": self.request.city}
 
     def perform(self, obj, data):
-        form = InspectForm(self.request.POST, delivery=obj)
-        form.is_valid()
         delivery = delivery_inspect(
             delivery=obj,
             actor=self.request.user,
             result=data["result"],
             inspected_on=data["inspected_on"],
-            accepted_quantities=form.accepted_quantities(),
+            accepted_quantities=self.form.accepted_quantities(),
             reason=data["reason"],
         )
         if delivery.status == DeliveryStatus.REJECTED:
