@@ -19,6 +19,7 @@ city_urls = [
     path("", include("peppol.urls.city")),
     path("manage/", include("partners.urls.console")),
     path("manage/", include("municipality.console.urls")),
+    path("procurement/", include("procurement.urls.city")),
 ]
 supplier_urls = [
     path("", include("partners.urls.supplier")),
@@ -26,6 +27,7 @@ supplier_urls = [
     path("", include("peppol.urls.supplier")),
     path("", include("municipality.treasury.urls.supplier")),
     path("", include("api.urls")),
+    path("orders/", include("procurement.urls.supplier")),
 ]
 
 urlpatterns = [

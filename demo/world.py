@@ -358,6 +358,7 @@ def _features_ensure(
         discount_invoice_ensure,
         withholding_invoice_ensure,
     )
+    from demo.procurement import demo_procurement_ensure
     from demo.staff import staff_invitations_ensure
     from demo.treasury import future_batch_ensure, treasury_settings_ensure
 
@@ -374,6 +375,14 @@ def _features_ensure(
         result=result,
     )
     treasury_settings_ensure(municipality=kanoya, result=result)
+    demo_procurement_ensure(
+        municipality=kanoya,
+        connection=to_kosodate,
+        staff=kosodate,
+        owner=osumi_owner,
+        admin=users["kanoya-admin@example.jp"],
+        result=result,
+    )
     staff_invitations_ensure(
         municipality=kanoya,
         departments=departments,
@@ -554,6 +563,7 @@ def demo_highlights() -> list[str]:
     """What the demo shows beyond the logins, as it stands now (a demo
     user may have moved things on), one line each for ``seed_demo``."""
     from demo.invoices import DISCOUNT_INVOICE_NUMBER, WITHHOLDING_INVOICE_NUMBER
+    from demo.procurement import procurement_highlights
     from demo.staff import pending_staff_invitations
     from invoices.models import Invoice
     from municipality.models import PaymentBatch
@@ -598,6 +608,8 @@ def demo_highlights() -> list[str]:
                     "（kanoya-treasury@）"
                 )
         kanoya = Municipality.objects.filter(local_government_code=KANOYA).first()
+        if kanoya is not None:
+            lines += procurement_highlights(municipality=kanoya)
         if kanoya is not None:
             for invitation in pending_staff_invitations(municipality=kanoya):
                 departments = "・".join(

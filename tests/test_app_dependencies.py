@@ -22,6 +22,9 @@ ORDER = {
     "invoices": 3,
     "peppol": 4,
     "treasury": 4,
+    # Orders, deliveries and inspections; an invoice's order is linked
+    # from here (procurement.InvoiceOrder), so invoices knows nothing of it.
+    "procurement": 4,
     # The suppliers' REST API calls the same services as the pages.
     "api": 5,
     "config": 6,

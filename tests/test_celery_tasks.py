@@ -13,7 +13,14 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("accounts", "municipality", "partners", "invoices", "peppol")
+APPS = (
+    "accounts",
+    "municipality",
+    "partners",
+    "invoices",
+    "peppol",
+    "procurement",
+)
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,15 @@ import pytest
 from accounts.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("accounts", "municipality", "partners", "invoices", "peppol", "api")
+APPS = (
+    "accounts",
+    "municipality",
+    "partners",
+    "invoices",
+    "peppol",
+    "procurement",
+    "api",
+)
 
 
 def _service_modules() -> list[str]:

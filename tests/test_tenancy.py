@@ -120,6 +120,22 @@ INVOICE_ATTACHMENTS = {"closed": ("draft_attachment", "attachment_mismatch")}
 SUPPLIER_ATTACHMENTS = {"closed": "attachment_mismatch"}
 RENAME = {"name": "改名した課"}
 INBOUND_REJECT = {"action": "reject", "reason": "宛先の誤り", "response_action": "NIN"}
+# Pages that list orders must show no order the role may not see.
+ORDERS = ("order", "order_draft")
+INSPECT = {"result": "accepted", "inspected_on": TODAY, **CONFIRMED}
+BUDGET_CODE = {
+    "fiscal_year": "2026",
+    "account": "一般会計",
+    "kan": "03",
+    "kan_name": "民生費",
+    "kou": "01",
+    "kou_name": "社会福祉費",
+    "moku": "01",
+    "moku_name": "社会福祉総務費",
+    "setsu": "10",
+    "setsu_name": "需用費",
+    "is_active": "on",
+}
 
 MATRIX = {
     # Accounts: the user's own pages, and allauth's (no object of ours).
@@ -253,6 +269,26 @@ MATRIX = {
     ),
     "city:inbound_document_xml": city("inbound_document", roles={CITY_ADMIN}),
     "city:invoice_original_xml": city("invoice", roles=STAFF, closed="draft"),
+    # City: budget codes, orders, deliveries and inspections (procurement).
+    "city:budget_codes": city(roles=STAFF),
+    "city:budget_code_new": city(roles={CITY_ADMIN}, data=BUDGET_CODE),
+    "city:budget_code_edit": city("budget_code", roles={CITY_ADMIN}, data=BUDGET_CODE),
+    "city:budget_code_import": city(roles={CITY_ADMIN}),
+    "city:orders": city(roles=STAFF, lists=ORDERS),
+    "city:order_new": city(roles={DEPARTMENT}),
+    "city:order_import": city(roles={DEPARTMENT, CITY_ADMIN}),
+    "city:order": city("order", "order_draft", roles=STAFF),
+    "city:order_edit": city("order_draft", roles={DEPARTMENT}),
+    "city:order_send": city("order_draft", roles={DEPARTMENT}, data=CONFIRMED),
+    "city:order_cancel": city(
+        "order", "order_draft", roles={DEPARTMENT}, data={"reason": "誤り", **CONFIRMED}
+    ),
+    "city:order_complete": city("order", roles={DEPARTMENT}, data=CONFIRMED),
+    "city:order_answer": city("order", roles={DEPARTMENT}, data={"message": "回答"}),
+    "city:inspections": city(roles=STAFF),
+    "city:delivery": city("delivery", roles=STAFF),
+    "city:delivery_inspect": city("delivery", roles={DEPARTMENT}, data=INSPECT),
+    "city:delivery_pdf": city("delivery", roles=STAFF),
     # Supplier: home, profile, members (owners only), bank accounts.
     "supplier:home": supplier(),
     "supplier:profile": supplier(),
@@ -271,6 +307,19 @@ MATRIX = {
     "supplier:bank_account_delete": supplier("bank_account", roles={OWNER}),
     "supplier:bank_account_default": supplier("bank_account", roles={OWNER}),
     # Supplier: invoices, search, exports, attachments, uploads, notices.
+    "supplier:orders": supplier(lists=ORDERS),
+    "supplier:order": supplier("order", closed="order_draft"),
+    "supplier:order_confirm": supplier("order", closed="order_draft", data=CONFIRMED),
+    "supplier:order_question": supplier(
+        "order", closed="order_draft", data={"message": "照会"}
+    ),
+    "supplier:delivery_new": supplier(
+        "order", closed="order_draft", data={"number": "D-NEW", "delivered_on": TODAY}
+    ),
+    "supplier:order_invoice": supplier("order", closed="order_draft"),
+    "supplier:delivery_import": supplier(),
+    "supplier:delivery": supplier("delivery"),
+    "supplier:delivery_pdf": supplier("delivery"),
     "supplier:invoices": supplier(lists=INVOICES),
     "supplier:invoice_new": supplier(),
     "supplier:invoice_search": supplier(),

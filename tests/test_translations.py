@@ -37,6 +37,7 @@ APPS = (
     "invoices",
     "peppol",
     "api",
+    "procurement",
     "demo",
 )
 TEMPLATE_DIRS = ("templates",)
@@ -242,6 +243,17 @@ PYTHON_DATA = {
     "api/imports.py::TAG_IMPORTS": "an OpenAPI section name",
     "api/notices.py::TAG_NOTICES": "an OpenAPI section name",
     "api/views/keys.py::EXAMPLE_INVOICE": "the guide's example request: user data",
+    "demo/procurement.py": "demo data: Kanoya's budget codes, orders and "
+    "deliveries, and seed-summary labels",
+    "procurement/services/budget_codes.py::CSV_HEADERS": "budget code CSV "
+    "column headers (the 財務会計 export), parsed verbatim",
+    "procurement/services/budget_codes.py::_row_problems": "budget code CSV "
+    "column names, parsed verbatim (the messages are marked)",
+    "procurement/services/delivery_import.py": "the delivery CSV's column "
+    "names, parsed verbatim (the messages are marked)",
+    "procurement/services/order_import.py": "the 財務会計 order CSV: column "
+    "names and the words of its 種類, 税区分 and 工事 columns, parsed "
+    "verbatim (the messages are marked)",
     "invoices/csv_import/header.py::COLUMNS": "CSV upload column headers, "
     "parsed verbatim",
     "invoices/csv_import/cells.py::TAX_CATEGORY_LABELS": "tax category words "

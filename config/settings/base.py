@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "ninja",
     "api",
     "operations",
+    "procurement",
     "demo",
 ]
 
@@ -330,6 +331,11 @@ CELERY_BEAT_SCHEDULE = {
     "stalled-work-requeue": {
         "task": "operations.tasks.stalled_work_requeue_task",
         "schedule": crontab(minute="*/5"),
+    },
+    # 07:40 every day: suppliers are reminded of orders awaiting their 請書.
+    "order-reminders-daily": {
+        "task": "procurement.tasks.order_reminders_daily_task",
+        "schedule": crontab(hour=7, minute=40),
     },
     "peppol-access-points-poll": {
         "task": "peppol.tasks.access_points_poll_task",

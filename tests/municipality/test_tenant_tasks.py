@@ -77,7 +77,14 @@ def test_an_operational_error_is_retried(tenant, worker_semantics):
 
 
 def _project_tasks():
-    modules = ("accounts.", "invoices.", "municipality.", "partners.", "peppol.")
+    modules = (
+        "accounts.",
+        "invoices.",
+        "municipality.",
+        "partners.",
+        "peppol.",
+        "procurement.",
+    )
     return [
         task for name, task in sorted(app.tasks.items()) if name.startswith(modules)
     ]

@@ -1,0 +1,1 @@
+"""Writers of the procurement app, one module per process."""
