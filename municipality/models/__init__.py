@@ -2,6 +2,7 @@
 
 from municipality.models.audit import (
     AuditChainHead,
+    ChainScope,
     SettingsAction,
     SettingsEvent,
     SettingsEventKind,
@@ -25,6 +26,7 @@ __all__ = [
     "CYCLE_MESSAGE",
     "AuditChainHead",
     "BatchStatus",
+    "ChainScope",
     "CsvEncoding",
     "Department",
     "FeeBearer",
