@@ -28,7 +28,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 from accounts.models import User
 from invoices.audit import events_append
 from invoices.models import EventKind, Invoice, InvoiceStatus
-from invoices.workflow import invoice_transition
+from invoices.workflow import Move, invoices_transition
 from municipality.models import BatchStatus, PaymentBatch
 from municipality.treasury.selectors import batch_invoices, batch_notices
 
@@ -170,7 +170,10 @@ def batch_transition(
     batch_transition_check(locked, to)
     from_status = locked.status
     # Read before the move: a cancelled batch lists every invoice it held.
-    invoices = list(batch_invoices(batch=locked))
+    # (The export and the payment go through the notices instead.)
+    invoices = (
+        list(batch_invoices(batch=locked)) if to in (B.APPROVED, B.CANCELLED) else []
+    )
     locked.status = to
     setattr(locked, _STAMPS[to], timezone.now())
     if to == B.APPROVED:
@@ -202,12 +205,10 @@ def _record(
             step="approved",
         )
     elif batch.status == B.EXPORTED:
-        for notice in batch_notices(batch=batch):
-            for invoice in notice.invoices.all():
-                invoice_transition(
-                    invoice=invoice,
-                    to=InvoiceStatus.SCHEDULED,
-                    actor=actor,
+        invoices_transition(
+            moves=[
+                Move(
+                    invoice,
                     reason=gettext(
                         "支払バッチ %(number)s の振込データを作成しました"
                         "（支払日 %(payment_date)s、支払通知 %(notice)s）。"
@@ -225,13 +226,17 @@ def _record(
                         "sha256": batch.zengin_sha256,
                     },
                 )
+                for notice in batch_notices(batch=batch)
+                for invoice in notice.invoices.all()
+            ],
+            to=InvoiceStatus.SCHEDULED,
+            actor=actor,
+        )
     elif batch.status == B.PAID:
-        for notice in batch_notices(batch=batch):
-            for invoice in notice.invoices.all():
-                invoice_transition(
-                    invoice=invoice,
-                    to=InvoiceStatus.PAID,
-                    actor=actor,
+        invoices_transition(
+            moves=[
+                Move(
+                    invoice,
                     reason=gettext(
                         "%(payment_date)s に支払いました（支払通知 %(notice)s）。"
                     )
@@ -245,6 +250,12 @@ def _record(
                         "payment_date": batch.payment_date.isoformat(),
                     },
                 )
+                for notice in batch_notices(batch=batch)
+                for invoice in notice.invoices.all()
+            ],
+            to=InvoiceStatus.PAID,
+            actor=actor,
+        )
     elif batch.status == B.CANCELLED:
         text = gettext("支払バッチ %(number)s を取り消しました。理由: %(reason)s") % {
             "number": batch.number,
@@ -252,14 +263,18 @@ def _record(
         }
         if from_status == B.EXPORTED:
             # The invoices were scheduled: they are approved again.
-            for invoice in invoices:
-                invoice_transition(
-                    invoice=invoice,
-                    to=InvoiceStatus.APPROVED,
-                    actor=actor,
-                    reason=text,
-                    data={"batch": batch.number, "step": "cancelled"},
-                )
+            invoices_transition(
+                moves=[
+                    Move(
+                        invoice,
+                        reason=text,
+                        data={"batch": batch.number, "step": "cancelled"},
+                    )
+                    for invoice in invoices
+                ],
+                to=InvoiceStatus.APPROVED,
+                actor=actor,
+            )
         else:
             batch_step(
                 invoices=invoices,

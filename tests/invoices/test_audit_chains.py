@@ -13,7 +13,7 @@ from django.db import OperationalError, connection as db_connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django_scopes import scopes_disabled
 
-from invoices.audit import events_append
+from invoices.audit import EVENT_HASHED, event_digest, events_append
 from invoices.audit_verify import chains_verify
 from invoices.models import EventKind, InvoiceEvent
 from municipality.audit import (
@@ -25,6 +25,7 @@ from municipality.audit import (
 from municipality.models import (
     AuditChainHead,
     ChainScope,
+    Municipality,
     SettingsAction,
     SettingsEvent,
     SettingsEventKind,
@@ -150,24 +151,34 @@ def test_an_unknown_municipality_is_refused(db):
         call_command("verify_audit_chain", municipality="nowhere")
 
 
-def test_verification_is_fast(issued_invoice, supplier_user, capsys):
-    """Loosely: thousands of events per second on a busy CI machine (the
-    command reaches ≥ 50,000/s on PostgreSQL at city scale, see README)."""
-    events = 3000
+def test_verification_is_fast(issued_invoice, supplier_user):
+    """Reading and checking the chain costs little more than recomputing
+    its hashes in memory (the floor), measured in the same run so that a
+    busy CI machine slows both (the command reaches ≥ 50,000 events/s on
+    PostgreSQL at city scale, see ``benchmarks/audit_chain.py``)."""
     with transaction.atomic():
         events_append(
-            invoices=[issued_invoice] * events,
+            invoices=[issued_invoice] * 3000,
             kind=EventKind.VIEWED,
             actor=supplier_user,
         )
+    with scopes_disabled():
+        rows = list(InvoiceEvent.objects.values_list(*EVENT_HASHED))
     started = time.perf_counter()
-    (result,) = (
-        r for r in chains_verify() if r.chain.municipality_id is not None and r.events
-    )
-    elapsed = time.perf_counter() - started
+    for row in rows:
+        event_digest(*row)
+    floor = time.perf_counter() - started
+    (result,) = (r for r in chains_verify() if r.events)
     assert result.problem is None
-    assert result.events > events
-    assert result.events / elapsed > 10_000
+    assert result.events == len(rows)
+    assert result.seconds < 5 * floor + 0.2, (result.seconds, floor)
+
+
+def _setting_changed_waiting_at_most(tenant, timeout):
+    with transaction.atomic():
+        with db_connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{timeout}'")
+        _setting_changed(tenant.municipality, tenant.city_admin)
 
 
 @postgresql_only
@@ -203,10 +214,8 @@ def test_two_cities_writers_do_not_wait_for_each_other(tenant, other_tenant):
             )
         assert event.pk
         # City A's writer is blocked by the holder (the test can fail).
-        with pytest.raises(OperationalError), transaction.atomic():
-            with db_connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = '200ms'")
-            _setting_changed(tenant.municipality, tenant.city_admin)
+        with pytest.raises(OperationalError):
+            _setting_changed_waiting_at_most(tenant, "200ms")
     finally:
         release.set()
         holder.join(timeout=30)
@@ -230,9 +239,8 @@ def test_the_migration_seals_the_global_chain_and_keeps_it_verifiable(
     capsys,
 ):
     old = _migrate(BEFORE)
-    Municipality = old.get_model("municipality", "Municipality")
     cities = [
-        Municipality.objects.create(
+        old.get_model("municipality", "Municipality").objects.create(
             name=name,
             name_kana="カナ",
             local_government_code=code,
@@ -246,7 +254,7 @@ def test_the_migration_seals_the_global_chain_and_keeps_it_verifiable(
         )
     ]
     # One global chain, interleaving both cities, as the old code wrote it.
-    OldEvent = old.get_model("municipality", "SettingsEvent")
+    old_events = old.get_model("municipality", "SettingsEvent").objects
     prev_hash, written = GENESIS, []
     for n in range(4):
         city = cities[n % 2]
@@ -263,11 +271,11 @@ def test_the_migration_seals_the_global_chain_and_keeps_it_verifiable(
             "prev_hash": prev_hash,
             "created_at": "2026-11-27T09:00:00+00:00",
         }
-        written.append(OldEvent.objects.create(**fields, hash="x" * 64))
+        written.append(old_events.create(**fields, hash="x" * 64))
         written[-1].refresh_from_db()
         fields["created_at"] = written[-1].created_at
         prev_hash = settings_event_digest(*fields.values())
-        OldEvent.objects.filter(pk=written[-1].pk).update(hash=prev_hash)
+        old_events.filter(pk=written[-1].pk).update(hash=prev_hash)
     old.get_model("municipality", "AuditChainHead").objects.create(
         pk=1, hash=prev_hash, count=4
     )
@@ -281,9 +289,7 @@ def test_the_migration_seals_the_global_chain_and_keeps_it_verifiable(
     assert "移行前の共通チェーン" in capsys.readouterr().out
 
     # New events go to each city's own chain, from the genesis hash.
-    from municipality.models import Municipality as CityModel
-
-    kanoya = CityModel.objects.get(slug="kanoya")
+    kanoya = Municipality.objects.get(slug="kanoya")
     with scopes_disabled():
         new = _setting_changed(kanoya, None, n=9)
     assert new.prev_hash == GENESIS
