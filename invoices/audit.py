@@ -25,6 +25,7 @@ from municipality.audit import (
     chain_extend,
     chain_head_advance,
     chain_heads_lock,
+    iso_stamp,
     settings_event_hash,
     sha256_hex,
 )
@@ -80,7 +81,7 @@ def event_digest(
                 "data": data,
                 "content_hash": content_hash,
                 "prev_hash": prev_hash,
-                "created_at": created_at.isoformat(),
+                "created_at": iso_stamp(created_at),
             }
         )
     )

@@ -15,6 +15,7 @@ predecessor while two cities' writers never wait for each other.
 import hashlib
 import json
 from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -43,6 +44,12 @@ _CANONICAL = DjangoJSONEncoder(
 def canonical_json(value) -> str:
     """One fixed text for a JSON value: sorted keys, no spaces."""
     return _CANONICAL.encode(value)
+
+
+def iso_stamp(moment: datetime | str) -> str:
+    """An event's time as its hash covers it: ``isoformat()``, or the same
+    text already formatted by the database (the chain verifier's reads)."""
+    return moment if isinstance(moment, str) else moment.isoformat()
 
 
 def sha256_hex(text: str) -> str:
@@ -147,7 +154,7 @@ def settings_event_digest(
                 "actor": actor,
                 "actor_label": actor_label,
                 "prev_hash": prev_hash,
-                "created_at": created_at.isoformat(),
+                "created_at": iso_stamp(created_at),
             }
         )
     )
