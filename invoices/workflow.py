@@ -131,7 +131,7 @@ class Move:
     """One invoice's part of ``invoices_transition``: its event's reason and
     data."""
 
-    invoice: Invoice
+    invoice_id: int
     reason: str = ""
     data: dict = field(default_factory=dict)
 
@@ -150,10 +150,11 @@ def invoices_transition(
     if not set(fields) <= WORKFLOW_FIELDS:
         extra = sorted(set(fields) - WORKFLOW_FIELDS)
         raise ValueError(f"not workflow fields: {extra}")
-    ids = [move.invoice.pk for move in moves]
+    ids = [move.invoice_id for move in moves]
     locked = (
         Invoice.objects.select_for_update(of=("self",))
         .select_related("municipality", "department", "supplier")
+        .defer("snapshot")  # not needed here; the heaviest column by far
         .order_by("pk")  # one locking order: two batches never deadlock
         .in_bulk(ids)
     )

@@ -29,8 +29,8 @@ from accounts.models import User
 from invoices.audit import events_append
 from invoices.models import EventKind, Invoice, InvoiceStatus
 from invoices.workflow import Move, invoices_transition
-from municipality.models import BatchStatus, PaymentBatch
-from municipality.treasury.selectors import batch_invoices, batch_notices
+from municipality.models import BatchStatus, PaymentBatch, PaymentNotice
+from municipality.treasury.selectors import batch_invoices
 
 B = BatchStatus
 
@@ -208,7 +208,7 @@ def _record(
         invoices_transition(
             moves=[
                 Move(
-                    invoice,
+                    invoice_id,
                     reason=gettext(
                         "支払バッチ %(number)s の振込データを作成しました"
                         "（支払日 %(payment_date)s、支払通知 %(notice)s）。"
@@ -216,18 +216,17 @@ def _record(
                     % {
                         "number": batch.number,
                         "payment_date": date_ja(batch.payment_date),
-                        "notice": notice.number,
+                        "notice": notice,
                     },
                     data={
                         "batch": batch.number,
-                        "notice": notice.number,
+                        "notice": notice,
                         "payment_date": batch.payment_date.isoformat(),
                         "format": "zengin",
                         "sha256": batch.zengin_sha256,
                     },
                 )
-                for notice in batch_notices(batch=batch)
-                for invoice in notice.invoices.all()
+                for notice, invoice_id in _notice_invoices(batch)
             ],
             to=InvoiceStatus.SCHEDULED,
             actor=actor,
@@ -236,22 +235,21 @@ def _record(
         invoices_transition(
             moves=[
                 Move(
-                    invoice,
+                    invoice_id,
                     reason=gettext(
                         "%(payment_date)s に支払いました（支払通知 %(notice)s）。"
                     )
                     % {
                         "payment_date": date_ja(batch.payment_date),
-                        "notice": notice.number,
+                        "notice": notice,
                     },
                     data={
                         "batch": batch.number,
-                        "notice": notice.number,
+                        "notice": notice,
                         "payment_date": batch.payment_date.isoformat(),
                     },
                 )
-                for notice in batch_notices(batch=batch)
-                for invoice in notice.invoices.all()
+                for notice, invoice_id in _notice_invoices(batch)
             ],
             to=InvoiceStatus.PAID,
             actor=actor,
@@ -266,7 +264,7 @@ def _record(
             invoices_transition(
                 moves=[
                     Move(
-                        invoice,
+                        invoice.pk,
                         reason=text,
                         data={"batch": batch.number, "step": "cancelled"},
                     )
@@ -283,6 +281,18 @@ def _record(
                 reason=text,
                 step="cancelled",
             )
+
+
+def _notice_invoices(batch: PaymentBatch) -> list[tuple[str, int]]:
+    """(notice number, invoice id) of each invoice of the batch's notices,
+    in the notices' order and each notice's (as ``batch_notices`` lists
+    them), without loading the invoices."""
+    links = PaymentNotice.invoices.through.objects.filter(paymentnotice__batch=batch)
+    return list(
+        links.order_by(
+            "paymentnotice__number", "invoice__receipt_number", "invoice_id"
+        ).values_list("paymentnotice__number", "invoice_id")
+    )
 
 
 def batch_step(
