@@ -152,9 +152,10 @@ def invoices_transition(
         raise ValueError(f"not workflow fields: {extra}")
     ids = [move.invoice_id for move in moves]
     locked = (
-        Invoice.objects.select_for_update(of=("self",))
-        .select_related("municipality", "department", "supplier")
-        .defer("snapshot")  # not needed here; the heaviest column by far
+        Invoice.objects.select_for_update()
+        # What the checks and the events read (the messages of a refusal
+        # load the rest); the snapshot is the heaviest column by far.
+        .only("status", "municipality_id", "supplier_id", "number", "content_hash")
         .order_by("pk")  # one locking order: two batches never deadlock
         .in_bulk(ids)
     )

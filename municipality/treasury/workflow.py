@@ -171,8 +171,16 @@ def batch_transition(
     from_status = locked.status
     # Read before the move: a cancelled batch lists every invoice it held.
     # (The export and the payment go through the notices instead.)
+    # Their events need no snapshot, supplier or department.
     invoices = (
-        list(batch_invoices(batch=locked)) if to in (B.APPROVED, B.CANCELLED) else []
+        list(
+            batch_invoices(batch=locked)
+            .select_related(None)
+            .prefetch_related(None)
+            .defer("snapshot")
+        )
+        if to in (B.APPROVED, B.CANCELLED)
+        else []
     )
     locked.status = to
     setattr(locked, _STAMPS[to], timezone.now())

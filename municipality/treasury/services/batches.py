@@ -344,7 +344,7 @@ def batch_approve(*, batch: PaymentBatch, actor: User) -> PaymentBatch:
     batch_transition_check(batch, BatchStatus.APPROVED)
     if batch.created_by_id == actor.pk:
         raise ValidationError(gettext(SELF_APPROVAL))
-    invoices = list(batch_invoices(batch=batch))
+    invoices = _payable(batch)
     if not invoices:
         raise ValidationError(gettext("請求書の入っていないバッチは承認できません。"))
     _conflicts_refuse(batch, invoices, actor=actor, refusal=gettext("承認できません"))
@@ -352,6 +352,17 @@ def batch_approve(*, batch: PaymentBatch, actor: User) -> PaymentBatch:
     if problems := payee_problems(invoices):
         raise ValidationError(problems)
     return batch_transition(batch=batch, to=BatchStatus.APPROVED, actor=actor)
+
+
+def _payable(batch: PaymentBatch) -> list[Invoice]:
+    """The batch's invoices with what paying them reads: their supplier and
+    snapshot (its payee account), not their department or tax totals."""
+    return list(
+        batch_invoices(batch=batch)
+        .select_related(None)
+        .select_related("supplier")
+        .prefetch_related(None)
+    )
 
 
 def batch_can_export(batch: PaymentBatch) -> bool:
@@ -402,7 +413,7 @@ def batch_export(*, batch: PaymentBatch, actor: User | None) -> PaymentBatch:
     batch = batch_lock(batch)
     settings = treasury_settings_require(batch.municipality)
     batch_transition_check(batch, BatchStatus.EXPORTED)
-    invoices = list(batch_invoices(batch=batch))
+    invoices = _payable(batch)
     if not invoices:
         raise ValidationError(
             gettext("バッチに請求書がありません。支払対象の請求書を追加してください。")
