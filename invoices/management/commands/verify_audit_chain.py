@@ -1,9 +1,11 @@
 """``manage.py verify_audit_chain [--municipality SLUG]``: check that no
 invoice history and no settings or role change (設定・権限の変更履歴) was
 altered or removed, in every chain (each municipality's, the platform
-chain, the legacy chain) or in one municipality's. Prints one line per
-chain with its number of events and speed; exits 0 when all are intact,
-1 naming each broken chain and its first broken event."""
+chain, the legacy chain) or in one municipality's (its own chain and its
+invoices' contents; the legacy chain, shared by every city, is checked when
+all are). Prints one line per chain with its number of events and time;
+exits 0 when all are intact, 1 naming each broken chain and its first
+broken event."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext
