@@ -30,19 +30,23 @@ def _line_snapshot(line) -> dict:
     return snapshot
 
 
-def lines_snapshot(invoice: Invoice) -> list[dict]:
-    return [_line_snapshot(line) for line in invoice.lines.order_by("position")]
+def lines_snapshot(invoice: Invoice, lines=None) -> list[dict]:
+    """``lines``: the invoice's lines in position order, when the caller
+    has them already (the chain verifier prefetches them in bulk)."""
+    if lines is None:
+        lines = invoice.lines.order_by("position")
+    return [_line_snapshot(line) for line in lines]
 
 
-def _withholding(invoice: Invoice) -> dict:
+def _withholding(invoice: Invoice, lines=None) -> dict:
     """源泉徴収, when a line is subject to it (absent otherwise, as on
     invoices issued before withholding existed). Stored amounts without
     such a line are stated too, so that the content check notices them."""
-    if not (
-        invoice.withholding_base
-        or invoice.withholding_tax
-        or invoice.lines.filter(withholding=True).exists()
-    ):
+    if lines is None:
+        subject = invoice.lines.filter(withholding=True).exists()
+    else:
+        subject = any(line.withholding for line in lines)
+    if not (invoice.withholding_base or invoice.withholding_tax or subject):
         return {}
     return {
         "withholding": {
@@ -54,9 +58,13 @@ def _withholding(invoice: Invoice) -> dict:
     }
 
 
-def totals_snapshot(invoice: Invoice) -> dict:
+def totals_snapshot(invoice: Invoice, lines=None, tax_summaries=None) -> dict:
+    """``lines`` and ``tax_summaries`` (by tax category), when the caller
+    has them already."""
+    if tax_summaries is None:
+        tax_summaries = invoice.tax_summaries.order_by("tax_category")
     return {
-        **_withholding(invoice),
+        **_withholding(invoice, lines),
         "subtotal": str(invoice.subtotal),
         "tax_total": str(invoice.tax_total),
         "total": str(invoice.total),
@@ -67,7 +75,7 @@ def totals_snapshot(invoice: Invoice) -> dict:
                 "taxable_amount": str(s.taxable_amount),
                 "tax_amount": str(s.tax_amount),
             }
-            for s in invoice.tax_summaries.order_by("tax_category")
+            for s in tax_summaries
         ],
     }
 
@@ -145,9 +153,12 @@ def content_hash(snapshot: dict) -> str:
     return sha256_hex(canonical_json(snapshot))
 
 
-def invoice_content_problem(invoice: Invoice) -> str | None:
+def invoice_content_problem(
+    invoice: Invoice, lines=None, tax_summaries=None
+) -> str | None:
     """Why an issued invoice's stored content no longer matches what was
-    frozen at issue, or ``None``."""
+    frozen at issue, or ``None``. ``lines`` (by position) and
+    ``tax_summaries`` (by tax category) when the caller has them already."""
     if not invoice.content_hash:
         return None
     if content_hash(invoice.snapshot) != invoice.content_hash:
@@ -160,9 +171,9 @@ def invoice_content_problem(invoice: Invoice) -> str | None:
         return gettext(
             "請求書 %(pk)s の番号・日付・件名などが発行時の内容と一致しません。"
         ) % {"pk": invoice.pk}
-    totals = totals_snapshot(invoice)
+    totals = totals_snapshot(invoice, lines, tax_summaries)
     if (
-        snapshot["lines"] != lines_snapshot(invoice)
+        snapshot["lines"] != lines_snapshot(invoice, lines)
         or {k: snapshot.get(k) for k in totals} != totals
     ):
         return gettext(

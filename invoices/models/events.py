@@ -29,10 +29,10 @@ class InvoiceEvent(models.Model):
     """One entry of the audit trail (履歴), append-only and hash-chained.
 
     ``hash`` covers this entry's content and ``prev_hash``, the hash of the
-    entry before it (in id order, across all invoices); ``content_hash`` is
-    the invoice's content hash when the event happened. Any altered or
-    removed row breaks the chain, which ``manage.py verify_audit_chain``
-    reports. Rows are never updated or deleted by the application.
+    entry before it in its municipality's chain (see ``AuditChainHead``);
+    ``content_hash`` is the invoice's content hash when the event happened.
+    Any altered or removed row breaks the chain, which ``manage.py
+    verify_audit_chain`` reports. Rows are never updated or deleted by the application.
     """
 
     invoice = models.ForeignKey(
@@ -46,6 +46,8 @@ class InvoiceEvent(models.Model):
         verbose_name=gettext_lazy("自治体"),
         on_delete=models.PROTECT,
         related_name="+",
+        # Served by ``invoice_event_chain_idx``, which leads with it.
+        db_index=False,
     )
     kind = models.CharField(gettext_lazy("種類"), max_length=12, choices=EventKind)
     actor = models.ForeignKey(
@@ -73,6 +75,10 @@ class InvoiceEvent(models.Model):
         verbose_name = gettext_lazy("請求書の履歴")
         verbose_name_plural = gettext_lazy("請求書の履歴")
         ordering = ["pk"]
+        indexes = [
+            # One municipality's chain in id order (``verify_audit_chain``).
+            models.Index(fields=["municipality", "id"], name="invoice_event_chain_idx"),
+        ]
 
     def __str__(self):
         return f"{self.invoice} {self.get_kind_display()}"

@@ -2,6 +2,7 @@
 
 from municipality.models.audit import (
     AuditChainHead,
+    ChainScope,
     SettingsAction,
     SettingsEvent,
     SettingsEventKind,
@@ -33,6 +34,7 @@ __all__ = [
     "CYCLE_MESSAGE",
     "AuditChainHead",
     "BatchStatus",
+    "ChainScope",
     "CreditOutcome",
     "CsvEncoding",
     "Department",

@@ -8,22 +8,67 @@ from django_scopes import ScopedManager
 
 from municipality.models.municipality import Municipality
 
-# The audit trail's chain head and settings events (written by
-# municipality.audit; invoices.audit chains the invoices' events onto the same
-# head). Their tables keep the names they had when they were invoices models.
+# The audit trail's chain heads and settings events (written by
+# municipality.audit; invoices.audit chains the invoices' events onto the
+# same heads). Their tables keep the names they had when they were invoices
+# models.
+
+
+class ChainScope(models.TextChoices):
+    """Which events a chain holds."""
+
+    MUNICIPALITY = "municipality", _("自治体")
+    PLATFORM = "platform", _("自治体のない履歴")
+    LEGACY = "legacy", _("移行前の共通チェーン")
 
 
 class AuditChainHead(models.Model):
-    """The hash of the newest event. Writers lock this single row, so that
-    events are chained one after another even under concurrent requests."""
+    """The head of one hash chain: the hash of its newest event and its
+    number of events. Writers lock their chain's row, so that its events
+    are chained one after another even under concurrent requests.
 
+    Each municipality has its own chain (its invoice events and its
+    settings events), so one city's writers never wait for another's. The
+    platform chain holds the events that belong to no municipality (a
+    supplier's role changes). The legacy chain is the single chain every
+    event was written to before per-municipality chains: sealed by the
+    migration that introduced them, it holds exactly the events up to
+    ``sealed_invoice_event_id`` and ``sealed_settings_event_id`` and gets
+    no new ones (see ``municipality.audit``).
+    """
+
+    scope = models.CharField(
+        _("範囲"), max_length=12, choices=ChainScope, default=ChainScope.MUNICIPALITY
+    )
+    municipality = models.OneToOneField(
+        Municipality,
+        verbose_name=_("自治体"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     hash = models.CharField(max_length=64)
     count = models.PositiveBigIntegerField(default=0)
+    sealed_invoice_event_id = models.PositiveBigIntegerField(null=True, blank=True)
+    sealed_settings_event_id = models.PositiveBigIntegerField(null=True, blank=True)
 
     class Meta:
         db_table = "invoices_auditchainhead"
         verbose_name = _("履歴チェーンの先頭")
         verbose_name_plural = _("履歴チェーンの先頭")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope"],
+                condition=~Q(scope="municipality"),
+                name="audit_chain_one_platform_one_legacy",
+            ),
+            models.CheckConstraint(
+                condition=Q(scope="municipality", municipality__isnull=False)
+                | (~Q(scope="municipality") & Q(municipality__isnull=True)),
+                name="audit_chain_municipality_iff_scope",
+            ),
+        ]
 
     def __str__(self):
         return self.hash
@@ -51,9 +96,10 @@ class SettingsEvent(models.Model):
     role (設定・権限の変更履歴): treasury settings (four-eyes, accounts,
     fees), payment-deadline and reminder settings, staff and supplier roles.
 
-    Chained with the invoices' events through the same ``AuditChainHead``
-    (see ``municipality.audit`` and ``invoices.audit``), so
-    ``verify_audit_chain`` detects an altered or removed row. ``changes``
+    Chained with the invoices' events of its municipality (the platform
+    chain when it has none; see ``AuditChainHead``, ``municipality.audit``
+    and ``invoices.audit``), so ``verify_audit_chain`` detects an altered
+    or removed row. ``changes``
     lists each changed field with its label and the values before and
     after, as shown to people when the change was made.
     City events carry their ``municipality``; supplier-role events their

@@ -28,9 +28,9 @@ from django.utils.translation import gettext, gettext_lazy as _
 from accounts.models import User
 from invoices.audit import events_append
 from invoices.models import EventKind, Invoice, InvoiceStatus
-from invoices.workflow import invoice_transition
-from municipality.models import BatchStatus, PaymentBatch
-from municipality.treasury.selectors import batch_invoices, batch_notices
+from invoices.workflow import Move, invoices_transition
+from municipality.models import BatchStatus, PaymentBatch, PaymentNotice
+from municipality.treasury.selectors import batch_invoices
 
 B = BatchStatus
 
@@ -170,7 +170,18 @@ def batch_transition(
     batch_transition_check(locked, to)
     from_status = locked.status
     # Read before the move: a cancelled batch lists every invoice it held.
-    invoices = list(batch_invoices(batch=locked))
+    # (The export and the payment go through the notices instead.)
+    # Their events need no snapshot, supplier or department.
+    invoices = (
+        list(
+            batch_invoices(batch=locked)
+            .select_related(None)
+            .prefetch_related(None)
+            .defer("snapshot")
+        )
+        if to in (B.APPROVED, B.CANCELLED)
+        else []
+    )
     locked.status = to
     setattr(locked, _STAMPS[to], timezone.now())
     if to == B.APPROVED:
@@ -202,12 +213,10 @@ def _record(
             step="approved",
         )
     elif batch.status == B.EXPORTED:
-        for notice in batch_notices(batch=batch):
-            for invoice in notice.invoices.all():
-                invoice_transition(
-                    invoice=invoice,
-                    to=InvoiceStatus.SCHEDULED,
-                    actor=actor,
+        invoices_transition(
+            moves=[
+                Move(
+                    invoice_id,
                     reason=gettext(
                         "支払バッチ %(number)s の振込データを作成しました"
                         "（支払日 %(payment_date)s、支払通知 %(notice)s）。"
@@ -215,36 +224,44 @@ def _record(
                     % {
                         "number": batch.number,
                         "payment_date": date_ja(batch.payment_date),
-                        "notice": notice.number,
+                        "notice": notice,
                     },
                     data={
                         "batch": batch.number,
-                        "notice": notice.number,
+                        "notice": notice,
                         "payment_date": batch.payment_date.isoformat(),
                         "format": "zengin",
                         "sha256": batch.zengin_sha256,
                     },
                 )
+                for notice, invoice_id in _notice_invoices(batch)
+            ],
+            to=InvoiceStatus.SCHEDULED,
+            actor=actor,
+        )
     elif batch.status == B.PAID:
-        for notice in batch_notices(batch=batch):
-            for invoice in notice.invoices.all():
-                invoice_transition(
-                    invoice=invoice,
-                    to=InvoiceStatus.PAID,
-                    actor=actor,
+        invoices_transition(
+            moves=[
+                Move(
+                    invoice_id,
                     reason=gettext(
                         "%(payment_date)s に支払いました（支払通知 %(notice)s）。"
                     )
                     % {
                         "payment_date": date_ja(batch.payment_date),
-                        "notice": notice.number,
+                        "notice": notice,
                     },
                     data={
                         "batch": batch.number,
-                        "notice": notice.number,
+                        "notice": notice,
                         "payment_date": batch.payment_date.isoformat(),
                     },
                 )
+                for notice, invoice_id in _notice_invoices(batch)
+            ],
+            to=InvoiceStatus.PAID,
+            actor=actor,
+        )
     elif batch.status == B.CANCELLED:
         text = gettext("支払バッチ %(number)s を取り消しました。理由: %(reason)s") % {
             "number": batch.number,
@@ -252,14 +269,18 @@ def _record(
         }
         if from_status == B.EXPORTED:
             # The invoices were scheduled: they are approved again.
-            for invoice in invoices:
-                invoice_transition(
-                    invoice=invoice,
-                    to=InvoiceStatus.APPROVED,
-                    actor=actor,
-                    reason=text,
-                    data={"batch": batch.number, "step": "cancelled"},
-                )
+            invoices_transition(
+                moves=[
+                    Move(
+                        invoice.pk,
+                        reason=text,
+                        data={"batch": batch.number, "step": "cancelled"},
+                    )
+                    for invoice in invoices
+                ],
+                to=InvoiceStatus.APPROVED,
+                actor=actor,
+            )
         else:
             batch_step(
                 invoices=invoices,
@@ -268,6 +289,18 @@ def _record(
                 reason=text,
                 step="cancelled",
             )
+
+
+def _notice_invoices(batch: PaymentBatch) -> list[tuple[str, int]]:
+    """(notice number, invoice id) of each invoice of the batch's notices,
+    in the notices' order and each notice's (as ``batch_notices`` lists
+    them), without loading the invoices."""
+    links = PaymentNotice.invoices.through.objects.filter(paymentnotice__batch=batch)
+    return list(
+        links.order_by(
+            "paymentnotice__number", "invoice__receipt_number", "invoice_id"
+        ).values_list("paymentnotice__number", "invoice_id")
+    )
 
 
 def batch_step(

@@ -269,7 +269,7 @@ def test_conflict_with_existing_data_fails_and_creates_nothing():
 
 
 def test_demo_invoices_cover_every_state_with_a_valid_audit_chain(first_output):
-    from invoices.audit import chain_verify
+    from invoices.audit_verify import chain_verify
     from invoices.models import Invoice, InvoiceStatus
 
     statuses = set(Invoice.objects.values_list("status", flat=True))

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import User
-from invoices.audit import events_append
+from invoices.audit import BULK_BATCH, events_append
 from invoices.duties import DutyConflictError, invoices_in_conflict
 from invoices.models import EventKind, Invoice, InvoiceStatus
 from invoices.signals import invoices_decided
@@ -229,17 +229,8 @@ def batch_add_invoices(
             )
         elif invoice.pk in taken:
             problems.append(_in_other_batch(invoice, taken[invoice.pk]))
-        else:
-            try:
-                with transaction.atomic():
-                    PaymentBatchItem.objects.create(
-                        batch=batch,
-                        municipality_id=batch.municipality_id,
-                        invoice=invoice,
-                    )
-            except IntegrityError:
-                # Added to another batch since the check above.
-                problems.append(_in_other_batch(invoice, ""))
+    if not problems:
+        problems = _items_add(batch, invoices)
     if problems:
         raise ValidationError(problems)
     batch_step(
@@ -251,6 +242,38 @@ def batch_add_invoices(
         step="added",
     )
     return invoices
+
+
+def _items_add(batch: PaymentBatch, invoices: list[Invoice]) -> list[str]:
+    """Insert the batch's items in bulk; the problems when some invoice was
+    added to another batch since the check (the constraint refused it)."""
+    try:
+        with transaction.atomic():
+            PaymentBatchItem.objects.bulk_create(
+                [
+                    PaymentBatchItem(
+                        batch=batch,
+                        municipality_id=batch.municipality_id,
+                        invoice=invoice,
+                    )
+                    for invoice in invoices
+                ],
+                batch_size=BULK_BATCH,
+            )
+    except IntegrityError:
+        taken = dict(
+            PaymentBatchItem.objects.filter(invoice__in=invoices, active=True)
+            .exclude(batch=batch)
+            .values_list("invoice_id", "batch__number")
+        )
+        if not taken:
+            raise
+        return [
+            _in_other_batch(invoice, taken[invoice.pk])
+            for invoice in invoices
+            if invoice.pk in taken
+        ]
+    return []
 
 
 def _in_other_batch(invoice: Invoice, batch_number: str) -> str:
@@ -321,7 +344,7 @@ def batch_approve(*, batch: PaymentBatch, actor: User) -> PaymentBatch:
     batch_transition_check(batch, BatchStatus.APPROVED)
     if batch.created_by_id == actor.pk:
         raise ValidationError(gettext(SELF_APPROVAL))
-    invoices = list(batch_invoices(batch=batch))
+    invoices = _payable(batch)
     if not invoices:
         raise ValidationError(gettext("請求書の入っていないバッチは承認できません。"))
     _conflicts_refuse(batch, invoices, actor=actor, refusal=gettext("承認できません"))
@@ -329,6 +352,17 @@ def batch_approve(*, batch: PaymentBatch, actor: User) -> PaymentBatch:
     if problems := payee_problems(invoices):
         raise ValidationError(problems)
     return batch_transition(batch=batch, to=BatchStatus.APPROVED, actor=actor)
+
+
+def _payable(batch: PaymentBatch) -> list[Invoice]:
+    """The batch's invoices with what paying them reads: their supplier and
+    snapshot (its payee account), not their department or tax totals."""
+    return list(
+        batch_invoices(batch=batch)
+        .select_related(None)
+        .select_related("supplier")
+        .prefetch_related(None)
+    )
 
 
 def batch_can_export(batch: PaymentBatch) -> bool:
@@ -379,7 +413,7 @@ def batch_export(*, batch: PaymentBatch, actor: User | None) -> PaymentBatch:
     batch = batch_lock(batch)
     settings = treasury_settings_require(batch.municipality)
     batch_transition_check(batch, BatchStatus.EXPORTED)
-    invoices = list(batch_invoices(batch=batch))
+    invoices = _payable(batch)
     if not invoices:
         raise ValidationError(
             gettext("バッチに請求書がありません。支払対象の請求書を追加してください。")
@@ -417,19 +451,32 @@ def batch_export(*, batch: PaymentBatch, actor: User | None) -> PaymentBatch:
     if problems:
         raise ValidationError(problems)
     sha256 = hashlib.sha256(data).hexdigest()
-    for transfer, number in zip(plan, numbers, strict=True):
-        notice = PaymentNotice.objects.create(
-            batch=batch,
-            municipality_id=batch.municipality_id,
-            supplier=transfer.supplier,
-            number=number,
-            bank_account=transfer.bank_account,
-            amount=transfer.amount,
-            withholding_tax=transfer.withholding_tax,
-            fee=transfer.fee,
-            transfer_amount=transfer.transfer_amount,
-        )
-        notice.invoices.set(transfer.invoices)
+    notices = PaymentNotice.objects.bulk_create(
+        [
+            PaymentNotice(
+                batch=batch,
+                municipality_id=batch.municipality_id,
+                supplier=transfer.supplier,
+                number=number,
+                bank_account=transfer.bank_account,
+                amount=transfer.amount,
+                withholding_tax=transfer.withholding_tax,
+                fee=transfer.fee,
+                transfer_amount=transfer.transfer_amount,
+            )
+            for transfer, number in zip(plan, numbers, strict=True)
+        ],
+        batch_size=BULK_BATCH,
+    )
+    links = PaymentNotice.invoices.through
+    links.objects.bulk_create(
+        [
+            links(paymentnotice_id=notice.pk, invoice_id=invoice.pk)
+            for notice, transfer in zip(notices, plan, strict=True)
+            for invoice in transfer.invoices
+        ],
+        batch_size=BULK_BATCH,
+    )
     batch.zengin_file.save(
         f"{batch.municipality_id}/{batch.number}-{secrets.token_hex(8)}.txt",
         ContentFile(data),

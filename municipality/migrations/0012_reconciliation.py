@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('invoices', '0012_withholding'),
-        ('municipality', '0010_withholding'),
+        ('municipality', '0011_audit_chain_per_municipality'),
         ('partners', '0006_supplier_legal_form'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -1,0 +1,376 @@
+"""Verification of the audit chains (``manage.py verify_audit_chain``).
+
+Each chain (one per municipality, the platform chain, and the legacy chain
+sealed when chains were split, see ``AuditChainHead``) is read in id order
+from its two tables with server-side cursors, only the hashed columns, and
+checked in one pass: every event's hash is recomputed and its link to its
+predecessor followed across both tables. Memory stays flat whatever the
+number of events. Then, per municipality, one query finds any event whose
+recorded content hash differs from its invoice's, and the issued invoices
+are streamed with their lines and tax totals (plain rows, no model
+instances) to check that each still has the content frozen at issue
+(電子帳簿保存法: 訂正削除の履歴).
+"""
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+from django.db import connections
+from django.db.models import CharField, F, Func, QuerySet
+from django.utils.translation import gettext
+from django_scopes import scopes_disabled
+
+from invoices.audit import EVENT_HASHED, event_digest
+from invoices.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceTaxSummary
+from invoices.snapshot import invoice_content_problem
+from municipality.audit import (
+    GENESIS,
+    SETTINGS_EVENT_HASHED,
+    settings_event_digest,
+)
+from municipality.models import (
+    AuditChainHead,
+    ChainScope,
+    Municipality,
+    SettingsEvent,
+)
+
+# Rows fetched per round trip of a server-side cursor.
+CHUNK = 10_000
+INVOICE_CHUNK = 2_000
+
+# Positions in the rows read: pk, hash, then the hashed columns.
+_HASHED_AT = 2
+_INVOICE_PREV = _HASHED_AT + EVENT_HASHED.index("prev_hash")
+_INVOICE_AT = _HASHED_AT + EVENT_HASHED.index("created_at")
+_SETTINGS_PREV = _HASHED_AT + SETTINGS_EVENT_HASHED.index("prev_hash")
+_SETTINGS_AT = _HASHED_AT + SETTINGS_EVENT_HASHED.index("created_at")
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    event_id: int | None
+    message: str
+    table: str = "invoice"
+
+    @property
+    def where(self) -> str:
+        """Which row, as the command names it (ids repeat across tables)."""
+        if self.event_id is None:
+            return ""
+        if self.table == "settings":
+            return gettext("設定・権限の履歴 ID %(id)s") % {"id": self.event_id}
+        return gettext("履歴 ID %(id)s") % {"id": self.event_id}
+
+
+@dataclass
+class Chain:
+    """One chain: its head row (``None`` before its first event), its events
+    in both tables, and the municipality whose invoices' contents are
+    checked with it (none for the platform and legacy chains)."""
+
+    label: str
+    head: AuditChainHead | None
+    invoice_events: QuerySet
+    settings_events: QuerySet
+    municipality_id: int | None = None
+
+
+@dataclass
+class ChainResult:
+    chain: Chain
+    events: int = 0
+    invoices: int = 0
+    seconds: float = 0.0
+    problem: ChainProblem | None = field(default=None)
+
+
+def chains_of(municipality: Municipality | None = None) -> list[Chain]:
+    """Every chain, or only ``municipality``'s."""
+    with scopes_disabled():
+        heads = list(AuditChainHead.objects.all())
+        invoice_events = InvoiceEvent.objects.all()
+        settings_events = SettingsEvent.objects.all()
+    legacy = next((h for h in heads if h.scope == ChainScope.LEGACY), None)
+    platform = next((h for h in heads if h.scope == ChainScope.PLATFORM), None)
+    by_city = {h.municipality_id: h for h in heads if h.municipality_id}
+    # Events after the legacy chain's seal are in the per-municipality ones.
+    after_invoice = legacy.sealed_invoice_event_id or 0 if legacy else 0
+    after_settings = legacy.sealed_settings_event_id or 0 if legacy else 0
+    chains = []
+    if municipality is None and legacy is not None:
+        chains.append(
+            Chain(
+                gettext("移行前の共通チェーン"),
+                legacy,
+                invoice_events.filter(pk__lte=after_invoice),
+                settings_events.filter(pk__lte=after_settings),
+            )
+        )
+    cities = [municipality] if municipality else Municipality.objects.order_by("pk")
+    for city in cities:
+        chains.append(
+            Chain(
+                gettext("自治体 %(name)s（%(slug)s）のチェーン")
+                % {"name": city.name, "slug": city.slug},
+                by_city.get(city.pk),
+                invoice_events.filter(municipality_id=city.pk, pk__gt=after_invoice),
+                settings_events.filter(municipality_id=city.pk, pk__gt=after_settings),
+                municipality_id=city.pk,
+            )
+        )
+    if municipality is None:
+        chains.append(
+            Chain(
+                gettext("自治体のない履歴（取引先の役割など）のチェーン"),
+                platform,
+                invoice_events.none(),
+                settings_events.filter(
+                    municipality__isnull=True, pk__gt=after_settings
+                ),
+            )
+        )
+    return chains
+
+
+def chains_verify(municipality: Municipality | None = None) -> Iterator[ChainResult]:
+    """Each chain's result, one chain after the other (the first problem of
+    each; a broken chain does not stop the others from being checked)."""
+    for chain in chains_of(municipality):
+        started = time.perf_counter()
+        result = ChainResult(chain)
+        with scopes_disabled():
+            result.problem = _walk(chain, result)
+            if result.problem is None and chain.municipality_id is not None:
+                result.problem = _contents_check(chain.municipality_id, result)
+        result.seconds = time.perf_counter() - started
+        yield result
+
+
+def chain_verify(municipality: Municipality | None = None) -> ChainProblem | None:
+    """The first problem in the chains, or ``None`` when they are intact."""
+    for result in chains_verify(municipality):
+        if result.problem is not None:
+            return result.problem
+    return None
+
+
+class _IsoStamp(Func):
+    """On PostgreSQL, ``created_at`` as ``datetime.isoformat()`` writes it
+    in UTC (microseconds only when there are some): read as text, it skips
+    the driver's datetime parsing, the costliest part of a row."""
+
+    template = (
+        "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+        " || CASE WHEN to_char(%(expressions)s, 'US') = '000000' THEN ''"
+        " ELSE '.' || to_char(%(expressions)s, 'US') END || '+00:00'"
+    )
+    output_field = CharField()
+
+
+def _rows(queryset: QuerySet, columns: tuple[str, ...]) -> Iterator[tuple]:
+    """The events in id order: pk, hash and ``columns`` (``created_at``
+    last), streamed from a server-side cursor."""
+    if connections[queryset.db].vendor == "postgresql":
+        queryset = queryset.annotate(stamp=_IsoStamp("created_at"))
+        columns = (*columns[:-1], "stamp")
+    return (
+        queryset.order_by("pk")
+        .values_list("pk", "hash", *columns)
+        .iterator(chunk_size=CHUNK)
+    )
+
+
+def _intact(row: tuple, table: str) -> bool:
+    digest = event_digest if table == "invoice" else settings_event_digest
+    return digest(*row[_HASHED_AT:]) == row[1]
+
+
+def _label(event_id: int, table: str) -> str:
+    if table == "settings":
+        return gettext("設定・権限の履歴 %(id)s") % {"id": event_id}
+    return gettext("履歴 %(id)s") % {"id": event_id}
+
+
+def _altered(event_id: int, table: str) -> ChainProblem:
+    return ChainProblem(
+        event_id,
+        gettext("%(event)s の内容がハッシュと一致しません。")
+        % {"event": _label(event_id, table)},
+        table,
+    )
+
+
+def _unlinked(a: tuple | None, b: tuple | None, prev_hash: str) -> ChainProblem:
+    """The problem where neither next event links to ``prev_hash`` (the
+    predecessor was altered or removed), or both do (two events claim one
+    predecessor: written without the lock)."""
+    heads = []
+    if a is not None:
+        heads.append((a[_INVOICE_AT], False, a[0], "invoice", a))
+    if b is not None:
+        heads.append((b[_SETTINGS_AT], True, b[0], "settings", b))
+    *_, event_id, table, row = min(heads)
+    if not _intact(row, table):
+        return _altered(event_id, table)
+    return ChainProblem(
+        event_id,
+        gettext(
+            "%(event)s の直前のハッシュが一致しません"
+            "（前の履歴が変更または削除されています）。"
+        )
+        % {"event": _label(event_id, table)},
+        table,
+    )
+
+
+def _walk(chain: Chain, result: ChainResult) -> ChainProblem | None:
+    """Follow the chain through both tables, recomputing every hash; then
+    compare its end with the head row."""
+    invoices = _rows(chain.invoice_events, EVENT_HASHED)
+    settings = _rows(chain.settings_events, SETTINGS_EVENT_HASHED)
+    a, b = next(invoices, None), next(settings, None)
+    prev_hash, count = GENESIS, 0
+    ia, sa = _INVOICE_PREV, _SETTINGS_PREV
+    while a is not None or b is not None:
+        if a is not None and a[ia] == prev_hash and (b is None or b[sa] != prev_hash):
+            if event_digest(*a[_HASHED_AT:]) != a[1]:
+                return _altered(a[0], "invoice")
+            prev_hash = a[1]
+            a = next(invoices, None)
+        elif b is not None and b[sa] == prev_hash and (a is None or a[ia] != prev_hash):
+            if settings_event_digest(*b[_HASHED_AT:]) != b[1]:
+                return _altered(b[0], "settings")
+            prev_hash = b[1]
+            b = next(settings, None)
+        else:
+            return _unlinked(a, b, prev_hash)
+        count += 1
+    result.events = count
+    head = chain.head
+    head_hash, head_count = (head.hash, head.count) if head else (GENESIS, 0)
+    if (head_hash, head_count) != (prev_hash, count):
+        return ChainProblem(
+            None,
+            gettext(
+                "履歴の件数または最新のハッシュが記録と一致しません"
+                "（記録 %(recorded)s 件、実際 %(actual)s 件）。"
+                "最後の履歴が削除されている可能性があります。"
+            )
+            % {"recorded": head_count, "actual": count},
+        )
+    return None
+
+
+def _contents_check(municipality_id: int, result: ChainResult) -> ChainProblem | None:
+    """Each event of the municipality (legacy ones too) records its
+    invoice's content hash, and each issued invoice still has the content
+    frozen at issue."""
+    mismatch = (
+        InvoiceEvent.objects.filter(municipality_id=municipality_id)
+        .exclude(content_hash=F("invoice__content_hash"))
+        .order_by("pk")
+        .values_list("pk", "invoice_id")
+        .first()
+    )
+    if mismatch is not None:
+        return ChainProblem(
+            mismatch[0],
+            gettext(
+                "履歴 %(id)s の時点の内容ハッシュと請求書 %(pk)s の"
+                "内容ハッシュが一致しません。"
+            )
+            % {"id": mismatch[0], "pk": mismatch[1]},
+        )
+    issued = Invoice.objects.filter(municipality_id=municipality_id).exclude(
+        content_hash=""
+    )
+    of_issued = {
+        "invoice__municipality_id": municipality_id,
+        "invoice__content_hash__gt": "",
+    }
+    lines = _ByInvoice(
+        InvoiceLine.objects.filter(**of_issued).order_by("invoice_id", "position"),
+        _LINE_COLUMNS,
+    )
+    summaries = _ByInvoice(
+        InvoiceTaxSummary.objects.filter(**of_issued).order_by(
+            "invoice_id", "tax_category"
+        ),
+        _SUMMARY_COLUMNS,
+    )
+    rows = issued.order_by("pk").values_list(*_INVOICE_COLUMNS)
+    for row in rows.iterator(chunk_size=INVOICE_CHUNK):
+        invoice = SimpleNamespace(**dict(zip(_INVOICE_COLUMNS, row, strict=True)))
+        invoice.net_total = invoice.total - invoice.withholding_tax
+        result.invoices += 1
+        problem = invoice_content_problem(
+            invoice, lines.take(invoice.pk), summaries.take(invoice.pk)
+        )
+        if problem:
+            return ChainProblem(None, problem)
+    return None
+
+
+# The columns the content check reads, as the snapshot functions name them.
+_INVOICE_COLUMNS = (
+    "pk",
+    "content_hash",
+    "snapshot",
+    "number",
+    "receipt_number",
+    "issue_date",
+    "transaction_date",
+    "transaction_end_date",
+    "due_date",
+    "subject",
+    "notes",
+    "price_basis",
+    "withholding_kind",
+    "withholding_base",
+    "withholding_tax",
+    "subtotal",
+    "tax_total",
+    "total",
+)
+_LINE_COLUMNS = (
+    "invoice_id",
+    "position",
+    "description",
+    "quantity",
+    "unit",
+    "unit_price",
+    "tax_category",
+    "amount",
+    "note",
+    "withholding",
+)
+_SUMMARY_COLUMNS = (
+    "invoice_id",
+    "tax_category",
+    "rate",
+    "taxable_amount",
+    "tax_amount",
+)
+
+
+class _ByInvoice:
+    """Rows ordered by invoice, streamed, handed out one invoice at a time
+    (as plain objects with the columns as attributes)."""
+
+    def __init__(self, queryset: QuerySet, columns: tuple[str, ...]):
+        self._columns = columns
+        self._rows = queryset.values_list(*columns).iterator(chunk_size=CHUNK)
+        self._next = next(self._rows, None)
+
+    def take(self, invoice_id: int) -> list[SimpleNamespace]:
+        taken = []
+        while self._next is not None and self._next[0] <= invoice_id:
+            if self._next[0] == invoice_id:
+                taken.append(
+                    SimpleNamespace(**dict(zip(self._columns, self._next, strict=True)))
+                )
+            self._next = next(self._rows, None)
+        return taken
