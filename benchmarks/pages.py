@@ -23,6 +23,7 @@ from django_scopes import scopes_disabled
 
 from invoices.models import Invoice, InvoiceStatus
 from municipality.models import (
+    BatchStatus,
     Department,
     Municipality,
     PaymentBatch,
@@ -122,7 +123,9 @@ def subjects_find() -> Subjects:
             .first()
         )
         notice = (
-            PaymentNotice.objects.filter(supplier=supplier)
+            PaymentNotice.objects.filter(
+                supplier=supplier, batch__status=BatchStatus.PAID
+            )
             .annotate(n=Count("invoices"))
             .order_by("-n")
             .first()
@@ -161,16 +164,18 @@ def subjects_find() -> Subjects:
 def pages_for(s: Subjects) -> list[Page]:
     city = f"/m/{s.slug}"
     dept_pages = _pages_of(s.department_invoices)
+    dept_middle = max(1, dept_pages // 2)
     city_pages = _pages_of(s.city_invoices)
+    city_middle = max(1, city_pages // 2)
     supplier_pages = _pages_of(s.supplier_invoices)
     date_from, date_to = s.last_month
     search = f"{city}/invoices/search/?"
     pages = [
         Page("department inbox, first page", "department", f"{city}/inbox/"),
         Page(
-            f"department inbox, page {dept_pages // 2} of {dept_pages}",
+            f"department inbox, page {dept_middle} of {dept_pages}",
             "department",
-            f"{city}/inbox/?page={dept_pages // 2}",
+            f"{city}/inbox/?page={dept_middle}",
         ),
         Page(
             f"department inbox, last page ({dept_pages})",
@@ -195,9 +200,9 @@ def pages_for(s: Subjects) -> list[Page]:
         Page("city-wide inbox (treasury)", "treasury", f"{city}/inbox/"),
         Page("city-wide inbox (city admin)", "city_admin", f"{city}/inbox/"),
         Page(
-            f"city-wide inbox, page {city_pages // 2} of {city_pages}",
+            f"city-wide inbox, page {city_middle} of {city_pages}",
             "treasury",
-            f"{city}/inbox/?page={city_pages // 2}",
+            f"{city}/inbox/?page={city_middle}",
         ),
         Page(
             "city-wide inbox, counterparty name",

@@ -34,7 +34,8 @@ from municipality.models import (
 from partners.models import Connection
 
 # About 100,000 invoices a year: 1,000,000 span ten years (the retention
-# period), smaller sizes one year.
+# period), 100,000 one year; the smallest sizes a month, so that they have
+# every status too.
 INVOICES_PER_YEAR = 100_000
 CHUNK = 10_000
 JST = timedelta(hours=9)
@@ -102,8 +103,8 @@ class InvoiceSeeder:
             now,
             log,
         )
-        years = max(1.0, size / INVOICES_PER_YEAR)
-        self.start = now - timedelta(days=365 * years)
+        days = max(30.0, 365 * size / INVOICES_PER_YEAR)
+        self.start = now - timedelta(days=days)
         self.step = (now - self.start) / size
         self.tables = {
             model: Table(model)
