@@ -24,8 +24,13 @@ import django
 
 django.setup()
 
-from benchmarks.database import database_seed, seed_seconds, seeded_size
-from benchmarks.report import results_markdown, table_text
+from benchmarks.database import (
+    database_seed,
+    row_counts,
+    seed_seconds,
+    seeded_size,
+)
+from benchmarks.report import figures_load_average, results_markdown, table_text
 
 
 def main() -> None:
@@ -40,6 +45,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--results", type=Path)
+    parser.add_argument("--note", default="", help="a paragraph for --results")
     args = parser.parse_args()
     log = (lambda text: print(text, file=sys.stderr)) if args.json else print
 
@@ -54,7 +60,14 @@ def main() -> None:
         log(f"the benchmark database already holds {args.size:,} invoices")
     if args.seed_only:
         return
-    figures = {"size": args.size, "seed_seconds": seed_seconds(), "pages": []}
+    figures = {
+        "size": args.size,
+        "seed_seconds": seed_seconds(),
+        "counts": row_counts(),
+        "runs": args.runs,
+        "load_average": figures_load_average(),
+        "pages": [],
+    }
     if not args.no_pages:
         from benchmarks.pages import pages_measure
 
@@ -74,7 +87,9 @@ def main() -> None:
     else:
         print(table_text(figures))
     if args.results:
-        args.results.write_text(results_markdown(figures), encoding="utf-8")
+        args.results.write_text(
+            results_markdown(figures, note=args.note), encoding="utf-8"
+        )
         log(f"written to {args.results}")
 
 

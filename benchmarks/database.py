@@ -147,3 +147,23 @@ def seed_seconds() -> float:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT seconds FROM {MARKER}")  # noqa: S608
         return cursor.fetchone()[0]
+
+
+def row_counts() -> dict[str, int]:
+    """How many rows the benchmark database holds, of what matters."""
+    tables = {
+        "invoices": "invoices_invoice",
+        "lines": "invoices_invoiceline",
+        "audit events": "invoices_invoiceevent",
+        "payment batches": "municipality_paymentbatch",
+        "payment notices": "municipality_paymentnotice",
+        "suppliers": "partners_supplier",
+        "departments": "municipality_department",
+        "municipalities": "municipality_municipality",
+    }
+    counts = {}
+    with connection.cursor() as cursor:
+        for name, table in tables.items():
+            cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
+            counts[name] = cursor.fetchone()[0]
+    return counts

@@ -4,6 +4,7 @@ import os
 import platform
 import subprocess
 from datetime import UTC, datetime
+from unicodedata import east_asian_width
 
 from django.db import connection
 
@@ -38,12 +39,22 @@ def _load_lines(load: dict) -> list[str]:
     ]
 
 
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal (kanji and kana take two)."""
+    return sum(2 if east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int, *, left: bool) -> str:
+    padding = " " * (width - _width(text))
+    return text + padding if left else padding + text
+
+
 def table_text(figures: dict) -> str:
     rows = [COLUMNS, *_rows(figures)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(COLUMNS))]
     lines = [
         "  ".join(
-            cell.ljust(width) if i < 2 else cell.rjust(width)
+            _pad(cell, width, left=i < 2)
             for i, (cell, width) in enumerate(zip(row, widths, strict=True))
         )
         for row in rows
@@ -66,8 +77,7 @@ def _machine() -> str:
         f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), "
         f"{memory_kb / 1024 / 1024:.0f} GiB memory, "
         f"PostgreSQL {version} (shared_buffers {buffers}), "
-        f"Python {platform.python_version()}; load average before the run "
-        f"{figures_load_average()}"
+        f"Python {platform.python_version()}"
     )
 
 
@@ -100,8 +110,15 @@ def results_markdown(figures: dict, *, note: str = "") -> str:
         f"- Commit: {_commit()}",
         f"- Machine: {_machine()}",
         f"- Data: {figures['size']:,} invoices"
-        + "".join(f", {value:,} {name}" for name, value in counts.items())
+        + "".join(
+            f", {value:,} {name}"
+            for name, value in counts.items()
+            if name != "invoices"
+        )
         + f"; seeded in {figures['seed_seconds'] / 60:.1f} min",
+        f"- Load average (1, 5, 15 min) when the pages were measured: "
+        f"{figures.get('load_average', '')} — the machine is shared, and "
+        "its other users' work is in every figure",
         f"- Each page: median and p95 of {figures.get('runs', 20)} requests "
         "(Django test client, server time), queries counted on one more; "
         "floor: the page's slowest query run bare, median of as many runs.",
