@@ -39,6 +39,7 @@ help:
 	@echo "make demo-totp - the demo administrators' current two-factor code"
 	@echo "make prod-up   - the production topology on https://$(PROD_HOST):$(PROD_PORT) (make prod-down stops it)"
 	@echo "make drill     - fault drills against that topology (starts and stops it)"
+	@echo "make bench  - seed a city-scale PostgreSQL database, time every list page and the inbox under load"
 
 # Installs only what is missing; apt-get update runs only when needed.
 define apt_ensure
@@ -125,3 +126,20 @@ drill: prod-up
 	$(PROD) drill $(DRILLS) \
 	  || { $(PROD) down; exit 1; }
 	$(PROD) down
+
+# City-scale benchmark (benchmarks/city.py): seeds BENCH_DATABASE_URL with
+# SIZE invoices once (RESEED=1 seeds again), then times every list and search
+# page and the department inbox under load through gunicorn. The full size
+# writes benchmarks/RESULTS.md. `make bench-load`: the load test alone.
+SIZE ?= 1000000
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench
+BENCH := BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(RUN) python benchmarks/city.py \
+	--size $(SIZE) $(if $(RESEED),--reseed)
+
+.PHONY: bench
+bench: install
+	$(BENCH) $(if $(filter 1000000,$(SIZE)),--results benchmarks/RESULTS.md)
+
+.PHONY: bench-load
+bench-load: install
+	$(BENCH) --no-pages

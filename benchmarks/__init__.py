@@ -1,0 +1,1 @@
+"""Benchmarks: ``make bench`` (``city.py``) and the single-purpose scripts."""

@@ -1,0 +1,385 @@
+"""Every list and search page, timed with Django's test client.
+
+Each page is requested as the role that uses it (``PAGES``), once to warm
+up and count its queries (``CaptureQueriesContext``), then ``runs`` times
+for the median and p95 of its server time. Its floor is its slowest query
+of the counted request (the page's main SQL), run bare through a cursor
+the same number of times in the same run: what the page would cost if
+Django, the template and every other query took no time.
+"""
+
+import math
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.db import connection
+from django.db.models import Count
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django_scopes import scopes_disabled
+
+from invoices.models import Invoice, InvoiceStatus
+from municipality.models import (
+    BatchStatus,
+    Department,
+    Municipality,
+    PaymentBatch,
+    PaymentNotice,
+    StaffMembership,
+    StaffRole,
+)
+from partners.models import Supplier, SupplierMembership, SupplierRole
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    role: str  # department, treasury, city_admin or supplier
+    url: str
+
+
+@dataclass
+class PageResult:
+    name: str
+    role: str
+    url: str
+    status: int
+    median_ms: float
+    p95_ms: float
+    queries: int
+    floor_ms: float
+    main_sql: str
+
+    @property
+    def ratio(self) -> float:
+        return self.median_ms / self.floor_ms if self.floor_ms else math.nan
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "ratio": round(self.ratio, 2)}
+
+
+@dataclass
+class Subjects:
+    """Who and what the pages are measured with: the municipality with the
+    most invoices, its busiest department and that department's staff
+    member, its treasury and administrator, the supplier with the most
+    invoices, the largest batch and payment notice."""
+
+    slug: str
+    users: dict  # role → User
+    department: Department
+    department_invoices: int
+    city_invoices: int
+    supplier: Supplier
+    supplier_invoices: int
+    name: str  # a supplier name to search for, as typed
+    kana: str
+    registration_number: str
+    batch: PaymentBatch | None
+    notice: PaymentNotice | None
+    last_month: tuple[str, str]
+
+
+def _pages_of(count: int) -> int:
+    return max(1, math.ceil(count / PAGE_SIZE))
+
+
+def subjects_find() -> Subjects:
+    with scopes_disabled():
+        municipality = Municipality.objects.annotate(n=Count("invoices")).latest("n")
+        department = (
+            Department.objects.filter(municipality=municipality)
+            .annotate(n=Count("invoices"))
+            .latest("n")
+        )
+        staff = StaffMembership.objects.filter(
+            municipality=municipality, role=StaffRole.DEPARTMENT, departments=department
+        ).first()
+        roles = {
+            role: StaffMembership.objects.get(municipality=municipality, role=role)
+            for role in (StaffRole.TREASURY, StaffRole.CITY_ADMIN)
+        }
+        supplier = Supplier.objects.annotate(n=Count("invoices")).latest("n")
+        owner = SupplierMembership.objects.get(
+            supplier=supplier, role=SupplierRole.OWNER
+        )
+        # Another supplier of the department, searched for by part of its name
+        # (the company form left out, as people type it).
+        other = (
+            Supplier.objects.filter(invoices__department=department)
+            .exclude(pk=supplier.pk)
+            .annotate(n=Count("invoices"))
+            .latest("n")
+        )
+        batch = (
+            PaymentBatch.objects.filter(municipality=municipality)
+            .annotate(n=Count("items"))
+            .order_by("-n")
+            .first()
+        )
+        notice = (
+            PaymentNotice.objects.filter(
+                supplier=supplier, batch__status=BatchStatus.PAID
+            )
+            .annotate(n=Count("invoices"))
+            .order_by("-n")
+            .first()
+        )
+        newest = (
+            Invoice.objects.filter(municipality=municipality)
+            .exclude(status=InvoiceStatus.DRAFT)
+            .latest("transaction_date")
+            .transaction_date
+        )
+        return Subjects(
+            slug=municipality.slug,
+            users={
+                "department": staff.user,
+                "treasury": roles[StaffRole.TREASURY].user,
+                "city_admin": roles[StaffRole.CITY_ADMIN].user,
+                "supplier": owner.user,
+            },
+            department=department,
+            department_invoices=department.n,
+            city_invoices=municipality.n,
+            supplier=supplier,
+            supplier_invoices=supplier.n,
+            name=other.legal_name.replace("株式会社", "").replace("有限会社", "")[:4],
+            kana=other.name_kana[:5],
+            registration_number=other.registration_number,
+            batch=batch,
+            notice=notice,
+            last_month=(
+                (newest - timedelta(days=30)).isoformat(),
+                newest.isoformat(),
+            ),
+        )
+
+
+def pages_for(s: Subjects) -> list[Page]:
+    city = f"/m/{s.slug}"
+    dept_pages = _pages_of(s.department_invoices)
+    dept_middle = max(1, dept_pages // 2)
+    city_pages = _pages_of(s.city_invoices)
+    city_middle = max(1, city_pages // 2)
+    supplier_pages = _pages_of(s.supplier_invoices)
+    date_from, date_to = s.last_month
+    search = f"{city}/invoices/search/?"
+    pages = [
+        Page("department inbox, first page", "department", f"{city}/inbox/"),
+        Page(
+            f"department inbox, page {dept_middle} of {dept_pages}",
+            "department",
+            f"{city}/inbox/?page={dept_middle}",
+        ),
+        Page(
+            f"department inbox, last page ({dept_pages})",
+            "department",
+            f"{city}/inbox/?page={dept_pages}",
+        ),
+        Page(
+            "department inbox, counterparty name",
+            "department",
+            f"{city}/inbox/?" + urlencode({"counterparty": s.name}),
+        ),
+        Page(
+            "department inbox, unopened only",
+            "department",
+            f"{city}/inbox/?unopened=on",
+        ),
+        Page(
+            "department inbox, by amount (largest first)",
+            "department",
+            f"{city}/inbox/?sort=-amount",
+        ),
+        Page("city-wide inbox (treasury)", "treasury", f"{city}/inbox/"),
+        Page("city-wide inbox (city admin)", "city_admin", f"{city}/inbox/"),
+        Page(
+            f"city-wide inbox, page {city_middle} of {city_pages}",
+            "treasury",
+            f"{city}/inbox/?page={city_middle}",
+        ),
+        Page(
+            "city-wide inbox, counterparty name",
+            "treasury",
+            f"{city}/inbox/?" + urlencode({"counterparty": s.name}),
+        ),
+        Page(
+            "city-wide inbox, by deadline",
+            "city_admin",
+            f"{city}/inbox/?sort=deadline",
+        ),
+        Page(
+            "電帳法 search, date range (30 days)",
+            "treasury",
+            search + urlencode({"date_from": date_from, "date_to": date_to}),
+        ),
+        Page(
+            "電帳法 search, amount range",
+            "treasury",
+            search + urlencode({"amount_min": 100000, "amount_max": 120000}),
+        ),
+        Page(
+            "電帳法 search, counterparty by name",
+            "treasury",
+            search + urlencode({"counterparty": s.name}),
+        ),
+        Page(
+            "電帳法 search, counterparty by kana",
+            "treasury",
+            search + urlencode({"counterparty": s.kana}),
+        ),
+        Page(
+            "電帳法 search, registration number",
+            "treasury",
+            search + urlencode({"counterparty": s.registration_number}),
+        ),
+        Page(
+            "電帳法 search, date + amount + name",
+            "treasury",
+            search
+            + urlencode(
+                {
+                    "date_from": date_from,
+                    "date_to": date_to,
+                    "amount_min": 10000,
+                    "amount_max": 500000,
+                    "counterparty": s.name,
+                }
+            ),
+        ),
+        Page(
+            "電帳法 search, department staff, name",
+            "department",
+            search + urlencode({"counterparty": s.name}),
+        ),
+        Page("supplier: invoice list", "supplier", "/supplier/invoices/"),
+        Page(
+            f"supplier: invoice list, page {supplier_pages}",
+            "supplier",
+            f"/supplier/invoices/?page={supplier_pages}",
+        ),
+        Page(
+            "supplier: 電帳法 search, date + amount",
+            "supplier",
+            "/supplier/invoices/search/?"
+            + urlencode(
+                {
+                    "date_from": date_from,
+                    "date_to": date_to,
+                    "amount_min": 10000,
+                    "amount_max": 500000,
+                }
+            ),
+        ),
+        Page("supplier: home", "supplier", "/supplier/"),
+        Page("treasury: dashboard", "treasury", f"{city}/treasury/"),
+        Page("treasury: payables", "treasury", f"{city}/treasury/payables/"),
+        Page("treasury: payment batches", "treasury", f"{city}/treasury/batches/"),
+        Page(
+            "treasury: withholding statement",
+            "treasury",
+            f"{city}/treasury/withholding/",
+        ),
+        Page("supplier: payment notices", "supplier", "/supplier/payment-notices/"),
+        Page(
+            "department page: its suppliers",
+            "city_admin",
+            f"{city}/inbox/{s.department.code}/",
+        ),
+        Page("city admin: console", "city_admin", f"{city}/manage/"),
+        Page("city admin: audit log", "city_admin", f"{city}/manage/audit/"),
+        Page("city admin: staff", "city_admin", f"{city}/manage/staff/"),
+        Page("city admin: departments", "city_admin", f"{city}/manage/departments/"),
+        Page(
+            "city admin: invitation requests",
+            "city_admin",
+            f"{city}/manage/requests/",
+        ),
+        Page("city admin: invitations", "city_admin", f"{city}/manage/invitations/"),
+    ]
+    if s.batch:
+        pages.append(
+            Page(
+                f"treasury: largest batch, its notices ({s.batch.n} invoices)",
+                "treasury",
+                f"{city}/treasury/batches/{s.batch.pk}/",
+            )
+        )
+    if s.notice:
+        pages.append(
+            Page(
+                f"supplier: payment notice ({s.notice.n} invoices)",
+                "supplier",
+                f"/supplier/payment-notices/{s.notice.pk}/",
+            )
+        )
+    return pages
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def _main_sql(queries: list[dict]) -> str:
+    """The slowest query of a request (Django records each one's time)."""
+    return max(queries, key=lambda q: float(q["time"]))["sql"]
+
+
+def _floor(sql: str, runs: int) -> float:
+    """Median milliseconds of ``sql`` run bare, its rows fetched."""
+    times = []
+    with connection.cursor() as cursor:
+        for _ in range(runs):
+            started = time.perf_counter()
+            cursor.execute(sql)
+            cursor.fetchall()
+            times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def page_measure(client: Client, page: Page, runs: int) -> PageResult:
+    with CaptureQueriesContext(connection) as context:
+        status = client.get(page.url).status_code
+    # Read now: the next request clears Django's query log.
+    queries = context.captured_queries
+    main_sql = _main_sql(queries) if queries else ""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        client.get(page.url)
+        times.append((time.perf_counter() - started) * 1000)
+    return PageResult(
+        name=page.name,
+        role=page.role,
+        url=page.url,
+        status=status,
+        median_ms=round(statistics.median(times), 1),
+        p95_ms=round(_percentile(times, 0.95), 1),
+        queries=len(queries),
+        floor_ms=round(_floor(main_sql, runs), 1) if main_sql else 0.0,
+        main_sql=main_sql,
+    )
+
+
+def pages_measure(*, runs: int = 20, log=print) -> list[PageResult]:
+    subjects = subjects_find()
+    clients = {}
+    for role, user in subjects.users.items():
+        clients[role] = Client()
+        clients[role].force_login(user)
+    results = []
+    for page in pages_for(subjects):
+        result = page_measure(clients[page.role], page, runs)
+        log(
+            f"  {result.name}: {result.median_ms:,.0f} ms "
+            f"({result.queries} queries, floor {result.floor_ms:,.0f} ms)"
+        )
+        results.append(result)
+    return results
