@@ -49,7 +49,7 @@ from django_scopes import scopes_disabled
 
 from accounts.models import User
 from accounts.services import user_email_set_verified
-from invoices.audit import chain_verify
+from invoices.audit_verify import chain_verify
 from invoices.models import EventKind, Invoice, InvoicePdf, InvoiceStatus, PdfStatus
 from municipality.models import (
     Department,

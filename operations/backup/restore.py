@@ -172,7 +172,7 @@ def backup_restore(*, folder: Path) -> RestoreReport:
     counts, the files' SHA-256 and the audit chain. Raises ``BackupError``
     before writing anything when the backup is damaged, newer than this
     code, of another database kind, or the database is not empty."""
-    from invoices.audit import chain_verify
+    from invoices.audit_verify import chain_verify
 
     manifest = manifest_read(folder)
     _check_before(folder, manifest)
