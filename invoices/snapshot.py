@@ -1,8 +1,10 @@
 """What is printed on an issued invoice, frozen as JSON at issue."""
 
+from collections.abc import Sequence
+
 from django.utils.translation import gettext
 
-from invoices.models import Invoice
+from invoices.models import Invoice, InvoiceLine, InvoiceTaxSummary
 from municipality.audit import canonical_json, sha256_hex
 from partners.models import BankAccount
 
@@ -30,18 +32,26 @@ def _line_snapshot(line) -> dict:
     return snapshot
 
 
+def _position(line: InvoiceLine) -> int:
+    return line.position
+
+
 def lines_snapshot(invoice: Invoice) -> list[dict]:
     return [_line_snapshot(line) for line in invoice.lines.order_by("position")]
 
 
-def _withholding(invoice: Invoice) -> dict:
+def _withholding(invoice: Invoice, lines: Sequence[InvoiceLine] | None) -> dict:
     """源泉徴収, when a line is subject to it (absent otherwise, as on
     invoices issued before withholding existed). Stored amounts without
     such a line are stated too, so that the content check notices them."""
     if not (
         invoice.withholding_base
         or invoice.withholding_tax
-        or invoice.lines.filter(withholding=True).exists()
+        or (
+            invoice.lines.filter(withholding=True).exists()
+            if lines is None
+            else any(line.withholding for line in lines)
+        )
     ):
         return {}
     return {
@@ -54,9 +64,18 @@ def _withholding(invoice: Invoice) -> dict:
     }
 
 
-def totals_snapshot(invoice: Invoice) -> dict:
+def totals_snapshot(
+    invoice: Invoice,
+    *,
+    lines: Sequence[InvoiceLine] | None = None,
+    tax_summaries: Sequence[InvoiceTaxSummary] | None = None,
+) -> dict:
+    if tax_summaries is None:
+        tax_summaries = invoice.tax_summaries.order_by("tax_category")
+    else:
+        tax_summaries = sorted(tax_summaries, key=lambda s: s.tax_category)
     return {
-        **_withholding(invoice),
+        **_withholding(invoice, lines),
         "subtotal": str(invoice.subtotal),
         "tax_total": str(invoice.tax_total),
         "total": str(invoice.total),
@@ -67,7 +86,7 @@ def totals_snapshot(invoice: Invoice) -> dict:
                 "taxable_amount": str(s.taxable_amount),
                 "tax_amount": str(s.tax_amount),
             }
-            for s in invoice.tax_summaries.order_by("tax_category")
+            for s in tax_summaries
         ],
     }
 
@@ -104,8 +123,17 @@ def header_snapshot(invoice: Invoice) -> dict:
     }
 
 
-def invoice_snapshot(invoice: Invoice, *, bank_account: BankAccount | None) -> dict:
-    """Everything printed on the invoice, as JSON values."""
+def invoice_snapshot(
+    invoice: Invoice,
+    *,
+    bank_account: BankAccount | None,
+    lines: Sequence[InvoiceLine] | None = None,
+    tax_summaries: Sequence[InvoiceTaxSummary] | None = None,
+) -> dict:
+    """Everything printed on the invoice, as JSON values. Its lines and tax
+    summaries are read, or taken from ``lines`` and ``tax_summaries``:
+    rows not saved yet (``invoices.services.drafts.DraftRows``), in the
+    form the database gives back."""
     supplier = invoice.supplier
     corrected = invoice.corrects
     return {
@@ -136,8 +164,10 @@ def invoice_snapshot(invoice: Invoice, *, bank_account: BankAccount | None) -> d
         }
         if corrected
         else None,
-        "lines": lines_snapshot(invoice),
-        **totals_snapshot(invoice),
+        "lines": lines_snapshot(invoice)
+        if lines is None
+        else [_line_snapshot(line) for line in sorted(lines, key=_position)],
+        **totals_snapshot(invoice, lines=lines, tax_summaries=tax_summaries),
     }
 
 

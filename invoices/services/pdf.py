@@ -1,6 +1,7 @@
 """The issued invoice's stored PDF."""
 
 import hashlib
+from collections.abc import Sequence
 from functools import partial
 
 from django.core.files.base import ContentFile
@@ -33,6 +34,26 @@ def invoice_pdf_request(*, invoice: Invoice) -> InvoicePdf:
         )
     )
     return pdf
+
+
+def invoices_pdf_request(*, invoices: Sequence[Invoice]) -> None:
+    """``invoice_pdf_request`` of invoices issued just now, which have no
+    PDF yet: their rows in one insert, a task for each after commit."""
+    from invoices.tasks import invoice_render_pdf_task
+
+    InvoicePdf.objects.bulk_create(
+        InvoicePdf(invoice=invoice, municipality_id=invoice.municipality_id)
+        for invoice in invoices
+    )
+    tasks = [(invoice.pk, invoice.municipality_id) for invoice in invoices]
+
+    def send() -> None:
+        for invoice_id, municipality_id in tasks:
+            invoice_render_pdf_task.delay(
+                invoice_id=invoice_id, municipality_id=municipality_id
+            )
+
+    transaction.on_commit(send)
 
 
 def invoice_pdf_render(*, invoice_id: int) -> InvoicePdf:

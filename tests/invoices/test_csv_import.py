@@ -34,6 +34,7 @@ from invoices.csv_import import (
 from invoices.models import (
     EventKind,
     Invoice,
+    InvoiceEvent,
     InvoicePdf,
     InvoiceStatus,
     TaxCategory,
@@ -1011,21 +1012,23 @@ def test_import_with_errors_saves_nothing(supplier, supplier_user, department):
 def test_a_failure_half_way_leaves_nothing(
     supplier, supplier_user, department, monkeypatch
 ):
-    issued = []
-    invoice_issue = writing.invoice_issue
+    """The invoices, lines and events are written, then something fails:
+    nothing remains."""
+    written = []
+    invoices_issue_built = writing.invoices_issue_built
 
-    def issue_then_fail(*, invoice, actor):
-        if issued:
-            raise RuntimeError("the database went away")
-        issued.append(invoice)
-        return invoice_issue(invoice=invoice, actor=actor)
+    def issue_then_fail(**kwargs):
+        written.extend(invoices_issue_built(**kwargs))
+        raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(writing, "invoice_issue", issue_then_fail)
+    monkeypatch.setattr(writing, "invoices_issue_built", issue_then_fail)
     data = csv_file([line(department), line(department, 請求書番号="A-2")])
     with pytest.raises(RuntimeError):
         csv_import(data=data, supplier=supplier, actor=supplier_user, issue=True)
-    assert len(issued) == 1
+    assert len(written) == 2
     assert supplier_invoices(supplier) == []
+    with scopes_disabled():
+        assert not InvoiceEvent.objects.filter(invoice_id__in=[i.pk for i in written])
 
 
 def test_the_same_file_twice_creates_nothing_the_second_time(
