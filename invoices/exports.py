@@ -4,16 +4,18 @@ format; built in ``invoices.archive``), and the invoices in the upload
 format. The CSV builders are pure (invoices in, bytes out);
 ``invoices_export`` is the one path from a query to a file: it loads,
 renders and records the export in each issued invoice's history, and the
-view then serves the file."""
+view then serves the file. A CSV is streamed (``invoices_export_stream``):
+read, written and recorded a chunk of invoices at a time, so that the first
+bytes leave at once and memory stays flat however many invoices it holds."""
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import partial
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -29,7 +31,9 @@ from invoices.services.records import invoices_record_export
 
 # The most invoices one export may hold (a ZIP of more than
 # settings.INVOICE_ZIP_INLINE_LIMIT is built in the background).
-EXPORT_LIMIT = 5000
+EXPORT_LIMIT = 10_000
+# Invoices read, written and recorded together by a streamed export.
+EXPORT_CHUNK = 1000
 
 CSV_UTF8 = "csv-utf8"
 CSV_CP932 = "csv-cp932"
@@ -70,6 +74,38 @@ def export_load(invoices: QuerySet[Invoice]) -> list[Invoice]:
     )
 
 
+@dataclass(frozen=True)
+class CsvFile:
+    """A CSV of invoices with CRLF line endings, written a chunk of
+    invoices at a time: ``head()`` (the header row), then ``body()`` of
+    each chunk. ``CSV_UTF8`` starts with a BOM, without which Excel
+    misreads UTF-8; ``CSV_CP932`` is what Japanese Excel opens directly,
+    and a character CP932 lacks becomes ``?`` rather than failing the whole
+    export. Called with all the invoices, it is the whole file."""
+
+    header: Sequence
+    rows: Callable[[Invoice], Iterable[list[str]]]
+    encoding: str
+
+    def _encode(self, rows: Iterable[Sequence], *, first: bool) -> bytes:
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\r\n").writerows(rows)
+        if self.encoding == CSV_CP932:
+            return out.getvalue().encode("cp932", errors="replace")
+        return out.getvalue().encode("utf-8-sig" if first else "utf-8")
+
+    def head(self) -> bytes:
+        return self._encode([self.header], first=True)
+
+    def body(self, invoices: Iterable[Invoice]) -> bytes:
+        return self._encode(
+            (row for invoice in invoices for row in self.rows(invoice)), first=False
+        )
+
+    def __call__(self, invoices: Iterable[Invoice]) -> bytes:
+        return self.head() + self.body(invoices)
+
+
 def _local(moment: datetime | None) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M:%S}" if moment else ""
 
@@ -100,20 +136,13 @@ def _row(invoice: Invoice) -> list[str]:
     return [csv_cell(value) for value in values]
 
 
-def invoices_csv(invoices: Iterable[Invoice], *, encoding: str) -> bytes:
-    """The invoices as CSV with a Japanese header and CRLF line endings.
+def _rows(invoice: Invoice) -> list[list[str]]:
+    return [_row(invoice)]
 
-    ``CSV_UTF8`` starts with a BOM, without which Excel misreads UTF-8;
-    ``CSV_CP932`` is what Japanese Excel opens directly, and a character
-    CP932 lacks becomes ``?`` rather than failing the whole export.
-    """
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    writer.writerows(_row(invoice) for invoice in invoices)
-    if encoding == CSV_CP932:
-        return out.getvalue().encode("cp932", errors="replace")
-    return out.getvalue().encode("utf-8-sig")
+
+def invoices_csv(invoices: Iterable[Invoice], *, encoding: str) -> bytes:
+    """The invoices as CSV with a Japanese header (see ``CsvFile``)."""
+    return CsvFile(CSV_HEADER, _rows, encoding)(invoices)
 
 
 def invoice_print_html(invoice: Invoice) -> str:
@@ -235,16 +264,21 @@ def _upload_rows(invoice: Invoice, labels: dict[str, str]) -> Iterator[list[str]
         )
 
 
-def invoices_upload_csv(invoices: Iterable[Invoice], *, encoding: str) -> bytes:
-    """The invoices in the upload format, one row per line, for Excel
-    (``CSV_CP932``) or with a BOM (``CSV_UTF8``)."""
+def _tax_labels() -> dict[str, str]:
     labels: dict[str, str] = {}
     for label, category in csv_import.TAX_CATEGORY_LABELS.items():
         labels.setdefault(category, label)  # the first label is the template's
-    rows = [csv_import.COLUMNS]
-    for invoice in invoices:
-        rows.extend(_upload_rows(invoice, labels))
-    return _csv_bytes(rows, encoding=encoding)
+    return labels
+
+
+def _upload_format_rows(invoice: Invoice) -> Iterator[list[str]]:
+    return _upload_rows(invoice, _tax_labels())
+
+
+def invoices_upload_csv(invoices: Iterable[Invoice], *, encoding: str) -> bytes:
+    """The invoices in the upload format, one row per line, for Excel
+    (``CSV_CP932``) or with a BOM (``CSV_UTF8``)."""
+    return CsvFile(csv_import.COLUMNS, _upload_format_rows, encoding)(invoices)
 
 
 # One path from a query to a file ---------------------------------------------
@@ -257,6 +291,7 @@ class ExportFormat:
     (ダウンロード)."""
 
     load: Callable[[QuerySet[Invoice]], list[Invoice]]
+    # A ``CsvFile`` is streamed (``invoices_export_stream``).
     render: Callable[[list[Invoice]], bytes]
     content_type: str
     filename: str  # before the date
@@ -267,10 +302,14 @@ class ExportFormat:
     # invoices (``invoices.services.zip_exports``).
     background: bool = False
 
+    @property
+    def streamed(self) -> bool:
+        return isinstance(self.render, CsvFile)
+
 
 @dataclass(frozen=True)
 class ExportFile:
-    content: bytes
+    content: bytes | Iterator[bytes]  # streamed: the chunks, read once
     content_type: str
     filename: str
 
@@ -282,7 +321,7 @@ _CSV_CP932 = "text/csv; charset=Windows-31J"
 SEARCH_FORMATS = {
     CSV_UTF8: ExportFormat(
         load=export_load,
-        render=partial(invoices_csv, encoding=CSV_UTF8),
+        render=CsvFile(CSV_HEADER, _rows, CSV_UTF8),
         content_type=_CSV_UTF8,
         filename="invoices",
         suffix="utf8.csv",
@@ -291,7 +330,7 @@ SEARCH_FORMATS = {
     ),
     CSV_CP932: ExportFormat(
         load=export_load,
-        render=partial(invoices_csv, encoding=CSV_CP932),
+        render=CsvFile(CSV_HEADER, _rows, CSV_CP932),
         content_type=_CSV_CP932,
         filename="invoices",
         suffix="cp932.csv",
@@ -314,7 +353,7 @@ SEARCH_FORMATS = {
 UPLOAD_FORMATS = {
     CSV_CP932: ExportFormat(
         load=upload_format_load,
-        render=partial(invoices_upload_csv, encoding=CSV_CP932),
+        render=CsvFile(csv_import.COLUMNS, _upload_format_rows, CSV_CP932),
         content_type=_CSV_CP932,
         filename="invoices_upload",
         suffix="cp932.csv",
@@ -323,7 +362,7 @@ UPLOAD_FORMATS = {
     ),
     CSV_UTF8: ExportFormat(
         load=upload_format_load,
-        render=partial(invoices_upload_csv, encoding=CSV_UTF8),
+        render=CsvFile(csv_import.COLUMNS, _upload_format_rows, CSV_UTF8),
         content_type=_CSV_UTF8,
         filename="invoices_upload",
         suffix="utf8.csv",
@@ -348,6 +387,10 @@ def invoices_record_taken(
     )
 
 
+def _filename(file_format: ExportFormat) -> str:
+    return f"{file_format.filename}_{timezone.localdate():%Y%m%d}_{file_format.suffix}"
+
+
 def invoices_export(
     *, invoices: QuerySet[Invoice], file_format: ExportFormat, actor: User
 ) -> ExportFile:
@@ -367,7 +410,55 @@ def invoices_export(
     return ExportFile(
         content=content,
         content_type=file_format.content_type,
-        filename=(
-            f"{file_format.filename}_{timezone.localdate():%Y%m%d}_{file_format.suffix}"
-        ),
+        filename=_filename(file_format),
+    )
+
+
+def _in_order(invoices: Iterable[Invoice], ids: list[int]) -> list[Invoice]:
+    position = {pk: n for n, pk in enumerate(ids)}
+    return sorted(invoices, key=lambda invoice: position[invoice.pk])
+
+
+def invoices_export_stream(
+    *, invoices: QuerySet[Invoice], file_format: ExportFormat, actor: User
+) -> ExportFile:
+    """``invoices_export`` of a CSV format, its content written as it is
+    read, in flat memory.
+
+    The invoices' ids are read now, in the query's order, so the file and
+    the history hold the same set, and the export is recorded now, a chunk
+    of ``EXPORT_CHUNK`` invoices at a time in one transaction: a file is
+    only served once recorded. The content then reads, writes and hands
+    out one chunk at a time (one read, plus one per related set the format
+    prefetches). It runs after the view has returned: the caller reads it
+    in the request's tenant scope."""
+    writer = file_format.render
+    if not isinstance(writer, CsvFile):
+        raise ValueError("Only a CSV format is streamed.")
+    ids = list(invoices.values_list("pk", flat=True))
+    chunks = [
+        ids[start : start + EXPORT_CHUNK] for start in range(0, len(ids), EXPORT_CHUNK)
+    ]
+    with transaction.atomic():
+        for chunk in chunks:
+            taken = Invoice.objects.filter(pk__in=chunk).only(
+                "status", "municipality_id", "content_hash"
+            )
+            invoices_record_taken(
+                invoices=_in_order(taken, chunk),
+                actor=actor,
+                kind=file_format.event,
+                recorded_as=file_format.recorded_as,
+            )
+
+    def content() -> Iterator[bytes]:
+        yield writer.head()
+        for chunk in chunks:
+            loaded = file_format.load(Invoice.objects.filter(pk__in=chunk))
+            yield writer.body(_in_order(loaded, chunk))
+
+    return ExportFile(
+        content=content(),
+        content_type=file_format.content_type,
+        filename=_filename(file_format),
     )
