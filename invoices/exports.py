@@ -41,8 +41,10 @@ from partners.models import PriceBasis
 # The most invoices one export may hold (a ZIP of more than
 # settings.INVOICE_ZIP_INLINE_LIMIT is built in the background).
 EXPORT_LIMIT = 10_000
-# Invoices read, written and recorded together by a streamed export.
+# Invoices read, written and recorded together by a streamed export; the
+# first chunk is smaller, done before the response starts.
 EXPORT_CHUNK = 1000
+EXPORT_FIRST_CHUNK = 100
 
 CSV_UTF8 = "csv-utf8"
 CSV_CP932 = "csv-cp932"
@@ -524,7 +526,8 @@ def invoices_export_stream(
     invoices at a time is read (one query), written, recorded and handed
     out: as with ``invoices_export``, a chunk that fails to render is not
     recorded and none is served before it is recorded; a download cut short
-    records what was sent. The first chunk is done here, the others as the
+    records what was sent. The first chunk (``EXPORT_FIRST_CHUNK``
+    invoices, so that it is quick) is done here, the others as the
     content is read, after the view has returned: the caller reads it in
     the request's tenant scope."""
     writer = file_format.render
@@ -533,7 +536,8 @@ def invoices_export_stream(
     ids = list(invoices.values_list("pk", flat=True))
 
     def chunks() -> Iterator[bytes]:
-        for chunk in _chunks(ids):
+        first = ids[:EXPORT_FIRST_CHUNK]
+        for chunk in [first, *_chunks(ids[len(first) :])]:
             loaded = file_format.load(Invoice.objects.filter(pk__in=chunk))
             data = writer.body(_in_order(loaded, chunk))
             _export_record(chunk, file_format, actor)

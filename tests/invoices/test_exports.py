@@ -305,6 +305,7 @@ def test_a_streamed_csv_is_the_file_built_at_once(
     written at once, in the query's order, and each issued invoice is
     recorded once, before its chunk is handed out."""
     monkeypatch.setattr(exports, "EXPORT_CHUNK", 2)
+    monkeypatch.setattr(exports, "EXPORT_FIRST_CHUNK", 2)
     file_format = getattr(exports, formats)[name]
     with scopes_disabled():
         query = Invoice.objects.filter(pk__in=[i.pk for i in invoices])
