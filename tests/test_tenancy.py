@@ -378,8 +378,9 @@ def _send(client, method: str, url: str, data: dict):
         return _Raised(error)
     if response.streaming:
         # Read to the end: the test client then closes the file (closing it
-        # directly would also close the database connection).
-        b"".join(response.streaming_content)
+        # directly would also close the database connection). Kept for the
+        # listing checks (a streamed CSV export).
+        response.streamed = b"".join(response.streaming_content)
     return response
 
 
@@ -441,7 +442,8 @@ def _check_role(client, world, name, role, baseline, opened) -> list[str]:
                 "expected the page (granted)"
             )
         elif entry.lists:
-            content = response.content.decode("utf-8", errors="replace")
+            data = response.streamed if response.streaming else response.content
+            content = data.decode("utf-8", errors="replace")
             problems += [
                 f"{role}: {target.url} {problem}"
                 for problem in listing_problems(
