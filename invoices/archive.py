@@ -19,7 +19,7 @@ import io
 import logging
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -76,15 +76,28 @@ _CHUNK = 1024 * 1024
 Progress = Callable[[int, int], None]
 
 
+# Invoices read at a time when a job writes a ZIP of thousands.
+ARCHIVE_CHUNK = 500
+
+
+def _with_documents(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    return invoices.select_related(
+        "supplier", "municipality", "department", "pdf"
+    ).prefetch_related("attachments")
+
+
 def archive_load(invoices: QuerySet[Invoice]) -> list[Invoice]:
     """The invoices with what the ZIP needs (parties, stored PDF,
     attachments), read once, so that the file and the history record the
     same set."""
-    return list(
-        invoices.select_related(
-            "supplier", "municipality", "department", "pdf"
-        ).prefetch_related("attachments")
-    )
+    return list(_with_documents(invoices))
+
+
+def archive_iterate(invoices: QuerySet[Invoice]) -> Iterator[Invoice]:
+    """``archive_load`` a chunk of ``ARCHIVE_CHUNK`` invoices at a time
+    (their attachments read per chunk), for a ZIP of thousands in flat
+    memory."""
+    return _with_documents(invoices).iterator(chunk_size=ARCHIVE_CHUNK)
 
 
 def _safe(text: str) -> str:
@@ -245,13 +258,20 @@ def index_csv(rows: Iterable[list[str]]) -> bytes:
 
 
 def invoices_zip_write(
-    invoices: Iterable[Invoice], out: BinaryIO, *, progress: Progress | None = None
+    invoices: Iterable[Invoice],
+    out: BinaryIO,
+    *,
+    progress: Progress | None = None,
+    total: int | None = None,
 ) -> None:
-    """Write the ZIP of ``invoices`` (loaded by ``archive_load``) to
-    ``out``: ``<受付番号>_<請求書番号>.pdf`` per invoice, its attachments in
-    a folder of the same name, and ``index.csv``. ``progress(done, total)``
-    is called after each invoice."""
-    invoices = list(invoices)
+    """Write the ZIP of ``invoices`` (loaded by ``archive_load`` or
+    ``archive_iterate``) to ``out``: ``<受付番号>_<請求書番号>.pdf`` per
+    invoice, its attachments in a folder of the same name, and
+    ``index.csv``. ``progress(done, total)`` is called after each invoice;
+    without ``total``, the invoices are counted first (a list of them)."""
+    if total is None:
+        invoices = list(invoices)
+        total = len(invoices)
     names = _Names()
     names.take(INDEX_NAME)
     rows = []
@@ -262,7 +282,7 @@ def invoices_zip_write(
                 for file in _invoice_files(archive, names, invoice)
             )
             if progress is not None:
-                progress(done, len(invoices))
+                progress(done, total)
         archive.writestr(INDEX_NAME, index_csv(rows))
 
 

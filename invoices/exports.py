@@ -4,32 +4,47 @@ format; built in ``invoices.archive``), and the invoices in the upload
 format. The CSV builders are pure (invoices in, bytes out);
 ``invoices_export`` is the one path from a query to a file: it loads,
 renders and records the export in each issued invoice's history, and the
-view then serves the file."""
+view then serves the file. A CSV is streamed (``invoices_export_stream``):
+read, written and recorded a chunk of invoices at a time, so that the first
+bytes leave at once and memory stays flat however many invoices it holds."""
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import partial
+from functools import cache
+from itertools import chain
 
-from django.db.models import QuerySet
+from django.db import transaction
+from django.db.models import FilteredRelation, Q, QuerySet
+from django.db.models.fields.json import KT
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.spreadsheets import csv_cell
 from invoices import csv_import
 from invoices.archive import archive_load, invoices_zip
-from invoices.models import EventKind, Invoice, TaxCategory
-from invoices.presentation import invoice_document, invoice_parties
+from invoices.models import (
+    EventKind,
+    Invoice,
+    InvoiceStatus,
+    TaxCategory,
+)
+from invoices.presentation import invoice_document
 from invoices.services.records import invoices_record_export
+from partners.models import PriceBasis
 
 # The most invoices one export may hold (a ZIP of more than
 # settings.INVOICE_ZIP_INLINE_LIMIT is built in the background).
-EXPORT_LIMIT = 5000
+EXPORT_LIMIT = 10_000
+# Invoices read, written and recorded together by a streamed export; the
+# first chunk is smaller, done before the response starts.
+EXPORT_CHUNK = 1000
+EXPORT_FIRST_CHUNK = 100
 
 CSV_UTF8 = "csv-utf8"
 CSV_CP932 = "csv-cp932"
@@ -60,60 +75,151 @@ CSV_HEADER = (
 )
 
 
-def export_load(invoices: QuerySet[Invoice]) -> list[Invoice]:
-    """The invoices with what the files need, read once, so that the file
-    and the history record the same set."""
-    return list(
-        invoices.select_related(
-            "supplier", "municipality", "department"
-        ).prefetch_related("tax_summaries")
-    )
+# The search CSV's columns, read as values: no model instance per invoice,
+# so that a long export runs at the speed of its query. The parties as
+# ``invoice_parties`` gives them: printed on the invoice (its snapshot) once
+# issued, else the live names.
+_PRINTED_PARTIES = {
+    "printed_supplier": KT("snapshot__supplier__name"),
+    "printed_registration_number": KT("snapshot__supplier__registration_number"),
+    "printed_municipality": KT("snapshot__addressee__municipality"),
+    "printed_department": KT("snapshot__addressee__department"),
+}
+_LIVE_PARTIES = (
+    "supplier__legal_name",
+    "supplier__registration_number",
+    "municipality__name",
+    "department__name",
+)
+
+
+def _taxes() -> dict[str, FilteredRelation]:
+    """The 10% and 8% tax summaries joined (new objects for each query:
+    a query keeps state on them)."""
+    return {
+        name: FilteredRelation(
+            "tax_summaries", condition=Q(tax_summaries__tax_category=category)
+        )
+        for name, category in (
+            ("standard", TaxCategory.STANDARD),
+            ("reduced", TaxCategory.REDUCED),
+        )
+    }
+
+
+_VALUES = (
+    "pk",
+    "status",
+    "number",
+    "receipt_number",
+    *_LIVE_PARTIES,
+    *_PRINTED_PARTIES,
+    "issue_date",
+    "transaction_date",
+    "transaction_end_date",
+    "due_date",
+    "subject",
+    "price_basis",
+    "standard__taxable_amount",
+    "standard__tax_amount",
+    "reduced__taxable_amount",
+    "reduced__tax_amount",
+    "total",
+    "received_at",
+    "opened_at",
+    "payment_deadline",
+)
+
+
+def export_load(invoices: QuerySet[Invoice]) -> list[dict]:
+    """What the search CSV needs of the invoices, read once (one query),
+    so that the file and the history record the same set."""
+    return list(invoices.annotate(**_PRINTED_PARTIES, **_taxes()).values(*_VALUES))
+
+
+@dataclass(frozen=True)
+class CsvFile:
+    """A CSV of invoices with CRLF line endings, written a chunk of
+    invoices at a time: ``head()`` (the header row), then ``body()`` of
+    each chunk. ``CSV_UTF8`` starts with a BOM, without which Excel
+    misreads UTF-8; ``CSV_CP932`` is what Japanese Excel opens directly,
+    and a character CP932 lacks becomes ``?`` rather than failing the whole
+    export. Called with all the invoices, it is the whole file."""
+
+    header: Sequence
+    rows: Callable[[Invoice], Iterable[list[str]]]
+    encoding: str
+
+    def _encode(self, rows: Iterable[Sequence], *, first: bool) -> bytes:
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\r\n").writerows(rows)
+        if self.encoding == CSV_CP932:
+            return out.getvalue().encode("cp932", errors="replace")
+        return out.getvalue().encode("utf-8-sig" if first else "utf-8")
+
+    def head(self) -> bytes:
+        return self._encode([self.header], first=True)
+
+    def body(self, invoices: Iterable[Invoice]) -> bytes:
+        return self._encode(
+            (row for invoice in invoices for row in self.rows(invoice)), first=False
+        )
+
+    def __call__(self, invoices: Iterable[Invoice]) -> bytes:
+        return self.head() + self.body(invoices)
 
 
 def _local(moment: datetime | None) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M:%S}" if moment else ""
 
 
-def _row(invoice: Invoice) -> list[str]:
-    taxes = {s.tax_category: s for s in invoice.tax_summaries.all()}
-    standard, reduced = taxes.get(TaxCategory.STANDARD), taxes.get(TaxCategory.REDUCED)
+@cache
+def _labels(language: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    """The status and price-basis labels in ``language`` (the active one),
+    translated once rather than for every row."""
+    return (
+        {value: str(label) for value, label in InvoiceStatus.choices},
+        {value: str(label) for value, label in PriceBasis.choices},
+    )
+
+
+def _row(invoice: dict) -> list[str]:
+    """One invoice read by ``export_load``."""
+    statuses, price_bases = _labels(translation.get_language())
+    if invoice["status"] == InvoiceStatus.DRAFT:
+        parties = [invoice[name] for name in _LIVE_PARTIES]
+    else:
+        parties = [invoice[name] for name in _PRINTED_PARTIES]
     values = [
-        invoice.number,
-        invoice.receipt_number,
-        *invoice_parties(invoice),
-        invoice.issue_date,
-        invoice.transaction_date,
-        invoice.transaction_end_date,
-        invoice.due_date,
-        invoice.subject,
-        invoice.get_price_basis_display(),
-        standard.taxable_amount if standard else "",
-        standard.tax_amount if standard else "",
-        reduced.taxable_amount if reduced else "",
-        reduced.tax_amount if reduced else "",
-        invoice.total,
-        invoice.get_status_display(),
-        _local(invoice.received_at),
-        _local(invoice.opened_at),
-        invoice.payment_deadline,
+        invoice["number"],
+        invoice["receipt_number"],
+        *parties,
+        invoice["issue_date"],
+        invoice["transaction_date"],
+        invoice["transaction_end_date"],
+        invoice["due_date"],
+        invoice["subject"],
+        price_bases[invoice["price_basis"]],
+        invoice["standard__taxable_amount"],
+        invoice["standard__tax_amount"],
+        invoice["reduced__taxable_amount"],
+        invoice["reduced__tax_amount"],
+        invoice["total"],
+        statuses[invoice["status"]],
+        _local(invoice["received_at"]),
+        _local(invoice["opened_at"]),
+        invoice["payment_deadline"],
     ]
     return [csv_cell(value) for value in values]
 
 
-def invoices_csv(invoices: Iterable[Invoice], *, encoding: str) -> bytes:
-    """The invoices as CSV with a Japanese header and CRLF line endings.
+def _rows(invoice: dict) -> list[list[str]]:
+    return [_row(invoice)]
 
-    ``CSV_UTF8`` starts with a BOM, without which Excel misreads UTF-8;
-    ``CSV_CP932`` is what Japanese Excel opens directly, and a character
-    CP932 lacks becomes ``?`` rather than failing the whole export.
-    """
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    writer.writerows(_row(invoice) for invoice in invoices)
-    if encoding == CSV_CP932:
-        return out.getvalue().encode("cp932", errors="replace")
-    return out.getvalue().encode("utf-8-sig")
+
+def invoices_csv(invoices: Iterable[dict], *, encoding: str) -> bytes:
+    """The invoices as CSV with a Japanese header (see ``CsvFile``)."""
+    return CsvFile(CSV_HEADER, _rows, encoding)(invoices)
 
 
 def invoice_print_html(invoice: Invoice) -> str:
@@ -235,16 +341,21 @@ def _upload_rows(invoice: Invoice, labels: dict[str, str]) -> Iterator[list[str]
         )
 
 
-def invoices_upload_csv(invoices: Iterable[Invoice], *, encoding: str) -> bytes:
-    """The invoices in the upload format, one row per line, for Excel
-    (``CSV_CP932``) or with a BOM (``CSV_UTF8``)."""
+def _tax_labels() -> dict[str, str]:
     labels: dict[str, str] = {}
     for label, category in csv_import.TAX_CATEGORY_LABELS.items():
         labels.setdefault(category, label)  # the first label is the template's
-    rows = [csv_import.COLUMNS]
-    for invoice in invoices:
-        rows.extend(_upload_rows(invoice, labels))
-    return _csv_bytes(rows, encoding=encoding)
+    return labels
+
+
+def _upload_format_rows(invoice: Invoice) -> Iterator[list[str]]:
+    return _upload_rows(invoice, _tax_labels())
+
+
+def invoices_upload_csv(invoices: Iterable[Invoice], *, encoding: str) -> bytes:
+    """The invoices in the upload format, one row per line, for Excel
+    (``CSV_CP932``) or with a BOM (``CSV_UTF8``)."""
+    return CsvFile(csv_import.COLUMNS, _upload_format_rows, encoding)(invoices)
 
 
 # One path from a query to a file ---------------------------------------------
@@ -256,7 +367,8 @@ class ExportFormat:
     A CSV is data taken out (CSV出力); the ZIP hands out the documents
     (ダウンロード)."""
 
-    load: Callable[[QuerySet[Invoice]], list[Invoice]]
+    load: Callable[[QuerySet[Invoice]], list[Invoice] | list[dict]]
+    # A ``CsvFile`` is streamed (``invoices_export_stream``).
     render: Callable[[list[Invoice]], bytes]
     content_type: str
     filename: str  # before the date
@@ -267,10 +379,14 @@ class ExportFormat:
     # invoices (``invoices.services.zip_exports``).
     background: bool = False
 
+    @property
+    def streamed(self) -> bool:
+        return isinstance(self.render, CsvFile)
+
 
 @dataclass(frozen=True)
 class ExportFile:
-    content: bytes
+    content: bytes | Iterator[bytes]  # streamed: the chunks, read once
     content_type: str
     filename: str
 
@@ -282,7 +398,7 @@ _CSV_CP932 = "text/csv; charset=Windows-31J"
 SEARCH_FORMATS = {
     CSV_UTF8: ExportFormat(
         load=export_load,
-        render=partial(invoices_csv, encoding=CSV_UTF8),
+        render=CsvFile(CSV_HEADER, _rows, CSV_UTF8),
         content_type=_CSV_UTF8,
         filename="invoices",
         suffix="utf8.csv",
@@ -291,7 +407,7 @@ SEARCH_FORMATS = {
     ),
     CSV_CP932: ExportFormat(
         load=export_load,
-        render=partial(invoices_csv, encoding=CSV_CP932),
+        render=CsvFile(CSV_HEADER, _rows, CSV_CP932),
         content_type=_CSV_CP932,
         filename="invoices",
         suffix="cp932.csv",
@@ -314,7 +430,7 @@ SEARCH_FORMATS = {
 UPLOAD_FORMATS = {
     CSV_CP932: ExportFormat(
         load=upload_format_load,
-        render=partial(invoices_upload_csv, encoding=CSV_CP932),
+        render=CsvFile(csv_import.COLUMNS, _upload_format_rows, CSV_CP932),
         content_type=_CSV_CP932,
         filename="invoices_upload",
         suffix="cp932.csv",
@@ -323,7 +439,7 @@ UPLOAD_FORMATS = {
     ),
     CSV_UTF8: ExportFormat(
         load=upload_format_load,
-        render=partial(invoices_upload_csv, encoding=CSV_UTF8),
+        render=CsvFile(csv_import.COLUMNS, _upload_format_rows, CSV_UTF8),
         content_type=_CSV_UTF8,
         filename="invoices_upload",
         suffix="utf8.csv",
@@ -348,6 +464,39 @@ def invoices_record_taken(
     )
 
 
+def _filename(file_format: ExportFormat) -> str:
+    return f"{file_format.filename}_{timezone.localdate():%Y%m%d}_{file_format.suffix}"
+
+
+def _pk(loaded: Invoice | dict) -> int:
+    return loaded["pk"] if isinstance(loaded, dict) else loaded.pk
+
+
+def _in_order(invoices: Iterable[Invoice], ids: list[int]) -> list[Invoice]:
+    position = {pk: n for n, pk in enumerate(ids)}
+    return sorted(invoices, key=lambda invoice: position[_pk(invoice)])
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[n : n + EXPORT_CHUNK] for n in range(0, len(ids), EXPORT_CHUNK)]
+
+
+@transaction.atomic
+def _export_record(ids: list[int], file_format: ExportFormat, actor: User) -> None:
+    """``invoices_record_taken`` of the invoices ``ids``, in order, reading
+    what the history needs a chunk at a time."""
+    for chunk in _chunks(ids):
+        taken = Invoice.objects.filter(pk__in=chunk).only(
+            "status", "municipality_id", "content_hash"
+        )
+        invoices_record_taken(
+            invoices=_in_order(taken, chunk),
+            actor=actor,
+            kind=file_format.event,
+            recorded_as=file_format.recorded_as,
+        )
+
+
 def invoices_export(
     *, invoices: QuerySet[Invoice], file_format: ExportFormat, actor: User
 ) -> ExportFile:
@@ -358,16 +507,46 @@ def invoices_export(
     render is not recorded, and a file is only served once recorded."""
     loaded = file_format.load(invoices)
     content = file_format.render(loaded)
-    invoices_record_taken(
-        invoices=loaded,
-        actor=actor,
-        kind=file_format.event,
-        recorded_as=file_format.recorded_as,
-    )
+    _export_record([_pk(invoice) for invoice in loaded], file_format, actor)
     return ExportFile(
         content=content,
         content_type=file_format.content_type,
-        filename=(
-            f"{file_format.filename}_{timezone.localdate():%Y%m%d}_{file_format.suffix}"
-        ),
+        filename=_filename(file_format),
+    )
+
+
+def invoices_export_stream(
+    *, invoices: QuerySet[Invoice], file_format: ExportFormat, actor: User
+) -> ExportFile:
+    """``invoices_export`` of a CSV format, written as it is read, in flat
+    memory: the first bytes leave at once however many invoices it holds.
+
+    The invoices' ids are read now, in the query's order, so that the file
+    and the history hold the same set. Then a chunk of ``EXPORT_CHUNK``
+    invoices at a time is read (one query), written, recorded and handed
+    out: as with ``invoices_export``, a chunk that fails to render is not
+    recorded and none is served before it is recorded; a download cut short
+    records what was sent. The first chunk (``EXPORT_FIRST_CHUNK``
+    invoices, so that it is quick) is done here, the others as the
+    content is read, after the view has returned: the caller reads it in
+    the request's tenant scope."""
+    writer = file_format.render
+    if not isinstance(writer, CsvFile):
+        raise ValueError("Only a CSV format is streamed.")
+    ids = list(invoices.values_list("pk", flat=True))
+
+    def chunks() -> Iterator[bytes]:
+        first = ids[:EXPORT_FIRST_CHUNK]
+        for chunk in [first, *_chunks(ids[len(first) :])]:
+            loaded = file_format.load(Invoice.objects.filter(pk__in=chunk))
+            data = writer.body(_in_order(loaded, chunk))
+            _export_record(chunk, file_format, actor)
+            yield data
+
+    rest = chunks()
+    first = writer.head() + next(rest, b"")
+    return ExportFile(
+        content=chain([first], rest),
+        content_type=file_format.content_type,
+        filename=_filename(file_format),
     )

@@ -1,8 +1,10 @@
 """What is printed on an issued invoice, frozen as JSON at issue."""
 
+from collections.abc import Sequence
+
 from django.utils.translation import gettext
 
-from invoices.models import Invoice
+from invoices.models import Invoice, InvoiceLine, InvoiceTaxSummary
 from municipality.audit import canonical_json, sha256_hex
 from partners.models import BankAccount
 
@@ -30,6 +32,10 @@ def _line_snapshot(line) -> dict:
     return snapshot
 
 
+def _position(line: InvoiceLine) -> int:
+    return line.position
+
+
 def lines_snapshot(invoice: Invoice, lines=None) -> list[dict]:
     """``lines``: the invoice's lines in position order, when the caller
     has them already (the chain verifier prefetches them in bulk)."""
@@ -38,7 +44,7 @@ def lines_snapshot(invoice: Invoice, lines=None) -> list[dict]:
     return [_line_snapshot(line) for line in lines]
 
 
-def _withholding(invoice: Invoice, lines=None) -> dict:
+def _withholding(invoice: Invoice, lines: Sequence[InvoiceLine] | None = None) -> dict:
     """源泉徴収, when a line is subject to it (absent otherwise, as on
     invoices issued before withholding existed). Stored amounts without
     such a line are stated too, so that the content check notices them."""
@@ -58,11 +64,16 @@ def _withholding(invoice: Invoice, lines=None) -> dict:
     }
 
 
-def totals_snapshot(invoice: Invoice, lines=None, tax_summaries=None) -> dict:
-    """``lines`` and ``tax_summaries`` (by tax category), when the caller
-    has them already."""
+def totals_snapshot(
+    invoice: Invoice,
+    lines: Sequence[InvoiceLine] | None = None,
+    tax_summaries: Sequence[InvoiceTaxSummary] | None = None,
+) -> dict:
+    """``lines`` and ``tax_summaries``, when the caller has them already."""
     if tax_summaries is None:
         tax_summaries = invoice.tax_summaries.order_by("tax_category")
+    else:
+        tax_summaries = sorted(tax_summaries, key=lambda s: s.tax_category)
     return {
         **_withholding(invoice, lines),
         "subtotal": str(invoice.subtotal),
@@ -112,8 +123,17 @@ def header_snapshot(invoice: Invoice) -> dict:
     }
 
 
-def invoice_snapshot(invoice: Invoice, *, bank_account: BankAccount | None) -> dict:
-    """Everything printed on the invoice, as JSON values."""
+def invoice_snapshot(
+    invoice: Invoice,
+    *,
+    bank_account: BankAccount | None,
+    lines: Sequence[InvoiceLine] | None = None,
+    tax_summaries: Sequence[InvoiceTaxSummary] | None = None,
+) -> dict:
+    """Everything printed on the invoice, as JSON values. Its lines and tax
+    summaries are read, or taken from ``lines`` and ``tax_summaries``:
+    rows not saved yet (``invoices.services.drafts.DraftRows``), in the
+    form the database gives back."""
     supplier = invoice.supplier
     corrected = invoice.corrects
     return {
@@ -144,8 +164,10 @@ def invoice_snapshot(invoice: Invoice, *, bank_account: BankAccount | None) -> d
         }
         if corrected
         else None,
-        "lines": lines_snapshot(invoice),
-        **totals_snapshot(invoice),
+        "lines": lines_snapshot(invoice)
+        if lines is None
+        else [_line_snapshot(line) for line in sorted(lines, key=_position)],
+        **totals_snapshot(invoice, lines=lines, tax_summaries=tax_summaries),
     }
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import User
-from invoices.audit import event_append, events_write
+from invoices.audit import event_append, events_append, events_write
 from invoices.duties import (
     DutyConflictError,
     invoice_in_conflict,
@@ -194,3 +194,27 @@ def invoices_transition(
             setattr(row, name, value)
     events_write(events)
     return rows
+
+
+def invoices_insert(*, invoices: list[Invoice], to: str, actor: User | None) -> None:
+    """Insert new invoices, built in memory as drafts, in one statement and
+    in status ``to``: as if each had been saved as a draft and moved to
+    ``to`` at once, which must be a move of ``TRANSITIONS`` (an upload that
+    issues what it creates). Each gets its event, as ``invoice_transition``
+    records it. The caller has set the fields that go with the move, and
+    inserts the invoices' lines after them."""
+    if to != S.DRAFT and to not in TRANSITIONS[S.DRAFT]:
+        raise TransitionError(Invoice(status=S.DRAFT), to)
+    for invoice in invoices:
+        invoice.status = to
+    Invoice.objects.bulk_create(invoices)
+    for invoice in invoices:
+        invoice._stored_status = to  # as ``save`` and ``from_db`` leave it
+    if to != S.DRAFT:
+        events_append(
+            invoices=invoices,
+            kind=_EVENTS[to],
+            actor=actor,
+            from_status=S.DRAFT,
+            to_status=to,
+        )

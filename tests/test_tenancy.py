@@ -509,8 +509,9 @@ def _send(client, method: str, url: str, data: dict, api_key: str | None = None)
         return _Raised(error)
     if response.streaming:
         # Read to the end: the test client then closes the file (closing it
-        # directly would also close the database connection).
-        b"".join(response.streaming_content)
+        # directly would also close the database connection). Kept for the
+        # listing checks (a streamed CSV export).
+        response.streamed = b"".join(response.streaming_content)
     return response
 
 
@@ -575,7 +576,8 @@ def _check_role(client, world, name, role, baseline, opened) -> list[str]:
                 "expected the page (granted)"
             )
         elif entry.lists:
-            content = response.content.decode("utf-8", errors="replace")
+            data = response.streamed if response.streaming else response.content
+            content = data.decode("utf-8", errors="replace")
             problems += [
                 f"{role}: {target.url} {problem}"
                 for problem in listing_problems(

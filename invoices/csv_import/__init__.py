@@ -4,8 +4,9 @@ One row per invoice line; the rows with the same 請求書番号 form one
 invoice. ``csv_parse`` decodes and checks a whole file without writing
 anything, and describes every invoice it would create and every problem,
 at the row and column Excel shows. ``csv_import`` parses the file again and
-creates the invoices through the services of screen entry
-(``invoice_draft_save``, ``invoice_issue``) in one transaction.
+creates the invoices with the rules of screen entry, in bulk (the services'
+``draft_build``, ``drafts_insert``, ``invoices_issue_built``), in one
+transaction.
 
 One module per step, in the order a file goes through them:
 

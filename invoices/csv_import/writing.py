@@ -23,11 +23,16 @@ from invoices.csv_import.results import (
     RowError,
 )
 from invoices.models import Invoice
-from invoices.services.drafts import NUMBER_TAKEN, invoice_draft_save
+from invoices.services.drafts import (
+    NUMBER_TAKEN,
+    DraftsError,
+    draft_build,
+    drafts_insert,
+)
 from invoices.services.issue import (
     IssueProblem,
     content_issue_problems,
-    invoice_issue,
+    invoices_issue_built,
     supplier_issue_problems,
 )
 from partners.models import Connection, Supplier
@@ -91,13 +96,15 @@ def csv_import(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Invoice]:
     """Create every invoice of the file, as drafts or issued (``issue``),
-    through the services of screen entry, in one transaction: with any
-    problem or exception, nothing remains.
+    with the rules of screen entry (``draft_build``, then ``drafts_insert``
+    or ``invoices_issue_built``, the bulk forms of ``invoice_draft_save``
+    and ``invoice_issue``), in one transaction: with any problem or
+    exception, nothing remains.
 
     Parses the file again rather than trusting an earlier preview. Raises
     ``CsvImportError`` listing the problems. ``progress(done_lines,
-    total_lines)`` reports the lines written; it runs inside the
-    transaction. Needs no active scope. May run inside the caller's
+    total_lines)`` reports the lines checked, then the end of writing;
+    it runs inside the transaction. Needs no active scope. May run inside the caller's
     transaction (e.g. to mark the upload done with it).
     """
     result = csv_parse(data=data, supplier=supplier)
@@ -113,32 +120,38 @@ def csv_import(
         .in_bulk({invoice.connection_id for invoice in result.invoices})
     )
     municipality_ids = sorted({c.municipality_id for c in connections.values()})
-    created = []
+    built = []
     done = reported = 0
     # The services run in the scope of the municipalities the file is
     # addressed to, as screen entry runs in the scope of the supplier's
-    # municipalities: their unique checks (full_clean) need a scope, and a
-    # query that strays to another tenant's data still finds nothing.
+    # municipalities: a query that strays to another tenant's data finds
+    # nothing. Each invoice is checked and built in memory as screen entry
+    # checks it, then all are written at once (one insert per table).
     with scope(municipality=municipality_ids), transaction.atomic():
         for parsed in result.invoices:
             try:
-                invoice = invoice_draft_save(
-                    supplier=supplier,
-                    actor=actor,
-                    connection=connections[parsed.connection_id],
-                    fields=parsed.fields,
-                    lines=list(parsed.lines),
+                built.append(
+                    draft_build(
+                        supplier=supplier,
+                        actor=actor,
+                        connection=connections[parsed.connection_id],
+                        fields=parsed.fields,
+                        lines=list(parsed.lines),
+                    )
                 )
-                if issue:
-                    invoice = invoice_issue(invoice=invoice, actor=actor)
             except ValidationError as error:
-                # E.g. the number was taken since the file was parsed.
                 raise CsvImportError([_service_error(parsed, error)]) from error
-            created.append(invoice)
             done += len(parsed.lines)
             if progress and done - reported >= PROGRESS_EVERY:
                 progress(done, result.line_count)
                 reported = done
+        write = invoices_issue_built if issue else drafts_insert
+        try:
+            created = write(supplier=supplier, actor=actor, drafts=built)
+        except DraftsError as error:
+            # E.g. the number was taken since the file was parsed.
+            parsed = result.invoices[error.index]
+            raise CsvImportError([_service_error(parsed, error.error)]) from error
         if progress:
             progress(result.line_count, result.line_count)
     return created

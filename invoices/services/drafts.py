@@ -1,11 +1,12 @@
 """Drafts (下書き): create, update, delete, copy and correct."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy as _
 
@@ -19,7 +20,7 @@ from invoices.tax import (
     negative_total_problems,
 )
 from invoices.withholding import invoice_withholding, withholding_problems
-from invoices.workflow import invoice_lock
+from invoices.workflow import invoice_lock, invoices_insert
 from partners.models import Connection, Supplier
 
 # Fields of an invoice a supplier fills in (the rest is the city's or derived).
@@ -88,14 +89,38 @@ def connection_check(*, connection: Connection, supplier: Supplier) -> None:
         raise ValidationError({"connection": CONNECTION_INACTIVE})
 
 
-def _lines_write(invoice: Invoice, lines: list[LineInput]) -> None:
-    """Replace the draft's lines and recompute its totals.
+@dataclass
+class DraftRows:
+    """A draft's rows built in memory and checked, not yet written: the
+    invoice with its totals set, its lines and its tax summaries. Decimal
+    values are as the database gives them back, so what is computed from
+    the rows (a snapshot, a content hash) is what would be computed from
+    the saved rows."""
+
+    invoice: Invoice
+    lines: list[InvoiceLine]
+    tax_summaries: list[InvoiceTaxSummary]
+
+
+def _as_stored(row) -> None:
+    """Round each decimal value of ``row`` to its column's decimal places,
+    as the database stores and returns it (``2.5`` → ``2.500``)."""
+    for field in row._meta.concrete_fields:
+        value = getattr(row, field.attname)
+        if isinstance(field, models.DecimalField) and value is not None:
+            exponent = Decimal(1).scaleb(-field.decimal_places)
+            setattr(row, field.attname, Decimal(value).quantize(exponent))
+
+
+def _lines_build(invoice: Invoice, lines: list[LineInput]) -> DraftRows:
+    """The draft's lines and tax summaries from ``lines``, and its totals
+    set on ``invoice``; nothing is written.
 
     Raises ``ValidationError`` naming the amount when a line, a per-rate
     sum or a total would not fit its column, when a line's signs do not go
     together, when discounts and returns make a per-rate net or the
     total negative, or when lines subject to withholding are not allowed
-    (``invoices.withholding``); nothing is written then.
+    (``invoices.withholding``).
     """
     rounding = invoice.supplier.tax_rounding
     if problems := [
@@ -145,14 +170,12 @@ def _lines_write(invoice: Invoice, lines: list[LineInput]) -> None:
         )
     ):
         raise ValidationError(problems)
-    invoice.lines.all().delete()
-    invoice.tax_summaries.all().delete()
     for row in rows:
         # The database enforces the line constraints; checking them here too
         # would cost two queries per line (CSV imports have thousands).
         row.full_clean(exclude=["invoice"], validate_constraints=False)
-    InvoiceLine.objects.bulk_create(rows)
-    InvoiceTaxSummary.objects.bulk_create(
+        _as_stored(row)
+    summaries = [
         InvoiceTaxSummary(
             invoice=invoice,
             tax_category=b.category,
@@ -161,12 +184,26 @@ def _lines_write(invoice: Invoice, lines: list[LineInput]) -> None:
             tax_amount=b.tax_amount,
         )
         for b in totals.buckets
-    )
+    ]
+    for summary in summaries:
+        _as_stored(summary)
     invoice.subtotal = totals.subtotal
     invoice.tax_total = totals.tax_total
     invoice.total = totals.total
     invoice.withholding_base = withholding.base if withholding else 0
     invoice.withholding_tax = withholding.tax if withholding else 0
+    _as_stored(invoice)
+    return DraftRows(invoice, rows, summaries)
+
+
+def _lines_write(invoice: Invoice, lines: list[LineInput]) -> None:
+    """Replace the draft's lines and recompute its totals (see
+    ``_lines_build`` for what it refuses; nothing is written then)."""
+    built = _lines_build(invoice, lines)
+    invoice.lines.all().delete()
+    invoice.tax_summaries.all().delete()
+    InvoiceLine.objects.bulk_create(built.lines)
+    InvoiceTaxSummary.objects.bulk_create(built.tax_summaries)
     invoice.save(
         update_fields=[
             "subtotal",
@@ -177,6 +214,15 @@ def _lines_write(invoice: Invoice, lines: list[LineInput]) -> None:
             "updated_at",
         ]
     )
+
+
+def _draft_fields_set(invoice: Invoice, connection: Connection, fields: dict) -> None:
+    invoice.connection = connection
+    invoice.department = connection.department
+    invoice.municipality = connection.municipality
+    for name in DRAFT_FIELDS:
+        if name in fields:
+            setattr(invoice, name, fields[name])
 
 
 @transaction.atomic
@@ -202,12 +248,7 @@ def invoice_draft_save(
         invoice = invoice_lock(invoice)
         if invoice.supplier_id != supplier.pk or not invoice.is_draft:
             raise ValidationError(gettext("下書きではない請求書は編集できません。"))
-    invoice.connection = connection
-    invoice.department = connection.department
-    invoice.municipality = connection.municipality
-    for name in DRAFT_FIELDS:
-        if name in fields:
-            setattr(invoice, name, fields[name])
+    _draft_fields_set(invoice, connection, fields)
     invoice.full_clean(exclude=["created_by"])
     try:
         with transaction.atomic():
@@ -218,6 +259,110 @@ def invoice_draft_save(
         raise ValidationError({"number": NUMBER_TAKEN}) from error
     _lines_write(invoice, lines)
     return invoice
+
+
+# Many new drafts at once (the CSV upload) ------------------------------------
+# The rules of ``invoice_draft_save``, in two steps: each draft is checked
+# and built in memory (``draft_build``, no query), then all are written with
+# one insert per table (``drafts_insert``), their numbers checked together.
+
+_IN_CHUNK = 2000  # numbers per ``IN`` query (SQLite limits its parameters)
+
+# Checked for all drafts at once, or known already: the numbers' uniqueness
+# (``_numbers_check``), the addressee's rows (``connection_check`` on the
+# objects given) and the check constraints (the database enforces them; the
+# callers' forms and the CSV reader name the fields). Django would query the
+# database for each of them, for each invoice.
+_CHECKED_TOGETHER = [
+    "created_by",
+    "supplier",
+    "connection",
+    "department",
+    "municipality",
+    "corrects",
+]
+
+
+class DraftsError(Exception):
+    """One draft of several refused: its place in the order given
+    (``index``) and why (``error``, as ``invoice_draft_save`` raises it)."""
+
+    def __init__(self, index: int, error: ValidationError):
+        self.index = index
+        self.error = error
+        super().__init__(f"{index}: {' '.join(error.messages)}")
+
+
+def draft_build(
+    *,
+    supplier: Supplier,
+    actor: User,
+    connection: Connection,
+    fields: dict,
+    lines: list[LineInput],
+) -> DraftRows:
+    """A new draft checked as ``invoice_draft_save`` checks it, built in
+    memory and not saved; ``drafts_insert`` saves it with others and
+    checks its number. Raises ``ValidationError`` as that service does."""
+    connection_check(connection=connection, supplier=supplier)
+    invoice = Invoice(supplier=supplier, created_by=actor)
+    _draft_fields_set(invoice, connection, fields)
+    invoice.full_clean(
+        exclude=_CHECKED_TOGETHER, validate_unique=False, validate_constraints=False
+    )
+    return _lines_build(invoice, lines)
+
+
+def _numbers_check(supplier: Supplier, invoices: list[Invoice]) -> None:
+    """Raise ``DraftsError`` for the first invoice whose number is taken,
+    by the supplier's saved invoices or by an earlier one of ``invoices``."""
+    first = {}
+    for index, invoice in enumerate(invoices):
+        if invoice.number in first:
+            raise DraftsError(index, ValidationError({"number": NUMBER_TAKEN}))
+        first[invoice.number] = index
+    numbers = list(first)
+    taken = [
+        number
+        for start in range(0, len(numbers), _IN_CHUNK)
+        for number in Invoice.objects.with_scopes_disabled()
+        .filter(supplier=supplier, number__in=numbers[start : start + _IN_CHUNK])
+        .values_list("number", flat=True)
+    ]
+    if taken:
+        index = min(first[number] for number in taken)
+        raise DraftsError(index, ValidationError({"number": NUMBER_TAKEN}))
+
+
+@transaction.atomic
+def drafts_insert(
+    *,
+    supplier: Supplier,
+    actor: User,
+    drafts: Sequence[DraftRows],
+    status: str = InvoiceStatus.DRAFT,
+) -> list[Invoice]:
+    """Save the drafts of ``draft_build``, in the order given, with one
+    insert per table, after checking their numbers. With another
+    ``status`` (``invoices_issue_built`` has set the issue's fields), they
+    are inserted in it, each with its event (``invoices_insert``).
+
+    Raises ``DraftsError`` naming the first draft whose number is taken;
+    nothing is saved then."""
+    invoices = [draft.invoice for draft in drafts]
+    _numbers_check(supplier, invoices)
+    try:
+        with transaction.atomic():
+            invoices_insert(invoices=invoices, to=status, actor=actor)
+    except IntegrityError:
+        # A number taken since the check (two uploads at the same moment).
+        _numbers_check(supplier, invoices)
+        raise
+    InvoiceLine.objects.bulk_create(line for draft in drafts for line in draft.lines)
+    InvoiceTaxSummary.objects.bulk_create(
+        summary for draft in drafts for summary in draft.tax_summaries
+    )
+    return invoices
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@ number, the payee account it names.
 """
 
 import enum
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -14,13 +15,19 @@ from django.utils.translation import gettext, gettext_lazy as _
 from accounts.models import User
 from invoices.deadlines import payment_deadline
 from invoices.models import Invoice, InvoiceStatus, ReceiptCounter
-from invoices.services.drafts import connection_check
-from invoices.services.notifications import invoice_notify
-from invoices.services.pdf import invoice_pdf_request
+from invoices.services.drafts import (
+    DraftRows,
+    DraftsError,
+    connection_check,
+    drafts_insert,
+)
+from invoices.services.notifications import invoice_notify, invoices_notify_department
+from invoices.services.pdf import invoice_pdf_request, invoices_pdf_request
 from invoices.signals import invoices_decided
 from invoices.snapshot import content_hash, invoice_snapshot
 from invoices.withholding import corporation_problem
 from invoices.workflow import TransitionError, invoice_lock, invoice_transition
+from municipality.models import Municipality
 from municipality.selectors import staff_for_department
 from partners.models import BankAccount, Supplier
 
@@ -29,15 +36,25 @@ def _fiscal_year(day: date) -> int:
     return day.year if day.month >= 4 else day.year - 1
 
 
-def _receipt_number_take(invoice: Invoice, when: datetime) -> str:
-    """The next 受付番号 of the municipality's fiscal year, without gaps."""
+def _receipt_numbers_take(
+    municipality: Municipality, when: datetime, count: int
+) -> list[str]:
+    """The next ``count`` 受付番号 of the municipality's fiscal year, in
+    order, without gaps."""
     fiscal_year = _fiscal_year(timezone.localdate(when))
     counter, _ = ReceiptCounter.objects.select_for_update().get_or_create(
-        municipality=invoice.municipality, fiscal_year=fiscal_year
+        municipality=municipality, fiscal_year=fiscal_year
     )
-    counter.last += 1
+    first = counter.last + 1
+    counter.last += count
     counter.save(update_fields=["last"])
-    return f"{fiscal_year}-{counter.last:06d}"
+    return [f"{fiscal_year}-{n:06d}" for n in range(first, counter.last + 1)]
+
+
+def _receipt_number_take(invoice: Invoice, when: datetime) -> str:
+    """The next 受付番号 of the municipality's fiscal year, without gaps."""
+    (number,) = _receipt_numbers_take(invoice.municipality, when, 1)
+    return number
 
 
 class IssueProblem(enum.StrEnum):
@@ -178,3 +195,71 @@ def invoice_issue(
         sender=Invoice, invoices=[invoice], status=InvoiceStatus.ISSUED
     )
     return invoice
+
+
+def _built_issue_problems(supplier: Supplier, draft: DraftRows) -> list[str]:
+    """``invoice_issue_problems`` of a draft built in memory (a new one
+    corrects nothing)."""
+    problems = [
+        str(_ISSUE_PROBLEM_MESSAGES[problem])
+        for problem in (
+            *supplier_issue_problems(supplier=supplier),
+            *content_issue_problems(
+                has_lines=bool(draft.lines), total=draft.invoice.total
+            ),
+        )
+    ]
+    if not supplier.is_individual and any(line.withholding for line in draft.lines):
+        problems.append(corporation_problem())
+    return problems
+
+
+@transaction.atomic
+def invoices_issue_built(
+    *, supplier: Supplier, actor: User, drafts: Sequence[DraftRows]
+) -> list[Invoice]:
+    """Save and issue new drafts built in memory (``draft_build``, the CSV
+    upload): what ``invoice_draft_save`` then ``invoice_issue`` do for each,
+    with the supplier's default account as the payee, done for all at once
+    (one insert per table, one receipt counter update per municipality,
+    the events in one chain append, each department's staff read once).
+
+    Raises ``DraftsError`` naming the first draft that cannot be issued or
+    whose number is taken, with every problem of that draft; nothing is
+    saved then."""
+    for index, draft in enumerate(drafts):
+        if problems := _built_issue_problems(supplier, draft):
+            raise DraftsError(index, ValidationError(problems))
+    invoices = [draft.invoice for draft in drafts]
+    if not invoices:
+        return []
+    account = _payee_account(invoices[0], None)
+    now = timezone.now()
+    by_municipality: dict[int, list[Invoice]] = {}
+    for invoice in invoices:
+        by_municipality.setdefault(invoice.municipality_id, []).append(invoice)
+    for group in by_municipality.values():
+        numbers = _receipt_numbers_take(group[0].municipality, now, len(group))
+        for invoice, number in zip(group, numbers, strict=True):
+            invoice.receipt_number = number
+    for draft in drafts:
+        invoice = draft.invoice
+        invoice.received_at = now
+        invoice.payment_deadline = payment_deadline(invoice, received_at=now)
+        invoice.snapshot = invoice_snapshot(
+            invoice,
+            bank_account=account,
+            lines=draft.lines,
+            tax_summaries=draft.tax_summaries,
+        )
+        invoice.content_hash = content_hash(invoice.snapshot)
+    drafts_insert(
+        supplier=supplier, actor=actor, drafts=drafts, status=InvoiceStatus.ISSUED
+    )
+    invoices_pdf_request(invoices=invoices)
+    invoices_notify_department(invoices=invoices, event="issued")
+    for group in by_municipality.values():
+        invoices_decided.send(
+            sender=Invoice, invoices=group, status=InvoiceStatus.ISSUED
+        )
+    return invoices

@@ -1,6 +1,7 @@
 """The issued invoice's stored PDF."""
 
 import hashlib
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.core.files.base import ContentFile
@@ -66,6 +67,25 @@ def invoice_pdfs_requeue_stalled(*, older_than: timedelta) -> int:
             invoice_id=invoice_id, municipality_id=municipality_id
         )
     return len(stalled) + len(missing)
+
+
+def invoices_pdf_request(*, invoices: Sequence[Invoice]) -> None:
+    """``invoice_pdf_request`` of invoices issued just now, which have no
+    PDF yet: their rows in one insert, a task for each after commit."""
+    from invoices.tasks import invoice_render_pdf_task
+
+    InvoicePdf.objects.bulk_create(
+        InvoicePdf(invoice=invoice, municipality_id=invoice.municipality_id)
+        for invoice in invoices
+    )
+    # As for one issued invoice: a broker that is away loses nothing
+    # committed (the sweeper queues the PDF again).
+    for invoice in invoices:
+        enqueue_on_commit(
+            invoice_render_pdf_task,
+            invoice_id=invoice.pk,
+            municipality_id=invoice.municipality_id,
+        )
 
 
 def invoice_pdf_render(*, invoice_id: int) -> InvoicePdf:

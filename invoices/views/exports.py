@@ -3,23 +3,57 @@ refuse what cannot be exported, let ``exports.invoices_export`` load,
 render and record, then serve; or, for a ZIP of many invoices, ask a worker
 for it (``invoices.services.zip_exports``) and send the user to its page."""
 
+from collections.abc import Iterator
+
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext, gettext_lazy as _
 from django.views import View
+from django_scopes import get_scope, scope
 
 from invoices import exports
 from invoices.models import Invoice, ZipExport
 from invoices.services.zip_exports import zip_export_create
 
 
-def export_file_response(file: exports.ExportFile) -> HttpResponse:
-    response = HttpResponse(file.content, content_type=file.content_type)
+def _in_request_context(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """``chunks`` read in the tenant scope, language and time zone of the
+    request (as they are now): a streamed response is read after the view
+    and its middleware have returned. Entered for each chunk, so that
+    nothing is left set between two."""
+    saved = get_scope()
+    language = translation.get_language()
+    zone = timezone.get_current_timezone()
+
+    def read() -> Iterator[bytes]:
+        while True:
+            with (
+                scope(**saved),
+                translation.override(language),
+                timezone.override(zone),
+            ):
+                chunk = next(chunks, None)
+            if chunk is None:
+                return
+            yield chunk
+
+    return read()
+
+
+def export_file_response(file: exports.ExportFile) -> HttpResponseBase:
+    if isinstance(file.content, bytes):
+        response = HttpResponse(file.content, content_type=file.content_type)
+    else:
+        response = StreamingHttpResponse(
+            _in_request_context(file.content), content_type=file.content_type
+        )
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=file.filename
     )
@@ -55,7 +89,7 @@ def zip_export_start(request, *, invoices: QuerySet[Invoice]):
 class InvoiceExportView(View):
     """The invoices the user may see (``visible_invoices``), narrowed by the
     conditions of ``filter_form``, as a file (``?format=`` a key of
-    ``formats``); a format built in the background, for more than
+    ``formats``; a CSV is streamed); a format built in the background, for more than
     ``settings.INVOICE_ZIP_INLINE_LIMIT`` invoices, as a job's page.
     Refused, back on ``back_url`` with the conditions kept, when the
     conditions are invalid, match nothing or match more than
@@ -100,9 +134,12 @@ class InvoiceExportView(View):
             return self._back()
         if file_format.background and count > settings.INVOICE_ZIP_INLINE_LIMIT:
             return zip_export_start(request, invoices=matching)
-        file = exports.invoices_export(
-            invoices=matching, file_format=file_format, actor=request.user
+        export = (
+            exports.invoices_export_stream
+            if file_format.streamed
+            else exports.invoices_export
         )
+        file = export(invoices=matching, file_format=file_format, actor=request.user)
         return export_file_response(file)
 
     def _back(self):

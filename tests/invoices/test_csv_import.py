@@ -9,7 +9,7 @@ import csv
 import io
 import json
 import time
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from invoices.audit import chain_verify
 from invoices.csv_import import (
     COLUMNS,
     TAX_CATEGORY_LABELS,
@@ -34,13 +35,15 @@ from invoices.csv_import import (
 from invoices.models import (
     EventKind,
     Invoice,
+    InvoiceEvent,
     InvoicePdf,
     InvoiceStatus,
     TaxCategory,
 )
 from invoices.services.drafts import LineInput
+from invoices.snapshot import content_hash, invoice_content_problem, invoice_snapshot
 from invoices.tax import invoice_totals, line_amount
-from partners.models import Connection
+from partners.models import BankAccount, Connection
 from tests.factories import ConnectionFactory, DepartmentFactory, make_invoice
 
 pytestmark = pytest.mark.django_db
@@ -1011,21 +1014,23 @@ def test_import_with_errors_saves_nothing(supplier, supplier_user, department):
 def test_a_failure_half_way_leaves_nothing(
     supplier, supplier_user, department, monkeypatch
 ):
-    issued = []
-    invoice_issue = writing.invoice_issue
+    """The invoices, lines and events are written, then something fails:
+    nothing remains."""
+    written = []
+    invoices_issue_built = writing.invoices_issue_built
 
-    def issue_then_fail(*, invoice, actor):
-        if issued:
-            raise RuntimeError("the database went away")
-        issued.append(invoice)
-        return invoice_issue(invoice=invoice, actor=actor)
+    def issue_then_fail(**kwargs):
+        written.extend(invoices_issue_built(**kwargs))
+        raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(writing, "invoice_issue", issue_then_fail)
+    monkeypatch.setattr(writing, "invoices_issue_built", issue_then_fail)
     data = csv_file([line(department), line(department, 請求書番号="A-2")])
     with pytest.raises(RuntimeError):
         csv_import(data=data, supplier=supplier, actor=supplier_user, issue=True)
-    assert len(issued) == 1
+    assert len(written) == 2
     assert supplier_invoices(supplier) == []
+    with scopes_disabled():
+        assert not InvoiceEvent.objects.filter(invoice_id__in=[i.pk for i in written])
 
 
 def test_the_same_file_twice_creates_nothing_the_second_time(
@@ -1098,6 +1103,72 @@ def test_import_reports_progress_of_the_lines_written(
         progress=lambda done, total: calls.append((done, total)),
     )
     assert calls == [(201, 300), (300, 300)]
+
+
+def test_issued_by_upload_as_by_the_screen(supplier, supplier_user, department):
+    """The bulk issue freezes what ``invoice_issue`` freezes: the snapshot
+    computed from the rows in memory is the one computed from the saved
+    rows, the receipt numbers follow each other, the chain verifies."""
+    with scopes_disabled():
+        account = BankAccount.objects.create(
+            supplier=supplier,
+            bank_code="0001",
+            bank_name="みずほ銀行",
+            branch_code="001",
+            branch_name="東京営業部",
+            account_number="1234567",
+            holder_kana="ｶ)ｵｵｽﾐﾌﾞﾝｸﾞ",
+            is_default=True,
+        )
+    rows = [
+        line(department, 数量="2.5", 単価="￥450"),
+        line(department, 品名="お茶", 数量="3", 単価="120", 税区分="8%"),
+        line(department, 請求書番号="A-2", 品名="値引き", 数量="1", 単価="100"),
+    ]
+    csv_import(data=csv_file(rows), supplier=supplier, actor=supplier_user, issue=True)
+    first, second = supplier_invoices(supplier)
+    with scopes_disabled():
+        for invoice in (first, second):
+            saved = Invoice.objects.get(pk=invoice.pk)
+            assert saved.snapshot == invoice_snapshot(saved, bank_account=account)
+            assert saved.content_hash == content_hash(saved.snapshot)
+            assert invoice_content_problem(saved) is None
+        assert first.snapshot["lines"][0]["quantity"] == "2.500"
+        assert first.snapshot["bank_account"]["account_number"] == "1234567"
+        assert chain_verify() is None
+    year, number = first.receipt_number.split("-")
+    assert second.receipt_number == f"{year}-{int(number) + 1:06d}"
+    assert first.payment_deadline == timezone.localdate(first.received_at) + (
+        timedelta(days=department.municipality.payment_days)
+    )
+
+
+@pytest.mark.parametrize("issue", [False, True])
+def test_import_writes_with_a_fixed_number_of_queries(
+    supplier, supplier_user, tenant, issue
+):
+    """Validation, the numbers check, one insert per table, the receipt
+    counter, the chain head: the same for 3 invoices as for 30 (to a
+    department with no staff to mail; each mail is stored one by one),
+    once a first upload has made the year's receipt counter."""
+    department = DepartmentFactory(municipality=tenant.municipality)
+    ConnectionFactory(supplier=supplier, department=department)
+    counts = []
+    for size, prefix in ((1, "W"), (3, "S"), (30, "L")):
+        data = csv_file(
+            [
+                line(department, 請求書番号=f"{prefix}-{n // 2}", 品名=f"品目{n}")
+                for n in range(size * 2)
+            ]
+        )
+        with CaptureQueriesContext(db_connection) as queries:
+            created = csv_import(
+                data=data, supplier=supplier, actor=supplier_user, issue=issue
+            )
+        assert len(created) == size
+        counts.append(len(queries))
+    assert counts[1] == counts[2]
+    assert counts[2] <= (26 if issue else 15)
 
 
 def test_two_thousand_invoices_are_validated_and_imported(
