@@ -13,7 +13,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from accounts.models import User
 from invoices.deadlines import payment_deadline
-from invoices.models import Invoice, InvoiceStatus, ReceiptCounter
+from invoices.models import CounterpartyName, Invoice, InvoiceStatus, ReceiptCounter
 from invoices.services.drafts import connection_check
 from invoices.services.notifications import invoice_notify
 from invoices.services.pdf import invoice_pdf_request
@@ -129,6 +129,23 @@ def _payee_account(invoice: Invoice, chosen: BankAccount | None) -> BankAccount 
     return account
 
 
+def _counterparty_name_record(invoice: Invoice) -> None:
+    """Remember the name the invoice was issued under, for the search by
+    取引先 (``invoices.search``); once per name."""
+    printed = invoice.snapshot["supplier"]
+    CounterpartyName.objects.bulk_create(
+        [
+            CounterpartyName(
+                supplier_id=invoice.supplier_id,
+                name=printed["name"],
+                name_kana=printed["name_kana"],
+                registration_number=printed["registration_number"],
+            )
+        ],
+        ignore_conflicts=True,
+    )
+
+
 @transaction.atomic
 def invoice_issue(
     *, invoice: Invoice, actor: User, bank_account: BankAccount | None = None
@@ -168,6 +185,7 @@ def invoice_issue(
         content_hash=content_hash(snapshot),
         payment_deadline=payment_deadline(invoice, received_at=now),
     )
+    _counterparty_name_record(invoice)
     invoice_pdf_request(invoice=invoice)
     invoice_notify(
         invoice=invoice,
