@@ -39,7 +39,10 @@ class InboxView(CityRoleRequiredMixin, KeysetListMixin, ListView):
         )
         if not self.filter_form.is_valid():
             return Invoice.objects.none()
-        return self.filter_form.narrow(invoice_list_for_access(access=access))
+        # The list shows no frozen content: the snapshot stays unread.
+        return self.filter_form.narrow(
+            invoice_list_for_access(access=access)
+        ).defer("snapshot")
 
     def keyset_parts(self):
         if self.filter_form.is_valid():
