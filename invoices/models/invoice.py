@@ -136,6 +136,14 @@ def list_indexes() -> list[models.Index]:
                     name=f"invoice_{short}_inbox_{name}",
                 )
             )
+        # The supplier (kana) order: read on ids alone, then joined.
+        indexes.append(
+            models.Index(
+                fields=[scope, "unopened", "supplier", "id"],
+                condition=issued,
+                name=f"invoice_{short}_inbox_supplier",
+            )
+        )
         indexes.append(
             models.Index(
                 fields=[scope, "transaction_date", "id"],

@@ -40,9 +40,9 @@ class InboxView(CityRoleRequiredMixin, KeysetListMixin, ListView):
         if not self.filter_form.is_valid():
             return Invoice.objects.none()
         # The list shows no frozen content: the snapshot stays unread.
-        return self.filter_form.narrow(
-            invoice_list_for_access(access=access)
-        ).defer("snapshot")
+        return self.filter_form.narrow(invoice_list_for_access(access=access)).defer(
+            "snapshot"
+        )
 
     def keyset_parts(self):
         if self.filter_form.is_valid():

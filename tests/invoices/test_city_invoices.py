@@ -2,9 +2,9 @@
 deadlines), opening, returning and approving, and who may see or act."""
 
 import re
-from html import unescape
 from datetime import timedelta
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from django.core import mail
