@@ -139,7 +139,9 @@ class KeysetPaginator:
     @property
     def count(self) -> int:
         if not hasattr(self, "_count"):
-            self._count = self._queryset.order_by()[: COUNT_LIMIT + 1].count()
+            # Ids only: the list's annotations stay out of the count.
+            rows = self._queryset.order_by().values("pk")
+            self._count = rows[: COUNT_LIMIT + 1].count()
         return self._count
 
     @property
