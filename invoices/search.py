@@ -161,9 +161,15 @@ class CityInvoiceSearchForm(InvoiceSearchForm):
                 ),
             ]
         )
-        live = Supplier.objects.filter(names["live"]).values_list("pk", flat=True)
-        issued = CounterpartyName.objects.filter(names["issued"]).values_list(
-            "supplier_id", flat=True
+        live = (
+            Supplier.objects.filter(names["live"])
+            .order_by()
+            .values_list("pk", flat=True)
+        )
+        issued = (
+            CounterpartyName.objects.filter(names["issued"])
+            .order_by()
+            .values_list("supplier_id", flat=True)
         )
         return Q(supplier_id__in=sorted(set(live.union(issued))))
 
