@@ -8,13 +8,14 @@ Filtering narrows a queryset the view got from
 from datetime import date, datetime, time, timedelta
 
 from django import forms
-from django.db.models import Case, F, QuerySet, Value, When
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext, gettext_lazy as _, ngettext
 
 from invoices.fields import JapaneseDateField
 from invoices.models import Invoice, InvoiceStatus
+from invoices.paging import Part
 from invoices.search import CityInvoiceSearchForm
 
 PAGE_SIZES = (20, 50, 100)
@@ -33,18 +34,26 @@ DEADLINE_RUNNING = frozenset(
     }
 )
 
+# Each sort: its label, its keys (field paths, "-" for descending, the
+# last one unique), and whether its first key may be missing (an invoice
+# without a payment deadline comes last either way).
 SORTS = {
-    "-received": (_("受付日（新しい順）"), ["-received_at"]),
-    "received": (_("受付日（古い順）"), ["received_at"]),
-    "deadline": (_("支払期限（近い順）"), [F("payment_deadline").asc(nulls_last=True)]),
-    "-deadline": (
-        _("支払期限（遠い順）"),
-        [F("payment_deadline").desc(nulls_last=True)],
+    "-received": (_("受付日（新しい順）"), ("-received_at", "-pk"), False),
+    "received": (_("受付日（古い順）"), ("received_at", "pk"), False),
+    "deadline": (_("支払期限（近い順）"), ("payment_deadline", "pk"), True),
+    "-deadline": (_("支払期限（遠い順）"), ("-payment_deadline", "-pk"), True),
+    "-amount": (_("金額（大きい順）"), ("-total", "-pk"), False),
+    "amount": (_("金額（小さい順）"), ("total", "pk"), False),
+    "supplier": (
+        _("取引先（五十音順）"),
+        ("supplier__name_kana", "supplier_id", "pk"),
+        False,
     ),
-    "-amount": (_("金額（大きい順）"), ["-total"]),
-    "amount": (_("金額（小さい順）"), ["total"]),
-    "supplier": (_("取引先（五十音順）"), ["supplier__name_kana"]),
-    "-supplier": (_("取引先（五十音の逆順）"), ["-supplier__name_kana"]),
+    "-supplier": (
+        _("取引先（五十音の逆順）"),
+        ("-supplier__name_kana", "-supplier_id", "-pk"),
+        False,
+    ),
 }
 
 
@@ -69,7 +78,7 @@ class InboxFilterForm(CityInvoiceSearchForm):
         label=_("並び順"),
         required=False,
         empty_value=DEFAULT_SORT,
-        choices=[(key, label) for key, (label, _) in SORTS.items()],
+        choices=[(key, label) for key, (label, *_) in SORTS.items()],
     )
     per_page = forms.TypedChoiceField(
         label=_("表示件数"),
@@ -129,11 +138,10 @@ class InboxFilterForm(CityInvoiceSearchForm):
             if name not in ("sort", "per_page")
         )
 
-    def filter(self, invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
-        """``invoices`` narrowed by the valid form, unopened first, then in
-        the chosen order."""
+    def narrow(self, invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
+        """``invoices`` narrowed by the valid form, in no order."""
         data = self.cleaned_data
-        invoices = super().filter(invoices)
+        invoices = super().filter(invoices).order_by()
         if data["unopened"]:
             invoices = invoices.filter(status=InvoiceStatus.ISSUED)
         if data["received_from"]:
@@ -146,7 +154,19 @@ class InboxFilterForm(CityInvoiceSearchForm):
             )
         if data.get("department"):
             invoices = invoices.filter(department_id=data["department"])
-        return inbox_order(invoices, data["sort"])
+        return invoices
+
+    def filter(self, invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
+        """``invoices`` narrowed by the valid form, unopened first, then in
+        the chosen order."""
+        return inbox_order(self.narrow(invoices), self.cleaned_data["sort"])
+
+    def parts(self) -> list[Part]:
+        """The order of the valid form's list, as ``invoices.paging`` reads
+        it (``inbox_parts``)."""
+        data = self.cleaned_data
+        status = InvoiceStatus.ISSUED if data["unopened"] else data["status"]
+        return inbox_parts(data["sort"], status=status)
 
 
 def _day_start(day: date) -> datetime:
@@ -163,10 +183,41 @@ def inbox_filter_data(query) -> dict:
 def inbox_order(invoices: QuerySet[Invoice], sort: str) -> QuerySet[Invoice]:
     """Unopened invoices first (they need someone to look), then ``sort``;
     ``pk`` keeps pages stable between requests."""
-    unopened_first = Case(
-        When(status=InvoiceStatus.ISSUED, then=Value(0)), default=Value(1)
+    _label, keys, nullable = SORTS[sort]
+    first = F(keys[0].removeprefix("-"))
+    first = (
+        first.desc(nulls_last=nullable or None)
+        if keys[0].startswith("-")
+        else first.asc(nulls_last=nullable or None)
     )
-    return invoices.order_by(unopened_first, *SORTS[sort][1], "-pk")
+    return invoices.order_by("-unopened", first, *keys[1:])
+
+
+def inbox_parts(sort: str, *, status: str = "") -> list[Part]:
+    """The inbox's order in parts (``invoices.paging``): unopened, then the
+    rest, each with and then without the sort's first key when it may be
+    missing. With a status chosen, only the parts it can be in, so that no
+    page walks an index section that has none of them."""
+    _label, keys, nullable = SORTS[sort]
+    parts = []
+    for unopened in (True, False):
+        if status and (status == InvoiceStatus.ISSUED) != unopened:
+            continue
+        if nullable:
+            field = keys[0].removeprefix("-")
+            parts.append(
+                Part(Q(unopened=unopened, **{f"{field}__isnull": False}), keys)
+            )
+            parts.append(
+                Part(
+                    Q(unopened=unopened, **{f"{field}__isnull": True}),
+                    keys[1:],
+                    fixed=(field,),
+                )
+            )
+        else:
+            parts.append(Part(Q(unopened=unopened), keys))
+    return parts
 
 
 def deadline_alert(invoice: Invoice, *, today: date) -> str:

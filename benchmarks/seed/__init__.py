@@ -39,7 +39,7 @@ from benchmarks.seed.world import (
     TRADES,
     world_create,
 )
-from invoices.models import Invoice, InvoiceEvent, InvoiceLine
+from invoices.models import CounterpartyName, Invoice, InvoiceEvent, InvoiceLine
 from municipality.models import PaymentBatch, PaymentNotice
 
 
@@ -85,6 +85,20 @@ def seed(
         finally:
             gc.enable()
             gc.unfreeze()
+        # The names invoices were issued under, as issuing records them
+        # (the search by 取引先 reads them): the suppliers' own.
+        CounterpartyName.objects.bulk_create(
+            [
+                CounterpartyName(
+                    supplier=supplier,
+                    name=supplier.legal_name,
+                    name_kana=supplier.name_kana,
+                    registration_number=supplier.registration_number,
+                )
+                for supplier in world.suppliers
+            ],
+            ignore_conflicts=True,
+        )
     tables = seeder.tables
     return SeedReport(
         invoices=tables[Invoice].written,

@@ -67,7 +67,10 @@ class Table:
 
     def __init__(self, model: type[models.Model]):
         self.model = model
-        self.fields = list(model._meta.concrete_fields)
+        # A generated column (the invoice's 未開封 flag) is the database's.
+        self.fields = [
+            f for f in model._meta.concrete_fields if not getattr(f, "generated", False)
+        ]
         self.table = model._meta.db_table
         self._values = itemgetter(*[f.attname for f in self.fields])
         self.rows: list[tuple] = []

@@ -34,10 +34,12 @@ from invoices.models.invoice import (
     TaxCategory,
     WithholdingKind,
 )
+from invoices.models.names import CounterpartyName
 
 __all__ = [
     "TAX_RATES",
     "WORKFLOW_FIELDS",
+    "CounterpartyName",
     "DraftOnlyMixin",
     "EventKind",
     "FrozenInvoiceError",

@@ -116,6 +116,58 @@ WORKFLOW_FIELDS = frozenset(
 )
 
 
+def list_indexes() -> list[models.Index]:
+    """One index per list order (``invoices.filters``, ``invoices.search``,
+    the supplier's list, payables), so that a page of any of them is read
+    in order from where the previous one ended (``invoices.paging``).
+    Staff lists never show drafts: their indexes leave them out."""
+    issued = ~Q(status=InvoiceStatus.DRAFT)
+    indexes = []
+    for scope, short in (("municipality", "city"), ("department", "dept")):
+        for key, name in (
+            ("received_at", "received"),
+            ("payment_deadline", "deadline"),
+            ("total", "amount"),
+        ):
+            indexes.append(
+                models.Index(
+                    fields=[scope, "unopened", key, "id"],
+                    condition=issued,
+                    name=f"invoice_{short}_inbox_{name}",
+                )
+            )
+        # The supplier (kana) order: read on ids alone, then joined.
+        indexes.append(
+            models.Index(
+                fields=[scope, "unopened", "supplier", "id"],
+                condition=issued,
+                name=f"invoice_{short}_inbox_supplier",
+            )
+        )
+        indexes.append(
+            models.Index(
+                fields=[scope, "transaction_date", "id"],
+                condition=issued,
+                name=f"invoice_{short}_search_date",
+            )
+        )
+    return [
+        *indexes,
+        models.Index(
+            fields=["supplier", "created_at", "id"], name="invoice_supplier_list"
+        ),
+        models.Index(
+            fields=["supplier", "transaction_date", "id"],
+            name="invoice_supplier_search_date",
+        ),
+        models.Index(
+            fields=["municipality", "payment_deadline", "id"],
+            condition=Q(status=InvoiceStatus.APPROVED),
+            name="invoice_payables",
+        ),
+    ]
+
+
 class Invoice(models.Model):
     """A supplier's invoice to one department of one municipality.
 
@@ -154,6 +206,14 @@ class Invoice(models.Model):
         choices=InvoiceStatus,
         default=InvoiceStatus.DRAFT,
         editable=False,
+    )
+    # 未開封: the inbox lists these first. Kept by the database itself, so
+    # no transition can leave it wrong, and indexed with each sort key.
+    unopened = models.GeneratedField(
+        expression=Q(status=InvoiceStatus.ISSUED),
+        output_field=models.BooleanField(),
+        db_persist=True,
+        verbose_name=gettext_lazy("未開封"),
     )
     number = models.CharField(gettext_lazy("請求書番号"), max_length=40)
     receipt_number = models.CharField(
@@ -353,8 +413,8 @@ class Invoice(models.Model):
         indexes = [
             models.Index(fields=["municipality", "department", "status"]),
             models.Index(fields=["supplier", "status"]),
-            models.Index(fields=["municipality", "transaction_date"]),
             models.Index(fields=["municipality", "total"]),
+            *list_indexes(),
         ]
 
     def __str__(self):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from accounts.models import User
 from invoices.deadlines import payment_deadline
-from invoices.models import Invoice, InvoiceStatus, ReceiptCounter
+from invoices.models import CounterpartyName, Invoice, InvoiceStatus, ReceiptCounter
 from invoices.services.drafts import (
     DraftRows,
     DraftsError,
@@ -146,6 +146,23 @@ def _payee_account(invoice: Invoice, chosen: BankAccount | None) -> BankAccount 
     return account
 
 
+def _counterparty_name_record(invoice: Invoice) -> None:
+    """Remember the name the invoice was issued under, for the search by
+    取引先 (``invoices.search``); once per name."""
+    printed = invoice.snapshot["supplier"]
+    CounterpartyName.objects.bulk_create(
+        [
+            CounterpartyName(
+                supplier_id=invoice.supplier_id,
+                name=printed["name"],
+                name_kana=printed["name_kana"],
+                registration_number=printed["registration_number"],
+            )
+        ],
+        ignore_conflicts=True,
+    )
+
+
 @transaction.atomic
 def invoice_issue(
     *, invoice: Invoice, actor: User, bank_account: BankAccount | None = None
@@ -185,6 +202,7 @@ def invoice_issue(
         content_hash=content_hash(snapshot),
         payment_deadline=payment_deadline(invoice, received_at=now),
     )
+    _counterparty_name_record(invoice)
     invoice_pdf_request(invoice=invoice)
     invoice_notify(
         invoice=invoice,
@@ -257,6 +275,8 @@ def invoices_issue_built(
         supplier=supplier, actor=actor, drafts=drafts, status=InvoiceStatus.ISSUED
     )
     invoices_pdf_request(invoices=invoices)
+    # One supplier, issued at once: one printed name for all of them.
+    _counterparty_name_record(invoices[0])
     invoices_notify_department(invoices=invoices, event="issued")
     for group in by_municipality.values():
         invoices_decided.send(

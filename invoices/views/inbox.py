@@ -6,11 +6,14 @@ from django.views.generic import ListView
 
 from invoices.filters import (
     DEFAULT_PAGE_SIZE,
+    DEFAULT_SORT,
     InboxFilterForm,
     deadline_alert,
     inbox_filter_data,
+    inbox_parts,
 )
 from invoices.models import Invoice
+from invoices.paging import KeysetListMixin
 from invoices.selectors import invoice_list_for_access
 from municipality.models import StaffRole
 from municipality.selectors import department_get_for_access, department_list_for_access
@@ -18,10 +21,11 @@ from municipality.views import CityRoleRequiredMixin
 from partners.selectors import connection_list_for_department
 
 
-class InboxView(CityRoleRequiredMixin, ListView):
+class InboxView(CityRoleRequiredMixin, KeysetListMixin, ListView):
     """受信箱: the invoices of the user's departments (of every department
     for treasury and city admins, who read only), unopened first, with
-    filters, sorting and paging."""
+    filters, sorting and paging (keyset: 「次へ」「前へ」「最初へ」, and
+    受付日 filters and the oldest-first sort to reach old invoices)."""
 
     required_roles = (StaffRole.DEPARTMENT, StaffRole.TREASURY, StaffRole.CITY_ADMIN)
     template_name = "municipality/inbox.html"
@@ -35,7 +39,15 @@ class InboxView(CityRoleRequiredMixin, ListView):
         )
         if not self.filter_form.is_valid():
             return Invoice.objects.none()
-        return self.filter_form.filter(invoice_list_for_access(access=access))
+        # The list shows no frozen content: the snapshot stays unread.
+        return self.filter_form.narrow(invoice_list_for_access(access=access)).defer(
+            "snapshot"
+        )
+
+    def keyset_parts(self):
+        if self.filter_form.is_valid():
+            return self.filter_form.parts()
+        return inbox_parts(DEFAULT_SORT)
 
     def get_paginate_by(self, queryset):
         if self.filter_form.is_valid():

@@ -8,6 +8,7 @@ issued invoice concerned (drafts have no history: they are not records yet).
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.db.models.fields.json import KT
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +17,12 @@ from django.views.generic import ListView
 
 from invoices import exports
 from invoices.models import EventKind, Invoice, ZipExport
-from invoices.search import CityInvoiceSearchForm, SupplierInvoiceSearchForm
+from invoices.paging import KeysetListMixin
+from invoices.search import (
+    SEARCH_ORDER,
+    CityInvoiceSearchForm,
+    SupplierInvoiceSearchForm,
+)
 from invoices.selectors import (
     invoice_list_for_access,
     invoice_list_for_supplier,
@@ -68,8 +74,10 @@ class CitySearchMixin(CityRoleRequiredMixin):
         )
 
 
-class InvoiceSearchView(ListView):
-    """The search page: the conditions, and the matching invoices only."""
+class InvoiceSearchView(KeysetListMixin, ListView):
+    """The search page: the conditions, and the matching invoices only,
+    newest transaction first (keyset pages: 「次へ」「前へ」「最初へ」; older
+    ones by the 取引日 range)."""
 
     template_name = "invoices/search.html"
     context_object_name = "invoices"
@@ -79,7 +87,21 @@ class InvoiceSearchView(ListView):
         self.form = self.form_class(data=self.request.GET)
         if not self.form.is_valid():
             return Invoice.objects.none()
-        return self.form.filter(self.visible_invoices())
+        # The list shows the parties' names as printed, not the whole
+        # frozen content.
+        return (
+            self.form.filter(self.visible_invoices())
+            .order_by()
+            .defer("snapshot")
+            .annotate(
+                printed_supplier=KT("snapshot__supplier__name"),
+                printed_municipality=KT("snapshot__addressee__municipality"),
+                printed_department=KT("snapshot__addressee__department"),
+            )
+        )
+
+    def keyset_parts(self):
+        return [SEARCH_ORDER]
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(

@@ -29,6 +29,7 @@ from invoices.forms import (
     line_initial,
 )
 from invoices.models import FrozenInvoiceError, Invoice, InvoiceStatus
+from invoices.paging import KeysetListMixin, Part
 from invoices.presentation import RATE_LABELS, invoice_document
 from invoices.selectors import (
     invoice_chain,
@@ -83,8 +84,13 @@ class SupplierInvoiceMixin:
         return _invoice(self.request, self.kwargs["pk"])
 
 
-class InvoiceListView(ListView):
-    """All the supplier's invoices in every municipality, newest first."""
+# Newest first; the index on (supplier, created_at, id) serves every page.
+SUPPLIER_LIST_ORDER = Part(keys=("-created_at", "-pk"))
+
+
+class InvoiceListView(KeysetListMixin, ListView):
+    """All the supplier's invoices in every municipality, newest first
+    (keyset pages: 「次へ」「前へ」「最初へ」)."""
 
     template_name = "invoices/supplier_invoice_list.html"
     context_object_name = "invoices"
@@ -95,12 +101,17 @@ class InvoiceListView(ListView):
         return InvoiceFilterForm(self.request.GET)
 
     def get_queryset(self):
-        invoices = invoice_list_for_supplier(
-            supplier=self.request.supplier_access.supplier
-        ).order_by("-created_at", "-pk")
+        invoices = (
+            invoice_list_for_supplier(supplier=self.request.supplier_access.supplier)
+            .order_by()
+            .defer("snapshot")
+        )
         if self.filter_form.is_valid() and self.filter_form.cleaned_data["status"]:
             invoices = invoices.filter(status=self.filter_form.cleaned_data["status"])
         return invoices
+
+    def keyset_parts(self):
+        return [SUPPLIER_LIST_ORDER]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(filter_form=self.filter_form, **kwargs)

@@ -16,6 +16,7 @@ from django.db.models import (
     Subquery,
     Sum,
 )
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -197,16 +198,30 @@ def payee_options(
 def batch_list(*, municipality: Municipality) -> QuerySet[PaymentBatch]:
     """Every batch of the municipality, newest payment date first, with the
     number and total of its invoices (all of them once cancelled)."""
-    counted = Q(items__active=True) | Q(status=BatchStatus.CANCELLED)
     return (
         PaymentBatch.objects.filter(municipality=municipality)
         .select_related("created_by")
         .annotate(
-            invoice_count=Count("items", filter=counted),
-            invoice_total=Sum("items__invoice__total", filter=counted),
+            invoice_count=Coalesce(_batch_items_summary(Count("pk")), 0),
+            invoice_total=_batch_items_summary(Sum("invoice__total")),
         )
         .order_by("-payment_date", "-pk")
     )
+
+
+def _batch_items_summary(aggregate) -> Subquery:
+    """``aggregate`` over the batch's counted items, per batch row: a
+    subquery, so that only the batches on the page are summed (a join and
+    GROUP BY would sum every batch's thousands of items first)."""
+    items = (
+        PaymentBatchItem.objects.filter(batch=OuterRef("pk"))
+        .filter(Q(active=True) | Q(batch__status=BatchStatus.CANCELLED))
+        .order_by()
+        .values("batch")
+        .annotate(value=aggregate)
+        .values("value")
+    )
+    return Subquery(items)
 
 
 def batch_list_open(*, municipality: Municipality) -> QuerySet[PaymentBatch]:

@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from invoices.audit import chain_verify
+from invoices.audit_verify import chain_verify
 from invoices.csv_import import (
     COLUMNS,
     TAX_CATEGORY_LABELS,
