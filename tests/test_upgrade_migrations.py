@@ -132,7 +132,9 @@ def test_previous_release_data_survives_the_upgrade():
 # Operations the previous release's code cannot live with while they run:
 # it still reads the dropped or renamed column or table, or inserts rows
 # without a new NOT NULL column that has no default in the database.
-def compatibility_problems(operation) -> str | None:
+def compatibility_problems(operation, created=frozenset()) -> str | None:
+    """``created``: the models the same migration creates (a column of a
+    new table is none of the old code's business)."""
     if isinstance(
         operation,
         migrations.RemoveField
@@ -146,12 +148,36 @@ def compatibility_problems(operation) -> str | None:
         )
     if isinstance(operation, migrations.AddField):
         field = operation.field
+        if operation.model_name in created or getattr(field, "generated", False):
+            return None  # a new table's, or computed by the database
         if not field.null and field.db_default is NOT_PROVIDED:
             return (
                 f"AddField {operation.model_name}.{operation.name}: NOT NULL "
                 "without db_default; old code's inserts would fail"
             )
     return None
+
+
+def _problems(migration) -> list[str]:
+    created = frozenset(
+        op.name_lower
+        for op in migration.operations
+        if isinstance(op, migrations.CreateModel)
+    )
+    return [
+        problem
+        for operation in migration.operations
+        if (problem := compatibility_problems(operation, created))
+    ]
+
+
+# Migrations that need the old processes stopped (README, "Upgrades"), and
+# why: they change what the old code would write, not only what it reads.
+MAINTENANCE_WINDOW = {
+    # The old code would append its events to the chain this migration
+    # seals (one chain per municipality from here on).
+    "municipality.0011_audit_chain_per_municipality",
+}
 
 
 def _migrations_after(release):
@@ -170,8 +196,8 @@ def test_new_migrations_are_compatible_with_the_code_before_them():
     problems = [
         f"{migration.app_label}.{migration.name}: {problem}"
         for migration in _migrations_after(THIS_RELEASE)
-        for operation in migration.operations
-        if (problem := compatibility_problems(operation))
+        if f"{migration.app_label}.{migration.name}" not in MAINTENANCE_WINDOW
+        for problem in _problems(migration)
     ]
     assert not problems, "\n".join(problems)
 
@@ -202,11 +228,12 @@ def test_the_previous_releases_migrations_lacked_database_defaults():
     found = [
         f"{m.app_label}.{m.name}"
         for m in _migrations_after(PREVIOUS_RELEASE)
-        if any(compatibility_problems(op) for op in m.operations)
+        if _problems(m)
     ]
     assert found == [
         "invoices.0010_line_note",
         "invoices.0012_withholding",
         "municipality.0010_withholding",
+        "municipality.0011_audit_chain_per_municipality",
         "partners.0006_supplier_legal_form",
     ]
