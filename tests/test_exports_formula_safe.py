@@ -301,6 +301,9 @@ NOT_SPREADSHEETS = {
     "city:invoice_zip_status": "a ZIP job's progress as JSON",
     "supplier:invoice_zip": "a ZIP job's page (the file is invoice_zip_download)",
     "supplier:invoice_zip_status": "a ZIP job's progress as JSON",
+    "api:csv_upload": "the API's answer to a CSV upload: JSON",
+    "api:csv_import": "the API's state of a CSV upload: JSON",
+    "api:csv_confirm": "the API's answer to confirming a CSV upload: JSON",
 }
 # Words in a URL name, or endings of its path, that mean a file download.
 _EXPORT_WORDS = {
@@ -498,6 +501,7 @@ WRITERS = {
     "municipality/treasury/services/reconciliation.py": "reconciliation result CSV",
     "municipality/treasury/reconciliation/bank_csv.py": "reads uploads only",
     "municipality/treasury/views/reconciliation.py": "serves the reconciliation CSV",
+    "procurement/forms.py": "reads CSV only: the upload field accepts text/csv",
 }
 _WRITES = re.compile(
     r"csv\.writer|csv\.DictWriter|text/csv|tab-separated|tablib|export_formats"

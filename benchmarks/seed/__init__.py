@@ -95,7 +95,7 @@ def seed(
                     name_kana=supplier.name_kana,
                     registration_number=supplier.registration_number,
                 )
-                for supplier in world.suppliers
+                for supplier in world.suppliers.values()
             ],
             ignore_conflicts=True,
         )

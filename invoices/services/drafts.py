@@ -106,8 +106,10 @@ def _as_stored(row) -> None:
     """Round each decimal value of ``row`` to its column's decimal places,
     as the database stores and returns it (``2.5`` → ``2.500``)."""
     for field in row._meta.concrete_fields:
+        if not isinstance(field, models.DecimalField):
+            continue  # a generated column cannot even be read before saving
         value = getattr(row, field.attname)
-        if isinstance(field, models.DecimalField) and value is not None:
+        if value is not None:
             exponent = Decimal(1).scaleb(-field.decimal_places)
             setattr(row, field.attname, Decimal(value).quantize(exponent))
 

@@ -39,7 +39,15 @@ JAPANESE = re.compile(
 ALLOWED = {
     "日本語",  # the language switcher names each language in itself
 }
-OUR_APPS = ("accounts", "municipality", "partners", "invoices", "peppol")
+OUR_APPS = (
+    "accounts",
+    "municipality",
+    "partners",
+    "invoices",
+    "peppol",
+    "procurement",
+    "api",
+)
 
 
 def _ascii(value, label: str):
@@ -130,7 +138,26 @@ def _page_data() -> dict[str, str]:
         ["みずほ ミズホ ｶ)"]
         + [f"{b.name} {b.kana}" for pair in masters for b in pair if b is not None]
     )
+    from api.views.keys import EXAMPLE_INVOICE
+    from procurement.services import delivery_import, order_import
+
+    order_csv = " ".join(
+        [
+            *order_import.CSV_HEADERS,
+            *order_import._KINDS,
+            *order_import._TAX,
+            *order_import._YES,
+            *TAX_CATEGORY_LABELS.values(),
+        ]
+    )
     return {
+        "city:order_import": order_csv,
+        "supplier:delivery_import": " ".join(delivery_import.CSV_HEADERS),
+        # The column form's example heading (a bank's CSV is in Japanese).
+        "supplier:reconciliations": "取引日",
+        "supplier:api_guide": " ".join(
+            str(value) for line in EXAMPLE_INVOICE["lines"] for value in line.values()
+        ),
         "supplier:invoice_import_help": invoice_csv,
         "city:department_import": department_csv,
         "supplier:bank_account_add": banks,

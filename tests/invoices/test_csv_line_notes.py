@@ -161,7 +161,8 @@ def test_line_notes_are_printed_sent_and_exported(
     export = client.get(
         reverse("supplier:invoice_export_upload_format"), {"format": "csv-cp932"}
     )
-    rows = list(csv.DictReader(io.StringIO(export.content.decode("cp932"))))
+    content = b"".join(export.streaming_content)  # the export streams
+    rows = list(csv.DictReader(io.StringIO(content.decode("cp932"))))
     assert [row["明細備考"] for row in rows] == ["500枚入り", ""]
 
 
