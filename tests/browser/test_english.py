@@ -139,7 +139,7 @@ def _page_data() -> dict[str, str]:
         + [f"{b.name} {b.kana}" for pair in masters for b in pair if b is not None]
     )
     from api.views.keys import EXAMPLE_INVOICE
-    from procurement.services import delivery_import, order_import
+    from procurement.services import budget_codes, delivery_import, order_import
 
     order_csv = " ".join(
         [
@@ -152,6 +152,7 @@ def _page_data() -> dict[str, str]:
     )
     return {
         "city:order_import": order_csv,
+        "city:budget_code_import": " ".join(budget_codes.CSV_HEADERS),
         "supplier:delivery_import": " ".join(delivery_import.CSV_HEADERS),
         # The column form's example heading (a bank's CSV is in Japanese).
         "supplier:reconciliations": "取引日",
