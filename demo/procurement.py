@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 
 from accounts.models import User
-from municipality.models import Municipality
+from municipality.fiscal import fiscal_year_bounds, fiscal_year_of
+from municipality.models import BudgetCode, Municipality
 from partners.models import Connection
-from procurement.fiscal import fiscal_year_bounds, fiscal_year_of
-from procurement.models import BudgetCode, Order, OrderKind
+from procurement.models import Order, OrderKind
 from procurement.services.budget_codes import budget_code_save
 from procurement.services.deliveries import (
     DeliveryLineInput,

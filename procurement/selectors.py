@@ -10,33 +10,17 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from invoices.models import InvoiceStatus
-from municipality.models import Municipality, StaffRole
+from municipality.fiscal import fiscal_year_of
+from municipality.models import StaffRole
 from municipality.tenancy import CityAccess
 from partners.models import Supplier
-from procurement.fiscal import fiscal_year_of
 from procurement.models import (
-    BudgetCode,
     Delivery,
     DeliveryStatus,
     InvoiceOrder,
     Order,
     OrderStatus,
 )
-
-
-def budget_code_list(*, municipality: Municipality) -> QuerySet[BudgetCode]:
-    return BudgetCode.objects.filter(municipality=municipality)
-
-
-def budget_code_fiscal_years(*, municipality: Municipality) -> list[int]:
-    return sorted(
-        set(
-            budget_code_list(municipality=municipality).values_list(
-                "fiscal_year", flat=True
-            )
-        ),
-        reverse=True,
-    )
 
 
 def order_list_for_access(*, access: CityAccess) -> QuerySet[Order]:

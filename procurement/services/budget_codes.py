@@ -6,9 +6,8 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from accounts.models import User
-from municipality.models import Municipality
+from municipality.models import LEVELS, BudgetCode, Municipality
 from procurement.csv_files import CsvError, CsvProblem, csv_rows
-from procurement.models import LEVELS, BudgetCode
 
 # File-format data: the 財務会計 export's headers, read verbatim.
 CSV_HEADERS = (

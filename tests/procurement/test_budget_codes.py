@@ -7,8 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
+from municipality.models import BudgetCode
 from procurement.csv_files import CsvError
-from procurement.models import BudgetCode
 from procurement.services.budget_codes import budget_code_save, budget_codes_import
 from tests.procurement.conftest import make_budget_code, make_order
 

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from procurement.fiscal import (
+from municipality.fiscal import (
     closing_period_end,
     commitment_fiscal_year,
     fiscal_year_bounds,
