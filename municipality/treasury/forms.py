@@ -502,3 +502,29 @@ class CreditDecideForm(forms.Form):
     def chosen(self) -> int | None:
         value = self.cleaned_data["option"]
         return None if value == self.NONE else int(value)
+
+
+class PayableBudgetCodeForm(forms.Form):
+    """予算科目の指定 of an approved invoice without an order: one of the
+    municipality's active codes of the invoice's 会計年度, or none."""
+
+    budget_code = forms.ModelChoiceField(
+        label=_("予算科目"),
+        queryset=None,
+        required=False,
+        empty_label=_("指定しない"),
+    )
+
+    def __init__(self, *args, budget_codes, fiscal_year, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["budget_code"]
+        field.queryset = budget_codes
+        field.label_from_instance = lambda code: (
+            f"{code.account} {code.code} {code.name}"
+        )
+        field.help_text = gettext("%(year)s 年度の予算科目から選びます。") % {
+            "year": fiscal_year
+        }
+        field.error_messages["invalid_choice"] = gettext(
+            "予算科目は %(year)s 年度の有効なものから選んでください。"
+        ) % {"year": fiscal_year}

@@ -17,6 +17,11 @@ urlpatterns = [
         payees.PayeeView.as_view(),
         name="invoice_payee",
     ),
+    path(
+        "treasury/payables/<int:pk>/budget-code/",
+        payees.PayableBudgetCodeView.as_view(),
+        name="invoice_budget_code",
+    ),
     path("treasury/batches/", views.BatchListView.as_view(), name="batches"),
     path(
         "treasury/batches/<int:pk>/",
