@@ -129,7 +129,7 @@ def test_a_batch_never_mixes_fiscal_years(tenant, years):
             batch_add_invoices(
                 batch=batch, invoice_ids=[*this_year, old.pk], actor=tenant.treasury
             )
-        assert f"{years['this'] - 1}・{years['this']} 年度の請求書が混ざって" in str(
+        assert f"{years['this'] - 1}, {years['this']} 年度の請求書が混ざって" in str(
             mixed.value
         )
         batch.refresh_from_db()

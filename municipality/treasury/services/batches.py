@@ -264,7 +264,7 @@ def _fiscal_year_problems(batch: PaymentBatch, invoices: list[Invoice]) -> list[
                 "支払バッチは会計年度ごとに分けるため、1つの年度の請求書だけを"
                 "選んでください（支払対象の一覧は会計年度で絞り込めます）。"
             )
-            % {"years": "・".join(str(year) for year in years)}
+            % {"years": ", ".join(str(year) for year in years)}
         ]
     if batch.fiscal_year is None:
         batch.fiscal_year = years[0]
