@@ -85,7 +85,7 @@ def test_a_code_in_use_keeps_its_codes(tenant, connection, budget_code):
                 fields={"setsu": "11"},
                 budget_code=budget_code,
             )
-        assert "発注で使われている" in str(caught.value)
+        assert "発注・請求書で使われている" in str(caught.value)
         budget_code_save(
             municipality=tenant.municipality,
             actor=tenant.city_admin,

@@ -257,3 +257,27 @@ def test_the_approve_form_names_a_code_and_refuses_another_citys(
     with scopes_disabled():
         record = InvoiceAccounting.objects.get(invoice=invoice)
     assert record.budget_code == budget_code
+
+
+def test_a_code_an_approved_invoice_names_keeps_its_codes(
+    tenant, connection, supplier_user, budget_code
+):
+    from procurement.services.budget_codes import budget_code_save
+
+    with scopes_disabled():
+        invoice = make_invoice(
+            connection=connection, actor=supplier_user, transaction_date=order_day()
+        )
+        invoice_approve(
+            invoice=invoice,
+            actor=tenant.department_staff,
+            inspection_date=timezone.localdate(),
+            budget_code=budget_code,
+        )
+        with pytest.raises(ValidationError, match="発注・請求書で使われている"):
+            budget_code_save(
+                municipality=tenant.municipality,
+                actor=tenant.city_admin,
+                fields={"kan": "09"},
+                budget_code=budget_code,
+            )
