@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 
 from accounts.models import User
-from municipality.models import Municipality
+from invoices.services.decisions import invoice_approve
+from invoices.services.issue import invoice_issue
+from municipality.fiscal import fiscal_year_bounds, fiscal_year_of
+from municipality.models import BudgetCode, Municipality
 from partners.models import Connection
-from procurement.fiscal import fiscal_year_bounds, fiscal_year_of
-from procurement.models import BudgetCode, Order, OrderKind
+from procurement.models import Order, OrderKind
 from procurement.services.budget_codes import budget_code_save
 from procurement.services.deliveries import (
     DeliveryLineInput,
@@ -241,7 +243,22 @@ def demo_procurement_ensure(
         reason="予算の組み替えのため取り消します。",
     )
     done = confirmed(order("R-DEMO-007", "事務用品（完了）"))
-    inspect(deliver(done, "N-DEMO-0701", ["10", "5"]))
+    delivered = inspect(deliver(done, "N-DEMO-0701", ["10", "5"]))
+    # Invoiced and approved: the approval carries the order's 会計年度,
+    # 予算科目 and 支出負担行為番号 to the treasury (its payables and CSV).
+    billed_done = invoice_draft_from_deliveries(
+        order=done,
+        supplier=supplier,
+        actor=owner,
+        delivery_ids=[delivered.pk],
+        number=f"DEMO-ORDER-{today:%Y%m}-007",
+        issue_date=today,
+    )
+    invoice_approve(
+        invoice=invoice_issue(invoice=billed_done, actor=owner),
+        actor=staff,
+        inspection_date=today,
+    )
     order_complete(order=done, actor=staff)
     result.add("発注", 7)
     result.add("納品", 7)
@@ -255,5 +272,7 @@ def procurement_highlights(*, municipality: Municipality) -> list[str]:
     return [
         f"発注・検収: 子育て支援課から株式会社おおすみ文具への発注 {count}件"
         "（作成中・請書待ち・照会中・受注済・完了・取消）、検収待ちの納品、"
-        "単価契約の納品から作った請求書の下書き（kanoya-kosodate@・supplier-owner@）"
+        "単価契約の納品から作った請求書の下書き、発注の予算科目を引き継いで承認した"
+        "請求書（会計の支払対象で会計年度・予算科目で絞り込めます）"
+        "（kanoya-kosodate@・supplier-owner@・kanoya-treasury@）"
     ]

@@ -8,3 +8,9 @@ from django.dispatch import Signal
 # all of one municipality) and ``status``, the InvoiceStatus they reached
 # (issued = received by the city, returned, approved, paid).
 invoices_decided = Signal()
+
+# Asked when an invoice is approved (and when the approval form is shown)
+# for the accounting facts of the commitment it bills: procurement answers
+# with an ``invoices.accounting.AccountingDefaults`` for an invoice linked
+# to an order, every other receiver with None. Argument: ``invoice``.
+invoice_accounting_defaults = Signal()

@@ -9,6 +9,7 @@ from django_scopes import scopes_disabled
 from accounts.models import User
 from accounts.tokens import token_digest
 from municipality.models import (
+    BudgetCode,
     Department,
     Municipality,
     SettingsEvent,
@@ -85,3 +86,31 @@ def settings_event_list_for_municipality(
     (for its city administrators). Each row carries what it shows, so the
     page needs no further queries."""
     return SettingsEvent.objects.filter(municipality=municipality).order_by("-pk")
+
+
+# Budget codes (予算科目) ----------------------------------------------------
+
+
+def budget_code_list(*, municipality: Municipality) -> QuerySet[BudgetCode]:
+    return BudgetCode.objects.filter(municipality=municipality)
+
+
+def budget_code_fiscal_years(*, municipality: Municipality) -> list[int]:
+    return sorted(
+        set(
+            budget_code_list(municipality=municipality).values_list(
+                "fiscal_year", flat=True
+            )
+        ),
+        reverse=True,
+    )
+
+
+def budget_codes_choosable(
+    *, municipality: Municipality, fiscal_year: int
+) -> QuerySet[BudgetCode]:
+    """The codes an invoice or order of ``fiscal_year`` may name: the
+    municipality's active codes of that year."""
+    return budget_code_list(municipality=municipality).filter(
+        fiscal_year=fiscal_year, is_active=True
+    )

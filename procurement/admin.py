@@ -4,7 +4,8 @@ suppliers' pages (their services) only."""
 
 from django.contrib import admin
 
-from procurement.models import BudgetCode, Delivery, Order
+from municipality.models import BudgetCode
+from procurement.models import Delivery, Order
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -9,3 +9,12 @@ class ProcurementConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "procurement"
     verbose_name = _("発注・検収")
+
+    def ready(self):
+        from invoices.signals import invoice_accounting_defaults
+        from procurement.selectors import invoice_accounting_defaults_answer
+
+        invoice_accounting_defaults.connect(
+            invoice_accounting_defaults_answer,
+            dispatch_uid="procurement-invoice-accounting",
+        )

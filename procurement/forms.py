@@ -5,7 +5,8 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from invoices.fields import AmountField, JapaneseDateField, LooseDecimalField
 from invoices.models import TaxCategory
-from procurement.models import BudgetCode, Order
+from municipality.models import BudgetCode
+from procurement.models import Order
 from procurement.services.deliveries import DeliveryLineInput, InspectionResult
 
 CSV_MAX_BYTES = 5 * 1024 * 1024

@@ -6,37 +6,21 @@ own orders (not drafts) in every municipality. Anything else is 404."""
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
+from invoices.accounting import AccountingDefaults
 from invoices.models import InvoiceStatus
-from municipality.models import Municipality, StaffRole
+from municipality.models import StaffRole
 from municipality.tenancy import CityAccess
 from partners.models import Supplier
-from procurement.fiscal import fiscal_year_of
 from procurement.models import (
-    BudgetCode,
     Delivery,
     DeliveryStatus,
     InvoiceOrder,
     Order,
     OrderStatus,
 )
-
-
-def budget_code_list(*, municipality: Municipality) -> QuerySet[BudgetCode]:
-    return BudgetCode.objects.filter(municipality=municipality)
-
-
-def budget_code_fiscal_years(*, municipality: Municipality) -> list[int]:
-    return sorted(
-        set(
-            budget_code_list(municipality=municipality).values_list(
-                "fiscal_year", flat=True
-            )
-        ),
-        reverse=True,
-    )
 
 
 def order_list_for_access(*, access: CityAccess) -> QuerySet[Order]:
@@ -135,14 +119,26 @@ def order_balance(*, order: Order) -> OrderBalance:
     )
 
 
-def invoice_fiscal_year(*, invoice) -> int:
-    """The 会計年度 an invoice is paid from: its order's (a commitment's
-    invoices belong to its year, also when paid in the 出納整理期間), else
-    the year of its transaction date (the end of its period)."""
-    link = InvoiceOrder.objects.filter(invoice=invoice).select_related("order").first()
-    if link is not None:
-        return link.order.fiscal_year
-    return fiscal_year_of(invoice.transaction_end_date or invoice.transaction_date)
+def invoice_accounting_defaults_answer(*, invoice, **kwargs):
+    """The answer to ``invoices.signals.invoice_accounting_defaults``: the
+    accounting facts of the order the invoice bills (its 会計年度 also when
+    the invoice is paid in the 出納整理期間), or None if it bills none."""
+    link = (
+        InvoiceOrder.objects.filter(invoice=invoice)
+        .select_related("order__budget_code")
+        .first()
+    )
+    if link is None:
+        return None
+    inspected_on = Delivery.objects.filter(
+        invoice=invoice, status=DeliveryStatus.ACCEPTED
+    ).aggregate(last=Max("inspected_on"))["last"]
+    return AccountingDefaults(
+        fiscal_year=link.order.fiscal_year,
+        budget_code=link.order.budget_code,
+        commitment_number=link.order.number,
+        inspected_on=inspected_on,
+    )
 
 
 def order_invoices(*, order: Order) -> QuerySet[InvoiceOrder]:

@@ -210,6 +210,10 @@ MATRIX = {
         closed="draft",
         data={"reason": "電話で口座の変更を確認した。"},
     ),
+    # An empty choice (no code) is valid: a missing check would write it.
+    "city:invoice_budget_code": city(
+        "payable", "invoice", roles={TREASURY}, closed="draft", data={"budget_code": ""}
+    ),
     "city:batches": city(roles={TREASURY}, data={"payment_date": TODAY}),
     "city:batch": city("batch", roles={TREASURY}),
     "city:batch_remove": city("batch", roles={TREASURY}),

@@ -5,7 +5,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from invoices.accounting import accounting_defaults, fiscal_year_of_invoice
 from invoices.models import ReturnReason, ReturnSeverity
+from municipality.selectors import budget_codes_choosable
 
 FUTURE_INSPECTION_DATE = _("検収日に未来の日付は指定できません。")
 
@@ -45,6 +47,11 @@ class ReturnForm(forms.Form):
         }
 
 
+class BudgetCodeChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.account} {obj.code} {obj.name}"
+
+
 class ApproveForm(forms.Form):
     inspection_date = forms.DateField(
         label=_("検収日"),
@@ -55,11 +62,45 @@ class ApproveForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, invoice=None, **kwargs):
         super().__init__(*args, **kwargs)
         today = timezone.localdate()
         self.fields["inspection_date"].initial = today
         self.fields["inspection_date"].widget.attrs["max"] = today.isoformat()
+        if invoice is not None:
+            self._add_budget_code(invoice)
+
+    def _add_budget_code(self, invoice):
+        """予算科目: the order's, shown read-only, for an invoice that bills
+        one; else an optional choice among the municipality's active codes
+        of the invoice's 会計年度."""
+        defaults = accounting_defaults(invoice)
+        if defaults is not None:
+            code = defaults.budget_code
+            self.fields["budget_code_inherited"] = forms.CharField(
+                label=_("予算科目"),
+                required=False,
+                disabled=True,
+                initial=f"{code.code} {code.name}" if code else "",
+                help_text=_("発注の予算科目を引き継ぎます。"),
+            )
+            return
+        year = fiscal_year_of_invoice(invoice)
+        self.fields["budget_code"] = BudgetCodeChoiceField(
+            label=_("予算科目"),
+            queryset=budget_codes_choosable(
+                municipality=invoice.municipality, fiscal_year=year
+            ),
+            required=False,
+            empty_label=_("指定しない（会計管理者が支払前に指定できます）"),
+            help_text=_("%(year)s 年度の予算科目から選びます。") % {"year": year},
+            error_messages={
+                "invalid_choice": _(
+                    "予算科目は %(year)s 年度の有効なものから選んでください。"
+                )
+                % {"year": year}
+            },
+        )
 
     def clean_inspection_date(self):
         # The service refuses it too; here it is refused before the

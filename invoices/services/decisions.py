@@ -21,9 +21,11 @@ from invoices.models import (
     ReturnReason,
     ReturnSeverity,
 )
+from invoices.services.accounting import invoice_accounting_record
 from invoices.services.notifications import invoice_notify
 from invoices.signals import invoices_decided
 from invoices.workflow import invoice_lock, invoice_transition
+from municipality.models import BudgetCode
 from municipality.selectors import staff_for_department
 from partners.selectors import supplier_users_for
 
@@ -106,8 +108,16 @@ def invoice_return(
 
 
 @transaction.atomic
-def invoice_approve(*, invoice: Invoice, actor: User, inspection_date: date) -> Invoice:
-    """承認（検収）: the department accepts the invoice as proper.
+def invoice_approve(
+    *,
+    invoice: Invoice,
+    actor: User,
+    inspection_date: date,
+    budget_code: BudgetCode | None = None,
+) -> Invoice:
+    """承認（検収）: the department accepts the invoice as proper, and its
+    会計情報 is recorded for the treasury (``invoice_accounting_record``:
+    the order's budget code, else ``budget_code``).
 
     Raises ``DutyConflictError`` if ``actor`` belongs to the issuing
     supplier, ``ValidationError``, ``TransitionError``; nothing changes."""
@@ -125,6 +135,7 @@ def invoice_approve(*, invoice: Invoice, actor: User, inspection_date: date) -> 
         approved_at=timezone.now(),
         inspection_date=inspection_date,
     )
+    invoice_accounting_record(invoice=invoice, actor=actor, budget_code=budget_code)
     invoice_notify(
         invoice=invoice,
         event="approved",

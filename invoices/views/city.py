@@ -78,7 +78,7 @@ class InvoicePageMixin(CityInvoiceMixin):
             if InvoiceStatus.RETURNED in allowed:
                 context["return_form"] = ReturnForm()
             if InvoiceStatus.APPROVED in allowed:
-                context["approve_form"] = ApproveForm()
+                context["approve_form"] = ApproveForm(invoice=invoice)
         return super().get_context_data(**{**context, **kwargs})
 
 
@@ -143,9 +143,12 @@ class InvoiceActionView(InvoicePageMixin, DetailView):
             return self._to_detail()
         return None
 
+    def form_kwargs(self) -> dict:
+        return {}
+
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
-        return self.refusal() or self.ask(self.form_class())
+        return self.refusal() or self.ask(self.form_class(**self.form_kwargs()))
 
     def ask(self, form: forms.Form):
         return confirmation_response(
@@ -162,7 +165,7 @@ class InvoiceActionView(InvoicePageMixin, DetailView):
         self.object = self.get_object()
         if refused := self.refusal():
             return refused
-        form = self.form_class(request.POST)
+        form = self.form_class(request.POST, **self.form_kwargs())
         if form.is_valid():
             if not confirmed(request):
                 return self.ask(form)
@@ -228,11 +231,15 @@ class InvoiceApproveView(InvoiceActionView):
     confirmation = Confirmation(_("請求書の承認"), _("承認を確定する"))
     confirm_template_name = "invoices/confirm/approve.html"
 
+    def form_kwargs(self) -> dict:
+        return {"invoice": self.object}
+
     def perform(self, data):
         invoice_approve(
             invoice=self.object,
             actor=self.request.user,
             inspection_date=data["inspection_date"],
+            budget_code=data.get("budget_code"),
         )
 
 

@@ -1,5 +1,6 @@
 """The municipality app's models, one module per concern."""
 
+from municipality.models.accounting import InvoiceAccounting
 from municipality.models.audit import (
     AuditChainHead,
     ChainScope,
@@ -7,6 +8,7 @@ from municipality.models.audit import (
     SettingsEvent,
     SettingsEventKind,
 )
+from municipality.models.budget import LEVELS, BudgetCode
 from municipality.models.departments import CYCLE_MESSAGE, Department
 from municipality.models.municipality import Municipality
 from municipality.models.reconciliation import (
@@ -32,14 +34,17 @@ from municipality.models.treasury import (
 
 __all__ = [
     "CYCLE_MESSAGE",
+    "LEVELS",
     "AuditChainHead",
     "BatchStatus",
+    "BudgetCode",
     "ChainScope",
     "CreditOutcome",
     "CsvEncoding",
     "Department",
     "FeeBearer",
     "IncomingCredit",
+    "InvoiceAccounting",
     "InvoicePaymentConfirmation",
     "LineEnding",
     "MatchMethod",

@@ -144,6 +144,10 @@ class PaymentBatch(models.Model):
     )
     number = models.CharField(_("バッチ番号"), max_length=20)
     payment_date = models.DateField(_("支払日（振込指定日）"))
+    # Taken from the first invoices added; a batch never mixes years.
+    fiscal_year = models.PositiveSmallIntegerField(
+        _("会計年度"), null=True, blank=True, editable=False
+    )
     status = models.CharField(
         _("状態"), max_length=10, choices=BatchStatus, default=BatchStatus.DRAFT
     )

@@ -110,6 +110,10 @@ class TreasurySettingsForm(forms.ModelForm):
         return account_number_normalize(self.cleaned_data["account_number"])
 
 
+# The budget-code filter's choice for invoices that name none.
+NO_BUDGET_CODE = "none"
+
+
 class PayablesFilterForm(forms.Form):
     """The payables list's GET parameters."""
 
@@ -121,9 +125,46 @@ class PayablesFilterForm(forms.Form):
     )
     deadline_from = JapaneseDateField(label=_("支払期限（から）"), required=False)
     deadline_to = JapaneseDateField(label=_("支払期限（まで）"), required=False)
+    fiscal_year = forms.TypedChoiceField(
+        label=_("会計年度"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        error_messages={
+            "invalid_choice": _(
+                "その会計年度の承認済の請求書はありません。一覧から選んでください。"
+            )
+        },
+    )
+    budget_code = forms.ChoiceField(
+        label=_("予算科目"),
+        required=False,
+        error_messages={
+            "invalid_choice": _(
+                "選んだ予算科目が見つかりません。一覧から選び直してください。"
+            )
+        },
+    )
 
-    def __init__(self, *args, departments, suppliers, **kwargs):
+    def __init__(
+        self, *args, departments, suppliers, fiscal_years, budget_codes, **kwargs
+    ):
         super().__init__(*args, **kwargs)
+        self.fields["fiscal_year"].choices = [
+            ("", gettext("すべての年度")),
+            *[
+                (year, gettext("%(year)s 年度") % {"year": year})
+                for year in fiscal_years
+            ],
+        ]
+        self.fields["budget_code"].choices = [
+            ("", gettext("すべての予算科目")),
+            (NO_BUDGET_CODE, gettext("予算科目の指定なし")),
+            *[
+                (str(code.pk), f"{code.fiscal_year} {code.code} {code.name}")
+                for code in budget_codes
+            ],
+        ]
         self.fields["department"].choices = [
             ("", gettext("すべての部署")),
             *[(d.pk, f"{d.code} {d.name}") for d in departments],
@@ -155,6 +196,12 @@ class PayablesFilterForm(forms.Form):
             invoices = invoices.filter(payment_deadline__gte=data["deadline_from"])
         if data["deadline_to"]:
             invoices = invoices.filter(payment_deadline__lte=data["deadline_to"])
+        if data["fiscal_year"]:
+            invoices = invoices.filter(fiscal_year=data["fiscal_year"])
+        if data["budget_code"] == NO_BUDGET_CODE:
+            invoices = invoices.filter(accounting__budget_code__isnull=True)
+        elif data["budget_code"]:
+            invoices = invoices.filter(accounting__budget_code_id=data["budget_code"])
         return invoices
 
 
@@ -455,3 +502,29 @@ class CreditDecideForm(forms.Form):
     def chosen(self) -> int | None:
         value = self.cleaned_data["option"]
         return None if value == self.NONE else int(value)
+
+
+class PayableBudgetCodeForm(forms.Form):
+    """予算科目の指定 of an approved invoice without an order: one of the
+    municipality's active codes of the invoice's 会計年度, or none."""
+
+    budget_code = forms.ModelChoiceField(
+        label=_("予算科目"),
+        queryset=None,
+        required=False,
+        empty_label=_("指定しない"),
+    )
+
+    def __init__(self, *args, budget_codes, fiscal_year, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["budget_code"]
+        field.queryset = budget_codes
+        field.label_from_instance = lambda code: (
+            f"{code.account} {code.code} {code.name}"
+        )
+        field.help_text = gettext("%(year)s 年度の予算科目から選びます。") % {
+            "year": fiscal_year
+        }
+        field.error_messages["invalid_choice"] = gettext(
+            "予算科目は %(year)s 年度の有効なものから選んでください。"
+        ) % {"year": fiscal_year}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import (
+    Case,
     Count,
     F,
     OuterRef,
@@ -15,13 +16,16 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
+from django.db.models.lookups import LessThan
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from invoices.models import Invoice, InvoiceStatus, WithholdingKind
 from invoices.withholding import FILING_THRESHOLD
+from municipality.fiscal import FIRST_MONTH
 from municipality.models import (
     BatchStatus,
     CreditOutcome,
@@ -54,13 +58,35 @@ def treasury_settings_get(*, municipality: Municipality) -> TreasurySettings | N
 # Payables (支払対象の請求書) ------------------------------------------------
 
 
+def with_fiscal_year(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    """``fiscal_year`` on each invoice, in the same query: its accounting
+    record's (written at approval), else — approved before records were
+    kept — that of the end of the period it bills (April to March)."""
+    period_end = Coalesce("transaction_end_date", "transaction_date")
+    return invoices.annotate(
+        fiscal_year=Coalesce(
+            F("accounting__fiscal_year"),
+            ExtractYear(period_end)
+            - Case(
+                When(LessThan(ExtractMonth(period_end), FIRST_MONTH), then=1),
+                default=0,
+            ),
+        )
+    )
+
+
 def payables_list(*, municipality: Municipality) -> QuerySet[Invoice]:
     """The municipality's approved invoices, nearest payment deadline first
-    (so overdue ones lead), each with the active batch it is in, if any."""
+    (so overdue ones lead), each with its 会計年度 and budget code and the
+    active batch it is in, if any."""
     active_item = PaymentBatchItem.objects.filter(invoice=OuterRef("pk"), active=True)
     return (
-        Invoice.objects.filter(municipality=municipality, status=InvoiceStatus.APPROVED)
-        .select_related("supplier", "department")
+        with_fiscal_year(
+            Invoice.objects.filter(
+                municipality=municipality, status=InvoiceStatus.APPROVED
+            )
+        )
+        .select_related("supplier", "department", "accounting__budget_code")
         .annotate(
             batch_id=Subquery(active_item.values("batch_id")[:1]),
             batch_number=Subquery(active_item.values("batch__number")[:1]),
@@ -75,6 +101,21 @@ def payables_waiting_count(*, municipality: Municipality) -> int:
         Invoice.objects.filter(municipality=municipality, status=InvoiceStatus.APPROVED)
         .exclude(batch_items__active=True)
         .count()
+    )
+
+
+def payables_fiscal_years(*, municipality: Municipality) -> list[int]:
+    """The 会計年度 of the approved invoices, newest first (the filter's
+    choices)."""
+    return list(
+        with_fiscal_year(
+            Invoice.objects.filter(
+                municipality=municipality, status=InvoiceStatus.APPROVED
+            )
+        )
+        .order_by("-fiscal_year")
+        .values_list("fiscal_year", flat=True)
+        .distinct()
     )
 
 
@@ -259,7 +300,9 @@ def batch_invoices(*, batch: PaymentBatch) -> QuerySet[Invoice]:
             municipality_id=batch.municipality_id,
             pk__in=items.values("invoice_id"),
         )
-        .select_related("supplier", "department", "connection")
+        .select_related(
+            "supplier", "department", "connection", "accounting__budget_code"
+        )
         .prefetch_related("tax_summaries")
         .order_by("supplier__name_kana", "supplier_id", "receipt_number", "pk")
     )

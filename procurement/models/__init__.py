@@ -1,6 +1,5 @@
 """The procurement app's models, one module per concern."""
 
-from procurement.models.budget import LEVELS, BudgetCode
 from procurement.models.deliveries import (
     Delivery,
     DeliveryLine,
@@ -17,8 +16,6 @@ from procurement.models.orders import (
 )
 
 __all__ = [
-    "LEVELS",
-    "BudgetCode",
     "Delivery",
     "DeliveryLine",
     "DeliveryStatus",

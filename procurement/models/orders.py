@@ -7,9 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from invoices.models import TaxCategory
-from municipality.models import Department, Municipality
+from municipality.models import BudgetCode, Department, Municipality
 from partners.models import Connection, Supplier
-from procurement.models.budget import BudgetCode
 
 
 class OrderKind(models.TextChoices):

@@ -6,9 +6,8 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from accounts.models import User
-from municipality.models import Municipality
+from municipality.models import LEVELS, BudgetCode, Municipality
 from procurement.csv_files import CsvError, CsvProblem, csv_rows
-from procurement.models import LEVELS, BudgetCode
 
 # File-format data: the 財務会計 export's headers, read verbatim.
 CSV_HEADERS = (
@@ -51,13 +50,16 @@ def budget_code_save(
     budget_code: BudgetCode | None = None,
 ) -> BudgetCode:
     """Add a 予算科目 or change one. Raises ``ValidationError`` (Japanese,
-    per field) and saves nothing. A code that orders already name keeps its
-    year and codes: only its names and whether it is active change."""
+    per field) and saves nothing. A code that orders or approved invoices
+    already name keeps its year and codes: only its names and whether it is
+    active change."""
     if budget_code is None:
         budget_code = BudgetCode(municipality=municipality)
     elif budget_code.municipality_id != municipality.pk:
         raise ValidationError(gettext("この予算科目は変更できません。"))
-    in_use = budget_code.pk is not None and budget_code.orders.exists()
+    in_use = budget_code.pk is not None and (
+        budget_code.orders.exists() or budget_code.invoice_accounting.exists()
+    )
     for name in EDIT_FIELDS:
         if name not in fields:
             continue
@@ -66,7 +68,7 @@ def budget_code_save(
                 raise ValidationError(
                     {
                         name: gettext(
-                            "発注で使われている予算科目の年度・会計区分・コードは"
+                            "発注・請求書で使われている予算科目の年度・会計区分・コードは"
                             "変えられません。新しい予算科目を追加してください。"
                         )
                     }

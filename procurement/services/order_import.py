@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 
 from accounts.models import User
 from invoices.models import TaxCategory
-from municipality.models import Department, Municipality
+from municipality.models import BudgetCode, Department, Municipality
 from partners.models import Connection
 from procurement.csv_files import (
     CsvError,
@@ -21,7 +21,7 @@ from procurement.csv_files import (
     parse_date,
     parse_decimal,
 )
-from procurement.models import BudgetCode, OrderKind, OrderStatus
+from procurement.models import OrderKind, OrderStatus
 from procurement.services.orders import OrderLineInput, order_save
 
 # File-format data: the headers are read verbatim.

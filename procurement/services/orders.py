@@ -14,13 +14,12 @@ from accounts.emails import email_send_template
 from accounts.models import User
 from accounts.notifications import Notification, recipients_wanting
 from invoices.tax import invoice_totals, line_amount
-from municipality.models import Department
+from municipality.fiscal import commitment_fiscal_year
+from municipality.models import BudgetCode, Department
 from municipality.selectors import staff_for_department
 from partners.models import Connection, PriceBasis, Supplier
 from partners.selectors import supplier_users_for
-from procurement.fiscal import commitment_fiscal_year
 from procurement.models import (
-    BudgetCode,
     Order,
     OrderEventKind,
     OrderKind,

@@ -8,10 +8,10 @@ from django.utils.translation import gettext
 from django.views.generic import FormView, ListView
 
 from municipality.models import StaffRole
+from municipality.selectors import budget_code_fiscal_years, budget_code_list
 from municipality.views import CityRoleRequiredMixin
 from procurement.csv_files import CsvError
 from procurement.forms import BudgetCodeForm, CsvUploadForm, FiscalYearFilterForm
-from procurement.selectors import budget_code_fiscal_years, budget_code_list
 from procurement.services.budget_codes import (
     CSV_HEADERS,
     budget_code_save,

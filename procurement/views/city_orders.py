@@ -16,11 +16,11 @@ from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
 from invoices.views.confirm import Confirmation
-from municipality.models import StaffRole
+from municipality.fiscal import fiscal_year_of
+from municipality.models import BudgetCode, StaffRole
 from municipality.views import CityRoleRequiredMixin
 from partners.models import Connection
 from procurement.csv_files import CsvError
-from procurement.fiscal import fiscal_year_of
 from procurement.forms import (
     CsvUploadForm,
     MessageForm,
@@ -28,7 +28,7 @@ from procurement.forms import (
     OrderLineFormSet,
     ReasonForm,
 )
-from procurement.models import BudgetCode, OrderStatus
+from procurement.models import OrderStatus
 from procurement.selectors import (
     order_balance,
     order_can_act,

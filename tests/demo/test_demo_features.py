@@ -282,3 +282,34 @@ def test_a_database_seeded_before_these_features_gains_them(monkeypatch):
     before = counts()
     assert "変更なし" in seed_demo()
     assert counts() == before
+
+
+def test_the_orders_approved_invoice_carries_its_accounting_to_the_treasury(
+    client, output
+):
+    from municipality.models import InvoiceAccounting
+    from procurement.models import Order
+
+    order = Order.objects.get(number="R-DEMO-007")
+    record = InvoiceAccounting.objects.get(invoice__order_link__order=order)
+    assert record.invoice.status == InvoiceStatus.APPROVED
+    assert (record.fiscal_year, record.budget_code) == (
+        order.fiscal_year,
+        order.budget_code,
+    )
+    assert record.commitment_number == "R-DEMO-007"
+    # Approved and paid invoices all have their record.
+    assert not Invoice.objects.filter(
+        status__in=(
+            InvoiceStatus.APPROVED,
+            InvoiceStatus.SCHEDULED,
+            InvoiceStatus.PAID,
+        ),
+        accounting__isnull=True,
+    ).exists()
+    client.force_login(User.objects.get(email="kanoya-treasury@example.jp"))
+    page = client.get(
+        reverse("city:payables", kwargs={"municipality_slug": "kanoya"}),
+        {"fiscal_year": order.fiscal_year, "budget_code": order.budget_code.pk},
+    ).content.decode()
+    assert record.invoice.number in page

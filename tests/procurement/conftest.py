@@ -7,9 +7,10 @@ import pytest
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from municipality.fiscal import fiscal_year_of
+from municipality.models import BudgetCode
 from partners.models import Connection
-from procurement.fiscal import fiscal_year_of
-from procurement.models import BudgetCode, OrderKind
+from procurement.models import OrderKind
 from procurement.services.orders import (
     OrderLineInput,
     order_confirm,

@@ -7,8 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
+from municipality.models import BudgetCode
 from procurement.csv_files import CsvError
-from procurement.models import BudgetCode
 from procurement.services.budget_codes import budget_code_save, budget_codes_import
 from tests.procurement.conftest import make_budget_code, make_order
 
@@ -85,7 +85,7 @@ def test_a_code_in_use_keeps_its_codes(tenant, connection, budget_code):
                 fields={"setsu": "11"},
                 budget_code=budget_code,
             )
-        assert "発注で使われている" in str(caught.value)
+        assert "発注・請求書で使われている" in str(caught.value)
         budget_code_save(
             municipality=tenant.municipality,
             actor=tenant.city_admin,

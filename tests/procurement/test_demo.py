@@ -29,9 +29,15 @@ def test_the_demo_has_orders_and_deliveries_in_every_state():
         assert set(Delivery.objects.values_list("status", flat=True)) == set(
             DeliveryStatus.values
         )
-        link = InvoiceOrder.objects.select_related("invoice").get()
-        assert link.invoice.status == InvoiceStatus.DRAFT
-        assert link.invoice.deliveries.count() == 2
+        # A draft from the unit-price contract's deliveries, and the
+        # completed order's invoice, approved.
+        draft, approved = InvoiceOrder.objects.select_related(
+            "invoice", "order"
+        ).order_by("order__number")
+        assert draft.invoice.status == InvoiceStatus.DRAFT
+        assert draft.invoice.deliveries.count() == 2
+        assert approved.invoice.status == InvoiceStatus.APPROVED
+        assert approved.invoice.accounting.budget_code == approved.order.budget_code
         orders = Order.objects.count()
     call_command("seed_demo", force=True, stdout=StringIO())
     with scopes_disabled():

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from procurement.fiscal import (
+from municipality.fiscal import (
     closing_period_end,
     commitment_fiscal_year,
     fiscal_year_bounds,
@@ -53,8 +53,8 @@ def test_an_invoice_belongs_to_its_orders_fiscal_year(
 
     from django_scopes import scopes_disabled
 
+    from invoices.accounting import accounting_defaults, fiscal_year_of_invoice
     from procurement.models import InvoiceOrder
-    from procurement.selectors import invoice_fiscal_year
     from tests.factories import make_invoice
     from tests.procurement.conftest import make_order
 
@@ -71,7 +71,8 @@ def test_an_invoice_belongs_to_its_orders_fiscal_year(
             issue=False,
             transaction_date=april - timedelta(days=20),
         )
-        assert invoice_fiscal_year(invoice=invoice) == order.fiscal_year
+        assert accounting_defaults(invoice) is None
+        assert fiscal_year_of_invoice(invoice) == order.fiscal_year
         loose = make_invoice(
             connection=connection,
             actor=supplier_user,
@@ -81,4 +82,5 @@ def test_an_invoice_belongs_to_its_orders_fiscal_year(
         InvoiceOrder.objects.create(
             municipality=tenant.municipality, invoice=loose, order=order
         )
-        assert invoice_fiscal_year(invoice=loose) == order.fiscal_year
+        assert accounting_defaults(loose).fiscal_year == order.fiscal_year
+        assert fiscal_year_of_invoice(loose) == order.fiscal_year + 1

@@ -2,12 +2,14 @@
 
 import csv
 import io
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils.translation import gettext
 
 from accounts.models import User
 from accounts.spreadsheets import csv_cell
+from invoices.accounting import fiscal_year_of_invoice
 from invoices.audit import events_append
 from invoices.models import EventKind, Invoice, TaxCategory
 from municipality.models import BatchStatus, PaymentBatch
@@ -38,8 +40,35 @@ ACCOUNTING_CSV_HEADER = (
     # position keep working.
     "源泉徴収税額",
     "差引支払額",
+    # 会計情報 (issue 16), after those for the same reason.
+    "会計年度",
+    "予算科目コード",
+    "予算科目名",
+    "支出負担行為番号",
+    "検収日",
+    "請求書受付日",
 )
+# The day the city received an invoice is a day in Japan.
+JAPAN = ZoneInfo("Asia/Tokyo")
 _NOT_TAXED = (TaxCategory.EXEMPT, TaxCategory.OUT_OF_SCOPE, TaxCategory.EXPORT)
+
+
+def _accounting_facts(invoice: Invoice) -> list:
+    """会計年度, 予算科目, 支出負担行為番号, 検収日 and 請求書受付日 (the day the
+    city received it, in Japan). An invoice approved before accounting
+    records were kept has the 会計年度 of its transaction date and the
+    検収日 given at approval."""
+    record = getattr(invoice, "accounting", None)
+    code = record.budget_code if record else None
+    received = invoice.received_at
+    return [
+        record.fiscal_year if record else fiscal_year_of_invoice(invoice),
+        code.code if code else "",
+        code.name if code else "",
+        record.commitment_number if record else "",
+        (record.inspected_on if record else invoice.inspection_date) or "",
+        received.astimezone(JAPAN).date() if received else "",
+    ]
 
 
 def _accounting_row(invoice: Invoice, batch: PaymentBatch) -> list[str]:
@@ -66,6 +95,7 @@ def _accounting_row(invoice: Invoice, batch: PaymentBatch) -> list[str]:
         batch.number,
         invoice.withholding_tax,
         invoice.net_total,
+        *_accounting_facts(invoice),
     ]
     return [csv_cell(value) for value in values]
 

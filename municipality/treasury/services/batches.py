@@ -41,6 +41,7 @@ from municipality.treasury.selectors import (
     batch_notices,
     payees_of,
     transfers_plan,
+    with_fiscal_year,
 )
 from municipality.treasury.services.payees import (
     payee_problem_message,
@@ -186,9 +187,13 @@ def batch_add_invoices(
                 "画面を更新して状態を確認してください。"
             ),
         )
+    # With its 会計年度, in the same query (set-based: a batch never mixes
+    # years, whatever the number of invoices).
     invoices = list(
-        Invoice.objects.filter(
-            municipality_id=batch.municipality_id, pk__in=invoice_ids
+        with_fiscal_year(
+            Invoice.objects.filter(
+                municipality_id=batch.municipality_id, pk__in=invoice_ids
+            )
         )
         .select_related("supplier")
         .order_by("pk")
@@ -230,6 +235,8 @@ def batch_add_invoices(
         elif invoice.pk in taken:
             problems.append(_in_other_batch(invoice, taken[invoice.pk]))
     if not problems:
+        problems = _fiscal_year_problems(batch, invoices)
+    if not problems:
         problems = _items_add(batch, invoices)
     if problems:
         raise ValidationError(problems)
@@ -242,6 +249,43 @@ def batch_add_invoices(
         step="added",
     )
     return invoices
+
+
+def _fiscal_year_problems(batch: PaymentBatch, invoices: list[Invoice]) -> list[str]:
+    """A batch pays one 会計年度: the year of its first invoices, which it
+    takes here. The invoices of another year are refused, each named."""
+    years = sorted({invoice.fiscal_year for invoice in invoices})
+    if not years:
+        return []
+    if batch.fiscal_year is None and len(years) > 1:
+        return [
+            gettext(
+                "選んだ請求書に %(years)s 年度の請求書が混ざっています。"
+                "支払バッチは会計年度ごとに分けるため、1つの年度の請求書だけを"
+                "選んでください（支払対象の一覧は会計年度で絞り込めます）。"
+            )
+            % {"years": ", ".join(str(year) for year in years)}
+        ]
+    if batch.fiscal_year is None:
+        batch.fiscal_year = years[0]
+        batch.save(update_fields=["fiscal_year"])
+        return []
+    return [
+        gettext(
+            "請求書 %(number)s（受付番号 %(receipt)s）は %(year)s 年度の請求書です。"
+            "支払バッチ %(batch)s は %(batch_year)s 年度の支払のため入れられません。"
+            "%(year)s 年度の支払バッチを別に作って入れてください。"
+        )
+        % {
+            "number": invoice.number,
+            "receipt": invoice.receipt_number,
+            "year": invoice.fiscal_year,
+            "batch": batch.number,
+            "batch_year": batch.fiscal_year,
+        }
+        for invoice in invoices
+        if invoice.fiscal_year != batch.fiscal_year
+    ]
 
 
 def _items_add(batch: PaymentBatch, invoices: list[Invoice]) -> list[str]:

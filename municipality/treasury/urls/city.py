@@ -3,7 +3,7 @@ namespace."""
 
 from django.urls import path
 
-from municipality.treasury.views import city as views, payees
+from municipality.treasury.views import budget_codes, city as views, payees
 
 urlpatterns = [
     path("treasury/", views.TreasuryView.as_view(), name="treasury"),
@@ -16,6 +16,11 @@ urlpatterns = [
         "treasury/payables/<int:pk>/payee/",
         payees.PayeeView.as_view(),
         name="invoice_payee",
+    ),
+    path(
+        "treasury/payables/<int:pk>/budget-code/",
+        budget_codes.PayableBudgetCodeView.as_view(),
+        name="invoice_budget_code",
     ),
     path("treasury/batches/", views.BatchListView.as_view(), name="batches"),
     path(

@@ -19,7 +19,7 @@ from invoices.filters import deadline_alert
 from invoices.views.confirm import Confirmation, confirmation_response, confirmed
 from invoices.workflow import TransitionError
 from municipality.models import BatchStatus, StaffRole
-from municipality.selectors import department_list_for_access
+from municipality.selectors import budget_code_list, department_list_for_access
 from municipality.treasury.forms import (
     AddToBatchForm,
     BatchCancelForm,
@@ -35,6 +35,7 @@ from municipality.treasury.selectors import (
     batch_list_draft,
     batch_list_open,
     batch_notices,
+    payables_fiscal_years,
     payables_list,
     payables_suppliers,
     payables_waiting_count,
@@ -127,10 +128,15 @@ class PayablesView(TreasuryRoleMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
+        years = payables_fiscal_years(municipality=self.municipality)
         self.filter_form = PayablesFilterForm(
             self.request.GET,
             departments=department_list_for_access(access=self.request.city),
             suppliers=payables_suppliers(municipality=self.municipality),
+            fiscal_years=years,
+            budget_codes=budget_code_list(municipality=self.municipality).filter(
+                fiscal_year__in=years
+            ),
         )
         invoices = payables_list(municipality=self.municipality)
         if not self.filter_form.is_valid():

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
-from municipality.models import Municipality
+from municipality.models.municipality import Municipality
 
 # The levels of a 予算科目 in order (款・項・目・節・細節); 細節 may be empty.
 LEVELS = ("kan", "kou", "moku", "setsu", "saisetsu")
@@ -15,8 +15,10 @@ class BudgetCode(models.Model):
     """One 予算科目 of one 会計年度, as the city's 財務会計 system has it:
     the 会計区分 (一般会計, a 特別会計) and the codes and names of 款・項・
     目・節・細節. Orders (支出負担行為) name one; a code of another year
-    cannot be chosen for them. Codes are imported by CSV and edited by city
-    administrators; one in use is deactivated, never deleted."""
+    cannot be chosen for them, and an approved invoice's accounting record
+    (``InvoiceAccounting``) carries one to the treasury. Codes are imported
+    by CSV and edited by city administrators; one in use is deactivated,
+    never deleted."""
 
     municipality = models.ForeignKey(
         Municipality,
@@ -49,6 +51,10 @@ class BudgetCode(models.Model):
     objects = ScopedManager(municipality="municipality")
 
     class Meta:
+        # Moved here from procurement without moving its table (a state-only
+        # move): the previous release's processes still read this table
+        # while the upgrade runs.
+        db_table = "procurement_budgetcode"
         verbose_name = _("予算科目")
         verbose_name_plural = _("予算科目")
         ordering = ["fiscal_year", "account", *LEVELS]
