@@ -8,3 +8,10 @@ from django.dispatch import Signal
 # all of one municipality) and ``status``, the InvoiceStatus they reached
 # (issued = received by the city, returned, approved, paid).
 invoices_decided = Signal()
+
+# Panels other apps contribute to the city staff's invoice page and to its
+# approval confirmation (pretix's way of letting apps above add to a page;
+# ``invoice_tags.city_invoice_panels`` sends it). Arguments: ``invoice``,
+# ``request`` and ``place`` ("detail" or "approve"). A receiver returns
+# HTML rendered from its own template, or None.
+city_invoice_panels = Signal()

@@ -9,3 +9,15 @@ class ProcurementConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "procurement"
     verbose_name = _("発注・検収")
+
+    def ready(self):
+        from invoices.signals import city_invoice_panels, invoices_decided
+        from procurement.panels import city_invoice_match_panel
+        from procurement.services.links import invoices_decided_link
+
+        invoices_decided.connect(
+            invoices_decided_link, dispatch_uid="procurement-invoice-orders"
+        )
+        city_invoice_panels.connect(
+            city_invoice_match_panel, dispatch_uid="procurement-invoice-match"
+        )
