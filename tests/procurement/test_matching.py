@@ -5,6 +5,8 @@ on the invoice page, the approval confirmation and the order's balance."""
 from decimal import Decimal
 
 import pytest
+from django.db import connection as db_connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -311,3 +313,33 @@ def test_a_csv_invoice_naming_the_order_is_linked_when_issued(
         assert invoice.order_number == confirmed_order.number
         assert invoice.snapshot["order_number"] == confirmed_order.number
         assert InvoiceOrder.objects.get(invoice=invoice).order == confirmed_order
+
+
+def _page_queries(client, url) -> int:
+    client.get(url)  # the first look opens the invoice
+    with CaptureQueriesContext(db_connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx)
+
+
+def test_the_match_costs_the_same_queries_for_many_deliveries(
+    client, tenant, confirmed_order, supplier_user
+):
+    with scopes_disabled():
+        deliveries = [
+            _inspected(
+                confirmed_order,
+                tenant.department_staff,
+                supplier_user,
+                f"D-{n}",
+                ["1", "2"],
+            )
+            for n in range(8)
+        ]
+        few = _generated(confirmed_order, supplier_user, deliveries[:2], "INV-A")
+        many = _generated(confirmed_order, supplier_user, deliveries[2:], "INV-B")
+    client.force_login(tenant.department_staff)
+    for url in (_page_url, _approve_url):
+        assert _page_queries(client, url(tenant, few)) == _page_queries(
+            client, url(tenant, many)
+        )
