@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django_scopes import scopes_disabled
 
 from invoices.models import InvoiceStatus
+from procurement.matching import invoice_match
 from procurement.models import (
     Delivery,
     DeliveryStatus,
@@ -29,9 +30,21 @@ def test_the_demo_has_orders_and_deliveries_in_every_state():
         assert set(Delivery.objects.values_list("status", flat=True)) == set(
             DeliveryStatus.values
         )
-        link = InvoiceOrder.objects.select_related("invoice").get()
-        assert link.invoice.status == InvoiceStatus.DRAFT
+        link = InvoiceOrder.objects.select_related("invoice").get(
+            invoice__status=InvoiceStatus.DRAFT
+        )
         assert link.invoice.deliveries.count() == 2
+        # The three-way match: matched, mismatched, over the ceiling.
+        matches = {
+            link.invoice.number: invoice_match(invoice=link.invoice, link=link)
+            for link in InvoiceOrder.objects.select_related("invoice", "order").exclude(
+                invoice__status=InvoiceStatus.DRAFT
+            )
+        }
+        assert matches["DEMO-MATCH-1"].matched
+        assert not matches["DEMO-MATCH-2"].matched
+        assert matches["DEMO-MATCH-2"].over_amount == 0
+        assert matches["DEMO-MATCH-4"].over_amount == 5000
         orders = Order.objects.count()
     call_command("seed_demo", force=True, stdout=StringIO())
     with scopes_disabled():
