@@ -343,3 +343,141 @@ def test_the_match_costs_the_same_queries_for_many_deliveries(
         assert _page_queries(client, url(tenant, few)) == _page_queries(
             client, url(tenant, many)
         )
+
+
+def test_a_received_jp_pint_invoice_naming_the_order_is_linked_and_matched(
+    connection, confirmed_order, supplier_user, two_deliveries
+):
+    """The same document as the portal would write it (exported, then the
+    original rolled back so that the number is free), received back."""
+    from django.db import transaction
+
+    from peppol.inbound import inbound_receive
+    from peppol.ubl import invoice_ubl
+
+    class _UndoError(Exception):
+        pass
+
+    with scopes_disabled():
+        try:
+            with transaction.atomic():
+                xml = invoice_ubl(
+                    make_invoice(
+                        connection=connection,
+                        actor=supplier_user,
+                        order_number=confirmed_order.number,
+                        lines=[
+                            LineInput(
+                                "コピー用紙 A4", Decimal(10), Decimal(450), "S", "箱"
+                            ),
+                            LineInput("お茶", Decimal(24), Decimal(100), "AA", "本"),
+                        ],
+                    )
+                )
+                raise _UndoError
+        except _UndoError:
+            pass
+    document = inbound_receive(
+        xml=xml,
+        filename="invoice.xml",
+        source="upload",
+        supplier=connection.supplier,
+        actor=supplier_user,
+    )
+    with scopes_disabled():
+        invoice = document.invoice
+        assert invoice.order_number == confirmed_order.number
+        match = _match(invoice)
+    assert match.order == confirmed_order
+    assert match.matched, match.differences
+
+
+def _supplier_form_data(page, invoice_number, **fields) -> dict:
+    """The supplier's form posted back as it was shown."""
+    form = page.context["form"]
+    rows = [row.initial for row in page.context["formset"].forms if row.initial]
+    data = {
+        name: "" if form[name].value() is None else form[name].value()
+        for name in form.fields
+        if name != "attachments"
+    }
+    data |= {
+        "number": invoice_number,
+        "issue_date": timezone.localdate().isoformat(),
+        "lines-TOTAL_FORMS": str(len(rows)),
+        "lines-INITIAL_FORMS": "0",
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "1000",
+        **fields,
+    }
+    for index, row in enumerate(rows):
+        values = {**row, "ORDER": str(index + 1)}
+        data |= {
+            f"lines-{index}-{name}": "" if value is None else value
+            for name, value in values.items()
+            if name != "withholding"
+        }
+    return data
+
+
+def test_an_edited_generated_draft_keeps_its_references_and_a_copy_drops_them(
+    client, confirmed_order, supplier_user, two_deliveries
+):
+    with scopes_disabled():
+        draft = invoice_draft_from_deliveries(
+            order=confirmed_order,
+            supplier=confirmed_order.supplier,
+            actor=supplier_user,
+            delivery_ids=[d.pk for d in two_deliveries],
+            number="INV-EDIT",
+            issue_date=timezone.localdate(),
+        )
+    client.force_login(supplier_user)
+    edit = reverse("supplier:invoice_edit", args=[draft.pk])
+    page = client.get(edit)
+    assert page.context["form"]["order_number"].value() == confirmed_order.number
+    # Carried by the form, not typed.
+    assert (
+        '<input type="hidden" name="lines-0-delivery_number" value="D-1"'
+        in page.content.decode()
+    )
+    response = client.post(edit, _supplier_form_data(page, "INV-EDIT", subject="x"))
+    assert response.status_code == 302, response.content.decode()
+    with scopes_disabled():
+        draft.refresh_from_db()
+        assert draft.subject == "x"
+        assert draft.order_number == confirmed_order.number
+        assert list(
+            draft.lines.order_by("position").values_list("delivery_number", flat=True)
+        ) == ["D-1", "D-1", "D-2"]
+    copy = client.get(reverse("supplier:invoice_copy", args=[draft.pk]))
+    assert copy.context["form"]["order_number"].value() == confirmed_order.number
+    rows = [row.initial for row in copy.context["formset"].forms if row.initial]
+    assert {row["delivery_number"] for row in rows} == {""}
+
+
+def test_screen_entry_saves_the_order_number(client, connection, supplier_user):
+    client.force_login(supplier_user)
+    page = client.get(reverse("supplier:invoice_new"))
+    data = _supplier_form_data(
+        page,
+        "INV-SCREEN",
+        connection=connection.pk,
+        transaction_date=timezone.localdate().isoformat(),
+        order_number="R8-0042",
+        price_basis="exclusive",
+        **{
+            "lines-TOTAL_FORMS": "1",
+            "lines-0-description": "コピー用紙",
+            "lines-0-quantity": "1",
+            "lines-0-unit_price": "100",
+            "lines-0-tax_category": "S",
+            "lines-0-ORDER": "1",
+        },
+    )
+    response = client.post(reverse("supplier:invoice_new"), data)
+    assert response.status_code == 302, response.content.decode()
+    from invoices.models import Invoice
+
+    with scopes_disabled():
+        assert Invoice.objects.get(number="INV-SCREEN").order_number == "R8-0042"
