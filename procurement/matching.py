@@ -5,8 +5,11 @@ what the invoice bills. Reads only.
 What is expected of the invoice is what the inspection accepted, at the
 order's unit prices: for an invoice drafted from deliveries, those
 deliveries; for one entered by hand, by CSV or received as JP PINT, the
-order's accepted deliveries not yet on another live invoice. Items are
-matched by their name (品名) as the order gives it."""
+order's accepted deliveries not yet on another live invoice (such an
+invoice bills no delivery of its own, so once it is approved those
+deliveries still count as not invoiced: the match is for the decision
+before approval). Items are matched by their name (品名) as the order
+gives it."""
 
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -85,11 +88,7 @@ def _yen(value: int) -> str:
 
 
 def invoice_order_link(*, invoice: Invoice) -> InvoiceOrder | None:
-    return (
-        InvoiceOrder.objects.filter(invoice=invoice)
-        .select_related("order", "order__budget_code")
-        .first()
-    )
+    return InvoiceOrder.objects.filter(invoice=invoice).select_related("order").first()
 
 
 def _expected_deliveries(invoice: Invoice, order: Order) -> tuple[bool, list]:
