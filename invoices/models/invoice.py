@@ -235,6 +235,9 @@ class Invoice(models.Model):
         gettext_lazy("注文番号（支出負担行為番号）"),
         max_length=40,
         blank=True,
+        default="",
+        # Old code inserting invoices during the upgrade leaves it empty.
+        db_default="",
         help_text=gettext_lazy("市の発注書・契約書に書かれた番号。任意です。"),
     )
     notes = models.TextField(gettext_lazy("備考"), blank=True)
@@ -494,7 +497,11 @@ class InvoiceLine(DraftOnlyMixin, models.Model):
     # The delivery note (納品書) the line bills, for lines drafted from
     # inspected deliveries: JP PINT's despatch advice reference.
     delivery_number = models.CharField(
-        gettext_lazy("納品書番号"), max_length=40, blank=True
+        gettext_lazy("納品書番号"),
+        max_length=40,
+        blank=True,
+        default="",
+        db_default="",
     )
     quantity = models.DecimalField(
         gettext_lazy("数量"), max_digits=12, decimal_places=3
