@@ -219,7 +219,7 @@ case "${1:-}" in
   drill)
     shift
     load_env
-    "$UV" run --no-sync python deploy/drill.py --site "$SITE" --cafile "$PROD_DIR/tls/cert.pem" \
+    "$UV" run --no-sync python deploy/drill --site "$SITE" --cafile "$PROD_DIR/tls/cert.pem" \
       --supervisor-conf "$CONF" --log-dir "$LOG" "$@"
     ;;
   *)

@@ -11,10 +11,13 @@ from django.utils.translation import gettext_lazy as _
 
 from invoices.templatetags.invoice_tags import yen
 from municipality.models import (
+    IncomingCredit,
+    InvoicePaymentConfirmation,
     PayeeChoice,
     PaymentBatch,
     PaymentBatchItem,
     PaymentNotice,
+    Reconciliation,
     TreasurySettings,
 )
 from municipality.treasury.forms import TreasurySettingsForm
@@ -180,6 +183,61 @@ class PayeeChoiceAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyAdminMixin:
+    """Rows the suppliers' pages write through their services: the admin
+    reads them, for support, and changes nothing."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class IncomingCreditInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = IncomingCredit
+    fields = (
+        "row",
+        "booking_date",
+        "amount",
+        "payer_name",
+        "edi",
+        "outcome",
+        "method",
+        "difference",
+    )
+    extra = 0
+
+
+class ReconciliationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """売掛金消込: a supplier's uploaded bank statement and what each credit
+    was matched to (``/supplier/reconciliations/``)."""
+
+    list_display = ("created_at", "supplier", "source", "filename", "created_by")
+    list_filter = ("source",)
+    list_select_related = ("supplier", "created_by")
+    search_fields = ("supplier__legal_name", "filename", "sha256")
+    inlines = (IncomingCreditInline,)
+
+
+class InvoicePaymentConfirmationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """入金確認済: which credit of which statement paid an invoice, as the
+    supplier confirmed it."""
+
+    list_display = ("confirmed_at", "supplier", "invoice", "credit", "confirmed_by")
+    list_select_related = ("supplier", "invoice", "credit", "confirmed_by")
+    search_fields = (
+        "invoice__number",
+        "invoice__receipt_number",
+        "supplier__legal_name",
+    )
+
+
 admin.site.register(TreasurySettings, TreasurySettingsAdmin)
 admin.site.register(PaymentBatch, PaymentBatchAdmin)
 admin.site.register(PayeeChoice, PayeeChoiceAdmin)
+admin.site.register(Reconciliation, ReconciliationAdmin)
+admin.site.register(InvoicePaymentConfirmation, InvoicePaymentConfirmationAdmin)

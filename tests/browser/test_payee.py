@@ -65,6 +65,10 @@ def test_an_invoice_without_an_account_is_paid_to_the_one_chosen_later(
     page.get_by_label(re.compile("7777777")).check()
     page.get_by_label("この口座に振り込む理由").fill("取引先に電話で口座を確認した。")
     page.get_by_role("button", name="この口座に振り込む").click()
+    # It asks first, in a dialog: the account money will go to.
+    dialog = page.get_by_role("dialog", name="振込先の指定")
+    expect(dialog.get_by_test_id("confirm-payee")).to_contain_text("7777777")
+    dialog.get_by_role("button", name="振込先の指定を確定する").click()
     expect(page.locator(".message--success")).to_contain_text("振込先を指定しました")
     expect(page.get_by_label(f"{invoice.number}（", exact=False)).to_be_visible()
     with scopes_disabled():

@@ -46,6 +46,10 @@ def test_treasury_pays_and_the_supplier_sees_the_notice(
     expect(page.locator(".message--success")).to_contain_text("2 件の請求書")
 
     page.get_by_role("button", name="振込データを作成").click()
+    # It asks first, in a dialog over the batch page.
+    dialog = page.get_by_role("dialog", name="振込データの作成")
+    expect(dialog).to_contain_text("2 件の請求書が支払予定になり")
+    dialog.get_by_role("button", name="振込データの作成を確定する").click()
     expect(page.get_by_test_id("batch-status")).to_have_text("振込データ作成済")
     with page.expect_download() as info:
         page.get_by_role("link", name="振込データをダウンロード").click()

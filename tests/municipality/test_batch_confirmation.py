@@ -9,13 +9,13 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from invoices.models import Invoice, InvoiceStatus
-from municipality.models import BatchStatus, PaymentBatch
+from municipality.models import BatchStatus, PaymentBatch, StaffRole
 from municipality.treasury.services.batches import (
     batch_add_invoices,
     batch_create,
     batch_export,
 )
-from tests.factories import payment_day_reached
+from tests.factories import StaffMembershipFactory, payment_day_reached
 from tests.municipality.test_treasury_support import (
     business_day_after,
     make_approved,
@@ -171,3 +171,88 @@ def test_the_batch_page_marks_paid_and_cancel_for_the_dialog(treasury, batch):
 
     assert f'action="{_url(batch, "paid")}" data-confirm>' in page
     assert f'action="{_url(batch, "cancel")}" novalidate data-confirm>' in page
+
+
+@pytest.fixture
+def draft(tenant):
+    """A draft batch of two approved invoices that needs a second person's
+    approval (二重チェック), prepared by a colleague of ``tenant.treasury``."""
+    with scopes_disabled():
+        make_settings(tenant.municipality)
+        user, connection = make_supplier(tenant.department)
+        invoices = [make_approved(tenant, user, connection) for _ in range(2)]
+        colleague = StaffMembershipFactory(
+            municipality=tenant.municipality, role=StaffRole.TREASURY
+        ).user
+        batch = batch_create(
+            municipality=tenant.municipality,
+            payment_date=business_day_after(timezone.localdate()),
+            actor=colleague,
+        )
+        PaymentBatch.objects.filter(pk=batch.pk).update(four_eyes=True)
+        batch_add_invoices(
+            batch=batch, invoice_ids=[i.pk for i in invoices], actor=colleague
+        )
+    return batch
+
+
+def test_approve_get_shows_the_batch_and_the_consequence(treasury, draft):
+    response = treasury.get(_url(draft, "approve"))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    _assert_summary(page, draft)
+    assert "このバッチは変更できなくなり" in page
+    assert "承認を確定する" in page
+    assert _status(draft) == BatchStatus.DRAFT
+
+
+def test_approve_post_without_confirmation_changes_nothing(treasury, draft):
+    response = treasury.post(_url(draft, "approve"))
+
+    assert response.status_code == 200
+    _assert_summary(response.content.decode(), draft)
+    assert _status(draft) == BatchStatus.DRAFT
+
+
+def test_approve_then_export_after_confirmation(treasury, draft):
+    response = treasury.post(_url(draft, "approve"), {"confirmed": "1"})
+    assert response["Location"] == _url(draft)
+    assert _status(draft) == BatchStatus.APPROVED
+
+    asked = treasury.post(_url(draft, "export"))
+    page = asked.content.decode()
+    _assert_summary(page, draft)
+    assert "2 件の請求書が支払予定になり" in page
+    assert "振込データの作成を確定する" in page
+    assert _status(draft) == BatchStatus.APPROVED
+    assert _invoice_statuses(draft) == {InvoiceStatus.APPROVED}
+
+    response = treasury.post(_url(draft, "export"), {"confirmed": "1"})
+    assert response["Location"] == _url(draft)
+    assert _status(draft) == BatchStatus.EXPORTED
+    assert _invoice_statuses(draft) == {InvoiceStatus.SCHEDULED}
+    # A second confirmed click is refused and changes nothing.
+    again = treasury.post(_url(draft, "export"), {"confirmed": "1"})
+    assert "振込データを作成できません" in again.content.decode()
+
+
+def test_the_preparer_is_not_asked_to_approve_their_own_batch(client, tenant, draft):
+    with scopes_disabled():
+        preparer = PaymentBatch.objects.get(pk=draft.pk).created_by
+    client.force_login(preparer)
+
+    response = client.get(_url(draft, "approve"), follow=True)
+
+    assert response.redirect_chain == [(_url(draft), 302)]
+    assert "自分で承認できません" in response.content.decode()
+    assert _status(draft) == BatchStatus.DRAFT
+
+
+def test_the_batch_page_marks_approve_and_export_for_the_dialog(treasury, draft):
+    page = treasury.get(_url(draft)).content.decode()
+    assert f'action="{_url(draft, "approve")}" data-confirm>' in page
+
+    treasury.post(_url(draft, "approve"), {"confirmed": "1"})
+    page = treasury.get(_url(draft)).content.decode()
+    assert f'action="{_url(draft, "export")}" data-confirm>' in page

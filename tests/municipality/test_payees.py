@@ -179,11 +179,23 @@ def test_an_invoice_issued_without_an_account_is_paid_to_the_one_registered_late
     assert "この口座に振り込む理由を入力してください" in response.content.decode()
     assert _choices(invoice) == []
 
+    # It asks first: the invoice, the account money will go to, the reason.
+    asked = client.post(
+        _payee_url(invoice), {"bank_account": account.pk, "reason": REASON}
+    )
+    page = asked.content.decode()
+    assert 'data-testid="confirm-payee"' in page
+    assert "0001234" in page
+    assert REASON in page
+    assert "振込先の指定を確定する" in page
+    assert '<input type="hidden" name="confirmed" value="1">' in page
+    assert _choices(invoice) == []
+
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             _payee_url(invoice),
-            {"bank_account": account.pk, "reason": REASON},
+            {"bank_account": account.pk, "reason": REASON, "confirmed": "1"},
             follow=True,
         )
     assert response.redirect_chain[-1][0] == PAYABLES
@@ -216,7 +228,7 @@ def test_an_invoice_issued_without_an_account_is_paid_to_the_one_registered_late
     assert "振込先を指定済み" in response.content.decode()
     client.post(PAYABLES, {"batch": batch.pk, "invoices": [invoice.pk]})
     batch_url = f"/m/kanoya/treasury/batches/{batch.pk}/"
-    response = client.post(f"{batch_url}export/")
+    response = client.post(f"{batch_url}export/", {"confirmed": "1"})
     assert response["Location"] == batch_url
     data = client.get(f"{batch_url}zengin/").content
     (record,) = [line for line in data.split(b"\r\n") if line.startswith(b"2")]
@@ -254,7 +266,10 @@ def test_an_account_changed_after_issue_is_flagged_and_can_be_replaced(
     with scopes_disabled():
         account = BankAccount.objects.get(supplier=connection.supplier)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(_payee_url(invoice), {"bank_account": account.pk, "reason": REASON})
+        client.post(
+            _payee_url(invoice),
+            {"bank_account": account.pk, "reason": REASON, "confirmed": "1"},
+        )
     (event,) = _events(invoice, EventKind.PAYEE)
     assert event.data["previous"]["account_number"] == named["account_number"]
     assert event.data["bank_account"]["account_number"] == "7777777"
@@ -288,8 +303,14 @@ def test_accounts_changed_within_30_days_are_highlighted(
     assert "30日以内に変更" in recent_label
 
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(_payee_url(invoice), {"bank_account": new.pk, "reason": REASON})
-        client.post(_payee_url(second), {"bank_account": old.pk, "reason": REASON})
+        client.post(
+            _payee_url(invoice),
+            {"bank_account": new.pk, "reason": REASON, "confirmed": "1"},
+        )
+        client.post(
+            _payee_url(second),
+            {"bank_account": old.pk, "reason": REASON, "confirmed": "1"},
+        )
     assert [c.recently_changed for c in _choices(invoice)] == [True]
     assert [c.recently_changed for c in _choices(second)] == [False]
     assert _events(second, EventKind.PAYEE)[0].data["recently_changed"] is False
@@ -327,7 +348,7 @@ def test_an_account_removed_after_batching_stops_the_export_until_chosen(
         new = make_bank_account(connection.supplier, account_number="4444444")
     client.force_login(tenant.treasury)
     batch_url = f"/m/kanoya/treasury/batches/{batch.pk}/"
-    response = client.post(f"{batch_url}export/")
+    response = client.post(f"{batch_url}export/", {"confirmed": "1"})
     assert response.status_code == 200
     (problem,) = response.context["problems"]
     assert "その後取引先が変更または削除しました" in problem
@@ -335,8 +356,11 @@ def test_an_account_removed_after_batching_stops_the_export_until_chosen(
 
     # Still in the draft batch: the payee can be chosen, then it exports.
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(_payee_url(invoice), {"bank_account": new.pk, "reason": REASON})
-    response = client.post(f"{batch_url}export/")
+        client.post(
+            _payee_url(invoice),
+            {"bank_account": new.pk, "reason": REASON, "confirmed": "1"},
+        )
+    response = client.post(f"{batch_url}export/", {"confirmed": "1"})
     assert response["Location"] == batch_url
     with scopes_disabled():
         notice = PaymentNotice.objects.get(batch=batch)
@@ -412,7 +436,7 @@ def test_another_citys_invoice_a_draft_and_other_roles_get_404(
     with scopes_disabled():
         draft = make_invoice(connection=connection, actor=user, issue=False)
         account = BankAccount.objects.get(supplier=connection.supplier)
-    data = {"bank_account": account.pk, "reason": REASON}
+    data = {"bank_account": account.pk, "reason": REASON, "confirmed": "1"}
     # Another city's treasury, in its own city's URL and in kanoya's.
     client.force_login(other_tenant.treasury)
     for url in (_payee_url(invoice), _payee_url(invoice, slug="kirishima")):

@@ -30,7 +30,7 @@ from municipality.models import (
 )
 from municipality.treasury.reconciliation.incoming import parse_incoming
 from municipality.treasury.reconciliation.matching import kana_key
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, UserFactory
 from tests.municipality.test_remittance import paid_batch
 from tests.municipality.test_treasury_support import (
     make_approved,
@@ -452,3 +452,23 @@ def test_format_b_and_heisei_dates_are_read():
     assert credit.edi == "2026-0001-001"
     assert credit.booking_date.isoformat() == "2018-12-25"
     assert credit.payer_name == CITY_KANA
+
+
+def test_platform_admins_read_a_reconciliation_and_its_credits(client, world):
+    _login(client, world["user"])
+    _upload(client, file_01(_rows(world), today=timezone.localdate()))
+    with scopes_disabled():
+        reconciliation = Reconciliation.objects.get()
+        confirmation = InvoicePaymentConfirmation.objects.first()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    page = client.get(
+        f"/admin/municipality/reconciliation/{reconciliation.pk}/change/"
+    ).content.decode()
+    assert "nyukin.txt" in page
+    assert "99999" in page or "99,999" in page  # the unmatched credit
+    # Read only: nothing to save, add or delete.
+    assert 'name="_save"' not in page
+    assert client.get("/admin/municipality/reconciliation/add/").status_code == 403
+    url = f"/admin/municipality/invoicepaymentconfirmation/{confirmation.pk}/change/"
+    assert client.get(url).status_code == 200

@@ -289,7 +289,7 @@ def test_the_batch_page_shows_transfers_and_totals_and_exports(client, tenant, w
     assert (supplier, row.transfer_amount) == (invoices[0].supplier, total)
     assert "振込（予定）" in page.content.decode()
 
-    response = client.post(f"{url}export/")
+    response = client.post(f"{url}export/", {"confirmed": "1"})
     assert response["Location"] == url
     download = client.get(f"{url}zengin/")
     data = download.content
@@ -319,7 +319,7 @@ def test_export_problems_are_all_shown_on_the_batch_page(client, tenant, world):
         )
     _login(client, tenant.treasury)
     url = f"/m/kanoya/treasury/batches/{world['batch'].pk}/"
-    response = client.post(f"{url}export/")
+    response = client.post(f"{url}export/", {"confirmed": "1"})
     assert response.status_code == 200
     problems = response.context["problems"]
     assert len(problems) == 2
@@ -341,7 +341,7 @@ def test_four_eyes_on_the_page(client, tenant, world):
     page = client.get(url).content.decode()
     assert "別の会計担当者の承認が必要です" in page
     assert "振込データを作成</button>" not in page
-    response = client.post(f"{url}approve/")
+    response = client.post(f"{url}approve/", {"confirmed": "1"})
     assert SELF_APPROVAL in response.content.decode()
 
 
@@ -370,7 +370,7 @@ def test_remove_paid_and_cancel_from_the_page(
         assert PaymentBatchItem.objects.filter(batch=batch).count() == 1
     response = client.post(f"{url}cancel/", {"reason": ""})
     assert "取消の理由を入力してください。" in response.content.decode()
-    client.post(f"{url}export/")
+    client.post(f"{url}export/", {"confirmed": "1"})
     payment_day_reached(batch)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"{url}paid/", {"confirmed": "1"})

@@ -72,7 +72,9 @@ def payee_problems(invoices) -> list[str]:
     ]
 
 
-def _refuse_unless_choosable(invoice: Invoice, actor: User) -> Payee:
+def payee_choice_check(*, invoice: Invoice, actor: User) -> Payee:
+    """Raise unless ``actor`` may choose ``invoice``'s payee now; the
+    confirmation step asks only what ``payee_choose`` would accept."""
     if invoice_in_conflict(actor=actor, invoice=invoice):
         raise DutyConflictError(
             gettext(
@@ -142,7 +144,7 @@ def payee_choose(
     # The supplier's row is what its account changes lock: the account read
     # below stays as it is until this choice is committed.
     Supplier.objects.select_for_update().get(pk=invoice.supplier_id)
-    previous = _refuse_unless_choosable(invoice, actor)
+    previous = payee_choice_check(invoice=invoice, actor=actor)
     account = BankAccount.objects.filter(
         pk=bank_account.pk, supplier_id=invoice.supplier_id
     ).first()

@@ -30,12 +30,12 @@ urlpatterns = [
     ),
     path(
         "treasury/batches/<int:pk>/approve/",
-        views.BatchActionView.as_view(action="approve"),
+        views.BatchDecisionView.as_view(action="approve"),
         name="batch_approve",
     ),
     path(
         "treasury/batches/<int:pk>/export/",
-        views.BatchActionView.as_view(action="export"),
+        views.BatchDecisionView.as_view(action="export"),
         name="batch_export",
     ),
     path(

@@ -48,6 +48,7 @@ from municipality.treasury.selectors import (
 )
 from municipality.treasury.services.accounting import batch_accounting_csv
 from municipality.treasury.services.batches import (
+    SELF_APPROVAL,
     batch_add_invoices,
     batch_approve,
     batch_can_export,
@@ -364,7 +365,7 @@ class BatchActionView(BatchPageMixin, TemplateView):
 
 
 class BatchDecisionView(BatchActionView):
-    """支払済 and 取消, after the confirmation step
+    """承認, 振込データ作成, 支払済 and 取消, after the confirmation step
     (``invoices.views.confirm``): GET and a POST without the confirmation
     show the batch's payment date, invoices, suppliers and totals and what
     will happen; only the confirmed POST acts. A cancellation's reason is
@@ -372,8 +373,15 @@ class BatchDecisionView(BatchActionView):
     shows the problem, as before."""
 
     http_method_names = ["get", "post"]
-    targets = {"paid": BatchStatus.PAID, "cancel": BatchStatus.CANCELLED}
+    targets = {
+        "approve": BatchStatus.APPROVED,
+        "export": BatchStatus.EXPORTED,
+        "paid": BatchStatus.PAID,
+        "cancel": BatchStatus.CANCELLED,
+    }
     confirmations = {
+        "approve": Confirmation(_("支払バッチの承認"), _("承認を確定する")),
+        "export": Confirmation(_("振込データの作成"), _("振込データの作成を確定する")),
         "paid": Confirmation(_("支払済にする"), _("支払済を確定する")),
         "cancel": Confirmation(_("支払バッチの取消"), _("取消を確定する"), danger=True),
     }
@@ -412,7 +420,10 @@ class BatchDecisionView(BatchActionView):
             for message in _error_messages(error):
                 messages.error(self.request, message)
             return _batch_redirect(batch)
-        if self.action == "paid" and invoices_in_conflict(
+        if self.action == "approve" and batch.created_by_id == self.request.user.pk:
+            messages.error(self.request, gettext(SELF_APPROVAL))
+            return _batch_redirect(batch)
+        if self.action != "cancel" and invoices_in_conflict(
             actor=self.request.user, invoices=batch_invoices(batch=batch)
         ):
             # The batch page says why (separation of duties).

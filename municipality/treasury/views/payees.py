@@ -6,26 +6,32 @@ account that is not the invoice's supplier's answers 404."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy as _
 from django.views.generic import TemplateView
 
 from invoices.duties import invoice_in_conflict
 from invoices.models import InvoiceStatus
+from invoices.views.confirm import Confirmation, confirmation_response, confirmed
 from municipality.treasury.forms import PayeeChoiceForm
 from municipality.treasury.selectors import (
     payee_invoice_get,
     payee_options,
     payees_of,
 )
-from municipality.treasury.services.payees import payee_choose
+from municipality.treasury.services.payees import payee_choice_check, payee_choose
 from municipality.treasury.views.city import TreasuryRoleMixin
 from partners.selectors import bank_account_list_for_supplier
+
+CONFIRMATION = Confirmation(_("振込先の指定"), _("振込先の指定を確定する"))
 
 
 class PayeeView(TreasuryRoleMixin, TemplateView):
     """GET: the invoice's payee (named, chosen, why it is flagged) and the
     supplier's current accounts to choose from, those added or changed
-    within 30 days highlighted. POST: the choice with its reason."""
+    within 30 days highlighted. POST: the choice with its reason, then the
+    confirmation step (``invoices.views.confirm``) showing the invoice, the
+    account money will go to and the reason; only the confirmed POST
+    records the choice."""
 
     template_name = "municipality/payee.html"
 
@@ -65,6 +71,9 @@ class PayeeView(TreasuryRoleMixin, TemplateView):
                 pk=form.cleaned_data["bank_account"],
             )
             try:
+                if not confirmed(request):
+                    payee_choice_check(invoice=invoice, actor=request.user)
+                    return self.ask(invoice, form, account)
                 choice = payee_choose(
                     invoice=invoice,
                     bank_account=account,
@@ -93,4 +102,17 @@ class PayeeView(TreasuryRoleMixin, TemplateView):
                 )
         return self.render_to_response(
             self.get_context_data(invoice=invoice, form=form)
+        )
+
+    def ask(self, invoice, form, account):
+        return confirmation_response(
+            self.request,
+            template_name="municipality/payee_confirm.html",
+            confirmation=CONFIRMATION,
+            cancel_url=self.request.path,
+            form=form,
+            city=self.request.city,
+            invoice=invoice,
+            named=invoice.snapshot.get("bank_account") or {},
+            account=account,
         )
