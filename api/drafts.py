@@ -24,6 +24,7 @@ def _form_data(payload: InvoiceIn) -> dict:
         ),
         "due_date": payload.due_date.isoformat() if payload.due_date else "",
         "subject": payload.subject,
+        "order_number": payload.order_number,
         "notes": payload.notes,
         "price_basis": payload.price_basis,
         "withholding_kind": payload.withholding_kind,

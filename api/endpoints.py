@@ -85,6 +85,7 @@ def _detail(request, invoice: Invoice) -> dict:
         transaction_end_date=invoice.transaction_end_date,
         due_date=invoice.due_date,
         subject=invoice.subject,
+        order_number=invoice.order_number,
         notes=invoice.notes,
         price_basis=invoice.price_basis,
         subtotal=int(invoice.subtotal),

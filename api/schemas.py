@@ -64,6 +64,8 @@ class InvoiceIn(Schema):
     transaction_end_date: date | None = None
     due_date: date | None = None
     subject: str = ""
+    # 注文番号 (支出負担行為番号): the city's order this invoice bills.
+    order_number: str = ""
     notes: str = ""
     price_basis: str = "exclusive"
     withholding_kind: str = ""
@@ -114,6 +116,7 @@ class InvoiceOut(InvoiceSummaryOut):
     transaction_end_date: date | None
     due_date: date | None
     subject: str
+    order_number: str
     notes: str
     price_basis: str
     subtotal: int

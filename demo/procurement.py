@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from invoices.services.decisions import invoice_approve
+from invoices.services.drafts import LineInput, invoice_draft_save
 from invoices.services.issue import invoice_issue
 from municipality.fiscal import fiscal_year_bounds, fiscal_year_of
 from municipality.models import BudgetCode, Municipality
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
     from demo.world import DemoSeedResult
 
 FIRST_ORDER = "R-DEMO-001"
+# The first order of the three-way match demo (added later: a database
+# seeded before it gains it on the next run).
+MATCH_ORDER = "R-DEMO-008"
 _CODES = (
     (
         "02",
@@ -127,12 +131,9 @@ def demo_procurement_ensure(
     admin: User,
     result: "DemoSeedResult",
 ) -> None:
-    if Order.objects.filter(municipality=municipality, number=FIRST_ORDER).exists():
-        return
     today = timezone.localdate()
     year = fiscal_year_of(today)
     codes = _budget_codes(municipality, admin, year)
-    result.add("予算科目", len(codes))
     day = max(fiscal_year_bounds(year)[0], today - timedelta(days=14))
     supplier = connection.supplier
 
@@ -193,75 +194,171 @@ def demo_procurement_ensure(
             reason=reason,
         )
 
-    order(FIRST_ORDER, "事務用品（作成中）")
-    order_send(order=order("R-DEMO-002", "事務用品（請書待ち）"), actor=staff)
-    order_ask(
-        order=order_send(
-            order=order("R-DEMO-003", "絵本の購入（照会中）"), actor=staff
-        ),
-        supplier=supplier,
-        actor=owner,
-        message="納品は分割でもよろしいでしょうか。",
+    if not Order.objects.filter(municipality=municipality, number=FIRST_ORDER).exists():
+        result.add("予算科目", len(codes))
+        order(FIRST_ORDER, "事務用品（作成中）")
+        order_send(order=order("R-DEMO-002", "事務用品（請書待ち）"), actor=staff)
+        order_ask(
+            order=order_send(
+                order=order("R-DEMO-003", "絵本の購入（照会中）"), actor=staff
+            ),
+            supplier=supplier,
+            actor=owner,
+            message="納品は分割でもよろしいでしょうか。",
+        )
+        partial = confirmed(order("R-DEMO-004", "事務用品（分納）"))
+        inspect(deliver(partial, "N-DEMO-0401", ["4"]))
+        inspect(
+            deliver(partial, "N-DEMO-0402", ["0", "5"]),
+            InspectionResult.REJECTED,
+            "色違い（青が納品された）。黒を改めて納品してください。",
+        )
+        deliver(partial, "N-DEMO-0403", ["3", "5"])  # 検収待ち
+        contract = confirmed(
+            order(
+                "R-DEMO-005",
+                "保育用品の単価契約",
+                kind=OrderKind.UNIT_PRICE,
+                period_start=day,
+                period_end=fiscal_year_bounds(year)[1],
+                ceiling_amount=Decimal(300000),
+                lines=[
+                    OrderLineInput("おしりふき 80枚", None, Decimal(250), "S", "個"),
+                    OrderLineInput("麦茶 2L", None, Decimal(180), "AA", "本"),
+                ],
+            )
+        )
+        billed = [
+            inspect(deliver(contract, "N-DEMO-0501", ["40", "24"])),
+            inspect(deliver(contract, "N-DEMO-0502", ["20", "12"])),
+        ]
+        invoice_draft_from_deliveries(
+            order=contract,
+            supplier=supplier,
+            actor=owner,
+            delivery_ids=[d.pk for d in billed],
+            number=f"DEMO-ORDER-{today:%Y%m}",
+            issue_date=today,
+        )
+        order_cancel(
+            order=order_send(
+                order=order("R-DEMO-006", "事務用品（取消）"), actor=staff
+            ),
+            actor=staff,
+            reason="予算の組み替えのため取り消します。",
+        )
+        done = confirmed(order("R-DEMO-007", "事務用品（完了）"))
+        delivered = inspect(deliver(done, "N-DEMO-0701", ["10", "5"]))
+        # Invoiced and approved: the approval carries the order's 会計年度,
+        # 予算科目 and 支出負担行為番号 to the treasury (its payables and CSV).
+        billed_done = invoice_draft_from_deliveries(
+            order=done,
+            supplier=supplier,
+            actor=owner,
+            delivery_ids=[delivered.pk],
+            number=f"DEMO-ORDER-{today:%Y%m}-007",
+            issue_date=today,
+        )
+        invoice_approve(
+            invoice=invoice_issue(invoice=billed_done, actor=owner),
+            actor=staff,
+            inspection_date=today,
+        )
+        order_complete(order=done, actor=staff)
+        result.add("発注", 7)
+        result.add("納品", 7)
+    if not Order.objects.filter(municipality=municipality, number=MATCH_ORDER).exists():
+        _matching_demo(
+            order=order,
+            confirmed=confirmed,
+            deliver=deliver,
+            inspect=inspect,
+            connection=connection,
+            owner=owner,
+            today=today,
+            result=result,
+        )
+
+
+def _matching_demo(
+    *, order, confirmed, deliver, inspect, connection, owner, today, result
+) -> None:
+    """Three issued invoices that name their orders, for the three-way
+    match on the staff's invoice page: one drafted from two inspected
+    deliveries (「一致」), one typed by hand billing more than was
+    inspected (不一致), and one that takes a unit-price contract over its
+    ceiling (契約金額の超過)."""
+    supplier = connection.supplier
+
+    def issued(number, order_number, lines):
+        invoice = invoice_draft_save(
+            supplier=supplier,
+            actor=owner,
+            connection=connection,
+            fields={
+                "number": number,
+                "issue_date": today,
+                "transaction_date": today - timedelta(days=14),
+                "subject": "事務用品",
+                "order_number": order_number,
+            },
+            lines=lines,
+        )
+        return invoice_issue(invoice=invoice, actor=owner)
+
+    def generated(o, number, deliveries):
+        invoice = invoice_draft_from_deliveries(
+            order=o,
+            supplier=supplier,
+            actor=owner,
+            delivery_ids=[d.pk for d in deliveries],
+            number=number,
+            issue_date=today,
+        )
+        return invoice_issue(invoice=invoice, actor=owner)
+
+    matched = confirmed(order(MATCH_ORDER, "事務用品（照合: 一致）"))
+    generated(
+        matched,
+        "DEMO-MATCH-1",
+        [
+            inspect(deliver(matched, "N-DEMO-0801", ["6", "5"])),
+            inspect(deliver(matched, "N-DEMO-0802", ["4"])),
+        ],
     )
-    partial = confirmed(order("R-DEMO-004", "事務用品（分納）"))
-    inspect(deliver(partial, "N-DEMO-0401", ["4"]))
-    inspect(
-        deliver(partial, "N-DEMO-0402", ["0", "5"]),
-        InspectionResult.REJECTED,
-        "色違い（青が納品された）。黒を改めて納品してください。",
+    mismatched = confirmed(order("R-DEMO-009", "事務用品（照合: 不一致）"))
+    inspect(deliver(mismatched, "N-DEMO-0901", ["8", "5"]))
+    issued(
+        "DEMO-MATCH-2",
+        mismatched.number,
+        [
+            LineInput("コピー用紙 A4 2500枚", Decimal(10), Decimal(2800), "S", "箱"),
+            LineInput("ボールペン 黒 10本入", Decimal(5), Decimal(900), "S", "箱"),
+        ],
     )
-    deliver(partial, "N-DEMO-0403", ["3", "5"])  # 検収待ち
     contract = confirmed(
         order(
-            "R-DEMO-005",
-            "保育用品の単価契約",
+            "R-DEMO-010",
+            "おむつの単価契約（照合: 上限額の超過）",
             kind=OrderKind.UNIT_PRICE,
-            period_start=day,
-            period_end=fiscal_year_bounds(year)[1],
-            ceiling_amount=Decimal(300000),
-            lines=[
-                OrderLineInput("おしりふき 80枚", None, Decimal(250), "S", "個"),
-                OrderLineInput("麦茶 2L", None, Decimal(180), "AA", "本"),
-            ],
+            period_start=matched.order_date,
+            period_end=fiscal_year_bounds(matched.fiscal_year)[1],
+            ceiling_amount=Decimal(50000),
+            lines=[OrderLineInput("紙おむつ M", None, Decimal(250), "S", "袋")],
         )
     )
-    billed = [
-        inspect(deliver(contract, "N-DEMO-0501", ["40", "24"])),
-        inspect(deliver(contract, "N-DEMO-0502", ["20", "12"])),
-    ]
-    invoice_draft_from_deliveries(
-        order=contract,
-        supplier=supplier,
-        actor=owner,
-        delivery_ids=[d.pk for d in billed],
-        number=f"DEMO-ORDER-{today:%Y%m}",
-        issue_date=today,
+    first = inspect(deliver(contract, "N-DEMO-1001", ["100"]))
+    inspect(deliver(contract, "N-DEMO-1002", ["80"]))
+    generated(contract, "DEMO-MATCH-3", [first])
+    # 27,500 billed already; another 100 bags take it to 55,000 (> 50,000).
+    issued(
+        "DEMO-MATCH-4",
+        contract.number,
+        [LineInput("紙おむつ M", Decimal(100), Decimal(250), "S", "袋")],
     )
-    order_cancel(
-        order=order_send(order=order("R-DEMO-006", "事務用品（取消）"), actor=staff),
-        actor=staff,
-        reason="予算の組み替えのため取り消します。",
-    )
-    done = confirmed(order("R-DEMO-007", "事務用品（完了）"))
-    delivered = inspect(deliver(done, "N-DEMO-0701", ["10", "5"]))
-    # Invoiced and approved: the approval carries the order's 会計年度,
-    # 予算科目 and 支出負担行為番号 to the treasury (its payables and CSV).
-    billed_done = invoice_draft_from_deliveries(
-        order=done,
-        supplier=supplier,
-        actor=owner,
-        delivery_ids=[delivered.pk],
-        number=f"DEMO-ORDER-{today:%Y%m}-007",
-        issue_date=today,
-    )
-    invoice_approve(
-        invoice=invoice_issue(invoice=billed_done, actor=owner),
-        actor=staff,
-        inspection_date=today,
-    )
-    order_complete(order=done, actor=staff)
-    result.add("発注", 7)
-    result.add("納品", 7)
+    result.add("発注", 3)
+    result.add("納品", 5)
+    result.add("注文番号のある請求書（照合）", 4)
 
 
 def procurement_highlights(*, municipality: Municipality) -> list[str]:
@@ -274,5 +371,8 @@ def procurement_highlights(*, municipality: Municipality) -> list[str]:
         "（作成中・請書待ち・照会中・受注済・完了・取消）、検収待ちの納品、"
         "単価契約の納品から作った請求書の下書き、発注の予算科目を引き継いで承認した"
         "請求書（会計の支払対象で会計年度・予算科目で絞り込めます）"
-        "（kanoya-kosodate@・supplier-owner@・kanoya-treasury@）"
+        "（kanoya-kosodate@・supplier-owner@・kanoya-treasury@）",
+        "三点照合: 請求書 DEMO-MATCH-1 は発注・検収と「一致」、DEMO-MATCH-2 は"
+        "検収より多い数量の請求（不一致）、DEMO-MATCH-4 は単価契約の上限額を超える"
+        "請求（kanoya-kosodate@ の受信箱から開く）",
     ]

@@ -326,6 +326,7 @@ _INVOICE_COLUMNS = (
     "transaction_end_date",
     "due_date",
     "subject",
+    "order_number",
     "notes",
     "price_basis",
     "withholding_kind",
@@ -345,6 +346,7 @@ _LINE_COLUMNS = (
     "tax_category",
     "amount",
     "note",
+    "delivery_number",
     "withholding",
 )
 _SUMMARY_COLUMNS = (

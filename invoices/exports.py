@@ -240,6 +240,7 @@ _EXAMPLE_INVOICES = (
         "取引日": "2026-11-15",
         "支払期日": "2026-12-31",
         "件名": "11月分 事務用品",
+        "注文番号": "R8-0123",
         "備考": "",
         "lines": (
             ("コピー用紙 A4", "10", "箱", "450", "10%", "500枚入り"),
@@ -325,6 +326,7 @@ def _upload_rows(invoice: Invoice, labels: dict[str, str]) -> Iterator[list[str]
         "取引終了日": invoice.transaction_end_date,
         "支払期日": invoice.due_date,
         "件名": invoice.subject,
+        "注文番号": invoice.order_number,
         "備考": invoice.notes,
     }
     for line in invoice.lines.all():

@@ -14,3 +14,10 @@ invoices_decided = Signal()
 # with an ``invoices.accounting.AccountingDefaults`` for an invoice linked
 # to an order, every other receiver with None. Argument: ``invoice``.
 invoice_accounting_defaults = Signal()
+
+# Panels other apps contribute to the city staff's invoice page and to its
+# approval confirmation (pretix's way of letting apps above add to a page;
+# ``invoice_tags.city_invoice_panels`` sends it). Arguments: ``invoice``,
+# ``request`` and ``place`` ("detail" or "approve"). A receiver returns
+# HTML rendered from its own template, or None.
+city_invoice_panels = Signal()

@@ -23,10 +23,13 @@ def _line_snapshot(line) -> dict:
         "tax_category": line.tax_category,
         "amount": str(line.amount),
     }
-    # 明細備考 and 源泉徴収 only when there is one: the snapshots (and content
-    # hashes) of invoices issued before lines had them stay what they were.
+    # 明細備考, 納品書番号 and 源泉徴収 only when there is one: the snapshots
+    # (and content hashes) of invoices issued before lines had them stay
+    # what they were.
     if line.note:
         snapshot["note"] = line.note
+    if line.delivery_number:
+        snapshot["delivery_number"] = line.delivery_number
     if line.withholding:
         snapshot["withholding"] = True
     return snapshot
@@ -109,8 +112,12 @@ def bank_account_snapshot(account: BankAccount | None) -> dict | None:
 
 
 def header_snapshot(invoice: Invoice) -> dict:
-    """The invoice's own columns that are printed on it."""
+    """The invoice's own columns that are printed on it. The order number
+    only when there is one, as the line notes (hashes of invoices issued
+    before it existed stay what they were)."""
+    order = {"order_number": invoice.order_number} if invoice.order_number else {}
     return {
+        **order,
         "number": invoice.number,
         "receipt_number": invoice.receipt_number,
         "issue_date": _date(invoice.issue_date),
@@ -189,7 +196,9 @@ def invoice_content_problem(
         }
     snapshot = invoice.snapshot
     header = header_snapshot(invoice)
-    if {k: snapshot[k] for k in header} != header:
+    if {k: snapshot[k] for k in header} != header or snapshot.get(
+        "order_number", ""
+    ) != header.get("order_number", ""):
         return gettext(
             "請求書 %(pk)s の番号・日付・件名などが発行時の内容と一致しません。"
         ) % {"pk": invoice.pk}

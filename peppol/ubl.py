@@ -284,6 +284,19 @@ def _withholding_texts(snapshot: dict) -> tuple[str, str] | None:
     return note, terms
 
 
+def _despatch_documents(snapshot: dict) -> list[str]:
+    """The delivery notes (納品書) the lines bill, in line order. One is
+    stated once for the whole invoice (ibt-016); several on their lines
+    (ibt-184), since the document level allows one at most (ibr-096) and
+    not beside line references (ibr-092)."""
+    numbers = []
+    for line in sorted(snapshot["lines"], key=lambda item: item["position"]):
+        number = line.get("delivery_number")
+        if number and number not in numbers:
+            numbers.append(number)
+    return numbers
+
+
 def invoice_ubl(invoice) -> bytes:
     """The JP PINT billing invoice (UBL 2.1 XML, UTF-8) of an issued
     invoice, from its frozen ``snapshot``. Raises :class:`JpPintUnavailable`
@@ -336,12 +349,18 @@ def invoice_ubl(invoice) -> bytes:
         "EndDate",
         snapshot.get("transaction_end_date") or snapshot["transaction_date"],
     )
+    # The 注文番号 (支出負担行為番号) is the purchase order reference, ibt-013.
+    if snapshot.get("order_number"):
+        _cbc(_cac(root, "OrderReference"), "ID", snapshot["order_number"])
     corrects = snapshot.get("corrects")
     if corrects:
         reference = _cac(_cac(root, "BillingReference"), "InvoiceDocumentReference")
         _cbc(reference, "ID", corrects["number"])
         if corrects.get("issue_date"):
             _cbc(reference, "IssueDate", corrects["issue_date"])
+    despatches = _despatch_documents(snapshot)
+    if len(despatches) == 1:
+        _cbc(_cac(root, "DespatchDocumentReference"), "ID", despatches[0])
     if snapshot.get("receipt_number"):
         document = _cac(root, "AdditionalDocumentReference")
         _cbc(document, "ID", snapshot["receipt_number"])
@@ -469,6 +488,12 @@ def invoice_ubl(invoice) -> bytes:
             quantity = -quantity
         _cbc(el, "InvoicedQuantity", _plain(quantity), unitCode=unit_code(unit))
         _amount(el, "LineExtensionAmount", amount)
+        if len(despatches) > 1 and line.get("delivery_number"):
+            # The despatch advice's own line is not known: "NA", as Peppol
+            # BIS writes an unknown referenced line (cbc:LineID is required).
+            despatch = _cac(el, "DespatchLineReference")
+            _cbc(despatch, "LineID", "NA")
+            _cbc(_cac(despatch, "DocumentReference"), "ID", line["delivery_number"])
         item = _cac(el, "Item")
         if unit.strip() and unit_code(unit) == "H87" and unit.strip() not in UNIT_CODES:
             _cbc(item, "Description", gettext_noop("単位: %(unit)s") % {"unit": unit})

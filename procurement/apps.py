@@ -11,10 +11,22 @@ class ProcurementConfig(AppConfig):
     verbose_name = _("発注・検収")
 
     def ready(self):
-        from invoices.signals import invoice_accounting_defaults
+        from invoices.signals import (
+            city_invoice_panels,
+            invoice_accounting_defaults,
+            invoices_decided,
+        )
+        from procurement.panels import city_invoice_match_panel
         from procurement.selectors import invoice_accounting_defaults_answer
+        from procurement.services.links import invoices_decided_link
 
         invoice_accounting_defaults.connect(
             invoice_accounting_defaults_answer,
             dispatch_uid="procurement-invoice-accounting",
+        )
+        invoices_decided.connect(
+            invoices_decided_link, dispatch_uid="procurement-invoice-orders"
+        )
+        city_invoice_panels.connect(
+            city_invoice_match_panel, dispatch_uid="procurement-invoice-match"
         )

@@ -97,17 +97,23 @@ class OrderBalance:
     def remaining(self) -> int:
         return self.amount - self.invoiced
 
+    @property
+    def over(self) -> int:
+        """What the invoices come to over the amount (超過額), or 0."""
+        return max(0, self.invoiced - self.amount)
 
-# Issued and not refused: what an invoice takes of its order's amount.
+
+# Issued and not refused: what an invoice takes of its order's amount
+# (also read by procurement.matching).
 _APPROVED = (InvoiceStatus.APPROVED, InvoiceStatus.SCHEDULED, InvoiceStatus.PAID)
-_INVOICED = (InvoiceStatus.ISSUED, InvoiceStatus.OPENED, *_APPROVED)
+INVOICED = (InvoiceStatus.ISSUED, InvoiceStatus.OPENED, *_APPROVED)
 
 
 def order_balance(*, order: Order) -> OrderBalance:
     """The order's amount against its invoices (``InvoiceOrder``): what
     is invoiced (issued, not returned or withdrawn), approved and paid."""
     sums = InvoiceOrder.objects.filter(order=order).aggregate(
-        invoiced=Sum("invoice__total", filter=Q(invoice__status__in=_INVOICED)),
+        invoiced=Sum("invoice__total", filter=Q(invoice__status__in=INVOICED)),
         approved=Sum("invoice__total", filter=Q(invoice__status__in=_APPROVED)),
         paid=Sum("invoice__total", filter=Q(invoice__status=InvoiceStatus.PAID)),
     )

@@ -26,6 +26,7 @@ from invoices.csv_import.header import (
     _MUNICIPALITY,
     _NOTES,
     _NUMBER,
+    _ORDER_NUMBER,
     _QUANTITY,
     _REQUIRED_COLUMNS,
     _START,
@@ -92,6 +93,7 @@ _UNPRINTABLE = re.compile(
 )
 _TEXT_LIMITS = {
     _SUBJECT: 200,
+    _ORDER_NUMBER: 40,  # as Invoice.order_number
     _DESCRIPTION: 200,
     _UNIT: 20,
     _NOTES: None,

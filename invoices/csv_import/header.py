@@ -17,6 +17,7 @@ COLUMNS: tuple[str, ...] = (
     "取引終了日",
     "支払期日",
     "件名",
+    "注文番号",
     "品名",
     "数量",
     "単位",
@@ -35,6 +36,7 @@ COLUMNS: tuple[str, ...] = (
     _END,
     _DUE,
     _SUBJECT,
+    _ORDER_NUMBER,
     _DESCRIPTION,
     _QUANTITY,
     _UNIT,
@@ -66,6 +68,7 @@ _HEADER_LEVEL = (
     _END,
     _DUE,
     _SUBJECT,
+    _ORDER_NUMBER,
     _NOTES,
 )
 _DATE_COLUMNS = (_ISSUE_DATE, _DAY, _START, _END, _DUE)

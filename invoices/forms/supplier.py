@@ -111,6 +111,18 @@ class InvoiceForm(forms.Form):
         label=_("支払期日"), widget=_date_input(), required=False
     )
     subject = forms.CharField(label=_("件名"), max_length=200, required=False)
+    order_number = forms.CharField(
+        label=_("注文番号（支出負担行為番号）"),
+        max_length=40,
+        required=False,
+        help_text=_(
+            "市の発注書・契約書の番号。書くと、市の画面で発注・検収の内容と"
+            "照合されます。"
+        ),
+        error_messages={
+            "max_length": _("注文番号は40文字以内で入力してください。"),
+        },
+    )
     notes = forms.CharField(
         label=_("備考"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
@@ -253,6 +265,10 @@ class InvoiceLineForm(forms.Form):
         label=_("税区分"), choices=TaxCategory.choices, initial=TaxCategory.STANDARD
     )
     withholding = forms.BooleanField(label=_("源泉徴収"), required=False)
+    # Kept as it was drafted from a delivery; not typed.
+    delivery_number = forms.CharField(
+        max_length=40, required=False, widget=forms.HiddenInput
+    )
 
     def __init__(
         self,
@@ -484,12 +500,14 @@ LineFormSet = forms.formset_factory(
 )
 
 
-def line_initial(invoice: Invoice) -> list[dict]:
-    """The draft's lines as the formset's initial rows."""
+def line_initial(invoice: Invoice, *, copy: bool = False) -> list[dict]:
+    """The draft's lines as the formset's initial rows; a copy bills no
+    delivery (its 納品書番号 stay with the original)."""
     return [
         {
             "description": line.description,
             "note": line.note,
+            "delivery_number": "" if copy else line.delivery_number,
             "quantity": _plain(line.quantity),
             "unit": line.unit,
             "unit_price": _plain(line.unit_price),

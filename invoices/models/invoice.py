@@ -228,6 +228,18 @@ class Invoice(models.Model):
     )
     due_date = models.DateField(gettext_lazy("支払期日"), null=True, blank=True)
     subject = models.CharField(gettext_lazy("件名"), max_length=200, blank=True)
+    # The buyer's order (PO) number: for a city, its 支出負担行為番号 or
+    # 契約番号. An order of that number links the invoice at issue
+    # (procurement); JP PINT OrderReference (ibt-013).
+    order_number = models.CharField(
+        gettext_lazy("注文番号（支出負担行為番号）"),
+        max_length=40,
+        blank=True,
+        default="",
+        # Old code inserting invoices during the upgrade leaves it empty.
+        db_default="",
+        help_text=gettext_lazy("市の発注書・契約書に書かれた番号。任意です。"),
+    )
     notes = models.TextField(gettext_lazy("備考"), blank=True)
     price_basis = models.CharField(
         gettext_lazy("単価の表示"),
@@ -482,6 +494,15 @@ class InvoiceLine(DraftOnlyMixin, models.Model):
     description = models.CharField(gettext_lazy("品名・内容"), max_length=200)
     # 明細備考: printed under the line's item name.
     note = models.CharField(gettext_lazy("明細備考"), max_length=200, blank=True)
+    # The delivery note (納品書) the line bills, for lines drafted from
+    # inspected deliveries: JP PINT's despatch advice reference.
+    delivery_number = models.CharField(
+        gettext_lazy("納品書番号"),
+        max_length=40,
+        blank=True,
+        default="",
+        db_default="",
+    )
     quantity = models.DecimalField(
         gettext_lazy("数量"), max_digits=12, decimal_places=3
     )

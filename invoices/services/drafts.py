@@ -31,6 +31,7 @@ DRAFT_FIELDS = (
     "transaction_end_date",
     "due_date",
     "subject",
+    "order_number",
     "notes",
     "price_basis",
     "withholding_kind",
@@ -42,6 +43,7 @@ LINE_FIELDS = (
     "unit_price",
     "tax_category",
     "note",
+    "delivery_number",
 )
 
 NUMBER_TAKEN = _("この請求書番号はすでに使われています。別の番号にしてください。")
@@ -62,6 +64,7 @@ class LineInput:
     tax_category: str
     unit: str = ""
     note: str = ""  # 明細備考
+    delivery_number: str = ""  # 納品書番号 (drafted from deliveries)
     withholding: bool = False
 
 
@@ -141,6 +144,7 @@ def _lines_build(invoice: Invoice, lines: list[LineInput]) -> DraftRows:
             position=position,
             description=line.description,
             note=line.note,
+            delivery_number=line.delivery_number,
             quantity=line.quantity,
             unit=line.unit,
             unit_price=line.unit_price,

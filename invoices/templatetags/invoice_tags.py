@@ -1,10 +1,13 @@
 from decimal import Decimal
 
 from django import template
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from invoices.forms.bulk import BulkApproveForm
 from invoices.models import InvoiceStatus
+from invoices.signals import city_invoice_panels as panels_signal
 
 register = template.Library()
 
@@ -70,3 +73,16 @@ def bulk_approvable_count(rows, access) -> int:
 def bulk_approve_form():
     """The inspection date (検収日) of まとめて承認, for the inbox."""
     return BulkApproveForm(auto_id="bulk_%s")
+
+
+@register.simple_tag(takes_context=True)
+def city_invoice_panels(context, invoice, place: str) -> str:
+    """What the apps above invoices add to the staff's invoice page
+    (``place`` "detail") or to its approval confirmation ("approve"):
+    each receiver's HTML, escaped unless its own template rendered it."""
+    responses = panels_signal.send(
+        sender=type(invoice), invoice=invoice, request=context["request"], place=place
+    )
+    return mark_safe(  # noqa: S308 - every part is escaped or template-rendered
+        "".join(str(conditional_escape(html)) for _receiver, html in responses if html)
+    )

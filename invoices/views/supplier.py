@@ -317,7 +317,7 @@ class InvoiceCopyView(InvoiceCreateView):
         }
 
     def lines(self):
-        return line_initial(self.copied_from)
+        return line_initial(self.copied_from, copy=True)
 
 
 class InvoiceCorrectView(View):

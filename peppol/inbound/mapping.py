@@ -44,7 +44,7 @@ UNIT_LABELS = {
 }
 UNIT_PREFIX = "単位: "
 QUANTITY_PLACES = Decimal("0.001")
-NUMBER_LIMIT = 40  # Invoice.number
+NUMBER_LIMIT = 40  # Invoice.number and Invoice.order_number
 TEXT_LIMIT = 200  # InvoiceLine.description
 
 
@@ -286,6 +286,18 @@ def _representable(result: CheckResult, document: PintDocument, supplier) -> Non
                 "cbc:ID",
             )
         )
+    if len(document.order_reference) > NUMBER_LIMIT:
+        problems.append(
+            _problem(
+                "portal-order-reference",
+                gettext(
+                    "注文番号（cac:OrderReference/cbc:ID）は%(limit)s文字以内に"
+                    "してください。"
+                )
+                % {"limit": NUMBER_LIMIT},
+                "cac:OrderReference/cbc:ID",
+            )
+        )
     if document.issue_date is None or document.period_start is None:
         problems.append(
             _problem(
@@ -385,8 +397,6 @@ def _representable(result: CheckResult, document: PintDocument, supplier) -> Non
     result.totals = totals
     # The remarks are invoice content: Japanese, whoever imports it.
     notes = list(document.notes)
-    if document.order_reference:
-        notes.append(gettext_noop("注文番号: %(n)s") % {"n": document.order_reference})
     if document.billing_references:
         notes.append(
             gettext_noop("訂正元の請求書: %(n)s")
@@ -400,6 +410,7 @@ def _representable(result: CheckResult, document: PintDocument, supplier) -> Non
         "transaction_end_date": end if end and end != document.period_start else None,
         "due_date": document.due_date,
         "subject": "",
+        "order_number": document.order_reference,
         "notes": "\n".join(notes),
         "price_basis": PriceBasis.EXCLUSIVE,
     }

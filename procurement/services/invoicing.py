@@ -1,9 +1,9 @@
 """Invoices drafted from inspected deliveries (月締め): the supplier picks
 accepted deliveries of one order and the portal drafts the qualified
 invoice through the invoices app's own draft service — lines from the
-accepted quantities and the order's unit prices, tax once per rate, and
-references to the order and the delivery notes. The supplier reviews and
-issues it like any other invoice."""
+accepted quantities and the order's unit prices, tax once per rate, the
+order's number as its 注文番号 and each line's delivery note (納品書番号).
+The supplier reviews and issues it like any other invoice."""
 
 from datetime import date
 
@@ -71,6 +71,7 @@ def invoice_draft_from_deliveries(
             tax_category=line.order_line.tax_category,
             note=gettext("納品書 %(number)s（%(date)s納品）")
             % {"number": delivery.number, "date": delivery.delivered_on},
+            delivery_number=delivery.number,
         )
         for delivery in chosen
         for line in delivery.lines.all()
@@ -80,11 +81,8 @@ def invoice_draft_from_deliveries(
         raise ValidationError(gettext("選んだ納品に検収された数量がありません。"))
     first = min(d.delivered_on for d in chosen)
     last = max(d.delivered_on for d in chosen)
-    notes = gettext(
-        "注文番号（支出負担行為番号）: %(order)s／納品書番号: %(deliveries)s"
-    ) % {
-        "order": order.number,
-        "deliveries": "、".join(d.number for d in chosen),
+    notes = gettext("納品書番号: %(deliveries)s") % {
+        "deliveries": "、".join(d.number for d in chosen)
     }
     invoice = invoice_draft_save(
         supplier=supplier,
@@ -96,6 +94,7 @@ def invoice_draft_from_deliveries(
             "transaction_date": first,
             "transaction_end_date": last if last != first else None,
             "subject": order.subject,
+            "order_number": order.number,
             "notes": notes,
         },
         lines=lines,

@@ -69,12 +69,13 @@ def test_create_and_issue_goes_through_the_services(
             "post",
             "/invoices",
             key=make_key(),
-            json=_invoice_json(connection, issue=True),
+            json=_invoice_json(connection, issue=True, order_number="R8-0123"),
             idempotency_key=str(uuid.uuid4()),
         )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["status"] == InvoiceStatus.ISSUED
+    assert body["order_number"] == "R8-0123"
     assert body["receipt_number"]
     # 25,000 at 10% and 360 at 8%: tax once per rate.
     assert (body["subtotal"], body["tax_total"], body["total"]) == (25360, 2528, 27888)

@@ -129,6 +129,7 @@ def test_columns_and_tax_labels_are_those_of_the_template():
         "取引終了日",
         "支払期日",
         "件名",
+        "注文番号",
         "品名",
         "数量",
         "単位",
@@ -180,6 +181,7 @@ def test_a_file_becomes_invoices_with_their_addressee_and_totals(
         "transaction_end_date": None,
         "due_date": None,
         "subject": "事務用品",
+        "order_number": "",
         "notes": "",
         "price_basis": "exclusive",
     }
@@ -416,7 +418,8 @@ def test_unknown_column_lists_the_allowed_ones(supplier, department):
     assert texts(result) == [
         "1行目（見出し）: 「金額」という列は使えません。使える列: "
         "請求書番号、宛先自治体コード、宛先部署コード、請求日、取引日、取引開始日、"
-        "取引終了日、支払期日、件名、品名、数量、単位、単価、税区分、備考、明細備考"
+        "取引終了日、支払期日、件名、注文番号、品名、数量、単位、単価、税区分、備考、"
+        "明細備考"
     ]
     assert result.invoices == ()
 

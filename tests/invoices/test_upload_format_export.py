@@ -87,6 +87,7 @@ def test_supplier_export_has_a_row_per_line_with_codes_and_tax_labels(
         "取引終了日": "2026-11-30",
         "支払期日": "",
         "件名": '\'=HYPERLINK("https://example.com","x")',
+        "注文番号": "",
         "品名": "コピー用紙 A4",
         "数量": "10",
         "単位": "箱",

@@ -149,6 +149,23 @@ def test_an_official_example_imports_or_is_refused_with_a_reason(
             assert document.invoice is None
 
 
+def test_the_order_reference_becomes_the_order_number(examples, example_world):
+    _municipality, _department, supplier, owner, _connection = example_world
+    name = "Japan PINT Invoice UBL Example.xml"
+    document = inbound_receive(
+        xml=(examples / name).read_bytes(),
+        filename=name,
+        source="upload",
+        supplier=supplier,
+        actor=owner,
+    )
+    with scopes_disabled():
+        invoice = document.invoice
+        assert invoice.order_number == "O-998877"
+        assert invoice.snapshot["order_number"] == "O-998877"
+        assert "O-998877" not in invoice.notes
+
+
 def test_document_allowances_and_charges_become_lines(examples, example_world):
     """Example5: an allowance of 179 (値引) and a charge of 7,679 (配送サービス),
     both standard rate, after the three lines."""

@@ -372,3 +372,60 @@ def test_withholding_goes_in_the_note_and_payment_terms_and_still_validates(
 def test_an_invoice_without_withholding_has_no_payment_terms(connection, supplier_user):
     xml = invoice_ubl(issue(connection, supplier_user, None))
     assert texts(xml, "cac:PaymentTerms/cbc:Note") == []
+
+
+def _delivered(number: str, quantity: int) -> LineInput:
+    return LineInput(
+        "コピー用紙",
+        Decimal(quantity),
+        Decimal(450),
+        "S",
+        "箱",
+        note=f"納品書 {number}",
+        delivery_number=number,
+    )
+
+
+def test_one_delivery_goes_out_as_the_despatch_document_reference(
+    connection, supplier_user
+):
+    invoice = issue(
+        connection,
+        supplier_user,
+        [_delivered("D-1", 10), _delivered("D-1", 2)],
+        order_number="R8-0123",
+    )
+    xml = invoice_ubl(invoice)
+    assert_valid(xml)
+    assert texts(xml, "cac:OrderReference/cbc:ID") == ["R8-0123"]
+    assert texts(xml, "cac:DespatchDocumentReference/cbc:ID") == ["D-1"]
+    assert texts(xml, "cac:InvoiceLine/cac:DespatchLineReference") == []
+
+
+def test_several_deliveries_go_out_on_their_lines(connection, supplier_user):
+    invoice = issue(
+        connection,
+        supplier_user,
+        [
+            _delivered("D-1", 10),
+            _delivered("D-2", 5),
+            LineInput("配送料", Decimal(1), Decimal(500), "S", "式"),
+        ],
+        order_number="R8-0123",
+    )
+    xml = invoice_ubl(invoice)
+    # Both XSLTs: at most one document-level reference (ibr-096), none
+    # beside line references (ibr-092).
+    assert_valid(xml)
+    assert texts(xml, "cac:OrderReference/cbc:ID") == ["R8-0123"]
+    assert texts(xml, "cac:DespatchDocumentReference/cbc:ID") == []
+    line = "cac:InvoiceLine/cac:DespatchLineReference/cac:DocumentReference/cbc:ID"
+    assert texts(xml, line) == ["D-1", "D-2"]
+
+
+def test_an_invoice_without_order_or_delivery_has_no_references(
+    connection, supplier_user
+):
+    xml = invoice_ubl(issue(connection, supplier_user, None))
+    assert texts(xml, "cac:OrderReference") == []
+    assert texts(xml, "cac:DespatchDocumentReference") == []

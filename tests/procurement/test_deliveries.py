@@ -300,7 +300,8 @@ def test_a_monthly_invoice_is_drafted_from_inspected_deliveries_and_issued(
             (6, 2700),
         ]
         assert (invoice.subtotal, invoice.tax_total) == (6900, 450 + 192)
-        assert confirmed_order.number in invoice.notes
+        assert invoice.order_number == confirmed_order.number
+        assert [line.delivery_number for line in lines] == ["D-001", "D-001", "D-002"]
         assert "D-001" in lines[0].note
         with django_capture_on_commit_callbacks(execute=True):
             invoice = invoice_issue(invoice=invoice, actor=supplier_user)
