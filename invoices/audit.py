@@ -243,12 +243,15 @@ def events_append_rows(
     invoices: list[tuple[int, int, str]],
     kind: str,
     actor: User | None,
+    from_status: str = "",
+    to_status: str = "",
+    reason: str = "",
     data: dict | None = None,
 ) -> None:
     """``events_append`` for invoices given as (id, municipality id,
-    content hash) rows, without model instances: an export's thousands
-    of events, their hashes filled in from one canonical text per chain
-    (``alike_digest``) and stored with one COPY."""
+    content hash) rows, without model instances: an export's or an
+    upload's thousands of events, their hashes filled in from one canonical
+    text per chain (``alike_digest``) and stored with one COPY."""
     if not _copied(len(invoices)):
         events_append(
             invoices=[
@@ -257,6 +260,9 @@ def events_append_rows(
             ],
             kind=kind,
             actor=actor,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
             data=data,
         )
         return
@@ -272,9 +278,9 @@ def events_append_rows(
             kind=kind,
             actor=actor_id,
             actor_label=label,
-            from_status="",
-            to_status="",
-            reason="",
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
             data=data,
             created_at=now,
         )
@@ -284,7 +290,8 @@ def events_append_rows(
     # The rows in COPY's text format (EVENT_HASHED, then the hash): all but
     # the invoice and the hashes (hex digits, nothing to escape) are alike.
     alike = "\t".join(
-        _copy_field(value) for value in (kind, actor_id, label, "", "", "", data_text)
+        _copy_field(value)
+        for value in (kind, actor_id, label, from_status, to_status, reason, data_text)
     )
     stamp = now.isoformat()
     lines = []
