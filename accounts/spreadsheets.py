@@ -12,6 +12,7 @@ text that is only a plain number such as ``-1000``, is no formula."""
 import re
 import unicodedata
 from decimal import Decimal
+from functools import cache
 
 import tablib
 from import_export.formats.base_formats import CSV
@@ -22,6 +23,7 @@ _FORMULA_START = "=+-@\u2212"
 _PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 
+@cache
 def _ignorable(character: str) -> bool:
     """Spaces, control and invisible format characters a spreadsheet may
     skip before the first character it looks at."""
@@ -34,12 +36,24 @@ def formula_risk(text: str) -> bool:
     NFKC folds ``＝﹦＋﹢－﹣＠﹫`` and the like, stands for) ``=+-@``, or
     the minus sign ``−``; a leading tab or carriage return counts on its
     own. Plain numbers are safe."""
-    if not text or _PLAIN_NUMBER.fullmatch(text):
+    if not text:
+        return False
+    # Most text starts with a character that is neither skipped nor a
+    # formula's start: decided by that character alone (a long export's
+    # thousands of cells).
+    if not _ignorable(text[0]) and not _formula_start(text[0]):
+        return False
+    if _PLAIN_NUMBER.fullmatch(text):
         return False
     if text[0] in "\t\r":
         return True
     first = next((c for c in text if not _ignorable(c)), "")
-    return bool(first) and unicodedata.normalize("NFKC", first)[:1] in _FORMULA_START
+    return bool(first) and _formula_start(first)
+
+
+@cache
+def _formula_start(character: str) -> bool:
+    return unicodedata.normalize("NFKC", character)[:1] in _FORMULA_START
 
 
 def csv_cell(value) -> str:

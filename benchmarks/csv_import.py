@@ -11,7 +11,8 @@ each, as Excel on Japanese Windows saves it, and on the configured database
   events and PDF rows too; the PDF tasks, one per invoice, are queued to
   an in-memory broker, not run: workers render them),
 - as the floor to compare with, a plain ``bulk_create`` of the same
-  invoices, lines and tax totals for a third supplier.
+  invoices, lines and tax totals for a third supplier, before the imports,
+  and again for a fourth after them: the faster of the two counts.
 
 The last column is each step's speed against the floor's, measured in the
 same run (issue 14: the import reaches at least a third of it).
@@ -170,17 +171,37 @@ def bulk_floor(result, supplier, actor) -> None:
         )
 
 
+def run_imports(data, drafts, issued, invoices: int) -> list[tuple[str, float, int]]:
+    steps = []
+    for step, membership, issue in (
+        ("import as drafts", drafts, False),
+        ("import and issue", issued, True),
+    ):
+        with counted() as queries:
+            started = time.perf_counter()
+            created = csv_import(
+                data=data,
+                supplier=membership.supplier,
+                actor=membership.user,
+                issue=issue,
+            )
+        steps.append((step, time.perf_counter() - started, queries[0]))
+        if len(created) != invoices:
+            raise SystemExit(f"{step}: {len(created)} invoices of {invoices}")
+    return steps
+
+
 def run(invoices: int) -> None:
     with scopes_disabled():
         municipality = MunicipalityFactory()
         departments = DepartmentFactory.create_batch(
             DEPARTMENTS, municipality=municipality
         )
-        memberships = SupplierMembershipFactory.create_batch(3)
+        memberships = SupplierMembershipFactory.create_batch(4)
         for membership in memberships:
             for department in departments:
                 ConnectionFactory(supplier=membership.supplier, department=department)
-    drafts, issued, floor = memberships
+    drafts, issued, *floors = memberships
     data = make_file(invoices, [d.code for d in departments])
     lines = invoices * LINES_PER_INVOICE
     if connection.vendor == "sqlite":
@@ -200,27 +221,21 @@ def run(invoices: int) -> None:
     if not result.ok:
         raise SystemExit("\n".join(map(str, result.errors[:10])))
 
-    for step, membership, issue in (
-        ("import as drafts", drafts, False),
-        ("import and issue", issued, True),
-    ):
+    # The floor twice, before the imports and after (a shared machine's load
+    # changes within a run); the faster counts.
+    floor_runs = []
+    for floor in floors:
+        floor_result = csv_parse(data=data, supplier=floor.supplier)
         with counted() as queries:
             started = time.perf_counter()
-            created = csv_import(
-                data=data,
-                supplier=membership.supplier,
-                actor=membership.user,
-                issue=issue,
-            )
-        steps.append((step, time.perf_counter() - started, queries[0]))
-        if len(created) != invoices:
-            raise SystemExit(f"{step}: {len(created)} invoices of {invoices}")
-
-    floor_result = csv_parse(data=data, supplier=floor.supplier)
-    with counted() as queries:
-        started = time.perf_counter()
-        bulk_floor(floor_result, floor.supplier, floor.user)
-    steps.append(("bulk_create (floor)", time.perf_counter() - started, queries[0]))
+            bulk_floor(floor_result, floor.supplier, floor.user)
+        floor_runs.append(
+            ("bulk_create (floor)", time.perf_counter() - started, queries[0])
+        )
+        if len(floor_runs) == 1:
+            imports = run_imports(data, drafts, issued, invoices)
+    steps += imports
+    steps.append(min(floor_runs, key=lambda step: step[1]))
     report(steps, lines)
 
 

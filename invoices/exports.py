@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
-from itertools import chain
+from itertools import chain, islice
 
 from django.db import transaction
 from django.db.models import FilteredRelation, Q, QuerySet
@@ -35,7 +35,10 @@ from invoices.models import (
     TaxCategory,
 )
 from invoices.presentation import invoice_document
-from invoices.services.records import invoices_record_export
+from invoices.services.records import (
+    invoices_record_export,
+    invoices_record_export_rows,
+)
 from partners.models import PriceBasis
 
 # The most invoices one export may hold (a ZIP of more than
@@ -43,7 +46,7 @@ from partners.models import PriceBasis
 EXPORT_LIMIT = 10_000
 # Invoices read, written and recorded together by a streamed export; the
 # first chunk is smaller, done before the response starts.
-EXPORT_CHUNK = 1000
+EXPORT_CHUNK = 2500
 EXPORT_FIRST_CHUNK = 100
 
 CSV_UTF8 = "csv-utf8"
@@ -110,6 +113,8 @@ def _taxes() -> dict[str, FilteredRelation]:
 _VALUES = (
     "pk",
     "status",
+    "municipality_id",
+    "content_hash",
     "number",
     "receipt_number",
     *_LIVE_PARTIES,
@@ -131,10 +136,15 @@ _VALUES = (
 )
 
 
+def export_query(invoices: QuerySet[Invoice]) -> QuerySet:
+    """What the search CSV needs of the invoices, as values."""
+    return invoices.annotate(**_PRINTED_PARTIES, **_taxes()).values(*_VALUES)
+
+
 def export_load(invoices: QuerySet[Invoice]) -> list[dict]:
-    """What the search CSV needs of the invoices, read once (one query),
-    so that the file and the history record the same set."""
-    return list(invoices.annotate(**_PRINTED_PARTIES, **_taxes()).values(*_VALUES))
+    """``export_query``, read once (one query), so that the file and the
+    history record the same set."""
+    return list(export_query(invoices))
 
 
 @dataclass(frozen=True)
@@ -170,47 +180,58 @@ class CsvFile:
 
 
 def _local(moment: datetime | None) -> str:
-    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M:%S}" if moment else ""
+    """``YYYY-MM-DD HH:MM:SS`` in the current time zone."""
+    if moment is None:
+        return ""
+    return moment.astimezone(timezone.get_current_timezone()).isoformat(" ", "seconds")[
+        :19
+    ]
 
 
 @cache
 def _labels(language: str | None) -> tuple[dict[str, str], dict[str, str]]:
     """The status and price-basis labels in ``language`` (the active one),
-    translated once rather than for every row."""
+    translated (and made safe cells) once rather than for every row."""
     return (
-        {value: str(label) for value, label in InvoiceStatus.choices},
-        {value: str(label) for value, label in PriceBasis.choices},
+        {value: csv_cell(str(label)) for value, label in InvoiceStatus.choices},
+        {value: csv_cell(str(label)) for value, label in PriceBasis.choices},
     )
 
 
+def _plain_cell(value) -> str:
+    """``csv_cell`` of a number or a date, which is never a formula."""
+    return "" if value is None else str(value)
+
+
 def _row(invoice: dict) -> list[str]:
-    """One invoice read by ``export_load``."""
+    """One invoice read by ``export_load``. Only text typed by people goes
+    through ``csv_cell``'s formula check; numbers, dates and labels cannot
+    start a formula (a long export spends its time here)."""
     statuses, price_bases = _labels(translation.get_language())
     if invoice["status"] == InvoiceStatus.DRAFT:
-        parties = [invoice[name] for name in _LIVE_PARTIES]
+        parties = [csv_cell(invoice[name]) for name in _LIVE_PARTIES]
     else:
-        parties = [invoice[name] for name in _PRINTED_PARTIES]
-    values = [
-        invoice["number"],
-        invoice["receipt_number"],
+        parties = [csv_cell(invoice[name]) for name in _PRINTED_PARTIES]
+    return [
+        csv_cell(invoice["number"]),
+        csv_cell(invoice["receipt_number"]),
         *parties,
-        invoice["issue_date"],
-        invoice["transaction_date"],
-        invoice["transaction_end_date"],
-        invoice["due_date"],
-        invoice["subject"],
+        _plain_cell(invoice["issue_date"]),
+        _plain_cell(invoice["transaction_date"]),
+        _plain_cell(invoice["transaction_end_date"]),
+        _plain_cell(invoice["due_date"]),
+        csv_cell(invoice["subject"]),
         price_bases[invoice["price_basis"]],
-        invoice["standard__taxable_amount"],
-        invoice["standard__tax_amount"],
-        invoice["reduced__taxable_amount"],
-        invoice["reduced__tax_amount"],
-        invoice["total"],
+        _plain_cell(invoice["standard__taxable_amount"]),
+        _plain_cell(invoice["standard__tax_amount"]),
+        _plain_cell(invoice["reduced__taxable_amount"]),
+        _plain_cell(invoice["reduced__tax_amount"]),
+        _plain_cell(invoice["total"]),
         statuses[invoice["status"]],
         _local(invoice["received_at"]),
         _local(invoice["opened_at"]),
-        invoice["payment_deadline"],
+        _plain_cell(invoice["payment_deadline"]),
     ]
-    return [csv_cell(value) for value in values]
 
 
 def _rows(invoice: dict) -> list[list[str]]:
@@ -307,11 +328,16 @@ def upload_template_csv(*, municipality_code: str, department_code: str) -> byte
     return _csv_bytes(rows, encoding=CSV_UTF8)
 
 
-def upload_format_load(invoices: QuerySet[Invoice]) -> list[Invoice]:
-    """The invoices with their lines and addressees, read once."""
-    return list(
-        invoices.select_related("municipality", "department").prefetch_related("lines")
+def upload_format_query(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    """The invoices with their lines and addressees."""
+    return invoices.select_related("municipality", "department").prefetch_related(
+        "lines"
     )
+
+
+def upload_format_load(invoices: QuerySet[Invoice]) -> list[Invoice]:
+    """``upload_format_query``, read once."""
+    return list(upload_format_query(invoices))
 
 
 def _upload_rows(invoice: Invoice, labels: dict[str, str]) -> Iterator[list[str]]:
@@ -380,6 +406,9 @@ class ExportFormat:
     # Built by a Celery task above ``settings.INVOICE_ZIP_INLINE_LIMIT``
     # invoices (``invoices.services.zip_exports``).
     background: bool = False
+    # What ``load`` reads, as a query: a streamed file reads it a chunk at
+    # a time.
+    query: Callable[[QuerySet[Invoice]], QuerySet] | None = None
 
     @property
     def streamed(self) -> bool:
@@ -400,6 +429,7 @@ _CSV_CP932 = "text/csv; charset=Windows-31J"
 SEARCH_FORMATS = {
     CSV_UTF8: ExportFormat(
         load=export_load,
+        query=export_query,
         render=CsvFile(CSV_HEADER, _rows, CSV_UTF8),
         content_type=_CSV_UTF8,
         filename="invoices",
@@ -409,6 +439,7 @@ SEARCH_FORMATS = {
     ),
     CSV_CP932: ExportFormat(
         load=export_load,
+        query=export_query,
         render=CsvFile(CSV_HEADER, _rows, CSV_CP932),
         content_type=_CSV_CP932,
         filename="invoices",
@@ -432,6 +463,7 @@ SEARCH_FORMATS = {
 UPLOAD_FORMATS = {
     CSV_CP932: ExportFormat(
         load=upload_format_load,
+        query=upload_format_query,
         render=CsvFile(csv_import.COLUMNS, _upload_format_rows, CSV_CP932),
         content_type=_CSV_CP932,
         filename="invoices_upload",
@@ -441,6 +473,7 @@ UPLOAD_FORMATS = {
     ),
     CSV_UTF8: ExportFormat(
         load=upload_format_load,
+        query=upload_format_query,
         render=CsvFile(csv_import.COLUMNS, _upload_format_rows, CSV_UTF8),
         content_type=_CSV_UTF8,
         filename="invoices_upload",
@@ -477,6 +510,30 @@ def _pk(loaded: Invoice | dict) -> int:
 def _in_order(invoices: Iterable[Invoice], ids: list[int]) -> list[Invoice]:
     position = {pk: n for n, pk in enumerate(ids)}
     return sorted(invoices, key=lambda invoice: position[_pk(invoice)])
+
+
+def _taken_rows(loaded: list[Invoice] | list[dict]) -> list[tuple[int, int, str]]:
+    """(id, municipality id, content hash) of the issued ones of the loaded
+    invoices (``invoices_record_taken``'s rule: not drafts)."""
+    rows = []
+    for invoice in loaded:
+        if isinstance(invoice, dict):
+            status, *row = (
+                invoice["status"],
+                invoice["pk"],
+                invoice["municipality_id"],
+                invoice["content_hash"],
+            )
+        else:
+            status, *row = (
+                invoice.status,
+                invoice.pk,
+                invoice.municipality_id,
+                invoice.content_hash,
+            )
+        if status != InvoiceStatus.DRAFT:
+            rows.append(tuple(row))
+    return rows
 
 
 def _chunks(ids: list[int]) -> list[list[int]]:
@@ -523,27 +580,35 @@ def invoices_export_stream(
     """``invoices_export`` of a CSV format, written as it is read, in flat
     memory: the first bytes leave at once however many invoices it holds.
 
-    The invoices' ids are read now, in the query's order, so that the file
-    and the history hold the same set. Then a chunk of ``EXPORT_CHUNK``
-    invoices at a time is read (one query), written, recorded and handed
-    out: as with ``invoices_export``, a chunk that fails to render is not
-    recorded and none is served before it is recorded; a download cut short
-    records what was sent. The first chunk (``EXPORT_FIRST_CHUNK``
-    invoices, so that it is quick) is done here, the others as the
-    content is read, after the view has returned: the caller reads it in
-    the request's tenant scope."""
+    The invoices are read with one query, through a server-side cursor
+    (what was read is what is written and recorded): a chunk of
+    ``EXPORT_CHUNK`` invoices at a time is fetched, written, recorded and
+    handed out. As with ``invoices_export``, a chunk that fails to render
+    is not recorded and none is served before it is recorded; a download
+    cut short records what was sent. The first chunk
+    (``EXPORT_FIRST_CHUNK`` invoices, so that it is quick) is done here,
+    the others as the content is read, after the view has returned: the
+    caller reads it in the request's tenant scope."""
     writer = file_format.render
-    if not isinstance(writer, CsvFile):
+    if not isinstance(writer, CsvFile) or file_format.query is None:
         raise ValueError("Only a CSV format is streamed.")
-    ids = list(invoices.values_list("pk", flat=True))
+    # Outside a transaction the cursor is held across the chunks' commits.
+    rows = file_format.query(invoices).iterator(chunk_size=EXPORT_CHUNK)
 
     def chunks() -> Iterator[bytes]:
-        first = ids[:EXPORT_FIRST_CHUNK]
-        for chunk in [first, *_chunks(ids[len(first) :])]:
-            loaded = file_format.load(Invoice.objects.filter(pk__in=chunk))
-            data = writer.body(_in_order(loaded, chunk))
-            _export_record(chunk, file_format, actor)
+        size = EXPORT_FIRST_CHUNK
+        while loaded := list(islice(rows, size)):
+            data = writer.body(loaded)
+            # What was read for the file is what is recorded: no second
+            # query, no model instances.
+            invoices_record_export_rows(
+                invoices=_taken_rows(loaded),
+                actor=actor,
+                kind=file_format.event,
+                data={"format": file_format.recorded_as},
+            )
             yield data
+            size = EXPORT_CHUNK
 
     rest = chunks()
     first = writer.head() + next(rest, b"")

@@ -31,6 +31,35 @@ def invoice_render_pdf_task(*, invoice_id: int, municipality_id: int) -> None:
     invoice_pdf_render(invoice_id=invoice_id)
 
 
+class PdfsTask(TenantTask):
+    def record_failure(self, exc, *, invoice_ids, **kwargs):
+        # Retries used up: each PDF not rendered yet waits for an admin.
+        from invoices.services.pdf import invoice_pdf_failed
+
+        for invoice_id in invoice_ids:
+            invoice_pdf_failed(invoice_id=invoice_id, error=repr(exc))
+
+
+@shared_task(
+    base=PdfsTask,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    max_retries=3,
+    # Twenty PDFs of a hundred lines take longer than one.
+    time_limit=20 * 60,
+    soft_time_limit=18 * 60,
+)
+def invoices_render_pdfs_task(*, invoice_ids: list[int], municipality_id: int) -> None:
+    """The PDFs of invoices issued together (a CSV upload), rendered in
+    turn: each once, whatever retries and redeliveries (see
+    ``invoices_pdf_render``)."""
+    from invoices.services.pdf import invoices_pdf_render
+
+    invoices_pdf_render(invoice_ids=invoice_ids)
+
+
 # CSV bulk upload (一括アップロード): the services are in invoices.imports.
 
 

@@ -190,6 +190,15 @@ def amount_limit_problems(*, amounts: Iterable[Decimal], totals: Totals) -> list
     ]
     if problems:
         return problems
+    sums = [
+        *(bucket.taxable_amount for bucket in totals.buckets),
+        *(bucket.tax_amount for bucket in totals.buckets),
+        totals.subtotal,
+        totals.tax_total,
+        totals.total,
+    ]
+    if all(amount <= AMOUNT_MAX for amount in sums):
+        return []  # the usual case, without translating the labels below
     checks = [
         *(
             (

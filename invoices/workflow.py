@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import User
-from invoices.audit import event_append, events_append, events_write
+from invoices.audit import event_append, events_append_rows, events_write
 from invoices.duties import (
     DutyConflictError,
     invoice_in_conflict,
@@ -211,8 +211,11 @@ def invoices_insert(*, invoices: list[Invoice], to: str, actor: User | None) -> 
     for invoice in invoices:
         invoice._stored_status = to  # as ``save`` and ``from_db`` leave it
     if to != S.DRAFT:
-        events_append(
-            invoices=invoices,
+        events_append_rows(
+            invoices=[
+                (invoice.pk, invoice.municipality_id, invoice.content_hash)
+                for invoice in invoices
+            ],
             kind=_EVENTS[to],
             actor=actor,
             from_status=S.DRAFT,

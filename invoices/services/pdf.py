@@ -1,6 +1,7 @@
 """The issued invoice's stored PDF."""
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -12,6 +13,13 @@ from django_scopes import scopes_disabled
 from accounts.enqueue import enqueue_on_commit
 from invoices.models import Invoice, InvoicePdf, InvoiceStatus, PdfStatus
 from invoices.pdf import render_invoice_pdf
+from municipality.tenant_tasks import TRANSIENT_ERRORS
+
+logger = logging.getLogger(__name__)
+
+# Invoices whose PDFs one task renders (``invoices_pdf_request``): small
+# enough that several workers share a long upload.
+PDF_TASK_CHUNK = 20
 
 
 def invoice_pdf_request(*, invoice: Invoice) -> InvoicePdf:
@@ -71,21 +79,42 @@ def invoice_pdfs_requeue_stalled(*, older_than: timedelta) -> int:
 
 def invoices_pdf_request(*, invoices: Sequence[Invoice]) -> None:
     """``invoice_pdf_request`` of invoices issued just now, which have no
-    PDF yet: their rows in one insert, a task for each after commit."""
-    from invoices.tasks import invoice_render_pdf_task
+    PDF yet: their rows in one insert, and after commit a task for each
+    ``PDF_TASK_CHUNK`` of them (a message per invoice cost the CSV upload
+    more than all its checks)."""
+    from invoices.tasks import invoices_render_pdfs_task
 
     InvoicePdf.objects.bulk_create(
         InvoicePdf(invoice=invoice, municipality_id=invoice.municipality_id)
         for invoice in invoices
     )
-    # As for one issued invoice: a broker that is away loses nothing
-    # committed (the sweeper queues the PDF again).
+    by_municipality: dict[int, list[int]] = {}
     for invoice in invoices:
-        enqueue_on_commit(
-            invoice_render_pdf_task,
-            invoice_id=invoice.pk,
-            municipality_id=invoice.municipality_id,
-        )
+        by_municipality.setdefault(invoice.municipality_id, []).append(invoice.pk)
+    # As for one issued invoice: a broker that is away loses nothing
+    # committed (the sweeper queues each PDF again).
+    for municipality_id, ids in by_municipality.items():
+        for start in range(0, len(ids), PDF_TASK_CHUNK):
+            enqueue_on_commit(
+                invoices_render_pdfs_task,
+                invoice_ids=ids[start : start + PDF_TASK_CHUNK],
+                municipality_id=municipality_id,
+            )
+
+
+def invoices_pdf_render(*, invoice_ids: Sequence[int]) -> None:
+    """``invoice_pdf_render`` of each invoice in turn, each once (a retried
+    or redelivered task skips those already rendered). One that fails for
+    good is recorded as failed and the others go on; a transient error
+    stops the lot, for the task to be retried."""
+    for invoice_id in invoice_ids:
+        try:
+            invoice_pdf_render(invoice_id=invoice_id)
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception as error:
+            logger.exception("The PDF of invoice %s could not be rendered.", invoice_id)
+            invoice_pdf_failed(invoice_id=invoice_id, error=repr(error))
 
 
 def invoice_pdf_render(*, invoice_id: int) -> InvoicePdf:

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from accounts.models import User
-from invoices.audit import events_append
+from invoices.audit import events_append, events_append_rows
 from invoices.models import Invoice
 
 
@@ -15,3 +15,12 @@ def invoices_record_export(
 ) -> None:
     """Record an export or download of ``invoices`` in their histories."""
     events_append(invoices=invoices, kind=kind, actor=actor, data=data)
+
+
+@transaction.atomic
+def invoices_record_export_rows(
+    *, invoices: list[tuple[int, int, str]], actor: User | None, kind: str, data: dict
+) -> None:
+    """``invoices_record_export`` of invoices given as (id, municipality
+    id, content hash) rows: a streamed export's, read as values."""
+    events_append_rows(invoices=invoices, kind=kind, actor=actor, data=data)
