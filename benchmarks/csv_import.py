@@ -69,28 +69,26 @@ def make_file(invoices: int, department_codes: list[str]) -> bytes:
     """Rows as a sales system writes them: full-width digits now and then,
     thousands separators, 和暦 dates, machine-dependent characters."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer = csv.DictWriter(out, COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
     for n in range(invoices):
         for k in range(LINES_PER_INVOICE):
             writer.writerow(
-                [
-                    f"2026-{n:06d}",
-                    "462039",
-                    department_codes[n % len(department_codes)],
-                    "2026/11/1" if n % 2 else "令和8年11月1日",
-                    "",
-                    "2026-10-01",
-                    "20261031",
-                    "2026-11-30",
-                    f"㈱おおすみ文具 10月分 No.{n}",
-                    f"髙品質コピー用紙① A4 品目{k}",
-                    "１０" if k % 2 else "2.5",
-                    "箱",
-                    "１，９８０" if k % 2 else "￥450",
-                    CATEGORIES[k],
-                    "",
-                ]
+                {
+                    "請求書番号": f"2026-{n:06d}",
+                    "宛先自治体コード": "462039",
+                    "宛先部署コード": department_codes[n % len(department_codes)],
+                    "請求日": "2026/11/1" if n % 2 else "令和8年11月1日",
+                    "取引開始日": "2026-10-01",
+                    "取引終了日": "20261031",
+                    "支払期日": "2026-11-30",
+                    "件名": f"㈱おおすみ文具 10月分 No.{n}",
+                    "品名": f"髙品質コピー用紙① A4 品目{k}",
+                    "数量": "１０" if k % 2 else "2.5",
+                    "単位": "箱",
+                    "単価": "１，９８０" if k % 2 else "￥450",
+                    "税区分": CATEGORIES[k],
+                }
             )
     return out.getvalue().encode("cp932")
 
