@@ -173,6 +173,13 @@ def list_indexes() -> list[models.Index]:
             condition=Q(status=InvoiceStatus.APPROVED),
             name="invoice_payables",
         ),
+        # The 支払調書 statement: the few paid invoices with withholding are
+        # read first, not every paid invoice of the year's batches.
+        models.Index(
+            fields=["municipality"],
+            condition=Q(status=InvoiceStatus.PAID, withholding_base__gt=0),
+            name="invoice_withholding_paid",
+        ),
     ]
 
 
