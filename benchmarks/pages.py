@@ -21,7 +21,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
+from invoices.filters import inbox_parts
 from invoices.models import Invoice, InvoiceStatus
+from invoices.paging import AFTER, Cursor
+from invoices.views.supplier import SUPPLIER_LIST_ORDER
 from municipality.models import (
     BatchStatus,
     Department,
@@ -83,6 +86,20 @@ class Subjects:
     batch: PaymentBatch | None
     notice: PaymentNotice | None
     last_month: tuple[str, str]
+    # ?after= of a page in the middle of each long list (keyset pages are
+    # reached by 「次へ」, not by number).
+    middle: dict
+
+
+def _middle(invoices, parts) -> str:
+    """The query string of the page after the middle row of ``invoices``'s
+    largest part in the order of ``parts``."""
+    counts = [invoices.filter(part.where).count() for part in parts]
+    index = counts.index(max(counts))
+    part = parts[index]
+    rows = invoices.filter(part.where).order_by(*part.fixed, *part.keys)
+    row = rows[counts[index] // 2]
+    return urlencode({AFTER: Cursor.of(parts, index, row).token()})
 
 
 def _pages_of(count: int) -> int:
@@ -130,6 +147,18 @@ def subjects_find() -> Subjects:
             .order_by("-n")
             .first()
         )
+        issued = Invoice.objects.filter(municipality=municipality).exclude(
+            status=InvoiceStatus.DRAFT
+        )
+        in_department = issued.filter(department=department)
+        middle = {
+            "department": _middle(in_department, inbox_parts("-received")),
+            "city": _middle(issued, inbox_parts("-received")),
+            "city_kana": _middle(issued, inbox_parts("supplier")),
+            "supplier": _middle(
+                Invoice.objects.filter(supplier=supplier), [SUPPLIER_LIST_ORDER]
+            ),
+        }
         newest = (
             Invoice.objects.filter(municipality=municipality)
             .exclude(status=InvoiceStatus.DRAFT)
@@ -154,6 +183,7 @@ def subjects_find() -> Subjects:
             registration_number=other.registration_number,
             batch=batch,
             notice=notice,
+            middle=middle,
             last_month=(
                 (newest - timedelta(days=30)).isoformat(),
                 newest.isoformat(),
@@ -164,23 +194,21 @@ def subjects_find() -> Subjects:
 def pages_for(s: Subjects) -> list[Page]:
     city = f"/m/{s.slug}"
     dept_pages = _pages_of(s.department_invoices)
-    dept_middle = max(1, dept_pages // 2)
     city_pages = _pages_of(s.city_invoices)
-    city_middle = max(1, city_pages // 2)
     supplier_pages = _pages_of(s.supplier_invoices)
     date_from, date_to = s.last_month
     search = f"{city}/invoices/search/?"
     pages = [
         Page("department inbox, first page", "department", f"{city}/inbox/"),
         Page(
-            f"department inbox, page {dept_middle} of {dept_pages}",
+            f"department inbox, a page in the middle (of {dept_pages})",
             "department",
-            f"{city}/inbox/?page={dept_middle}",
+            f"{city}/inbox/?{s.middle['department']}",
         ),
         Page(
-            f"department inbox, last page ({dept_pages})",
+            "department inbox, oldest first (the last page)",
             "department",
-            f"{city}/inbox/?page={dept_pages}",
+            f"{city}/inbox/?sort=received",
         ),
         Page(
             "department inbox, counterparty name",
@@ -197,17 +225,32 @@ def pages_for(s: Subjects) -> list[Page]:
             "department",
             f"{city}/inbox/?sort=-amount",
         ),
+        Page(
+            "department inbox, by supplier (kana)",
+            "department",
+            f"{city}/inbox/?sort=supplier",
+        ),
         Page("city-wide inbox (treasury)", "treasury", f"{city}/inbox/"),
         Page("city-wide inbox (city admin)", "city_admin", f"{city}/inbox/"),
         Page(
-            f"city-wide inbox, page {city_middle} of {city_pages}",
+            f"city-wide inbox, a page in the middle (of {city_pages})",
             "treasury",
-            f"{city}/inbox/?page={city_middle}",
+            f"{city}/inbox/?{s.middle['city']}",
+        ),
+        Page(
+            "city-wide inbox, by supplier (kana), a page in the middle",
+            "treasury",
+            f"{city}/inbox/?sort=supplier&{s.middle['city_kana']}",
         ),
         Page(
             "city-wide inbox, counterparty name",
             "treasury",
             f"{city}/inbox/?" + urlencode({"counterparty": s.name}),
+        ),
+        Page(
+            "city-wide inbox, by supplier (kana, reversed)",
+            "treasury",
+            f"{city}/inbox/?sort=-supplier",
         ),
         Page(
             "city-wide inbox, by deadline",
@@ -260,9 +303,9 @@ def pages_for(s: Subjects) -> list[Page]:
         ),
         Page("supplier: invoice list", "supplier", "/supplier/invoices/"),
         Page(
-            f"supplier: invoice list, page {supplier_pages}",
+            f"supplier: invoice list, a page in the middle (of {supplier_pages})",
             "supplier",
-            f"/supplier/invoices/?page={supplier_pages}",
+            f"/supplier/invoices/?{s.middle['supplier']}",
         ),
         Page(
             "supplier: 電帳法 search, date + amount",

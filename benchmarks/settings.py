@@ -14,13 +14,18 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
 
 from config.settings.production import *  # noqa: F403
-from config.settings.production import STORAGES, env
+from config.settings.production import DATABASES, STORAGES, database_tuned, env
 
 BENCH_DATABASE_URL = env(
     "BENCH_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/portal_bench"
 )
-DATABASES = {"default": env.db_url_config(BENCH_DATABASE_URL)}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Production's connection settings (kept connections, no JIT) on the
+# benchmark's database.
+DATABASES = {
+    "default": database_tuned(
+        {**DATABASES["default"], **env.db_url_config(BENCH_DATABASE_URL)}
+    )
+}
 # Plain HTTP on this machine: the load client sends the session cookie.
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False

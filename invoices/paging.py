@@ -195,7 +195,7 @@ def _read(queryset, parts, start: Cursor | None, size: int, *, forward: bool):
         # index scan (forward or backward) gives the whole order.
         sign = "-" if keys[0].startswith("-") else ""
         order = [f"{sign}{name}" for name in part.fixed] + list(keys)
-        if any("__" in key for key in keys):
+        if any("__" in key for key in keys) or queryset.query.annotations:
             page = _late_rows(rows_here, order, size - len(rows))
         else:
             page = rows_here.order_by(*order)[: size - len(rows)]
@@ -207,8 +207,10 @@ def _read(queryset, parts, start: Cursor | None, size: int, *, forward: bool):
 
 def _late_rows(queryset: QuerySet, order: list[str], size: int) -> list[Model]:
     """The first ``size`` rows in ``order`` when it is on another table's
-    column (the supplier's kana): the order is found on ids alone, which an
-    index-only scan gives, and then only these rows are read whole."""
+    column (the supplier's kana), or when the rows carry computed columns
+    (the search's printed names, read from each snapshot): the order is
+    found on ids alone, which an index-only scan gives, and then only these
+    rows are read whole and computed."""
     ids = list(queryset.order_by(*order).values_list("pk", flat=True)[:size])
     found = {row.pk: row for row in queryset.filter(pk__in=ids).order_by()}
     return [found[pk] for pk in ids]

@@ -117,6 +117,12 @@ class Supplier(models.Model):
         verbose_name = _("取引先")
         verbose_name_plural = _("取引先")
         ordering = ["name_kana", "pk"]
+        indexes = [
+            # The inbox's 取引先（五十音順）: suppliers are walked in this
+            # order and each one's invoices read from the inbox's supplier
+            # index, so a page stops after its rows (invoices.paging).
+            models.Index(fields=["name_kana", "id"], name="supplier_kana"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["registration_number"],

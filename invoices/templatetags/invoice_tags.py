@@ -6,7 +6,6 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from invoices.forms.bulk import BulkApproveForm
-from invoices.models import InvoiceStatus
 from invoices.signals import city_invoice_panels as panels_signal
 
 register = template.Library()
@@ -45,28 +44,6 @@ def number(value) -> str:
 
 # まとめて承認 in the inbox (a template of the municipality app, which
 # knows nothing of the bulk action's form) -----------------------------------
-
-
-def _bulk_approvable(invoice, access) -> bool:
-    return (
-        invoice.status == InvoiceStatus.OPENED
-        and invoice.department_id in access.department_ids
-    )
-
-
-@register.filter
-def bulk_approvable(invoice, access) -> bool:
-    """Whether the inbox offers ``invoice`` for まとめて承認 to the staff
-    member with ``access`` (a ``CityAccess``): opened, and addressed to one
-    of their own departments. The view checks again."""
-    return _bulk_approvable(invoice, access)
-
-
-@register.filter
-def bulk_approvable_count(rows, access) -> int:
-    """How many of the inbox's ``(invoice, alert)`` rows ``bulk_approvable``
-    offers."""
-    return sum(1 for invoice, _alert in rows if _bulk_approvable(invoice, access))
 
 
 @register.simple_tag

@@ -8,12 +8,12 @@ from invoices.filters import (
     DEFAULT_PAGE_SIZE,
     DEFAULT_SORT,
     InboxFilterForm,
-    deadline_alert,
     inbox_filter_data,
     inbox_parts,
 )
 from invoices.models import Invoice
 from invoices.paging import KeysetListMixin
+from invoices.presentation import inbox_rows
 from invoices.selectors import invoice_list_for_access
 from municipality.models import StaffRole
 from municipality.selectors import department_get_for_access, department_list_for_access
@@ -62,11 +62,11 @@ class InboxView(CityRoleRequiredMixin, KeysetListMixin, ListView):
             department_pages=access.has_role(*DepartmentDetailView.required_roles),
             **kwargs,
         )
-        today = timezone.localdate()
-        context["rows"] = [
-            (invoice, deadline_alert(invoice, today=today))
-            for invoice in context["object_list"]
-        ]
+        context["rows"] = inbox_rows(
+            context["object_list"], access=access, today=timezone.localdate()
+        )
+        context["approvable"] = sum(row.approvable for row in context["rows"])
+        context["many_departments"] = len(self.departments) > 1
         return context
 
 

@@ -304,6 +304,15 @@ class PaymentNotice(models.Model):
         verbose_name = _("支払通知")
         verbose_name_plural = _("支払通知")
         ordering = ["batch", "number"]
+        indexes = [
+            # The batch list's total of an exported or paid batch, read from
+            # the index alone (PostgreSQL; SQLite has no INCLUDE).
+            models.Index(
+                fields=["batch"],
+                include=["municipality", "amount"],
+                name="payment_notice_batch_amount",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["municipality", "number"], name="payment_notice_number_unique"
