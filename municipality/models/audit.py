@@ -83,6 +83,7 @@ class SettingsEventKind(models.TextChoices):
     SUPPLIER_ROLE = "supplier_role", _("取引先の利用者の役割")
     STAFF_INVITATION = "staff_invitation", _("職員の招待")
     DEPARTMENT = "department", _("部署")
+    BUDGET_CODE = "budget_code", _("予算科目")
 
 
 class SettingsAction(models.TextChoices):

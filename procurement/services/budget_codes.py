@@ -6,7 +6,14 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from accounts.models import User
-from municipality.models import LEVELS, BudgetCode, Municipality
+from municipality.audit import field_changes, field_values, settings_event_append
+from municipality.models import (
+    LEVELS,
+    BudgetCode,
+    Municipality,
+    SettingsAction,
+    SettingsEventKind,
+)
 from procurement.csv_files import CsvError, CsvProblem, csv_rows
 
 # File-format data: the 財務会計 export's headers, read verbatim.
@@ -41,6 +48,21 @@ _FIELDS = (
 EDIT_FIELDS = (*_FIELDS, "is_active")
 
 
+def _record(code: BudgetCode, *, before: dict[str, str], actor: User) -> None:
+    """The change in the city's settings history (設定・権限の変更履歴),
+    chained like every other: which code, each field before and after."""
+    settings_event_append(
+        kind=SettingsEventKind.BUDGET_CODE,
+        action=SettingsAction.CHANGED if before else SettingsAction.CREATED,
+        target_label=str(code),
+        changes=field_changes(
+            model=BudgetCode, before=before, after=field_values(code, EDIT_FIELDS)
+        ),
+        actor=actor,
+        municipality_id=code.municipality_id,
+    )
+
+
 @transaction.atomic
 def budget_code_save(
     *,
@@ -57,6 +79,7 @@ def budget_code_save(
         budget_code = BudgetCode(municipality=municipality)
     elif budget_code.municipality_id != municipality.pk:
         raise ValidationError(gettext("この予算科目は変更できません。"))
+    before = field_values(budget_code, EDIT_FIELDS) if budget_code.pk else {}
     in_use = budget_code.pk is not None and (
         budget_code.orders.exists() or budget_code.invoice_accounting.exists()
     )
@@ -77,6 +100,7 @@ def budget_code_save(
         setattr(budget_code, name, fields[name])
     budget_code.full_clean()
     budget_code.save()
+    _record(budget_code, before=before, actor=actor)
     return budget_code
 
 
@@ -168,14 +192,17 @@ def budget_codes_import(
     for key, fields in parsed:
         code = existing.get(key)
         if code is None:
-            BudgetCode.objects.create(municipality=municipality, **fields)
+            code = BudgetCode.objects.create(municipality=municipality, **fields)
+            _record(code, before={}, actor=actor)
             added += 1
             continue
         names = {f: fields[f] for f in _FIELDS if f.endswith("_name")}
         if any(getattr(code, f) != v for f, v in names.items()) or not code.is_active:
+            before = field_values(code, EDIT_FIELDS)
             for f, v in names.items():
                 setattr(code, f, v)
             code.is_active = True
             code.save()
+            _record(code, before=before, actor=actor)
             updated += 1
     return added, updated

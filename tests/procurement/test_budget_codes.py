@@ -7,7 +7,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
-from municipality.models import BudgetCode
+from invoices.audit_verify import chain_verify
+from municipality.models import (
+    BudgetCode,
+    SettingsAction,
+    SettingsEvent,
+    SettingsEventKind,
+)
 from procurement.csv_files import CsvError
 from procurement.services.budget_codes import budget_code_save, budget_codes_import
 from tests.procurement.conftest import make_budget_code, make_order
@@ -161,3 +167,44 @@ def test_another_city_never_sees_the_codes(client, tenant, other_tenant, budget_
         )
     )
     assert response.status_code == 404
+
+
+def _budget_events(municipality):
+    with scopes_disabled():
+        return list(
+            SettingsEvent.objects.filter(
+                municipality=municipality, kind=SettingsEventKind.BUDGET_CODE
+            ).order_by("pk")
+        )
+
+
+def test_every_change_is_in_the_settings_history_and_chained(tenant):
+    with scopes_disabled():
+        budget_codes_import(
+            municipality=tenant.municipality,
+            actor=tenant.city_admin,
+            data=GOOD.encode("cp932"),
+        )
+        # The same file again changes nothing, and records nothing.
+        budget_codes_import(
+            municipality=tenant.municipality,
+            actor=tenant.city_admin,
+            data=GOOD.encode("cp932"),
+        )
+        code = BudgetCode.objects.get(setsu="13")
+        budget_code_save(
+            municipality=tenant.municipality,
+            actor=tenant.city_admin,
+            fields={"setsu_name": "委託料（電算）", "is_active": False},
+            budget_code=code,
+        )
+    created_1, created_2, changed = _budget_events(tenant.municipality)
+    assert {created_1.action, created_2.action} == {SettingsAction.CREATED}
+    assert changed.action == SettingsAction.CHANGED
+    assert changed.actor == tenant.city_admin
+    assert "02-01-01-13" in changed.target_label
+    assert {(c["label"], c["before"], c["after"]) for c in changed.changes} == {
+        ("節の名称", "委託料", "委託料（電算）"),
+        ("有効", "有効", "無効"),
+    }
+    assert chain_verify() is None
