@@ -35,7 +35,7 @@ Add one line to ``MATRIX`` with the URL name as key:
 - a page that names no object of ours (allauth, the user's own account):
   ``no_object("why")``.
 
-The strings are object families of the world in ``tests/tenancy.py``
+The strings are object families of the world in ``tests/tenancy/world.py``
 (``invoice``, ``draft``, ``attachment``, ``batch``, ``payment_notice``,
 ``import``, ``member``, ``bank_account``, ``seal``, ``department``,
 ``payable``, ``invitation``, ``city_zip``, ``supplier_zip`` …): each has objects of
@@ -66,32 +66,33 @@ from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from tests.tenancy import (
-    ANONYMOUS,
+from tests.tenancy.entries import (
     API,
     CITY,
-    CITY_ADMIN,
-    DEPARTMENT,
-    OWNER,
-    ROLES,
-    STAFF,
     SUPPLIER,
     TOKEN,
-    TREASURY,
     api,
     area_refuses,
-    build_world,
-    changed,
     city,
-    fingerprint,
     listing_problems,
     no_object,
     public,
     supplier,
     targets,
     token,
-    url_patterns,
 )
+from tests.tenancy.fingerprint import changed, fingerprint
+from tests.tenancy.resolver import url_patterns
+from tests.tenancy.roles import (
+    ANONYMOUS,
+    CITY_ADMIN,
+    DEPARTMENT,
+    OWNER,
+    ROLES,
+    STAFF,
+    TREASURY,
+)
+from tests.tenancy.world import build_world
 
 pytestmark = pytest.mark.django_db
 

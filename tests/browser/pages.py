@@ -11,7 +11,7 @@ import re
 
 from django.urls import reverse
 
-from tests.tenancy import targets
+from tests.tenancy.entries import targets
 from tests.test_tenancy import MATRIX, PATTERNS
 
 # One role of each kind, in the world's first municipality and supplier.

@@ -1,6 +1,6 @@
 """Every page of every role, in English, shows no Japanese but user data.
 
-The tenancy matrix's world (``tests/tenancy.py``) is built and then every
+The tenancy matrix's world (``tests/tenancy/world.py``) is built and then every
 text of it is replaced by ASCII (names of the cities, departments,
 suppliers and people, invoice lines and their frozen snapshots…), and
 every user reads the portal in English. Any kana or kanji left on a page
@@ -27,7 +27,7 @@ from accounts.models import User
 from tests.browser.helpers import login
 from tests.browser.pages import VISITORS, pages_of
 from tests.factories import PASSWORD
-from tests.tenancy import build_world
+from tests.tenancy.world import build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,6 +1,6 @@
 """Every page of every role fits a phone: 390 px wide, no sideways scroll.
 
-The tenancy matrix's world (``tests/tenancy.py``) is built, in Japanese
+The tenancy matrix's world (``tests/tenancy/world.py``) is built, in Japanese
 (Japanese text wraps differently from ASCII), with an invoice of many lines
 and a long item name, a draft like it and a long unbroken notes text. Each
 role visits every GET page the matrix grants it (``tests/browser/pages.py``)
@@ -23,7 +23,7 @@ from invoices.services.drafts import LineInput
 from tests.browser.helpers import login
 from tests.browser.pages import VISITORS, pages_of
 from tests.factories import PASSWORD, make_invoice
-from tests.tenancy import build_world
+from tests.tenancy.world import build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
