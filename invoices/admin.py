@@ -19,7 +19,11 @@ from invoices.templatetags.invoice_tags import number, yen
 from municipality.models import SettingsEvent
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdminMixin:
+    """Rows written only through services (records, histories): the admin
+    reads them, for support, and changes nothing. For model admins and
+    inlines of every app."""
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -28,6 +32,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    pass
 
 
 def _label(model, name: str):

@@ -5,6 +5,7 @@ documents are decided on in the city's 宛先不明 queue."""
 
 from django.contrib import admin
 
+from invoices.admin import ReadOnlyAdmin
 from peppol.forms import AccessPointSettingsForm
 from peppol.models import (
     AccessPointSettings,
@@ -15,19 +16,8 @@ from peppol.models import (
 )
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(InboundDocument)
-class InboundDocumentAdmin(_ReadOnly):
+class InboundDocumentAdmin(ReadOnlyAdmin):
     list_display = (
         "created_at",
         "status",
@@ -56,7 +46,7 @@ class InboundDocumentAdmin(_ReadOnly):
 
 
 @admin.register(JpPintUpload)
-class JpPintUploadAdmin(_ReadOnly):
+class JpPintUploadAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "supplier", "filename", "status")
     list_filter = ("status",)
     readonly_fields = [f.name for f in JpPintUpload._meta.fields]
@@ -75,7 +65,7 @@ class AccessPointSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutgoingMessage)
-class OutgoingMessageAdmin(_ReadOnly):
+class OutgoingMessageAdmin(ReadOnlyAdmin):
     list_display = (
         "created_at",
         "municipality",
@@ -91,7 +81,7 @@ class OutgoingMessageAdmin(_ReadOnly):
 
 
 @admin.register(LoopbackMessage)
-class LoopbackMessageAdmin(_ReadOnly):
+class LoopbackMessageAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "municipality", "direction", "message_id", "done_at")
     list_select_related = ("municipality",)
     exclude = ("xml",)

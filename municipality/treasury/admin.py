@@ -9,6 +9,7 @@ not import this module: ``config.apps.PortalAdminConfig`` does."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from invoices.admin import ReadOnlyAdmin, ReadOnlyAdminMixin
 from invoices.templatetags.invoice_tags import yen
 from municipality.models import (
     IncomingCredit,
@@ -183,20 +184,6 @@ class PayeeChoiceAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyAdminMixin:
-    """Rows the suppliers' pages write through their services: the admin
-    reads them, for support, and changes nothing."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 class IncomingCreditInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = IncomingCredit
     fields = (
@@ -212,7 +199,7 @@ class IncomingCreditInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
 
 
-class ReconciliationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ReconciliationAdmin(ReadOnlyAdmin):
     """売掛金消込: a supplier's uploaded bank statement and what each credit
     was matched to (``/supplier/reconciliations/``)."""
 
@@ -223,7 +210,7 @@ class ReconciliationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     inlines = (IncomingCreditInline,)
 
 
-class InvoicePaymentConfirmationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class InvoicePaymentConfirmationAdmin(ReadOnlyAdmin):
     """入金確認済: which credit of which statement paid an invoice, as the
     supplier confirmed it."""
 
