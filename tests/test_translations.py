@@ -225,8 +225,14 @@ PYTHON_DATA = {
     "config/settings/": "configuration: the sender's name in From and the "
     "language names each in its own language (the mail subject prefix is "
     "marked with gettext_noop)",
-    "demo/world.py": "demo data: it is user data (names of a city, "
-    "its departments, suppliers and invoices)",
+    "demo/world.py": "demo data: what the demo shows (the highlights "
+    "seed_demo prints, naming its suppliers and invoices)",
+    "demo/cities.py": "demo data: the names and addresses of the demo's "
+    "cities and of their departments, and seed-summary labels",
+    "demo/logins.py": "demo data: the demo users' names and roles, and "
+    "seed-summary labels",
+    "demo/suppliers.py": "demo data: the demo suppliers' names, kana and "
+    "addresses, and seed-summary labels",
     "demo/invoices.py": "demo data: the demo suppliers' invoices (subjects, "
     "lines, notes, a return's explanation) and seed-summary labels",
     "demo/staff.py": "demo data: the name of a demo staff member and "

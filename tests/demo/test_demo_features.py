@@ -23,7 +23,7 @@ import demo.staff
 from accounts.invitations import InvitationStatus
 from accounts.models import User
 from demo.invoices import DISCOUNT_INVOICE_NUMBER, WITHHOLDING_INVOICE_NUMBER
-from demo.world import DEMO_LOGINS, DEMO_PASSWORD
+from demo.logins import DEMO_LOGINS, DEMO_PASSWORD
 from invoices.models import Invoice, InvoiceStatus, PdfStatus, WithholdingKind
 from invoices.withholding import withholding_tax
 from municipality.models import (

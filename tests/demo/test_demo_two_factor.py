@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from accounts.twofactor import totp_code
-from demo.world import DEMO_LOGINS, DEMO_PASSWORD, DEMO_TOTP_SECRET
+from demo.logins import DEMO_LOGINS, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,8 @@ from django.core.management.base import CommandError
 from django_scopes import scopes_disabled
 
 from accounts.models import User
-from demo.world import DEMO_LOGINS, DEMO_PASSWORD, kanoya_department_rows
+from demo.cities import kanoya_department_rows
+from demo.logins import DEMO_LOGINS, DEMO_PASSWORD
 from municipality.models import Department, Municipality, StaffMembership, StaffRole
 from partners.models import (
     Connection,

@@ -6,7 +6,7 @@ from allauth.mfa.utils import decrypt
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.twofactor import totp_code
-from demo.world import DEMO_TOTP_SECRET
+from demo.logins import DEMO_TOTP_SECRET
 
 
 class Command(BaseCommand):

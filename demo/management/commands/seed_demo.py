@@ -7,14 +7,13 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
-from demo.world import (
+from demo.logins import (
     DEMO_LOGINS,
     DEMO_PASSWORD,
     DEMO_TOTP_SECRET,
-    demo_highlights,
     demo_login_needs_two_factor,
-    demo_seed,
 )
+from demo.world import demo_highlights, demo_seed
 
 
 class Command(BaseCommand):
