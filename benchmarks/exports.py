@@ -41,7 +41,7 @@ from django.test.utils import setup_test_environment
 from django.urls import resolve
 from django_scopes import scopes_disabled
 
-from invoices import exports
+from invoices.exports import pipeline, search_csv
 from invoices.models import Invoice, InvoiceStatus, InvoiceTaxSummary, TaxCategory
 from tests.factories import (
     ConnectionFactory,
@@ -117,7 +117,7 @@ def seed(invoices: int):
 def export_view(client: Client) -> tuple[float, float, int]:
     """(seconds to the first byte, seconds in all, bytes) of the export."""
     started = time.perf_counter()
-    response = client.get(URL, {"format": exports.CSV_UTF8})
+    response = client.get(URL, {"format": pipeline.CSV_UTF8})
     if response.status_code != 200 or not response.streaming:
         raise SystemExit(f"the export answered {response}")
     chunks = iter(response.streaming_content)
@@ -172,7 +172,7 @@ def _floor_rows(supplier):
             "opened_at",
             "payment_deadline",
         )
-        .iterator(chunk_size=exports.EXPORT_CHUNK)
+        .iterator(chunk_size=pipeline.EXPORT_CHUNK)
     )
 
 
@@ -184,10 +184,10 @@ def export_floor(supplier) -> tuple[float, float, int]:
     size = 0
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(exports.CSV_HEADER)
+    writer.writerow(search_csv.CSV_HEADER)
     for n, row in enumerate(_floor_rows(supplier), 1):
         writer.writerow(row)
-        if n % exports.EXPORT_CHUNK == 0:
+        if n % pipeline.EXPORT_CHUNK == 0:
             encoding = "utf-8-sig" if first is None else "utf-8"
             size += len(out.getvalue().encode(encoding))
             first = first or time.perf_counter() - started

@@ -484,9 +484,11 @@ def test_the_admin_export_keeps_what_was_typed(client, world):
 # checks it. A new one fails here until it is checked above.
 WRITERS = {
     "accounts/spreadsheets.py": "the escape itself",
-    "invoices/exports.py": "search CSV, ZIP, upload format and template",
+    "invoices/exports/pipeline.py": "the CSV writer of the exports below",
+    "invoices/exports/search_csv.py": "search CSV and ZIP",
+    "invoices/exports/upload_format.py": "upload format and template",
     "invoices/archive.py": "the ZIP's index CSV (search ZIP, jobs, supplier ZIP)",
-    "invoices/views/imports.py": "serves invoices/exports.py",
+    "invoices/views/imports.py": "serves invoices/exports/upload_format.py",
     "municipality/treasury/services/accounting.py": "財務会計 CSV",
     "municipality/treasury/services/statements.py": "支払調書 summary CSV",
     "municipality/treasury/views/city.py": "serves treasury/services/accounting.py",

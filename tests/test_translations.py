@@ -330,12 +330,13 @@ PYTHON_DATA = {
     "partners/banking.py::_HOLDER_ALLOWED": "the Zengin character set",
     "peppol/ubl.py::UNIT_CODES": "unit words as people type them, mapped to "
     "UN/ECE Recommendation 20 codes",
-    "invoices/exports.py::_EXAMPLE_INVOICES": "example rows of the CSV upload "
-    "template: file content in the upload format, which the upload parses",
-    "invoices/exports.py::upload_template_csv": "the CSV upload template's "
-    "column headers, parsed by the upload",
-    "invoices/exports.py::_upload_rows": "the CSV upload format's column "
-    "headers: the export is read back by the upload",
+    "invoices/exports/upload_format.py::_EXAMPLE_INVOICES": "example rows of "
+    "the CSV upload template: file content in the upload format, which the "
+    "upload parses",
+    "invoices/exports/upload_format.py::upload_template_csv": "the CSV upload "
+    "template's column headers, parsed by the upload",
+    "invoices/exports/upload_format.py::_upload_rows": "the CSV upload format's "
+    "column headers: the export is read back by the upload",
     "invoices/views/imports.py::COLUMN_HELP": "the CSV's own column names "
     "(their explanations are marked)",
     "invoices/csv_import/cells.py::_DATE_FORMS": "the date forms the upload "

@@ -8,6 +8,14 @@ Every change of status, every opening, reminder, export and download is an
 ``InvoiceEvent`` in one hash chain (see ``invoices.audit``).
 """
 
+from invoices.models.choices import (
+    TAX_RATES,
+    InvoiceStatus,
+    ReturnReason,
+    ReturnSeverity,
+    TaxCategory,
+    WithholdingKind,
+)
 from invoices.models.documents import (
     InvoiceAttachment,
     InvoicePdf,
@@ -20,21 +28,14 @@ from invoices.models.events import EventKind, InvoiceEvent
 from invoices.models.exports import ZipExport, ZipExportStatus, zip_export_upload_to
 from invoices.models.imports import ImportStatus, InvoiceImport, import_upload_to
 from invoices.models.invoice import (
-    TAX_RATES,
     WORKFLOW_FIELDS,
     DraftOnlyMixin,
     FrozenInvoiceError,
     Invoice,
-    InvoiceLine,
-    InvoiceStatus,
-    InvoiceTaxSummary,
-    ReceiptCounter,
-    ReturnReason,
-    ReturnSeverity,
-    TaxCategory,
-    WithholdingKind,
 )
+from invoices.models.lines import InvoiceLine, InvoiceTaxSummary
 from invoices.models.names import CounterpartyName
+from invoices.models.receipts import ReceiptCounter
 
 __all__ = [
     "TAX_RATES",

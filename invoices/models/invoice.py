@@ -1,6 +1,4 @@
-"""The invoice, its statuses and choices, its lines and per-rate tax summary,
-and the receipt-number counter.
-"""
+"""The invoice, the rules that freeze it once issued, and its list indexes."""
 
 from decimal import Decimal
 
@@ -10,74 +8,14 @@ from django.db.models import F, Q
 from django.utils.translation import gettext, gettext_lazy
 from django_scopes import ScopedManager
 
+from invoices.models.choices import (
+    InvoiceStatus,
+    ReturnReason,
+    ReturnSeverity,
+    WithholdingKind,
+)
 from municipality.models import Department, Municipality
 from partners.models import Connection, PriceBasis, Supplier
-
-
-class TaxCategory(models.TextChoices):
-    """税区分 of a line, coded as in UNCL5305 (JP PINT): S 10%, AA 8%."""
-
-    STANDARD = "S", gettext_lazy("10%（標準税率）")
-    REDUCED = "AA", gettext_lazy("8%（軽減税率）")
-    EXEMPT = "E", gettext_lazy("非課税")
-    OUT_OF_SCOPE = "O", gettext_lazy("不課税")
-    EXPORT = "G", gettext_lazy("免税（輸出）")
-
-
-TAX_RATES = {
-    TaxCategory.STANDARD: Decimal("0.10"),
-    TaxCategory.REDUCED: Decimal("0.08"),
-    TaxCategory.EXEMPT: Decimal("0"),
-    TaxCategory.OUT_OF_SCOPE: Decimal("0"),
-    TaxCategory.EXPORT: Decimal("0"),
-}
-
-
-class WithholdingKind(models.TextChoices):
-    """How the withholding income tax (源泉徴収税額, 所得税法204条) on an
-    individual's fees is computed (jp-invoice-law.md §1.6)."""
-
-    GENERAL = (
-        "general",
-        gettext_lazy("報酬・料金（10.21%、100万円を超える部分は20.42%）"),
-    )
-    SCRIVENER = (
-        "scrivener",
-        gettext_lazy(
-            "司法書士・土地家屋調査士・海事代理士の報酬（1万円を超える部分の10.21%）"
-        ),
-    )
-
-
-class InvoiceStatus(models.TextChoices):
-    DRAFT = "draft", gettext_lazy("下書き")
-    ISSUED = "issued", gettext_lazy("未開封")
-    OPENED = "opened", gettext_lazy("開封済")
-    RETURNED = "returned", gettext_lazy("差戻し")
-    APPROVED = "approved", gettext_lazy("承認済")
-    WITHDRAWN = "withdrawn", gettext_lazy("取下げ")
-    SCHEDULED = "scheduled", gettext_lazy("支払予定")
-    PAID = "paid", gettext_lazy("支払済")
-
-
-class ReturnReason(models.TextChoices):
-    """差戻しの理由の区分."""
-
-    AMOUNT = "amount", gettext_lazy("金額の誤り")
-    TAX = "tax", gettext_lazy("消費税額・税区分の誤り")
-    REGISTRATION = "registration", gettext_lazy("登録番号の誤り")
-    ADDRESSEE = "addressee", gettext_lazy("宛先の誤り")
-    DESCRIPTION = "description", gettext_lazy("品名・内容の誤り")
-    ATTACHMENT = "attachment", gettext_lazy("添付書類の不足")
-    OTHER = "other", gettext_lazy("その他")
-
-
-class ReturnSeverity(models.TextChoices):
-    """支払遅延防止法6条2項: a minor error pauses the payment clock, a serious
-    one (故意又は重大な過失) restarts it at resubmission."""
-
-    MINOR = "minor", gettext_lazy("軽微（期間を停止）")
-    SERIOUS = "serious", gettext_lazy("重大（再提出から起算）")
 
 
 class FrozenInvoiceError(Exception):
@@ -491,138 +429,3 @@ class DraftOnlyMixin:
         if self.invoice.status != InvoiceStatus.DRAFT:
             raise FrozenInvoiceError
         return super().delete(*args, **kwargs)
-
-
-class InvoiceLine(DraftOnlyMixin, models.Model):
-    """明細: one line of an invoice. ``amount`` is the line's price in whole
-    yen (quantity × unit price, rounded with the issuer's mode); negative
-    for a discount (値引き, negative unit price) or a return (返品, negative
-    quantity)."""
-
-    invoice = models.ForeignKey(
-        Invoice,
-        verbose_name=gettext_lazy("請求書"),
-        on_delete=models.CASCADE,
-        related_name="lines",
-    )
-    position = models.PositiveSmallIntegerField(gettext_lazy("行番号"))
-    description = models.CharField(gettext_lazy("品名・内容"), max_length=200)
-    # 明細備考: printed under the line's item name.
-    note = models.CharField(gettext_lazy("明細備考"), max_length=200, blank=True)
-    # The delivery note (納品書) the line bills, for lines drafted from
-    # inspected deliveries: JP PINT's despatch advice reference.
-    delivery_number = models.CharField(
-        gettext_lazy("納品書番号"),
-        max_length=40,
-        blank=True,
-        default="",
-        db_default="",
-    )
-    quantity = models.DecimalField(
-        gettext_lazy("数量"), max_digits=12, decimal_places=3
-    )
-    unit = models.CharField(gettext_lazy("単位"), max_length=20, blank=True)
-    unit_price = models.DecimalField(
-        gettext_lazy("単価"), max_digits=15, decimal_places=3
-    )
-    tax_category = models.CharField(
-        gettext_lazy("税区分"),
-        max_length=2,
-        choices=TaxCategory,
-        default=TaxCategory.STANDARD,
-    )
-    amount = models.DecimalField(gettext_lazy("金額"), max_digits=15, decimal_places=0)
-    withholding = models.BooleanField(
-        gettext_lazy("源泉徴収の対象"),
-        default=False,
-        help_text=gettext_lazy(
-            "個人事業主の報酬・料金（所得税法204条）で、源泉徴収の対象となる明細。"
-        ),
-    )
-
-    class Meta:
-        verbose_name = gettext_lazy("明細")
-        verbose_name_plural = gettext_lazy("明細")
-        ordering = ["invoice", "position"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["invoice", "position"], name="invoice_line_position_unique"
-            ),
-            models.CheckConstraint(
-                condition=Q(tax_category__in=TaxCategory.values),
-                name="invoice_line_tax_category_valid",
-            ),
-            # 値引き: negative unit price; 返品: negative quantity; not both.
-            models.CheckConstraint(
-                condition=(Q(quantity__gt=0) & Q(unit_price__gte=0) & Q(amount__gte=0))
-                | (Q(quantity__gt=0) & Q(unit_price__lt=0) & Q(amount__lte=0))
-                | (Q(quantity__lt=0) & Q(unit_price__gte=0) & Q(amount__lte=0)),
-                name="invoice_line_signs_valid",
-            ),
-        ]
-
-    def __str__(self):
-        return self.description
-
-    @property
-    def is_reduced_rate(self) -> bool:
-        return self.tax_category == TaxCategory.REDUCED
-
-
-class InvoiceTaxSummary(DraftOnlyMixin, models.Model):
-    """税率ごとの合計: per tax category, the taxable amount (税抜 or 税込 as
-    the invoice's price basis) and the consumption tax, rounded once."""
-
-    invoice = models.ForeignKey(
-        Invoice,
-        verbose_name=gettext_lazy("請求書"),
-        on_delete=models.CASCADE,
-        related_name="tax_summaries",
-    )
-    tax_category = models.CharField(
-        gettext_lazy("税区分"), max_length=2, choices=TaxCategory
-    )
-    rate = models.DecimalField(gettext_lazy("税率"), max_digits=4, decimal_places=3)
-    taxable_amount = models.DecimalField(
-        gettext_lazy("対象金額"), max_digits=15, decimal_places=0
-    )
-    tax_amount = models.DecimalField(
-        gettext_lazy("消費税額等"), max_digits=15, decimal_places=0
-    )
-
-    class Meta:
-        verbose_name = gettext_lazy("税率ごとの合計")
-        verbose_name_plural = gettext_lazy("税率ごとの合計")
-        ordering = ["invoice", "tax_category"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["invoice", "tax_category"], name="invoice_tax_summary_unique"
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.get_tax_category_display()} {self.taxable_amount}"
-
-
-class ReceiptCounter(models.Model):
-    """The last 受付番号 given in one municipality and fiscal year (会計年度,
-    April to March). Locked while a number is taken, so numbers have no gaps
-    and no duplicates."""
-
-    municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, related_name="+"
-    )
-    fiscal_year = models.PositiveSmallIntegerField(gettext_lazy("会計年度"))
-    last = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        verbose_name = gettext_lazy("受付番号の採番")
-        verbose_name_plural = gettext_lazy("受付番号の採番")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["municipality", "fiscal_year"], name="receipt_counter_unique"
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.municipality} {self.fiscal_year}: {self.last}"

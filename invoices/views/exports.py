@@ -1,5 +1,5 @@
 """The one view path for exporting invoices as a file: parse the request,
-refuse what cannot be exported, let ``exports.invoices_export`` load,
+refuse what cannot be exported, let ``pipeline.invoices_export`` load,
 render and record, then serve; or, for a ZIP of many invoices, ask a worker
 for it (``invoices.services.zip_exports``) and send the user to its page."""
 
@@ -18,7 +18,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 from django.views import View
 from django_scopes import get_scope, scope
 
-from invoices import exports
+from invoices.exports import pipeline
 from invoices.models import Invoice, ZipExport
 from invoices.services.zip_exports import zip_export_create
 
@@ -47,7 +47,7 @@ def _in_request_context(chunks: Iterator[bytes]) -> Iterator[bytes]:
     return read()
 
 
-def export_file_response(file: exports.ExportFile) -> HttpResponseBase:
+def export_file_response(file: pipeline.ExportFile) -> HttpResponseBase:
     if isinstance(file.content, bytes):
         response = HttpResponse(file.content, content_type=file.content_type)
     else:
@@ -93,9 +93,9 @@ class InvoiceExportView(View):
     ``settings.INVOICE_ZIP_INLINE_LIMIT`` invoices, as a job's page.
     Refused, back on ``back_url`` with the conditions kept, when the
     conditions are invalid, match nothing or match more than
-    ``exports.EXPORT_LIMIT`` invoices."""
+    ``pipeline.EXPORT_LIMIT`` invoices."""
 
-    formats: dict[str, exports.ExportFormat]
+    formats: dict[str, pipeline.ExportFormat]
     # The message for too many invoices, saying what to narrow by.
     too_many_message = _(
         "該当する請求書が%(count)s件あります。一度に出力できるのは"
@@ -125,19 +125,19 @@ class InvoiceExportView(View):
                 request, gettext("条件に該当する請求書がないため、出力しませんでした。")
             )
             return self._back()
-        if count > exports.EXPORT_LIMIT:
+        if count > pipeline.EXPORT_LIMIT:
             messages.error(
                 request,
                 self.too_many_message
-                % {"count": f"{count:,}", "limit": f"{exports.EXPORT_LIMIT:,}"},
+                % {"count": f"{count:,}", "limit": f"{pipeline.EXPORT_LIMIT:,}"},
             )
             return self._back()
         if file_format.background and count > settings.INVOICE_ZIP_INLINE_LIMIT:
             return zip_export_start(request, invoices=matching)
         export = (
-            exports.invoices_export_stream
+            pipeline.invoices_export_stream
             if file_format.streamed
-            else exports.invoices_export
+            else pipeline.invoices_export
         )
         file = export(invoices=matching, file_format=file_format, actor=request.user)
         return export_file_response(file)

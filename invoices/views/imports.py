@@ -21,7 +21,8 @@ from django.utils.translation import gettext, gettext_lazy as _, pgettext
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
-from invoices import csv_import, exports
+from invoices import csv_import
+from invoices.exports import upload_format
 from invoices.filters import InboxFilterForm, inbox_filter_data
 from invoices.forms import connection_choices
 from invoices.forms.imports import IMPORT_MAX_MB, InvoiceImportForm
@@ -293,7 +294,7 @@ class InvoiceImportTemplateView(View):
             else EXAMPLE_ADDRESSEE
         )
         response = HttpResponse(
-            exports.upload_template_csv(
+            upload_format.upload_template_csv(
                 municipality_code=municipality_code, department_code=department_code
             ),
             content_type="text/csv; charset=utf-8",
@@ -334,9 +335,9 @@ class InvoiceImportHelpView(TemplateView):
 
 class UploadFormatExportView(InvoiceExportView):
     """The invoices as a CSV in the upload format, to edit in Excel and
-    upload again (``?format=`` a key of ``exports.UPLOAD_FORMATS``)."""
+    upload again (``?format=`` a key of ``upload_format.UPLOAD_FORMATS``)."""
 
-    formats = exports.UPLOAD_FORMATS
+    formats = upload_format.UPLOAD_FORMATS
 
 
 class SupplierUploadFormatExportView(UploadFormatExportView):

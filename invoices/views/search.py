@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import ListView
 
-from invoices import exports
+from invoices.exports import pipeline, search_csv
 from invoices.models import EventKind, Invoice, ZipExport
 from invoices.paging import KeysetListMixin
 from invoices.search import (
@@ -106,7 +106,7 @@ class InvoiceSearchView(KeysetListMixin, ListView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             form=self.form,
-            export_limit=exports.EXPORT_LIMIT,
+            export_limit=pipeline.EXPORT_LIMIT,
             zip_inline_limit=settings.INVOICE_ZIP_INLINE_LIMIT,
             zip_exports=list(self.recent_zip_exports()[:RECENT_ZIP_EXPORTS]),
             **kwargs,
@@ -116,7 +116,7 @@ class InvoiceSearchView(KeysetListMixin, ListView):
 class SearchExportView(InvoiceExportView):
     """The search's results as a file, with the search's own parameters."""
 
-    formats = exports.SEARCH_FORMATS
+    formats = search_csv.SEARCH_FORMATS
     too_many_message = _(
         "該当する請求書が%(count)s件あります。一度に出力できるのは"
         "%(limit)s件までです。取引日や金額などの条件で絞り込んでから、"
@@ -136,8 +136,8 @@ class InvoicePrintView(View):
     def get(self, request, *args, **kwargs):
         invoice = self.get_object()
         # Rendered, recorded, then served, as every export is.
-        page = exports.invoice_print_html(invoice)
-        exports.invoices_record_taken(
+        page = search_csv.invoice_print_html(invoice)
+        pipeline.invoices_record_taken(
             invoices=[invoice],
             actor=request.user,
             kind=EventKind.DOWNLOADED,

@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 from django.views import View
 from django.views.generic import TemplateView
 
-from invoices import exports
+from invoices.exports import pipeline, search_csv
 from invoices.models import ZipExport, ZipExportStatus
 from invoices.selectors import (
     invoice_list_for_supplier,
@@ -169,14 +169,14 @@ class SupplierInvoicePdfZipView(View):
                 ),
             )
             return redirect(back)
-        if len(ids) > exports.EXPORT_LIMIT:
+        if len(ids) > pipeline.EXPORT_LIMIT:
             messages.error(
                 request,
                 gettext(
                     "%(count)s件の請求書が選ばれています。一度にダウンロードできるのは"
                     "%(limit)s件までです。"
                 )
-                % {"count": f"{len(ids):,}", "limit": f"{exports.EXPORT_LIMIT:,}"},
+                % {"count": f"{len(ids):,}", "limit": f"{pipeline.EXPORT_LIMIT:,}"},
             )
             return redirect(back)
         invoices = invoice_list_for_supplier(
@@ -186,9 +186,9 @@ class SupplierInvoicePdfZipView(View):
             raise Http404
         if len(ids) > settings.INVOICE_ZIP_INLINE_LIMIT:
             return zip_export_start(request, invoices=invoices)
-        file = exports.invoices_export(
+        file = pipeline.invoices_export(
             invoices=invoices.order_by("receipt_number", "pk"),
-            file_format=exports.SEARCH_FORMATS[exports.ZIP],
+            file_format=search_csv.SEARCH_FORMATS[pipeline.ZIP],
             actor=request.user,
         )
         return export_file_response(file)

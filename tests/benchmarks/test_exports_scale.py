@@ -10,7 +10,8 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from benchmarks.exports import URL, export_floor, seed
-from invoices import audit, audit_verify, exports
+from invoices import audit, audit_verify
+from invoices.exports import pipeline, search_csv
 from invoices.models import EventKind, Invoice, InvoiceEvent
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +70,7 @@ def test_a_long_export_reads_and_records_in_the_same_number_of_queries(monkeypat
     """A first chunk of 10 (its events through the ORM), then one chunk (its
     events with one COPY): 80 invoices or 160, the same queries; every
     invoice gets its event, and the chain verifies."""
-    monkeypatch.setattr(exports, "EXPORT_FIRST_CHUNK", 10)
+    monkeypatch.setattr(pipeline, "EXPORT_FIRST_CHUNK", 10)
     membership = seed(160)
     with scopes_disabled():
         ids = sorted(
@@ -80,9 +81,9 @@ def test_a_long_export_reads_and_records_in_the_same_number_of_queries(monkeypat
 
         def queries(count: int) -> int:
             with CaptureQueriesContext(connection) as captured:
-                streamed = exports.invoices_export_stream(
+                streamed = pipeline.invoices_export_stream(
                     invoices=Invoice.objects.filter(pk__in=ids[:count]).order_by("pk"),
-                    file_format=exports.SEARCH_FORMATS[exports.CSV_UTF8],
+                    file_format=search_csv.SEARCH_FORMATS[pipeline.CSV_UTF8],
                     actor=membership.user,
                 )
                 lines = b"".join(streamed.content).count(b"\r\n")
@@ -104,6 +105,6 @@ def test_the_floor_writes_the_same_rows(client):
     _, _, size = export_floor(membership.supplier)
     assert size > 0
     with scopes_disabled():
-        response = client.get(URL, {"format": exports.CSV_UTF8})
+        response = client.get(URL, {"format": pipeline.CSV_UTF8})
         lines = b"".join(response.streaming_content).count(b"\r\n")
     assert lines == 1 + 60

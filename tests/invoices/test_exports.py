@@ -13,7 +13,7 @@ from django.db import connection as db_connection
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
-from invoices import exports
+from invoices.exports import pipeline, search_csv, upload_format
 from invoices.models import EventKind, Invoice, InvoiceEvent
 from tests.factories import StaffMembershipFactory, make_invoice
 
@@ -46,7 +46,7 @@ def invoices(connection, supplier_user):
 
 def _loaded(*invoices):
     with scopes_disabled():
-        return exports.export_load(
+        return search_csv.export_load(
             Invoice.objects.filter(pk__in=[i.pk for i in invoices]).order_by("pk")
         )
 
@@ -59,16 +59,16 @@ def _rows(text: str) -> list[list[str]]:
 
 
 def test_utf8_csv_starts_with_a_bom_and_has_the_japanese_header(invoices):
-    data = exports.invoices_csv(_loaded(*invoices[:2]), encoding=exports.CSV_UTF8)
+    data = search_csv.invoices_csv(_loaded(*invoices[:2]), encoding=pipeline.CSV_UTF8)
     assert data.startswith(b"\xef\xbb\xbf")
     rows = _rows(data.decode("utf-8-sig"))
-    assert rows[0] == list(exports.CSV_HEADER)
+    assert rows[0] == list(search_csv.CSV_HEADER)
     assert [row[0] for row in rows[1:]] == ["INV-1", "INV-2"]
     assert "髙橋様 ①番 𠮷野家 ～" in rows[2]
 
 
 def test_cp932_csv_decodes_with_crlf_and_replaces_what_cp932_lacks(invoices):
-    data = exports.invoices_csv(_loaded(*invoices[:2]), encoding=exports.CSV_CP932)
+    data = search_csv.invoices_csv(_loaded(*invoices[:2]), encoding=pipeline.CSV_CP932)
     text = data.decode("cp932")
     assert text.startswith("請求書番号,受付番号,取引先,登録番号,自治体,部署,請求日")
     assert text.count("\r\n") == 3
@@ -80,11 +80,11 @@ def test_cp932_csv_decodes_with_crlf_and_replaces_what_cp932_lacks(invoices):
 def test_csv_columns_carry_the_invoice_as_issued(invoices, tenant, supplier_user):
     invoice = invoices[1]
     (row,) = _rows(
-        exports.invoices_csv(_loaded(invoice), encoding=exports.CSV_UTF8).decode(
+        search_csv.invoices_csv(_loaded(invoice), encoding=pipeline.CSV_UTF8).decode(
             "utf-8-sig"
         )
     )[1:]
-    values = dict(zip(exports.CSV_HEADER, row, strict=True))
+    values = dict(zip(search_csv.CSV_HEADER, row, strict=True))
     supplier = supplier_user.supplier_membership.supplier
     assert values["受付番号"] == invoice.receipt_number
     assert values["取引先"] == supplier.legal_name
@@ -107,9 +107,9 @@ def test_csv_columns_carry_the_invoice_as_issued(invoices, tenant, supplier_user
 
 
 def test_csv_escapes_cells_excel_would_run_as_formulas(invoices):
-    data = exports.invoices_csv(_loaded(invoices[0]), encoding=exports.CSV_UTF8)
+    data = search_csv.invoices_csv(_loaded(invoices[0]), encoding=pipeline.CSV_UTF8)
     row = _rows(data.decode("utf-8-sig"))[1]
-    assert row[exports.CSV_HEADER.index("件名")].startswith("'=HYPERLINK(")
+    assert row[search_csv.CSV_HEADER.index("件名")].startswith("'=HYPERLINK(")
 
 
 @pytest.mark.parametrize(
@@ -130,9 +130,9 @@ def test_every_formula_start_is_escaped(connection, supplier_user, subject, cell
         invoice = make_invoice(
             connection=connection, actor=supplier_user, subject=subject
         )
-    data = exports.invoices_csv(_loaded(invoice), encoding=exports.CSV_CP932)
+    data = search_csv.invoices_csv(_loaded(invoice), encoding=pipeline.CSV_CP932)
     row = _rows(data.decode("cp932"))[1]
-    assert row[exports.CSV_HEADER.index("件名")] == cell
+    assert row[search_csv.CSV_HEADER.index("件名")] == cell
 
 
 # Views
@@ -151,9 +151,9 @@ def _events(kind=None):
 @pytest.mark.parametrize(
     ("file_format", "kind", "content_type"),
     [
-        (exports.CSV_UTF8, EventKind.EXPORTED, "text/csv; charset=utf-8"),
-        (exports.CSV_CP932, EventKind.EXPORTED, "text/csv; charset=Windows-31J"),
-        (exports.ZIP, EventKind.DOWNLOADED, "application/zip"),
+        (pipeline.CSV_UTF8, EventKind.EXPORTED, "text/csv; charset=utf-8"),
+        (pipeline.CSV_CP932, EventKind.EXPORTED, "text/csv; charset=Windows-31J"),
+        (pipeline.ZIP, EventKind.DOWNLOADED, "application/zip"),
     ],
 )
 def test_export_records_one_event_per_exported_invoice(
@@ -178,9 +178,9 @@ def test_export_records_one_event_per_exported_invoice(
 
 def test_invoices_export_renders_and_records_the_same_invoices(invoices, supplier_user):
     with scopes_disabled():
-        file = exports.invoices_export(
+        file = pipeline.invoices_export(
             invoices=Invoice.objects.filter(pk__in=[i.pk for i in invoices]),
-            file_format=exports.UPLOAD_FORMATS[exports.CSV_UTF8],
+            file_format=upload_format.UPLOAD_FORMATS[pipeline.CSV_UTF8],
             actor=supplier_user,
         )
     assert file.content_type == "text/csv; charset=utf-8"
@@ -201,10 +201,10 @@ def test_invoices_export_records_nothing_when_the_file_fails_to_render(
         raise RuntimeError("render failed")
 
     file_format = dataclasses.replace(
-        exports.SEARCH_FORMATS[exports.CSV_UTF8], render=broken
+        search_csv.SEARCH_FORMATS[pipeline.CSV_UTF8], render=broken
     )
     with scopes_disabled(), pytest.raises(RuntimeError):
-        exports.invoices_export(
+        pipeline.invoices_export(
             invoices=Invoice.objects.all(), file_format=file_format, actor=supplier_user
         )
     assert _events() == []
@@ -224,7 +224,11 @@ def test_staff_export_holds_only_the_matches_in_their_scope(
     client.force_login(tenant.department_staff)
     response = client.get(
         CITY_EXPORT,
-        {"format": exports.CSV_UTF8, "date_from": "2025-04-02", "include_drafts": "on"},
+        {
+            "format": pipeline.CSV_UTF8,
+            "date_from": "2025-04-02",
+            "include_drafts": "on",
+        },
     )
     rows = _rows(response.getvalue().decode("utf-8-sig"))
     assert [row[0] for row in rows[1:]] == ["INV-2"]
@@ -239,7 +243,7 @@ def test_department_staff_of_another_department_export_nothing(
         municipality=tenant.municipality, departments=[tenant.other_department]
     ).user
     client.force_login(user)
-    response = client.get(CITY_EXPORT, {"format": exports.CSV_UTF8})
+    response = client.get(CITY_EXPORT, {"format": pipeline.CSV_UTF8})
     assert response.status_code == 302
     assert _events() == []
 
@@ -247,10 +251,10 @@ def test_department_staff_of_another_department_export_nothing(
 def test_export_over_the_limit_is_refused_with_a_message(
     client, supplier_user, invoices, monkeypatch
 ):
-    monkeypatch.setattr(exports, "EXPORT_LIMIT", 1)
+    monkeypatch.setattr(pipeline, "EXPORT_LIMIT", 1)
     client.force_login(supplier_user)
     response = client.get(
-        SUPPLIER_EXPORT, {"format": exports.ZIP, "date_from": "2025-04-01"}
+        SUPPLIER_EXPORT, {"format": pipeline.ZIP, "date_from": "2025-04-01"}
     )
     assert response.status_code == 302
     assert response["Location"] == "/supplier/invoices/search/?date_from=2025-04-01"
@@ -262,9 +266,9 @@ def test_export_over_the_limit_is_refused_with_a_message(
 
 
 def test_export_at_the_limit_goes_through(client, supplier_user, invoices, monkeypatch):
-    monkeypatch.setattr(exports, "EXPORT_LIMIT", 2)
+    monkeypatch.setattr(pipeline, "EXPORT_LIMIT", 2)
     client.force_login(supplier_user)
-    response = client.get(SUPPLIER_EXPORT, {"format": exports.CSV_CP932})
+    response = client.get(SUPPLIER_EXPORT, {"format": pipeline.CSV_CP932})
     assert response.status_code == 200
     assert len(_events()) == 2
 
@@ -274,7 +278,7 @@ def test_export_with_invalid_conditions_goes_back_to_the_search(
 ):
     client.force_login(supplier_user)
     response = client.get(
-        SUPPLIER_EXPORT, {"format": exports.CSV_UTF8, "amount_min": "abc"}, follow=True
+        SUPPLIER_EXPORT, {"format": pipeline.CSV_UTF8, "amount_min": "abc"}, follow=True
     )
     assert response.redirect_chain == [
         ("/supplier/invoices/search/?amount_min=abc", 302)
@@ -293,7 +297,7 @@ def test_export_of_an_unknown_format_is_404(client, supplier_user, invoices):
 CSV_FORMATS = [
     (formats, name)
     for formats in ("SEARCH_FORMATS", "UPLOAD_FORMATS")
-    for name in (exports.CSV_CP932, exports.CSV_UTF8)
+    for name in (pipeline.CSV_CP932, pipeline.CSV_UTF8)
 ]
 
 
@@ -304,13 +308,16 @@ def test_a_streamed_csv_is_the_file_built_at_once(
     """In chunks of two invoices, the bytes are those of the whole file
     written at once, in the query's order, and each issued invoice is
     recorded once, before its chunk is handed out."""
-    monkeypatch.setattr(exports, "EXPORT_CHUNK", 2)
-    monkeypatch.setattr(exports, "EXPORT_FIRST_CHUNK", 2)
-    file_format = getattr(exports, formats)[name]
+    monkeypatch.setattr(pipeline, "EXPORT_CHUNK", 2)
+    monkeypatch.setattr(pipeline, "EXPORT_FIRST_CHUNK", 2)
+    file_format = {
+        "SEARCH_FORMATS": search_csv.SEARCH_FORMATS,
+        "UPLOAD_FORMATS": upload_format.UPLOAD_FORMATS,
+    }[formats][name]
     with scopes_disabled():
         query = Invoice.objects.filter(pk__in=[i.pk for i in invoices])
         whole = file_format.render(file_format.load(query.order_by("-pk")))
-        streamed = exports.invoices_export_stream(
+        streamed = pipeline.invoices_export_stream(
             invoices=query.order_by("-pk"), file_format=file_format, actor=supplier_user
         )
         # The first chunk (the draft INV-3 and INV-2) is recorded at once,
@@ -322,7 +329,7 @@ def test_a_streamed_csv_is_the_file_built_at_once(
     assert [e.invoice.number for e in _events()] == ["INV-2", "INV-1"]
 
 
-@pytest.mark.parametrize("name", [exports.CSV_CP932, exports.CSV_UTF8])
+@pytest.mark.parametrize("name", [pipeline.CSV_CP932, pipeline.CSV_UTF8])
 def test_the_search_export_streams_what_it_wrote_before(
     client, supplier_user, invoices, name
 ):
@@ -334,7 +341,9 @@ def test_the_search_export_streams_what_it_wrote_before(
         newest_first = Invoice.objects.filter(pk__in=[i.pk for i in invoices]).order_by(
             "-transaction_date", "-pk"
         )
-        before = exports.invoices_csv(exports.export_load(newest_first), encoding=name)
+        before = search_csv.invoices_csv(
+            search_csv.export_load(newest_first), encoding=name
+        )
     assert response.getvalue() == before
     assert len(_events(EventKind.EXPORTED)) == 2
 
@@ -347,7 +356,7 @@ def test_the_export_reads_the_database_the_same_number_of_times_for_more_invoice
 
     def queries() -> int:
         with CaptureQueriesContext(db_connection) as captured:
-            response = client.get(SUPPLIER_EXPORT, {"format": exports.CSV_UTF8})
+            response = client.get(SUPPLIER_EXPORT, {"format": pipeline.CSV_UTF8})
             response.getvalue()
         return len(captured)
 
