@@ -10,7 +10,7 @@ from ninja import Query, Router, Schema
 from api.models import ApiScope
 from api.schemas import ErrorOut
 from api.scoping import operation
-from municipality.treasury.selectors import (
+from municipality.treasury.selectors.notices import (
     payment_notice_get_for_supplier,
     payment_notice_list_for_supplier,
 )

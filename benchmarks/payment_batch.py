@@ -51,12 +51,8 @@ from municipality.models import (
     PaymentNotice,
     StaffRole,
 )
-from municipality.treasury.services.batches import (
-    batch_add_invoices,
-    batch_approve,
-    batch_create,
-    batch_export,
-)
+from municipality.treasury.services.batch_moves import batch_approve, batch_export
+from municipality.treasury.services.batches import batch_add_invoices, batch_create
 from tests.factories import (
     ConnectionFactory,
     DepartmentFactory,

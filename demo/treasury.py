@@ -15,12 +15,8 @@ from django.utils import timezone
 from accounts.models import User
 from invoices.models import Invoice
 from municipality.models import Municipality, TreasurySettings
-from municipality.treasury.services.batches import (
-    batch_add_invoices,
-    batch_can_export,
-    batch_create,
-    batch_export,
-)
+from municipality.treasury.services.batch_moves import batch_can_export, batch_export
+from municipality.treasury.services.batches import batch_add_invoices, batch_create
 from municipality.treasury.services.settings import treasury_settings_save
 from municipality.treasury.zengin import bank_business_day
 

@@ -33,13 +33,12 @@ from invoices.services.drafts import LineInput
 from invoices.services.zip_exports import zip_export_build, zip_export_create
 from municipality.models import PaymentNotice, StaffRole, TreasurySettings
 from municipality.treasury.reconciliation.bank_csv import CsvMapping
-from municipality.treasury.services.batches import (
-    batch_add_invoices,
+from municipality.treasury.services.batch_moves import (
     batch_approve,
-    batch_create,
     batch_export,
     batch_mark_paid,
 )
+from municipality.treasury.services.batches import batch_add_invoices, batch_create
 from municipality.treasury.services.reconciliation import reconciliation_create
 from partners.models import Connection, LegalForm
 from tests.factories import (
@@ -491,7 +490,8 @@ WRITERS = {
     "invoices/views/imports.py": "serves invoices/exports/upload_format.py",
     "municipality/treasury/services/accounting.py": "財務会計 CSV",
     "municipality/treasury/services/statements.py": "支払調書 summary CSV",
-    "municipality/treasury/views/city.py": "serves treasury/services/accounting.py",
+    "municipality/treasury/views/batches.py": "serves treasury/services/accounting.py",
+    "municipality/treasury/views/city.py": "serves treasury/services/statements.py",
     "municipality/admin.py": "admin export, enumerated",
     "partners/admin.py": "admin export, enumerated",
     "invoices/csv_import/decoding.py": "reads uploads only",

@@ -29,12 +29,8 @@ from invoices.models import InvoiceImport
 from invoices.services.decisions import invoice_approve
 from invoices.services.issue import invoice_issue
 from municipality.models import PaymentNotice
-from municipality.treasury.services.batches import (
-    batch_add_invoices,
-    batch_create,
-    batch_export,
-    batch_mark_paid,
-)
+from municipality.treasury.services.batch_moves import batch_export, batch_mark_paid
+from municipality.treasury.services.batches import batch_add_invoices, batch_create
 from partners.images import SEAL_MAX_BYTES
 from tests.factories import UserFactory, make_invoice, payment_day_reached
 from tests.municipality.test_treasury_support import (

@@ -30,7 +30,7 @@ from invoices.audit import events_append
 from invoices.models import EventKind, Invoice, InvoiceStatus
 from invoices.workflow import Move, invoices_transition
 from municipality.models import BatchStatus, PaymentBatch, PaymentNotice
-from municipality.treasury.selectors import batch_invoices
+from municipality.treasury.selectors.batches import batch_invoices
 
 B = BatchStatus
 

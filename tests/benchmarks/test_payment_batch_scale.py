@@ -14,12 +14,8 @@ from django_scopes import scopes_disabled
 
 from benchmarks import payment_batch
 from invoices import audit_verify
-from municipality.treasury.services.batches import (
-    batch_add_invoices,
-    batch_approve,
-    batch_create,
-    batch_export,
-)
+from municipality.treasury.services.batch_moves import batch_approve, batch_export
+from municipality.treasury.services.batches import batch_add_invoices, batch_create
 from tests.municipality.test_treasury_support import business_day_after
 
 pytestmark = pytest.mark.django_db

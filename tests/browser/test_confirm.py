@@ -16,11 +16,8 @@ from playwright.sync_api import Browser, Page, expect
 from invoices.models import Invoice, InvoiceStatus
 from invoices.services.decisions import invoice_view_record
 from invoices.services.drafts import LineInput
-from municipality.treasury.services.batches import (
-    batch_add_invoices,
-    batch_create,
-    batch_export,
-)
+from municipality.treasury.services.batch_moves import batch_export
+from municipality.treasury.services.batches import batch_add_invoices, batch_create
 from tests.browser.conftest import DEFAULT_TIMEOUT_MS
 from tests.browser.helpers import login
 from tests.browser.test_content_security_policy import PolicyWatch

@@ -29,12 +29,8 @@ from playwright.sync_api import Error as PlaywrightError, Page, expect
 from invoices.attachments import attachment_add, attachment_check
 from invoices.models import InvoiceImport, ReturnReason, ReturnSeverity
 from invoices.services.decisions import invoice_return
-from municipality.treasury.services.batches import (
-    batch_add_invoices,
-    batch_create,
-    batch_export,
-    batch_mark_paid,
-)
+from municipality.treasury.services.batch_moves import batch_export, batch_mark_paid
+from municipality.treasury.services.batches import batch_add_invoices, batch_create
 from partners.models import InvitationRequest
 from partners.services.invitations import invitation_create
 from tests.browser.helpers import login

@@ -14,12 +14,8 @@ from playwright.sync_api import Page, expect
 
 from invoices.services.drafts import LineInput
 from municipality.models import PaymentBatch
-from municipality.treasury.services.batches import (
-    batch_add_invoices,
-    batch_create,
-    batch_export,
-    batch_mark_paid,
-)
+from municipality.treasury.services.batch_moves import batch_export, batch_mark_paid
+from municipality.treasury.services.batches import batch_add_invoices, batch_create
 from partners.models import LegalForm
 from tests.browser.helpers import login
 from tests.factories import PASSWORD, payment_day_reached

@@ -35,7 +35,7 @@ from municipality.models import (
     StaffMembership,
     StaffRole,
 )
-from municipality.treasury.services.batches import batch_mark_paid
+from municipality.treasury.services.batch_moves import batch_mark_paid
 from municipality.treasury.zengin import bank_business_day
 from partners.images import seal_content_type, seal_image_clean
 from partners.models import Connection, LegalForm, Supplier

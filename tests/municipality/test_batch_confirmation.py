@@ -10,11 +10,8 @@ from django_scopes import scopes_disabled
 
 from invoices.models import Invoice, InvoiceStatus
 from municipality.models import BatchStatus, PaymentBatch, StaffRole
-from municipality.treasury.services.batches import (
-    batch_add_invoices,
-    batch_create,
-    batch_export,
-)
+from municipality.treasury.services.batch_moves import batch_export
+from municipality.treasury.services.batches import batch_add_invoices, batch_create
 from tests.factories import StaffMembershipFactory, payment_day_reached
 from tests.municipality.test_treasury_support import (
     business_day_after,

@@ -7,14 +7,13 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from municipality.models import BatchStatus
-from municipality.treasury.selectors import batch_list
-from municipality.treasury.services.batches import (
-    batch_add_invoices,
+from municipality.treasury.selectors.batches import batch_list
+from municipality.treasury.services.batch_moves import (
     batch_cancel,
-    batch_create,
     batch_export,
     batch_mark_paid,
 )
+from municipality.treasury.services.batches import batch_add_invoices, batch_create
 from tests.factories import payment_day_reached
 from tests.municipality.test_treasury_support import (
     business_day_after,

@@ -23,14 +23,13 @@ from invoices.snapshot import (
 )
 from municipality.audit import chain_head_lock
 from municipality.models import PaymentBatchItem, PaymentNotice, StaffRole
-from municipality.treasury.services.batches import (
-    batch_add_invoices,
+from municipality.treasury.services.batch_moves import (
     batch_approve,
     batch_cancel,
-    batch_create,
     batch_export,
     batch_mark_paid,
 )
+from municipality.treasury.services.batches import batch_add_invoices, batch_create
 from tests.factories import (
     ConnectionFactory,
     StaffMembershipFactory,

@@ -16,7 +16,7 @@ from municipality.models import (
     PaymentBatchItem,
     PaymentNotice,
 )
-from municipality.treasury.services import batches
+from municipality.treasury.services import batch_moves
 from municipality.treasury.services.batches import batch_add_invoices, batch_create
 from municipality.treasury.workflow import (
     BATCH_TRANSITIONS,
@@ -222,7 +222,7 @@ def test_the_services_refuse_a_move_with_their_message(
     batch = _put(batch, start)
     kwargs = {"reason": "理由"} if service == "batch_cancel" else {}
     with pytest.raises(ValidationError) as excinfo:
-        getattr(batches, service)(batch=batch, actor=tenant.treasury, **kwargs)
+        getattr(batch_moves, service)(batch=batch, actor=tenant.treasury, **kwargs)
     assert excinfo.value.messages == [
         f"支払バッチ {batch.number} は「{batch.get_status_display()}」のため、"
         f"{refusal}。画面を更新して状態を確認してください。"

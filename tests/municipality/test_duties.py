@@ -22,13 +22,15 @@ from municipality.models import (
     StaffRole,
     TreasurySettings,
 )
-from municipality.treasury.services.batches import (
-    batch_add_invoices,
+from municipality.treasury.services.batch_moves import (
     batch_approve,
     batch_cancel,
-    batch_create,
     batch_export,
     batch_mark_paid,
+)
+from municipality.treasury.services.batches import (
+    batch_add_invoices,
+    batch_create,
     batch_remove_invoice,
 )
 from partners.models import SupplierRole

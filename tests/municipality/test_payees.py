@@ -24,10 +24,7 @@ from municipality.models import (
     PaymentBatchItem,
     PaymentNotice,
 )
-from municipality.treasury.services.batches import (
-    batch_add_invoices,
-    batch_create,
-)
+from municipality.treasury.services.batches import batch_add_invoices, batch_create
 from partners.models import BankAccount
 from partners.services.bank_accounts import bank_account_delete
 from tests.factories import (

@@ -10,11 +10,8 @@ from django_scopes import scopes_disabled
 from pypdf import PdfReader
 
 from municipality.models import PaymentNotice
-from municipality.treasury.services.batches import (
-    batch_add_invoices,
-    batch_create,
-    batch_export,
-)
+from municipality.treasury.services.batch_moves import batch_export
+from municipality.treasury.services.batches import batch_add_invoices, batch_create
 from municipality.treasury.services.notices import render_payment_notice_pdf
 from tests.municipality.test_treasury_support import (
     business_day_after,

@@ -14,12 +14,8 @@ from django_scopes import scopes_disabled
 
 from invoices.models import EventKind, InvoiceEvent
 from municipality.models import FeeBearer, PaymentNotice
-from municipality.treasury.services.batches import (
-    batch_add_invoices,
-    batch_create,
-    batch_export,
-    batch_mark_paid,
-)
+from municipality.treasury.services.batch_moves import batch_export, batch_mark_paid
+from municipality.treasury.services.batches import batch_add_invoices, batch_create
 from tests.factories import PASSWORD, payment_day_reached
 from tests.municipality.test_treasury_support import (
     business_day_after,

@@ -30,24 +30,26 @@ from municipality.models import (
     PaymentNotice,
     StaffRole,
 )
-from municipality.treasury.selectors import transfers_plan
+from municipality.treasury.selectors.batches import transfers_plan
 from municipality.treasury.services.accounting import (
     ACCOUNTING_CSV_HEADER,
     batch_accounting_csv,
 )
-from municipality.treasury.services.batches import (
-    BATCH_STEP,
+from municipality.treasury.services.batch_moves import (
     CANCEL_REASON_REQUIRED,
     SELF_APPROVAL,
-    batch_add_invoices,
     batch_approve,
     batch_can_export,
     batch_cancel,
-    batch_create,
     batch_export,
     batch_mark_paid,
-    batch_remove_invoice,
     batch_zengin_read,
+)
+from municipality.treasury.services.batches import (
+    BATCH_STEP,
+    batch_add_invoices,
+    batch_create,
+    batch_remove_invoice,
 )
 from municipality.treasury.services.notices import render_payment_notice_pdf
 from municipality.treasury.services.settings import NO_SETTINGS, treasury_settings_save

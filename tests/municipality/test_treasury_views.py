@@ -20,13 +20,12 @@ from municipality.models import (
     TreasurySettings,
 )
 from municipality.treasury.admin import PaymentBatchAdmin, TreasurySettingsAdmin
-from municipality.treasury.services.batches import (
+from municipality.treasury.services.batch_moves import (
     SELF_APPROVAL,
-    batch_add_invoices,
-    batch_create,
     batch_export,
     batch_mark_paid,
 )
+from municipality.treasury.services.batches import batch_add_invoices, batch_create
 from tests.factories import (
     PASSWORD,
     DepartmentFactory,

@@ -18,17 +18,13 @@ from pypdf import PdfReader
 from invoices.models import EventKind, InvoiceEvent, WithholdingKind
 from invoices.services.drafts import LineInput
 from municipality.models import FeeBearer, PaymentBatch, PaymentNotice
-from municipality.treasury.selectors import (
+from municipality.treasury.selectors.statements import (
     withholding_paid_invoices,
     withholding_statement_rows,
 )
 from municipality.treasury.services.accounting import batch_accounting_csv
-from municipality.treasury.services.batches import (
-    batch_add_invoices,
-    batch_create,
-    batch_export,
-    batch_mark_paid,
-)
+from municipality.treasury.services.batch_moves import batch_export, batch_mark_paid
+from municipality.treasury.services.batches import batch_add_invoices, batch_create
 from municipality.treasury.services.notices import render_payment_notice_pdf
 from municipality.treasury.services.statements import (
     WITHHOLDING_STATEMENT_HEADER,

@@ -19,12 +19,8 @@ from lxml import etree
 from invoices.models import InvoiceStatus, ReturnReason, ReturnSeverity
 from invoices.services.decisions import invoice_approve, invoice_return
 from municipality.models import StaffRole
-from municipality.treasury.services.batches import (
-    batch_add_invoices,
-    batch_create,
-    batch_export,
-    batch_mark_paid,
-)
+from municipality.treasury.services.batch_moves import batch_export, batch_mark_paid
+from municipality.treasury.services.batches import batch_add_invoices, batch_create
 from peppol.access_point.loopback import loopback_deliver
 from peppol.access_point.sbdh import sbdh_unwrap
 from peppol.access_point.services import access_point_settings_save

@@ -79,12 +79,8 @@ def _build_world(media_root) -> World:
     from invoices.services.zip_exports import zip_export_create
     from municipality.models import PaymentNotice, StaffInvitation, StaffRole
     from municipality.staff import staff_invitation_create
-    from municipality.treasury.services.batches import (
-        batch_add_invoices,
-        batch_create,
-        batch_export,
-        batch_mark_paid,
-    )
+    from municipality.treasury.services.batch_moves import batch_export, batch_mark_paid
+    from municipality.treasury.services.batches import batch_add_invoices, batch_create
     from partners.models import (
         BankAccount,
         Invitation,

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django_scopes import scope, scopes_disabled
 
 from municipality.models import BatchStatus, PaymentBatch
-from municipality.treasury.services.batches import batch_export, batch_zengin_read
+from municipality.treasury.services.batch_moves import batch_export, batch_zengin_read
 
 
 class Command(BaseCommand):

@@ -13,7 +13,7 @@ from invoices.accounting import fiscal_year_of_invoice
 from invoices.audit import events_append
 from invoices.models import EventKind, Invoice, TaxCategory
 from municipality.models import BatchStatus, PaymentBatch
-from municipality.treasury.selectors import batch_invoices
+from municipality.treasury.selectors.batches import batch_invoices
 from municipality.treasury.services.settings import treasury_settings_require
 from municipality.treasury.workflow import batch_status_error
 

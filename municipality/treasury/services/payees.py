@@ -23,7 +23,7 @@ from invoices.models import EventKind, Invoice, InvoiceStatus
 from invoices.snapshot import bank_account_snapshot
 from invoices.workflow import invoice_lock
 from municipality.models import BatchStatus, PayeeChoice, PaymentBatchItem
-from municipality.treasury.selectors import (
+from municipality.treasury.selectors.payees import (
     RECENT_CHANGE,
     Payee,
     PayeeProblem,

@@ -14,7 +14,7 @@ from municipality.models import (
     SettingsEventKind,
     TreasurySettings,
 )
-from municipality.treasury.selectors import treasury_settings_get
+from municipality.treasury.selectors.settings import treasury_settings_get
 
 # Marked here, translated where raised (tests compare the Japanese text).
 NO_SETTINGS = gettext_noop(

@@ -16,8 +16,8 @@ from accounts.spreadsheets import csv_cell
 from invoices.audit import events_append
 from invoices.models import EventKind
 from municipality.models import Municipality
-from municipality.treasury.selectors import (
-    treasury_settings_get,
+from municipality.treasury.selectors.settings import treasury_settings_get
+from municipality.treasury.selectors.statements import (
     withholding_paid_invoices,
     withholding_statement_rows,
 )

@@ -3,7 +3,7 @@ namespace."""
 
 from django.urls import path
 
-from municipality.treasury.views import budget_codes, city as views, payees
+from municipality.treasury.views import batches, budget_codes, city as views, payees
 
 urlpatterns = [
     path("treasury/", views.TreasuryView.as_view(), name="treasury"),
@@ -22,50 +22,50 @@ urlpatterns = [
         budget_codes.PayableBudgetCodeView.as_view(),
         name="invoice_budget_code",
     ),
-    path("treasury/batches/", views.BatchListView.as_view(), name="batches"),
+    path("treasury/batches/", batches.BatchListView.as_view(), name="batches"),
     path(
         "treasury/batches/<int:pk>/",
-        views.BatchDetailView.as_view(),
+        batches.BatchDetailView.as_view(),
         name="batch",
     ),
     path(
         "treasury/batches/<int:pk>/remove/",
-        views.BatchActionView.as_view(action="remove"),
+        batches.BatchActionView.as_view(action="remove"),
         name="batch_remove",
     ),
     path(
         "treasury/batches/<int:pk>/approve/",
-        views.BatchDecisionView.as_view(action="approve"),
+        batches.BatchDecisionView.as_view(action="approve"),
         name="batch_approve",
     ),
     path(
         "treasury/batches/<int:pk>/export/",
-        views.BatchDecisionView.as_view(action="export"),
+        batches.BatchDecisionView.as_view(action="export"),
         name="batch_export",
     ),
     path(
         "treasury/batches/<int:pk>/paid/",
-        views.BatchDecisionView.as_view(action="paid"),
+        batches.BatchDecisionView.as_view(action="paid"),
         name="batch_paid",
     ),
     path(
         "treasury/batches/<int:pk>/cancel/",
-        views.BatchDecisionView.as_view(action="cancel"),
+        batches.BatchDecisionView.as_view(action="cancel"),
         name="batch_cancel",
     ),
     path(
         "treasury/batches/<int:pk>/zengin/",
-        views.BatchZenginView.as_view(),
+        batches.BatchZenginView.as_view(),
         name="batch_zengin",
     ),
     path(
         "treasury/batches/<int:pk>/accounting.csv",
-        views.BatchAccountingCsvView.as_view(),
+        batches.BatchAccountingCsvView.as_view(),
         name="batch_accounting_csv",
     ),
     path(
         "treasury/batches/<int:pk>/remittance/",
-        views.BatchRemittanceExportView.as_view(),
+        batches.BatchRemittanceExportView.as_view(),
         name="batch_remittance_export",
     ),
     path(

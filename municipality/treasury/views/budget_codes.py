@@ -13,7 +13,7 @@ from invoices.accounting import accounting_defaults, fiscal_year_of_invoice
 from municipality.models import InvoiceAccounting
 from municipality.selectors import budget_codes_choosable
 from municipality.treasury.forms import PayableBudgetCodeForm
-from municipality.treasury.selectors import payee_invoice_get
+from municipality.treasury.selectors.payees import payee_invoice_get
 from municipality.treasury.services.budget_codes import invoice_budget_code_set
 from municipality.treasury.views.city import TreasuryRoleMixin
 

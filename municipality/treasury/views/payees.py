@@ -13,7 +13,7 @@ from invoices.duties import invoice_in_conflict
 from invoices.models import InvoiceStatus
 from invoices.views.confirm import Confirmation, confirmation_response, confirmed
 from municipality.treasury.forms import PayeeChoiceForm
-from municipality.treasury.selectors import (
+from municipality.treasury.selectors.payees import (
     payee_invoice_get,
     payee_options,
     payees_of,

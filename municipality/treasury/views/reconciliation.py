@@ -16,7 +16,7 @@ from invoices.views.confirm import Confirmation, confirmation_response, confirme
 from municipality.models import CreditOutcome
 from municipality.treasury.forms import CreditDecideForm, ReconciliationUploadForm
 from municipality.treasury.reconciliation.bank_csv import CsvMapping
-from municipality.treasury.selectors import (
+from municipality.treasury.selectors.reconciliation import (
     reconciliation_credit_get,
     reconciliation_credits,
     reconciliation_get_for_supplier,

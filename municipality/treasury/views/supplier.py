@@ -11,7 +11,7 @@ from django.views.generic import DetailView, ListView
 
 from invoices.models import EventKind
 from invoices.services.records import invoices_record_export
-from municipality.treasury.selectors import (
+from municipality.treasury.selectors.notices import (
     payment_notice_get_for_supplier,
     payment_notice_list_for_supplier,
     remittance_notices_for_supplier,

@@ -1,0 +1,233 @@
+"""Payment batches: their lists and pages, their invoices and notices, and
+the transfers a batch will make with their totals."""
+
+from dataclasses import dataclass
+
+from django.db.models import (
+    Case,
+    Count,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Sum,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+
+from invoices.models import Invoice
+from municipality.models import (
+    BatchStatus,
+    Municipality,
+    PaymentBatch,
+    PaymentBatchItem,
+    PaymentNotice,
+    TreasurySettings,
+)
+from municipality.treasury.selectors.payees import account_key, payees_of
+from municipality.treasury.zengin import transfer_fee
+from partners.models import Supplier
+
+
+def batch_list(*, municipality: Municipality) -> QuerySet[PaymentBatch]:
+    """Every batch of the municipality, newest payment date first, with the
+    number and total of its invoices (all of them once cancelled)."""
+    return (
+        PaymentBatch.objects.filter(municipality=municipality)
+        .select_related("created_by")
+        .annotate(
+            invoice_count=Coalesce(_batch_items_summary(Count("pk")), 0),
+            invoice_total=Case(
+                # Exported or paid, its notices hold the invoices' total
+                # (請求額合計): a few notices are read, not every invoice.
+                When(
+                    status__in=(BatchStatus.EXPORTED, BatchStatus.PAID),
+                    then=Subquery(
+                        PaymentNotice.objects.filter(batch=OuterRef("pk"))
+                        .order_by()
+                        .values("batch")
+                        .annotate(value=Sum("amount"))
+                        .values("value")
+                    ),
+                ),
+                default=_batch_items_summary(Sum("invoice__total")),
+            ),
+        )
+        .order_by("-payment_date", "-pk")
+    )
+
+
+def _batch_items_summary(aggregate) -> Case:
+    """``aggregate`` over the batch's counted items (its active ones, every
+    one once cancelled), per batch row: a subquery, so that only the
+    batches on the page are summed (a join and GROUP BY would sum every
+    batch's thousands of items first). PostgreSQL runs only the branch of
+    the batch's status."""
+
+    def summary(items) -> Subquery:
+        return Subquery(
+            items.order_by().values("batch").annotate(value=aggregate).values("value")
+        )
+
+    items = PaymentBatchItem.objects.filter(batch=OuterRef("pk"))
+    return Case(
+        When(status=BatchStatus.CANCELLED, then=summary(items)),
+        default=summary(items.filter(active=True)),
+    )
+
+
+def batch_list_open(*, municipality: Municipality) -> QuerySet[PaymentBatch]:
+    """Batches the treasury still has work on (neither paid nor cancelled)."""
+    return batch_list(municipality=municipality).exclude(
+        status__in=(BatchStatus.PAID, BatchStatus.CANCELLED)
+    )
+
+
+def batch_list_draft(*, municipality: Municipality) -> QuerySet[PaymentBatch]:
+    """Batches that invoices can still be added to."""
+    return PaymentBatch.objects.filter(
+        municipality=municipality, status=BatchStatus.DRAFT
+    ).order_by("payment_date", "pk")
+
+
+def batch_get(*, municipality: Municipality, pk: int) -> PaymentBatch:
+    """One batch of the municipality, or 404."""
+    return get_object_or_404(
+        PaymentBatch.objects.filter(municipality=municipality).select_related(
+            "created_by", "approved_by"
+        ),
+        pk=pk,
+    )
+
+
+def batch_invoices(*, batch: PaymentBatch) -> QuerySet[Invoice]:
+    """The batch's invoices: those in it now, or every one it held once it
+    is cancelled (for the record)."""
+    items = PaymentBatchItem.objects.filter(batch=batch)
+    if batch.status != BatchStatus.CANCELLED:
+        items = items.filter(active=True)
+    return (
+        Invoice.objects.filter(
+            municipality_id=batch.municipality_id,
+            pk__in=items.values("invoice_id"),
+        )
+        .select_related(
+            "supplier", "department", "connection", "accounting__budget_code"
+        )
+        .prefetch_related("tax_summaries")
+        .order_by("supplier__name_kana", "supplier_id", "receipt_number", "pk")
+    )
+
+
+def batch_notices(*, batch: PaymentBatch) -> QuerySet[PaymentNotice]:
+    """The batch's payment notices (one per transfer), with their invoices."""
+    return (
+        PaymentNotice.objects.filter(batch=batch)
+        .select_related("supplier")
+        .prefetch_related(
+            Prefetch(
+                "invoices",
+                queryset=Invoice.objects.select_related("department").order_by(
+                    "receipt_number", "pk"
+                ),
+            )
+        )
+        .order_by("number")
+    )
+
+
+@dataclass(frozen=True)
+class PlannedTransfer:
+    """One transfer a batch will make: the invoices of one supplier that
+    name the same bank account, paid together."""
+
+    supplier: Supplier
+    bank_account: dict
+    invoices: tuple[Invoice, ...]
+    amount: int
+    fee: int
+    withholding_tax: int = 0
+
+    @property
+    def transfer_amount(self) -> int:
+        """差引支払額: the invoices' total less the withholding income tax
+        (paid to the tax office, not to the supplier) and the fee."""
+        return self.amount - self.withholding_tax - self.fee
+
+
+def transfers_plan(
+    *, invoices: list[Invoice], settings: TreasurySettings
+) -> list[PlannedTransfer]:
+    """Group ``invoices`` by supplier and by the account each is paid to
+    (``payees_of``: the one frozen on the invoice at issue, or the one the
+    treasury chose instead); the amount is their sum, less the fee when the
+    supplier bears it, and less the withholding income tax (源泉徴収税額)
+    of individuals' fees. Ordered by supplier (kana), then account."""
+    payees = payees_of(invoices)
+    groups: dict[tuple, list[Invoice]] = {}
+    accounts: dict[tuple, dict] = {}
+    for invoice in invoices:
+        account = payees[invoice.pk].account
+        group = (invoice.supplier_id, account_key(account))
+        groups.setdefault(group, []).append(invoice)
+        accounts.setdefault(group, account)
+    ordered = sorted(
+        groups.items(),
+        key=lambda item: (item[1][0].supplier.name_kana, item[0]),
+    )
+    plan = []
+    for (supplier_id, key), members in ordered:
+        amount = int(sum(invoice.total for invoice in members))
+        withholding = int(sum(invoice.withholding_tax for invoice in members))
+        same_bank = key[0] == settings.bank_code
+        fee = transfer_fee(
+            amount=amount - withholding,
+            same_bank=same_bank,
+            same_branch=same_bank and key[1] == settings.branch_code,
+            settings=settings,
+        )
+        plan.append(
+            PlannedTransfer(
+                supplier=members[0].supplier,
+                bank_account=dict(accounts[(supplier_id, key)]),
+                invoices=tuple(members),
+                amount=amount,
+                fee=fee,
+                withholding_tax=withholding,
+            )
+        )
+    return plan
+
+
+@dataclass(frozen=True)
+class Totals:
+    amount: int
+    fee: int
+    transfer_amount: int
+    count: int
+    withholding_tax: int = 0
+
+
+def _totals(rows) -> Totals:
+    rows = list(rows)
+    return Totals(
+        amount=int(sum(row.amount for row in rows)),
+        withholding_tax=int(sum(row.withholding_tax for row in rows)),
+        fee=int(sum(row.fee for row in rows)),
+        transfer_amount=int(sum(row.transfer_amount for row in rows)),
+        count=len(rows),
+    )
+
+
+def transfer_totals(transfers) -> tuple[Totals, list[tuple[Supplier, Totals]]]:
+    """The batch's totals and each supplier's, for planned transfers and
+    stored payment notices alike (both have supplier, amount,
+    withholding_tax, fee and transfer_amount)."""
+    transfers = list(transfers)
+    by_supplier: dict[int, list] = {}
+    for transfer in transfers:
+        by_supplier.setdefault(transfer.supplier.pk, []).append(transfer)
+    return _totals(transfers), [
+        (rows[0].supplier, _totals(rows)) for rows in by_supplier.values()
+    ]
