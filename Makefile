@@ -21,9 +21,10 @@ DEMO := DJANGO_SETTINGS_MODULE=config.settings.local SITE_URL=$(SITE_URL) $(RUN)
 # Debian packages the portal needs: Python 3.11 with venv, a Japanese font for
 # PDFs and screenshots, gettext to compile (and extract) the translations,
 # Pango and HarfBuzz's subsetter for WeasyPrint.
-# Chromium only for the browser tests.
+# Chromium only for the browser tests; the proxy's packages so that the
+# suite also checks the rendered nginx configuration (tests/test_deploy.py).
 APT_BASE := python3 python3-venv fonts-ipaexfont gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
-APT_TEST := chromium
+APT_TEST = chromium $(APT_PROXY)
 # The production topology (`make prod-up`): nginx terminating TLS (and
 # envsubst for its configuration), supervisor over the processes, curl and
 # psql for the start-up checks. The container image installs APT_BASE and,

@@ -6,10 +6,12 @@ tests that exercise scoping enter the scope themselves or go through views.
 """
 
 import inspect
+import sys
 from dataclasses import dataclass
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django_scopes import scopes_disabled
 
 from municipality.models import StaffRole
@@ -31,6 +33,29 @@ def pytest_fixture_setup(fixturedef, request):
     else:
         with scopes_disabled():
             yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_session_outlives_the_suite(django_db_setup, django_db_blocker):
+    """PostgreSQL refuses to drop a test database still in use, and a
+    thread's connection (a live server's, a pool's) can outlive its test by
+    the moment it takes to be collected: such sessions are ended before the
+    drop, and named on the terminal (past pytest's capture) so that a leak
+    shows."""
+    yield
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, state, left(query, 200), pg_terminate_backend(pid)"
+            " FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        for pid, state, query, _ in cursor.fetchall():
+            sys.__stderr__.write(
+                f"\nA database session outlived the tests: pid {pid} ({state})"
+                f" {query}\n"
+            )
 
 
 @pytest.fixture(autouse=True)
