@@ -19,7 +19,6 @@ import hashlib
 import os
 import resource
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -36,6 +35,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from benchmarks.throwaway import throwaway_database
 from invoices.audit import events_write
 from invoices.audit_verify import chains_verify
 from invoices.models import (
@@ -226,18 +226,8 @@ def run(events: int) -> None:
 
 def main(events: int) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings_dict = connection.settings_dict
-    with tempfile.TemporaryDirectory() as directory:
-        if connection.vendor == "sqlite":
-            settings_dict["TEST"]["NAME"] = str(Path(directory) / "bench.sqlite3")
-        else:
-            settings_dict["TEST"]["NAME"] = f"{settings_dict['NAME']}_audit_bench"
-        original = settings_dict["NAME"]
-        connection.creation.create_test_db(verbosity=0, autoclobber=True)
-        try:
-            run(events)
-        finally:
-            connection.creation.destroy_test_db(original, verbosity=0)
+    with throwaway_database("audit_bench"):
+        run(events)
 
 
 if __name__ == "__main__":

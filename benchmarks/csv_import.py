@@ -27,7 +27,6 @@ import csv
 import io
 import os
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,6 +41,7 @@ django.setup()
 from django.db import connection, transaction
 from django_scopes import scopes_disabled
 
+from benchmarks.throwaway import throwaway_database
 from config.celery_app import app
 from invoices.csv_import import COLUMNS, csv_import, csv_parse
 from invoices.models import (
@@ -242,18 +242,8 @@ def main(invoices: int) -> None:
     # import, and the PDFs of a throwaway database are nobody's business.
     app.conf.task_always_eager = False
     app.conf.broker_url = "memory://localhost/"
-    settings_dict = connection.settings_dict
-    with tempfile.TemporaryDirectory() as directory:
-        if connection.vendor == "sqlite":
-            settings_dict["TEST"]["NAME"] = str(Path(directory) / "bench.sqlite3")
-        else:
-            settings_dict["TEST"]["NAME"] = f"{settings_dict['NAME']}_csv_import_bench"
-        original = settings_dict["NAME"]
-        connection.creation.create_test_db(verbosity=0, autoclobber=True)
-        try:
-            run(invoices)
-        finally:
-            connection.creation.destroy_test_db(original, verbosity=0)
+    with throwaway_database("csv_import_bench"):
+        run(invoices)
 
 
 if __name__ == "__main__":

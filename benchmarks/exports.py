@@ -20,7 +20,6 @@ import io
 import os
 import statistics
 import sys
-import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -41,6 +40,7 @@ from django.test.utils import setup_test_environment
 from django.urls import resolve
 from django_scopes import scopes_disabled
 
+from benchmarks.throwaway import throwaway_database
 from invoices.exports import pipeline, search_csv
 from invoices.models import Invoice, InvoiceStatus, InvoiceTaxSummary, TaxCategory
 from tests.factories import (
@@ -257,18 +257,8 @@ def run(invoices: int) -> None:
 def main(invoices: int) -> None:
     setup_test_environment()
     settings.DEBUG = False  # no list of every query in memory
-    settings_dict = connection.settings_dict
-    with tempfile.TemporaryDirectory() as directory:
-        if connection.vendor == "sqlite":
-            settings_dict["TEST"]["NAME"] = str(Path(directory) / "bench.sqlite3")
-        else:
-            settings_dict["TEST"]["NAME"] = f"{settings_dict['NAME']}_exports_bench"
-        original = settings_dict["NAME"]
-        connection.creation.create_test_db(verbosity=0, autoclobber=True)
-        try:
-            run(invoices)
-        finally:
-            connection.creation.destroy_test_db(original, verbosity=0)
+    with throwaway_database("exports_bench"):
+        run(invoices)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ database, its audit chain included, is never touched.
 
 import os
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from datetime import timedelta
@@ -41,6 +40,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from benchmarks.throwaway import throwaway_database
 from config.celery_app import app
 from invoices.audit import events_write
 from invoices.models import EventKind, Invoice, InvoiceEvent, InvoiceStatus
@@ -276,18 +276,8 @@ def main(invoices: int) -> None:
     # Tasks go to a broker nobody reads.
     app.conf.task_always_eager = False
     app.conf.broker_url = "memory://localhost/"
-    settings_dict = connection.settings_dict
-    with tempfile.TemporaryDirectory() as directory:
-        if connection.vendor == "sqlite":
-            settings_dict["TEST"]["NAME"] = str(Path(directory) / "bench.sqlite3")
-        else:
-            settings_dict["TEST"]["NAME"] = f"{settings_dict['NAME']}_batch_bench"
-        original = settings_dict["NAME"]
-        connection.creation.create_test_db(verbosity=0, autoclobber=True)
-        try:
-            run(invoices)
-        finally:
-            connection.creation.destroy_test_db(original, verbosity=0)
+    with throwaway_database("batch_bench"):
+        run(invoices)
 
 
 if __name__ == "__main__":

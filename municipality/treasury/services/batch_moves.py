@@ -1,13 +1,8 @@
 """Writes for the moves of payment batches: approval, the Zengin 総合振込
 file and its download, payment (after which the suppliers' payment
-notices go out) and cancellation.
-
-Invoice statuses change only through ``invoices.workflow``, batch statuses
-only through ``municipality.treasury.workflow`` (which writes the move's
-events); every other step on a batch is appended to its invoices' history
-too. Each service locks the batch row and checks its status again, so a
-second click or a colleague acting at the same moment changes nothing
-twice.
+notices go out) and cancellation, under the same rules as
+``municipality.treasury.services.batches`` (statuses through the
+workflows, the batch row locked and checked again).
 """
 
 import hashlib
