@@ -337,6 +337,7 @@ class ProcurementSeeder:
             {
                 "id": delivery_id,
                 "municipality_id": order["municipality_id"],
+                "department_id": order["department_id"],
                 "order_id": order["id"],
                 "supplier_id": order["supplier_id"],
                 "number": f"N{order['id']:08d}-{delivery_id % 100:02d}",
