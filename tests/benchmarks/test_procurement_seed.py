@@ -55,9 +55,7 @@ def test_the_procurement_seeding_is_consistent(seeded):
         # code (of its fiscal year) and lines.
         assert not orders.exclude(connection__department=F("department")).exists()
         assert not orders.exclude(connection__supplier=F("supplier")).exists()
-        assert not orders.exclude(
-            budget_code__fiscal_year=F("fiscal_year")
-        ).exists()
+        assert not orders.exclude(budget_code__fiscal_year=F("fiscal_year")).exists()
         assert not orders.exclude(municipality=F("department__municipality")).exists()
         one_off = orders.filter(kind="one_off").annotate(total=Sum("lines__amount"))
         assert not one_off.exclude(subtotal=F("total")).exists()
