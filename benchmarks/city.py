@@ -27,11 +27,21 @@ django.setup()
 from benchmarks.database import (
     database_migrate,
     database_seed,
+    database_seed_procurement,
+    procurement_seeded,
     row_counts,
     seed_seconds,
     seeded_size,
 )
 from benchmarks.report import figures_load_average, results_markdown, table_text
+
+
+def procurement_log(report, log) -> None:
+    log(
+        f"procurement: {report.orders:,} orders, {report.lines:,} lines, "
+        f"{report.deliveries:,} deliveries, {report.links:,} invoices linked, "
+        f"{report.budget_codes:,} budget codes in {report.seconds:.0f} s"
+    )
 
 
 def main() -> None:
@@ -57,6 +67,11 @@ def main() -> None:
             f"{report.events:,} events, {report.batches:,} batches, "
             f"{report.notices:,} payment notices in {report.seconds:.0f} s"
         )
+        if report.procurement:
+            procurement_log(report.procurement, log)
+    elif not procurement_seeded():
+        log(f"the benchmark database holds {args.size:,} invoices; adding procurement")
+        procurement_log(database_seed_procurement(log=log), log)
     else:
         log(f"the benchmark database already holds {args.size:,} invoices")
         # Code newer than the seeding may bring indexes: build them first.
