@@ -175,34 +175,37 @@ class CityInvoiceSearchForm(InvoiceSearchForm):
     )
 
     def counterparty_filter(self, text: str) -> Q:
-        """The invoices of every supplier whose current name, or a name its
-        invoices were issued under (``CounterpartyName``), matches. The
-        supplier tables are small: their matching ids are read first (one
-        query), so that the planner knows how many there are and reads the
-        invoices through the supplier index for a few of them, in the
-        list's order for many, never by scanning each snapshot."""
-        names = _names_matching(
-            [
-                ("legal_name", "name", text),
-                ("name_kana", "name_kana", jaconv.hira2kata(text)),
-                (
-                    "registration_number",
-                    "registration_number",
-                    normalize_identifier(text),
-                ),
-            ]
-        )
-        live = (
-            Supplier.objects.filter(names["live"])
-            .order_by()
-            .values_list("pk", flat=True)
-        )
-        issued = (
-            CounterpartyName.objects.filter(names["issued"])
-            .order_by()
-            .values_list("supplier_id", flat=True)
-        )
-        return Q(supplier_id__in=sorted(set(live.union(issued))))
+        return supplier_name_filter(text)
+
+
+def supplier_name_filter(text: str) -> Q:
+    """The invoices of every supplier whose current name, or a name its
+    invoices were issued under (``CounterpartyName``), matches ``text`` by
+    名称, カナ (hiragana typed is matched as katakana) or 登録番号. The
+    supplier tables are small: their matching ids are read first (one
+    query), so that the planner knows how many there are and reads the
+    invoices through the supplier index for a few of them, in the list's
+    order for many, never by scanning each snapshot."""
+    names = _names_matching(
+        [
+            ("legal_name", "name", text),
+            ("name_kana", "name_kana", jaconv.hira2kata(text)),
+            (
+                "registration_number",
+                "registration_number",
+                normalize_identifier(text),
+            ),
+        ]
+    )
+    live = (
+        Supplier.objects.filter(names["live"]).order_by().values_list("pk", flat=True)
+    )
+    issued = (
+        CounterpartyName.objects.filter(names["issued"])
+        .order_by()
+        .values_list("supplier_id", flat=True)
+    )
+    return Q(supplier_id__in=sorted(set(live.union(issued))))
 
 
 def _names_matching(pairs: list[tuple[str, str, str]]) -> dict[str, Q]:

@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext, gettext_lazy as _
 
-from invoices.fields import JapaneseDateField
+from invoices.fields import JapaneseDateField, nfkc
+from invoices.search import supplier_name_filter
 from municipality.models import PaymentBatch, TreasurySettings
 from partners.banking import (
     account_number_normalize,
@@ -120,8 +121,10 @@ class PayablesFilterForm(forms.Form):
     department = forms.TypedChoiceField(
         label=_("部署"), required=False, coerce=int, empty_value=None
     )
-    supplier = forms.TypedChoiceField(
-        label=_("取引先"), required=False, coerce=int, empty_value=None
+    # Text, not a list of every supplier: a city pays thousands, and the
+    # list was most of the page's work (and of little use on a phone).
+    counterparty = forms.CharField(
+        label=_("取引先（名称・カナ・登録番号）"), required=False, max_length=100
     )
     deadline_from = JapaneseDateField(label=_("支払期限（から）"), required=False)
     deadline_to = JapaneseDateField(label=_("支払期限（まで）"), required=False)
@@ -146,9 +149,7 @@ class PayablesFilterForm(forms.Form):
         },
     )
 
-    def __init__(
-        self, *args, departments, suppliers, fiscal_years, budget_codes, **kwargs
-    ):
+    def __init__(self, *args, departments, fiscal_years, budget_codes, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["fiscal_year"].choices = [
             ("", gettext("すべての年度")),
@@ -169,10 +170,6 @@ class PayablesFilterForm(forms.Form):
             ("", gettext("すべての部署")),
             *[(d.pk, f"{d.code} {d.name}") for d in departments],
         ]
-        self.fields["supplier"].choices = [
-            ("", gettext("すべての取引先")),
-            *[(s.pk, s.legal_name) for s in suppliers],
-        ]
 
     def clean(self):
         data = super().clean()
@@ -190,8 +187,8 @@ class PayablesFilterForm(forms.Form):
         data = self.cleaned_data
         if data["department"]:
             invoices = invoices.filter(department_id=data["department"])
-        if data["supplier"]:
-            invoices = invoices.filter(supplier_id=data["supplier"])
+        if counterparty := nfkc(data["counterparty"]):
+            invoices = invoices.filter(supplier_name_filter(counterparty))
         if data["deadline_from"]:
             invoices = invoices.filter(payment_deadline__gte=data["deadline_from"])
         if data["deadline_to"]:

@@ -8,9 +8,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from municipality.models import PaymentNotice
 from municipality.treasury.services.batch_moves import batch_export, batch_mark_paid
 from municipality.treasury.services.batches import batch_add_invoices, batch_create
-from municipality.treasury.views import batches as batch_views
+from municipality.treasury.views import (
+    batches as batch_views,
+    supplier as supplier_views,
+)
 from tests.factories import PASSWORD, payment_day_reached
 from tests.municipality.test_treasury_support import (
     business_day_after,
@@ -34,9 +38,10 @@ def batch(tenant):
     """A draft batch of three suppliers' invoices, two each."""
     with scopes_disabled():
         make_settings(tenant.municipality)
-        invoices = []
+        invoices, users = [], []
         for _ in range(3):
             user, connection = make_supplier(tenant.department)
+            users.append(user)
             invoices += [make_approved(tenant, user, connection) for _ in range(2)]
         batch = batch_create(
             municipality=tenant.municipality,
@@ -46,7 +51,7 @@ def batch(tenant):
         batch_add_invoices(
             batch=batch, invoice_ids=[i.pk for i in invoices], actor=tenant.treasury
         )
-    batch.invoices = invoices
+    batch.invoices, batch.users = invoices, users
     return batch
 
 
@@ -173,3 +178,29 @@ def test_the_batch_page_uses_a_constant_number_of_queries(client, tenant, batch,
         _paid(tenant, batch)
     assert queries() == small
     assert queries("?invoices=3&transfers=2") == small
+
+
+def test_a_suppliers_payment_notice_lists_its_invoices_a_page_at_a_time(
+    client, tenant, batch, monkeypatch
+):
+    monkeypatch.setattr(supplier_views.PaymentNoticeDetailView, "paginate_by", 1)
+    _paid(tenant, batch)
+    user = batch.users[0]
+    with scopes_disabled():
+        notice = PaymentNotice.objects.get(
+            batch=batch, supplier__memberships__user=user
+        )
+        numbers = set(notice.invoices.values_list("number", flat=True))
+    client.login(email=user.email, password=PASSWORD)
+    url = f"/supplier/payment-notices/{notice.pk}/"
+    seen, queries = set(), []
+    for page in (1, 2):
+        with CaptureQueriesContext(db_connection) as ctx:
+            response = client.get(f"{url}?page={page}")
+        assert response.status_code == 200
+        (invoice,) = response.context["invoices"]
+        seen.add(invoice.number)
+        assert f"{page} / 2 ページ（全 2 件）" in response.content.decode()
+        queries.append(len(ctx))
+    assert seen == numbers
+    assert queries[0] == queries[1]

@@ -7,7 +7,6 @@ from django.db.models.lookups import LessThan
 from invoices.models import Invoice, InvoiceStatus
 from municipality.fiscal import FIRST_MONTH
 from municipality.models import Municipality, PaymentBatchItem
-from partners.models import Supplier
 
 
 def with_fiscal_year(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
@@ -70,15 +69,3 @@ def payables_fiscal_years(*, municipality: Municipality) -> list[int]:
         .distinct()
     )
 
-
-def payables_suppliers(*, municipality: Municipality) -> QuerySet[Supplier]:
-    """Suppliers with approved invoices in the municipality (the filter's
-    choices)."""
-    return (
-        Supplier.objects.filter(
-            invoices__municipality=municipality,
-            invoices__status=InvoiceStatus.APPROVED,
-        )
-        .distinct()
-        .order_by("name_kana", "pk")
-    )
