@@ -27,7 +27,11 @@ from municipality.models import (
     PaymentNotice,
     TreasurySettings,
 )
-from municipality.treasury.selectors.payees import account_key, payees_of
+from municipality.treasury.selectors.payees import (
+    account_key,
+    payees_of,
+    with_named_account,
+)
 from municipality.treasury.zengin import transfer_fee
 from partners.models import Supplier
 
@@ -252,7 +256,7 @@ def batch_plan_invoices(*, batch: PaymentBatch) -> QuerySet[Invoice]:
     """``batch_invoices`` with what ``transfers_plan`` reads only (the
     supplier and the snapshot's account), for a batch's planned
     transfers."""
-    return (
+    return with_named_account(
         batch_invoices(batch=batch)
         .select_related(None)
         .select_related("supplier")
