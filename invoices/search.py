@@ -15,8 +15,9 @@ from django.contrib.postgres.fields import DateRangeField
 from django.contrib.postgres.lookups import Overlap
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import DateRange
-from django.db.models import Func, Q, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Func, IntegerField, Q, QuerySet, Value
+from django.db.models.functions import Cast, Coalesce
+from django.db.models.lookups import Exact
 from django.utils.translation import gettext, gettext_lazy as _
 
 from invoices.fields import AmountField, JapaneseDateField, nfkc
@@ -136,6 +137,17 @@ def period_overlaps(start: date | None, end: date | None) -> Q:
     if end:
         q &= Q(transaction_date__lte=end)
     return q
+
+
+def city_period_scope(municipality_id: int) -> Q:
+    """The municipality again, as the GiST index ``invoice_city_period``
+    holds it (an integer: btree_gist compares like types only), so that
+    a city-wide search by 取引日 finds and counts one city's invoices of
+    the range in that index instead of ANDing the range's invoices of
+    every city with all of the city's. PostgreSQL only."""
+    if connection.vendor != "postgresql":
+        return Q()
+    return Q(Exact(Cast("municipality_id", IntegerField()), municipality_id))
 
 
 def _live_or_issued(pairs: list[tuple[str, str, str]]) -> Q:
