@@ -3,12 +3,15 @@ at a time, the totals of the whole batch, the totals of the suppliers on
 the page, a constant number of queries, and its actions still there."""
 
 import pytest
+from django import forms
 from django.db import connection as db_connection
+from django.test.html import parse_html
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from municipality.models import PaymentNotice
+from municipality.treasury.forms import PlainSelect
 from municipality.treasury.services.batch_moves import batch_export, batch_mark_paid
 from municipality.treasury.services.batches import batch_add_invoices, batch_create
 from municipality.treasury.views import (
@@ -204,3 +207,12 @@ def test_a_suppliers_payment_notice_lists_its_invoices_a_page_at_a_time(
         queries.append(len(ctx))
     assert seen == numbers
     assert queries[0] == queries[1]
+
+
+@pytest.mark.parametrize("value", [None, "", "2", 2])
+def test_the_plain_select_writes_what_djangos_select_writes(value):
+    choices = [("", "すべて"), (1, "総務課 <本庁>"), (2, "会計課 & 出納室")]
+    attrs = {"id": "id_department", "aria-invalid": "true"}
+    plain = PlainSelect(choices=choices).render("department", value, attrs)
+    django = forms.Select(choices=choices).render("department", value, attrs)
+    assert parse_html(plain) == parse_html(django)
