@@ -54,6 +54,11 @@ def main() -> None:
     parser.add_argument("--no-load", action="store_true")
     parser.add_argument("--load-seconds", type=int, default=60)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument(
+        "--only",
+        default="",
+        help="measure only the pages whose name contains one of these (a,b)",
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--results", type=Path)
     parser.add_argument("--note", default="", help="a paragraph for --results")
@@ -91,7 +96,8 @@ def main() -> None:
 
         started = time.perf_counter()
         figures["pages"] = [
-            row.as_dict() for row in pages_measure(runs=args.runs, log=log)
+            row.as_dict()
+            for row in pages_measure(runs=args.runs, only=args.only, log=log)
         ]
         log(f"pages measured in {time.perf_counter() - started:.0f} s")
     if not args.no_load:

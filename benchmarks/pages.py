@@ -414,7 +414,10 @@ def page_measure(client: Client, page: Page, runs: int) -> PageResult:
     )
 
 
-def pages_measure(*, runs: int = 20, log=print) -> list[PageResult]:
+def pages_measure(*, runs: int = 20, only: str = "", log=print) -> list[PageResult]:
+    """Every page, or those whose name contains one of the comma-separated
+    parts of ``only``."""
+    wanted = [part.strip() for part in only.split(",") if part.strip()]
     subjects = subjects_find()
     clients = {}
     for role, user in subjects.users.items():
@@ -422,6 +425,8 @@ def pages_measure(*, runs: int = 20, log=print) -> list[PageResult]:
         clients[role].force_login(user)
     results = []
     for page in pages_for(subjects):
+        if wanted and not any(part in page.name for part in wanted):
+            continue
         client = api_client(subjects) if page.role == API else clients[page.role]
         result = page_measure(client, page, runs)
         log(
