@@ -56,6 +56,11 @@ def _divide(numerator: int, denominator: int, rounding: str) -> int:
     return quotient
 
 
+# The buckets' fixed, readable order (``TaxCategory.values`` builds a new
+# list at each call).
+_CATEGORY_ORDER = tuple(TaxCategory.values)
+
+
 @dataclass(frozen=True)
 class TaxBucket:
     """One tax category's total and the tax on it."""
@@ -87,7 +92,7 @@ def invoice_totals(
         sums[category] = sums.get(category, 0) + int(amount)
     inclusive = price_basis == PriceBasis.INCLUSIVE
     buckets = []
-    for category in TaxCategory.values:  # a fixed, readable order
+    for category in _CATEGORY_ORDER:
         if category not in sums:
             continue
         taxable = sums[category]

@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 
 from accounts.models import User
 from invoices.audit import event_append, events_append_rows, events_write
+from invoices.copying import rows_insert
 from invoices.duties import (
     DutyConflictError,
     invoice_in_conflict,
@@ -207,7 +208,7 @@ def invoices_insert(*, invoices: list[Invoice], to: str, actor: User | None) -> 
         raise TransitionError(Invoice(status=S.DRAFT), to)
     for invoice in invoices:
         invoice.status = to
-    Invoice.objects.bulk_create(invoices)
+    rows_insert(Invoice, invoices)
     for invoice in invoices:
         invoice._stored_status = to  # as ``save`` and ``from_db`` leave it
     if to != S.DRAFT:

@@ -5,7 +5,7 @@ invoice. ``csv_parse`` decodes and checks a whole file without writing
 anything, and describes every invoice it would create and every problem,
 at the row and column Excel shows. ``csv_import`` parses the file again and
 creates the invoices with the rules of screen entry, in bulk (the services'
-``draft_build``, ``drafts_insert``, ``invoices_issue_built``), in one
+``drafts_build``, ``drafts_insert``, ``invoices_issue_built``), in one
 transaction.
 
 One module per step, in the order a file goes through them:

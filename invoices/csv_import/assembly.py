@@ -70,7 +70,9 @@ def _group_add(group: _Group, row: _Row) -> None:
     """Add a row, checking its invoice-level cells against the first row."""
     first = group.first
     for column in _HEADER_LEVEL:
-        if column not in row.raw or not (first.good(column) and row.good(column)):
+        if column not in row.raw or row.raw[column] == first.raw[column]:
+            continue  # the same text reads as the same value
+        if not (first.good(column) and row.good(column)):
             continue
         if row.values[column] != first.values[column]:
             row.error(
@@ -252,9 +254,10 @@ def _connection_of(group: _Group, addressees: _Addressees) -> tuple | None:
 
 
 def _invoice_of(
-    group: _Group, addressee: tuple, supplier: Supplier
+    group: _Group, addressee: tuple, supplier: Supplier, labels: dict[str, str]
 ) -> ParsedInvoice | None:
-    """The invoice with its totals, computed as screen entry computes them."""
+    """The invoice with its totals, computed as screen entry computes them;
+    ``labels`` are the tax categories' labels."""
     first = group.first
     lines = tuple(
         LineInput(
@@ -324,8 +327,7 @@ def _invoice_of(
         tax_total=totals.tax_total,
         total=totals.total,
         buckets=tuple(
-            (str(TaxCategory(b.category).label), b.taxable_amount, b.tax_amount)
-            for b in totals.buckets
+            (labels[b.category], b.taxable_amount, b.tax_amount) for b in totals.buckets
         ),
     )
 
@@ -346,6 +348,7 @@ def _rows_grouped(
     ]
     groups: dict[str, _Group] = {}
     loose: list[_Row] = []
+    readings: dict = {}  # see _row_read
     previous = None
     for done, (number, cells) in enumerate(data):
         if progress and done and done % PROGRESS_EVERY == 0:
@@ -368,7 +371,7 @@ def _rows_grouped(
             )
             loose.append(row)
             continue
-        _row_read(row, present)
+        _row_read(row, present, readings)
         key = row.values.get(_NUMBER)
         if not row.good(_NUMBER) or key is None:
             loose.append(row)
@@ -442,6 +445,7 @@ def csv_parse(
         )
     addressees = _addressees_load(supplier, groups)
     taken = _numbers_taken(supplier, [g.number for g in groups])
+    labels = {category.value: str(category.label) for category in TaxCategory}
     invoices = []
     for group in groups:
         if group.number in taken:
@@ -459,7 +463,7 @@ def csv_parse(
             )
         addressee = _connection_of(group, addressees)
         if addressee is not None and not group.has_errors:
-            invoice = _invoice_of(group, addressee, supplier)
+            invoice = _invoice_of(group, addressee, supplier, labels)
             if invoice is not None:
                 invoices.append(invoice)
     if progress:

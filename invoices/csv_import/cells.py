@@ -299,7 +299,11 @@ class _Row:
         return not any(error.column == column for error in self.errors)
 
 
-def _row_read(row: _Row, columns: set[str]) -> None:
+def _row_read(row: _Row, columns: set[str], readings: dict) -> None:
+    """Read the row's cells. ``readings`` holds what each (column, text) read
+    as, shared by the rows of one file: a file repeats its codes, dates,
+    units, tax categories and prices on row after row, and reading a cell
+    depends on its text only."""
     for column in columns:
         raw = row.raw.get(column, "")
         if not raw.strip():
@@ -315,10 +319,18 @@ def _row_read(row: _Row, columns: set[str]) -> None:
                     }
                 row.error(column, message)
             continue
-        try:
-            row.values[column] = _PARSERS[column](raw)
-        except _CellError as error:
-            row.error(column, str(error))
+        read = readings.get((column, raw))
+        if read is None:
+            try:
+                read = (True, _PARSERS[column](raw))
+            except _CellError as error:
+                read = (False, str(error))
+            readings[column, raw] = read
+        good, value = read
+        if good:
+            row.values[column] = value
+        else:
+            row.error(column, value)
     _row_period(row)
     quantity, unit_price = row.values.get(_QUANTITY), row.values.get(_UNIT_PRICE)
     if not (row.good(_QUANTITY) and row.good(_UNIT_PRICE)):

@@ -25,8 +25,9 @@ from invoices.csv_import.results import (
 from invoices.models import Invoice
 from invoices.services.drafts import (
     NUMBER_TAKEN,
+    DraftInput,
     DraftsError,
-    draft_build,
+    drafts_build,
     drafts_insert,
 )
 from invoices.services.issue import (
@@ -96,7 +97,7 @@ def csv_import(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Invoice]:
     """Create every invoice of the file, as drafts or issued (``issue``),
-    with the rules of screen entry (``draft_build``, then ``drafts_insert``
+    with the rules of screen entry (``drafts_build``, then ``drafts_insert``
     or ``invoices_issue_built``, the bulk forms of ``invoice_draft_save``
     and ``invoice_issue``), in one transaction: with any problem or
     exception, nothing remains.
@@ -128,25 +129,29 @@ def csv_import(
     # nothing. Each invoice is checked and built in memory as screen entry
     # checks it, then all are written at once (one insert per table).
     with scope(municipality=municipality_ids), transaction.atomic():
-        for parsed in result.invoices:
-            try:
-                built.append(
-                    draft_build(
-                        supplier=supplier,
-                        actor=actor,
-                        connection=connections[parsed.connection_id],
-                        fields=parsed.fields,
-                        lines=list(parsed.lines),
-                    )
-                )
-            except ValidationError as error:
-                raise CsvImportError([_service_error(parsed, error)]) from error
-            done += len(parsed.lines)
-            if progress and done - reported >= PROGRESS_EVERY:
-                progress(done, result.line_count)
-                reported = done
-        write = invoices_issue_built if issue else drafts_insert
         try:
+            for parsed, draft in zip(
+                result.invoices,
+                drafts_build(
+                    supplier=supplier,
+                    actor=actor,
+                    drafts=(
+                        DraftInput(
+                            connection=connections[parsed.connection_id],
+                            fields=parsed.fields,
+                            lines=list(parsed.lines),
+                        )
+                        for parsed in result.invoices
+                    ),
+                ),
+                strict=True,
+            ):
+                built.append(draft)
+                done += len(parsed.lines)
+                if progress and done - reported >= PROGRESS_EVERY:
+                    progress(done, result.line_count)
+                    reported = done
+            write = invoices_issue_built if issue else drafts_insert
             created = write(supplier=supplier, actor=actor, drafts=built)
         except DraftsError as error:
             # E.g. the number was taken since the file was parsed.

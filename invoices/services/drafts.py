@@ -1,12 +1,14 @@
 """Drafts (下書き): create, update, delete, copy and correct."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy as _
 
@@ -105,19 +107,87 @@ class DraftRows:
     tax_summaries: list[InvoiceTaxSummary]
 
 
+@cache
+def _decimal_columns(model) -> tuple[tuple[str, Decimal], ...]:
+    """The model's decimal columns and the exponent of their decimal places
+    (a generated column is left out: it cannot be read before saving)."""
+    return tuple(
+        (field.attname, Decimal(1).scaleb(-field.decimal_places))
+        for field in model._meta.concrete_fields
+        if isinstance(field, models.DecimalField)
+    )
+
+
 def _as_stored(row) -> None:
     """Round each decimal value of ``row`` to its column's decimal places,
     as the database stores and returns it (``2.5`` → ``2.500``)."""
-    for field in row._meta.concrete_fields:
-        if not isinstance(field, models.DecimalField):
-            continue  # a generated column cannot even be read before saving
-        value = getattr(row, field.attname)
+    for attname, exponent in _decimal_columns(type(row)):
+        value = getattr(row, attname)
         if value is not None:
-            exponent = Decimal(1).scaleb(-field.decimal_places)
-            setattr(row, field.attname, Decimal(value).quantize(exponent))
+            setattr(row, attname, Decimal(value).quantize(exponent))
 
 
-def _lines_build(invoice: Invoice, lines: list[LineInput]) -> DraftRows:
+def _value_key(value) -> tuple | None:
+    """What a value's field checks depend on, or ``None`` for a value that
+    is not remembered. A decimal's digits and exponent count (``2.50`` has
+    more decimal places than ``2.5``); a datetime's zone would be lost."""
+    if isinstance(value, Decimal):
+        return (Decimal, value.as_tuple())
+    if value is None or isinstance(value, str | int) or type(value) is date:
+        return (type(value), value)
+    return None
+
+
+class _RowChecks:
+    """``full_clean`` of new rows (``validate_unique`` finds nothing
+    without a primary key; constraints are the database's or the
+    caller's), with each field's checks run once per distinct value and
+    field: they depend on the value only (a relation's are run each time).
+    An upload's lines repeat their units, tax categories, quantities and
+    prices, its invoices their dates and price basis."""
+
+    def __init__(self):
+        self._checked: dict = {}
+
+    def _check(self, field, value, row) -> tuple[bool, object]:
+        try:
+            return True, field.clean(value, row)
+        except ValidationError as error:
+            return False, error.error_list
+
+    def full_clean(self, row, *, exclude=()) -> None:
+        errors = {}
+        for field in row._meta.fields:  # as Model.clean_fields
+            if field.name in exclude or field.generated:
+                continue
+            value = getattr(row, field.attname)
+            if field.blank and value in field.empty_values:
+                continue
+            if isinstance(value, DatabaseDefault):
+                continue
+            key = None if field.is_relation else _value_key(value)
+            if key is None:
+                good, result = self._check(field, value, row)
+            else:
+                checked = self._checked.get((field, key))
+                if checked is None:
+                    checked = self._checked[field, key] = self._check(field, value, row)
+                good, result = checked
+            if good:
+                setattr(row, field.attname, result)
+            else:
+                errors[field.name] = result
+        try:
+            row.clean()
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+
+def _lines_build(
+    invoice: Invoice, lines: list[LineInput], checks: _RowChecks
+) -> DraftRows:
     """The draft's lines and tax summaries from ``lines``, and its totals
     set on ``invoice``; nothing is written.
 
@@ -179,7 +249,7 @@ def _lines_build(invoice: Invoice, lines: list[LineInput]) -> DraftRows:
     for row in rows:
         # The database enforces the line constraints; checking them here too
         # would cost two queries per line (CSV imports have thousands).
-        row.full_clean(exclude=["invoice"], validate_constraints=False)
+        checks.full_clean(row, exclude=["invoice"])
         _as_stored(row)
     summaries = [
         InvoiceTaxSummary(
@@ -205,7 +275,7 @@ def _lines_build(invoice: Invoice, lines: list[LineInput]) -> DraftRows:
 def _lines_write(invoice: Invoice, lines: list[LineInput]) -> None:
     """Replace the draft's lines and recompute its totals (see
     ``_lines_build`` for what it refuses; nothing is written then)."""
-    built = _lines_build(invoice, lines)
+    built = _lines_build(invoice, lines, _RowChecks())
     invoice.lines.all().delete()
     invoice.tax_summaries.all().delete()
     InvoiceLine.objects.bulk_create(built.lines)
@@ -269,7 +339,7 @@ def invoice_draft_save(
 
 # Many new drafts at once (the CSV upload) ------------------------------------
 # The rules of ``invoice_draft_save``, in two steps: each draft is checked
-# and built in memory (``draft_build``, no query), then all are written with
+# and built in memory (``drafts_build``, no query), then all are written with
 # one insert per table (``drafts_insert``), their numbers checked together.
 
 _IN_CHUNK = 2000  # numbers per ``IN`` query (SQLite limits its parameters)
@@ -299,24 +369,33 @@ class DraftsError(Exception):
         super().__init__(f"{index}: {' '.join(error.messages)}")
 
 
-def draft_build(
-    *,
-    supplier: Supplier,
-    actor: User,
-    connection: Connection,
-    fields: dict,
-    lines: list[LineInput],
-) -> DraftRows:
-    """A new draft checked as ``invoice_draft_save`` checks it, built in
-    memory and not saved; ``drafts_insert`` saves it with others and
-    checks its number. Raises ``ValidationError`` as that service does."""
-    connection_check(connection=connection, supplier=supplier)
-    invoice = Invoice(supplier=supplier, created_by=actor)
-    _draft_fields_set(invoice, connection, fields)
-    invoice.full_clean(
-        exclude=_CHECKED_TOGETHER, validate_unique=False, validate_constraints=False
-    )
-    return _lines_build(invoice, lines)
+@dataclass(frozen=True)
+class DraftInput:
+    """What ``invoice_draft_save`` is given for a new draft."""
+
+    connection: Connection
+    fields: dict
+    lines: list[LineInput]
+
+
+def drafts_build(
+    *, supplier: Supplier, actor: User, drafts: Iterable[DraftInput]
+) -> Iterator[DraftRows]:
+    """Each new draft checked as ``invoice_draft_save`` checks it, built in
+    memory and not saved, in turn; ``drafts_insert`` saves them and checks
+    their numbers. The field checks shared by all (``_RowChecks``) run
+    once per distinct value. Raises ``DraftsError`` naming the first draft
+    refused, with the ``ValidationError`` that service would raise."""
+    checks = _RowChecks()
+    for index, draft in enumerate(drafts):
+        try:
+            connection_check(connection=draft.connection, supplier=supplier)
+            invoice = Invoice(supplier=supplier, created_by=actor)
+            _draft_fields_set(invoice, draft.connection, draft.fields)
+            checks.full_clean(invoice, exclude=_CHECKED_TOGETHER)
+            yield _lines_build(invoice, draft.lines, checks)
+        except ValidationError as error:
+            raise DraftsError(index, error) from error
 
 
 def _numbers_check(supplier: Supplier, invoices: list[Invoice]) -> None:
@@ -348,7 +427,7 @@ def drafts_insert(
     drafts: Sequence[DraftRows],
     status: str = InvoiceStatus.DRAFT,
 ) -> list[Invoice]:
-    """Save the drafts of ``draft_build``, in the order given, with one
+    """Save the drafts of ``drafts_build``, in the order given, with one
     insert per table, after checking their numbers. With another
     ``status`` (``invoices_issue_built`` has set the issue's fields), they
     are inserted in it, each with its event (``invoices_insert``).

@@ -236,7 +236,7 @@ def _built_issue_problems(supplier: Supplier, draft: DraftRows) -> list[str]:
 def invoices_issue_built(
     *, supplier: Supplier, actor: User, drafts: Sequence[DraftRows]
 ) -> list[Invoice]:
-    """Save and issue new drafts built in memory (``draft_build``, the CSV
+    """Save and issue new drafts built in memory (``drafts_build``, the CSV
     upload): what ``invoice_draft_save`` then ``invoice_issue`` do for each,
     with the supplier's default account as the payee, done for all at once
     (one insert per table, one receipt counter update per municipality,
