@@ -13,6 +13,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django_scopes import scopes_disabled
+from hypothesis import HealthCheck, settings as hypothesis_settings
 
 from municipality.models import StaffRole
 from tests.factories import (
@@ -24,6 +25,13 @@ from tests.factories import (
     SupplierMembershipFactory,
     UserFactory,
 )
+
+# The machine is shared: an example slowed by another process's work is not
+# a failure of the property (Hypothesis's default deadline is 200 ms).
+hypothesis_settings.register_profile(
+    "shared", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("shared")
 
 
 @pytest.hookimpl(hookwrapper=True)
