@@ -92,6 +92,12 @@ class InvoiceSearchForm(forms.Form):
             invoices = invoices.filter(
                 period_overlaps(data["date_from"], data["date_to"])
             )
+        if data["amount_min"] is not None or data["amount_max"] is not None:
+            # Both values named: the inboxes' (city or department, unopened,
+            # total, id) indexes then find the range in each half, where
+            # without a skip scan (PostgreSQL 18) they read the whole city
+            # (22 ms against 2 ms at 1,000,000 invoices).
+            invoices = invoices.filter(unopened__in=(False, True))
         if data["amount_min"] is not None:
             invoices = invoices.filter(total__gte=data["amount_min"])
         if data["amount_max"] is not None:
