@@ -314,6 +314,40 @@ def events_append_rows(
         copy.write("".join(lines).encode())
 
 
+def events_append_listing(
+    *,
+    invoices: list[tuple[int, int]],
+    kind: str,
+    actor: User | None,
+    data: dict,
+) -> list[InvoiceEvent]:
+    """One event per municipality listing its ``invoices`` (id,
+    municipality id) in ``data["invoices"]``, in the caller's transaction:
+    a streamed export's chunk, whose events would otherwise cost more
+    than the file (``InvoiceEvent``). Their content hashes are not
+    repeated: issued invoices are frozen, which the verifier checks."""
+    listed: dict[int, list[int]] = {}
+    for pk, municipality_id in invoices:
+        listed.setdefault(municipality_id, []).append(int(pk))
+    now = timezone.now()
+    actor_label = chain_actor_label(actor)
+    data = json.loads(canonical_json(data))  # as events_append
+    return events_write(
+        [
+            InvoiceEvent(
+                municipality_id=municipality_id,
+                kind=kind,
+                actor=actor,
+                actor_label=actor_label,
+                data={**data, "invoices": ids},
+                content_hash="",
+                created_at=now,
+            )
+            for municipality_id, ids in listed.items()
+        ]
+    )
+
+
 # What COPY's text format escapes inside a value.
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 

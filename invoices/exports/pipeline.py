@@ -133,28 +133,20 @@ def _in_order(invoices: Iterable[Invoice], ids: list[int]) -> list[Invoice]:
     return sorted(invoices, key=lambda invoice: position[_pk(invoice)])
 
 
-def _taken_rows(loaded: list[Invoice] | list[dict]) -> list[tuple[int, int, str]]:
-    """(id, municipality id, content hash) of the issued ones of the loaded
-    invoices (``invoices_record_taken``'s rule: not drafts)."""
-    rows = []
-    for invoice in loaded:
-        if isinstance(invoice, dict):
-            status, *row = (
-                invoice["status"],
-                invoice["pk"],
-                invoice["municipality_id"],
-                invoice["content_hash"],
-            )
-        else:
-            status, *row = (
-                invoice.status,
-                invoice.pk,
-                invoice.municipality_id,
-                invoice.content_hash,
-            )
-        if status != InvoiceStatus.DRAFT:
-            rows.append(tuple(row))
-    return rows
+def _taken_rows(loaded: list[Invoice] | list[dict]) -> list[tuple[int, int]]:
+    """(id, municipality id) of the issued ones of the loaded invoices
+    (``invoices_record_taken``'s rule: not drafts)."""
+    if loaded and isinstance(loaded[0], dict):
+        return [
+            (invoice["pk"], invoice["municipality_id"])
+            for invoice in loaded
+            if invoice["status"] != InvoiceStatus.DRAFT
+        ]
+    return [
+        (invoice.pk, invoice.municipality_id)
+        for invoice in loaded
+        if invoice.status != InvoiceStatus.DRAFT
+    ]
 
 
 def _chunks(ids: list[int]) -> list[list[int]]:
