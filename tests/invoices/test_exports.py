@@ -6,6 +6,7 @@ import csv
 import dataclasses
 import io
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.messages import get_messages
@@ -15,6 +16,7 @@ from django_scopes import scopes_disabled
 
 from invoices.exports import pipeline, search_csv, upload_format
 from invoices.models import EventKind, Invoice, InvoiceEvent
+from invoices.selectors import invoice_events
 from tests.factories import StaffMembershipFactory, make_invoice
 
 pytestmark = pytest.mark.django_db
@@ -139,13 +141,33 @@ def test_every_formula_start_is_escaped(connection, supplier_user, subject, cell
 
 
 def _events(kind=None):
+    """One record per exported invoice and event, in chain order: an
+    event of one invoice, or each invoice a streamed export's chunk lists
+    (``data["invoices"]``, the rest of ``data`` as the record's)."""
     with scopes_disabled():
         events = InvoiceEvent.objects.filter(
             kind__in=[EventKind.EXPORTED, EventKind.DOWNLOADED]
         )
         if kind:
             events = events.filter(kind=kind)
-        return list(events.select_related("invoice").order_by("pk"))
+        records = []
+        for event in events.select_related("invoice", "actor").order_by("pk"):
+            if event.invoice_id:
+                records.append(event)
+                continue
+            listed = event.data.pop("invoices")
+            by_pk = Invoice.objects.in_bulk(listed)
+            for pk in listed:
+                assert by_pk[pk].municipality_id == event.municipality_id
+                records.append(
+                    SimpleNamespace(
+                        **vars(event) | {"invoice": by_pk[pk], "actor": event.actor}
+                    )
+                )
+            # Each of them shows it in its history.
+            for pk in listed:
+                assert event in invoice_events(by_pk[pk])
+        return records
 
 
 @pytest.mark.parametrize(
