@@ -249,7 +249,7 @@ def events_append_rows(
     data: dict | None = None,
 ) -> None:
     """``events_append`` for invoices given as (id, municipality id,
-    content hash) rows, without model instances: an export's or an
+    content hash) rows, without model instances: a workflow move's or an
     upload's thousands of events, their hashes filled in from one canonical
     text per chain (``alike_digest``) and stored with one COPY."""
     if not _copied(len(invoices)):

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -86,15 +86,18 @@ def invoice_chain(invoice: Invoice) -> list[Invoice]:
 
 def _listing(invoice: Invoice) -> Q:
     """Events that list ``invoice`` in ``data["invoices"]`` (a streamed
-    export's chunks), served on PostgreSQL by ``invoice_event_listed_idx``;
-    SQLite has no JSON containment, so it looks through the lists."""
+    export's chunks), served on PostgreSQL by ``invoice_event_listed_idx``
+    (whose condition is the ``has_key``: no ``invoice_id IS NULL`` for the
+    planner to prefer, which would read every chunk's list); SQLite has no
+    JSON containment, so it looks through the lists."""
     if connection.vendor == "postgresql":
-        return Q(data__invoices__contains=[invoice.pk])
+        return Q(data__has_key="invoices", data__invoices__contains=[invoice.pk])
     listed = RawSQL(
         "EXISTS (SELECT 1 FROM json_each(data, '$.invoices') WHERE value = %s)",
         [invoice.pk],
+        output_field=BooleanField(),
     )
-    return Q(listed)
+    return Q(listed, invoice=None)
 
 
 def invoice_events(invoice: Invoice) -> QuerySet[InvoiceEvent]:
@@ -103,7 +106,7 @@ def invoice_events(invoice: Invoice) -> QuerySet[InvoiceEvent]:
     return (
         InvoiceEvent.objects.filter(
             Q(invoice=invoice)
-            | Q(_listing(invoice), invoice=None, municipality=invoice.municipality_id)
+            | Q(_listing(invoice), municipality=invoice.municipality_id)
         )
         .select_related("actor")
         .order_by("pk")

@@ -193,10 +193,12 @@ def invoices_export_stream(
 
     The invoices are read with one query, through a server-side cursor
     (what was read is what is written and recorded): a chunk of
-    ``EXPORT_CHUNK`` invoices at a time is fetched, written, recorded and
-    handed out. As with ``invoices_export``, a chunk that fails to render
-    is not recorded and none is served before it is recorded; a download
-    cut short records what was sent. The first chunk
+    ``EXPORT_CHUNK`` invoices at a time is fetched, written, recorded (one
+    chained event per municipality listing the chunk's issued invoices,
+    which each one's history shows) and handed out. As with
+    ``invoices_export``, a chunk that fails to render is not recorded and
+    none is served before it is recorded; a download cut short records
+    what was sent. The first chunk
     (``EXPORT_FIRST_CHUNK`` invoices, so that it is quick) is done here,
     the others as the content is read, after the view has returned: the
     caller reads it in the request's tenant scope."""

@@ -16,7 +16,7 @@ def listed_index_create(apps, schema_editor):
         return
     schema_editor.execute(
         f"CREATE INDEX IF NOT EXISTS {INDEX} ON invoices_invoiceevent "
-        "USING gin ((data -> 'invoices') jsonb_path_ops) WHERE invoice_id IS NULL"
+        "USING gin ((data -> 'invoices') jsonb_path_ops) WHERE data ? 'invoices'"
     )
 
 

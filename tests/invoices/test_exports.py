@@ -12,8 +12,10 @@ import pytest
 from django.contrib.messages import get_messages
 from django.db import connection as db_connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django_scopes import scopes_disabled
 
+from invoices.audit_verify import chain_verify
 from invoices.exports import pipeline, search_csv, upload_format
 from invoices.models import EventKind, Invoice, InvoiceEvent
 from invoices.selectors import invoice_events
@@ -394,3 +396,53 @@ def test_the_export_reads_the_database_the_same_number_of_times_for_more_invoice
             )
     assert queries() == few
     assert len(_events(EventKind.EXPORTED)) == 2 + 14
+
+
+# The history of a streamed export's invoices
+
+
+def test_each_exported_invoice_history_shows_the_export_in_the_same_queries(
+    client, tenant, supplier_user, invoices
+):
+    """A chunk's one event is on the page of each invoice it lists, for
+    the supplier and the city, and the page reads it with the same number
+    of queries however many exports list the invoice."""
+    client.force_login(supplier_user)
+    only_first = {"format": pipeline.CSV_CP932, "date_to": "2025-04-01"}
+    client.get(SUPPLIER_EXPORT, only_first).getvalue()
+    client.get(SUPPLIER_EXPORT, {"format": pipeline.CSV_UTF8}).getvalue()
+    first, second = invoices[0], invoices[1]
+
+    def history(url: str) -> tuple[str, int]:
+        with CaptureQueriesContext(db_connection) as captured:
+            page = client.get(url).content.decode()
+        return page.split('id="history-heading"')[1], len(captured)
+
+    twice, queries = history(reverse("supplier:invoice", args=[first.pk]))
+    once, same = history(reverse("supplier:invoice", args=[second.pk]))
+    assert (twice.count("CSV出力"), once.count("CSV出力")) == (2, 1)
+    assert supplier_user.email in once
+    assert queries == same
+    client.force_login(tenant.department_staff)
+    city, _ = history(
+        reverse("city:invoice", args=[second.municipality.slug, second.pk])
+    )
+    assert city.count("CSV出力") == 1
+
+
+def test_a_changed_list_of_exported_invoices_breaks_the_chain(
+    client, supplier_user, invoices
+):
+    client.force_login(supplier_user)
+    client.get(SUPPLIER_EXPORT, {"format": pipeline.CSV_UTF8}).getvalue()
+    assert chain_verify() is None
+    with scopes_disabled():
+        event = InvoiceEvent.objects.get(invoice=None)
+        assert len(event.data["invoices"]) == 2
+        # The second invoice taken off the list: hidden from its history.
+        InvoiceEvent.objects.filter(pk=event.pk).update(
+            data=event.data | {"invoices": event.data["invoices"][:1]}
+        )
+    problem = chain_verify()
+    assert problem.event_id == event.pk
+    assert "内容がハッシュと一致しません" in problem.message
