@@ -27,11 +27,21 @@ django.setup()
 from benchmarks.database import (
     database_migrate,
     database_seed,
+    database_seed_procurement,
+    procurement_seeded,
     row_counts,
     seed_seconds,
     seeded_size,
 )
 from benchmarks.report import figures_load_average, results_markdown, table_text
+
+
+def procurement_log(report, log) -> None:
+    log(
+        f"procurement: {report.orders:,} orders, {report.lines:,} lines, "
+        f"{report.deliveries:,} deliveries, {report.links:,} invoices linked, "
+        f"{report.budget_codes:,} budget codes in {report.seconds:.0f} s"
+    )
 
 
 def main() -> None:
@@ -44,6 +54,11 @@ def main() -> None:
     parser.add_argument("--no-load", action="store_true")
     parser.add_argument("--load-seconds", type=int, default=60)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument(
+        "--only",
+        default="",
+        help="measure only the pages whose name contains one of these (a,b)",
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--results", type=Path)
     parser.add_argument("--note", default="", help="a paragraph for --results")
@@ -57,6 +72,11 @@ def main() -> None:
             f"{report.events:,} events, {report.batches:,} batches, "
             f"{report.notices:,} payment notices in {report.seconds:.0f} s"
         )
+        if report.procurement:
+            procurement_log(report.procurement, log)
+    elif not procurement_seeded():
+        log(f"the benchmark database holds {args.size:,} invoices; adding procurement")
+        procurement_log(database_seed_procurement(log=log), log)
     else:
         log(f"the benchmark database already holds {args.size:,} invoices")
         # Code newer than the seeding may bring indexes: build them first.
@@ -76,7 +96,8 @@ def main() -> None:
 
         started = time.perf_counter()
         figures["pages"] = [
-            row.as_dict() for row in pages_measure(runs=args.runs, log=log)
+            row.as_dict()
+            for row in pages_measure(runs=args.runs, only=args.only, log=log)
         ]
         log(f"pages measured in {time.perf_counter() - started:.0f} s")
     if not args.no_load:

@@ -3,6 +3,9 @@ once per size, then reused.
 
 A marker table (``bench_seed``) records the size a finished seeding wrote;
 a database without it, or of another size, is dropped and seeded again.
+A second one (``bench_seed_procurement``) records the procurement seeding:
+a database seeded before procurement was gets it added
+(``database_seed_procurement``), its invoices kept.
 The bulk load skips what a bulk load may skip on a throwaway database:
 foreign-key triggers (``session_replication_role = replica``: the rows
 are consistent by construction, and the tests check the seeder on a real
@@ -20,8 +23,18 @@ from django.core.management import call_command
 from django.db import connection
 
 from benchmarks.seed import SeedReport, seed
+from benchmarks.seed.procurement import ProcurementReport, seed_procurement
 
 MARKER = "bench_seed"
+PROCUREMENT_MARKER = "bench_seed_procurement"
+PROCUREMENT_TABLES = (
+    "procurement_order",
+    "procurement_orderline",
+    "procurement_orderevent",
+    "procurement_delivery",
+    "procurement_deliveryline",
+    "procurement_invoiceorder",
+)
 LOADED_TABLES = (
     "invoices_invoice",
     "invoices_invoiceline",
@@ -31,6 +44,7 @@ LOADED_TABLES = (
     "municipality_paymentbatchitem",
     "municipality_paymentnotice",
     "municipality_paymentnotice_invoices",
+    *PROCUREMENT_TABLES,
 )
 
 
@@ -76,16 +90,16 @@ def database_recreate() -> None:
         admin.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(quoted))
 
 
-def _indexes_drop(cursor) -> list[str]:
-    """Drop the loaded tables' indexes but their primary keys (unique
-    constraints too); the statements that build them again."""
+def _indexes_drop(cursor, tables=LOADED_TABLES) -> list[str]:
+    """Drop ``tables``' indexes but their primary keys (unique constraints
+    too); the statements that build them again."""
     cursor.execute(
         """
         SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
         FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
         WHERE t.relname = ANY(%s) AND c.contype = 'u'
         """,
-        [list(LOADED_TABLES)],
+        [list(tables)],
     )
     constraints = cursor.fetchall()
     for table, name, _ in constraints:
@@ -96,7 +110,7 @@ def _indexes_drop(cursor) -> list[str]:
         FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
         WHERE t.relname = ANY(%s) AND NOT i.indisprimary
         """,
-        [list(LOADED_TABLES)],
+        [list(tables)],
     )
     indexes = cursor.fetchall()
     for name, _ in indexes:
@@ -138,8 +152,55 @@ def database_seed(*, size: int, log=print) -> SeedReport:
             f"INSERT INTO {MARKER} (size, seconds) VALUES (%s, %s)",  # noqa: S608
             [size, seconds],
         )
+        if report.procurement is not None:
+            _procurement_mark(cursor, report.procurement)
     log(f"vacuumed in {time.perf_counter() - vacuumed:.0f} s")
     report.seconds = seconds
+    return report
+
+
+def _procurement_mark(cursor, report: ProcurementReport) -> None:
+    cursor.execute(
+        f"CREATE TABLE {PROCUREMENT_MARKER} (orders integer NOT NULL, "
+        "seeded_at timestamptz NOT NULL DEFAULT now(), seconds real NOT NULL)"
+    )
+    cursor.execute(
+        f"INSERT INTO {PROCUREMENT_MARKER} (orders, seconds) VALUES (%s, %s)",  # noqa: S608
+        [report.orders, report.seconds],
+    )
+
+
+def procurement_seeded() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [PROCUREMENT_MARKER])
+        return cursor.fetchone()[0] is not None
+
+
+def database_seed_procurement(*, log=print) -> ProcurementReport:
+    """Add procurement to a benchmark database seeded without it, as the
+    full seeding writes it (its invoices untouched)."""
+    started = time.perf_counter()
+    database_migrate(log=log)
+    with connection.cursor() as cursor:
+        # Leftovers of an interrupted run (no marker: nothing was kept).
+        cursor.execute(
+            "TRUNCATE " + ", ".join(PROCUREMENT_TABLES) + " RESTART IDENTITY"
+        )
+        cursor.execute("DELETE FROM procurement_budgetcode")
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute("SET synchronous_commit = off")
+        indexes = _indexes_drop(cursor, PROCUREMENT_TABLES)
+    report = seed_procurement(log=log)
+    log(f"procurement written in {report.seconds:.0f} s; building its indexes")
+    with connection.cursor() as cursor:
+        cursor.execute("SET maintenance_work_mem = '512MB'")
+        for statement in indexes:
+            cursor.execute(statement)
+        cursor.execute("SET session_replication_role = DEFAULT")
+        for table in (*PROCUREMENT_TABLES, "procurement_budgetcode"):
+            cursor.execute(f"VACUUM ANALYZE {table}")
+        report.seconds = time.perf_counter() - started
+        _procurement_mark(cursor, report)
     return report
 
 
@@ -167,6 +228,8 @@ def row_counts() -> dict[str, int]:
         "audit events": "invoices_invoiceevent",
         "payment batches": "municipality_paymentbatch",
         "payment notices": "municipality_paymentnotice",
+        "orders": "procurement_order",
+        "deliveries": "procurement_delivery",
         "suppliers": "partners_supplier",
         "departments": "municipality_department",
         "municipalities": "municipality_municipality",

@@ -362,7 +362,7 @@ def pages_for(s: Subjects) -> list[Page]:
                 f"/supplier/payment-notices/{s.notice.pk}/",
             )
         )
-    return pages
+    return pages + procurement_pages(s) + api_pages(s)
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -371,8 +371,11 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 def _main_sql(queries: list[dict]) -> str:
-    """The slowest query of a request (Django records each one's time)."""
-    return max(queries, key=lambda q: float(q["time"]))["sql"]
+    """The slowest read of a request (Django records each one's time): a
+    write (the API's call log, a key's last use) is not the page's SQL,
+    and is not run again."""
+    reads = [q for q in queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    return max(reads, key=lambda q: float(q["time"]))["sql"] if reads else ""
 
 
 def _floor(sql: str, runs: int) -> float:
@@ -392,7 +395,7 @@ def page_measure(client: Client, page: Page, runs: int) -> PageResult:
         status = client.get(page.url).status_code
     # Read now: the next request clears Django's query log.
     queries = context.captured_queries
-    main_sql = _main_sql(queries) if queries else ""
+    main_sql = _main_sql(queries)
     times = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -411,7 +414,10 @@ def page_measure(client: Client, page: Page, runs: int) -> PageResult:
     )
 
 
-def pages_measure(*, runs: int = 20, log=print) -> list[PageResult]:
+def pages_measure(*, runs: int = 20, only: str = "", log=print) -> list[PageResult]:
+    """Every page, or those whose name contains one of the comma-separated
+    parts of ``only``."""
+    wanted = [part.strip() for part in only.split(",") if part.strip()]
     subjects = subjects_find()
     clients = {}
     for role, user in subjects.users.items():
@@ -419,10 +425,161 @@ def pages_measure(*, runs: int = 20, log=print) -> list[PageResult]:
         clients[role].force_login(user)
     results = []
     for page in pages_for(subjects):
-        result = page_measure(clients[page.role], page, runs)
+        if wanted and not any(part in page.name for part in wanted):
+            continue
+        client = api_client(subjects) if page.role == API else clients[page.role]
+        result = page_measure(client, page, runs)
         log(
             f"  {result.name}: {result.median_ms:,.0f} ms "
             f"({result.queries} queries, floor {result.floor_ms:,.0f} ms)"
         )
         results.append(result)
     return results
+
+
+# Procurement and the API (kept apart from the invoice pages above).
+API = "api"  # a role: the supplier's system, with an API key of its own
+
+
+def _procurement_middles(s: Subjects) -> dict:
+    """?after= of a page in the middle of the procurement lists."""
+    from procurement.models import Order, OrderStatus
+    from procurement.views.city_orders import CITY_ORDER_LIST_ORDER
+    from procurement.views.supplier_orders import SUPPLIER_ORDER_LIST_ORDER
+
+    with scopes_disabled():
+        orders = Order.objects.filter(municipality__slug=s.slug)
+        supplier = Order.objects.filter(supplier=s.supplier).exclude(
+            status=OrderStatus.DRAFT
+        )
+        return {
+            "department": _middle(
+                orders.filter(department=s.department), [CITY_ORDER_LIST_ORDER]
+            ),
+            "city": _middle(orders, [CITY_ORDER_LIST_ORDER]),
+            "supplier": _middle(
+                supplier.select_related("municipality"), [SUPPLIER_ORDER_LIST_ORDER]
+            ),
+        }
+
+
+def procurement_pages(s: Subjects) -> list[Page]:
+    from municipality.models import BudgetCode
+    from procurement.models import OrderStatus
+
+    city = f"/m/{s.slug}/procurement"
+    middle = _procurement_middles(s)
+    with scopes_disabled():
+        codes = BudgetCode.objects.filter(municipality__slug=s.slug)
+        code_pages = max(1, math.ceil(codes.count() / 100))  # 100 a page
+        latest_year = (
+            codes.order_by("-fiscal_year").values_list("fiscal_year", flat=True).first()
+        )
+    pages = [
+        Page("procurement: orders (department)", "department", f"{city}/orders/"),
+        Page(
+            "procurement: orders, a page in the middle (department)",
+            "department",
+            f"{city}/orders/?{middle['department']}",
+        ),
+        Page(
+            "procurement: orders awaiting 請書 (department)",
+            "department",
+            f"{city}/orders/?status={OrderStatus.ORDERED}",
+        ),
+        Page("procurement: orders (treasury)", "treasury", f"{city}/orders/"),
+        Page(
+            "procurement: orders, a page in the middle (treasury)",
+            "treasury",
+            f"{city}/orders/?{middle['city']}",
+        ),
+        *[
+            Page(
+                f"procurement: orders, status {status} (treasury)",
+                "treasury",
+                f"{city}/orders/?status={status}",
+            )
+            for status in OrderStatus.values
+        ],
+        Page(
+            "procurement: orders, a page in the middle, confirmed (city admin)",
+            "city_admin",
+            f"{city}/orders/?status={OrderStatus.CONFIRMED}&{middle['city']}",
+        ),
+        Page(
+            "procurement: inspections (department)",
+            "department",
+            f"{city}/inspections/",
+        ),
+        Page("procurement: inspections (treasury)", "treasury", f"{city}/inspections/"),
+        Page("procurement: budget codes", "department", f"{city}/budget-codes/"),
+        Page(
+            f"procurement: budget codes, page {code_pages // 2 or 1}",
+            "city_admin",
+            f"{city}/budget-codes/?page={code_pages // 2 or 1}",
+        ),
+        Page(
+            "procurement: budget codes, one fiscal year",
+            "city_admin",
+            f"{city}/budget-codes/?fiscal_year={latest_year}",
+        ),
+        Page("supplier: orders", "supplier", "/supplier/orders/"),
+        Page(
+            "supplier: orders, a page in the middle",
+            "supplier",
+            f"/supplier/orders/?{middle['supplier']}",
+        ),
+    ]
+    return pages
+
+
+def api_pages(s: Subjects) -> list[Page]:
+    """The API's lists, as the supplier's system reads them."""
+    with scopes_disabled():
+        ids = Invoice.objects.filter(supplier=s.supplier).order_by("pk")
+        deep = ids.values_list("pk", flat=True)[s.supplier_invoices // 2]
+        notices = PaymentNotice.objects.filter(supplier=s.supplier).order_by("pk")
+        count = notices.count()
+        notice = notices.values_list("pk", flat=True)[count // 2] if count else 0
+    api = "/api/v1"
+    return [
+        Page("API: invoices", API, f"{api}/invoices"),
+        Page("API: invoices, paid", API, f"{api}/invoices?status=paid"),
+        Page("API: invoices, returned", API, f"{api}/invoices?status=returned"),
+        Page(
+            "API: invoices, one municipality",
+            API,
+            f"{api}/invoices?municipality={s.slug}",
+        ),
+        Page("API: invoices, a deep page", API, f"{api}/invoices?before={deep}"),
+        Page(
+            "API: invoices, opened, a deep page",
+            API,
+            f"{api}/invoices?status=opened&before={deep}",
+        ),
+        Page("API: payment notices", API, f"{api}/payment-notices"),
+        Page(
+            "API: payment notices, a deep page",
+            API,
+            f"{api}/payment-notices?before={notice}",
+        ),
+    ]
+
+
+def api_client(s: Subjects) -> Client:
+    """A client sending a new read key of the supplier, made through the
+    service (one per page: a key's calls a minute are limited)."""
+    from datetime import UTC, datetime
+
+    from api.models import ApiScope
+    from api.services.keys import api_key_create
+
+    owner = s.users["supplier"]
+    _, text = api_key_create(
+        supplier=s.supplier,
+        actor=owner,
+        name="benchmark",
+        scope=ApiScope.READ,
+        expires_at=datetime.now(UTC) + timedelta(days=1),
+    )
+    return Client(headers={"Authorization": f"Bearer {text}"})

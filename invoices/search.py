@@ -15,8 +15,9 @@ from django.contrib.postgres.fields import DateRangeField
 from django.contrib.postgres.lookups import Overlap
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import DateRange
-from django.db.models import Func, Q, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Func, IntegerField, Q, QuerySet, Value
+from django.db.models.functions import Cast, Coalesce
+from django.db.models.lookups import Exact
 from django.utils.translation import gettext, gettext_lazy as _
 
 from invoices.fields import AmountField, JapaneseDateField, nfkc
@@ -138,6 +139,17 @@ def period_overlaps(start: date | None, end: date | None) -> Q:
     return q
 
 
+def city_period_scope(municipality_id: int) -> Q:
+    """The municipality again, as the GiST index ``invoice_city_period``
+    holds it (an integer: btree_gist compares like types only), so that
+    a city-wide search by 取引日 finds and counts one city's invoices of
+    the range in that index instead of ANDing the range's invoices of
+    every city with all of the city's. PostgreSQL only."""
+    if connection.vendor != "postgresql":
+        return Q()
+    return Q(Exact(Cast("municipality_id", IntegerField()), municipality_id))
+
+
 def _live_or_issued(pairs: list[tuple[str, str, str]]) -> Q:
     """Match the current name or the one frozen at issue: a renamed party
     must stay findable under the name printed on its invoices."""
@@ -175,34 +187,37 @@ class CityInvoiceSearchForm(InvoiceSearchForm):
     )
 
     def counterparty_filter(self, text: str) -> Q:
-        """The invoices of every supplier whose current name, or a name its
-        invoices were issued under (``CounterpartyName``), matches. The
-        supplier tables are small: their matching ids are read first (one
-        query), so that the planner knows how many there are and reads the
-        invoices through the supplier index for a few of them, in the
-        list's order for many, never by scanning each snapshot."""
-        names = _names_matching(
-            [
-                ("legal_name", "name", text),
-                ("name_kana", "name_kana", jaconv.hira2kata(text)),
-                (
-                    "registration_number",
-                    "registration_number",
-                    normalize_identifier(text),
-                ),
-            ]
-        )
-        live = (
-            Supplier.objects.filter(names["live"])
-            .order_by()
-            .values_list("pk", flat=True)
-        )
-        issued = (
-            CounterpartyName.objects.filter(names["issued"])
-            .order_by()
-            .values_list("supplier_id", flat=True)
-        )
-        return Q(supplier_id__in=sorted(set(live.union(issued))))
+        return supplier_name_filter(text)
+
+
+def supplier_name_filter(text: str) -> Q:
+    """The invoices of every supplier whose current name, or a name its
+    invoices were issued under (``CounterpartyName``), matches ``text`` by
+    名称, カナ (hiragana typed is matched as katakana) or 登録番号. The
+    supplier tables are small: their matching ids are read first (one
+    query), so that the planner knows how many there are and reads the
+    invoices through the supplier index for a few of them, in the list's
+    order for many, never by scanning each snapshot."""
+    names = _names_matching(
+        [
+            ("legal_name", "name", text),
+            ("name_kana", "name_kana", jaconv.hira2kata(text)),
+            (
+                "registration_number",
+                "registration_number",
+                normalize_identifier(text),
+            ),
+        ]
+    )
+    live = (
+        Supplier.objects.filter(names["live"]).order_by().values_list("pk", flat=True)
+    )
+    issued = (
+        CounterpartyName.objects.filter(names["issued"])
+        .order_by()
+        .values_list("supplier_id", flat=True)
+    )
+    return Q(supplier_id__in=sorted(set(live.union(issued))))
 
 
 def _names_matching(pairs: list[tuple[str, str, str]]) -> dict[str, Q]:

@@ -6,7 +6,7 @@ own orders (not drafts) in every municipality. Anything else is 404."""
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Max, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from invoices.accounting import AccountingDefaults
@@ -58,7 +58,7 @@ def order_get_for_supplier(*, supplier: Supplier, pk: int) -> Order:
 def delivery_list_for_access(*, access: CityAccess) -> QuerySet[Delivery]:
     deliveries = Delivery.objects.filter(municipality=access.municipality)
     if not access.sees_all_departments:
-        deliveries = deliveries.filter(order__department_id__in=access.department_ids)
+        deliveries = deliveries.filter(department_id__in=access.department_ids)
     return deliveries.select_related("order", "order__department", "supplier")
 
 
@@ -77,11 +77,14 @@ def delivery_get_for_supplier(*, supplier: Supplier, pk: int) -> Delivery:
 
 
 def inspection_counts(*, deliveries: QuerySet[Delivery]) -> dict:
-    """Awaiting inspection, and inspections made after the deadline."""
-    return deliveries.aggregate(
-        pending=Count("pk", filter=Q(status=DeliveryStatus.PENDING)),
-        late=Count("pk", filter=Q(late_days__gt=0)),
-    )
+    """Awaiting inspection, and inspections made after the deadline: two
+    counts, each read from its own index (one count with both filters
+    would read every delivery of the city)."""
+    rows = deliveries.select_related(None).order_by()
+    return {
+        "pending": rows.filter(status=DeliveryStatus.PENDING).count(),
+        "late": rows.filter(late_days__gt=0).count(),
+    }
 
 
 @dataclass(frozen=True)

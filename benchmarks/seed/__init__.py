@@ -31,6 +31,7 @@ from django.db import transaction
 from django_scopes import scopes_disabled
 
 from benchmarks.seed.history import InvoiceSeeder
+from benchmarks.seed.procurement import ProcurementReport, seed_procurement
 from benchmarks.seed.world import (
     FORMS,
     GENERIC_DEPARTMENTS,
@@ -51,13 +52,20 @@ class SeedReport:
     batches: int
     notices: int
     seconds: float
+    procurement: ProcurementReport | None = None
 
 
 def seed(
-    *, size: int, suppliers: int = SUPPLIERS, seed: int = 14, log: Callable = print
+    *,
+    size: int,
+    suppliers: int = SUPPLIERS,
+    seed: int = 14,
+    procurement: bool = True,
+    log: Callable = print,
 ) -> SeedReport:
     """Write the data set into the current database (which must have no
-    benchmark data yet). ``suppliers`` is capped by the names there are."""
+    benchmark data yet), procurement included unless ``procurement`` is
+    false. ``suppliers`` is capped by the names there are."""
     started = time.perf_counter()
     rng = random.Random(seed)  # noqa: S311 (data, not secrets)
     # Past events only: the newest a minute ago.
@@ -100,6 +108,7 @@ def seed(
             ignore_conflicts=True,
         )
     tables = seeder.tables
+    procured = seed_procurement(log=log) if procurement else None
     return SeedReport(
         invoices=tables[Invoice].written,
         lines=tables[InvoiceLine].written,
@@ -107,4 +116,5 @@ def seed(
         batches=tables[PaymentBatch].written,
         notices=tables[PaymentNotice].written,
         seconds=time.perf_counter() - started,
+        procurement=procured,
     )

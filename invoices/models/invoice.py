@@ -106,6 +106,9 @@ def list_indexes() -> list[models.Index]:
             fields=["supplier", "transaction_date", "id"],
             name="invoice_supplier_search_date",
         ),
+        # The API's list (newest id first, ``?before=`` an id): a page is the
+        # next rows of this index, not a sort of the supplier's invoices.
+        models.Index(fields=["supplier", "id"], name="invoice_supplier_api"),
         models.Index(
             fields=["municipality", "payment_deadline", "id"],
             condition=Q(status=InvoiceStatus.APPROVED),

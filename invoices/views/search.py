@@ -22,6 +22,7 @@ from invoices.search import (
     SEARCH_ORDER,
     CityInvoiceSearchForm,
     SupplierInvoiceSearchForm,
+    city_period_scope,
 )
 from invoices.selectors import (
     invoice_list_for_access,
@@ -62,6 +63,12 @@ class CitySearchMixin(CityRoleRequiredMixin):
     def visible_invoices(self) -> QuerySet[Invoice]:
         return invoice_list_for_access(access=self.request.city)
 
+    def index_hints(self, invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
+        data = self.form.cleaned_data
+        if data["date_from"] or data["date_to"]:
+            return invoices.filter(city_period_scope(self.request.city.municipality.pk))
+        return invoices
+
     def search_url(self) -> str:
         return reverse(
             "city:invoice_search",
@@ -90,7 +97,7 @@ class InvoiceSearchView(KeysetListMixin, ListView):
         # The list shows the parties' names as printed, not the whole
         # frozen content.
         return (
-            self.form.filter(self.visible_invoices())
+            self.form.filter(self.index_hints(self.visible_invoices()))
             .order_by()
             .defer("snapshot")
             .annotate(
@@ -102,6 +109,9 @@ class InvoiceSearchView(KeysetListMixin, ListView):
 
     def keyset_parts(self):
         return [SEARCH_ORDER]
+
+    def index_hints(self, invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
+        return invoices
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(

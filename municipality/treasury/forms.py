@@ -7,10 +7,14 @@ import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
 from django.template.defaultfilters import filesizeformat
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, gettext_lazy as _
 
-from invoices.fields import JapaneseDateField
+from invoices.fields import JapaneseDateField, nfkc
+from invoices.search import supplier_name_filter
 from municipality.models import PaymentBatch, TreasurySettings
 from partners.banking import (
     account_number_normalize,
@@ -110,6 +114,29 @@ class TreasurySettingsForm(forms.ModelForm):
         return account_number_normalize(self.cleaned_data["account_number"])
 
 
+class PlainSelect(forms.Select):
+    """A ``Select`` that writes its options in Python: Django renders a
+    template per option, which made a list of a city's departments several
+    milliseconds of every payables page. Same HTML; no option groups."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        selected = {str(v) for v in self.format_value(value)}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (key, mark_safe(" selected") if str(key) in selected else "", label)
+                for key, label in self.choices
+            ),
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            name,
+            flatatt(self.build_attrs(self.attrs, attrs)),
+            options,
+        )
+
+
 # The budget-code filter's choice for invoices that name none.
 NO_BUDGET_CODE = "none"
 
@@ -118,10 +145,16 @@ class PayablesFilterForm(forms.Form):
     """The payables list's GET parameters."""
 
     department = forms.TypedChoiceField(
-        label=_("部署"), required=False, coerce=int, empty_value=None
+        label=_("部署"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=PlainSelect,
     )
-    supplier = forms.TypedChoiceField(
-        label=_("取引先"), required=False, coerce=int, empty_value=None
+    # Text, not a list of every supplier: a city pays thousands, and the
+    # list was most of the page's work (and of little use on a phone).
+    counterparty = forms.CharField(
+        label=_("取引先（名称・カナ・登録番号）"), required=False, max_length=100
     )
     deadline_from = JapaneseDateField(label=_("支払期限（から）"), required=False)
     deadline_to = JapaneseDateField(label=_("支払期限（まで）"), required=False)
@@ -130,6 +163,7 @@ class PayablesFilterForm(forms.Form):
         required=False,
         coerce=int,
         empty_value=None,
+        widget=PlainSelect,
         error_messages={
             "invalid_choice": _(
                 "その会計年度の承認済の請求書はありません。一覧から選んでください。"
@@ -139,6 +173,7 @@ class PayablesFilterForm(forms.Form):
     budget_code = forms.ChoiceField(
         label=_("予算科目"),
         required=False,
+        widget=PlainSelect,
         error_messages={
             "invalid_choice": _(
                 "選んだ予算科目が見つかりません。一覧から選び直してください。"
@@ -146,9 +181,7 @@ class PayablesFilterForm(forms.Form):
         },
     )
 
-    def __init__(
-        self, *args, departments, suppliers, fiscal_years, budget_codes, **kwargs
-    ):
+    def __init__(self, *args, departments, fiscal_years, budget_codes, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["fiscal_year"].choices = [
             ("", gettext("すべての年度")),
@@ -169,10 +202,6 @@ class PayablesFilterForm(forms.Form):
             ("", gettext("すべての部署")),
             *[(d.pk, f"{d.code} {d.name}") for d in departments],
         ]
-        self.fields["supplier"].choices = [
-            ("", gettext("すべての取引先")),
-            *[(s.pk, s.legal_name) for s in suppliers],
-        ]
 
     def clean(self):
         data = super().clean()
@@ -190,8 +219,8 @@ class PayablesFilterForm(forms.Form):
         data = self.cleaned_data
         if data["department"]:
             invoices = invoices.filter(department_id=data["department"])
-        if data["supplier"]:
-            invoices = invoices.filter(supplier_id=data["supplier"])
+        if counterparty := nfkc(data["counterparty"]):
+            invoices = invoices.filter(supplier_name_filter(counterparty))
         if data["deadline_from"]:
             invoices = invoices.filter(payment_deadline__gte=data["deadline_from"])
         if data["deadline_to"]:
@@ -233,6 +262,7 @@ class AddToBatchForm(forms.Form):
         label=_("追加先の支払バッチ"),
         queryset=PaymentBatch.objects.none(),
         empty_label=None,
+        widget=PlainSelect,
         error_messages={
             "required": _("追加先の支払バッチを選んでください。"),
             "invalid_choice": _(

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
-from municipality.models import Municipality
+from municipality.models import Department, Municipality
 from partners.models import Supplier
 from procurement.models.orders import Order, OrderLine
 
@@ -37,6 +37,15 @@ class Delivery(models.Model):
         verbose_name=_("発注"),
         on_delete=models.PROTECT,
         related_name="deliveries",
+    )
+    # The order's (which no longer changes once sent), kept here so that
+    # a department's deliveries are read from indexes of their own.
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("発注部署"),
+        on_delete=models.PROTECT,
+        related_name="deliveries",
+        editable=False,
     )
     supplier = models.ForeignKey(
         Supplier,
@@ -118,7 +127,23 @@ class Delivery(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["municipality", "status", "inspection_deadline"])
+            models.Index(fields=["municipality", "status", "inspection_deadline"]),
+            # The inspections page's latest inspections and its count of
+            # late ones, the city's and a department's, without reading
+            # every delivery of the city.
+            *[
+                models.Index(
+                    fields=[scope, "inspected_on", "id"],
+                    condition=~Q(status=DeliveryStatus.PENDING),
+                    name=f"delivery_{short}_inspected",
+                )
+                for scope, short in (("municipality", "city"), ("department", "dept"))
+            ],
+            models.Index(
+                fields=["municipality", "department"],
+                condition=Q(late_days__gt=0),
+                name="delivery_late",
+            ),
         ]
 
     def __str__(self):

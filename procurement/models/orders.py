@@ -11,6 +11,24 @@ from municipality.models import BudgetCode, Department, Municipality
 from partners.models import Connection, Supplier
 
 
+def list_indexes() -> list[models.Index]:
+    """The order list's (newest first, ``procurement.views.city_orders``):
+    the city's, with or without the status filter, and a department's, so
+    that any page is read in order from where the previous one ended."""
+    return [
+        models.Index(
+            fields=["municipality", "order_date", "id"], name="order_city_list"
+        ),
+        models.Index(
+            fields=["municipality", "status", "order_date", "id"],
+            name="order_city_status_list",
+        ),
+        models.Index(
+            fields=["department", "order_date", "id"], name="order_department_list"
+        ),
+    ]
+
+
 class OrderKind(models.TextChoices):
     ONE_OFF = "one_off", _("単発の発注")
     UNIT_PRICE = "unit_price", _("単価契約")
@@ -175,6 +193,7 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["municipality", "department", "status"]),
             models.Index(fields=["supplier", "status"]),
+            *list_indexes(),
         ]
 
     def __str__(self):

@@ -165,6 +165,7 @@ def delivery_record(
     _check_quantities(order, lines)
     delivery = Delivery(
         municipality_id=order.municipality_id,
+        department_id=order.department_id,
         order=order,
         supplier=supplier,
         number=number.strip(),

@@ -15,6 +15,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
+from invoices.paging import KeysetListMixin, Part
 from invoices.views.confirm import Confirmation
 from municipality.fiscal import fiscal_year_of
 from municipality.models import BudgetCode, StaffRole
@@ -58,18 +59,36 @@ def _order_url(order) -> str:
     )
 
 
-class OrderListView(CityRoleRequiredMixin, ListView):
+# Newest first; (municipality or department, order_date, id) indexes serve
+# every page, with or without the status filter.
+CITY_ORDER_LIST_ORDER = Part(keys=("-order_date", "-pk"))
+
+
+class OrderListView(CityRoleRequiredMixin, KeysetListMixin, ListView):
+    """The orders, newest first (keyset pages: a city's tens of thousands
+    are read from where the previous page ended, never counted in full)."""
+
     required_roles = STAFF
     template_name = "procurement/city_order_list.html"
     context_object_name = "orders"
     paginate_by = 50
 
     def get_queryset(self):
-        orders = order_list_for_access(access=self.request.city)
+        # The list shows neither the budget code nor the notes.
+        orders = (
+            order_list_for_access(access=self.request.city)
+            .select_related(None)
+            .select_related("department", "supplier")
+            .defer("notes")
+            .order_by()
+        )
         status = self.request.GET.get("status", "")
         if status in OrderStatus.values:
             orders = orders.filter(status=status)
-        return orders.order_by("-order_date", "-pk")
+        return orders
+
+    def keyset_parts(self):
+        return [CITY_ORDER_LIST_ORDER]
 
     def get_context_data(self, **kwargs):
         city = self.request.city

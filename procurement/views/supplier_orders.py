@@ -10,6 +10,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
+from invoices.paging import KeysetListMixin, Part
 from invoices.views.confirm import Confirmation
 from procurement.forms import MessageForm
 from procurement.models import OrderStatus
@@ -29,18 +30,32 @@ def _order(request, pk):
     return order_get_for_supplier(supplier=request.supplier_access.supplier, pk=pk)
 
 
-class SupplierOrderListView(ListView):
-    """The supplier's orders, by municipality, the ones awaiting its 請書
-    first."""
+# By municipality (its code), then newest first. A supplier's orders are
+# a few thousand at most: their ids are sorted, then one page read.
+SUPPLIER_ORDER_LIST_ORDER = Part(
+    keys=("municipality__local_government_code", "-order_date", "-pk")
+)
+
+
+class SupplierOrderListView(KeysetListMixin, ListView):
+    """The supplier's orders, by municipality, newest first (keyset
+    pages)."""
 
     template_name = "procurement/supplier_order_list.html"
     context_object_name = "orders"
     paginate_by = 50
 
     def get_queryset(self):
-        return order_list_for_supplier(
-            supplier=self.request.supplier_access.supplier
-        ).order_by("municipality__local_government_code", "-order_date", "-pk")
+        return (
+            order_list_for_supplier(supplier=self.request.supplier_access.supplier)
+            .select_related(None)
+            .select_related("municipality", "department")
+            .defer("notes")
+            .order_by()
+        )
+
+    def keyset_parts(self):
+        return [SUPPLIER_ORDER_LIST_ORDER]
 
 
 class SupplierOrderDetailView(TemplateView):

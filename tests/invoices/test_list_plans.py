@@ -174,3 +174,23 @@ def test_payables_use_their_index(client, tenant, invoices):
         client, reverse("city:payables", args=[tenant.municipality.slug]), {}
     )
     _no_seq_scan(plans)
+
+
+def test_payables_by_counterparty_use_indexes(client, tenant, invoices):
+    with scopes_disabled():
+        Invoice.objects.filter(pk=invoices[0].pk).update(status=InvoiceStatus.APPROVED)
+    client.force_login(tenant.treasury)
+    url = reverse("city:payables", args=[tenant.municipality.slug])
+    _no_seq_scan(_plans(client, url, {"counterparty": "テスト"}))
+
+
+def test_the_city_wide_search_by_date_counts_through_the_city_period_index(
+    client, tenant, invoices
+):
+    client.force_login(tenant.treasury)
+    url = reverse(SEARCH, args=[tenant.municipality.slug])
+    day = invoices[0].transaction_date.isoformat()
+    plans = _plans(client, url, {"date_from": day, "date_to": day})
+    counts = [plan for sql, plan in plans if "COUNT(" in sql.upper()]
+    assert counts
+    assert all("invoice_city_period" in plan for plan in counts), counts

@@ -2,6 +2,7 @@
 queries), batch pages and their actions and files, the settings form, the
 admin, and suppliers' payment notices."""
 
+import jaconv
 import pytest
 from django.contrib.admin.sites import AdminSite
 from django.contrib.admin.utils import flatten_fieldsets
@@ -155,7 +156,14 @@ def test_payables_lists_approved_invoices_overdue_first_with_filters(
         return {invoice.pk for invoice, *_ in page.context["rows"]}
 
     assert listed(f"department={tenant.other_department.pk}") == {late.pk}
-    assert listed(f"supplier={connection.supplier.pk}") == {late.pk}
+    supplier = connection.supplier
+    # 取引先 by part of its name, its kana (typed in hiragana) or its
+    # registration number, as in the inbox.
+    assert listed(f"counterparty={supplier.legal_name}") == {late.pk}
+    kana = jaconv.kata2hira(supplier.name_kana[-3:])
+    assert late.pk in listed(f"counterparty={kana}")
+    assert listed(f"counterparty={supplier.registration_number}") == {late.pk}
+    assert listed("counterparty=存在しない取引先") == set()
     assert listed("deadline_to=2020-12-31") == {late.pk}
     assert listed("deadline_from=2021-01-01") == {i.pk for i in world["invoices"]}
     page = client.get(

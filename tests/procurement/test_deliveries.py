@@ -13,6 +13,7 @@ from django_scopes import scopes_disabled
 
 from invoices.models import InvoiceStatus
 from invoices.services.issue import invoice_issue
+from municipality.models import StaffRole
 from procurement.models import (
     Delivery,
     DeliveryStatus,
@@ -29,6 +30,7 @@ from procurement.services.deliveries import (
 )
 from procurement.services.invoicing import invoice_draft_from_deliveries
 from procurement.workflow import DELIVERY_TRANSITIONS
+from tests.factories import StaffMembershipFactory
 from tests.procurement.conftest import make_order, order_day
 
 
@@ -179,6 +181,29 @@ def test_a_late_inspection_is_counted(
     client.force_login(tenant.treasury)
     page = client.get(_city(tenant, "inspections")).content.decode()
     assert 'data-testid="late-count">1<' in page
+
+
+def test_a_delivery_is_listed_for_its_orders_department_only(
+    client, tenant, confirmed_order, supplier_user
+):
+    """The inspections page reads a department's deliveries by the
+    department stored on them (the order's)."""
+    with scopes_disabled():
+        delivery = _record(confirmed_order, supplier_user, "D-001", ["1"])
+        assert delivery.department_id == confirmed_order.department_id
+        other = StaffMembershipFactory(
+            municipality=tenant.municipality,
+            role=StaffRole.DEPARTMENT,
+            departments=[tenant.other_department],
+        )
+    client.force_login(tenant.department_staff)
+    page = client.get(_city(tenant, "inspections")).content.decode()
+    assert "D-001" in page
+    assert 'data-testid="pending-count">1<' in page
+    client.force_login(other.user)
+    page = client.get(_city(tenant, "inspections")).content.decode()
+    assert "D-001" not in page
+    assert 'data-testid="pending-count">0<' in page
 
 
 def test_a_rejection_needs_a_reason_and_frees_the_quantity(

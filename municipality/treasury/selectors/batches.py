@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from django.db.models import (
     Case,
     Count,
+    DecimalField,
     OuterRef,
     Prefetch,
     QuerySet,
     Subquery,
     Sum,
+    Value,
     When,
 )
 from django.db.models.functions import Coalesce
@@ -25,7 +27,11 @@ from municipality.models import (
     PaymentNotice,
     TreasurySettings,
 )
-from municipality.treasury.selectors.payees import account_key, payees_of
+from municipality.treasury.selectors.payees import (
+    account_key,
+    payees_of,
+    with_named_account,
+)
 from municipality.treasury.zengin import transfer_fee
 from partners.models import Supplier
 
@@ -230,4 +236,75 @@ def transfer_totals(transfers) -> tuple[Totals, list[tuple[Supplier, Totals]]]:
         by_supplier.setdefault(transfer.supplier.pk, []).append(transfer)
     return _totals(transfers), [
         (rows[0].supplier, _totals(rows)) for rows in by_supplier.values()
+    ]
+
+
+def batch_invoice_rows(*, batch: PaymentBatch) -> QuerySet[Invoice]:
+    """``batch_invoices`` as the batch's page lists them, a page at a time:
+    without the snapshot and the tax summaries, which the list does not
+    show."""
+    return (
+        batch_invoices(batch=batch)
+        .select_related(None)
+        .select_related("supplier", "department")
+        .prefetch_related(None)
+        .defer("snapshot")
+    )
+
+
+def batch_plan_invoices(*, batch: PaymentBatch) -> QuerySet[Invoice]:
+    """``batch_invoices`` with what ``transfers_plan`` reads only (the
+    supplier and the snapshot's account), for a batch's planned
+    transfers."""
+    return with_named_account(
+        batch_invoices(batch=batch)
+        .select_related(None)
+        .select_related("supplier")
+        .prefetch_related(None)
+    )
+
+
+def _notice_sums():
+    zero = Value(0, output_field=DecimalField(max_digits=15, decimal_places=0))
+    return {
+        name: Coalesce(Sum(name), zero)
+        for name in ("amount", "withholding_tax", "fee", "transfer_amount")
+    }
+
+
+def _as_totals(row: dict) -> Totals:
+    return Totals(
+        amount=int(row["amount"]),
+        withholding_tax=int(row["withholding_tax"]),
+        fee=int(row["fee"]),
+        transfer_amount=int(row["transfer_amount"]),
+        count=row["count"],
+    )
+
+
+def batch_notice_totals(*, batch: PaymentBatch) -> Totals:
+    """The totals of the batch's payment notices, summed in one query."""
+    return _as_totals(
+        PaymentNotice.objects.filter(batch=batch).aggregate(
+            count=Count("pk"), **_notice_sums()
+        )
+    )
+
+
+def batch_notice_supplier_totals(
+    *, batch: PaymentBatch, suppliers: list[Supplier]
+) -> list[tuple[Supplier, Totals]]:
+    """The totals of each of ``suppliers`` over all of its notices in the
+    batch (a supplier paid to two accounts has two), in one query."""
+    rows = {
+        row["supplier_id"]: row
+        for row in PaymentNotice.objects.filter(batch=batch, supplier__in=suppliers)
+        .order_by()
+        .values("supplier_id")
+        .annotate(count=Count("pk"), **_notice_sums())
+    }
+    return [
+        (supplier, _as_totals(rows[supplier.pk]))
+        for supplier in suppliers
+        if supplier.pk in rows
     ]

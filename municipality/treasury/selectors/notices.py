@@ -23,20 +23,30 @@ def payment_notice_list_for_supplier(*, supplier: Supplier) -> QuerySet[PaymentN
     )
 
 
-def payment_notice_get_for_supplier(*, supplier: Supplier, pk: int) -> PaymentNotice:
-    return get_object_or_404(
-        PaymentNotice.objects.filter(supplier=supplier, batch__status=BatchStatus.PAID)
-        .select_related("batch", "municipality")
-        .prefetch_related(
-            Prefetch(
-                "invoices",
-                queryset=Invoice.objects.select_related(
-                    "department", "payment_confirmation"
-                ).order_by("receipt_number", "pk"),
-            )
-        ),
-        pk=pk,
-    )
+def payment_notice_get_for_supplier(
+    *, supplier: Supplier, pk: int, with_invoices: bool = True
+) -> PaymentNotice:
+    """One of the supplier's notices of a paid batch, or 404; with its
+    invoices read in (for the PDF and the downloads) unless
+    ``with_invoices`` is false (its page reads them a page at a time
+    through ``payment_notice_invoices``)."""
+    notices = PaymentNotice.objects.filter(
+        supplier=supplier, batch__status=BatchStatus.PAID
+    ).select_related("batch", "municipality")
+    if with_invoices:
+        notices = notices.prefetch_related(
+            Prefetch("invoices", queryset=payment_notice_invoices(notice=None))
+        )
+    return get_object_or_404(notices, pk=pk)
+
+
+def payment_notice_invoices(*, notice: PaymentNotice | None) -> QuerySet[Invoice]:
+    """The invoices a notice paid, by receipt number (the queryset of a
+    prefetch when ``notice`` is None)."""
+    invoices = Invoice.objects.select_related("department", "payment_confirmation")
+    if notice is not None:
+        invoices = invoices.filter(payment_notices=notice)
+    return invoices.order_by("receipt_number", "pk")
 
 
 def _remittance_notices(notices) -> QuerySet[PaymentNotice]:

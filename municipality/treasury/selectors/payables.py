@@ -7,7 +7,7 @@ from django.db.models.lookups import LessThan
 from invoices.models import Invoice, InvoiceStatus
 from municipality.fiscal import FIRST_MONTH
 from municipality.models import Municipality, PaymentBatchItem
-from partners.models import Supplier
+from municipality.treasury.selectors.payees import with_named_account
 
 
 def with_fiscal_year(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
@@ -32,7 +32,7 @@ def payables_list(*, municipality: Municipality) -> QuerySet[Invoice]:
     (so overdue ones lead), each with its 会計年度 and budget code and the
     active batch it is in, if any."""
     active_item = PaymentBatchItem.objects.filter(invoice=OuterRef("pk"), active=True)
-    return (
+    return with_named_account(
         with_fiscal_year(
             Invoice.objects.filter(
                 municipality=municipality, status=InvoiceStatus.APPROVED
@@ -68,17 +68,4 @@ def payables_fiscal_years(*, municipality: Municipality) -> list[int]:
         .order_by("-fiscal_year")
         .values_list("fiscal_year", flat=True)
         .distinct()
-    )
-
-
-def payables_suppliers(*, municipality: Municipality) -> QuerySet[Supplier]:
-    """Suppliers with approved invoices in the municipality (the filter's
-    choices)."""
-    return (
-        Supplier.objects.filter(
-            invoices__municipality=municipality,
-            invoices__status=InvoiceStatus.APPROVED,
-        )
-        .distinct()
-        .order_by("name_kana", "pk")
     )

@@ -5,6 +5,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db.models.fields.json import KeyTransform
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -61,6 +62,21 @@ def _newest_choices(invoice_ids) -> dict[int, PayeeChoice]:
     return choices
 
 
+def with_named_account(invoices):
+    """``invoices`` without their snapshot but with the account each names
+    (``named_account``): ``payees_of`` needs no more of it, and lists of
+    many invoices need not read and decode each whole snapshot."""
+    return invoices.defer("snapshot").annotate(
+        named_account=KeyTransform("bank_account", "snapshot")
+    )
+
+
+def _named_account(invoice: Invoice) -> dict:
+    if "named_account" in invoice.__dict__:
+        return invoice.named_account or {}
+    return invoice.snapshot.get("bank_account") or {}
+
+
 def payees_of(invoices) -> dict[int, Payee]:
     """Each invoice's payee by invoice id, in two queries whatever their
     number."""
@@ -75,7 +91,7 @@ def payees_of(invoices) -> dict[int, Payee]:
     payees = {}
     for invoice in invoices:
         choice = choices.get(invoice.pk)
-        named = invoice.snapshot.get("bank_account") or {}
+        named = _named_account(invoice)
         account = dict(choice.bank_account if choice else named)
         if not account:
             problem = PayeeProblem.NONE_NAMED

@@ -3,21 +3,26 @@ and its files (Zengin, 財務会計 CSV, remittance data)."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.urls import reverse
 from django.utils.translation import gettext, gettext_lazy as _
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
-from invoices.duties import invoices_in_conflict
+from invoices.duties import invoices_in_conflict, supplier_ids_of
 from invoices.views.confirm import Confirmation, confirmation_response, confirmed
 from invoices.workflow import TransitionError
 from municipality.models import BatchStatus
 from municipality.treasury.forms import BatchCancelForm, BatchCreateForm
 from municipality.treasury.selectors.batches import (
     batch_get,
+    batch_invoice_rows,
     batch_invoices,
     batch_list,
+    batch_notice_supplier_totals,
+    batch_notice_totals,
     batch_notices,
+    batch_plan_invoices,
     transfer_totals,
     transfers_plan,
 )
@@ -92,40 +97,101 @@ class BatchListView(TreasuryRoleMixin, ListView):
         return self.render_to_response(self.get_context_data(create_form=form))
 
 
+# Rows per page of a batch's transfers and of its invoices: a batch may
+# hold thousands of invoices, and rendering them all is what made its page
+# slow.
+BATCH_PAGE_SIZE = 50
+TRANSFERS_PAGE = "transfers"
+INVOICES_PAGE = "invoices"
+
+
 class BatchPageMixin(TreasuryRoleMixin):
-    """One batch: its invoices, its transfers (planned until export, then
-    the payment notices) with totals per batch and per supplier, and the
-    actions its status allows."""
+    """One batch: its transfers (planned until export, then the payment
+    notices) and its invoices a page at a time, the totals of the whole
+    batch and of the suppliers on the page, and the actions its status
+    allows."""
 
     template_name = "municipality/batch_detail.html"
 
     def get_batch(self):
         return batch_get(municipality=self.municipality, pk=self.kwargs["pk"])
 
+    def _paged(self, batch, rows, name: str):
+        """The page of ``rows`` that ``?<name>=`` asks for, with the links
+        to the pages before and after it (on the batch's page, also when a
+        refused action shows it)."""
+        page = Paginator(rows, BATCH_PAGE_SIZE).get_page(self.request.GET.get(name))
+        url = reverse(
+            "city:batch",
+            kwargs={"municipality_slug": self.municipality.slug, "pk": batch.pk},
+        )
+
+        def link(number: int) -> str:
+            query = self.request.GET.copy()
+            query[name] = number
+            return f"{url}?{query.urlencode()}#{name}-heading"
+
+        page.previous_url = (
+            link(page.previous_page_number()) if page.has_previous() else ""
+        )
+        page.next_url = link(page.next_page_number()) if page.has_next() else ""
+        return page
+
     def batch_context(self, batch, **kwargs) -> dict:
+        """A constant number of queries whatever the batch's size: the
+        totals are summed in SQL (notices) or from the plan, which reads
+        the invoices once without rendering them."""
         settings = treasury_settings_get(municipality=self.municipality)
-        invoices = list(batch_invoices(batch=batch))
+        invoice_page = self._paged(
+            batch, batch_invoice_rows(batch=batch), INVOICES_PAGE
+        )
+        invoice_count = invoice_page.paginator.count
         planned = batch.status in (BatchStatus.DRAFT, BatchStatus.APPROVED)
         if planned and settings:
-            plan = transfers_plan(invoices=invoices, settings=settings)
-            transfers = [(t, t.invoices) for t in plan]
+            plan = (
+                transfers_plan(
+                    invoices=list(batch_plan_invoices(batch=batch)), settings=settings
+                )
+                if invoice_count
+                else []
+            )
+            totals, every_supplier = transfer_totals(plan)
+            transfer_page = self._paged(batch, plan, TRANSFERS_PAGE)
+            transfers = [(t, t.invoices) for t in transfer_page]
+            shown = {transfer.supplier.pk for transfer, _ in transfers}
+            supplier_totals = [row for row in every_supplier if row[0].pk in shown]
         else:
-            transfers = [(n, n.invoices.all()) for n in batch_notices(batch=batch)]
-        totals, supplier_totals = transfer_totals(t for t, _ in transfers)
+            transfer_page = self._paged(
+                batch, batch_notices(batch=batch), TRANSFERS_PAGE
+            )
+            transfers = [(n, n.invoices.all()) for n in transfer_page]
+            totals = batch_notice_totals(batch=batch)
+            suppliers = list({n.supplier.pk: n.supplier for n, _ in transfers}.values())
+            supplier_totals = batch_notice_supplier_totals(
+                batch=batch, suppliers=suppliers
+            )
         # Invoices of suppliers the user belongs to: they may not approve,
         # export or mark paid this batch (separation of duties).
-        duty_conflicts = (
-            invoices_in_conflict(actor=self.request.user, invoices=invoices)
+        conflict_ids = (
+            supplier_ids_of(self.request.user)
             if batch.status
             in (BatchStatus.DRAFT, BatchStatus.APPROVED, BatchStatus.EXPORTED)
+            else frozenset()
+        )
+        duty_conflicts = (
+            list(batch_invoice_rows(batch=batch).filter(supplier_id__in=conflict_ids))
+            if conflict_ids
             else []
         )
         return {
             "city": self.request.city,
             "batch": batch,
             "settings": settings,
-            "invoices": invoices,
+            "invoices": invoice_page.object_list,
+            "invoice_page": invoice_page,
+            "invoice_count": invoice_count,
             "transfers": transfers,
+            "transfer_page": transfer_page,
             "planned": planned,
             "totals": totals,
             "supplier_totals": supplier_totals,
@@ -136,13 +202,41 @@ class BatchPageMixin(TreasuryRoleMixin):
             "duty_conflict_suppliers": sorted(
                 {invoice.supplier.legal_name for invoice in duty_conflicts}
             ),
-            "can_export": bool(settings) and batch_can_export(batch) and bool(invoices),
+            "can_export": bool(settings)
+            and batch_can_export(batch)
+            and invoice_count > 0,
             "has_file": batch.status in (BatchStatus.EXPORTED, BatchStatus.PAID),
             "paid_too_early": batch_paid_too_early(batch),
             "can_cancel": batch.status
             in (BatchStatus.DRAFT, BatchStatus.APPROVED, BatchStatus.EXPORTED),
             "cancel_form": kwargs.pop("cancel_form", None) or BatchCancelForm(),
             **kwargs,
+        }
+
+    def confirmation_context(self, batch) -> dict:
+        """What an action's confirmation step shows: every invoice of the
+        batch and the totals of every supplier (read in full: a step taken
+        once per batch, not a page browsed)."""
+        settings = treasury_settings_get(municipality=self.municipality)
+        invoices = list(batch_invoices(batch=batch))
+        if batch.status in (BatchStatus.DRAFT, BatchStatus.APPROVED) and settings:
+            transfers = transfers_plan(invoices=invoices, settings=settings)
+        else:
+            transfers = list(batch_notices(batch=batch))
+        totals, supplier_totals = transfer_totals(transfers)
+        duty_conflicts = invoices_in_conflict(
+            actor=self.request.user, invoices=invoices
+        )
+        return {
+            "city": self.request.city,
+            "batch": batch,
+            "invoices": invoices,
+            "totals": totals,
+            "supplier_totals": supplier_totals,
+            "duty_conflicts": duty_conflicts,
+            "duty_conflict_suppliers": sorted(
+                {invoice.supplier.legal_name for invoice in duty_conflicts}
+            ),
         }
 
 
@@ -271,15 +365,19 @@ class BatchDecisionView(BatchActionView):
         if self.action == "approve" and batch.created_by_id == self.request.user.pk:
             messages.error(self.request, gettext(SELF_APPROVAL))
             return _batch_redirect(batch)
-        if self.action != "cancel" and invoices_in_conflict(
-            actor=self.request.user, invoices=batch_invoices(batch=batch)
+        conflict_ids = supplier_ids_of(self.request.user)
+        if (
+            self.action != "cancel"
+            and conflict_ids
+            and batch_invoice_rows(batch=batch)
+            .filter(supplier_id__in=conflict_ids)
+            .exists()
         ):
             # The batch page says why (separation of duties).
             return _batch_redirect(batch)
         return None
 
     def ask(self, batch, form):
-        context = self.batch_context(batch)
         return confirmation_response(
             self.request,
             template_name=f"municipality/batch_confirm_{self.action}.html",
@@ -289,18 +387,7 @@ class BatchDecisionView(BatchActionView):
                 kwargs={"municipality_slug": self.municipality.slug, "pk": batch.pk},
             ),
             form=form,
-            **{
-                name: context[name]
-                for name in (
-                    "city",
-                    "batch",
-                    "invoices",
-                    "totals",
-                    "supplier_totals",
-                    "duty_conflicts",
-                    "duty_conflict_suppliers",
-                )
-            },
+            **self.confirmation_context(batch),
         )
 
 

@@ -28,7 +28,6 @@ from municipality.treasury.selectors.notices import remittance_notices_for_munic
 from municipality.treasury.selectors.payables import (
     payables_fiscal_years,
     payables_list,
-    payables_suppliers,
     payables_waiting_count,
 )
 from municipality.treasury.selectors.payees import payees_of
@@ -101,7 +100,6 @@ class PayablesView(TreasuryRoleMixin, ListView):
         self.filter_form = PayablesFilterForm(
             self.request.GET,
             departments=department_list_for_access(access=self.request.city),
-            suppliers=payables_suppliers(municipality=self.municipality),
             fiscal_years=years,
             budget_codes=budget_code_list(municipality=self.municipality).filter(
                 fiscal_year__in=years

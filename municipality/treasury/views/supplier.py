@@ -3,6 +3,7 @@ which transfer, for which invoices. Read through the member's supplier, so
 another supplier's notice answers 404 like one that does not exist."""
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext, gettext_noop
@@ -13,6 +14,7 @@ from invoices.models import EventKind
 from invoices.services.records import invoices_record_export
 from municipality.treasury.selectors.notices import (
     payment_notice_get_for_supplier,
+    payment_notice_invoices,
     payment_notice_list_for_supplier,
     remittance_notices_for_supplier,
 )
@@ -49,9 +51,28 @@ class PaymentNoticeMixin:
         )
 
 
-class PaymentNoticeDetailView(PaymentNoticeMixin, DetailView):
+class PaymentNoticeDetailView(DetailView):
+    """A notice with its totals and its invoices a page at a time (a
+    supplier paid for hundreds of invoices at once gets them in pages)."""
+
     template_name = "municipality/supplier_payment_notice_detail.html"
     context_object_name = "notice"
+    paginate_by = 50
+
+    def get_object(self, queryset=None):
+        return payment_notice_get_for_supplier(
+            supplier=self.request.supplier_access.supplier,
+            pk=self.kwargs["pk"],
+            with_invoices=False,
+        )
+
+    def get_context_data(self, **kwargs):
+        page = Paginator(
+            payment_notice_invoices(notice=self.object), self.paginate_by
+        ).get_page(self.request.GET.get("page"))
+        return super().get_context_data(
+            invoices=page.object_list, page_obj=page, **kwargs
+        )
 
 
 class PaymentNoticePdfView(PaymentNoticeMixin, View):
