@@ -320,15 +320,22 @@ def events_append_listing(
     kind: str,
     actor: User | None,
     data: dict,
+    per_event: int,
 ) -> list[InvoiceEvent]:
-    """One event per municipality listing its ``invoices`` (id,
-    municipality id) in ``data["invoices"]``, in the caller's transaction:
-    a streamed export's chunk, whose events would otherwise cost more
-    than the file (``InvoiceEvent``). Their content hashes are not
-    repeated: issued invoices are frozen, which the verifier checks."""
-    listed: dict[int, list[int]] = {}
+    """Events listing ``invoices`` (id, municipality id) in
+    ``data["invoices"]``, each at most ``per_event`` of one municipality's,
+    in list order, in the caller's transaction: a streamed export's, whose
+    events would otherwise cost more than the file (``InvoiceEvent``).
+    Their content hashes are not repeated: issued invoices are frozen,
+    which the verifier checks."""
+    by_city: dict[int, list[int]] = {}
     for pk, municipality_id in invoices:
-        listed.setdefault(municipality_id, []).append(int(pk))
+        by_city.setdefault(municipality_id, []).append(int(pk))
+    listed = [
+        (municipality_id, ids[n : n + per_event])
+        for municipality_id, ids in by_city.items()
+        for n in range(0, len(ids), per_event)
+    ]
     now = timezone.now()
     actor_label = chain_actor_label(actor)
     data = json.loads(canonical_json(data))  # as events_append
@@ -343,7 +350,7 @@ def events_append_listing(
                 content_hash="",
                 created_at=now,
             )
-            for municipality_id, ids in listed.items()
+            for municipality_id, ids in listed
         ]
     )
 

@@ -96,12 +96,11 @@ def _taxes() -> dict[str, FilteredRelation]:
     }
 
 
-# The id, the status and the municipality first (what the history records,
-# ``pipeline._taken_rows``), then the file's columns in ``_rows``'s order.
+# The id (``pipeline.invoices_export`` records it) and the status, then the
+# file's columns in ``_rows``'s order.
 _VALUES = (
     "pk",
     "status",
-    "municipality_id",
     "number",
     "receipt_number",
     "party_supplier",
@@ -157,7 +156,6 @@ def _rows(invoices: Iterable[tuple]) -> Iterator[tuple]:
     for (
         _pk,
         status,
-        _municipality,
         number,
         receipt_number,
         supplier,

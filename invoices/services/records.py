@@ -19,10 +19,18 @@ def invoices_record_export(
 
 @transaction.atomic
 def invoices_record_export_rows(
-    *, invoices: list[tuple[int, int]], actor: User | None, kind: str, data: dict
+    *,
+    invoices: list[tuple[int, int]],
+    actor: User | None,
+    kind: str,
+    data: dict,
+    per_event: int,
 ) -> None:
-    """``invoices_record_export`` of a streamed export's chunk of invoices,
-    given as (id, municipality id) rows: one event per municipality that
-    lists them (``events_append_listing``), which their histories show."""
+    """``invoices_record_export`` of a streamed export's invoices, given as
+    (id, municipality id) rows, in one transaction: events that list at
+    most ``per_event`` of one municipality's (``events_append_listing``),
+    which their histories show."""
     if invoices:
-        events_append_listing(invoices=invoices, kind=kind, actor=actor, data=data)
+        events_append_listing(
+            invoices=invoices, kind=kind, actor=actor, data=data, per_event=per_event
+        )

@@ -67,10 +67,11 @@ _ARGUMENTS = (
 
 
 def test_a_long_export_reads_and_records_in_the_same_number_of_queries(monkeypatch):
-    """A first chunk of 10, then one chunk, each recorded as one event
-    listing its invoices: 80 invoices or 160, the same queries; every
-    invoice is listed, and the chain verifies."""
+    """A first chunk of 10, then chunks of 50, recorded at once as events
+    listing at most 50 invoices: 80 invoices or 160, the same queries;
+    every invoice is listed, and the chain verifies."""
     monkeypatch.setattr(pipeline, "EXPORT_FIRST_CHUNK", 10)
+    monkeypatch.setattr(pipeline, "EXPORT_CHUNK", 50)
     membership = seed(160)
     with scopes_disabled():
         ids = sorted(
@@ -91,9 +92,12 @@ def test_a_long_export_reads_and_records_in_the_same_number_of_queries(monkeypat
             return len(captured)
 
         assert queries(80) == queries(160)
-        # One event per chunk, listing its invoices.
+        # Events of at most 50 invoices: 50 + 30, then 50 + 50 + 50 + 10.
         exported = InvoiceEvent.objects.filter(kind=EventKind.EXPORTED)
-        assert exported.count() == 2 + 2
+        assert [len(event.data["invoices"]) for event in exported.order_by("pk")] == [
+            *(50, 30),
+            *(50, 50, 50, 10),
+        ]
         assert sorted(
             pk for event in exported for pk in event.data["invoices"]
         ) == sorted(ids[:80] + ids[:160])

@@ -19,7 +19,7 @@ from invoices.audit_verify import chain_verify
 from invoices.exports import pipeline, search_csv, upload_format
 from invoices.models import EventKind, Invoice, InvoiceEvent
 from invoices.selectors import invoice_events
-from tests.factories import StaffMembershipFactory, make_invoice
+from tests.factories import ConnectionFactory, StaffMembershipFactory, make_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -331,7 +331,7 @@ def test_a_streamed_csv_is_the_file_built_at_once(
 ):
     """In chunks of two invoices, the bytes are those of the whole file
     written at once, in the query's order, and each issued invoice is
-    recorded once, before its chunk is handed out."""
+    recorded once, before the first chunk is handed out."""
     monkeypatch.setattr(pipeline, "EXPORT_CHUNK", 2)
     monkeypatch.setattr(pipeline, "EXPORT_FIRST_CHUNK", 2)
     file_format = {
@@ -344,13 +344,70 @@ def test_a_streamed_csv_is_the_file_built_at_once(
         streamed = pipeline.invoices_export_stream(
             invoices=query.order_by("-pk"), file_format=file_format, actor=supplier_user
         )
-        # The first chunk (the draft INV-3 and INV-2) is recorded at once,
-        # each other one as it is read.
-        assert [e.invoice.number for e in _events()] == ["INV-2"]
+        # The whole export is recorded before its first byte (the draft
+        # INV-3 has no history): one event listing both.
+        assert [e.invoice.number for e in _events()] == ["INV-2", "INV-1"]
         chunks = list(streamed.content)
+        assert InvoiceEvent.objects.filter(invoice=None).count() == 1
     assert len(chunks) == 2  # the header with the first chunk, then the second
     assert b"".join(chunks) == whole
+
+
+def _numbers(content) -> list[str]:
+    return [row[0] for row in _rows(b"".join(content).decode("utf-8-sig"))[1:]]
+
+
+def test_invoices_issued_while_the_file_is_read_are_neither_in_it_nor_recorded(
+    connection, invoices, supplier_user
+):
+    """The file is read from the ids recorded: an invoice issued between
+    the two (by another request) is in neither."""
+    file_format = search_csv.SEARCH_FORMATS[pipeline.CSV_UTF8]
+
+    def query_after_another_issue(chosen):
+        make_invoice(connection=connection, actor=supplier_user, number="LATE")
+        return file_format.query(chosen)
+
+    late = dataclasses.replace(file_format, query=query_after_another_issue)
+    with scopes_disabled():
+        streamed = pipeline.invoices_export_stream(
+            invoices=Invoice.objects.order_by("-pk"),
+            file_format=late,
+            actor=supplier_user,
+        )
+        assert Invoice.objects.filter(number="LATE").exists()
+        assert _numbers(streamed.content) == ["INV-3", "INV-2", "INV-1"]
     assert [e.invoice.number for e in _events()] == ["INV-2", "INV-1"]
+
+
+def test_a_download_cut_short_leaves_the_export_it_asked_for_recorded(
+    connection, other_tenant, invoices, supplier_user, monkeypatch
+):
+    """Recorded as events listing at most ``EXPORT_CHUNK`` invoices of one
+    municipality each, all before the first chunk is sent, in the file's
+    order: a download stopped after it leaves them all recorded."""
+    monkeypatch.setattr(pipeline, "EXPORT_CHUNK", 1)
+    monkeypatch.setattr(pipeline, "EXPORT_FIRST_CHUNK", 1)
+    with scopes_disabled():
+        supplier = supplier_user.supplier_membership.supplier
+        elsewhere = ConnectionFactory(
+            supplier=supplier, department=other_tenant.department
+        )
+        make_invoice(connection=elsewhere, actor=supplier_user, number="KIRISHIMA")
+        streamed = pipeline.invoices_export_stream(
+            invoices=Invoice.objects.order_by("pk"),
+            file_format=search_csv.SEARCH_FORMATS[pipeline.CSV_UTF8],
+            actor=supplier_user,
+        )
+        first = next(streamed.content)
+        streamed.content.close()
+        listed = InvoiceEvent.objects.filter(invoice=None).order_by("pk")
+        assert [
+            (event.municipality.slug, len(event.data["invoices"])) for event in listed
+        ] == [("kanoya", 1), ("kanoya", 1), ("kirishima", 1)]
+    assert _numbers([first]) == ["INV-1"]
+    assert [e.invoice.number for e in _events()] == ["INV-1", "INV-2", "KIRISHIMA"]
+    assert chain_verify() is None
 
 
 @pytest.mark.parametrize("name", [pipeline.CSV_CP932, pipeline.CSV_UTF8])
