@@ -27,7 +27,11 @@ from api.scoping import operation
 from invoices.forms import connection_choices
 from invoices.models import Invoice, InvoiceStatus
 from invoices.presentation import invoice_document
-from invoices.selectors import invoice_get_for_supplier, invoice_list_for_supplier
+from invoices.selectors import (
+    invoice_events,
+    invoice_get_for_supplier,
+    invoice_list_for_supplier,
+)
 from invoices.services.drafts import invoice_draft_save
 from invoices.services.issue import invoice_issue
 from invoices.views.documents import pdf_attachment, pdf_ready
@@ -305,7 +309,7 @@ def invoice_history(request, invoice_id: int):
             "actor": event.actor_label,
             "at": event.created_at,
         }
-        for event in invoice.events.order_by("pk")
+        for event in invoice_events(invoice)
     ]
 
 

@@ -249,7 +249,7 @@ def events_append_rows(
     data: dict | None = None,
 ) -> None:
     """``events_append`` for invoices given as (id, municipality id,
-    content hash) rows, without model instances: an export's or an
+    content hash) rows, without model instances: a workflow move's or an
     upload's thousands of events, their hashes filled in from one canonical
     text per chain (``alike_digest``) and stored with one COPY."""
     if not _copied(len(invoices)):
@@ -312,6 +312,47 @@ def events_append_rows(
     statement = f"COPY {table} ({', '.join((*EVENT_HASHED, 'hash'))}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         copy.write("".join(lines).encode())
+
+
+def events_append_listing(
+    *,
+    invoices: list[tuple[int, int]],
+    kind: str,
+    actor: User | None,
+    data: dict,
+    per_event: int,
+) -> list[InvoiceEvent]:
+    """Events listing ``invoices`` (id, municipality id) in
+    ``data["invoices"]``, each at most ``per_event`` of one municipality's,
+    in list order, in the caller's transaction: a streamed export's, whose
+    events would otherwise cost more than the file (``InvoiceEvent``).
+    Their content hashes are not repeated: issued invoices are frozen,
+    which the verifier checks."""
+    by_city: dict[int, list[int]] = {}
+    for pk, municipality_id in invoices:
+        by_city.setdefault(municipality_id, []).append(int(pk))
+    listed = [
+        (municipality_id, ids[n : n + per_event])
+        for municipality_id, ids in by_city.items()
+        for n in range(0, len(ids), per_event)
+    ]
+    now = timezone.now()
+    actor_label = chain_actor_label(actor)
+    data = json.loads(canonical_json(data))  # as events_append
+    return events_write(
+        [
+            InvoiceEvent(
+                municipality_id=municipality_id,
+                kind=kind,
+                actor=actor,
+                actor_label=actor_label,
+                data={**data, "invoices": ids},
+                content_hash="",
+                created_at=now,
+            )
+            for municipality_id, ids in listed
+        ]
+    )
 
 
 # What COPY's text format escapes inside a value.

@@ -8,13 +8,15 @@ whole municipality's, read-only. Drafts are the supplier's alone.
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import User
-from invoices.models import Invoice, InvoiceStatus, ZipExport
+from invoices.models import Invoice, InvoiceEvent, InvoiceStatus, ZipExport
 from municipality.models import StaffRole
 from municipality.tenancy import CityAccess
 from partners.models import Supplier
@@ -80,6 +82,35 @@ def invoice_chain(invoice: Invoice) -> list[Invoice]:
 # ZIP exports: each belongs to the user who asked for it, in the area
 # (municipality or supplier) they asked from. A supplier's has no
 # municipality, so the tenant scope is lifted and the owner is the filter.
+
+
+def _listing(invoice: Invoice) -> Q:
+    """Events that list ``invoice`` in ``data["invoices"]`` (a streamed
+    export's chunks), served on PostgreSQL by ``invoice_event_listed_idx``
+    (whose condition is the ``has_key``: no ``invoice_id IS NULL`` for the
+    planner to prefer, which would read every chunk's list); SQLite has no
+    JSON containment, so it looks through the lists."""
+    if connection.vendor == "postgresql":
+        return Q(data__has_key="invoices", data__invoices__contains=[invoice.pk])
+    listed = RawSQL(
+        "EXISTS (SELECT 1 FROM json_each(data, '$.invoices') WHERE value = %s)",
+        [invoice.pk],
+        output_field=BooleanField(),
+    )
+    return Q(listed, invoice=None)
+
+
+def invoice_events(invoice: Invoice) -> QuerySet[InvoiceEvent]:
+    """The invoice's history (履歴), in chain order: its own events and the
+    export chunks that list it, in one query."""
+    return (
+        InvoiceEvent.objects.filter(
+            Q(invoice=invoice)
+            | Q(_listing(invoice), municipality=invoice.municipality_id)
+        )
+        .select_related("actor")
+        .order_by("pk")
+    )
 
 
 def _zip_exports_for_access(*, access: CityAccess, user: User) -> QuerySet[ZipExport]:

@@ -148,8 +148,10 @@ def _tax_labels() -> dict[str, str]:
     return labels
 
 
-def _upload_format_rows(invoice: Invoice) -> Iterator[list[str]]:
-    return _upload_rows(invoice, _tax_labels())
+def _upload_format_rows(invoices: Iterable[Invoice]) -> Iterator[list[str]]:
+    labels = _tax_labels()
+    for invoice in invoices:
+        yield from _upload_rows(invoice, labels)
 
 
 def invoices_upload_csv(invoices: Iterable[Invoice], *, encoding: str) -> bytes:

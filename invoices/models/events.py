@@ -33,6 +33,11 @@ class InvoiceEvent(models.Model):
     ``content_hash`` is the invoice's content hash when the event happened.
     Any altered or removed row breaks the chain, which ``manage.py
     verify_audit_chain`` reports. Rows are never updated or deleted by the application.
+
+    A streamed export records each chunk of invoices it sends as one event
+    per municipality, without ``invoice``: ``data["invoices"]`` lists their
+    ids (covered by the hash; ``invoice_events`` finds it for each of them),
+    since one row per invoice costs more than writing the file.
     """
 
     invoice = models.ForeignKey(
@@ -40,6 +45,8 @@ class InvoiceEvent(models.Model):
         verbose_name=gettext_lazy("請求書"),
         on_delete=models.PROTECT,
         related_name="events",
+        null=True,
+        blank=True,
     )
     municipality = models.ForeignKey(
         Municipality,
@@ -79,6 +86,15 @@ class InvoiceEvent(models.Model):
             # One municipality's chain in id order (``verify_audit_chain``).
             models.Index(fields=["municipality", "id"], name="invoice_event_chain_idx"),
         ]
+        constraints = [
+            # Only an export's events list their invoices instead.
+            models.CheckConstraint(
+                condition=models.Q(invoice__isnull=False)
+                | models.Q(kind=EventKind.EXPORTED),
+                name="invoice_event_has_invoice",
+            ),
+        ]
 
     def __str__(self):
-        return f"{self.invoice} {self.get_kind_display()}"
+        invoice = self.invoice or len(self.data.get("invoices", ()))
+        return f"{invoice} {self.get_kind_display()}"

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from accounts.models import User
-from invoices.audit import events_append, events_append_rows
+from invoices.audit import events_append, events_append_listing
 from invoices.models import Invoice
 
 
@@ -19,8 +19,18 @@ def invoices_record_export(
 
 @transaction.atomic
 def invoices_record_export_rows(
-    *, invoices: list[tuple[int, int, str]], actor: User | None, kind: str, data: dict
+    *,
+    invoices: list[tuple[int, int]],
+    actor: User | None,
+    kind: str,
+    data: dict,
+    per_event: int,
 ) -> None:
-    """``invoices_record_export`` of invoices given as (id, municipality
-    id, content hash) rows: a streamed export's, read as values."""
-    events_append_rows(invoices=invoices, kind=kind, actor=actor, data=data)
+    """``invoices_record_export`` of a streamed export's invoices, given as
+    (id, municipality id) rows, in one transaction: events that list at
+    most ``per_event`` of one municipality's (``events_append_listing``),
+    which their histories show."""
+    if invoices:
+        events_append_listing(
+            invoices=invoices, kind=kind, actor=actor, data=data, per_event=per_event
+        )

@@ -22,7 +22,12 @@ from invoices.filters import deadline_alert
 from invoices.forms.city import ApproveForm, ReturnForm
 from invoices.models import EventKind, InvoiceStatus
 from invoices.presentation import invoice_document
-from invoices.selectors import invoice_can_act, invoice_chain, invoice_get_for_access
+from invoices.selectors import (
+    invoice_can_act,
+    invoice_chain,
+    invoice_events,
+    invoice_get_for_access,
+)
 from invoices.services.decisions import (
     invoice_approve,
     invoice_return,
@@ -68,7 +73,7 @@ class InvoicePageMixin(CityInvoiceMixin):
         context = {
             "doc": invoice_document(invoice),
             "chain": invoice_chain(invoice),
-            "events": invoice.events.select_related("actor").order_by("pk"),
+            "events": invoice_events(invoice),
             "deadline_alert": deadline_alert(invoice, today=timezone.localdate()),
             "can_act": can_act,
             "duty_conflict": duty_conflict,

@@ -33,16 +33,22 @@ def _in_request_context(chunks: Iterator[bytes]) -> Iterator[bytes]:
     zone = timezone.get_current_timezone()
 
     def read() -> Iterator[bytes]:
-        while True:
-            with (
-                scope(**saved),
-                translation.override(language),
-                timezone.override(zone),
-            ):
-                chunk = next(chunks, None)
-            if chunk is None:
-                return
-            yield chunk
+        try:
+            while True:
+                with (
+                    scope(**saved),
+                    translation.override(language),
+                    timezone.override(zone),
+                ):
+                    chunk = next(chunks, None)
+                if chunk is None:
+                    return
+                yield chunk
+        finally:
+            # Closed with the response (a download cut short): so are the
+            # chunks, and the cursor they read from.
+            if close := getattr(chunks, "close", None):
+                close()
 
     return read()
 

@@ -33,6 +33,7 @@ from invoices.paging import KeysetListMixin, Part
 from invoices.presentation import RATE_LABELS, invoice_document
 from invoices.selectors import (
     invoice_chain,
+    invoice_events,
     invoice_get_for_supplier,
     invoice_list_for_supplier,
 )
@@ -134,7 +135,7 @@ class InvoiceDetailView(SupplierInvoiceMixin, DetailView):
         return super().get_context_data(
             doc=invoice_document(invoice),
             chain=invoice_chain(invoice),
-            events=invoice.events.select_related("actor").order_by("pk"),
+            events=invoice_events(invoice),
             problems=invoice_issue_problems(invoice) if invoice.is_draft else [],
             attachments=invoice.attachments.all(),
             # The issue step's choice of the account the invoice names.

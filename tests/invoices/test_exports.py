@@ -6,16 +6,20 @@ import csv
 import dataclasses
 import io
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.messages import get_messages
 from django.db import connection as db_connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django_scopes import scopes_disabled
 
+from invoices.audit_verify import chain_verify
 from invoices.exports import pipeline, search_csv, upload_format
 from invoices.models import EventKind, Invoice, InvoiceEvent
-from tests.factories import StaffMembershipFactory, make_invoice
+from invoices.selectors import invoice_events
+from tests.factories import ConnectionFactory, StaffMembershipFactory, make_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -139,13 +143,33 @@ def test_every_formula_start_is_escaped(connection, supplier_user, subject, cell
 
 
 def _events(kind=None):
+    """One record per exported invoice and event, in chain order: an
+    event of one invoice, or each invoice a streamed export's chunk lists
+    (``data["invoices"]``, the rest of ``data`` as the record's)."""
     with scopes_disabled():
         events = InvoiceEvent.objects.filter(
             kind__in=[EventKind.EXPORTED, EventKind.DOWNLOADED]
         )
         if kind:
             events = events.filter(kind=kind)
-        return list(events.select_related("invoice").order_by("pk"))
+        records = []
+        for event in events.select_related("invoice", "actor").order_by("pk"):
+            if event.invoice_id:
+                records.append(event)
+                continue
+            listed = event.data.pop("invoices")
+            by_pk = Invoice.objects.in_bulk(listed)
+            for pk in listed:
+                assert by_pk[pk].municipality_id == event.municipality_id
+                records.append(
+                    SimpleNamespace(
+                        **vars(event) | {"invoice": by_pk[pk], "actor": event.actor}
+                    )
+                )
+            # Each of them shows it in its history.
+            for pk in listed:
+                assert event in invoice_events(by_pk[pk])
+        return records
 
 
 @pytest.mark.parametrize(
@@ -307,7 +331,7 @@ def test_a_streamed_csv_is_the_file_built_at_once(
 ):
     """In chunks of two invoices, the bytes are those of the whole file
     written at once, in the query's order, and each issued invoice is
-    recorded once, before its chunk is handed out."""
+    recorded once, before the first chunk is handed out."""
     monkeypatch.setattr(pipeline, "EXPORT_CHUNK", 2)
     monkeypatch.setattr(pipeline, "EXPORT_FIRST_CHUNK", 2)
     file_format = {
@@ -320,13 +344,70 @@ def test_a_streamed_csv_is_the_file_built_at_once(
         streamed = pipeline.invoices_export_stream(
             invoices=query.order_by("-pk"), file_format=file_format, actor=supplier_user
         )
-        # The first chunk (the draft INV-3 and INV-2) is recorded at once,
-        # each other one as it is read.
-        assert [e.invoice.number for e in _events()] == ["INV-2"]
+        # The whole export is recorded before its first byte (the draft
+        # INV-3 has no history): one event listing both.
+        assert [e.invoice.number for e in _events()] == ["INV-2", "INV-1"]
         chunks = list(streamed.content)
+        assert InvoiceEvent.objects.filter(invoice=None).count() == 1
     assert len(chunks) == 2  # the header with the first chunk, then the second
     assert b"".join(chunks) == whole
+
+
+def _numbers(content) -> list[str]:
+    return [row[0] for row in _rows(b"".join(content).decode("utf-8-sig"))[1:]]
+
+
+def test_invoices_issued_while_the_file_is_read_are_neither_in_it_nor_recorded(
+    connection, invoices, supplier_user
+):
+    """The file is read from the ids recorded: an invoice issued between
+    the two (by another request) is in neither."""
+    file_format = search_csv.SEARCH_FORMATS[pipeline.CSV_UTF8]
+
+    def query_after_another_issue(chosen):
+        make_invoice(connection=connection, actor=supplier_user, number="LATE")
+        return file_format.query(chosen)
+
+    late = dataclasses.replace(file_format, query=query_after_another_issue)
+    with scopes_disabled():
+        streamed = pipeline.invoices_export_stream(
+            invoices=Invoice.objects.order_by("-pk"),
+            file_format=late,
+            actor=supplier_user,
+        )
+        assert Invoice.objects.filter(number="LATE").exists()
+        assert _numbers(streamed.content) == ["INV-3", "INV-2", "INV-1"]
     assert [e.invoice.number for e in _events()] == ["INV-2", "INV-1"]
+
+
+def test_a_download_cut_short_leaves_the_export_it_asked_for_recorded(
+    connection, other_tenant, invoices, supplier_user, monkeypatch
+):
+    """Recorded as events listing at most ``EXPORT_CHUNK`` invoices of one
+    municipality each, all before the first chunk is sent, in the file's
+    order: a download stopped after it leaves them all recorded."""
+    monkeypatch.setattr(pipeline, "EXPORT_CHUNK", 1)
+    monkeypatch.setattr(pipeline, "EXPORT_FIRST_CHUNK", 1)
+    with scopes_disabled():
+        supplier = supplier_user.supplier_membership.supplier
+        elsewhere = ConnectionFactory(
+            supplier=supplier, department=other_tenant.department
+        )
+        make_invoice(connection=elsewhere, actor=supplier_user, number="KIRISHIMA")
+        streamed = pipeline.invoices_export_stream(
+            invoices=Invoice.objects.order_by("pk"),
+            file_format=search_csv.SEARCH_FORMATS[pipeline.CSV_UTF8],
+            actor=supplier_user,
+        )
+        first = next(streamed.content)
+        streamed.content.close()
+        listed = InvoiceEvent.objects.filter(invoice=None).order_by("pk")
+        assert [
+            (event.municipality.slug, len(event.data["invoices"])) for event in listed
+        ] == [("kanoya", 1), ("kanoya", 1), ("kirishima", 1)]
+    assert _numbers([first]) == ["INV-1"]
+    assert [e.invoice.number for e in _events()] == ["INV-1", "INV-2", "KIRISHIMA"]
+    assert chain_verify() is None
 
 
 @pytest.mark.parametrize("name", [pipeline.CSV_CP932, pipeline.CSV_UTF8])
@@ -372,3 +453,53 @@ def test_the_export_reads_the_database_the_same_number_of_times_for_more_invoice
             )
     assert queries() == few
     assert len(_events(EventKind.EXPORTED)) == 2 + 14
+
+
+# The history of a streamed export's invoices
+
+
+def test_each_exported_invoice_history_shows_the_export_in_the_same_queries(
+    client, tenant, supplier_user, invoices
+):
+    """A chunk's one event is on the page of each invoice it lists, for
+    the supplier and the city, and the page reads it with the same number
+    of queries however many exports list the invoice."""
+    client.force_login(supplier_user)
+    only_first = {"format": pipeline.CSV_CP932, "date_to": "2025-04-01"}
+    client.get(SUPPLIER_EXPORT, only_first).getvalue()
+    client.get(SUPPLIER_EXPORT, {"format": pipeline.CSV_UTF8}).getvalue()
+    first, second = invoices[0], invoices[1]
+
+    def history(url: str) -> tuple[str, int]:
+        with CaptureQueriesContext(db_connection) as captured:
+            page = client.get(url).content.decode()
+        return page.split('id="history-heading"')[1], len(captured)
+
+    twice, queries = history(reverse("supplier:invoice", args=[first.pk]))
+    once, same = history(reverse("supplier:invoice", args=[second.pk]))
+    assert (twice.count("CSV出力"), once.count("CSV出力")) == (2, 1)
+    assert supplier_user.email in once
+    assert queries == same
+    client.force_login(tenant.department_staff)
+    city, _ = history(
+        reverse("city:invoice", args=[second.municipality.slug, second.pk])
+    )
+    assert city.count("CSV出力") == 1
+
+
+def test_a_changed_list_of_exported_invoices_breaks_the_chain(
+    client, supplier_user, invoices
+):
+    client.force_login(supplier_user)
+    client.get(SUPPLIER_EXPORT, {"format": pipeline.CSV_UTF8}).getvalue()
+    assert chain_verify() is None
+    with scopes_disabled():
+        event = InvoiceEvent.objects.get(invoice=None)
+        assert len(event.data["invoices"]) == 2
+        # The second invoice taken off the list: hidden from its history.
+        InvoiceEvent.objects.filter(pk=event.pk).update(
+            data=event.data | {"invoices": event.data["invoices"][:1]}
+        )
+    problem = chain_verify()
+    assert problem.event_id == event.pk
+    assert "内容がハッシュと一致しません" in problem.message
