@@ -150,7 +150,7 @@ def test_an_invoice_issued_without_an_account_is_paid_to_the_one_registered_late
             municipality=tenant.municipality, payment_date=payday, actor=tenant.treasury
         )
     response = client.get(PAYABLES)
-    _, _, payee = _row(response, invoice)
+    payee = _row(response, invoice).payee
     assert payee.flagged
     page = response.content.decode()
     assert "振込先の記載なし" in page
@@ -220,7 +220,7 @@ def test_an_invoice_issued_without_an_account_is_paid_to_the_one_registered_late
 
     # No longer flagged: it is batched, exported and paid to that account.
     response = client.get(PAYABLES)
-    _, _, payee = _row(response, invoice)
+    payee = _row(response, invoice).payee
     assert not payee.flagged
     assert "振込先を指定済み" in response.content.decode()
     client.post(PAYABLES, {"batch": batch.pk, "invoices": [invoice.pk]})
@@ -253,7 +253,7 @@ def test_an_account_changed_after_issue_is_flagged_and_can_be_replaced(
         )
     client.force_login(tenant.treasury)
     response = client.get(PAYABLES)
-    _, _, payee = _row(response, invoice)
+    payee = _row(response, invoice).payee
     assert payee.problem == "gone"
     assert "振込先の口座が変更・削除" in response.content.decode()
 

@@ -143,6 +143,24 @@ def batch_notices(*, batch: PaymentBatch) -> QuerySet[PaymentNotice]:
     )
 
 
+def batch_notice_rows(*, batch: PaymentBatch) -> QuerySet[PaymentNotice]:
+    """``batch_notices`` as the batch's page lists them: of each invoice
+    only its number (its snapshot made reading a page of notices' hundreds
+    of invoices the page's slowest part)."""
+    return (
+        batch_notices(batch=batch)
+        .prefetch_related(None)
+        .prefetch_related(
+            Prefetch(
+                "invoices",
+                queryset=Invoice.objects.only("number").order_by(
+                    "receipt_number", "pk"
+                ),
+            )
+        )
+    )
+
+
 @dataclass(frozen=True)
 class PlannedTransfer:
     """One transfer a batch will make: the invoices of one supplier that

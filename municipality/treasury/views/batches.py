@@ -19,6 +19,7 @@ from municipality.treasury.selectors.batches import (
     batch_invoice_rows,
     batch_invoices,
     batch_list,
+    batch_notice_rows,
     batch_notice_supplier_totals,
     batch_notice_totals,
     batch_notices,
@@ -50,6 +51,7 @@ from municipality.treasury.views.downloads import (
     remittance_period_form,
     remittance_response,
 )
+from municipality.treasury.views.links import PkLinks
 from municipality.treasury.workflow import batch_paid_too_early, batch_transition_check
 
 
@@ -162,7 +164,7 @@ class BatchPageMixin(TreasuryRoleMixin):
             supplier_totals = [row for row in every_supplier if row[0].pk in shown]
         else:
             transfer_page = self._paged(
-                batch, batch_notices(batch=batch), TRANSFERS_PAGE
+                batch, batch_notice_rows(batch=batch), TRANSFERS_PAGE
             )
             transfers = [(n, n.invoices.all()) for n in transfer_page]
             totals = batch_notice_totals(batch=batch)
@@ -183,11 +185,16 @@ class BatchPageMixin(TreasuryRoleMixin):
             if conflict_ids
             else []
         )
+        invoice_url = PkLinks("city:invoice", municipality_slug=self.municipality.slug)
         return {
             "city": self.request.city,
             "batch": batch,
             "settings": settings,
             "invoices": invoice_page.object_list,
+            "invoice_rows": [
+                (invoice, invoice_url(invoice.pk))
+                for invoice in invoice_page.object_list
+            ],
             "invoice_page": invoice_page,
             "invoice_count": invoice_count,
             "transfers": transfers,

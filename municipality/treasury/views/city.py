@@ -4,6 +4,8 @@ settings for city administrators. Thin views: they read through
 ``municipality.treasury.selectors`` and write through
 ``municipality.treasury.services``. Anyone without the role gets 404."""
 
+from typing import NamedTuple
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -15,7 +17,8 @@ from django.views.generic import FormView, ListView, TemplateView
 
 from invoices.duties import supplier_ids_of
 from invoices.filters import deadline_alert
-from municipality.models import StaffRole
+from invoices.models import Invoice
+from municipality.models import BudgetCode, StaffRole
 from municipality.selectors import budget_code_list, department_list_for_access
 from municipality.treasury.forms import (
     AddToBatchForm,
@@ -30,7 +33,7 @@ from municipality.treasury.selectors.payables import (
     payables_list,
     payables_waiting_count,
 )
-from municipality.treasury.selectors.payees import payees_of
+from municipality.treasury.selectors.payees import Payee, payees_of
 from municipality.treasury.selectors.settings import treasury_settings_get
 from municipality.treasury.selectors.statements import (
     withholding_paid_invoices,
@@ -40,6 +43,7 @@ from municipality.treasury.services.batches import batch_add_invoices
 from municipality.treasury.services.settings import treasury_settings_save
 from municipality.treasury.services.statements import withholding_statement_csv
 from municipality.treasury.views.downloads import remittance_period, remittance_response
+from municipality.treasury.views.links import PkLinks
 from municipality.treasury.views.supplier import NO_NOTICES_IN_PERIOD
 from municipality.views import CityRoleRequiredMixin
 from partners.selectors import connection_list_for_municipality
@@ -87,6 +91,52 @@ class TreasuryView(CityRoleRequiredMixin, ListView):
         )
 
 
+class PayableRow(NamedTuple):
+    """One row of the payables, its links and budget code worked out once
+    in Python: a ``{% url %}`` per link and a lookup through an invoice
+    without an accounting record (which makes the template call ``dir()``
+    on it) cost more than the page's SQL."""
+
+    invoice: Invoice
+    alert: str
+    payee: Payee
+    conflict: bool
+    url: str
+    payee_url: str
+    budget_code_url: str  # empty once in a batch or under a commitment
+    batch_url: str
+    budget_code: BudgetCode | None
+
+
+def payable_rows(
+    invoices, *, payees, conflict_supplier_ids, slug: str, today
+) -> list[PayableRow]:
+    links = {
+        name: PkLinks(f"city:{name}", municipality_slug=slug)
+        for name in ("invoice", "invoice_payee", "invoice_budget_code", "batch")
+    }
+    rows = []
+    for invoice in invoices:
+        record = getattr(invoice, "accounting", None)
+        editable = not invoice.batch_id and not (record and record.commitment_number)
+        rows.append(
+            PayableRow(
+                invoice=invoice,
+                alert=deadline_alert(invoice, today=today),
+                payee=payees[invoice.pk],
+                conflict=invoice.supplier_id in conflict_supplier_ids,
+                url=links["invoice"](invoice.pk),
+                payee_url=links["invoice_payee"](invoice.pk),
+                budget_code_url=links["invoice_budget_code"](invoice.pk)
+                if editable
+                else "",
+                batch_url=links["batch"](invoice.batch_id) if invoice.batch_id else "",
+                budget_code=record.budget_code if record else None,
+            )
+        )
+    return rows
+
+
 class PayablesView(TreasuryRoleMixin, ListView):
     """支払対象: the approved invoices, nearest deadline first, with filters
     and checkboxes to add the ticked ones to a draft batch."""
@@ -127,10 +177,13 @@ class PayablesView(TreasuryRoleMixin, ListView):
             filter_form=self.filter_form,
             add_form=add_form,
             has_draft_batches=add_form.fields["batch"].queryset.exists(),
-            rows=[
-                (invoice, deadline_alert(invoice, today=today), payees[invoice.pk])
-                for invoice in context["object_list"]
-            ],
+            rows=payable_rows(
+                context["object_list"],
+                payees=payees,
+                conflict_supplier_ids=conflict_supplier_ids,
+                slug=self.municipality.slug,
+                today=today,
+            ),
             has_flagged=any(payee.flagged for payee in payees.values()),
             conflict_supplier_ids=conflict_supplier_ids,
             has_conflicts=any(
