@@ -35,7 +35,7 @@ class ReadOnlyAdminMixin:
 
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    pass
+    """A model admin that shows records and changes none."""
 
 
 def _label(model, name: str):

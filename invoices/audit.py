@@ -22,6 +22,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
+from invoices.copying import COPY_FROM, rows_copy
 from invoices.models import Invoice, InvoiceEvent
 from municipality.audit import (
     canonical_json,
@@ -37,9 +38,6 @@ from municipality.models import SettingsEvent
 
 # Rows per INSERT: well under PostgreSQL's 65,535 parameters per statement.
 BULK_BATCH = 2000
-# From this many events on, PostgreSQL gets them with one COPY rather than
-# INSERTs built by the ORM (ten times faster for an export's thousands).
-COPY_FROM = 50
 
 
 # The columns an invoice event's hash covers, in ``event_digest``'s order
@@ -161,7 +159,10 @@ def events_write(events: list[InvoiceEvent]) -> list[InvoiceEvent]:
             row = [getattr(event, name) for name in EVENT_HASHED]
             row[data_at] = canonical_json(row[data_at])
             rows.append((*row, event.hash))
-        for event, pk in zip(events, _rows_copy(rows), strict=True):
+        ids = rows_copy(
+            InvoiceEvent._meta.db_table, ["id", *EVENT_HASHED, "hash"], rows
+        )
+        for event, pk in zip(events, ids, strict=True):
             event.pk = pk
             event._state.adding = False
             event._state.db = connection.alias
@@ -173,27 +174,6 @@ def events_write(events: list[InvoiceEvent]) -> list[InvoiceEvent]:
 
 def _copied(count: int) -> bool:
     return connection.vendor == "postgresql" and count >= COPY_FROM
-
-
-def _rows_copy(rows: list[tuple]) -> list[int]:
-    """Store events given as tuples of ``EVENT_HASHED`` (``data`` as JSON
-    text) and the hash, with one COPY; their ids, taken from the table's
-    sequence first, in list order, so that each chain's ids grow in chain
-    order (its head is locked: no other writer of the chain takes ids in
-    between)."""
-    table = InvoiceEvent._meta.db_table
-    columns = ", ".join(("id", *EVENT_HASHED, "hash"))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id'))"
-            " FROM generate_series(1, %s)",
-            [table, len(rows)],
-        )
-        ids = sorted(row[0] for row in cursor.fetchall())
-        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for pk, row in zip(ids, rows, strict=True):
-                copy.write_row((pk, *row))
-    return ids
 
 
 def events_append(
@@ -308,7 +288,7 @@ def events_append_rows(
         chain_head_advance(head, last[municipality_id], appended[municipality_id])
     table = InvoiceEvent._meta.db_table
     # Each row takes its id from the sequence as it is copied, in list
-    # order: each chain's ids grow in chain order, as in ``_rows_copy``.
+    # order: each chain's ids grow in chain order, as in ``rows_copy``.
     statement = f"COPY {table} ({', '.join((*EVENT_HASHED, 'hash'))}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         copy.write("".join(lines).encode())

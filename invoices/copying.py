@@ -7,13 +7,39 @@ hundreds of quotes each) cost an upload more than all of its checks.
 ``COPY`` takes the rows in its text format, escaped in C.
 """
 
+from collections.abc import Sequence
+
 from django.db import connection
 from django.db.models import Model
 from django.db.models.expressions import DatabaseDefault
 
-# From this many rows on (as the audit events' ``COPY_FROM``); fewer go
-# through ``bulk_create``, as does any database but PostgreSQL.
+# From this many rows on, PostgreSQL gets them with one COPY rather than
+# INSERTs built by the ORM; fewer go through ``bulk_create``, as do all on
+# any other database.
 COPY_FROM = 50
+
+
+def rows_copy(table: str, columns: list[str], rows: list[Sequence]) -> list[int]:
+    """Store ``rows`` (the values of ``columns`` after the first, the id)
+    in ``table`` with one ``COPY``; their ids, taken from the table's
+    sequence first, in list order (a caller that holds a chain's head gets
+    ids that grow in chain order). Errors as Django raises them (an
+    ``IntegrityError`` for a taken number)."""
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s))"
+            " FROM generate_series(1, %s)",
+            [table, columns[0], len(rows)],
+        )
+        ids = sorted(pk for (pk,) in cursor.fetchall())
+        with (
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+        ):
+            for pk, row in zip(ids, rows, strict=True):
+                copy.write_row((pk, *row))
+    return ids
 
 
 def rows_insert(model: type[Model], rows: list[Model]) -> None:
@@ -41,30 +67,17 @@ def rows_insert(model: type[Model], rows: list[Model]) -> None:
     if any(isinstance(v, DatabaseDefault) for row in values for v in row):
         model.objects.bulk_create(rows)
         return
-    table = meta.db_table
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in (meta.pk, *fields))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s))"
-            " FROM generate_series(1, %s)",
-            [table, meta.pk.column, len(rows)],
-        )
-        ids = sorted(pk for (pk,) in cursor.fetchall())
-        # Errors as Django raises them (IntegrityError for a taken number).
-        with (
-            connection.wrap_database_errors,
-            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-        ):
-            for pk, row_values in zip(ids, values, strict=True):
-                copy.write_row(
-                    [
-                        pk,
-                        *(
-                            f.get_db_prep_save(value, connection)
-                            for f, value in zip(fields, row_values, strict=True)
-                        ),
-                    ]
-                )
+    ids = rows_copy(
+        meta.db_table,
+        [meta.pk.column, *(f.column for f in fields)],
+        [
+            [
+                f.get_db_prep_save(value, connection)
+                for f, value in zip(fields, row_values, strict=True)
+            ]
+            for row_values in values
+        ],
+    )
     for pk, row in zip(ids, rows, strict=True):
         row.pk = pk
         row._state.adding = False
