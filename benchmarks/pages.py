@@ -21,6 +21,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
+from config.gc_freeze import freeze_after_first_request
 from invoices.filters import inbox_parts
 from invoices.models import Invoice, InvoiceStatus
 from invoices.paging import AFTER, Cursor
@@ -216,6 +217,11 @@ def pages_for(s: Subjects) -> list[Page]:
             f"{city}/inbox/?" + urlencode({"counterparty": s.name}),
         ),
         Page(
+            "department inbox, a name most suppliers match (株式会社)",
+            "department",
+            f"{city}/inbox/?" + urlencode({"counterparty": "株式会社"}),
+        ),
+        Page(
             "department inbox, unopened only",
             "department",
             f"{city}/inbox/?unopened=on",
@@ -246,6 +252,14 @@ def pages_for(s: Subjects) -> list[Page]:
             "city-wide inbox, counterparty name",
             "treasury",
             f"{city}/inbox/?" + urlencode({"counterparty": s.name}),
+        ),
+        Page(
+            "city-wide inbox, 取引日 range (30 days), by supplier (kana)",
+            "treasury",
+            f"{city}/inbox/?"
+            + urlencode(
+                {"date_from": date_from, "date_to": date_to, "sort": "supplier"}
+            ),
         ),
         Page(
             "city-wide inbox, by supplier (kana, reversed)",
@@ -418,6 +432,8 @@ def pages_measure(*, runs: int = 20, only: str = "", log=print) -> list[PageResu
     """Every page, or those whose name contains one of the comma-separated
     parts of ``only``."""
     wanted = [part.strip() for part in only.split(",") if part.strip()]
+    # This process serves the pages as a gunicorn worker does (config.wsgi).
+    freeze_after_first_request()
     subjects = subjects_find()
     clients = {}
     for role, user in subjects.users.items():

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext, gettext_lazy as _, ngettext
 
-from invoices.fields import JapaneseDateField
+from invoices.fields import JapaneseDateField, PlainSelect
 from invoices.models import Invoice, InvoiceStatus
 from invoices.paging import Part
 from invoices.search import CityInvoiceSearchForm
@@ -72,12 +72,17 @@ class InboxFilterForm(CityInvoiceSearchForm):
     received_from = JapaneseDateField(label=_("受付日（から）"), required=False)
     received_to = JapaneseDateField(label=_("受付日（まで）"), required=False)
     department = forms.TypedChoiceField(
-        label=_("部署"), required=False, coerce=int, empty_value=None
+        label=_("部署"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=PlainSelect,
     )
     sort = forms.TypedChoiceField(
         label=_("並び順"),
         required=False,
         empty_value=DEFAULT_SORT,
+        widget=PlainSelect,
         choices=[(key, label) for key, (label, *_) in SORTS.items()],
     )
     per_page = forms.TypedChoiceField(
@@ -85,6 +90,7 @@ class InboxFilterForm(CityInvoiceSearchForm):
         required=False,
         coerce=int,
         empty_value=DEFAULT_PAGE_SIZE,
+        widget=PlainSelect,
         choices=[(n, _page_size_label(n)) for n in PAGE_SIZES],
     )
 

@@ -20,7 +20,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Exact
 from django.utils.translation import gettext, gettext_lazy as _
 
-from invoices.fields import AmountField, JapaneseDateField, nfkc
+from invoices.fields import AmountField, JapaneseDateField, PlainSelect, nfkc
 from invoices.models import CounterpartyName, Invoice, InvoiceStatus
 from invoices.paging import Part
 from municipality.validators import normalize_identifier
@@ -57,7 +57,9 @@ class InvoiceSearchForm(forms.Form):
         max_length=40,
         help_text=_("番号の一部でも検索できます。"),
     )
-    status = forms.ChoiceField(label=_("状態"), choices=STATUS_CHOICES, required=False)
+    status = forms.ChoiceField(
+        label=_("状態"), choices=STATUS_CHOICES, required=False, widget=PlainSelect
+    )
 
     field_order = ["date_from", "date_to", "amount_min", "amount_max", "counterparty"]
 
@@ -145,15 +147,23 @@ def period_overlaps(start: date | None, end: date | None) -> Q:
     return q
 
 
-def city_period_scope(municipality_id: int) -> Q:
-    """The municipality again, as the GiST index ``invoice_city_period``
-    holds it (an integer: btree_gist compares like types only), so that
-    a city-wide search by 取引日 finds and counts one city's invoices of
-    the range in that index instead of ANDing the range's invoices of
-    every city with all of the city's. PostgreSQL only."""
-    if connection.vendor != "postgresql":
-        return Q()
-    return Q(Exact(Cast("municipality_id", IntegerField()), municipality_id))
+def city_period_hint(
+    invoices: QuerySet[Invoice], data: dict, *, municipality_id: int
+) -> QuerySet[Invoice]:
+    """``invoices`` of one city, with the municipality named again as the
+    GiST index ``invoice_city_period`` holds it (an integer: btree_gist
+    compares like types only) when ``data`` (a search form's cleaned data)
+    has a 取引日 range: a city-wide list or search by 取引日 then finds and
+    counts one city's invoices of the range in that index instead of
+    ANDing the range's invoices of every city with all of the city's
+    (35 ms against 1 ms at 1,000,000 invoices). PostgreSQL only."""
+    if connection.vendor != "postgresql" or not (
+        data.get("date_from") or data.get("date_to")
+    ):
+        return invoices
+    return invoices.filter(
+        Exact(Cast("municipality_id", IntegerField()), municipality_id)
+    )
 
 
 def _live_or_issued(pairs: list[tuple[str, str, str]]) -> Q:

@@ -5,7 +5,7 @@ invoices of the range in every city and then ANDed them with a bitmap of
 all of one city's invoices (hundreds of thousands) to count a page's
 results; leading with the municipality (btree_gist, a trusted extension)
 finds one city's range in the index itself. The municipality is indexed
-as an integer (``invoices.search.city_period_scope``): btree_gist has no
+as an integer (``invoices.search.city_period_hint``): btree_gist has no
 bigint = integer operator, and Django compares the bigint column with an
 integer. Built CONCURRENTLY, as 0017. SQLite, the demo default, searches
 without it."""

@@ -91,6 +91,16 @@ def list_indexes() -> list[models.Index]:
         )
     return [
         *indexes,
+        # A department's list by 取引先 when many suppliers match (「株式会社」):
+        # counted in this index alone instead of ANDing the supplier index's
+        # bitmap of every city's invoices with the department's (64 ms
+        # against 2 ms at 1,000,000 invoices).
+        models.Index(
+            fields=["department", "supplier"],
+            include=["municipality"],
+            condition=issued,
+            name="invoice_dept_supplier",
+        ),
         # The staff's search by 取引先 (a few suppliers' ids) in one city:
         # with both in one index the planner does not AND the supplier
         # index's bitmap with one of all the city's invoices.

@@ -13,7 +13,8 @@ from invoices.filters import (
 )
 from invoices.models import Invoice
 from invoices.paging import KeysetListMixin
-from invoices.presentation import inbox_rows
+from invoices.presentation import INBOX_COLUMNS, inbox_rows
+from invoices.search import city_period_hint
 from invoices.selectors import invoice_list_for_access
 from municipality.models import StaffRole
 from municipality.selectors import department_get_for_access, department_list_for_access
@@ -39,10 +40,12 @@ class InboxView(CityRoleRequiredMixin, KeysetListMixin, ListView):
         )
         if not self.filter_form.is_valid():
             return Invoice.objects.none()
-        # The list shows no frozen content: the snapshot stays unread.
-        return self.filter_form.narrow(invoice_list_for_access(access=access)).defer(
-            "snapshot"
+        invoices = city_period_hint(
+            invoice_list_for_access(access=access),
+            self.filter_form.cleaned_data,
+            municipality_id=access.municipality.pk,
         )
+        return self.filter_form.narrow(invoices).only(*INBOX_COLUMNS)
 
     def keyset_parts(self):
         if self.filter_form.is_valid():

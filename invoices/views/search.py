@@ -22,7 +22,7 @@ from invoices.search import (
     SEARCH_ORDER,
     CityInvoiceSearchForm,
     SupplierInvoiceSearchForm,
-    city_period_scope,
+    city_period_hint,
 )
 from invoices.selectors import (
     invoice_list_for_access,
@@ -64,10 +64,11 @@ class CitySearchMixin(CityRoleRequiredMixin):
         return invoice_list_for_access(access=self.request.city)
 
     def index_hints(self, invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
-        data = self.form.cleaned_data
-        if data["date_from"] or data["date_to"]:
-            return invoices.filter(city_period_scope(self.request.city.municipality.pk))
-        return invoices
+        return city_period_hint(
+            invoices,
+            self.form.cleaned_data,
+            municipality_id=self.request.city.municipality.pk,
+        )
 
     def search_url(self) -> str:
         return reverse(

@@ -7,13 +7,10 @@ import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.forms.utils import flatatt
 from django.template.defaultfilters import filesizeformat
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, gettext_lazy as _
 
-from invoices.fields import JapaneseDateField, nfkc
+from invoices.fields import JapaneseDateField, PlainSelect, nfkc
 from invoices.search import supplier_name_filter
 from municipality.models import PaymentBatch, TreasurySettings
 from partners.banking import (
@@ -112,29 +109,6 @@ class TreasurySettingsForm(forms.ModelForm):
 
     def clean_account_number(self):
         return account_number_normalize(self.cleaned_data["account_number"])
-
-
-class PlainSelect(forms.Select):
-    """A ``Select`` that writes its options in Python: Django renders a
-    template per option, which made a list of a city's departments several
-    milliseconds of every payables page. Same HTML; no option groups."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        selected = {str(v) for v in self.format_value(value)}
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (key, mark_safe(" selected") if str(key) in selected else "", label)
-                for key, label in self.choices
-            ),
-        )
-        return format_html(
-            '<select name="{}"{}>{}</select>',
-            name,
-            flatatt(self.build_attrs(self.attrs, attrs)),
-            options,
-        )
 
 
 # The budget-code filter's choice for invoices that name none.

@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from invoices.fields import PlainSelect
 from municipality.models import PaymentNotice
-from municipality.treasury.forms import PlainSelect
 from municipality.treasury.services.batch_moves import batch_export, batch_mark_paid
 from municipality.treasury.services.batches import batch_add_invoices, batch_create
 from municipality.treasury.views import (
