@@ -258,7 +258,14 @@ class KeysetListMixin:
     def keyset_parts(self) -> list[Part]:
         raise NotImplementedError
 
+    def keyset_count_queryset(self, queryset: QuerySet) -> QuerySet:
+        """The rows to count: ``queryset``, or the same rows described so
+        that another index finds them all (a page reads the index in the
+        list's order; a count wants the one that holds the fewest rows
+        besides them)."""
+        return queryset
+
     def paginate_queryset(self, queryset, page_size):
-        paginator = KeysetPaginator(queryset, page_size)
+        paginator = KeysetPaginator(self.keyset_count_queryset(queryset), page_size)
         page = keyset_page(queryset, self.keyset_parts(), self.request.GET, page_size)
         return paginator, page, page.object_list, page.has_other_pages()

@@ -40,17 +40,23 @@ class InboxView(CityRoleRequiredMixin, KeysetListMixin, ListView):
         )
         if not self.filter_form.is_valid():
             return Invoice.objects.none()
-        invoices = city_period_hint(
-            invoice_list_for_access(access=access),
-            self.filter_form.cleaned_data,
-            municipality_id=access.municipality.pk,
+        return self.filter_form.narrow(invoice_list_for_access(access=access)).only(
+            *INBOX_COLUMNS
         )
-        return self.filter_form.narrow(invoices).only(*INBOX_COLUMNS)
 
     def keyset_parts(self):
         if self.filter_form.is_valid():
             return self.filter_form.parts()
         return inbox_parts(DEFAULT_SORT)
+
+    def keyset_count_queryset(self, queryset):
+        if not self.filter_form.is_valid():
+            return queryset
+        return city_period_hint(
+            queryset,
+            self.filter_form.cleaned_data,
+            municipality_id=self.request.city.municipality.pk,
+        )
 
     def get_paginate_by(self, queryset):
         if self.filter_form.is_valid():

@@ -63,9 +63,9 @@ class CitySearchMixin(CityRoleRequiredMixin):
     def visible_invoices(self) -> QuerySet[Invoice]:
         return invoice_list_for_access(access=self.request.city)
 
-    def index_hints(self, invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    def keyset_count_queryset(self, queryset: QuerySet[Invoice]) -> QuerySet[Invoice]:
         return city_period_hint(
-            invoices,
+            queryset,
             self.form.cleaned_data,
             municipality_id=self.request.city.municipality.pk,
         )
@@ -98,7 +98,7 @@ class InvoiceSearchView(KeysetListMixin, ListView):
         # The list shows the parties' names as printed, not the whole
         # frozen content.
         return (
-            self.form.filter(self.index_hints(self.visible_invoices()))
+            self.form.filter(self.visible_invoices())
             .order_by()
             .defer("snapshot")
             .annotate(
@@ -110,9 +110,6 @@ class InvoiceSearchView(KeysetListMixin, ListView):
 
     def keyset_parts(self):
         return [SEARCH_ORDER]
-
-    def index_hints(self, invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
-        return invoices
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
