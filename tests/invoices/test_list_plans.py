@@ -233,7 +233,8 @@ def test_a_search_by_date_walks_its_index_from_the_ranges_end(
     assert pages
     for plan in pages:
         assert "_search_date" in plan, plan
-        assert "Index Cond:" in plan and "transaction_date <= '2020-03-31'" in plan
+        conditions = [line for line in plan.splitlines() if "Index Cond:" in line]
+        assert any("transaction_date <= '2020-03-31'" in c for c in conditions), plan
 
 
 def test_the_planner_knows_how_many_invoices_a_date_range_holds(
