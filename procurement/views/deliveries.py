@@ -13,9 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy as _
 from django.views import View
-from django.views.generic import FormView, TemplateView
+from django.views.generic import FormView, ListView, TemplateView
 
 from invoices.models import filename_part
+from invoices.paging import KeysetListMixin, Part
 from invoices.services.drafts import invoice_number_suggest
 from invoices.views.confirm import Confirmation
 from municipality.models import StaffRole
@@ -199,37 +200,47 @@ class OrderInvoiceView(TemplateView):
         return redirect("supplier:invoice", pk=invoice.pk)
 
 
-class InspectionListView(CityRoleRequiredMixin, TemplateView):
+# Soonest deadline (overdue) first; the (municipality, status,
+# inspection_deadline) index gives the order.
+PENDING_ORDER = Part(keys=("inspection_deadline", "pk"))
+
+
+class InspectionListView(CityRoleRequiredMixin, KeysetListMixin, ListView):
     """検収: deliveries awaiting inspection with their statutory deadline
-    (overdue first), the late inspections counted, and the latest
-    inspected deliveries."""
+    (overdue first, keyset pages of 50), the late inspections counted, and
+    the latest inspected deliveries."""
 
     required_roles = STAFF
     template_name = "procurement/city_inspections.html"
+    context_object_name = "pending"
+    paginate_by = 50
+    # Only the columns shown are read.
+    shown = ("number", "delivered_on", "inspection_deadline", "supplier__legal_name")
 
-    def get_context_data(self, **kwargs):
-        deliveries = delivery_list_for_access(access=self.request.city)
-        # Up to 250 rows: only the columns shown are read.
-        shown = (
-            "number",
-            "delivered_on",
-            "inspection_deadline",
-            "supplier__legal_name",
-        )
-        return super().get_context_data(
-            pending=deliveries.filter(status=DeliveryStatus.PENDING)
+    def get_queryset(self):
+        return (
+            delivery_list_for_access(access=self.request.city)
+            .filter(status=DeliveryStatus.PENDING)
             .only(
-                *shown,
+                *self.shown,
                 "order__number",
                 "order__subject",
                 "order__department__name",
             )
-            .order_by("inspection_deadline", "pk")[:200],
+            .order_by()
+        )
+
+    def keyset_parts(self):
+        return [PENDING_ORDER]
+
+    def get_context_data(self, **kwargs):
+        deliveries = delivery_list_for_access(access=self.request.city)
+        return super().get_context_data(
             # Shown without their orders: no join on the way down the index.
             recent=deliveries.exclude(status=DeliveryStatus.PENDING)
             .select_related(None)
             .select_related("supplier")
-            .only(*shown, "status", "inspected_on", "late_days")
+            .only(*self.shown, "status", "inspected_on", "late_days")
             .order_by("-inspected_on", "-pk")[:50],
             counts=inspection_counts(deliveries=deliveries),
             today=timezone.localdate(),

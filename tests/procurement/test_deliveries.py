@@ -1,6 +1,8 @@
 """Deliveries (納品), their inspection (検収) with the statutory deadline,
 the 納品書 PDF, and the invoice drafted from inspected deliveries."""
 
+import html
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -415,3 +417,29 @@ def test_a_delivery_csv_with_problems_saves_nothing(
     assert "注文番号「NO-SUCH」の発注が見つかりません。" in content
     with scopes_disabled():
         assert not Delivery.objects.exists()
+
+
+def test_pending_deliveries_are_paged_overdue_first(
+    client, tenant, confirmed_order, supplier_user
+):
+    """Every delivery awaiting inspection is reachable: 50 a page, the
+    soonest deadline first, 「次へ」 to the rest, none twice."""
+    with scopes_disabled():
+        overdue = _record(confirmed_order, supplier_user, "D-OLD", ["0.1"], order_day())
+        for n in range(54):
+            _record(confirmed_order, supplier_user, f"D-{n:03}", ["0.1"])
+    client.force_login(tenant.treasury)
+    url = _city(tenant, "inspections")
+    pages = []
+    page = client.get(url).content.decode()
+    assert 'data-testid="pending-count">55<' in page
+    for _ in range(3):
+        pages.append(re.findall(r">(D-[A-Z0-9]+)</a></td>", page))
+        found = re.search(r'href="([^"]*)" rel="next"', page)
+        if not found:
+            break
+        page = client.get(url + html.unescape(found.group(1))).content.decode()
+    assert [len(rows) for rows in pages] == [50, 5]
+    seen = pages[0] + pages[1]
+    assert seen[0] == overdue.number
+    assert len(set(seen)) == 55
