@@ -271,14 +271,22 @@ def batch_invoice_rows(*, batch: PaymentBatch) -> QuerySet[Invoice]:
 
 
 def batch_plan_invoices(*, batch: PaymentBatch) -> QuerySet[Invoice]:
-    """``batch_invoices`` with what ``transfers_plan`` reads only (the
-    supplier and the snapshot's account), for a batch's planned
-    transfers."""
+    """``batch_invoices`` with what ``transfers_plan`` and the batch's page
+    read only (amounts, number, the supplier's names and the snapshot's
+    account), for a batch's planned transfers: every invoice of a draft
+    batch is read, and building whole rows was most of the page's time."""
     return with_named_account(
         batch_invoices(batch=batch)
         .select_related(None)
         .select_related("supplier")
         .prefetch_related(None)
+        .only(
+            "number",
+            "total",
+            "withholding_tax",
+            "supplier__legal_name",
+            "supplier__name_kana",
+        )
     )
 
 
