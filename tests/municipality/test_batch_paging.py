@@ -11,7 +11,12 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from invoices.fields import PlainSelect
-from municipality.models import PaymentNotice
+from municipality.models import PaymentNotice, TreasurySettings
+from municipality.treasury.selectors.batches import (
+    batch_invoices,
+    batch_plan_rows,
+    transfers_plan,
+)
 from municipality.treasury.services.batch_moves import batch_export, batch_mark_paid
 from municipality.treasury.services.batches import batch_add_invoices, batch_create
 from municipality.treasury.views import (
@@ -216,3 +221,25 @@ def test_the_plain_select_writes_what_djangos_select_writes(value):
     plain = PlainSelect(choices=choices).render("department", value, attrs)
     django = forms.Select(choices=choices).render("department", value, attrs)
     assert parse_html(plain) == parse_html(django)
+
+
+def test_the_plan_from_rows_is_the_plan_from_invoices(tenant, batch):
+    """The batch page plans from ``batch_plan_rows`` (tuples), the export
+    from ``Invoice`` objects: the same transfers, amounts, accounts and
+    invoices, in the same order."""
+    with scopes_disabled():
+        settings = TreasurySettings.objects.get(municipality=tenant.municipality)
+        from_rows = transfers_plan(
+            invoices=batch_plan_rows(batch=batch), settings=settings
+        )
+        from_invoices = transfers_plan(
+            invoices=list(batch_invoices(batch=batch)), settings=settings
+        )
+    assert [
+        (t.supplier.pk, t.bank_account, [i.pk for i in t.invoices], t.amount, t.fee)
+        for t in from_rows
+    ] == [
+        (t.supplier.pk, t.bank_account, [i.pk for i in t.invoices], t.amount, t.fee)
+        for t in from_invoices
+    ]
+    assert len(from_rows) == 3

@@ -23,7 +23,7 @@ from municipality.treasury.selectors.batches import (
     batch_notice_supplier_totals,
     batch_notice_totals,
     batch_notices,
-    batch_plan_invoices,
+    batch_plan_rows,
     transfer_totals,
     transfers_plan,
 )
@@ -151,9 +151,7 @@ class BatchPageMixin(TreasuryRoleMixin):
         planned = batch.status in (BatchStatus.DRAFT, BatchStatus.APPROVED)
         if planned and settings:
             plan = (
-                transfers_plan(
-                    invoices=list(batch_plan_invoices(batch=batch)), settings=settings
-                )
+                transfers_plan(invoices=batch_plan_rows(batch=batch), settings=settings)
                 if invoice_count
                 else []
             )
