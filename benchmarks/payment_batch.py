@@ -5,6 +5,7 @@ with a registered bank account, and on the configured database
 (DATABASE_URL, else SQLite) measures, with their SQL statement counts:
 
 - adding them all to a draft batch (``batch_add_invoices``),
+- the draft batch's page (six requests, the first to warm up),
 - approving it (``batch_approve``, by a second treasury user),
 - exporting it (``batch_export``: Zengin file, one payment notice per
   transfer, every invoice scheduled),
@@ -37,6 +38,8 @@ django.setup()
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.test import Client, override_settings
+from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -226,6 +229,35 @@ def floor(municipality, actor, ids, payday) -> tuple[float, int, float, int]:
     return add_seconds, add_queries[0], export_seconds, export_queries[0]
 
 
+def page_time(batch, user) -> None:
+    """The batch's page as its preparer sees it while it is a draft: every
+    invoice planned into transfers (median of 5 after one to warm up), as
+    production serves it (debug off; static files unhashed, as in
+    ``benchmarks.settings``)."""
+    client = Client(SERVER_NAME="localhost")
+    client.force_login(user)
+    url = reverse(
+        "city:batch",
+        kwargs={"municipality_slug": batch.municipality.slug, "pk": batch.pk},
+    )
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
+    }
+    with override_settings(DEBUG=False, STORAGES=storages):
+        response = client.get(url)
+        if response.status_code != 200:
+            raise RuntimeError(f"{url}: {response.status_code}")
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            client.get(url)
+            times.append(time.perf_counter() - started)
+    print(f"  (median of 5: {sorted(times)[2] * 1000:,.0f} ms a page)")
+
+
 def run(invoices: int) -> None:
     with scopes_disabled():
         municipality, preparer, approver, ids = seed(invoices * 2)
@@ -249,6 +281,7 @@ def run(invoices: int) -> None:
                     batch=batch, invoice_ids=ours, actor=preparer
                 ),
             ),
+            ("draft batch's page", lambda: page_time(batch, preparer)),
             ("approve (service)", lambda: batch_approve(batch=batch, actor=approver)),
             ("export (service)", lambda: batch_export(batch=batch, actor=approver)),
         ):

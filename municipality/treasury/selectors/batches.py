@@ -108,16 +108,21 @@ def batch_get(*, municipality: Municipality, pk: int) -> PaymentBatch:
     )
 
 
-def batch_invoices(*, batch: PaymentBatch) -> QuerySet[Invoice]:
-    """The batch's invoices: those in it now, or every one it held once it
-    is cancelled (for the record)."""
+def batch_invoice_ids(*, batch: PaymentBatch) -> QuerySet:
+    """The ids of the batch's invoices: those in it now, or every one it
+    held once it is cancelled (for the record)."""
     items = PaymentBatchItem.objects.filter(batch=batch)
     if batch.status != BatchStatus.CANCELLED:
         items = items.filter(active=True)
+    return items.values("invoice_id")
+
+
+def batch_invoices(*, batch: PaymentBatch) -> QuerySet[Invoice]:
+    """The batch's invoices (``batch_invoice_ids``)."""
     return (
         Invoice.objects.filter(
             municipality_id=batch.municipality_id,
-            pk__in=items.values("invoice_id"),
+            pk__in=batch_invoice_ids(batch=batch),
         )
         .select_related(
             "supplier", "department", "connection", "accounting__budget_code"
@@ -182,14 +187,15 @@ class PlannedTransfer:
 
 
 def transfers_plan(
-    *, invoices: list[Invoice], settings: TreasurySettings
+    *, invoices: list[Invoice], settings: TreasurySettings, ids=None
 ) -> list[PlannedTransfer]:
     """Group ``invoices`` by supplier and by the account each is paid to
     (``payees_of``: the one frozen on the invoice at issue, or the one the
     treasury chose instead); the amount is their sum, less the fee when the
     supplier bears it, and less the withholding income tax (源泉徴収税額)
-    of individuals' fees. Ordered by supplier (kana), then account."""
-    payees = payees_of(invoices)
+    of individuals' fees. Ordered by supplier (kana), then account.
+    ``ids``: a query of the invoices' ids (``batch_invoice_ids``)."""
+    payees = payees_of(invoices, ids=ids)
     groups: dict[tuple, list[Invoice]] = {}
     accounts: dict[tuple, dict] = {}
     for invoice in invoices:

@@ -56,6 +56,9 @@ def account_key(account: dict | None) -> tuple[str, ...]:
 
 
 def _newest_choices(invoice_ids) -> dict[int, PayeeChoice]:
+    """``invoice_ids``: a list, or a query of them (a batch's), which costs
+    nothing to prepare where Django prepares a list's ids one by one
+    (100 ms for 10,000)."""
     choices: dict[int, PayeeChoice] = {}
     for choice in PayeeChoice.objects.filter(invoice_id__in=invoice_ids).order_by("pk"):
         choices[choice.invoice_id] = choice  # the newest wins
@@ -77,11 +80,13 @@ def _named_account(invoice: Invoice) -> dict:
     return invoice.snapshot.get("bank_account") or {}
 
 
-def payees_of(invoices) -> dict[int, Payee]:
+def payees_of(invoices, *, ids=None) -> dict[int, Payee]:
     """Each invoice's payee by invoice id, in two queries whatever their
-    number."""
+    number; ``ids``: a query of the invoices' ids, if there is one."""
     invoices = list(invoices)
-    choices = _newest_choices([invoice.pk for invoice in invoices])
+    choices = _newest_choices(
+        [invoice.pk for invoice in invoices] if ids is None else ids
+    )
     registered = {
         (row[0], tuple(row[1:]))
         for row in BankAccount.objects.filter(

@@ -16,6 +16,7 @@ from municipality.models import BatchStatus
 from municipality.treasury.forms import BatchCancelForm, BatchCreateForm
 from municipality.treasury.selectors.batches import (
     batch_get,
+    batch_invoice_ids,
     batch_invoice_rows,
     batch_invoices,
     batch_list,
@@ -151,7 +152,11 @@ class BatchPageMixin(TreasuryRoleMixin):
         planned = batch.status in (BatchStatus.DRAFT, BatchStatus.APPROVED)
         if planned and settings:
             plan = (
-                transfers_plan(invoices=batch_plan_rows(batch=batch), settings=settings)
+                transfers_plan(
+                    invoices=batch_plan_rows(batch=batch),
+                    settings=settings,
+                    ids=batch_invoice_ids(batch=batch),
+                )
                 if invoice_count
                 else []
             )
