@@ -14,6 +14,7 @@ from municipality.treasury.services.batch_moves import (
     batch_mark_paid,
 )
 from municipality.treasury.services.batches import batch_add_invoices, batch_create
+from municipality.treasury.views.batches import BatchListView
 from tests.factories import payment_day_reached
 from tests.municipality.test_treasury_support import (
     business_day_after,
@@ -74,3 +75,27 @@ def test_each_status_shows_its_invoices_count_and_total(tenant):
         cancelled.pk: (BatchStatus.CANCELLED, 3, cancelled_total),
         empty.pk: (BatchStatus.DRAFT, 0, None),
     }
+
+
+def test_the_list_pages_keep_the_order_and_each_batchs_figures(
+    client, tenant, monkeypatch
+):
+    """Each page's batches are found first, then summed: the same rows and
+    figures as the selector's, newest payment date first, page by page."""
+    monkeypatch.setattr(BatchListView, "paginate_by", 2)
+    with scopes_disabled():
+        make_settings(tenant.municipality)
+        for offset in (1, 10, 20):
+            _filled(tenant, offset)
+        expected = [
+            (b.pk, b.invoice_count, b.invoice_total)
+            for b in batch_list(municipality=tenant.municipality)
+        ]
+    client.force_login(tenant.treasury)
+    url = f"/m/{tenant.municipality.slug}/treasury/batches/"
+    shown = []
+    for number in (1, 2):
+        batches = client.get(url, {"page": number}).context["batches"]
+        shown += [(b.pk, b.invoice_count, b.invoice_total) for b in batches]
+    assert shown == expected
+    assert [count for _, count, _ in shown] == [3, 3, 3]
