@@ -339,6 +339,11 @@ def pages_for(s: Subjects) -> list[Page]:
         Page("treasury: payables", "treasury", f"{city}/treasury/payables/"),
         Page("treasury: payment batches", "treasury", f"{city}/treasury/batches/"),
         Page(
+            "treasury: payment batches, the last page",
+            "treasury",
+            f"{city}/treasury/batches/?page=last",
+        ),
+        Page(
             "treasury: withholding statement",
             "treasury",
             f"{city}/treasury/withholding/",
