@@ -2,6 +2,8 @@
 at a time, the totals of the whole batch, the totals of the suppliers on
 the page, a constant number of queries, and its actions still there."""
 
+from decimal import Decimal
+
 import pytest
 from django import forms
 from django.db import connection as db_connection
@@ -11,22 +13,27 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from invoices.fields import PlainSelect
+from invoices.services.drafts import LineInput
 from municipality.models import PaymentNotice, TreasurySettings
 from municipality.treasury.selectors.batches import (
     batch_invoices,
-    batch_plan_rows,
+    planned_page,
+    planned_transfers,
     transfers_plan,
 )
 from municipality.treasury.services.batch_moves import batch_export, batch_mark_paid
 from municipality.treasury.services.batches import batch_add_invoices, batch_create
+from municipality.treasury.services.payees import payee_choose
 from municipality.treasury.views import (
     batches as batch_views,
     supplier as supplier_views,
 )
+from partners.models import BankAccount, LegalForm
 from tests.factories import PASSWORD, payment_day_reached
 from tests.municipality.test_treasury_support import (
     business_day_after,
     make_approved,
+    make_bank_account,
     make_settings,
     make_supplier,
 )
@@ -223,23 +230,66 @@ def test_the_plain_select_writes_what_djangos_select_writes(value):
     assert parse_html(plain) == parse_html(django)
 
 
-def test_the_plan_from_rows_is_the_plan_from_invoices(tenant, batch):
-    """The batch page plans from ``batch_plan_rows`` (tuples), the export
-    from ``Invoice`` objects: the same transfers, amounts, accounts and
-    invoices, in the same order."""
+def test_the_plan_summed_in_sql_is_the_plan_of_the_export(tenant, batch):
+    """The batch's page sums its transfers in SQL (``planned_transfers``)
+    and reads a page's invoices (``planned_page``); the export plans from
+    ``Invoice`` objects (``transfers_plan``). The same transfers, accounts,
+    invoices, amounts, withholding and fees, in the same order: also for a
+    supplier paid to two accounts (one of them the treasury's choice,
+    shared by a later invoice naming it) and for an individual's fee."""
     with scopes_disabled():
-        settings = TreasurySettings.objects.get(municipality=tenant.municipality)
-        from_rows = transfers_plan(
-            invoices=batch_plan_rows(batch=batch), settings=settings
+        first, second = batch.invoices[0], batch.invoices[1]
+        supplier = first.supplier
+        named = BankAccount.objects.get(supplier=supplier)
+        named.account_number = "7777777"  # changed since both were issued
+        named.save()
+        chosen = make_bank_account(supplier, account_number="2222222")
+        payee_choose(
+            invoice=second,
+            bank_account=chosen,
+            reason="口座変更の届出",
+            actor=tenant.treasury,
         )
-        from_invoices = transfers_plan(
+        later = make_approved(tenant, batch.users[0], first.connection)
+        user, connection = make_supplier(tenant.department)
+        connection.supplier.legal_form = LegalForm.INDIVIDUAL
+        connection.supplier.save()
+        fee = LineInput(
+            "講演料", Decimal(1), Decimal(100000), "S", "式", withholding=True
+        )
+        individual = make_approved(tenant, user, connection, lines=[fee])
+        batch_add_invoices(
+            batch=batch,
+            invoice_ids=[later.pk, individual.pk],
+            actor=tenant.treasury,
+        )
+        settings = TreasurySettings.objects.get(municipality=tenant.municipality)
+        summed = planned_page(
+            planned_transfers(batch=batch, settings=settings), batch=batch
+        )
+        planned = transfers_plan(
             invoices=list(batch_invoices(batch=batch)), settings=settings
         )
-    assert [
-        (t.supplier.pk, t.bank_account, [i.pk for i in t.invoices], t.amount, t.fee)
-        for t in from_rows
-    ] == [
-        (t.supplier.pk, t.bank_account, [i.pk for i in t.invoices], t.amount, t.fee)
-        for t in from_invoices
+
+    def figures(transfer):
+        return (
+            transfer.supplier.pk,
+            transfer.bank_account,
+            transfer.amount,
+            transfer.withholding_tax,
+            transfer.fee,
+        )
+
+    assert [(figures(t), numbers) for t, numbers in summed] == [
+        (figures(t), [i.number for i in t.invoices]) for t in planned
     ]
-    assert len(from_rows) == 3
+    assert len(planned) == 5
+    assert [
+        (transfer.bank_account["account_number"], numbers)
+        for transfer, numbers in summed
+        if transfer.supplier == supplier
+    ] == [
+        ("1234567", [first.number]),  # still planned to it, flagged
+        ("2222222", [second.number, later.number]),
+    ]
+    assert any(transfer.withholding_tax for transfer, _ in summed)

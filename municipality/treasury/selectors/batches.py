@@ -1,8 +1,7 @@
 """Payment batches: their lists and pages, their invoices and notices, and
 the transfers a batch will make with their totals."""
 
-from dataclasses import dataclass
-from decimal import Decimal
+from dataclasses import dataclass, replace
 
 from django.db.models import (
     Case,
@@ -30,8 +29,8 @@ from municipality.models import (
 )
 from municipality.treasury.selectors.payees import (
     account_key,
+    payee_account,
     payees_of,
-    with_named_account,
 )
 from municipality.treasury.zengin import transfer_fee
 from partners.models import Supplier
@@ -117,13 +116,17 @@ def batch_invoice_ids(*, batch: PaymentBatch) -> QuerySet:
     return items.values("invoice_id")
 
 
+def _batch_invoices_bare(batch: PaymentBatch) -> QuerySet[Invoice]:
+    return Invoice.objects.filter(
+        municipality_id=batch.municipality_id,
+        pk__in=batch_invoice_ids(batch=batch),
+    )
+
+
 def batch_invoices(*, batch: PaymentBatch) -> QuerySet[Invoice]:
     """The batch's invoices (``batch_invoice_ids``)."""
     return (
-        Invoice.objects.filter(
-            municipality_id=batch.municipality_id,
-            pk__in=batch_invoice_ids(batch=batch),
-        )
+        _batch_invoices_bare(batch)
         .select_related(
             "supplier", "department", "connection", "accounting__budget_code"
         )
@@ -186,49 +189,133 @@ class PlannedTransfer:
         return self.amount - self.withholding_tax - self.fee
 
 
+def _planned(
+    *,
+    supplier: Supplier,
+    account: dict,
+    invoices: tuple,
+    amount: int,
+    withholding: int,
+    settings: TreasurySettings,
+) -> PlannedTransfer:
+    """One transfer of ``amount`` less ``withholding`` to ``account``, with
+    the fee the treasury's settings charge for it."""
+    key = account_key(account)
+    same_bank = key[0] == settings.bank_code
+    return PlannedTransfer(
+        supplier=supplier,
+        bank_account=dict(account),
+        invoices=invoices,
+        amount=amount,
+        fee=transfer_fee(
+            amount=amount - withholding,
+            same_bank=same_bank,
+            same_branch=same_bank and key[1] == settings.branch_code,
+            settings=settings,
+        ),
+        withholding_tax=withholding,
+    )
+
+
 def transfers_plan(
-    *, invoices: list[Invoice], settings: TreasurySettings, ids=None
+    *, invoices: list[Invoice], settings: TreasurySettings
 ) -> list[PlannedTransfer]:
     """Group ``invoices`` by supplier and by the account each is paid to
     (``payees_of``: the one frozen on the invoice at issue, or the one the
     treasury chose instead); the amount is their sum, less the fee when the
     supplier bears it, and less the withholding income tax (源泉徴収税額)
-    of individuals' fees. Ordered by supplier (kana), then account.
-    ``ids``: a query of the invoices' ids (``batch_invoice_ids``)."""
-    payees = payees_of(invoices, ids=ids)
+    of individuals' fees. Ordered by supplier (kana), then account; each
+    transfer's account as its first invoice names it (``invoices`` come in
+    ``batch_invoices`` order)."""
+    payees = payees_of(invoices)
     groups: dict[tuple, list[Invoice]] = {}
-    accounts: dict[tuple, dict] = {}
     for invoice in invoices:
-        account = payees[invoice.pk].account
-        group = (invoice.supplier_id, account_key(account))
+        group = (invoice.supplier_id, account_key(payees[invoice.pk].account))
         groups.setdefault(group, []).append(invoice)
-        accounts.setdefault(group, account)
     ordered = sorted(
         groups.items(),
         key=lambda item: (item[1][0].supplier.name_kana, item[0]),
     )
-    plan = []
-    for (supplier_id, key), members in ordered:
-        amount = int(sum(invoice.total for invoice in members))
-        withholding = int(sum(invoice.withholding_tax for invoice in members))
-        same_bank = key[0] == settings.bank_code
-        fee = transfer_fee(
-            amount=amount - withholding,
-            same_bank=same_bank,
-            same_branch=same_bank and key[1] == settings.branch_code,
+    return [
+        _planned(
+            supplier=members[0].supplier,
+            account=payees[members[0].pk].account,
+            invoices=tuple(members),
+            amount=int(sum(invoice.total for invoice in members)),
+            withholding=int(sum(invoice.withholding_tax for invoice in members)),
             settings=settings,
         )
-        plan.append(
-            PlannedTransfer(
-                supplier=members[0].supplier,
-                bank_account=dict(accounts[(supplier_id, key)]),
-                invoices=tuple(members),
-                amount=amount,
-                fee=fee,
-                withholding_tax=withholding,
-            )
+        for _, members in ordered
+    ]
+
+
+def planned_transfers(
+    *, batch: PaymentBatch, settings: TreasurySettings
+) -> list[PlannedTransfer]:
+    """The transfers ``transfers_plan`` makes of the batch's invoices, in
+    its order and with its amounts and fees, summed in SQL: one row per
+    supplier and account, not one per invoice, whatever the batch's size.
+    Without their invoices, and with the account of any of them
+    (``planned_page`` gives a page of them their first invoice's)."""
+    rows = (
+        _batch_invoices_bare(batch)
+        .annotate(account=payee_account())
+        .order_by()
+        .values("supplier_id", "account")
+        .annotate(amount=Sum("total"), withholding=Sum("withholding_tax"))
+    )
+    # SQLite groups accounts by their JSON text: the same account written
+    # twice (a choice, a snapshot) can come as two rows, added up here.
+    sums: dict[tuple, list] = {}
+    for row in rows:
+        group = (row["supplier_id"], account_key(row["account"]))
+        figures = sums.setdefault(group, [row["account"] or {}, 0, 0])
+        figures[1] += int(row["amount"])
+        figures[2] += int(row["withholding"])
+    suppliers = Supplier.objects.only("legal_name", "name_kana").in_bulk(
+        {supplier_id for supplier_id, _ in sums}
+    )
+    ordered = sorted(
+        sums.items(), key=lambda item: (suppliers[item[0][0]].name_kana, item[0])
+    )
+    return [
+        _planned(
+            supplier=suppliers[supplier_id],
+            account=account,
+            invoices=(),
+            amount=amount,
+            withholding=withholding,
+            settings=settings,
         )
-    return plan
+        for (supplier_id, _), (account, amount, withholding) in ordered
+    ]
+
+
+def planned_page(
+    transfers: list[PlannedTransfer], *, batch: PaymentBatch
+) -> list[tuple[PlannedTransfer, list[str]]]:
+    """A page of ``planned_transfers``, each with the numbers of its
+    invoices (by receipt number) and the account its first invoice names,
+    as ``transfers_plan`` gives them: only the page's suppliers' invoices
+    are read."""
+    rows = (
+        _batch_invoices_bare(batch)
+        .filter(supplier_id__in={transfer.supplier.pk for transfer in transfers})
+        .annotate(account=payee_account())
+        .order_by("receipt_number", "pk")
+        .values_list("supplier_id", "number", "account")
+    )
+    members: dict[tuple, tuple[dict, list[str]]] = {}
+    for supplier_id, number, account in rows:
+        group = (supplier_id, account_key(account))
+        members.setdefault(group, (account or {}, []))[1].append(number)
+    page = []
+    for transfer in transfers:
+        account, numbers = members[
+            (transfer.supplier.pk, account_key(transfer.bank_account))
+        ]
+        page.append((replace(transfer, bank_account=dict(account)), numbers))
+    return page
 
 
 @dataclass(frozen=True)
@@ -275,35 +362,6 @@ def batch_invoice_rows(*, batch: PaymentBatch) -> QuerySet[Invoice]:
         .prefetch_related(None)
         .defer("snapshot")
     )
-
-
-@dataclass(frozen=True)
-class PlanRow:
-    """What ``transfers_plan`` and the batch's page read of one invoice of
-    a planned batch: read as a tuple, not built as an ``Invoice``, since a
-    draft batch's page reads every invoice in it."""
-
-    pk: int
-    number: str
-    supplier_id: int
-    total: Decimal
-    withholding_tax: Decimal
-    named_account: dict | None
-    supplier: Supplier
-
-
-def batch_plan_rows(*, batch: PaymentBatch) -> list[PlanRow]:
-    """The batch's invoices as ``transfers_plan`` reads them (amounts, the
-    account the snapshot names, the supplier's names), in two queries."""
-    rows = list(
-        with_named_account(batch_invoices(batch=batch)).values_list(
-            "pk", "number", "supplier_id", "total", "withholding_tax", "named_account"
-        )
-    )
-    suppliers = Supplier.objects.only("legal_name", "name_kana").in_bulk(
-        {row[2] for row in rows}
-    )
-    return [PlanRow(*row, supplier=suppliers[row[2]]) for row in rows]
 
 
 def _notice_sums():

@@ -16,7 +16,6 @@ from municipality.models import BatchStatus
 from municipality.treasury.forms import BatchCancelForm, BatchCreateForm
 from municipality.treasury.selectors.batches import (
     batch_get,
-    batch_invoice_ids,
     batch_invoice_rows,
     batch_invoices,
     batch_list,
@@ -24,7 +23,8 @@ from municipality.treasury.selectors.batches import (
     batch_notice_supplier_totals,
     batch_notice_totals,
     batch_notices,
-    batch_plan_rows,
+    planned_page,
+    planned_transfers,
     transfer_totals,
     transfers_plan,
 )
@@ -152,9 +152,10 @@ class BatchPageMixin(TreasuryRoleMixin):
         return page
 
     def batch_context(self, batch, **kwargs) -> dict:
-        """A constant number of queries whatever the batch's size: the
-        totals are summed in SQL (notices) or from the plan, which reads
-        the invoices once without rendering them."""
+        """A constant number of queries whatever the batch's size, and rows
+        summed in SQL: a planned batch's transfers (one row per supplier
+        and account), then the invoices of the page's transfers only; an
+        exported one's notices."""
         settings = treasury_settings_get(municipality=self.municipality)
         invoice_page = self._paged(
             batch, batch_invoice_rows(batch=batch), INVOICES_PAGE
@@ -163,24 +164,23 @@ class BatchPageMixin(TreasuryRoleMixin):
         planned = batch.status in (BatchStatus.DRAFT, BatchStatus.APPROVED)
         if planned and settings:
             plan = (
-                transfers_plan(
-                    invoices=batch_plan_rows(batch=batch),
-                    settings=settings,
-                    ids=batch_invoice_ids(batch=batch),
-                )
+                planned_transfers(batch=batch, settings=settings)
                 if invoice_count
                 else []
             )
             totals, every_supplier = transfer_totals(plan)
             transfer_page = self._paged(batch, plan, TRANSFERS_PAGE)
-            transfers = [(t, t.invoices) for t in transfer_page]
+            transfers = planned_page(transfer_page.object_list, batch=batch)
             shown = {transfer.supplier.pk for transfer, _ in transfers}
             supplier_totals = [row for row in every_supplier if row[0].pk in shown]
         else:
             transfer_page = self._paged(
                 batch, batch_notice_rows(batch=batch), TRANSFERS_PAGE
             )
-            transfers = [(n, n.invoices.all()) for n in transfer_page]
+            transfers = [
+                (n, [invoice.number for invoice in n.invoices.all()])
+                for n in transfer_page
+            ]
             totals = batch_notice_totals(batch=batch)
             suppliers = list({n.supplier.pk: n.supplier for n, _ in transfers}.values())
             supplier_totals = batch_notice_supplier_totals(
