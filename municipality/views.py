@@ -6,6 +6,7 @@ and the administration overview read invoices and live in
 from django.views.generic import ListView
 
 from accounts.twofactor import two_factor_enabled, two_factor_required_redirect
+from invoices.paging import NumberedPageMixin
 from municipality.models import StaffRole
 from municipality.selectors import settings_event_list_for_municipality
 
@@ -33,7 +34,7 @@ class CityRoleRequiredMixin:
         return super().get_context_data(city=self.request.city, **kwargs)
 
 
-class AuditLogView(CityRoleRequiredMixin, ListView):
+class AuditLogView(CityRoleRequiredMixin, NumberedPageMixin, ListView):
     """設定・権限の変更履歴: who changed the treasury settings (four-eyes,
     accounts, fees), the payment-deadline and reminder settings, or a staff
     role, when, and each field before and after. City administrators only;

@@ -12,7 +12,7 @@ from invoices.filters import (
     inbox_parts,
 )
 from invoices.models import Invoice
-from invoices.paging import KeysetListMixin
+from invoices.paging import KeysetListMixin, NumberedPageMixin
 from invoices.presentation import INBOX_COLUMNS, inbox_rows
 from invoices.search import city_period_hint
 from invoices.selectors import invoice_list_for_access
@@ -79,7 +79,7 @@ class InboxView(CityRoleRequiredMixin, KeysetListMixin, ListView):
         return context
 
 
-class DepartmentDetailView(CityRoleRequiredMixin, ListView):
+class DepartmentDetailView(CityRoleRequiredMixin, NumberedPageMixin, ListView):
     """One department and the suppliers registered with it."""
 
     required_roles = (StaffRole.DEPARTMENT, StaffRole.CITY_ADMIN)

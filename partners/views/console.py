@@ -10,6 +10,7 @@ from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 
+from invoices.paging import NumberedPageMixin
 from municipality.models import StaffRole
 from municipality.views import CityRoleRequiredMixin
 from partners.forms.invitations import DeclineForm, InvitationForm
@@ -87,7 +88,7 @@ class ConsoleMixin(CityRoleRequiredMixin):
         return redirect(name, municipality_slug=self.municipality.slug, **kwargs)
 
 
-class InvitationRequestListView(ConsoleMixin, ListView):
+class InvitationRequestListView(ConsoleMixin, NumberedPageMixin, ListView):
     template_name = "partners/console/request_list.html"
     context_object_name = "requests"
     paginate_by = 50
@@ -170,7 +171,7 @@ class InvitationRequestDetailView(ConsoleMixin, DetailView):
         return self.redirect_to("city:invitation_request", pk=self.object.pk)
 
 
-class InvitationListView(ConsoleMixin, ListView):
+class InvitationListView(ConsoleMixin, NumberedPageMixin, ListView):
     template_name = "partners/console/invitation_list.html"
     context_object_name = "invitations"
     paginate_by = 50

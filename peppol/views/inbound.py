@@ -28,6 +28,7 @@ from django.views import View
 from django.views.generic import DetailView, ListView
 
 from invoices.models import EventKind, TaxCategory, filename_part
+from invoices.paging import NumberedPageMixin
 from invoices.services.records import invoices_record_export
 from invoices.views.city import CityInvoiceMixin
 from invoices.views.supplier import SupplierInvoiceMixin
@@ -273,7 +274,7 @@ class InboundQueueMixin(CityRoleRequiredMixin):
         ).select_related("supplier", "department", "invoice")
 
 
-class InboundListView(InboundQueueMixin, ListView):
+class InboundListView(InboundQueueMixin, NumberedPageMixin, ListView):
     template_name = "peppol/inbound_list.html"
     context_object_name = "documents"
     paginate_by = 50

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext
 from django.views.generic import FormView, ListView
 
+from invoices.paging import NumberedPageMixin
 from municipality.models import StaffRole
 from municipality.selectors import budget_code_fiscal_years, budget_code_list
 from municipality.views import CityRoleRequiredMixin
@@ -21,7 +22,7 @@ from procurement.services.budget_codes import (
 STAFF = (StaffRole.DEPARTMENT, StaffRole.TREASURY, StaffRole.CITY_ADMIN)
 
 
-class BudgetCodeListView(CityRoleRequiredMixin, ListView):
+class BudgetCodeListView(CityRoleRequiredMixin, NumberedPageMixin, ListView):
     required_roles = STAFF
     template_name = "procurement/budget_code_list.html"
     context_object_name = "budget_codes"

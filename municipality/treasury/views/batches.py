@@ -10,6 +10,7 @@ from django.views import View
 from django.views.generic import ListView, TemplateView
 
 from invoices.duties import invoices_in_conflict, supplier_ids_of
+from invoices.paging import NumberedPageMixin
 from invoices.views.confirm import Confirmation, confirmation_response, confirmed
 from invoices.workflow import TransitionError
 from municipality.models import BatchStatus
@@ -56,7 +57,7 @@ from municipality.treasury.views.links import PkLinks
 from municipality.treasury.workflow import batch_paid_too_early, batch_transition_check
 
 
-class BatchListView(TreasuryRoleMixin, ListView):
+class BatchListView(TreasuryRoleMixin, NumberedPageMixin, ListView):
     """支払バッチ: every batch, and the form to create one."""
 
     template_name = "municipality/batch_list.html"

@@ -18,6 +18,7 @@ from django.views.generic import FormView, ListView, TemplateView
 from invoices.duties import supplier_ids_of
 from invoices.filters import deadline_alert
 from invoices.models import Invoice
+from invoices.paging import NumberedPageMixin
 from municipality.models import BudgetCode, StaffRole
 from municipality.selectors import budget_code_list, department_list_for_access
 from municipality.treasury.forms import (
@@ -67,7 +68,7 @@ def _error_messages(error: ValidationError) -> list[str]:
     return [message for message in error.messages if message]
 
 
-class TreasuryView(CityRoleRequiredMixin, ListView):
+class TreasuryView(CityRoleRequiredMixin, NumberedPageMixin, ListView):
     """会計管理者・出納室: the open payment batches and the number of approved
     invoices waiting for one, beside the 支払先マスタ with payee codes."""
 
@@ -137,7 +138,7 @@ def payable_rows(
     return rows
 
 
-class PayablesView(TreasuryRoleMixin, ListView):
+class PayablesView(TreasuryRoleMixin, NumberedPageMixin, ListView):
     """支払対象: the approved invoices, nearest deadline first, with filters
     and checkboxes to add the ticked ones to a draft batch."""
 

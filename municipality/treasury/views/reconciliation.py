@@ -12,6 +12,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
+from invoices.paging import NumberedPageMixin
 from invoices.views.confirm import Confirmation, confirmation_response, confirmed
 from municipality.models import CreditOutcome
 from municipality.treasury.forms import CreditDecideForm, ReconciliationUploadForm
@@ -37,7 +38,7 @@ _COLUMN_LABELS = {
 }
 
 
-class ReconciliationListView(ListView):
+class ReconciliationListView(NumberedPageMixin, ListView):
     """入金消込: the upload form and the earlier uploads. The CSV columns
     are filled in as the supplier named them last time."""
 

@@ -11,6 +11,7 @@ from django.views import View
 from django.views.generic import DetailView, ListView
 
 from invoices.models import EventKind
+from invoices.paging import NumberedPageMixin
 from invoices.services.records import invoices_record_export
 from municipality.treasury.selectors.notices import (
     payment_notice_get_for_supplier,
@@ -30,7 +31,7 @@ NO_NOTICES_IN_PERIOD = gettext_noop(
 )
 
 
-class PaymentNoticeListView(ListView):
+class PaymentNoticeListView(NumberedPageMixin, ListView):
     template_name = "municipality/supplier_payment_notice_list.html"
     context_object_name = "notices"
     paginate_by = 50
