@@ -15,7 +15,16 @@ from django.contrib.postgres.fields import DateRangeField
 from django.contrib.postgres.lookups import Overlap
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import DateRange
-from django.db.models import Func, IntegerField, Q, QuerySet, Value
+from django.db.models import (
+    BooleanField,
+    Expression,
+    F,
+    Func,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Exact
 from django.utils.translation import gettext, gettext_lazy as _
@@ -155,7 +164,7 @@ def city_period_hint(
     invoices: QuerySet[Invoice], data: dict, *, municipality_id: int
 ) -> QuerySet[Invoice]:
     """``invoices`` of one city, with the municipality named again as the
-    GiST index ``invoice_city_period`` holds it (an integer: btree_gist
+    GiST index ``invoice_city_period_covering`` holds it (an integer: btree_gist
     compares like types only) when ``data`` (a search form's cleaned data)
     has a 取引日 range: a city-wide list's count by 取引日 then finds one
     city's invoices of the range in that index instead of ANDing the
@@ -241,7 +250,42 @@ def supplier_name_filter(text: str) -> Q:
         .order_by()
         .values_list("supplier_id", flat=True)
     )
-    return Q(supplier_id__in=sorted(set(live.union(issued))))
+    return Q(IdIn("supplier_id", sorted(set(live.union(issued)))))
+
+
+class IdIn(Expression):
+    """``column IN (ids)`` for a bigint column, the ids one array parameter
+    on PostgreSQL (``= ANY(%s)``, the same plans): a name most suppliers have matches
+    thousands of them, and a placeholder each cost Django and psycopg
+    about 20 ms a request to prepare for the count and the page."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, column: str, ids: list[int]):
+        super().__init__()
+        self.column = F(column)
+        self.ids = ids
+
+    def get_source_expressions(self):
+        return [self.column]
+
+    def set_source_expressions(self, expressions):
+        (self.column,) = expressions
+
+    def as_sql(self, compiler, connection):
+        column, params = compiler.compile(self.column)
+        if not self.ids:
+            return "1 = 0", params
+        placeholders = ", ".join(["%s"] * len(self.ids))
+        return f"{column} IN ({placeholders})", (*params, *self.ids)
+
+    def as_postgresql(self, compiler, connection):
+        column, params = compiler.compile(self.column)
+        # Typed as the keys are: psycopg sends small ids as smallint[],
+        # and bigint = ANY(smallint[]) is checked element by element
+        # instead of through a hash (170 ms against 20 for a year's count).
+        return f"{column} = ANY(%s::bigint[])", (*params, self.ids)
 
 
 def _names_matching(pairs: list[tuple[str, str, str]]) -> dict[str, Q]:

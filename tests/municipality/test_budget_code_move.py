@@ -26,7 +26,9 @@ def _migrate(targets=None):
     return executor.loader.project_state(targets).apps
 
 
-@pytest.mark.django_db
+# Outside a test transaction: SQLite's schema editor, which sqlmigrate
+# opens, refuses to run inside one.
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(("app", "name"), MOVE)
 def test_the_move_runs_no_sql(app, name, capsys):
     call_command("sqlmigrate", app, name)
