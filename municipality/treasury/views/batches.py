@@ -24,6 +24,7 @@ from municipality.treasury.selectors.batches import (
     batch_notice_supplier_totals,
     batch_notice_totals,
     batch_notices,
+    notice_invoice_numbers,
     planned_page,
     planned_transfers,
     transfer_totals,
@@ -178,10 +179,8 @@ class BatchPageMixin(TreasuryRoleMixin):
             transfer_page = self._paged(
                 batch, batch_notice_rows(batch=batch), TRANSFERS_PAGE
             )
-            transfers = [
-                (n, [invoice.number for invoice in n.invoices.all()])
-                for n in transfer_page
-            ]
+            numbers = notice_invoice_numbers(transfer_page.object_list)
+            transfers = [(n, numbers.get(n.pk, [])) for n in transfer_page]
             totals = batch_notice_totals(batch=batch)
             suppliers = list({n.supplier.pk: n.supplier for n, _ in transfers}.values())
             supplier_totals = batch_notice_supplier_totals(
