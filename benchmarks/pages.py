@@ -12,7 +12,7 @@ import math
 import statistics
 import time
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from django.db import connection
@@ -198,6 +198,12 @@ def pages_for(s: Subjects) -> list[Page]:
     city_pages = _pages_of(s.city_invoices)
     supplier_pages = _pages_of(s.supplier_invoices)
     date_from, date_to = s.last_month
+    # 会計年度 (April to March): the last whole one, and a quarter of the
+    # one four years before it.
+    newest = date.fromisoformat(date_to)
+    year = newest.year - (2 if newest.month < 4 else 1)
+    last_year = {"date_from": f"{year}-04-01", "date_to": f"{year + 1}-03-31"}
+    old_quarter = {"date_from": f"{year - 4}-04-01", "date_to": f"{year - 4}-06-30"}
     search = f"{city}/invoices/search/?"
     pages = [
         Page("department inbox, first page", "department", f"{city}/inbox/"),
@@ -314,6 +320,23 @@ def pages_for(s: Subjects) -> list[Page]:
             "電帳法 search, department staff, name",
             "department",
             search + urlencode({"counterparty": s.name}),
+        ),
+        Page(
+            "電帳法 search, the last fiscal year + a name most suppliers match",
+            "treasury",
+            search + urlencode({**last_year, "counterparty": "株式会社"}),
+        ),
+        Page(
+            "電帳法 search, department staff, the last fiscal year + 株式会社",
+            "department",
+            search + urlencode({**last_year, "counterparty": "株式会社"}),
+        ),
+        # Known slow (README, "Rules that hold everywhere"): newest received
+        # first walks past every invoice received after the range's.
+        Page(
+            "city-wide inbox, 取引日 range: a quarter four years back",
+            "treasury",
+            f"{city}/inbox/?" + urlencode(old_quarter),
         ),
         Page("supplier: invoice list", "supplier", "/supplier/invoices/"),
         Page(
