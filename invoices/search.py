@@ -161,25 +161,29 @@ def period_overlaps(start: date | None, end: date | None) -> Q:
 
 
 def city_period_hint(
-    invoices: QuerySet[Invoice], data: dict, *, municipality_id: int
+    invoices: QuerySet[Invoice], data: dict, *, access
 ) -> QuerySet[Invoice]:
     """``invoices`` of one city, with the municipality named again as the
-    GiST index ``invoice_city_period_covering`` holds it (an integer: btree_gist
-    compares like types only) when ``data`` (a search form's cleaned data)
-    has a 取引日 range: a city-wide list's count by 取引日 then finds one
+    GiST index ``invoice_city_period_covering`` holds it (an integer:
+    btree_gist compares like types only) when ``data`` (a search form's
+    cleaned data) has a 取引日 range and ``access`` (a ``CityAccess``) sees
+    every department: a city-wide list's count by 取引日 then finds one
     city's invoices of the range in that index instead of ANDing the
     range's invoices of every city with all of the city's (35 ms against
-    1 ms at 1,000,000 invoices). For the count only: the planner takes the
-    two conditions on the city for independent, expects a handful of rows
-    and would read a page through this index too, sorting a year's
-    invoices (160 ms) instead of walking the list's own index in order.
-    PostgreSQL only."""
-    if connection.vendor != "postgresql" or not (
-        data.get("date_from") or data.get("date_to")
+    1 ms at 1,000,000 invoices). A department's count reads its own
+    取引日 index instead (a fiscal year by 株式会社: 4 ms against 17 through
+    the city's). For the count only: the planner takes the two conditions
+    on the city for independent, expects a handful of rows and would read
+    a page through this index too, sorting a year's invoices (160 ms)
+    instead of walking the list's own index in order. PostgreSQL only."""
+    if (
+        connection.vendor != "postgresql"
+        or not access.sees_all_departments
+        or not (data.get("date_from") or data.get("date_to"))
     ):
         return invoices
     return invoices.filter(
-        Exact(Cast("municipality_id", IntegerField()), municipality_id)
+        Exact(Cast("municipality_id", IntegerField()), access.municipality.pk)
     )
 
 

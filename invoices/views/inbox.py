@@ -55,7 +55,7 @@ class InboxView(CityRoleRequiredMixin, KeysetListMixin, ListView):
         return city_period_hint(
             queryset,
             self.filter_form.cleaned_data,
-            municipality_id=self.request.city.municipality.pk,
+            access=self.request.city,
         )
 
     def get_paginate_by(self, queryset):

@@ -67,7 +67,7 @@ class CitySearchMixin(CityRoleRequiredMixin):
         return city_period_hint(
             queryset,
             self.form.cleaned_data,
-            municipality_id=self.request.city.municipality.pk,
+            access=self.request.city,
         )
 
     def search_url(self) -> str:

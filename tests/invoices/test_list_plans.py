@@ -212,6 +212,23 @@ def test_city_wide_counts_by_date_name_the_city_and_need_no_rows(
         assert "Index Only Scan using invoice_" in plan, plan
 
 
+@pytest.mark.parametrize("page", [SEARCH, INBOX])
+def test_a_departments_count_by_date_does_not_name_the_city_twice(
+    client, tenant, invoices, page
+):
+    """Department staff's counts read the department's own 取引日 index,
+    not the city's period index (``city_period_hint``)."""
+    client.force_login(tenant.department_staff)
+    url = reverse(page, args=[tenant.municipality.slug])
+    day = invoices[0].transaction_date.isoformat()
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, {"date_from": day, "date_to": day})
+    assert response.status_code == 200
+    counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"]]
+    assert counts
+    assert not [sql for sql in counts if "::integer" in sql]
+
+
 @pytest.mark.parametrize("role", ["treasury", "department_staff"])
 def test_the_search_by_amount_names_both_halves_of_the_amount_indexes(
     client, tenant, invoices, role
