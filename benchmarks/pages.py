@@ -331,8 +331,8 @@ def pages_for(s: Subjects) -> list[Page]:
             "department",
             search + urlencode({**last_year, "counterparty": "株式会社"}),
         ),
-        # Known slow (README, "Rules that hold everywhere"): newest received
-        # first walks past every invoice received after the range's.
+        # Newest received first, this walked past every invoice received
+        # after the range's (README, "Rules that hold everywhere").
         Page(
             "city-wide inbox, 取引日 range: a quarter four years back",
             "treasury",

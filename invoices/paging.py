@@ -175,9 +175,18 @@ class KeysetPage:
         return len(self.object_list)
 
 
-def _read(queryset, parts, start: Cursor | None, size: int, *, forward: bool):
+def _read(
+    queryset,
+    parts,
+    start: Cursor | None,
+    size: int,
+    *,
+    forward: bool,
+    ids_first: bool = False,
+):
     """Up to ``size`` rows from ``start`` on (or from the list's first or
-    last row), as (part, row), in the walking direction."""
+    last row), as (part, row), in the walking direction; ``ids_first``:
+    their order found on ids alone (``_late_rows``)."""
     rows: list[tuple[int, Model]] = []
     if forward:
         indexes = range(start.part if start else 0, len(parts))
@@ -195,7 +204,7 @@ def _read(queryset, parts, start: Cursor | None, size: int, *, forward: bool):
         # index scan (forward or backward) gives the whole order.
         sign = "-" if keys[0].startswith("-") else ""
         order = [f"{sign}{name}" for name in part.fixed] + list(keys)
-        if any("__" in key for key in keys) or queryset.query.annotations:
+        if ids_first or any("__" in key for key in keys) or queryset.query.annotations:
             page = _late_rows(rows_here, order, size - len(rows))
         else:
             page = rows_here.order_by(*order)[: size - len(rows)]
@@ -217,21 +226,31 @@ def _late_rows(queryset: QuerySet, order: list[str], size: int) -> list[Model]:
 
 
 def keyset_page(
-    queryset: QuerySet, parts: list[Part], query, per_page: int
+    queryset: QuerySet,
+    parts: list[Part],
+    query,
+    per_page: int,
+    *,
+    ids_first: bool = False,
 ) -> KeysetPage:
     """The page of ``queryset`` (filtered, not yet ordered) that the
-    request's ``query`` (``?after=`` or ``?before=``) asks for."""
+    request's ``query`` (``?after=`` or ``?before=``) asks for;
+    ``ids_first``: see ``_read``."""
     model = queryset.model
     after = query.get(AFTER) and Cursor.parse(query[AFTER], parts, model)
     before = not after and query.get(BEFORE)
     before = before and Cursor.parse(query[BEFORE], parts, model)
     if before:
-        rows = _read(queryset, parts, before, per_page + 1, forward=False)
+        rows = _read(
+            queryset, parts, before, per_page + 1, forward=False, ids_first=ids_first
+        )
         if len(rows) > per_page:
             rows = rows[:per_page][::-1]
             return _page(parts, rows, has_next=True, has_previous=True)
         # Back at the start (rows were added or went since): the first page.
-    rows = _read(queryset, parts, after or None, per_page + 1, forward=True)
+    rows = _read(
+        queryset, parts, after or None, per_page + 1, forward=True, ids_first=ids_first
+    )
     return _page(
         parts,
         rows[:per_page],
@@ -265,9 +284,23 @@ class KeysetListMixin:
         besides them)."""
         return queryset
 
+    def keyset_sorted_queryset(self, queryset: QuerySet) -> QuerySet | None:
+        """The rows to sort a page from instead of walking an index in the
+        list's order, when that walk would pass many rows that do not
+        match before the page's: the same rows, described so that an
+        index holding every column the order needs finds them. None: walk."""
+        return None
+
     def paginate_queryset(self, queryset, page_size):
         paginator = KeysetPaginator(self.keyset_count_queryset(queryset), page_size)
-        page = keyset_page(queryset, self.keyset_parts(), self.request.GET, page_size)
+        sorted_rows = self.keyset_sorted_queryset(queryset)
+        page = keyset_page(
+            queryset if sorted_rows is None else sorted_rows,
+            self.keyset_parts(),
+            self.request.GET,
+            page_size,
+            ids_first=sorted_rows is not None,
+        )
         return paginator, page, page.object_list, page.has_other_pages()
 
 

@@ -1,6 +1,8 @@
 """The city's inbox (受信箱) and a department's page, at the root of the
 ``city`` namespace (``invoices/urls/city_root.py``)."""
 
+from datetime import timedelta
+
 from django.utils import timezone
 from django.views.generic import ListView
 
@@ -20,6 +22,16 @@ from municipality.models import StaffRole
 from municipality.selectors import department_get_for_access, department_list_for_access
 from municipality.views import CityRoleRequiredMixin
 from partners.selectors import connection_list_for_department
+
+# The 受付日 orders, and the longest 取引日 range a city-wide page in them is
+# sorted from the city's period index (``InboxView.keyset_sorted_queryset``)
+# rather than walked.
+RECEIVED_SORTS = frozenset({"-received", "received"})
+SORTED_PERIOD = timedelta(days=400)
+# Newest first, sorted only when the invoices the walk would pass (those
+# of the days after the range, taken as evenly spread) outnumber the
+# range's this many times: a sort reads all of the range's.
+SORTED_SKIP = 3
 
 
 class InboxView(CityRoleRequiredMixin, KeysetListMixin, ListView):
@@ -57,6 +69,33 @@ class InboxView(CityRoleRequiredMixin, KeysetListMixin, ListView):
             self.filter_form.cleaned_data,
             access=self.request.city,
         )
+
+    def keyset_sorted_queryset(self, queryset):
+        """A city-wide inbox in 受付日 order by a 取引日 range: the walk down
+        the 受付日 index passes every invoice received after (oldest first:
+        before) the range's, about 300 ms for a quarter four years back at
+        1,000,000 invoices, since the planner cannot know that the two
+        dates go together. A range of up to about a year (a city's 30,000
+        invoices) is sorted instead from the city's period index, which
+        holds the order's columns (``invoices.0025``), when the walk would
+        pass more invoices than the range holds several times over: the
+        quarter takes about 60 ms, a fiscal year six years back about 100
+        (400 walking). Longer ranges walk."""
+        if not self.filter_form.is_valid():
+            return None
+        data = self.filter_form.cleaned_data
+        start, end = data.get("date_from"), data.get("date_to")
+        if data["sort"] not in RECEIVED_SORTS or not (start and end):
+            return None
+        width = end - start + timedelta(days=1)
+        newer = timezone.localdate() - end
+        if width > SORTED_PERIOD or (
+            data["sort"] == "-received" and newer < SORTED_SKIP * width
+        ):
+            return None
+        hinted = city_period_hint(queryset, data, access=self.request.city)
+        # Unchanged where the hint does not apply (SQLite, one department).
+        return None if hinted is queryset else hinted
 
     def get_paginate_by(self, queryset):
         if self.filter_form.is_valid():

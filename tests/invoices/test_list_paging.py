@@ -83,18 +83,24 @@ def _flat(pages: list[list[int]]) -> list[int]:
     return [pk for page in pages for pk in page]
 
 
-def _walk(queryset, parts, per_page):
+def _walk(queryset, parts, per_page, *, ids_first=False):
     """The pages from the first by 次へ, then from the last by 前へ."""
     forward, query = [], {}
     while True:
-        page = keyset_page(queryset, parts, query, per_page)
+        page = keyset_page(queryset, parts, query, per_page, ids_first=ids_first)
         forward.append([invoice.pk for invoice in page.object_list])
         if not page.has_next:
             break
         query = {"after": page.next_token}
     backward = [forward[-1]]
     while page.has_previous:
-        page = keyset_page(queryset, parts, {"before": page.previous_token}, per_page)
+        page = keyset_page(
+            queryset,
+            parts,
+            {"before": page.previous_token},
+            per_page,
+            ids_first=ids_first,
+        )
         backward.insert(0, [invoice.pk for invoice in page.object_list])
     return forward, backward
 
@@ -117,6 +123,20 @@ def test_walking_the_pages_shows_each_invoice_once_in_order(
     assert _flat(backward)[-len(forward[-1]) :] == forward[-1]
     assert backward[0] == forward[0]
     assert sorted(_flat(backward)) == sorted(expected)
+
+
+@pytest.mark.parametrize("sort", ["-received", "received", "supplier"])
+@pytest.mark.parametrize("per_page", [1, 4])
+def test_pages_sorted_on_ids_first_are_the_walks_pages(tenant, crowd, sort, per_page):
+    """A page's order found on ids alone (the city-wide inbox by a 取引日
+    range, ``InboxView.keyset_sorted_queryset``) gives the walk's pages,
+    forward and back, across ties and the unopened / opened boundary."""
+    with scopes_disabled():
+        visible = _visible(tenant)
+        walked = _walk(visible, inbox_parts(sort), per_page)
+        from_ids = _walk(visible, inbox_parts(sort), per_page, ids_first=True)
+    assert from_ids == walked
+    assert len(_flat(walked[0])) == 14
 
 
 @pytest.mark.parametrize("status", [S.ISSUED, S.OPENED])
