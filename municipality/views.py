@@ -6,8 +6,8 @@ and the administration overview read invoices and live in
 from django.views.generic import ListView
 
 from accounts.twofactor import two_factor_enabled, two_factor_required_redirect
-from invoices.paging import NumberedPageMixin
 from municipality.models import StaffRole
+from municipality.paging import NumberedPageMixin
 from municipality.selectors import settings_event_list_for_municipality
 
 

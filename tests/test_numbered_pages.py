@@ -7,7 +7,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.views.generic import ListView
 from django_scopes import scopes_disabled
 
-from invoices.paging import KeysetListMixin, NumberedPageMixin
+from invoices.paging import KeysetListMixin
+from municipality.paging import NumberedPageMixin
 from municipality.treasury.views.batches import BatchListView
 from municipality.treasury.views.city import PayablesView
 from tests.municipality.test_batch_list import _filled

@@ -14,11 +14,12 @@ from invoices.filters import (
     inbox_parts,
 )
 from invoices.models import Invoice
-from invoices.paging import KeysetListMixin, NumberedPageMixin
+from invoices.paging import KeysetListMixin
 from invoices.presentation import INBOX_COLUMNS, inbox_rows
 from invoices.search import city_period_hint
 from invoices.selectors import invoice_list_for_access
 from municipality.models import StaffRole
+from municipality.paging import NumberedPageMixin
 from municipality.selectors import department_get_for_access, department_list_for_access
 from municipality.views import CityRoleRequiredMixin
 from partners.selectors import connection_list_for_department

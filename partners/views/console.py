@@ -10,8 +10,8 @@ from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 
-from invoices.paging import NumberedPageMixin
 from municipality.models import StaffRole
+from municipality.paging import NumberedPageMixin
 from municipality.views import CityRoleRequiredMixin
 from partners.forms.invitations import DeclineForm, InvitationForm
 from partners.models import (

@@ -28,11 +28,11 @@ from django.views import View
 from django.views.generic import DetailView, ListView
 
 from invoices.models import EventKind, TaxCategory, filename_part
-from invoices.paging import NumberedPageMixin
 from invoices.services.records import invoices_record_export
 from invoices.views.city import CityInvoiceMixin
 from invoices.views.supplier import SupplierInvoiceMixin
 from municipality.models import Department, StaffRole
+from municipality.paging import NumberedPageMixin
 from municipality.views import CityRoleRequiredMixin
 from peppol.inbound import (
     QUEUE_STATUSES,

@@ -7,8 +7,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext
 from django.views.generic import FormView, ListView
 
-from invoices.paging import NumberedPageMixin
 from municipality.models import StaffRole
+from municipality.paging import NumberedPageMixin
 from municipality.selectors import budget_code_fiscal_years, budget_code_list
 from municipality.views import CityRoleRequiredMixin
 from procurement.csv_files import CsvError

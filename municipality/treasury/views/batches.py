@@ -10,10 +10,10 @@ from django.views import View
 from django.views.generic import ListView, TemplateView
 
 from invoices.duties import invoices_in_conflict, supplier_ids_of
-from invoices.paging import NumberedPageMixin
 from invoices.views.confirm import Confirmation, confirmation_response, confirmed
 from invoices.workflow import TransitionError
 from municipality.models import BatchStatus
+from municipality.paging import NumberedPageMixin
 from municipality.treasury.forms import BatchCancelForm, BatchCreateForm
 from municipality.treasury.selectors.batches import (
     batch_get,

@@ -18,8 +18,8 @@ from django.views.generic import FormView, ListView, TemplateView
 from invoices.duties import supplier_ids_of
 from invoices.filters import deadline_alert
 from invoices.models import Invoice
-from invoices.paging import NumberedPageMixin
 from municipality.models import BudgetCode, StaffRole
+from municipality.paging import NumberedPageMixin
 from municipality.selectors import budget_code_list, department_list_for_access
 from municipality.treasury.forms import (
     AddToBatchForm,

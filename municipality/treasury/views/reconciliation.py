@@ -12,9 +12,9 @@ from django.utils.translation import gettext, gettext_lazy as _
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
-from invoices.paging import NumberedPageMixin
 from invoices.views.confirm import Confirmation, confirmation_response, confirmed
 from municipality.models import CreditOutcome
+from municipality.paging import NumberedPageMixin
 from municipality.treasury.forms import CreditDecideForm, ReconciliationUploadForm
 from municipality.treasury.reconciliation.bank_csv import CsvMapping
 from municipality.treasury.selectors.reconciliation import (

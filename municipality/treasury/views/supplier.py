@@ -11,8 +11,8 @@ from django.views import View
 from django.views.generic import DetailView, ListView
 
 from invoices.models import EventKind
-from invoices.paging import NumberedPageMixin
 from invoices.services.records import invoices_record_export
+from municipality.paging import NumberedPageMixin
 from municipality.treasury.selectors.notices import (
     payment_notice_get_for_supplier,
     payment_notice_invoices,
