@@ -40,6 +40,13 @@ def test_every_list_paged_by_number_forgives_the_page_number():
     assert [view for view in numbered if not issubclass(view, NumberedPageMixin)] == []
 
 
+def _shown(client, url, page, name) -> list[int]:
+    """The ids of the rows the list's ``page`` shows."""
+    response = client.get(url, {"page": page})
+    assert response.status_code == 200
+    return [row.pk for row in response.context[name]]
+
+
 @pytest.mark.django_db
 def test_the_batch_list_past_its_end_shows_its_last_page(client, tenant, monkeypatch):
     monkeypatch.setattr(BatchListView, "paginate_by", 2)
@@ -51,9 +58,7 @@ def test_the_batch_list_past_its_end_shows_its_last_page(client, tenant, monkeyp
     url = f"/m/{tenant.municipality.slug}/treasury/batches/"
 
     def shown(page):
-        response = client.get(url, {"page": page})
-        assert response.status_code == 200
-        return [batch.pk for batch in response.context["batches"]]
+        return _shown(client, url, page, "batches")
 
     last = shown(2)
     assert len(last) == 1
@@ -74,9 +79,7 @@ def test_the_payables_past_their_end_show_their_last_page(client, tenant, monkey
     url = f"/m/{tenant.municipality.slug}/treasury/payables/"
 
     def shown(page):
-        response = client.get(url, {"page": page})
-        assert response.status_code == 200
-        return [invoice.pk for invoice in response.context["invoices"]]
+        return _shown(client, url, page, "invoices")
 
     assert shown(999) == shown(2) != shown(1)
     assert shown("x") == shown(1)

@@ -16,7 +16,7 @@ from invoices.filters import (
 from invoices.models import Invoice
 from invoices.paging import KeysetListMixin
 from invoices.presentation import INBOX_COLUMNS, inbox_rows
-from invoices.search import city_period_hint
+from invoices.search import city_period_hint, city_period_indexed
 from invoices.selectors import invoice_list_for_access
 from municipality.models import StaffRole
 from municipality.paging import NumberedPageMixin
@@ -86,7 +86,12 @@ class InboxView(CityRoleRequiredMixin, KeysetListMixin, ListView):
             return None
         data = self.filter_form.cleaned_data
         start, end = data.get("date_from"), data.get("date_to")
-        if data["sort"] not in RECEIVED_SORTS or not (start and end):
+        access = self.request.city
+        if (
+            data["sort"] not in RECEIVED_SORTS
+            or not (start and end)
+            or not city_period_indexed(data, access=access)
+        ):
             return None
         width = end - start + timedelta(days=1)
         newer = timezone.localdate() - end
@@ -94,9 +99,7 @@ class InboxView(CityRoleRequiredMixin, KeysetListMixin, ListView):
             data["sort"] == "-received" and newer < SORTED_SKIP * width
         ):
             return None
-        hinted = city_period_hint(queryset, data, access=self.request.city)
-        # Unchanged where the hint does not apply (SQLite, one department).
-        return None if hinted is queryset else hinted
+        return city_period_hint(queryset, data, access=access)
 
     def get_paginate_by(self, queryset):
         if self.filter_form.is_valid():

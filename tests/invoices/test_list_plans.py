@@ -213,15 +213,20 @@ def test_city_wide_counts_by_date_name_the_city_and_need_no_rows(
         assert "Index Only Scan using invoice_" in plan, plan
 
 
-def _page_sql(client, url, query) -> list[str]:
-    """The SQL of the page's queries that order invoices."""
+def _sql(client, url, query, marker: str) -> list[str]:
+    """The SQL of the page's queries on invoices that contain ``marker``
+    (``ORDER BY``: a page's; ``COUNT(``: a count's)."""
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url, query).status_code == 200
     return [
         q["sql"]
         for q in captured.captured_queries
-        if '"invoices_invoice"' in q["sql"] and "ORDER BY" in q["sql"]
+        if '"invoices_invoice"' in q["sql"] and marker in q["sql"]
     ]
+
+
+def _page_sql(client, url, query) -> list[str]:
+    return _sql(client, url, query, "ORDER BY")
 
 
 @pytest.mark.parametrize("sort", ["-received", "received"])
@@ -269,10 +274,7 @@ def test_a_departments_count_by_date_does_not_name_the_city_twice(
     client.force_login(tenant.department_staff)
     url = reverse(page, args=[tenant.municipality.slug])
     day = invoices[0].transaction_date.isoformat()
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url, {"date_from": day, "date_to": day})
-    assert response.status_code == 200
-    counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"]]
+    counts = _sql(client, url, {"date_from": day, "date_to": day}, "COUNT(")
     assert counts
     assert not [sql for sql in counts if "::integer" in sql]
 

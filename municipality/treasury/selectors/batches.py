@@ -107,24 +107,21 @@ def batch_get(*, municipality: Municipality, pk: int) -> PaymentBatch:
     )
 
 
-def batch_invoice_ids(*, batch: PaymentBatch) -> QuerySet:
-    """The ids of the batch's invoices: those in it now, or every one it
-    held once it is cancelled (for the record)."""
+def _batch_invoices_bare(batch: PaymentBatch) -> QuerySet[Invoice]:
+    """The batch's invoices, unordered and unjoined: those in it now, or
+    every one it held once it is cancelled (for the record)."""
     items = PaymentBatchItem.objects.filter(batch=batch)
     if batch.status != BatchStatus.CANCELLED:
         items = items.filter(active=True)
-    return items.values("invoice_id")
-
-
-def _batch_invoices_bare(batch: PaymentBatch) -> QuerySet[Invoice]:
     return Invoice.objects.filter(
         municipality_id=batch.municipality_id,
-        pk__in=batch_invoice_ids(batch=batch),
+        pk__in=items.values("invoice_id"),
     )
 
 
 def batch_invoices(*, batch: PaymentBatch) -> QuerySet[Invoice]:
-    """The batch's invoices (``batch_invoice_ids``)."""
+    """The batch's invoices (``_batch_invoices_bare``), with their parties,
+    in the order the batch lists them."""
     return (
         _batch_invoices_bare(batch)
         .select_related(
